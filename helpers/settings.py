@@ -1,0 +1,152 @@
+"""Where the kit runs and how: mode, workspace folder, API key lookup.
+
+Mode precedence (DESIGN.md): `ATELIER_MODE` > the choice saved in the workspace > `sandbox`.
+A present `OPENAI_API_KEY` never switches the mode by itself.
+
+The key is looked up, never stored by this module: environment, then a git-ignored `.env`
+(repo root or current folder), then Colab's secrets. It is never printed: use `mask_key`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+MODES = ("sandbox", "openai", "local")
+DEFAULT_MODE = "sandbox"
+KEY_VAR = "OPENAI_API_KEY"
+
+MODE_LABELS = {
+    "sandbox": "🧪 bac à sable (serveur local, sans clé, gratuit)",
+    "openai": "☁️ OpenAI (vraie API, avec ta clé — payant)",
+    "local": "💻 local (vrai entraînement d'un petit modèle ouvert, sur cette machine)",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the kit cannot use (message in French)."""
+
+
+def package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def repo_root() -> Path | None:
+    """The checkout that holds `helpers/` (None when installed elsewhere)."""
+    root = package_dir().parent
+    return root if (root / "pyproject.toml").exists() else None
+
+
+def _writable(folder: Path) -> bool:
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    return os.access(probe, os.W_OK)
+
+
+def workspace_dir() -> Path:
+    """`ATELIER_HOME`, else `.atelier/` at the repo root, else `~/.atelier/` (read-only checkout)."""
+    if os.environ.get("ATELIER_HOME"):
+        path = Path(os.environ["ATELIER_HOME"]).expanduser()
+    else:
+        root = repo_root()
+        path = root / ".atelier" if root is not None and _writable(root) else Path.home() / ".atelier"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_mode(mode: str) -> str:
+    mode = mode.strip().lower()
+    if mode not in MODES:
+        raise SettingsError(
+            f"Mode inconnu : {mode!r}. Choisis parmi {', '.join(MODES)} "
+            "(variable ATELIER_MODE ou helpers.use_mode(...))."
+        )
+    return mode
+
+
+def get_mode() -> str:
+    """The active mode: ATELIER_MODE > saved choice > sandbox."""
+    if os.environ.get("ATELIER_MODE"):
+        return check_mode(os.environ["ATELIER_MODE"])
+    from . import workspace
+
+    saved = workspace.saved_mode()
+    return check_mode(saved) if saved else DEFAULT_MODE
+
+
+def save_mode(mode: str) -> str:
+    """Remember the mode in the workspace (ATELIER_MODE, when set, still wins)."""
+    from . import workspace
+
+    mode = check_mode(mode)
+    workspace.save_mode(mode)
+    return mode
+
+
+def sandbox_speed() -> float:
+    """`ATELIER_SANDBOX_SPEED`: 1 ≈ a one-minute COUCOU job (class), 1000 ≈ 0.06 s (CI)."""
+    raw = os.environ.get("ATELIER_SANDBOX_SPEED", "1")
+    try:
+        speed = float(raw)
+    except ValueError:
+        raise SettingsError(f"ATELIER_SANDBOX_SPEED doit être un nombre (reçu {raw!r}).") from None
+    if not speed > 0:
+        raise SettingsError("ATELIER_SANDBOX_SPEED doit être strictement positif.")
+    return speed
+
+
+def on_colab() -> bool:
+    return "google.colab" in sys.modules or bool(os.environ.get("COLAB_RELEASE_TAG"))
+
+
+def env_file() -> Path:
+    """The git-ignored `.env` the kit reads (and the key form may write)."""
+    root = repo_root()
+    return (root if root is not None else Path.cwd()) / ".env"
+
+
+def _from_env_file() -> str | None:
+    from dotenv import dotenv_values
+
+    for path in dict.fromkeys([env_file(), Path.cwd() / ".env"]):
+        if path.is_file():
+            value = dotenv_values(path).get(KEY_VAR)
+            if value:
+                return value.strip()
+    return None
+
+
+def _from_colab_secrets() -> str | None:
+    if not on_colab():
+        return None
+    try:
+        from google.colab import userdata  # type: ignore[import-not-found]
+
+        return (userdata.get(KEY_VAR) or "").strip() or None
+    except Exception:  # secret missing or access not granted
+        return None
+
+
+def key_source() -> str | None:
+    """Where the key would come from: 'environnement', '.env', 'Colab', or None."""
+    if os.environ.get(KEY_VAR, "").strip():
+        return "environnement"
+    if _from_env_file():
+        return ".env"
+    if _from_colab_secrets():
+        return "Colab"
+    return None
+
+
+def find_api_key() -> str | None:
+    """The learner's OpenAI key, or None. Never print the result: see `mask_key`."""
+    return os.environ.get(KEY_VAR, "").strip() or _from_env_file() or _from_colab_secrets()
+
+
+def mask_key(key: str | None) -> str:
+    """`sk-proj-abcd…wxyz` → `sk-…wxyz` style: enough to recognise, useless to steal."""
+    if not key:
+        return "(aucune)"
+    return f"{key[:3]}…{key[-4:]}" if len(key) > 12 else "…"
