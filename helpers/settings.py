@@ -150,3 +150,36 @@ def mask_key(key: str | None) -> str:
     if not key:
         return "(aucune)"
     return f"{key[:3]}…{key[-4:]}" if len(key) > 12 else "…"
+
+
+def use_key_for_session(key: str) -> None:
+    """Put the key in this kernel's environment (what the SDK reads). Nothing is written."""
+    key = key.strip()
+    if not key:
+        raise SettingsError("La clé est vide.")
+    os.environ[KEY_VAR] = key
+
+
+def save_key_to_env_file(key: str) -> Path:
+    """Remember the key in the git-ignored `.env` (owner-only permissions). Other lines are kept."""
+    key = key.strip()
+    if not key or any(c in key for c in "\r\n\"' "):
+        raise SettingsError("Cette clé contient des caractères inattendus : recopie-la sans espace ni guillemet.")
+    path = env_file()
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    lines = [ln for ln in lines if not ln.strip().startswith(f"{KEY_VAR}=")]
+    lines.append(f"{KEY_VAR}={key}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def forget_key() -> None:
+    """Remove the key from this kernel and from `.env` (keeping the file's other lines)."""
+    os.environ.pop(KEY_VAR, None)
+    path = env_file()
+    if path.exists():
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.strip().startswith(f"{KEY_VAR}=")]
+        path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")

@@ -1,0 +1,44 @@
+"""Shared fixtures. Every test runs in its own workspace, in sandbox mode, offline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+
+# Never let a test (or a notebook kernel started by nbval) reach the network or a real key.
+os.environ.setdefault("ATELIER_SANDBOX_SPEED", "1000")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory, monkeypatch):
+    """A fresh workspace per test, sandbox mode, no inherited key or base URL."""
+    home = tmp_path_factory.mktemp("atelier-home")
+    monkeypatch.setenv("ATELIER_HOME", str(home))
+    monkeypatch.setenv("ATELIER_MODE", "sandbox")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    yield home
+
+
+@pytest.fixture
+def workspace(_isolated) -> Path:
+    return _isolated
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with a reason on a laptop; fail in CI, where .ci/run must have installed it."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"missing in CI (.ci/run should install it): {reason}")
+    pytest.skip(reason)
