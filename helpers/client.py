@@ -8,7 +8,9 @@ an inherited `OPENAI_BASE_URL` is ignored there. In `openai` mode the learner's 
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
 
 from . import settings
 
@@ -43,3 +45,71 @@ def client(mode: str | None = None, *, api_key: str | None = None, **options: An
             "terminal n'atteint pas un serveur Jupyter déjà lancé."
         )
     return openai.OpenAI(api_key=key, base_url=base_url(mode), **options)
+
+
+KeyStatus = Literal["valid", "invalid", "no_fine_tuning", "quota", "no_network"]
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """The verdict on a key: `status` in valid / invalid / no_fine_tuning / quota / no_network."""
+
+    status: KeyStatus
+    message: str  # French, never contains the key
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def check_key(key: str, mode: str | None = None, *, today: date | None = None, client_: Any = None) -> KeyCheck:
+    """Try a key with one cheap call (list one fine-tuning job). Nothing is stored or printed.
+
+    `client_` replaces the SDK client (tests). In `sandbox` mode the kit's server answers
+    (any key works there, except the ones made to trigger errors).
+    """
+    import openai
+
+    from . import models
+    from .errors import explain
+
+    today = today or date.today()
+    key = (key or "").strip()
+    if not key:
+        return KeyCheck("invalid", "La clé est vide : colle ta clé (elle commence par « sk- »).")
+    try:
+        api = client_ or client(mode, api_key=key, max_retries=0, timeout=15)
+        api.fine_tuning.jobs.list(limit=1)
+    except openai.AuthenticationError as exc:
+        return KeyCheck("invalid", explain(exc, today=today).title + " : " + explain(exc, today=today).fix)
+    except openai.PermissionDeniedError as exc:
+        d = explain(exc, today=today)
+        return KeyCheck("no_fine_tuning", f"Clé valide, mais {d.cause[0].lower()}{d.cause[1:]} {d.fix}")
+    except openai.RateLimitError as exc:
+        d = explain(exc, today=today)
+        if d.code == "insufficient_quota":
+            return KeyCheck("quota", f"Clé valide, mais le compte n'a plus de crédit. {d.fix}")
+        return KeyCheck("valid", "✅ Clé valide (l'API demande seulement de ralentir un peu).")
+    except openai.APIConnectionError as exc:
+        d = explain(exc, today=today)
+        return KeyCheck("no_network", f"{d.title} : impossible de vérifier la clé. {d.fix}")
+    except openai.APIStatusError as exc:
+        d = explain(exc, today=today)
+        return KeyCheck("invalid", f"{d.title}. {d.fix}")
+    if today >= models.FINE_TUNING_CLOSED_FROM and (mode or settings.get_mode()) == "openai":
+        return KeyCheck(
+            "no_fine_tuning",
+            "Clé valide, mais depuis le 6 janvier 2027 OpenAI n'accepte plus de nouveau job de "
+            "fine-tuning. Tu peux encore interroger tes modèles déjà entraînés ; pour le reste du "
+            "cours, passe en mode bac à sable.",
+        )
+    note = ""
+    if today >= models.NEW_ORGS_REFUSED_FROM and (mode or settings.get_mode()) == "openai":
+        note = (
+            " Attention : depuis le 7 mai 2026, une organisation qui n'a jamais fait de fine-tuning "
+            "ne peut plus en créer (erreur 403 à l'étape 5) ; le mode bac à sable reste possible."
+        )
+    return KeyCheck("valid", "✅ Clé valide." + note)

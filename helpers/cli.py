@@ -1,0 +1,424 @@
+"""`python -m helpers …`: the guide's commands, working with today's SDK, same verbs and flags.
+
+    python -m helpers api files.create -p fine-tune -f dataset.jsonl
+    python -m helpers api fine_tuning.jobs.create --training-file file-… --model M --suffix S
+    python -m helpers api fine_tuning.jobs.retrieve -i ftjob-…
+    python -m helpers api fine_tuning.jobs.list
+    python -m helpers api chat.completions.create -m ft:… -j '{"messages": [...], "temperature": 0}'
+    python -m helpers check dataset.jsonl [--model M]
+    python -m helpers doctor
+    python -m helpers reset [--step N]
+
+Results are printed as JSON; errors as a French diagnosis (`errors.explain`) with a non-zero
+exit code, never a traceback. The mode (sandbox or openai) decides where requests go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import json
+import platform
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+VERBS = (
+    "files.create",
+    "files.list",
+    "files.retrieve",
+    "files.delete",
+    "fine_tuning.jobs.create",
+    "fine_tuning.jobs.retrieve",
+    "fine_tuning.jobs.list",
+    "fine_tuning.jobs.cancel",
+    "fine_tuning.jobs.list_events",
+    "fine_tuning.jobs.follow",
+    "chat.completions.create",
+    "models.list",
+)
+COMMANDS = ("api", "check", "doctor", "reset")
+# Names from older SDKs and tutorials.
+_OLD_NAMES = {
+    "fine_tunes.create": "fine_tuning.jobs.create",
+    "fine_tunes.get": "fine_tuning.jobs.retrieve",
+    "fine_tunes.list": "fine_tuning.jobs.list",
+    "fine_tunes.follow": "fine_tuning.jobs.follow",
+    "fine_tunes.cancel": "fine_tuning.jobs.cancel",
+    "chatcompletion.create": "chat.completions.create",
+    "completions.create": "chat.completions.create",
+    "files.upload": "files.create",
+}
+
+_EN_FR = [
+    ("the following arguments are required:", "il manque ces options obligatoires :"),
+    ("unrecognized arguments:", "options inconnues :"),
+    ("expected one argument", "attend une valeur"),
+    ("expected 2 arguments", "attend deux valeurs (ROLE puis CONTENU)"),
+    ("invalid int value:", "nombre entier attendu, reçu"),
+    ("invalid float value:", "nombre attendu, reçu"),
+    ("argument", "option"),
+]
+
+
+class UsageError(Exception):
+    """A command line the kit cannot run (French message and fix)."""
+
+    def __init__(self, message: str, fix: str = "Affiche l'aide : `python -m helpers --help`."):
+        super().__init__(message)
+        self.fix = fix
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def suggest(wrong: str) -> str | None:
+    """The verb the learner probably meant (`chat_completions.create` → `chat.completions.create`)."""
+    low = wrong.strip().lower()
+    if low in _OLD_NAMES:
+        return _OLD_NAMES[low]
+    by_norm = {_norm(v): v for v in VERBS}
+    by_norm.update({_norm(k): v for k, v in _OLD_NAMES.items()})
+    if _norm(wrong) in by_norm:
+        return by_norm[_norm(wrong)]
+    close = difflib.get_close_matches(_norm(wrong), list(by_norm), n=1, cutoff=0.6)
+    return by_norm[close[0]] if close else None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with French errors raised as `UsageError` (no exit from inside a library)."""
+
+    def error(self, message: str) -> NoReturn:
+        m = re.search(r"invalid choice: '([^']*)'", message)
+        if m:
+            wrong = m.group(1)
+            right = suggest(wrong) if self.prog.endswith(" api") else None
+            if right:
+                raise UsageError(
+                    f"Commande inconnue « {wrong} » (invalid choice). Tu voulais dire {right} ?",
+                    f"Écris : python -m helpers api {right} …  (les noms s'écrivent avec des points, "
+                    "comme dans le SDK)",
+                )
+            choices = ", ".join(VERBS) if self.prog.endswith(" api") else ", ".join(COMMANDS)
+            raise UsageError(f"Commande inconnue « {wrong} » (invalid choice).", f"Choisis parmi : {choices}.")
+        for en, fr in _EN_FR:
+            message = message.replace(en, fr)
+        raise UsageError(f"{message}.", f"Aide : `{self.prog} --help`.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide.")
+    sub = p.add_subparsers(dest="command", metavar="{api,check,doctor,reset}", parser_class=_Parser)
+    sub.required = True
+
+    api = sub.add_parser("api", help="appeler l'API (comme `openai api …`)")
+    verbs = api.add_subparsers(dest="verb", metavar="VERBE", parser_class=_Parser)
+    verbs.required = True
+
+    v = verbs.add_parser("files.create", help="envoyer un fichier")
+    v.add_argument("-f", "--file", required=True, help="le fichier .jsonl")
+    v.add_argument("-p", "--purpose", default="fine-tune", help="fine-tune (par défaut)")
+    v.add_argument("--no-check", action="store_true", help="ne pas vérifier le fichier avant l'envoi")
+    verbs.add_parser("files.list", help="lister les fichiers")
+    for name in ("files.retrieve", "files.delete"):
+        verbs.add_parser(name).add_argument("-i", "--id", required=True)
+
+    v = verbs.add_parser("fine_tuning.jobs.create", help="lancer un fine-tuning")
+    v.add_argument("-F", "--training-file", "--training_file", dest="training_file",
+                   help="id file-… (par défaut : le dernier fichier envoyé)")
+    v.add_argument("-m", "--model", default=None, help="modèle de base")
+    v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
+    v.add_argument("-V", "--validation-file", "--validation_file", dest="validation_file", default=None)
+    v.add_argument("-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto")
+    v.add_argument("--seed", type=int, default=None)
+    for name in ("fine_tuning.jobs.retrieve", "fine_tuning.jobs.cancel", "fine_tuning.jobs.follow"):
+        verbs.add_parser(name).add_argument("-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)")
+    v = verbs.add_parser("fine_tuning.jobs.list_events")
+    v.add_argument("-i", "--id", default=None)
+    v.add_argument("-l", "--limit", type=int, default=20)
+    v = verbs.add_parser("fine_tuning.jobs.list")
+    v.add_argument("-l", "--limit", type=int, default=20)
+    v.add_argument("-a", "--after", default=None)
+
+    v = verbs.add_parser("chat.completions.create", help="parler à un modèle")
+    v.add_argument("-m", "--model", default=None, help="modèle (par défaut : ton modèle fine-tuné)")
+    v.add_argument("-g", "--message", nargs=2, action="append", metavar=("ROLE", "CONTENU"), default=[])
+    v.add_argument("-j", "--json", default=None, help="corps JSON de la requête")
+    v.add_argument("-t", "--temperature", type=float, default=None)
+    v.add_argument("-M", "--max-tokens", dest="max_tokens", type=int, default=None)
+    v.add_argument("-n", type=int, default=None)
+    verbs.add_parser("models.list", help="lister les modèles")
+
+    c = sub.add_parser("check", help="vérifier un dataset .jsonl")
+    c.add_argument("file")
+    c.add_argument("--model", "-m", default=None)
+    sub.add_parser("doctor", help="diagnostic de l'environnement")
+    r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
+    r.add_argument("--step", type=int, default=None, help="à partir de l'étape N (toutes par défaut)")
+    return p
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _dump(obj: Any) -> Any:
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    if isinstance(obj, list):
+        return [_dump(o) for o in obj]
+    return obj
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(_dump(obj), ensure_ascii=False, indent=2))
+
+
+def _page(data: list[Any], has_more: bool = False) -> dict[str, Any]:
+    return {"object": "list", "data": [_dump(d) for d in data], "has_more": has_more}
+
+
+def _run_api(args: argparse.Namespace) -> int:
+    from . import jobs, models
+    from .client import client
+
+    verb = args.verb
+    if verb == "files.create":
+        if args.purpose == "fine-tune":
+            _print_json(jobs.upload(args.file, check=not args.no_check))
+        else:
+            with open(args.file, "rb") as f:
+                _print_json(client().files.create(file=f, purpose=args.purpose))
+    elif verb == "files.list":
+        _print_json(_page(list(client().files.list().data)))
+    elif verb == "files.retrieve":
+        _print_json(client().files.retrieve(args.id))
+    elif verb == "files.delete":
+        _print_json(client().files.delete(args.id))
+    elif verb == "fine_tuning.jobs.create":
+        epochs: Any = args.n_epochs
+        if epochs != "auto":
+            try:
+                epochs = int(epochs)
+            except ValueError:
+                raise UsageError(f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}.") from None
+        _print_json(jobs.create(args.training_file, model=args.model or models.DEFAULT_MODEL,
+                                suffix=args.suffix, validation_file=args.validation_file,
+                                n_epochs=epochs, seed=args.seed))
+    elif verb == "fine_tuning.jobs.retrieve":
+        _print_json(jobs.retrieve(args.id))
+    elif verb == "fine_tuning.jobs.cancel":
+        _print_json(jobs.cancel(args.id))
+    elif verb == "fine_tuning.jobs.list":
+        params = {"limit": args.limit} | ({"after": args.after} if args.after else {})
+        page = client().fine_tuning.jobs.list(**params)
+        _print_json(_page(list(page.data), bool(page.has_more)))
+    elif verb == "fine_tuning.jobs.list_events":
+        page = client().fine_tuning.jobs.list_events(jobs._job_id(args.id), limit=args.limit)
+        _print_json(_page(list(page.data), bool(page.has_more)))
+    elif verb == "fine_tuning.jobs.follow":
+        job = None
+        for update in jobs.follow(args.id):
+            for line in update.lines():
+                print(line, flush=True)
+            job = update.job
+        print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
+        if job.fine_tuned_model:
+            print(f"Modèle : {job.fine_tuned_model}")
+        if job.status == "failed":
+            from .errors import explain
+
+            print(explain(job), file=sys.stderr)
+            return 1
+    elif verb == "chat.completions.create":
+        _print_json(client().chat.completions.create(**_chat_params(args)))
+    elif verb == "models.list":
+        _print_json(_page(list(client().models.list().data)))
+    return 0
+
+
+def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if args.json:
+        try:
+            params = json.loads(args.json)
+        except json.JSONDecodeError as err:
+            raise UsageError(
+                f"Le JSON passé à -j est invalide ({err.msg}, colonne {err.colno}).",
+                "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
+                "l'intérieur (sous PowerShell, préfère plutôt -g user \"Bonjour\").",
+            ) from None
+        if not isinstance(params, dict):
+            raise UsageError("Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'")
+    messages = list(params.get("messages") or [])
+    messages += [{"role": role, "content": content} for role, content in args.message]
+    if not messages:
+        raise UsageError(
+            "Aucun message à envoyer.",
+            "Ajoute -g user \"Bonjour\" ou -j '{\"messages\": [{\"role\": \"user\", \"content\": \"Bonjour\"}]}'.",
+        )
+    params["messages"] = messages
+    if args.model:
+        params["model"] = args.model
+    if not params.get("model"):
+        from .chat import fine_tuned_model
+
+        params["model"] = fine_tuned_model()
+    for name in ("temperature", "max_tokens", "n"):
+        value = getattr(args, name)
+        if value is not None:
+            params[name] = value
+    return params
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from . import models
+    from .dataset import check_file
+
+    report = check_file(args.file, args.model or models.DEFAULT_MODEL)
+    print(report.summary())
+    if report.examples:
+        stats = report.stats()
+        tok = stats["jetons_par_exemple"]
+        print(f"Jetons par exemple : min {tok['min']}, médiane {tok['médiane']}, max {tok['max']} ; "
+              f"total {stats['jetons_total']}.")
+        with contextlib.suppress(ValueError):  # a model without a known price
+            print("Coût estimé : " + report.cost().describe())
+    return 0 if report.ok else 1
+
+
+def _version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    import os
+
+    from . import settings
+
+    ok = True
+    print("🩺 Atelier fine-tuning — diagnostic")
+    print(f"Python {platform.python_version()} ({platform.system()}, {sys.executable})")
+    openai_v = _version("openai")
+    backend = "httpx2" if openai_v[:1].isdigit() and int(openai_v.split(".")[0]) >= 3 else "httpx"
+    pkgs = ", ".join(f"{d} {_version(d)}" for d in ("tiktoken", "pandas", "ipywidgets", "starlette", "uvicorn"))
+    print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
+    print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    try:
+        mode = settings.get_mode()
+    except settings.SettingsError as err:
+        print(f"❌ {err}")
+        return 1
+    source = "ATELIER_MODE" if os.environ.get("ATELIER_MODE") else (
+        "choix enregistré" if _saved_mode() else "par défaut")
+    print(f"Mode : {mode} — {settings.MODE_LABELS.get(mode, '')} (source : {source})")
+    print(f"Espace de travail : {settings.workspace_dir()}")
+    where = settings.key_source()
+    if where:
+        print(f"Clé OPENAI_API_KEY : présente (source : {where}) — valeur jamais affichée")
+    else:
+        print("Clé OPENAI_API_KEY : absente" + (" ❌ (nécessaire en mode openai)" if mode == "openai" else
+                                               " (inutile en mode bac à sable)"))
+        ok = ok and mode != "openai"
+    if os.environ.get("OPENAI_BASE_URL"):
+        note = "ignorée en mode bac à sable" if mode != "openai" else "utilisée"
+        print(f"OPENAI_BASE_URL : définie ({note})")
+    try:
+        from .tokens import get_encoding
+
+        get_encoding("o200k_base").encode("ok")
+        print("Comptage de jetons hors ligne : ✅")
+    except Exception as err:  # noqa: BLE001
+        print(f"Comptage de jetons hors ligne : ❌ {type(err).__name__}")
+        ok = False
+    if mode in ("sandbox", "local"):
+        ok = _doctor_sandbox(mode) and ok
+    print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
+    return 0 if ok else 1
+
+
+def _saved_mode() -> str | None:
+    from . import workspace
+
+    return workspace.saved_mode()
+
+
+def _doctor_sandbox(mode: str) -> bool:
+    try:
+        from . import sandbox
+
+        if not hasattr(sandbox, "start"):
+            print("Bac à sable : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
+            return False
+        from .client import client
+
+        api = client(mode, max_retries=0, timeout=10)
+        n = len(list(api.models.list().data))
+    except Exception as err:  # noqa: BLE001
+        from .errors import explain
+
+        print(f"Bac à sable : ❌ injoignable — {explain(err).title}")
+        return False
+    print(f"Bac à sable : ✅ joignable sur {api.base_url} ({n} modèles)")
+    return True
+
+
+def _run_reset(args: argparse.Namespace) -> int:
+    from . import workspace
+
+    gone = workspace.reset(args.step)
+    what = "toutes les étapes" if args.step is None else f"l'étape {args.step} et les suivantes"
+    if gone:
+        print(f"Oublié pour {what} : {', '.join(sorted(gone))}.")
+    else:
+        print(f"Rien à oublier pour {what}.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 ok, 1 error or file not ready, 2 bad usage)."""
+    from .errors import explain
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        right = suggest(argv[0])
+        if right:
+            argv = ["api", *argv] if argv[0] in VERBS else argv
+            if argv[0] != "api":
+                print(explain(UsageError(
+                    f"Commande inconnue « {argv[0]} » (invalid choice). Tu voulais dire api {right} ?",
+                    f"Écris : python -m helpers api {right} …")), file=sys.stderr)
+                return 2
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as err:
+        print(explain(err), file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    try:
+        if args.command == "api":
+            return _run_api(args)
+        if args.command == "check":
+            return _run_check(args)
+        if args.command == "doctor":
+            return _run_doctor(args)
+        return _run_reset(args)
+    except KeyboardInterrupt:
+        print("\nInterrompu.", file=sys.stderr)
+        return 130
+    except UsageError as err:
+        print(explain(err), file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - the learner sees a diagnosis, never a traceback
+        print(explain(err), file=sys.stderr)
+        return 1

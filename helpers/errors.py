@@ -1,0 +1,603 @@
+"""Any error the course can meet → a short French diagnosis: what happened, why, what to do.
+
+`explain(exc)` accepts an exception (SDK, dataset, key, CLI…), a failed `FineTuningJob`, or
+the text of an error message (e.g. a row of the guide's error table). It never raises and
+never shows more of an API key than the API itself did (a masked key is masked again).
+
+Works with `openai` 2.x (httpx) and 3.x (httpx2): only `openai`'s own classes are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from . import models
+
+SANDBOX_HINT = "Pour suivre le cours sans compte ni frais : `helpers.use_mode(\"sandbox\")`."
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A French explanation of an error. `code` is a stable machine name (tests, widgets)."""
+
+    title: str  # what happened
+    cause: str  # why
+    fix: str  # what to do
+    code: str = "unknown"
+    detail: str | None = None  # the original message, key masked
+
+    def __str__(self) -> str:
+        text = f"❌ {self.title}\nPourquoi : {self.cause}\nQue faire : {self.fix}"
+        if self.detail:
+            text += f"\n(message d'origine : {self.detail})"
+        return text
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        detail = (
+            f"<div style='opacity:.7;font-size:90%'>message d'origine : <code>{esc(self.detail)}</code></div>"
+            if self.detail
+            else ""
+        )
+        return (
+            "<div style='border-left:4px solid #d33;padding:.4em .8em;background:#fff5f5'>"
+            f"<b>❌ {esc(self.title)}</b><br><b>Pourquoi :</b> {esc(self.cause)}<br>"
+            f"<b>Que faire :</b> {esc(self.fix)}{detail}</div>"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Keys: never echo more than the API did
+
+_KEY_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-*.…]{4,})")
+
+
+def _mask(token: str) -> str:
+    from .settings import mask_key
+
+    return mask_key(token.rstrip("."))
+
+
+def scrub(text: str) -> str:
+    """Replace anything that looks like an OpenAI key (masked or not) by its re-masked form."""
+    return _KEY_RE.sub(lambda m: _mask(m.group(1)), text)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading SDK errors (2.x and 3.x)
+
+
+def _api_message(exc: BaseException) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        msg = body.get("message")
+        if isinstance(msg, str) and msg:
+            return msg
+    msg = getattr(exc, "message", None)
+    return msg if isinstance(msg, str) else str(exc)
+
+
+def _request_path(exc: BaseException) -> str:
+    try:
+        return str(exc.request.url)  # type: ignore[attr-defined]
+    except Exception:
+        return ""
+
+
+def _header(exc: BaseException, name: str) -> str | None:
+    try:
+        return exc.response.headers.get(name)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    ms = _header(exc, "retry-after-ms")
+    if ms:
+        with contextlib.suppress(ValueError):
+            return float(ms) / 1000
+    value = _header(exc, "retry-after")
+    if value:
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return None
+
+
+_MODEL_RE = re.compile(r"[Tt]he model [`'\"]?([^`'\" ]+)[`'\"]? does not exist")
+
+
+def _model_in(message: str) -> str | None:
+    m = _MODEL_RE.search(message)
+    if m:
+        return m.group(1)
+    m = re.search(r"\b((?:ft:)?gpt-[\w.\-:]+)", message)
+    return m.group(1).rstrip(".") if m else None
+
+
+# ---------------------------------------------------------------------------------------
+# The diagnoses
+
+
+def _missing_key() -> Diagnosis:
+    return Diagnosis(
+        "Aucune clé d'API OpenAI trouvée",
+        "Le mode « openai » envoie tes requêtes à la vraie API, qui exige ta clé ; le kit ne l'a "
+        "trouvée ni dans l'environnement, ni dans le fichier .env, ni dans les secrets Colab.",
+        "Donne ta clé dans le formulaire du notebook 02 (ou écris OPENAI_API_KEY=… dans le fichier "
+        ".env à la racine du dossier), puis relance la cellule. Un `export`/`setx` fait dans un "
+        "terminal n'atteint pas un serveur Jupyter déjà lancé. " + SANDBOX_HINT,
+        "missing_key",
+    )
+
+
+def _auth(exc: BaseException, message: str) -> Diagnosis:
+    return Diagnosis(
+        "Clé d'API refusée (erreur 401)",
+        "OpenAI ne reconnaît pas cette clé : elle est mal recopiée (espace, guillemet, caractère "
+        "manquant), révoquée, ou appartient à un autre projet.",
+        "Crée une nouvelle clé sur https://platform.openai.com/api-keys, recopie-la en entier dans "
+        "le formulaire du notebook 02, puis relance. Ne l'affiche jamais (pas d'`echo`).",
+        "invalid_api_key",
+        scrub(message),
+    )
+
+
+def _permission(exc: BaseException, message: str, today: date) -> Diagnosis:
+    path = _request_path(exc)
+    low = message.lower()
+    if "fine_tuning" in path or "fine-tun" in low or "fine tun" in low:
+        if today >= models.FINE_TUNING_CLOSED_FROM:
+            why = (
+                "Depuis le 6 janvier 2027, OpenAI n'accepte plus aucun nouveau job de fine-tuning, "
+                "quel que soit le compte."
+            )
+        else:
+            why = (
+                "OpenAI arrête le fine-tuning en libre-service : depuis le 7 mai 2026 les "
+                "organisations qui n'ont jamais fait de fine-tuning ne peuvent plus créer de job, "
+                "depuis le 2 juillet 2026 les organisations inactives non plus, et plus personne à "
+                "partir du 6 janvier 2027. Les modèles déjà entraînés restent utilisables jusqu'à "
+                "l'arrêt de leur modèle de base."
+            )
+        return Diagnosis(
+            "OpenAI refuse de créer un job de fine-tuning pour ce compte (erreur 403)",
+            why,
+            "Tu n'y peux rien depuis ton code : fais le cours en mode bac à sable, qui reproduit "
+            "toutes les étapes sans compte. " + SANDBOX_HINT,
+            "fine_tuning_refused",
+            scrub(message),
+        )
+    return Diagnosis(
+        "Accès refusé (erreur 403)",
+        "Ta clé est valide mais n'a pas le droit de faire cette action : projet sans accès à ce "
+        "modèle, clé « restreinte », ou pays non pris en charge.",
+        "Vérifie les permissions de la clé et du projet sur https://platform.openai.com/settings, "
+        "ou essaie un autre modèle. " + SANDBOX_HINT,
+        "permission_denied",
+        scrub(message),
+    )
+
+
+def _not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
+    path = _request_path(exc)
+    code = getattr(exc, "code", None)
+    low = message.lower()
+    if code == "model_not_found" or "model" in low and ("does not exist" in low or "not found" in low):
+        model = _model_in(message) or "?"
+        info = models.get(model) if model != "?" else None
+        if info is not None and (info.is_shut_down(today) or info.name == models.GUIDE_MODEL):
+            when = info.shutdown_date.strftime("%d/%m/%Y") if info.shutdown_date else "?"
+            return Diagnosis(
+                f"Le modèle {model} n'existe plus",
+                f"OpenAI a arrêté {info.name} le {when} (ainsi que les modèles fine-tunés construits "
+                "dessus). Le guide d'origine utilisait gpt-3.5-turbo-0125, arrêté le 23/10/2026.",
+                f"Prends un modèle encore ouvert, par exemple {models.DEFAULT_MODEL} "
+                "(voir helpers.models.open_models(today)).",
+                "model_shut_down",
+                scrub(message),
+            )
+        if model.startswith("ft:"):
+            return Diagnosis(
+                f"Modèle fine-tuné introuvable : {model}",
+                "Ce nom est mal recopié, le job n'a pas encore réussi, ou le modèle appartient à un "
+                "autre mode (un modèle « :sandbox: » n'existe que dans le bac à sable) ou à un autre "
+                "compte.",
+                "Recopie le nom exact donné par `fine_tuning.jobs.retrieve` (champ fine_tuned_model) "
+                "une fois le job en « succeeded », dans le même mode.",
+                "model_not_found",
+                scrub(message),
+            )
+        return Diagnosis(
+            f"Modèle introuvable : {model}",
+            "Ce nom de modèle n'existe pas, est mal écrit, ou ta clé n'y a pas accès.",
+            f"Vérifie l'orthographe ; pour le fine-tuning, prends un modèle de "
+            f"helpers.models.FINE_TUNABLE, par exemple {models.DEFAULT_MODEL}.",
+            "model_not_found",
+            scrub(message),
+        )
+    if "/files" in path or "file" in low:
+        return Diagnosis(
+            "Fichier introuvable",
+            "Cet identifiant file-… n'existe pas (ou plus) : fichier supprimé, id mal recopié, ou "
+            "envoyé dans un autre mode (bac à sable ≠ OpenAI) ou un autre compte.",
+            "Renvoie ton dataset (`python -m helpers api files.create -p fine-tune -f dataset.jsonl` "
+            "ou helpers.jobs.upload) et utilise le nouvel id file-….",
+            "file_not_found",
+            scrub(message),
+        )
+    if "fine_tuning" in path or "job" in low:
+        return Diagnosis(
+            "Job de fine-tuning introuvable",
+            "Cet identifiant ftjob-… n'existe pas dans ce mode ou ce compte (id mal recopié, ou job "
+            "créé dans l'autre mode).",
+            "Liste tes jobs (`python -m helpers api fine_tuning.jobs.list`) et recopie l'id exact.",
+            "job_not_found",
+            scrub(message),
+        )
+    return Diagnosis(
+        "Ressource introuvable (erreur 404)",
+        "L'objet demandé n'existe pas, ou l'adresse de l'API est mauvaise (OPENAI_BASE_URL ?).",
+        "Vérifie l'identifiant utilisé et le mode actif (`python -m helpers doctor`).",
+        "not_found",
+        scrub(message),
+    )
+
+
+def _invalid_training_file() -> tuple[str, str]:
+    return (
+        "Le fichier d'entraînement est refusé : mauvais format JSONL (virgule finale, JSON sur "
+        "plusieurs lignes, BOM, message assistant manquant…), ou l'id file-… ne désigne pas un "
+        "fichier envoyé avec purpose « fine-tune » (supprimé, mal recopié, autre mode).",
+        "Vérifie chaque ligne : `python -m helpers check dataset.jsonl` (un objet JSON par ligne, "
+        "pas de virgule finale), corrige, renvoie le fichier et utilise le nouvel id file-….",
+    )
+
+
+def _bad_request(exc: BaseException, message: str) -> Diagnosis:
+    low = message.lower()
+    param = getattr(exc, "param", None)
+    if "invalid training_file" in low or param == "training_file" or "training file" in low:
+        cause, fix = _invalid_training_file()
+        return Diagnosis("Fichier d'entraînement invalide (invalid training_file)", cause, fix,
+                         "invalid_training_file", scrub(message))
+    if "must be .jsonl" in low or "invalid file format" in low:
+        return Diagnosis(
+            "Format de fichier refusé",
+            "Le fine-tuning n'accepte que des fichiers .jsonl (un exemple JSON par ligne).",
+            "Renomme ton fichier en .jsonl et vérifie-le avec `python -m helpers check`.",
+            "invalid_file_format",
+            scrub(message),
+        )
+    if "not available for fine-tuning" in low or ("model" in low and "fine-tun" in low) or param == "model":
+        return Diagnosis(
+            "Ce modèle ne peut pas être fine-tuné",
+            "Seuls certains modèles (instantanés datés) acceptent le fine-tuning ; d'autres sont "
+            "arrêtés (gpt-3.5-turbo-0125 depuis le 23/10/2026).",
+            f"Prends un modèle de helpers.models.FINE_TUNABLE encore ouvert, par exemple "
+            f"{models.DEFAULT_MODEL}.",
+            "model_not_fine_tunable",
+            scrub(message),
+        )
+    if param == "suffix" or "suffix" in low:
+        return Diagnosis(
+            "Suffixe refusé",
+            "Le suffixe doit faire de 1 à 64 caractères (lettres, chiffres, tirets).",
+            "Choisis un suffixe court, par exemple « coucou ».",
+            "bad_suffix",
+            scrub(message),
+        )
+    return Diagnosis(
+        "Requête refusée (invalid_request_error, erreur 400)",
+        "Un paramètre est invalide ; le cas le plus courant : un fichier supprimé ou un mauvais "
+        "identifiant (file-…, ftjob-…), ou une option mal écrite.",
+        "Relis le message d'origine ci-dessous (il nomme le paramètre fautif) ; si c'est un "
+        "fichier, recrée un file-… en renvoyant ton dataset.",
+        "invalid_request",
+        scrub(message),
+    )
+
+
+def _rate_limit(exc: BaseException, message: str) -> Diagnosis:
+    code = getattr(exc, "code", None)
+    kind = getattr(exc, "type", None)
+    low = message.lower()
+    if "insufficient_quota" in (code, kind) or "quota" in low:
+        return Diagnosis(
+            "Crédit épuisé (insufficient_quota / exceeded_quota)",
+            "Ta clé fonctionne, mais le compte n'a plus de crédit (ou pas de moyen de paiement, ou "
+            "la limite de dépense mensuelle est atteinte). Réessayer ne sert à rien.",
+            "Ajoute un moyen de paiement ou du crédit sur https://platform.openai.com/settings/"
+            "organization/billing, attends quelques minutes, puis relance. " + SANDBOX_HINT,
+            "insufficient_quota",
+            scrub(message),
+        )
+    wait = _retry_after(exc)
+    if wait is None:
+        m = re.search(r"try again in ([\d.]+)\s*(ms|s)", message)
+        if m:
+            wait = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+    when = f"dans {wait:g} s" if wait is not None else "dans quelques secondes"
+    return Diagnosis(
+        "Trop de requêtes d'un coup (limite de débit, erreur 429)",
+        "OpenAI limite le nombre de requêtes (ou de jetons) par minute ; tu l'as atteint. Ce "
+        "n'est pas un problème de crédit.",
+        f"Attends et réessaie {when} ; espace tes appels (le kit relance déjà automatiquement "
+        "deux fois).",
+        "rate_limit",
+        scrub(message),
+    )
+
+
+def _failed_job(job: Any) -> Diagnosis:
+    err = getattr(job, "error", None)
+    code = getattr(err, "code", None) if err is not None else None
+    message = getattr(err, "message", None) if err is not None else None
+    if isinstance(err, dict):
+        code, message = err.get("code"), err.get("message")
+    message = message or ""
+    job_id = getattr(job, "id", "?")
+    if code == "invalid_n_examples":
+        m = re.search(r"has (\d+) example", message)
+        n = f"{m.group(1)} exemple(s)" if m else "trop peu d'exemples"
+        return Diagnosis(
+            f"Le job {job_id} a échoué : pas assez d'exemples",
+            f"Ton fichier contient {n} ; OpenAI en exige au moins {models.MIN_EXAMPLES}.",
+            f"Ajoute des exemples (au moins {models.MIN_EXAMPLES}, 50 à 100 c'est mieux), vérifie avec "
+            "`python -m helpers check`, renvoie le fichier et relance un job.",
+            "invalid_n_examples",
+            scrub(message) or None,
+        )
+    if code == "invalid_training_file":
+        cause, fix = _invalid_training_file()
+        m = re.search(r"Example (\d+)", message)
+        if m:
+            cause = f"OpenAI a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
+        return Diagnosis(f"Le job {job_id} a échoué : fichier d'entraînement invalide", cause, fix,
+                         "invalid_training_file", scrub(message) or None)
+    return Diagnosis(
+        f"Le job {job_id} a échoué",
+        "OpenAI a arrêté l'entraînement" + (f" (code {code})" if code else "") + ".",
+        "Lis le message d'origine et les événements du job (helpers.jobs.follow) ; corrige puis "
+        "relance un job. Un job échoué n'est pas facturé.",
+        f"job_failed:{code}" if code else "job_failed",
+        scrub(message) or None,
+    )
+
+
+# Rows of the guide's error table (step 10), matched on the text of a message.
+def _from_text(text: str, today: date) -> Diagnosis:
+    low = text.lower()
+    if "invalid choice" in low:
+        m = re.search(r"invalid choice:?\s*'?([\w.\-]+)", text)
+        wrong = m.group(1) if m else "?"
+        from .cli import suggest
+
+        right = suggest(wrong)
+        return Diagnosis(
+            f"Commande inconnue : {wrong} (invalid choice)",
+            "La syntaxe de la commande est fausse : les verbes s'écrivent avec des points, "
+            "comme l'API (chat.completions.create, fine_tuning.jobs.create…).",
+            f"Utilise `{right}`." if right else "Liste les commandes : `python -m helpers api --help`.",
+            "invalid_choice",
+        )
+    if "enoent" in low and "package.json" in low:
+        return Diagnosis(
+            "Render ne trouve pas package.json (ENOENT)",
+            "L'hébergeur Node cherche package.json (et server.js) dans ton dépôt : ils n'y ont pas "
+            "été poussés, ou sont dans un sous-dossier.",
+            "Pousse server.js et package.json à la racine du dépôt (ou indique le bon dossier "
+            "« Root Directory » sur Render). Le proxy Python du kit (étape 8) évite ce problème.",
+            "enoent_package_json",
+        )
+    if "exceeded_quota" in low or "insufficient_quota" in low or "exceeded your current quota" in low:
+        return _rate_limit(Exception(text), text)
+    if "invalid training_file" in low or "invalid_training_file" in low:
+        cause, fix = _invalid_training_file()
+        return Diagnosis("Fichier d'entraînement invalide (invalid training_file)", cause, fix,
+                         "invalid_training_file", scrub(text))
+    if "invalid_n_examples" in low:
+        return _failed_job({"id": "?", "error": {"code": "invalid_n_examples", "message": text}})
+    if "invalid_request_error" in low:
+        return _bad_request(Exception(text), text)
+    if "incorrect api key" in low or "invalid_api_key" in low:
+        return _auth(Exception(text), text)
+    if "missing credentials" in low or "api_key client option" in low:
+        return _missing_key()
+    if "does not exist" in low and "model" in low:
+        return _not_found(Exception(text), text, today)
+    return Diagnosis("Erreur", "Message non reconnu par le kit.", "Lis le message d'origine.",
+                     "unknown", scrub(text))
+
+
+def explain(exc: Any, *, today: date | None = None) -> Diagnosis:
+    """A French `Diagnosis` for an exception, a failed job, or an error message. Never raises."""
+    today = today or date.today()
+    try:
+        return _explain(exc, today)
+    except Exception as inner:  # pragma: no cover - last resort: explain must not fail
+        return Diagnosis("Erreur", f"{type(exc).__name__}", "Relance la cellule ; si ça persiste, "
+                         "signale-le à ton formateur.", "unknown", scrub(f"{exc} / {inner}"))
+
+
+def _explain(exc: Any, today: date) -> Diagnosis:
+    if isinstance(exc, Diagnosis):
+        return exc
+    if isinstance(exc, str):
+        return _from_text(exc, today)
+    if not isinstance(exc, BaseException):
+        if getattr(exc, "status", None) == "failed" or getattr(exc, "error", None) is not None:
+            return _failed_job(exc)
+        return _from_text(str(exc), today)
+
+    # Kit errors (imported lazily: explain stays cheap).
+    from .client import MissingKeyError
+    from .dataset import DatasetError
+    from .settings import SettingsError
+
+    if isinstance(exc, MissingKeyError):
+        return _missing_key()
+    if isinstance(exc, DatasetError):
+        report = exc.report
+        errors = report.errors
+        first = "\n".join(f"  {p}" for p in errors[:5])
+        more = f"\n  … et {len(errors) - 5} autre(s)" if len(errors) > 5 else ""
+        return Diagnosis(
+            f"Dataset pas prêt : {len(errors)} erreur(s)",
+            "Le fichier ne respecte pas le format attendu par OpenAI :\n" + first + more,
+            "Corrige chaque ligne indiquée (voir aussi `python -m helpers check ton_fichier.jsonl`), "
+            "puis relance.",
+            "dataset",
+        )
+    if isinstance(exc, SettingsError):
+        return Diagnosis("Réglage invalide", str(exc), "Corrige la valeur indiquée puis relance.", "settings")
+    jobs_failed = _job_failed_class()
+    if jobs_failed is not None and isinstance(exc, jobs_failed):
+        return _failed_job(exc.job)  # type: ignore[attr-defined]
+    cli_usage = _cli_usage_class()
+    if cli_usage is not None and isinstance(exc, cli_usage):
+        text = str(exc)
+        if "invalid choice" in text:
+            return Diagnosis("Commande inconnue (invalid choice)", text, exc.fix,  # type: ignore[attr-defined]
+                             "invalid_choice")
+        return Diagnosis("Commande incorrecte", text, exc.fix, "cli_usage")  # type: ignore[attr-defined]
+
+    if "openai" in sys.modules:
+        import openai
+
+        message = _api_message(exc)
+        if isinstance(exc, openai.APITimeoutError):
+            return Diagnosis(
+                "Délai dépassé (timeout)",
+                "Le serveur n'a pas répondu à temps : réseau lent, serveur surchargé, ou bac à "
+                "sable arrêté.",
+                "Réessaie dans un moment ; vérifie ta connexion (`python -m helpers doctor`).",
+                "timeout",
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return Diagnosis(
+                "Impossible de joindre l'API",
+                "Pas de connexion réseau, pare-feu/proxy, adresse d'API erronée (OPENAI_BASE_URL), "
+                "ou serveur du bac à sable arrêté.",
+                "Vérifie ta connexion et lance `python -m helpers doctor` ; en mode bac à sable, "
+                "redémarre le noyau (le serveur se relance tout seul).",
+                "connection",
+                scrub(message) if message != "Connection error." else None,
+            )
+        if isinstance(exc, openai.AuthenticationError):
+            return _auth(exc, message)
+        if isinstance(exc, openai.PermissionDeniedError):
+            return _permission(exc, message, today)
+        if isinstance(exc, openai.NotFoundError):
+            return _not_found(exc, message, today)
+        if isinstance(exc, openai.BadRequestError):
+            return _bad_request(exc, message)
+        if isinstance(exc, openai.RateLimitError):
+            return _rate_limit(exc, message)
+        if isinstance(exc, openai.ConflictError):
+            return Diagnosis("Conflit (erreur 409)", "L'objet a changé d'état entre-temps (par "
+                             "exemple un job déjà terminé ou déjà annulé).",
+                             "Relis son état (retrieve) avant de réessayer.", "conflict", scrub(message))
+        if isinstance(exc, openai.UnprocessableEntityError):
+            return Diagnosis("Requête incompréhensible (erreur 422)", "Un champ a une forme "
+                             "inattendue.", "Relis le message d'origine.", "unprocessable", scrub(message))
+        if isinstance(exc, openai.InternalServerError):
+            return Diagnosis("Erreur du serveur (5xx)", "Le problème vient du serveur, pas de toi.",
+                             "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
+                             "server_error", scrub(message))
+        if isinstance(exc, openai.APIStatusError):
+            status = getattr(exc, "status_code", "?")
+            return Diagnosis(f"Erreur de l'API ({status})", "L'API a refusé la requête.",
+                             "Relis le message d'origine.", "api_error", scrub(message))
+        if isinstance(exc, openai.OpenAIError):
+            text = str(exc)
+            if "missing credentials" in text.lower() or "api_key client option" in text.lower():
+                return _missing_key()
+            return Diagnosis("Erreur du client OpenAI", "Le SDK a refusé la requête.",
+                             "Relis le message d'origine.", "openai_error", scrub(text))
+
+    if isinstance(exc, FileNotFoundError):
+        name = exc.filename or str(exc)
+        return Diagnosis(
+            f"Fichier introuvable : {name}",
+            "Ce chemin n'existe pas depuis le dossier courant.",
+            "Vérifie le nom et le dossier (le fichier doit finir par .jsonl) ; `ls` ou l'explorateur "
+            "de fichiers t'aide à le retrouver.",
+            "file_missing",
+        )
+    if isinstance(exc, TimeoutError):
+        return Diagnosis("Attente trop longue", str(exc) or "Le délai d'attente est écoulé.",
+                         "Le job continue côté serveur : relance le suivi (helpers.jobs.follow()).",
+                         "wait_timeout")
+    if isinstance(exc, KeyboardInterrupt):
+        return Diagnosis("Interrompu", "Tu as arrêté l'opération.", "Relance-la quand tu veux.",
+                         "interrupted")
+    return Diagnosis(
+        f"Erreur inattendue ({type(exc).__name__})",
+        scrub(str(exc)) or "Pas de détail.",
+        "Relis le message ; relance la cellule. Si ça persiste, signale-le à ton formateur.",
+        "unknown",
+    )
+
+
+def _job_failed_class() -> type | None:
+    mod = sys.modules.get(f"{__package__}.jobs")
+    return getattr(mod, "JobFailedError", None) if mod else None
+
+
+def _cli_usage_class() -> type | None:
+    mod = sys.modules.get(f"{__package__}.cli")
+    return getattr(mod, "UsageError", None) if mod else None
+
+
+class friendly(contextlib.AbstractContextManager):
+    """`with friendly(): …` shows the French diagnosis instead of a traceback.
+
+    The error is swallowed (the cell ends cleanly); `.diagnosis` keeps it for inspection.
+    `reraise=True` shows the diagnosis and raises it again (for scripts that must stop).
+    """
+
+    def __init__(self, *, reraise: bool = False, today: date | None = None) -> None:
+        self.reraise = reraise
+        self.today = today
+        self.diagnosis: Diagnosis | None = None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[override]
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        self.diagnosis = explain(exc, today=self.today)
+        _show(self.diagnosis)
+        return not self.reraise
+
+
+def _show(diagnosis: Diagnosis) -> None:
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None:
+        from IPython.display import display
+
+        display(diagnosis)
+    else:
+        print(diagnosis, file=sys.stderr)
+
+
+GUIDE_TABLE = (
+    "invalid training_file",
+    "invalid choice: chat_completions.create",
+    "exceeded_quota",
+    "invalid_request_error",
+    "ENOENT: package.json",
+)
+
+
+def iter_table(today: date | None = None) -> Iterator[tuple[str, Diagnosis]]:
+    """The guide's error table (step 10), each message with the kit's diagnosis."""
+    for msg in GUIDE_TABLE:
+        yield msg, explain(msg, today=today)
+
+

@@ -1,0 +1,358 @@
+"""Fine-tuning jobs: upload a dataset, create a job, follow it, cancel, list, results.
+
+Every function takes an optional `client` (an `openai.OpenAI`); by default the active mode's
+client is used (`helpers.client()`). What each step produces is recorded in the workspace,
+so a new kernel can resume: `follow()` without a job id follows the workspace's job.
+
+`Follower.poll()` costs one `retrieve` and at most one events page. Events come newest
+first from the API; the follower keeps the id of the newest event it has seen and, when a
+page does not reach it (more new events than one page holds), walks older pages with the
+`after` cursor, one page per poll, before yielding them all, oldest first. No event is
+fetched twice in the normal case and none is ever yielded twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from . import models, workspace
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+# The guide's table (step 6), plus the statuses the API added since.
+STATUS_FR = {
+    "validating_files": "Vérification du dataset",
+    "queued": "En attente de ressources",
+    "running": "Entraînement en cours",
+    "succeeded": "✅ Terminé",
+    "failed": "⚠️ Erreur (vérifie les logs)",
+    "cancelled": "Annulé",
+    "paused": "En pause",
+    "pending": "En attente",
+}
+EVENTS_PAGE = 100  # events asked per poll (the API's default is 20)
+
+
+class JobError(ValueError):
+    """A job cannot be created/followed as asked (French message)."""
+
+
+class JobFailedError(RuntimeError):
+    """Raised by `wait(..., raise_on_failure=True)` when the job ends `failed`."""
+
+    def __init__(self, job: Any):
+        self.job = job
+        err = getattr(job, "error", None)
+        super().__init__(f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}")
+
+
+def _client(client: Any = None) -> Any:
+    if client is not None:
+        return client
+    from .client import client as make
+
+    return make()
+
+
+def _job_id(job_id: str | None) -> str:
+    job_id = job_id or workspace.get("job_id")
+    if not job_id:
+        raise JobError(
+            "Aucun job à suivre : passe son identifiant (ftjob-…) ou lance d'abord un job "
+            "(helpers.jobs.create / notebook 05)."
+        )
+    return job_id
+
+
+# ---------------------------------------------------------------------------------------
+# Files and jobs
+
+
+def upload(path: str | Path, *, check: bool = True, client: Any = None, model: str | None = None) -> Any:
+    """Upload a JSONL file for fine-tuning; records `dataset_path` and `file_id`.
+
+    With `check=True` (default) a file whose check finds errors is refused with a
+    `DatasetError` carrying the full report, before anything is sent.
+    """
+    from .dataset import DatasetError, check_file
+
+    path = Path(path)
+    if check:
+        report = check_file(path, model or models.DEFAULT_MODEL)
+        if not report.ok:
+            raise DatasetError(report)
+    elif not path.is_file():
+        raise FileNotFoundError(2, "No such file", str(path))
+    api = _client(client)
+    with path.open("rb") as f:
+        file = api.files.create(file=(path.name, f), purpose="fine-tune")
+    workspace.record(dataset_path=str(path.resolve()), file_id=file.id)
+    return file
+
+
+def create(
+    training_file: str | None = None,
+    *,
+    model: str = models.DEFAULT_MODEL,
+    suffix: str | None = None,
+    n_epochs: int | Literal["auto"] = "auto",
+    batch_size: int | Literal["auto"] = "auto",
+    learning_rate_multiplier: float | Literal["auto"] = "auto",
+    validation_file: str | None = None,
+    seed: int | None = None,
+    client: Any = None,
+) -> Any:
+    """Create a supervised fine-tuning job (the `method` form). Records `job_id`, `base_model`, `suffix`."""
+    training_file = training_file or workspace.get("file_id")
+    if not training_file:
+        raise JobError(
+            "Aucun fichier d'entraînement : envoie d'abord ton dataset (helpers.jobs.upload) ou "
+            "passe son identifiant file-…."
+        )
+    if suffix is not None and not 1 <= len(suffix) <= 64:
+        raise JobError("Le suffixe doit faire entre 1 et 64 caractères.")
+    hyper: dict[str, Any] = {
+        "n_epochs": n_epochs,
+        "batch_size": batch_size,
+        "learning_rate_multiplier": learning_rate_multiplier,
+    }
+    params: dict[str, Any] = {
+        "model": model,
+        "training_file": training_file,
+        "method": {"type": "supervised", "supervised": {"hyperparameters": hyper}},
+    }
+    if suffix:
+        params["suffix"] = suffix
+    if validation_file:
+        params["validation_file"] = validation_file
+    if seed is not None:
+        params["seed"] = seed
+    job = _client(client).fine_tuning.jobs.create(**params)
+    workspace.record(job_id=job.id, base_model=job.model or model, suffix=suffix, fine_tuned_model=None)
+    return job
+
+
+def retrieve(job_id: str | None = None, *, client: Any = None) -> Any:
+    return _client(client).fine_tuning.jobs.retrieve(_job_id(job_id))
+
+
+def cancel(job_id: str | None = None, *, client: Any = None) -> Any:
+    return _client(client).fine_tuning.jobs.cancel(_job_id(job_id))
+
+
+def list_jobs(limit: int = 20, *, client: Any = None) -> list[Any]:
+    """The most recent jobs (newest first), at most `limit`."""
+    page = _client(client).fine_tuning.jobs.list(limit=limit)
+    return list(page.data)
+
+
+def find_jobs_for_file(file_id: str | None = None, *, client: Any = None, max_jobs: int = 200) -> list[Any]:
+    """Jobs already created on this training file (to avoid paying twice for the same run)."""
+    file_id = file_id or workspace.get("file_id")
+    if not file_id:
+        return []
+    found = []
+    for i, job in enumerate(_client(client).fine_tuning.jobs.list(limit=100)):
+        if i >= max_jobs:
+            break
+        if job.training_file == file_id:
+            found.append(job)
+    return found
+
+
+def checkpoints(job_id: str | None = None, *, client: Any = None) -> list[Any]:
+    """The job's checkpoints (the last epochs), newest first."""
+    page = _client(client).fine_tuning.jobs.checkpoints.list(_job_id(job_id))
+    return list(page.data)
+
+
+def events(job_id: str | None = None, *, client: Any = None, limit: int = 100) -> list[Any]:
+    """Every event of a job, oldest first."""
+    found = list(_client(client).fine_tuning.jobs.list_events(_job_id(job_id), limit=limit))
+    return found[::-1]
+
+
+def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.DataFrame
+    """The job's results CSV (step, train_loss, train_accuracy, valid_loss, …) as a DataFrame."""
+    import pandas as pd
+
+    api = _client(client)
+    job = api.fine_tuning.jobs.retrieve(_job_id(job_id))
+    if not job.result_files:
+        raise JobError(f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} ».")
+    raw = api.files.content(job.result_files[0]).read()
+    return pd.read_csv(io.BytesIO(_maybe_base64(raw)))
+
+
+def _maybe_base64(raw: bytes) -> bytes:
+    head = raw.lstrip()[:5]
+    if head.startswith(b"step"):
+        return raw
+    try:
+        decoded = base64.b64decode(raw, validate=False)
+    except ValueError:
+        return raw
+    return decoded if decoded.lstrip()[:4] == b"step" else raw
+
+
+# ---------------------------------------------------------------------------------------
+# Following a job
+
+
+@dataclass
+class Update:
+    """What one poll learned: the job now, the events that are new since the last poll."""
+
+    job: Any
+    new_events: list[Any] = field(default_factory=list)  # oldest first
+    done: bool = False  # the job is finished and every event was delivered
+    requests: int = 0  # API requests this poll made (1 retrieve + ≤ 1 events page)
+
+    @property
+    def status(self) -> str:
+        return self.job.status
+
+    @property
+    def status_fr(self) -> str:
+        return STATUS_FR.get(self.job.status, self.job.status)
+
+    def lines(self) -> list[str]:
+        """The new events as French-free, human lines (`[hh:mm:ss] message`)."""
+        return [f"[{time.strftime('%H:%M:%S', time.localtime(e.created_at))}] {e.message}" for e in self.new_events]
+
+
+class Follower:
+    """Follows one job, poll by poll. Thread-safe; never prints (safe from a background thread)."""
+
+    def __init__(self, job_id: str | None = None, *, client: Any = None, page_size: int = EVENTS_PAGE):
+        self.job_id = _job_id(job_id)
+        self._client = client
+        self.page_size = page_size
+        self.job: Any = None
+        self.events: list[Any] = []  # every event delivered, oldest first
+        self._newest_seen: str | None = None  # id of the newest event delivered
+        self._pending: list[Any] = []  # fetched newest-first, waiting for older pages
+        self._pending_cursor: str | None = None
+        self._lock = threading.Lock()
+        self._mode = None
+
+    @property
+    def api(self) -> Any:
+        if self._client is None:
+            self._client = _client()
+        return self._client
+
+    def poll(self) -> Update:
+        """One `retrieve` and at most one events page."""
+        with self._lock:
+            job = self.api.fine_tuning.jobs.retrieve(self.job_id)
+            self.job = job
+            new = self._fetch_events()
+            done = job.status in TERMINAL and not self._pending
+            if job.status == "succeeded" and job.fine_tuned_model:
+                self._record_success(job)
+            return Update(job=job, new_events=new, done=done, requests=2)
+
+    def _fetch_events(self) -> list[Any]:
+        kwargs: dict[str, Any] = {"limit": self.page_size}
+        if self._pending_cursor:
+            kwargs["after"] = self._pending_cursor
+        page = self.api.fine_tuning.jobs.list_events(self.job_id, **kwargs)
+        data = list(page.data)  # newest first
+        reached = False
+        fresh: list[Any] = []
+        for event in data:
+            if self._newest_seen is not None and event.id == self._newest_seen:
+                reached = True
+                break
+            fresh.append(event)
+        self._pending.extend(fresh)
+        if not reached and page.has_more and data:
+            self._pending_cursor = data[-1].id  # walk older pages next polls
+            return []
+        delivered = self._pending[::-1]
+        self._pending, self._pending_cursor = [], None
+        if delivered:
+            self._newest_seen = delivered[-1].id
+            self.events.extend(delivered)
+        return delivered
+
+    def _record_success(self, job: Any) -> None:
+        if workspace.get("job_id") in (None, job.id):
+            workspace.record(job_id=job.id, fine_tuned_model=job.fine_tuned_model, base_model=job.model)
+
+    @property
+    def metrics(self):  # -> pandas.DataFrame
+        """step / train_loss / valid_loss (and accuracies when given) from the metrics events so far."""
+        import pandas as pd
+
+        rows = []
+        for e in self.events:
+            data = getattr(e, "data", None)
+            if getattr(e, "type", None) == "metrics" and isinstance(data, dict) and "step" in data:
+                rows.append({
+                    "step": data.get("step"),
+                    "train_loss": data.get("train_loss"),
+                    "valid_loss": data.get("valid_loss"),
+                    "train_mean_token_accuracy": data.get("train_mean_token_accuracy"),
+                })
+        cols = ["step", "train_loss", "valid_loss", "train_mean_token_accuracy"]
+        return pd.DataFrame(rows, columns=cols).drop_duplicates("step").reset_index(drop=True)
+
+
+def default_interval() -> float:
+    """Seconds between polls: short in the sandbox, gentle with the real API."""
+    from .settings import get_mode
+
+    return 0.5 if get_mode() != "openai" else 10.0
+
+
+def follow(
+    job_id: str | None = None,
+    *,
+    interval: float | None = None,
+    timeout: float | None = None,
+    client: Any = None,
+) -> Iterator[Update]:
+    """Yield an `Update` per poll until the job is finished (succeeded, failed or cancelled).
+
+    `validating_files` and `queued` count as unfinished. After `timeout` seconds a
+    `TimeoutError` (French) is raised: the job keeps running on the server.
+    """
+    follower = Follower(job_id, client=client)
+    interval = default_interval() if interval is None else interval
+    start = time.monotonic()
+    while True:
+        update = follower.poll()
+        yield update
+        if update.done:
+            return
+        if timeout is not None and time.monotonic() - start > timeout:
+            raise TimeoutError(
+                f"Le job {follower.job_id} n'est pas fini après {timeout:g} s (statut « {update.status} ») ; "
+                "il continue sur le serveur : relance helpers.jobs.follow() pour reprendre."
+            )
+        time.sleep(interval)
+
+
+def wait(
+    job_id: str | None = None,
+    *,
+    timeout: float | None = None,
+    interval: float | None = None,
+    client: Any = None,
+    raise_on_failure: bool = False,
+) -> Any:
+    """Block until the job is finished; return it (a `failed` job is returned, or raised)."""
+    job = None
+    for update in follow(job_id, interval=interval, timeout=timeout, client=client):
+        job = update.job
+    if raise_on_failure and job is not None and job.status == "failed":
+        raise JobFailedError(job)
+    return job
