@@ -1,0 +1,607 @@
+"""Step 8: a small key-hiding proxy between a web page and an OpenAI-compatible API.
+
+The browser never sees the API key: it sends `{"messages": [...]}` to this server, which
+adds the key, the model and the limits, calls the API and returns only the answer.
+The server decides everything that costs money: the model, `max_tokens`, how many and how
+long the messages may be, how often a client may call. It also serves the static chat page
+(`web/`) from the same origin, so it works behind jupyter-server-proxy or Colab's port window.
+
+This module imports nothing else from the kit: it can be deployed alone (Render…) with
+`proxy-requirements.txt` (starlette, uvicorn, openai). Start it with
+`python -m helpers.proxy` (from the repository) or `python helpers/proxy.py` (on a host).
+
+Settings (environment variables)
+--------------------------------
+ATELIER_PROXY_MODEL            the model to call, e.g. `ft:gpt-4o-mini-2024-07-18:org:coucou:ab12cd34`
+                               (required; a request naming another model is refused)
+ATELIER_PROXY_API_KEY          the upstream key (else `OPENAI_API_KEY`); never logged nor sent back
+ATELIER_PROXY_BASE_URL         OpenAI-compatible base URL (else `OPENAI_BASE_URL`, else OpenAI's)
+ATELIER_PROXY_ALLOWED_ORIGINS  comma-separated exact origins allowed to call from another site,
+                               e.g. `https://ton-pseudo.github.io` (no `*`, no pattern). The page
+                               served by the proxy itself (same origin) is always allowed.
+ATELIER_PROXY_SYSTEM           optional system message the server puts first
+ATELIER_PROXY_MAX_TOKENS       ceiling for `max_tokens` (default 300; a bigger request is clamped)
+ATELIER_PROXY_MAX_MESSAGES     messages kept from a conversation, newest first (default 20)
+ATELIER_PROXY_MAX_CHARS        characters allowed in one message (default 2000)
+ATELIER_PROXY_MAX_BODY         request body limit in bytes (default 32000 → 413 beyond)
+ATELIER_PROXY_RATE_LIMIT       requests per client per window (default 10 → 429 beyond)
+ATELIER_PROXY_RATE_WINDOW      the window in seconds (default 60)
+ATELIER_PROXY_DAILY_LIMIT      upstream calls per 24 h for everybody together (default 500, 0 = none)
+ATELIER_PROXY_TIMEOUT          upstream timeout in seconds (default 30 → 504 beyond)
+ATELIER_PROXY_FORWARDED_HOPS   0 (default): the client is the TCP peer. N > 0: behind N reverse
+                               proxies, the client is the N-th address from the right of
+                               `X-Forwarded-For` (Render: 2, Cloudflare then Render's proxy)
+ATELIER_PROXY_STATIC_DIR       folder of the page (default `web/` next to `helpers/`; `off` = none)
+ATELIER_PROXY_HOST, PORT       where `python -m helpers.proxy` listens (default 127.0.0.1:8787)
+
+Routes: `POST /api/chat` (`{"messages": [{"role": "user", "content": "Bonjour"}]}` →
+`{"message": {"role": "assistant", "content": "…"}, "truncated": false}`), `GET /healthz`,
+and the page at `/`. Errors are JSON `{"error": {"message": "<French>", "code": "…"}}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("atelier.proxy")
+
+DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "web"
+ROLES = ("user", "assistant")
+
+
+class ProxyConfigError(ValueError):
+    """A setting the proxy cannot use (French message, never containing the key)."""
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def normalize_origin(value: str) -> str:
+    """`https://Exemple.github.io/` → `https://exemple.github.io`; refuses wildcards and paths."""
+    raw = value.strip()
+    if not raw:
+        raise ProxyConfigError("Origine vide dans ATELIER_PROXY_ALLOWED_ORIGINS.")
+    if "*" in raw or raw.lower() == "null":
+        raise ProxyConfigError(
+            f"Origine refusée : {raw!r}. Le proxy n'accepte ni « * » ni motif : écris chaque "
+            "origine en entier, par exemple https://ton-pseudo.github.io"
+        )
+    parts = urlsplit(raw.rstrip("/"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProxyConfigError(
+            f"Origine invalide : {raw!r}. Forme attendue : https://nom-de-domaine (sans chemin)."
+        )
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ProxyConfigError(
+            f"Origine invalide : {raw!r}. Une origine n'a pas de chemin : garde seulement "
+            f"{parts.scheme}://{parts.netloc} (GitHub Pages : https://ton-pseudo.github.io)."
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ProxyConfigError(f"{name} doit être un nombre entier (reçu {raw!r}).") from None
+    if value < minimum:
+        raise ProxyConfigError(f"{name} doit valoir au moins {minimum} (reçu {value}).")
+    return value
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ProxyConfigError(f"{name} doit être un nombre (reçu {raw!r}).") from None
+    if not value > 0:
+        raise ProxyConfigError(f"{name} doit être strictement positif (reçu {raw!r}).")
+    return value
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """Everything the proxy needs. The key is hidden from `repr`."""
+
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    system_prompt: str | None = None
+    max_tokens: int = 300
+    max_messages: int = 20
+    max_message_chars: int = 2000
+    max_body_bytes: int = 32_000
+    rate_limit: int = 10
+    rate_window: float = 60.0
+    daily_limit: int = 500
+    timeout: float = 30.0
+    forwarded_hops: int = 0
+    static_dir: Path | None = DEFAULT_STATIC_DIR
+
+    def __post_init__(self) -> None:
+        origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.allowed_origins))
+        object.__setattr__(self, "allowed_origins", origins)
+        for name in ("max_tokens", "max_messages", "max_message_chars", "max_body_bytes", "rate_limit"):
+            if getattr(self, name) < 1:
+                raise ProxyConfigError(f"Le réglage {name} doit valoir au moins 1.")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
+        env = os.environ if env is None else env
+        static_raw = env.get("ATELIER_PROXY_STATIC_DIR", "").strip()
+        static: Path | None
+        if static_raw.lower() in ("off", "none", "0", "non"):
+            static = None
+        else:
+            static = Path(static_raw).expanduser() if static_raw else DEFAULT_STATIC_DIR
+        origins = [o for o in env.get("ATELIER_PROXY_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+        return cls(
+            model=env.get("ATELIER_PROXY_MODEL", "").strip() or None,
+            api_key=(env.get("ATELIER_PROXY_API_KEY", "").strip() or env.get("OPENAI_API_KEY", "").strip() or None),
+            base_url=(env.get("ATELIER_PROXY_BASE_URL", "").strip() or env.get("OPENAI_BASE_URL", "").strip() or None),
+            allowed_origins=tuple(origins),
+            system_prompt=env.get("ATELIER_PROXY_SYSTEM", "").strip() or None,
+            max_tokens=_env_int(env, "ATELIER_PROXY_MAX_TOKENS", 300, 1),
+            max_messages=_env_int(env, "ATELIER_PROXY_MAX_MESSAGES", 20, 1),
+            max_message_chars=_env_int(env, "ATELIER_PROXY_MAX_CHARS", 2000, 1),
+            max_body_bytes=_env_int(env, "ATELIER_PROXY_MAX_BODY", 32_000, 1),
+            rate_limit=_env_int(env, "ATELIER_PROXY_RATE_LIMIT", 10, 1),
+            rate_window=_env_float(env, "ATELIER_PROXY_RATE_WINDOW", 60.0),
+            daily_limit=_env_int(env, "ATELIER_PROXY_DAILY_LIMIT", 500, 0),
+            timeout=_env_float(env, "ATELIER_PROXY_TIMEOUT", 30.0),
+            forwarded_hops=_env_int(env, "ATELIER_PROXY_FORWARDED_HOPS", 0, 0),
+            static_dir=static,
+        )
+
+    def public_limits(self) -> dict[str, Any]:
+        """What the page may know (shown by /healthz): no key, no model name, no URL."""
+        return {
+            "max_messages": self.max_messages,
+            "max_chars": self.max_message_chars,
+            "max_tokens": self.max_tokens,
+            "rate_limit": self.rate_limit,
+            "rate_window_s": self.rate_window,
+        }
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+class SlidingWindow:
+    """At most `limit` events per `window` seconds per key (bounded memory, thread-safe)."""
+
+    def __init__(self, limit: int, window: float, *, max_keys: int = 10_000, clock=time.monotonic):
+        self.limit, self.window, self.max_keys, self.clock = limit, window, max_keys, clock
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float:
+        """Count one event; returns 0 when allowed, else the seconds to wait (not counted)."""
+        now = self.clock()
+        with self._lock:
+            events = self._events.get(key)
+            if events is None:
+                events = self._events[key] = deque()
+                while len(self._events) > self.max_keys:
+                    self._events.popitem(last=False)
+            self._events.move_to_end(key)
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return max(events[0] + self.window - now, 0.001)
+            events.append(now)
+            return 0.0
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ProxyError(Exception):
+    """An answer for the browser: status, French message, short code, extra headers."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, code: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "code": code}}, status_code=status, headers=dict(headers or {}))
+
+
+def _retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))
+
+
+# --------------------------------------------------------------------------- the proxy
+
+
+class ChatProxy:
+    """The chat route, its limits and its upstream client."""
+
+    def __init__(self, settings: ProxySettings):
+        self.settings = settings
+        self.per_client = SlidingWindow(settings.rate_limit, settings.rate_window)
+        self.daily = SlidingWindow(settings.daily_limit, 86_400.0) if settings.daily_limit else None
+        self._client: Any = None
+        self._client_loop: Any = None
+
+    # -- origins -----------------------------------------------------------------
+    def origin_status(self, request: Request) -> str:
+        """'none' (no Origin: not a browser page), 'same', 'allowed' or 'foreign'."""
+        origin = request.headers.get("origin")
+        if origin is None:
+            return "none"
+        if request.headers.get("sec-fetch-site") == "same-origin":
+            return "same"
+        parts = urlsplit(origin)
+        host = request.headers.get("host", "")
+        if origin != "null" and parts.netloc and host and parts.netloc.lower() == host.lower():
+            return "same"
+        return "allowed" if origin in self.settings.allowed_origins else "foreign"
+
+    def cors_headers(self, request: Request) -> dict[str, str]:
+        origin = request.headers.get("origin")
+        if origin and origin in self.settings.allowed_origins:
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {"Vary": "Origin"}
+
+    def foreign_origin(self, request: Request) -> ProxyError:
+        origin = request.headers.get("origin", "")
+        return ProxyError(
+            403,
+            f"Ce proxy n'accepte pas les pages de l'origine {origin[:100]!r}. Si c'est ta page, "
+            "ajoute son origine exacte (ex. https://ton-pseudo.github.io) à "
+            "ATELIER_PROXY_ALLOWED_ORIGINS sur le serveur du proxy.",
+            "origin_not_allowed",
+        )
+
+    def client_id(self, request: Request) -> str:
+        hops = self.settings.forwarded_hops
+        if hops:
+            chain = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+            if chain:
+                return chain[-hops] if len(chain) >= hops else chain[0]
+        return request.client.host if request.client else "inconnu"
+
+    # -- routes ------------------------------------------------------------------
+    async def preflight(self, request: Request) -> Response:
+        if self.origin_status(request) == "foreign":
+            err = self.foreign_origin(request)
+            return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
+        headers = self.cors_headers(request)
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+        return Response(status_code=204, headers=headers)
+
+    async def health(self, request: Request) -> Response:
+        s = self.settings
+        body = {
+            "status": "ok",
+            "model_configured": bool(s.model),
+            "key_configured": bool(s.api_key),
+            "limits": s.public_limits(),
+        }
+        return JSONResponse(body, headers=self.cors_headers(request))
+
+    async def chat(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return await self.preflight(request)
+        cors = self.cors_headers(request)
+        try:
+            payload = await self._handle(request)
+        except ProxyError as err:
+            log.info("chat refused: %s %s", err.status, err.code)
+            return error_response(err.status, err.message, err.code, {**cors, **err.headers})
+        return JSONResponse(payload, headers=cors)
+
+    async def _handle(self, request: Request) -> dict[str, Any]:
+        s = self.settings
+        if self.origin_status(request) == "foreign":
+            raise self.foreign_origin(request)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise ProxyError(415, "Envoie du JSON (en-tête Content-Type: application/json).", "bad_content_type")
+        body = await self._read_body(request)
+        wait = self.per_client.hit(self.client_id(request))
+        if wait:
+            raise ProxyError(
+                429,
+                f"Trop de messages d'un coup : ce proxy accepte {s.rate_limit} requêtes par "
+                f"{s.rate_window:g} s. Réessaie dans {_retry_after(wait)} s.",
+                "rate_limited",
+                {"Retry-After": _retry_after(wait)},
+            )
+        messages, max_tokens = self.validate(body)
+        if not s.model:
+            raise ProxyError(503, "Le proxy n'a pas de modèle configuré (variable ATELIER_PROXY_MODEL).", "no_model")
+        if not s.api_key:
+            raise ProxyError(503, "Le proxy n'a pas de clé API configurée (variable OPENAI_API_KEY sur le serveur).", "no_key")
+        if self.daily is not None:
+            wait = self.daily.hit("*")
+            if wait:
+                raise ProxyError(
+                    429,
+                    f"Ce proxy a atteint sa limite de {s.daily_limit} réponses par 24 h (pour protéger "
+                    "le budget). Réessaie plus tard.",
+                    "daily_limit",
+                    {"Retry-After": _retry_after(wait)},
+                )
+        return await self._call_upstream(messages, max_tokens)
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        too_big = ProxyError(
+            413,
+            f"Requête trop volumineuse (plus de {limit} octets). Raccourcis ton message ou efface "
+            "le début de la conversation.",
+            "body_too_large",
+        )
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            try:
+                if int(declared) > limit:
+                    raise too_big
+            except ValueError:
+                raise ProxyError(400, "En-tête Content-Length invalide.", "bad_request") from None
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_big
+                chunks.append(chunk)
+        except ClientDisconnect:
+            raise ProxyError(400, "La connexion a été coupée pendant l'envoi.", "client_disconnect") from None
+        return b"".join(chunks)
+
+    def validate(self, raw: bytes) -> tuple[list[dict[str, str]], int]:
+        """Keep only what the server allows: user/assistant text messages and a clamped max_tokens."""
+        s = self.settings
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ProxyError(400, "Le corps de la requête n'est pas du JSON valide.", "bad_json") from None
+        if not isinstance(body, dict):
+            raise ProxyError(400, 'Forme attendue : {"messages": [{"role": "user", "content": "…"}]}.', "bad_request")
+        model = body.get("model")
+        if model is not None and model != s.model:
+            raise ProxyError(
+                400,
+                "Ce proxy choisit lui-même le modèle : la page ne peut pas en demander un autre. "
+                "Retire le champ « model » de la requête (le modèle se règle côté serveur, "
+                "variable ATELIER_PROXY_MODEL).",
+                "model_not_allowed",
+            )
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ProxyError(400, 'Il manque la liste « messages » (au moins un message {"role": "user", "content": "…"}).', "bad_messages")
+        kept: list[dict[str, str]] = []
+        for i, msg in enumerate(messages, start=1):
+            if not isinstance(msg, dict):
+                raise ProxyError(400, f"Le message n°{i} doit être un objet avec « role » et « content ».", "bad_messages")
+            role, content = msg.get("role"), msg.get("content")
+            if role not in ROLES:
+                raise ProxyError(
+                    400,
+                    f"Message n°{i} : rôle {str(role)[:20]!r} refusé. La page peut envoyer « user » et "
+                    "« assistant » ; le message système est fixé par le serveur.",
+                    "bad_role",
+                )
+            if not isinstance(content, str) or not content.strip():
+                raise ProxyError(400, f"Message n°{i} : « content » doit être un texte non vide.", "bad_content")
+            if len(content) > s.max_message_chars:
+                raise ProxyError(
+                    400,
+                    f"Message n°{i} trop long : {len(content)} caractères, maximum {s.max_message_chars}. "
+                    "Raccourcis-le.",
+                    "message_too_long",
+                )
+            kept.append({"role": role, "content": content})
+        if kept[-1]["role"] != "user":
+            raise ProxyError(400, "Le dernier message doit venir de l'utilisateur (rôle « user »).", "bad_messages")
+        kept = kept[-s.max_messages:]
+        while kept and kept[0]["role"] != "user":
+            kept.pop(0)
+        if s.system_prompt:
+            kept.insert(0, {"role": "system", "content": s.system_prompt})
+        requested = body.get("max_tokens")
+        if requested is None:
+            max_tokens = s.max_tokens
+        elif isinstance(requested, bool) or not isinstance(requested, int | float):
+            raise ProxyError(400, "« max_tokens » doit être un nombre entier.", "bad_max_tokens")
+        else:
+            max_tokens = min(max(int(requested), 1), s.max_tokens)
+        return kept, max_tokens
+
+    # -- upstream ----------------------------------------------------------------
+    def _upstream(self) -> Any:
+        import asyncio
+
+        import openai
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = openai.AsyncOpenAI(
+                api_key=self.settings.api_key,
+                base_url=self.settings.base_url,
+                timeout=self.settings.timeout + 5,
+                max_retries=0,
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def _call_upstream(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+        import anyio
+        import openai
+
+        s = self.settings
+        try:
+            with anyio.fail_after(s.timeout):
+                completion = await self._upstream().chat.completions.create(
+                    model=s.model, messages=messages, max_tokens=max_tokens
+                )
+        except (TimeoutError, openai.APITimeoutError):
+            log.warning("upstream timeout after %ss", s.timeout)
+            raise ProxyError(
+                504,
+                f"Le modèle n'a pas répondu dans les {s.timeout:g} s prévues. Réessaie dans un moment.",
+                "upstream_timeout",
+            ) from None
+        except openai.APIConnectionError as exc:
+            log.warning("upstream unreachable (%s)", type(exc).__name__)
+            raise ProxyError(502, "Le proxy n'arrive pas à joindre l'API du modèle. Réessaie dans un moment.", "upstream_unreachable") from None
+        except openai.APIStatusError as exc:
+            # Never relay the upstream message: a 401 quotes part of the key.
+            raise self._upstream_status(exc.status_code, exc.response.headers.get("retry-after")) from None
+        except openai.OpenAIError as exc:
+            log.warning("upstream error (%s)", type(exc).__name__)
+            raise ProxyError(502, "L'API du modèle a renvoyé une réponse inattendue.", "upstream_error") from None
+        try:
+            choice = completion.choices[0]
+            text = choice.message.content or ""
+        except (AttributeError, IndexError, TypeError):
+            raise ProxyError(502, "L'API du modèle a renvoyé une réponse sans texte.", "upstream_error") from None
+        return {
+            "message": {"role": "assistant", "content": text},
+            "truncated": choice.finish_reason == "length",
+        }
+
+    def _upstream_status(self, status: int, retry_after: str | None) -> ProxyError:
+        log.warning("upstream answered HTTP %s", status)
+        if status in (401, 403):
+            return ProxyError(502, "L'API du modèle refuse la clé configurée sur le serveur du proxy (clé invalide, révoquée ou sans accès à ce modèle).", "upstream_auth")
+        if status == 404:
+            return ProxyError(502, "L'API du modèle ne trouve pas le modèle configuré (ATELIER_PROXY_MODEL) : vérifie son nom exact.", "upstream_model_not_found")
+        if status == 429:
+            headers = {"Retry-After": retry_after} if retry_after and retry_after.strip().isdigit() else {}
+            return ProxyError(503, "L'API du modèle limite le débit ou le crédit du compte est épuisé. Réessaie plus tard.", "upstream_rate_limited", headers)
+        if 400 <= status < 500:
+            return ProxyError(502, f"L'API du modèle a refusé la requête (HTTP {status}).", "upstream_refused")
+        return ProxyError(502, f"L'API du modèle est en panne (HTTP {status}). Réessaie dans un moment.", "upstream_error")
+
+
+class SecurityHeaders:
+    """Adds cautious headers to every response (and `no-store` on the API)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope.get("path", "").startswith(("/api/", "/healthz"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if api:
+                    extra.append((b"cache-control", b"no-store"))
+                else:
+                    extra.append(
+                        (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
+                    )
+                message["headers"] = headers + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _no_page(request: Request) -> Response:
+    return error_response(404, "Pas de page ici : ce proxy ne sert que /api/chat et /healthz.", "not_found")
+
+
+def create_app(settings: ProxySettings | None = None) -> Starlette:
+    """The ASGI app. Without `settings`, reads the environment (see the module docstring)."""
+    settings = settings or ProxySettings.from_env()
+    for name in ("openai", "httpx", "httpx2", "httpcore"):
+        # OPENAI_LOG=debug would log request bodies (the prompts): keep them quiet.
+        logging.getLogger(name).setLevel(logging.WARNING)
+    proxy = ChatProxy(settings)
+    routes: list[Any] = [
+        Route("/api/chat", proxy.chat, methods=["POST", "OPTIONS"]),
+        Route("/healthz", proxy.health, methods=["GET"]),
+    ]
+    if settings.static_dir is not None and settings.static_dir.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=str(settings.static_dir), html=True)))
+    else:
+        routes.append(Route("/", _no_page, methods=["GET"]))
+    app = Starlette(routes=routes)
+    app.state.proxy = proxy
+    wrapped: Any = SecurityHeaders(app)
+    wrapped.state = app.state  # convenient for tests and the launcher
+    return wrapped
+
+
+def describe(settings: ProxySettings) -> str:
+    """A French summary for the console (no key, ever)."""
+    origins = ", ".join(settings.allowed_origins) or "aucune (seulement la page servie par le proxy)"
+    return (
+        f"modèle : {settings.model or '⚠️ non configuré (ATELIER_PROXY_MODEL)'} ; "
+        f"clé : {'configurée' if settings.api_key else '⚠️ absente (OPENAI_API_KEY)'} ; "
+        f"API : {settings.base_url or 'OpenAI'} ; origines autorisées : {origins} ; "
+        f"limites : {settings.rate_limit} requêtes / {settings.rate_window:g} s par client, "
+        f"max_tokens ≤ {settings.max_tokens}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.proxy", description="Proxy qui cache la clé API (étape 8).")
+    parser.add_argument("--host", default=os.environ.get("ATELIER_PROXY_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
+    args = parser.parse_args(argv)
+    try:
+        settings = ProxySettings.from_env()
+    except ProxyConfigError as exc:
+        print(f"❌ {exc}")
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    print(f"Proxy Atelier sur http://{args.host}:{args.port}/ — {describe(settings)}", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, server_header=False, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["ChatProxy", "ProxyConfigError", "ProxySettings", "SlidingWindow", "create_app", "describe", "main", "normalize_origin"]

@@ -1,0 +1,170 @@
+// Atelier fine-tuning — step 8 chat page. Talks only to the proxy; never holds a key.
+"use strict";
+
+(function () {
+  const MAX_HISTORY = 20;
+  const TIMEOUT_MS = 90000; // a sleeping free host can take ~1 min to wake up
+
+  const meta = document.querySelector('meta[name="atelier-proxy-url"]');
+  const configured = (meta && meta.content.trim()) || "";
+  // Relative URLs by default: works at "/", behind jupyter-server-proxy ("/user/x/proxy/8787/")
+  // and in Colab's port window. A configured proxy (GitHub Pages) is an absolute base.
+  const base = configured ? configured.replace(/\/*$/, "/") : document.baseURI;
+  const chatUrl = new URL("api/chat", base).toString();
+  const healthUrl = new URL("healthz", base).toString();
+  const proxyLabel = configured || "le proxy qui sert cette page";
+
+  const log = document.getElementById("log");
+  const form = document.getElementById("form");
+  const input = document.getElementById("input");
+  const send = document.getElementById("send");
+  const reset = document.getElementById("reset");
+  const status = document.getElementById("status");
+
+  let history = [];
+  let busy = false;
+
+  function setStatus(kind, text) {
+    status.className = "status status-" + kind;
+    status.textContent = text;
+  }
+
+  function add(kind, text) {
+    const hint = log.querySelector(".hint");
+    if (hint) hint.remove();
+    const bubble = document.createElement("div");
+    bubble.className = "bubble bubble-" + kind;
+    bubble.textContent = text; // textContent: what the model says is never run as HTML
+    log.appendChild(bubble);
+    log.scrollTop = log.scrollHeight;
+    return bubble;
+  }
+
+  function unreachable() {
+    return (
+      "Impossible de joindre le proxy (" + proxyLabel + "). Il est peut-être arrêté : " +
+      "relance la cellule du notebook 08 qui le démarre (ou ton service Render). " +
+      "Si cette page est sur GitHub Pages, vérifie aussi l'adresse du proxy dans index.html " +
+      "et que l'origine de la page figure dans ATELIER_PROXY_ALLOWED_ORIGINS."
+    );
+  }
+
+  function explain(res, data) {
+    const serverMessage = data && data.error && typeof data.error.message === "string" ? data.error.message : "";
+    if (res.status === 429) {
+      const wait = parseInt(res.headers.get("Retry-After") || "", 10);
+      const when = Number.isFinite(wait) ? " Réessaie dans " + wait + " s." : " Réessaie dans un moment.";
+      return "⏳ Doucement ! " + (serverMessage || "Trop de messages d'un coup." + when);
+    }
+    if (res.status === 403) return "⛔ Le proxy refuse cette page. " + serverMessage;
+    if (res.status === 400 || res.status === 413 || res.status === 415) {
+      return "✋ Le proxy refuse ce message. " + serverMessage;
+    }
+    if (res.status === 504) return "⌛ " + (serverMessage || "Le modèle met trop de temps à répondre.");
+    if (res.status >= 500) {
+      return "⚠️ " + (serverMessage || "Le proxy ne répond pas correctement (HTTP " + res.status + "). Il est peut-être arrêté.");
+    }
+    return "⚠️ Réponse inattendue du proxy (HTTP " + res.status + "). " + serverMessage;
+  }
+
+  async function checkHealth() {
+    try {
+      const res = await fetch(healthUrl, { cache: "no-store" });
+      const data = await res.json();
+      if (!res.ok || data.status !== "ok") throw new Error("bad health");
+      if (data.limits && data.limits.max_chars) input.maxLength = data.limits.max_chars;
+      if (!data.model_configured || !data.key_configured) {
+        setStatus("warn", "Proxy joignable, mais pas encore configuré");
+      } else {
+        setStatus("ok", "Proxy joignable");
+      }
+    } catch (e) {
+      setStatus("down", "Proxy injoignable");
+    }
+  }
+
+  async function ask(text) {
+    history.push({ role: "user", content: text });
+    history = history.slice(-MAX_HISTORY);
+    while (history.length && history[0].role !== "user") history.shift();
+    add("user", text);
+    const waiting = add("assistant pending", "…");
+    busy = true;
+    send.disabled = true;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+    try {
+      let res;
+      try {
+        res = await fetch(chatUrl, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ messages: history }),
+          signal: controller.signal,
+          cache: "no-store",
+        });
+      } catch (e) {
+        throw new Error(e && e.name === "AbortError"
+          ? "⌛ Pas de réponse du proxy après " + TIMEOUT_MS / 1000 + " s. Réessaie."
+          : "🔌 " + unreachable());
+      }
+      let data = null;
+      try {
+        data = await res.json();
+      } catch (e) {
+        data = null;
+      }
+      if (!res.ok) {
+        history.pop(); // the message was not answered: do not keep it
+        setStatus(res.status >= 500 ? "warn" : "ok", res.status >= 500 ? "Proxy en difficulté" : "Proxy joignable");
+        waiting.remove();
+        add("error", explain(res, data));
+        return;
+      }
+      const reply = data && data.message && typeof data.message.content === "string" ? data.message.content : "";
+      history.push({ role: "assistant", content: reply });
+      waiting.remove();
+      add("assistant", reply || "(réponse vide)");
+      if (data.truncated) add("note", "✂️ Réponse coupée : le proxy limite sa longueur.");
+      setStatus("ok", "Proxy joignable");
+    } catch (err) {
+      history.pop();
+      waiting.remove();
+      add("error", err.message);
+      setStatus("down", "Proxy injoignable");
+    } finally {
+      clearTimeout(timer);
+      busy = false;
+      send.disabled = false;
+      input.focus();
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || busy) return;
+    input.value = "";
+    ask(text);
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  reset.addEventListener("click", () => {
+    history = [];
+    log.replaceChildren();
+    const hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = "Conversation effacée. Écris un nouveau message.";
+    log.appendChild(hint);
+    input.focus();
+  });
+
+  checkHealth();
+  input.focus();
+})();
