@@ -8,6 +8,8 @@ an inherited `OPENAI_BASE_URL` is ignored there. In `openai` mode the learner's 
 from __future__ import annotations
 
 import os
+import sys
+import types
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -113,3 +115,14 @@ def check_key(key: str, mode: str | None = None, *, today: date | None = None, c
             "ne peut plus en créer (erreur 403 à l'étape 5) ; le mode bac à sable reste possible."
         )
     return KeyCheck("valid", "✅ Clé valide." + note)
+
+
+class _CallableModule(types.ModuleType):
+    """`helpers.client` is both this module and the function `client()`: importing the
+    submodule rebinds the package attribute to the module, so the module is callable too."""
+
+    def __call__(self, mode: str | None = None, **kwargs: Any) -> Any:
+        return self.client(mode, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -421,9 +421,9 @@ def explain(exc: Any, *, today: date | None = None) -> Diagnosis:
     today = today or date.today()
     try:
         return _explain(exc, today)
-    except Exception as inner:  # pragma: no cover - last resort: explain must not fail
-        return Diagnosis("Erreur", f"{type(exc).__name__}", "Relance la cellule ; si ça persiste, "
-                         "signale-le à ton formateur.", "unknown", scrub(f"{exc} / {inner}"))
+    except Exception:  # last resort: explain must not fail
+        return Diagnosis(f"Erreur inattendue ({type(exc).__name__})", "Le kit n'a pas su lire ce message.",
+                         "Relance la cellule ; si ça persiste, signale-le à ton formateur.", "unknown")
 
 
 def _explain(exc: Any, today: date) -> Diagnosis:

@@ -223,7 +223,7 @@ class Update:
         return STATUS_FR.get(self.job.status, self.job.status)
 
     def lines(self) -> list[str]:
-        """The new events as French-free, human lines (`[hh:mm:ss] message`)."""
+        """The new events as printable lines (`[hh:mm:ss] message`)."""
         return [f"[{time.strftime('%H:%M:%S', time.localtime(e.created_at))}] {e.message}" for e in self.new_events]
 
 
@@ -240,7 +240,6 @@ class Follower:
         self._pending: list[Any] = []  # fetched newest-first, waiting for older pages
         self._pending_cursor: str | None = None
         self._lock = threading.Lock()
-        self._mode = None
 
     @property
     def api(self) -> Any:
@@ -253,8 +252,11 @@ class Follower:
         with self._lock:
             job = self.api.fine_tuning.jobs.retrieve(self.job_id)
             self.job = job
+            from_top = self._pending_cursor is None
             new = self._fetch_events()
-            done = job.status in TERMINAL and not self._pending
+            # Finished when the job was terminal before a page read from the newest event on
+            # reached what was already delivered (events added during a walk are read next poll).
+            done = job.status in TERMINAL and from_top and not self._pending
             if job.status == "succeeded" and job.fine_tuned_model:
                 self._record_success(job)
             return Update(job=job, new_events=new, done=done, requests=2)
