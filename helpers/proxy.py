@@ -395,7 +395,7 @@ class ChatProxy:
         except (UnicodeDecodeError, ValueError):
             raise ProxyError(400, "Le corps de la requête n'est pas du JSON valide.", "bad_json") from None
         if not isinstance(body, dict):
-            raise ProxyError(400, 'Forme attendue : {"messages": [{"role": "user", "content": "…"}]}.', "bad_request")
+            raise ProxyError(400, 'La requête doit être un objet JSON de la forme {"messages": [{"role": "user", "content": "…"}]}.', "bad_request")
         model = body.get("model")
         if model is not None and model != s.model:
             raise ProxyError(
