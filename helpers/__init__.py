@@ -17,7 +17,9 @@ _API: dict[str, tuple[str, str]] = {
     "get_mode": ("settings", "get_mode"),
     "use_mode": ("settings", "save_mode"),
     "workspace_dir": ("settings", "workspace_dir"),
-    "client": ("client", "client"),
+    "client": ("client", "client"),  # the module itself, which is callable (see client.py)
+    "check_key": ("client", "check_key"),
+    "reset": ("workspace", "reset"),
     # datasets, tokens, costs
     "check_file": ("dataset", "check_file"),
     "check_examples": ("dataset", "check_examples"),
@@ -25,7 +27,30 @@ _API: dict[str, tuple[str, str]] = {
     "write_jsonl": ("dataset", "write_jsonl"),
     "example": ("dataset", "example"),
     "count_messages": ("tokens", "count_messages"),
+    "check_bytes": ("dataset", "check_bytes"),
+    "to_dataframe": ("dataset", "to_dataframe"),
+    "from_dataframe": ("dataset", "from_dataframe"),
+    "DatasetError": ("dataset", "DatasetError"),
     "estimate_cost": ("models", "estimate_cost"),
+    "auto_epochs": ("models", "auto_epochs"),
+    # jobs
+    "upload": ("jobs", "upload"),
+    "create_job": ("jobs", "create"),
+    "follow": ("jobs", "follow"),
+    "wait": ("jobs", "wait"),
+    "Follower": ("jobs", "Follower"),
+    "retrieve_job": ("jobs", "retrieve"),
+    "cancel_job": ("jobs", "cancel"),
+    "list_jobs": ("jobs", "list_jobs"),
+    "checkpoints": ("jobs", "checkpoints"),
+    "results": ("jobs", "results"),
+    "find_jobs_for_file": ("jobs", "find_jobs_for_file"),
+    # chat
+    "ask": ("chat", "ask"),
+    "compare": ("chat", "compare"),
+    # errors
+    "explain": ("errors", "explain"),
+    "friendly": ("errors", "friendly"),
 }
 
 _MODULES = {
@@ -37,6 +62,8 @@ __all__ = sorted(_API)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "client":  # module and function at once: the module is callable
+        return importlib.import_module(".client", __name__)
     if name in _API:
         module, attr = _API[name]
         value = getattr(importlib.import_module(f".{module}", __name__), attr)
