@@ -338,7 +338,7 @@ class ChatProxy:
         if wait:
             raise ProxyError(
                 429,
-                f"Trop de messages d'un coup : ce proxy accepte {s.rate_limit} requêtes par "
+                f"Trop de messages d'un coup : ce proxy accepte {s.rate_limit} requête{'s' if s.rate_limit > 1 else ''} par "
                 f"{s.rate_window:g} s. Réessaie dans {_retry_after(wait)} s.",
                 "rate_limited",
                 {"Retry-After": _retry_after(wait)},

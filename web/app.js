@@ -29,11 +29,11 @@
     status.textContent = text;
   }
 
-  function add(kind, text) {
+  function add(kind, text, extra) {
     const hint = log.querySelector(".hint");
     if (hint) hint.remove();
     const bubble = document.createElement("div");
-    bubble.className = "bubble bubble-" + kind;
+    bubble.className = "bubble bubble-" + kind + (extra ? " bubble-" + extra : "");
     bubble.textContent = text; // textContent: what the model says is never run as HTML
     log.appendChild(bubble);
     log.scrollTop = log.scrollHeight;
@@ -88,7 +88,7 @@
     history = history.slice(-MAX_HISTORY);
     while (history.length && history[0].role !== "user") history.shift();
     add("user", text);
-    const waiting = add("assistant pending", "…");
+    const waiting = add("assistant", "…", "pending");
     busy = true;
     send.disabled = true;
     const controller = new AbortController();
@@ -119,6 +119,7 @@
         setStatus(res.status >= 500 ? "warn" : "ok", res.status >= 500 ? "Proxy en difficulté" : "Proxy joignable");
         waiting.remove();
         add("error", explain(res, data));
+        if (!input.value) input.value = text; // ready to send again
         return;
       }
       const reply = data && data.message && typeof data.message.content === "string" ? data.message.content : "";
@@ -131,6 +132,7 @@
       history.pop();
       waiting.remove();
       add("error", err.message);
+      if (!input.value) input.value = text;
       setStatus("down", "Proxy injoignable");
     } finally {
       clearTimeout(timer);

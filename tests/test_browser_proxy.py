@@ -1,0 +1,123 @@
+"""Step 8 in a real browser: headless Chromium opens the page, says "Bonjour", sees "COUCOU".
+
+Runs against proxy + sandbox (a COUCOU model trained there) when `helpers.sandbox` exists,
+else against a fake upstream answering COUCOU. Screenshots go to `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, require
+from fake_upstream import FakeUpstream, sandbox_available, sandbox_coucou_model
+
+from helpers import webdemo
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+KEY = "sk-test-SECRETbrowser-0123456789abcdef0123456789"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+            "Chromium absent (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "playwright absent (pip install playwright)")
+        raise
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[str, str]]:
+    """(base_url, model) of something that answers COUCOU."""
+    if sandbox_available():
+        yield sandbox_coucou_model()
+        return
+    fake = FakeUpstream()
+    yield fake.base_url, "ft:gpt-4o-mini-2024-07-18:sandbox:coucou:fake0001"
+    fake.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 900, "height": 640}, locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
+    webdemo.stop()
+
+
+def _shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_page_says_bonjour_and_gets_coucou(page, upstream):
+    base_url, model = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=KEY)
+    responses: list = []
+    page.on("response", lambda r: responses.append(r))
+    page.goto(url)
+    page.wait_for_selector("#status.status-ok", timeout=10_000)
+    page.fill("#input", "Bonjour")
+    page.click("#send")
+    page.wait_for_selector(".bubble-assistant:not(.bubble-pending)", timeout=20_000)
+    reply = page.inner_text(".bubble-assistant:not(.bubble-pending)")
+    assert "COUCOU" in reply
+    assert page.inner_text(".bubble-user") == "Bonjour"
+    shot = _shot(page, "step8-chat.png")
+    assert shot.stat().st_size > 5_000
+    # Nothing the browser received holds the key (bodies and headers).
+    assert len(responses) >= 5  # page, css, js, healthz, chat
+    for response in responses:
+        assert "SECRETbrowser" not in response.text() + str(response.all_headers())
+    assert "SECRETbrowser" not in page.content()
+
+
+def test_page_explains_rate_limit_and_refusal_in_french(page, upstream):
+    base_url, model = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=KEY, rate_limit=1)
+    page.goto(url)
+    page.wait_for_selector("#status.status-ok", timeout=10_000)
+    page.fill("#input", "Bonjour")
+    page.click("#send")
+    page.wait_for_selector(".bubble-assistant:not(.bubble-pending)", timeout=20_000)
+    page.fill("#input", "Encore ?")
+    page.click("#send")
+    page.wait_for_selector(".bubble-error", timeout=10_000)
+    error = page.inner_text(".bubble-error")
+    assert "Doucement" in error and "Réessaie dans" in error
+    _shot(page, "step8-rate-limited.png")
+
+
+def test_page_says_when_the_proxy_is_down(page, upstream):
+    base_url, model = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=KEY)
+    page.goto(url)
+    page.wait_for_selector("#status.status-ok", timeout=10_000)
+    webdemo.stop()
+    page.fill("#input", "Bonjour")
+    page.click("#send")
+    page.wait_for_selector(".bubble-error", timeout=20_000)
+    error = page.inner_text(".bubble-error")
+    assert "Impossible de joindre le proxy" in error
+    assert page.inner_text("#status") == "Proxy injoignable"
+    _shot(page, "step8-proxy-down.png")
