@@ -1,0 +1,310 @@
+"""The small open base models of `local` mode, where they run, LoRA defaults, `doctor()`.
+
+This module imports neither torch nor transformers at import time: `doctor()` must answer
+on a machine that has neither.
+
+Which model trains: the job's `model` when it names a local model (an id below, a hub repo
+id, or a folder made with `save_pretrained`); an OpenAI name such as `gpt-4o-mini-2024-07-18`
+(what the notebooks send by default) means "the default local model", chosen with
+`ATELIER_LOCAL_MODEL` (an id, hub repo or folder; `smollm2-135m-instruct` when unset).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
+DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
+DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
+INSTALL_HINT = "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
+REQUIRED = {"torch": "2.4", "transformers": "5", "peft": "0.20", "accelerate": "1.0"}
+
+
+class LocalModelError(RuntimeError):
+    """Local mode cannot do what was asked (French message, with what to do)."""
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    id: str  # short name used in model names: ft:{id}:local:{suffix}:{8 chars}
+    source: str  # hub repo id or folder
+    description: str  # French, for the learner
+    parameters: str
+    download: str  # approximate download size ("" when built here)
+    learning_rate: float  # LoRA learning rate at learning_rate_multiplier = 1
+    builtin: bool = False  # built on this machine (never downloaded)
+
+    @property
+    def is_folder(self) -> bool:
+        return self.builtin or (bool(self.source) and Path(self.source).expanduser().is_dir())
+
+
+CATALOG: dict[str, LocalModel] = {
+    m.id: m
+    for m in [
+        LocalModel(
+            "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "SmolLM2 135M Instruct (Hugging Face) : le plus petit, rapide même sur CPU ; anglais surtout.",
+            "135 M", "≈ 270 Mo", 2e-4,
+        ),
+        LocalModel(
+            "smollm2-360m-instruct", "HuggingFaceTB/SmolLM2-360M-Instruct",
+            "SmolLM2 360M Instruct : meilleur, encore raisonnable sur CPU (quelques minutes).",
+            "360 M", "≈ 720 Mo", 2e-4,
+        ),
+        LocalModel(
+            "qwen2.5-0.5b-instruct", "Qwen/Qwen2.5-0.5B-Instruct",
+            "Qwen2.5 0.5B Instruct (Alibaba) : multilingue, parle français ; idéal avec un GPU (Colab).",
+            "494 M", "≈ 1 Go", 2e-4,
+        ),
+        LocalModel(
+            "tiny", "",
+            "Modèle minuscule construit sur cette machine, sans téléchargement (~100 k paramètres) : "
+            "il ne sait rien au départ, mais apprend COUCOU en quelques secondes. Pour les tests et "
+            "pour essayer sans internet.",
+            "0,1 M", "", 3e-3, builtin=True,
+        ),
+    ]
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.\-]+", "-", text.lower()).strip("-") or "model"
+
+
+def _is_openai_name(name: str) -> bool:
+    from .. import models
+
+    base = name[3:].split(":")[0] if name.startswith("ft:") else name
+    return base.startswith(("gpt-", "o1", "o3", "o4")) or models.get(base) is not None
+
+
+def _from_spec(spec: str) -> LocalModel:
+    """A catalog id, a hub repo id (catalog or not) or a folder → LocalModel."""
+    spec = spec.strip()
+    if spec in CATALOG:
+        return CATALOG[spec]
+    for m in CATALOG.values():
+        if m.source and m.source.lower() == spec.lower():
+            return m
+    folder = Path(spec).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").exists():
+            raise LocalModelError(
+                f"Le dossier {folder} ne contient pas de modèle (pas de config.json). Donne un dossier "
+                "écrit par save_pretrained, ou un nom du catalogue : " + ", ".join(CATALOG) + "."
+            )
+        if (folder / "atelier_tiny.json").exists():  # built by tiny.build: same settings as "tiny"
+            return replace(CATALOG["tiny"], source=str(folder.resolve()), builtin=False)
+        return LocalModel(_slug(folder.name), str(folder.resolve()), f"Modèle local ({folder})", "?", "", 2e-4)
+    if re.fullmatch(r"[\w.\-]+/[\w.\-]+", spec):
+        return LocalModel(_slug(spec.split("/")[-1]), spec, f"Modèle du hub Hugging Face {spec}", "?", "?", 2e-4)
+    raise LocalModelError(
+        f"Modèle local inconnu : {spec!r}. Choisis parmi {', '.join(CATALOG)}, un nom du hub "
+        "Hugging Face (« organisation/modèle ») ou un dossier de modèle."
+    )
+
+
+def default_model() -> LocalModel:
+    """The model that an OpenAI model name stands for in local mode (`ATELIER_LOCAL_MODEL`)."""
+    return _from_spec(os.environ.get(LOCAL_MODEL_VAR, "").strip() or DEFAULT_LOCAL_MODEL)
+
+
+def resolve(name: str | None) -> LocalModel:
+    """The local base model a request names (see the module's docstring)."""
+    if not name or _is_openai_name(name):
+        return default_model()
+    default = default_model()
+    if name in (default.id, default.source):
+        return default
+    return _from_spec(name)
+
+
+def model_path(model: LocalModel) -> str:
+    """What `from_pretrained` takes: a folder (the tiny model is built on first use) or a repo id."""
+    if model.builtin and not model.source:
+        from . import tiny
+
+        return str(tiny.ensure())
+    return model.source
+
+
+def offline() -> bool:
+    return any(
+        os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
+
+def is_cached(model: LocalModel) -> bool:
+    """True when the model needs no download (a folder, or already in the Hugging Face cache)."""
+    if model.is_folder:
+        return True
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(model.source, "config.json")
+    except Exception:
+        return False
+    return isinstance(found, str)
+
+
+def unavailable_message(model: LocalModel, cause: BaseException | None = None) -> str:
+    """French explanation when a model cannot be loaded."""
+    why = (
+        "le mode hors ligne est activé (HF_HUB_OFFLINE=1)" if offline()
+        else "cette machine n'a pas pu le télécharger (pas d'accès à internet ?)"
+    )
+    text = (
+        f"Le modèle « {model.id} » ({model.source}) n'est pas encore sur cette machine et {why}. "
+        f"Deux solutions : lance une fois cette étape sur une machine connectée à internet "
+        f"(transformers télécharge {model.download or 'le modèle'} puis le garde en cache), "
+        f"ou utilise le modèle minuscule construit ici, sans téléchargement : "
+        f"{LOCAL_MODEL_VAR}=tiny."
+    )
+    if cause is not None:
+        text += f" (détail : {type(cause).__name__})"
+    return text
+
+
+def device() -> str:
+    """`ATELIER_LOCAL_DEVICE`, else `cuda` when a GPU is usable, else `cpu` (imports torch)."""
+    forced = os.environ.get(DEVICE_VAR, "").strip().lower()
+    if forced:
+        return forced
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def dtype_for(device_name: str) -> Any:
+    """float32 on CPU; bfloat16 on a GPU that supports it (fp32 otherwise: no loss scaling here)."""
+    import torch
+
+    if device_name.startswith("cuda") and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+@dataclass(frozen=True)
+class LoraDefaults:
+    r: int
+    alpha: int
+    dropout: float
+    learning_rate: float
+    target_modules: str = "all-linear"
+
+
+def lora_defaults(n_examples: int, model: LocalModel | None = None) -> LoraDefaults:
+    """Sensible LoRA settings for 10–1000 examples: small rank for few examples, no dropout
+    below 100 examples (nothing to regularise against in 2–3 epochs of tiny data)."""
+    lr = (model or default_model()).learning_rate
+    if n_examples <= 200:
+        return LoraDefaults(r=8, alpha=16, dropout=0.0 if n_examples < 100 else 0.05, learning_rate=lr)
+    return LoraDefaults(r=16, alpha=32, dropout=0.05, learning_rate=lr)
+
+
+# ---------------------------------------------------------------- doctor
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _at_least(version: str, minimum: str) -> bool:
+    def parts(v: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", v.split("+")[0])[:3])
+
+    return parts(version) >= parts(minimum)
+
+
+def is_available() -> bool:
+    """The optional packages are installed, in versions the engine supports (no import)."""
+    for package, minimum in REQUIRED.items():
+        version = _version(package)
+        if version is None or not _at_least(version, minimum) or importlib.util.find_spec(package) is None:
+            return False
+    return True
+
+
+@dataclass
+class Doctor:
+    usable: bool
+    packages: dict[str, str | None]
+    problems: list[str]
+    device: str | None
+    model: LocalModel | None
+    model_ready: bool
+    notes: list[str]
+
+    def lines(self) -> list[str]:
+        out = ["Mode local (vrai entraînement sur cette machine) :"]
+        out.append("  ✅ utilisable" if self.usable else "  ❌ pas utilisable pour l'instant")
+        for package, version in self.packages.items():
+            out.append(f"  {'✅' if version else '❌'} {package} {version or 'absent'}")
+        if self.device:
+            out.append(f"  calcul : {self.device}")
+        if self.model:
+            state = "prêt" if self.model_ready else "à télécharger au premier usage"
+            out.append(f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}")
+        out.extend(f"  ❌ {p}" for p in self.problems)
+        out.extend(f"  ℹ️ {n}" for n in self.notes)
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def doctor(*, check_device: bool = True) -> Doctor:
+    """Is local mode usable here, and if not why (French). `check_device` imports torch (~2 s)."""
+    packages = {p: _version(p) for p in REQUIRED}
+    problems: list[str] = []
+    notes: list[str] = []
+    missing = [p for p, v in packages.items() if v is None]
+    if missing:
+        problems.append(f"paquets manquants : {', '.join(missing)} → installe-les avec : {INSTALL_HINT}")
+    for package, minimum in REQUIRED.items():
+        version = packages[package]
+        if version and not _at_least(version, minimum):
+            problems.append(f"{package} {version} est trop ancien : il faut {package} ≥ {minimum}.")
+    dev = None
+    if not problems and check_device:
+        try:
+            dev = device()
+            if dev == "cpu":
+                dev = f"cpu ({os.cpu_count() or '?'} cœurs) — pas de GPU : les modèles du hub seront lents, « tiny » reste rapide"
+            elif dev.startswith("cuda"):
+                import torch
+
+                dev = f"GPU {torch.cuda.get_device_name(0)}"
+        except Exception as exc:  # a broken torch install
+            problems.append(f"torch ne se charge pas ({type(exc).__name__}) : réinstalle-le.")
+    model = None
+    ready = False
+    try:
+        model = default_model()
+        ready = is_cached(model) if not missing else model.builtin
+        if not ready and offline():
+            notes.append(unavailable_message(model))
+        elif not ready:
+            notes.append(f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question.")
+    except LocalModelError as exc:
+        problems.append(str(exc))
+    notes.append(f"modèles du catalogue : {', '.join(CATALOG)} (choix : variable {LOCAL_MODEL_VAR}).")
+    return Doctor(not problems, packages, problems, dev, model, ready, notes)
+
+
+def doctor_lines(*, check_device: bool = True) -> list[str]:
+    """What `python -m helpers doctor` prints about local mode (French lines)."""
+    return doctor(check_device=check_device).lines()
+
+
+def is_tiny(model: LocalModel) -> bool:
+    return model.id == "tiny"

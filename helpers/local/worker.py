@@ -1,0 +1,555 @@
+"""The local engine's job queue and its background worker process.
+
+- `LocalQueue(home)`: a small SQLite database in the workspace (`local/queue.sqlite3`):
+  jobs, their events and checkpoints. Any process may enqueue, read or cancel; only the
+  worker trains. No torch import here: the web server reads the queue cheaply.
+- The worker (`python -m helpers.local.worker --home DIR`) is a separate **process**, one
+  per workspace (an exclusive lock file), that takes queued jobs one at a time, oldest
+  first, so a job really goes queued → running → succeeded / failed / cancelled. It writes
+  the events (real API wording), checkpoints, the results CSV and the fine-tuned model's
+  folder. It exits after `IDLE_EXIT` seconds without work; `ensure_worker(home)` starts it
+  again when a job is queued.
+- Cancel sets a flag that the training loop reads before every step: training really stops.
+  A worker that died mid-job (killed, machine asleep) leaves a `running` job: the next
+  worker marks it failed, since nobody else can be training it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_S = 30.0
+IDLE_EXIT = 120.0
+STARTUP_GRACE = 30.0
+POLL = 0.2
+TERMINAL = ("succeeded", "failed", "cancelled")
+RESULTS_COLUMNS = ("step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    model TEXT NOT NULL,            -- base model spec: catalog id, hub repo or folder
+    request TEXT NOT NULL,          -- hyperparameters, seed, suffix, names (JSON)
+    status TEXT NOT NULL,           -- queued | running | succeeded | failed | cancelled
+    started_at REAL,
+    finished_at REAL,
+    estimated_finish REAL,
+    hyperparameters TEXT,           -- resolved (JSON), once running
+    trained_tokens INTEGER,
+    fine_tuned_model TEXT,
+    error TEXT,                     -- {"code","message","param"} (JSON) when failed
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    worker_pid INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    level TEXT NOT NULL,
+    type TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT
+);
+CREATE INDEX IF NOT EXISTS events_job ON events (job_id, seq);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    step INTEGER NOT NULL,
+    name TEXT NOT NULL,             -- ft:…:ckpt-step-N
+    path TEXT NOT NULL,
+    metrics TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class LocalJob:
+    id: str
+    created_at: float
+    model: str
+    request: dict[str, Any]
+    status: str
+    started_at: float | None
+    finished_at: float | None
+    estimated_finish: float | None
+    hyperparameters: dict[str, Any] | None
+    trained_tokens: int | None
+    fine_tuned_model: str | None
+    error: dict[str, Any] | None
+    cancel_requested: bool
+    worker_pid: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    job_id: str
+    created_at: float
+    level: str
+    type: str
+    message: str
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    job_id: str
+    created_at: float
+    step: int
+    name: str
+    path: str
+    metrics: dict[str, Any]
+
+
+_JOB_COLUMNS = ("id, created_at, model, request, status, started_at, finished_at, estimated_finish, "
+                "hyperparameters, trained_tokens, fine_tuned_model, error, cancel_requested, worker_pid")
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _job(row: tuple) -> LocalJob:
+    return LocalJob(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7], _loads(row[8]),
+                    row[9], row[10], _loads(row[11]), bool(row[12]), row[13])
+
+
+def local_dir(home: str | Path) -> Path:
+    path = Path(home) / "local"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class LocalQueue:
+    """The queue of local jobs of one workspace (`home`)."""
+
+    def __init__(self, home: str | Path) -> None:
+        self.home = Path(home)
+        self.dir = local_dir(self.home)
+        self.path = self.dir / "queue.sqlite3"
+        with self._tx() as c:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    c.execute(statement)
+
+    @contextlib.contextmanager
+    def _connect(self):
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _tx(self):
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.dir / "jobs" / job_id
+
+    # -- writing --------------------------------------------------------------------------
+    def enqueue(
+        self,
+        job_id: str,
+        *,
+        model: str,
+        training: bytes,
+        validation: bytes | None = None,
+        fine_tuned_model: str,
+        hyperparameters: dict[str, Any] | None = None,
+        seed: int | None = None,
+        created_at: float | None = None,
+    ) -> LocalJob:
+        """Queue a validated job. `hyperparameters`: n_epochs, batch_size,
+        learning_rate_multiplier, each an int/float or "auto"."""
+        folder = self.job_dir(job_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "train.jsonl").write_bytes(training)
+        if validation:
+            (folder / "valid.jsonl").write_bytes(validation)
+        request = {"hyperparameters": hyperparameters or {}, "seed": seed, "fine_tuned_model": fine_tuned_model}
+        now = created_at if created_at is not None else time.time()
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO jobs (id, created_at, model, request, status) VALUES (?, ?, ?, ?, 'queued')",
+                (job_id, now, model, json.dumps(request)),
+            )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    def add_event(self, job_id: str, message: str, *, level: str = "info", type: str = "message",
+                  data: dict[str, Any] | None = None, conn: sqlite3.Connection | None = None) -> None:
+        args = (job_id, time.time(), level, type, message, json.dumps(data) if data is not None else None)
+        sql = "INSERT INTO events (job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?)"
+        if conn is not None:
+            conn.execute(sql, args)
+            return
+        with self._tx() as c:
+            c.execute(sql, args)
+
+    def cancel(self, job_id: str) -> LocalJob | None:
+        """Cancel a queued job at once; ask a running one to stop (the worker confirms)."""
+        with self._tx() as c:
+            row = c.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            if row[0] == "queued":
+                c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ?",
+                          (time.time(), job_id))
+                self.add_event(job_id, "Fine-tuning job cancelled", conn=c)
+            elif row[0] == "running":
+                c.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+        return self.get(job_id)
+
+    # -- reading --------------------------------------------------------------------------
+    def get(self, job_id: str) -> LocalJob | None:
+        with self._connect() as c:
+            row = c.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def jobs(self, status: str | None = None) -> list[LocalJob]:
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
+        with self._connect() as c:
+            rows = c.execute(sql, (status,) if status else ()).fetchall()
+        return [_job(r) for r in rows]
+
+    def events(self, job_id: str, after_seq: int = 0) -> list[Event]:
+        """Oldest first."""
+        with self._connect() as c:
+            rows = c.execute(
+                "SELECT seq, job_id, created_at, level, type, message, data FROM events "
+                "WHERE job_id = ? AND seq > ? ORDER BY seq", (job_id, after_seq)
+            ).fetchall()
+        return [Event(*r[:6], _loads(r[6])) for r in rows]
+
+    def checkpoints(self, job_id: str) -> list[Checkpoint]:
+        """Oldest first (only the kept ones)."""
+        with self._connect() as c:
+            rows = c.execute(
+                "SELECT seq, job_id, created_at, step, name, path, metrics FROM checkpoints "
+                "WHERE job_id = ? ORDER BY seq", (job_id,)
+            ).fetchall()
+        return [Checkpoint(*r[:6], json.loads(r[6])) for r in rows]
+
+    def model_folder(self, name: str) -> Path | None:
+        """The folder serving a fine-tuned model or checkpoint name (None: not a local one)."""
+        with self._connect() as c:
+            row = c.execute("SELECT id FROM jobs WHERE fine_tuned_model = ? AND status = 'succeeded'",
+                            (name,)).fetchone()
+            if row:
+                return self.job_dir(row[0]) / "model"
+            row = c.execute("SELECT path FROM checkpoints WHERE name = ?", (name,)).fetchone()
+        return Path(row[0]) if row and Path(row[0]).exists() else None
+
+    def fine_tuned_models(self) -> list[tuple[str, float]]:
+        """(name, finished_at) of every succeeded job."""
+        with self._connect() as c:
+            rows = c.execute("SELECT fine_tuned_model, finished_at FROM jobs WHERE status = 'succeeded' "
+                             "ORDER BY seq").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def results_csv(self, job_id: str) -> bytes:
+        """The real API's results file: one row per step."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(RESULTS_COLUMNS)
+        for event in self.events(job_id):
+            if event.type != "metrics" or not event.data:
+                continue
+            d = event.data
+            writer.writerow([d.get("step"), _fmt(d.get("train_loss")), _fmt(d.get("train_mean_token_accuracy")),
+                             _fmt(d.get("valid_loss")), _fmt(d.get("valid_mean_token_accuracy"))])
+        return out.getvalue().encode()
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else f"{value:.5f}"
+
+
+# ---------------------------------------------------------------- the worker process
+class _Lock:
+    """An exclusive, non-blocking lock on a file, held while the process lives."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: Any = None
+
+    def acquire(self) -> bool:
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the process's life
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                self.handle.seek(0)
+                msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.close()
+            self.handle = None
+            return False
+        return True
+
+
+def worker_running(home: str | Path) -> bool:
+    """True when a worker holds this workspace's lock."""
+    lock = _Lock(local_dir(home) / "worker.lock")
+    if lock.acquire():
+        lock.handle.close()  # releases it
+        return False
+    return True
+
+
+def ensure_worker(home: str | Path) -> bool:
+    """Start the workspace's worker process if it is not running. True if one was started."""
+    home = Path(home)
+    if worker_running(home):
+        return False
+    marker = local_dir(home) / "worker.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid, started = marker.read_text().split()
+        if time.time() - float(started) < STARTUP_GRACE and _alive(int(pid)):
+            return False  # started a moment ago, not holding the lock yet
+    from ..settings import package_dir
+
+    env = dict(os.environ)
+    root = str(package_dir().parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    log = open(local_dir(home) / "worker.log", "ab")  # noqa: SIM115 - handed to the child
+    kwargs: dict[str, Any] = {"start_new_session": True} if os.name != "nt" else {
+        "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpers.local.worker", "--home", str(home)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, **kwargs,
+    )
+    log.close()
+    marker.write_text(f"{process.pid} {time.time()}")
+    return True
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # within the grace period, assume it is starting
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (exited, not reaped) still "exists": check its state when we can.
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    return True
+
+
+class _JobCallbacks:
+    """Training hooks writing events, checkpoints and progress into the queue."""
+
+    def __init__(self, queue: LocalQueue, job: LocalJob) -> None:
+        self.queue, self.job = queue, job
+        self.name = job.request["fine_tuned_model"]
+        self.started = time.time()
+        self._last_check = 0.0
+        self._stop = False
+
+    def on_start(self, info: Any) -> None:
+        self.queue.add_event(
+            self.job.id,
+            f"Local training on {info.device}: {info.n_examples} examples, {info.total_steps} steps, "
+            f"LoRA with {info.trainable_parameters:,} trainable parameters of {info.total_parameters:,}",
+        )
+
+    def on_step(self, m: Any) -> None:
+        text = f"Step {m.step}/{m.total_steps}: training loss={m.train_loss:.2f}"
+        if m.valid_loss is not None:
+            text += f", validation loss={m.valid_loss:.2f}"
+        if m.full_valid_loss is not None:
+            text += f", full validation loss={m.full_valid_loss:.2f}"
+        eta = self.started + m.elapsed / m.step * m.total_steps if m.step else None
+        with self.queue._tx() as c:
+            self.queue.add_event(self.job.id, text, type="metrics", data=m.data(), conn=c)
+            c.execute("UPDATE jobs SET trained_tokens = ?, estimated_finish = ? WHERE id = ?",
+                      (m.trained_tokens, eta, self.job.id))
+
+    def on_checkpoint(self, step: int, path: Path, m: Any) -> None:
+        keep = 3
+        name = f"{self.name}:ckpt-step-{step}"
+        metrics = m.data()
+        with self.queue._tx() as c:
+            c.execute("INSERT INTO checkpoints (job_id, created_at, step, name, path, metrics) VALUES (?, ?, ?, ?, ?, ?)",
+                      (self.job.id, time.time(), step, name, str(path), json.dumps(metrics)))
+            c.execute("DELETE FROM checkpoints WHERE job_id = ? AND seq NOT IN (SELECT seq FROM checkpoints "
+                      "WHERE job_id = ? ORDER BY seq DESC LIMIT ?)", (self.job.id, self.job.id, keep))
+            self.queue.add_event(self.job.id, f"Checkpoint created at step {step}", conn=c)
+
+    def should_stop(self) -> bool:
+        now = time.monotonic()
+        if not self._stop and now - self._last_check >= 0.05:
+            self._last_check = now
+            job = self.queue.get(self.job.id)
+            self._stop = job is None or job.cancel_requested
+        return self._stop
+
+
+def resolve_hyperparameters(request: dict[str, Any], n_examples: int, learning_rate: float) -> dict[str, Any]:
+    """`auto` → numbers, as the real API reports them (epochs and batch size heuristics)."""
+    from .. import models
+
+    hp = request.get("hyperparameters") or {}
+
+    def pick(name: str, auto: Any) -> Any:
+        value = hp.get(name, "auto")
+        return auto if value in (None, "auto") else value
+
+    return {
+        "n_epochs": int(pick("n_epochs", models.auto_epochs(n_examples))),
+        "batch_size": int(pick("batch_size", models.auto_batch_size(n_examples))),
+        "learning_rate_multiplier": float(pick("learning_rate_multiplier", 1.0)),
+        "base_learning_rate": learning_rate,
+    }
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_job(queue: LocalQueue, job: LocalJob) -> None:
+    """Train one claimed (running) job to its end, whatever happens."""
+    from . import catalog
+    from .train import Cancelled, TrainConfig, train
+
+    folder = queue.job_dir(job.id)
+    callbacks = _JobCallbacks(queue, job)
+    try:
+        examples = _read_jsonl(folder / "train.jsonl")
+        validation = _read_jsonl(folder / "valid.jsonl")
+        model = catalog.resolve(job.model)
+        base = catalog.model_path(model)
+        lora = catalog.lora_defaults(len(examples), model)
+        hp = resolve_hyperparameters(job.request, len(examples), lora.learning_rate)
+        with queue._tx() as c:
+            c.execute("UPDATE jobs SET hyperparameters = ? WHERE id = ?", (json.dumps(hp), job.id))
+        config = TrainConfig(
+            base=base, output_dir=folder / "model", n_epochs=hp["n_epochs"], batch_size=hp["batch_size"],
+            learning_rate=lora.learning_rate * hp["learning_rate_multiplier"], lora_r=lora.r,
+            lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
+            seed=job.request.get("seed") or 0, num_threads=1 if catalog.is_tiny(model) else None,
+        )
+        result = train(examples, config, validation=validation, callbacks=callbacks)
+        (folder / "results.csv").write_bytes(queue.results_csv(job.id))
+        with queue._tx() as c:
+            c.execute("UPDATE jobs SET status = 'succeeded', finished_at = ?, trained_tokens = ?, "
+                      "fine_tuned_model = ? WHERE id = ?",
+                      (time.time(), result.trained_tokens, callbacks.name, job.id))
+            queue.add_event(job.id, f"New fine-tuned model created: {callbacks.name}", conn=c)
+            queue.add_event(job.id, "The job has successfully completed", conn=c)
+    except Cancelled:
+        with queue._tx() as c:
+            c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), job.id))
+            queue.add_event(job.id, "Fine-tuning job cancelled", conn=c)
+    except Exception as exc:
+        from .catalog import LocalModelError
+
+        traceback.print_exc()
+        code = "model_unavailable" if isinstance(exc, LocalModelError) else "server_error"
+        message = str(exc) if isinstance(exc, LocalModelError) else f"Local training failed: {type(exc).__name__}: {exc}"
+        with queue._tx() as c:
+            c.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                      (time.time(), json.dumps({"code": code, "message": message, "param": None}), job.id))
+            queue.add_event(job.id, message, level="error", conn=c)
+
+
+def claim(queue: LocalQueue) -> LocalJob | None:
+    """Move the oldest queued job to running (atomically). None when nothing is queued."""
+    with queue._tx() as c:
+        row = c.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchone()
+        if row is None:
+            return None
+        c.execute("UPDATE jobs SET status = 'running', started_at = ?, worker_pid = ? WHERE id = ?",
+                  (time.time(), os.getpid(), row[0]))
+        queue.add_event(row[0], "Fine-tuning job started", conn=c)
+    return queue.get(row[0])
+
+
+def fail_orphans(queue: LocalQueue) -> None:
+    """Jobs left `running` by a dead worker (we hold the lock: nobody else trains them)."""
+    with queue._tx() as c:
+        rows = c.execute("SELECT id, cancel_requested, worker_pid FROM jobs WHERE status = 'running'").fetchall()
+        for job_id, cancelled, pid in rows:
+            if pid and pid != os.getpid() and _alive(pid):
+                continue  # a worker of a workspace folder that was moved or recreated
+            if cancelled:
+                c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), job_id))
+                queue.add_event(job_id, "Fine-tuning job cancelled", conn=c)
+                continue
+            error = {"code": "server_error", "param": None,
+                     "message": "The local training worker stopped before the end of this job."}
+            c.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                      (time.time(), json.dumps(error), job_id))
+            queue.add_event(job_id, error["message"], level="error", conn=c)
+
+
+def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False) -> int:
+    """The worker's loop. Returns 0, or 1 when another worker already serves `home`."""
+    lock = _Lock(local_dir(home) / "worker.lock")
+    if not lock.acquire():
+        return 1
+    queue = LocalQueue(home)
+    fail_orphans(queue)
+    idle_since = time.monotonic()
+    while True:
+        job = claim(queue)
+        if job is not None:
+            run_job(queue, job)
+            idle_since = time.monotonic()
+            continue
+        if once or time.monotonic() - idle_since > idle_exit:
+            return 0
+        time.sleep(POLL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Atelier: local fine-tuning worker (one per workspace).")
+    parser.add_argument("--home", required=True, help="workspace folder")
+    parser.add_argument("--idle-exit", type=float, default=IDLE_EXIT, help="seconds without work before exiting")
+    parser.add_argument("--once", action="store_true", help="exit as soon as the queue is empty")
+    args = parser.parse_args(argv)
+    return serve(args.home, idle_exit=args.idle_exit, once=args.once)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
