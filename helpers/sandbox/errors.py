@@ -1,0 +1,76 @@
+"""The real API's error envelope: `{"error": {"message", "type", "param", "code"}}`.
+
+Messages are the real API's (English): learners meet the same text against the sandbox as
+against OpenAI, and `helpers.errors` explains both in French.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answered to the client with the real API's status, envelope and headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def not_found(kind: str, object_id: str, param: str = "id") -> ApiError:
+    """`No such File object: file-…` (the real API's wording for unknown ids)."""
+    return ApiError(404, f"No such {kind} object: {object_id}", param=param)
+
+
+def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param, code=code)
+
+
+def missing(param: str) -> ApiError:
+    return ApiError(400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+
+
+def model_not_found(model: str) -> ApiError:
+    return ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
+                    code="model_not_found")
+
+
+def model_shut_down(model: str) -> ApiError:
+    return ApiError(
+        404,
+        f"The model `{model}` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations",
+        code="model_not_found",
+    )
+
+
+def invalid_json_body() -> ApiError:
+    return ApiError(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+        "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+    )
+
+
+def server_error() -> ApiError:
+    return ApiError(
+        500,
+        "The server had an error while processing your request. Sorry about that!",
+        type="server_error",
+    )
