@@ -1,0 +1,511 @@
+"""Job monitor: follow a fine-tuning job live, without blocking the kernel.
+
+A background thread polls the job with `helpers.jobs.Follower` (one `retrieve` and at most one
+events page per poll) and **only sets widget values**: it never prints and never writes into
+an `Output` widget, whose text would land in whatever cell runs next (DESIGN.md, "Kernels,
+widgets, Colab"). One poller per job: a new monitor for the same job stops the previous one.
+Errors are explained (`helpers.errors.explain`) and polling backs off (×2, up to a ceiling);
+errors that waiting cannot fix (unknown job, refused key) stop it.
+
+`wait()` blocks until the job ends while updating the widget: that is what notebooks and
+nbval call. `JobMonitor()` without an id follows the job recorded in the workspace, so a
+notebook reopened after a kernel restart picks the job up where it is.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import threading
+import time
+from typing import Any
+
+import ipywidgets as widgets
+
+from .. import jobs
+from ._common import box, diagnosis_html, esc
+from .compat import set_tooltip
+
+TRANSIENT_CODES = {"connection", "timeout", "server_error", "rate_limit", "unknown"}
+STATUS_ICON = {
+    "validating_files": "🔎", "queued": "⏳", "running": "🏃", "succeeded": "✅", "failed": "❌",
+    "cancelled": "🚫", "paused": "⏸️", "pending": "⏳",
+}
+STATUS_KIND = {"succeeded": "ok", "failed": "error", "cancelled": "muted"}
+EVENTS_SHOWN = 60
+CHART_EVERY = 1.0  # seconds between two chart renders while the job runs
+_STEP_RE = re.compile(r"[Ss]tep (\d+)\s*/\s*(\d+)")
+
+_REGISTRY: dict[str, JobMonitor] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+class MonitorError(RuntimeError):
+    """`wait()` gave up: the job could not be followed any more (French message)."""
+
+    def __init__(self, message: str, diagnosis: Any = None) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis
+
+
+def stop_all() -> None:
+    """Stop every background poller of this kernel."""
+    with _REGISTRY_LOCK:
+        monitors = list(_REGISTRY.values())
+    for monitor in monitors:
+        monitor.stop()
+
+
+def loss_chart_png(metrics: Any, *, title: str = "") -> bytes:
+    """A PNG of the training loss (and validation loss when present) per step.
+
+    Uses matplotlib's object API (no pyplot): no global state, safe from a thread, and the
+    notebook's own plotting backend is left alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.0), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    steps = list(metrics["step"]) if len(metrics) else []
+    train = list(metrics["train_loss"]) if len(metrics) else []
+    points = [(s, v) for s, v in zip(steps, train, strict=False) if _is_number(v)]
+    if points:
+        ax.plot([p[0] for p in points], [p[1] for p in points], color="#0969da", lw=1.6,
+                label="perte d'entraînement (train loss)")
+    if len(metrics) and "valid_loss" in metrics:
+        valid = [(s, v) for s, v in zip(steps, list(metrics["valid_loss"]), strict=False) if _is_number(v)]
+        if valid:
+            ax.plot([p[0] for p in valid], [p[1] for p in valid], color="#cf222e", lw=1.4, ls="--",
+                    marker="o", ms=3, label="perte de validation (valid loss)")
+    ax.set_xlabel("étape (step)")
+    ax.set_ylabel("perte (loss)")
+    ax.grid(True, alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if points:
+        ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        return v is not None and float(v) == float(v)
+    except (TypeError, ValueError):
+        return False
+
+
+class JobMonitor(widgets.VBox):
+    """The job monitor of notebook 06.
+
+    `JobMonitor(job_id=None, *, client=None, interval=None, autostart=True)` — without an id,
+    the workspace's job. Methods: `start()`, `stop()`, `refresh()` (one poll), `wait(timeout=None)`
+    (blocks until the end; returns the job), `cancel()`. State: `job`, `status`, `events`
+    (every event shown, oldest first), `metrics`, `done`, `diagnosis`, `fine_tuned_model`,
+    `checkpoints`. Widgets: `status_html`, `progress`, `progress_label`, `chart`, `events_html`,
+    `checkpoints_html`, `model_html`, `diagnosis_html`, `connection_html`, `cancel_button`.
+    """
+
+    def __init__(
+        self,
+        job_id: str | None = None,
+        *,
+        client: Any = None,
+        interval: float | None = None,
+        max_interval: float | None = None,
+        max_failures: int = 8,
+        autostart: bool = True,
+    ) -> None:
+        self.job_id: str | None = None
+        self.job: Any = None
+        self.events: list[Any] = []
+        self.metrics: Any = None
+        self.done = False
+        self.diagnosis: Any = None
+        self.fine_tuned_model: str | None = None
+        self.checkpoints: list[Any] = []
+        self.failures = 0  # consecutive failed polls
+        self.polls = 0
+        self.delays: list[float] = []  # the background thread's waits (tests look at the back-off)
+        self._client = client
+        self._seen: set[str] = set()
+        self._total_steps: int | None = None
+        self._last_step = 0
+        self._chart_rows = -1
+        self._chart_time = 0.0
+        self._fatal = False
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._poll_lock = threading.RLock()
+        self._confirm_until = 0.0
+        self.interval = interval if interval is not None else jobs.default_interval()
+        self.max_interval = max_interval if max_interval is not None else max(30.0, self.interval * 8)
+        self.max_failures = max_failures
+
+        self.title_html = widgets.HTML()
+        self.status_html = widgets.HTML()
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, bar_style="info",
+                                            layout=widgets.Layout(width="360px"))
+        self.progress_label = widgets.HTML()
+        self.chart = widgets.Image(format="png", layout=widgets.Layout(display="none", max_width="640px"))
+        self.events_html = widgets.HTML()
+        self.checkpoints_html = widgets.HTML()
+        self.model_html = widgets.HTML()
+        self.diagnosis_html = widgets.HTML()
+        self.connection_html = widgets.HTML()
+        self.cancel_button = widgets.Button(description="Annuler le job", icon="stop", button_style="warning")
+        set_tooltip(self.cancel_button, "Arrêter l'entraînement sur le serveur (deux clics pour confirmer)")
+        self.cancel_button.on_click(self._on_cancel)
+        super().__init__(children=[
+            self.title_html,
+            widgets.HBox([self.status_html, self.cancel_button], layout=widgets.Layout(align_items="center")),
+            widgets.HBox([self.progress, self.progress_label], layout=widgets.Layout(align_items="center")),
+            self.connection_html, self.chart, self.model_html, self.checkpoints_html,
+            self.diagnosis_html, self.events_html,
+        ])
+        self.add_class("atelier-job-monitor")
+
+        try:
+            self.follower = jobs.Follower(job_id, client=client)
+        except Exception as exc:  # no job recorded yet, typically
+            self.follower = None
+            self._fatal = True
+            self.done = True
+            self.cancel_button.disabled = True
+            self._show_error(exc, fatal=True)
+            return
+        self.job_id = self.follower.job_id
+        self.title_html.value = (f"<b>Job</b> <code>{esc(self.job_id)}</code>")
+        self.status_html.value = box("⏳ Connexion au job…", "muted")
+        self.refresh()
+        if autostart and not self.done:
+            self.start()
+
+    # --------------------------------------------------------------------- state
+    @property
+    def status(self) -> str | None:
+        return getattr(self.job, "status", None)
+
+    def __repr__(self) -> str:
+        return f"<JobMonitor {self.job_id} {self.status}>"
+
+    def _api(self) -> Any:
+        """The follower's client (one client per monitor)."""
+        return self.follower.api if self.follower is not None else self._client
+
+    # --------------------------------------------------------------------- polling
+    def refresh(self) -> bool:
+        """One poll (any thread). Returns True when it worked."""
+        if self.follower is None or self._fatal:
+            return False
+        with self._poll_lock:
+            try:
+                update = self.follower.poll()
+            except Exception as exc:
+                self.failures += 1
+                self._show_error(exc)
+                return False
+            self.polls += 1
+            if self.failures:
+                self.connection_html.value = box("🔌 Connexion rétablie.", "ok")
+            self.failures = 0
+            self._apply(update)
+            return True
+
+    def _show_error(self, exc: BaseException, *, fatal: bool = False) -> None:
+        from .. import errors
+
+        d = errors.explain(exc)
+        if not fatal and d.code not in TRANSIENT_CODES:
+            fatal = True
+        if fatal:
+            self._fatal = True
+            self.done = True
+            self.diagnosis = d
+            self.connection_html.value = ""
+            self.diagnosis_html.value = diagnosis_html(d)
+            self.status_html.value = box("⏹️ Suivi arrêté.", "error")
+            self._stop.set()
+            return
+        self.diagnosis = d
+        wait = self._next_delay()
+        self.connection_html.value = box(
+            f"🔌 {d.title} — tentative {self.failures}. Je réessaie dans {wait:.0f} s "
+            "(le job, lui, continue sur le serveur).<br><span style='font-size:90%'>"
+            f"{esc(d.cause)} {esc(d.fix)}</span>", "warning", raw=True)
+
+    def _next_delay(self) -> float:
+        if not self.failures:
+            return self.interval
+        return min(self.max_interval, max(self.interval, 1.0) * 2 ** min(self.failures, 10))
+
+    def _apply(self, update: Any) -> None:
+        job = update.job
+        self.job = job
+        status = job.status
+        fresh = [e for e in update.new_events if getattr(e, "id", None) not in self._seen]
+        for e in fresh:
+            self._seen.add(e.id)
+            self._note_step(e)
+        if fresh:
+            self.events.extend(fresh)
+            self._render_events()
+        # metrics: what the follower gathered from the events
+        metrics = getattr(update, "metrics", None)
+        if metrics is None:
+            metrics = getattr(self.follower, "metrics", None)
+        self.metrics = metrics
+        n_rows = len(metrics) if metrics is not None else 0
+        if n_rows and n_rows != self._chart_rows and (
+            time.monotonic() - self._chart_time >= CHART_EVERY or status in jobs.TERMINAL
+        ):
+            self._render_chart(metrics)
+        # title, status, progress
+        base = getattr(job, "model", "") or ""
+        suffix = getattr(job, "user_provided_suffix", None) or ""
+        self.title_html.value = (
+            f"<b>Job</b> <code>{esc(job.id)}</code> · modèle de base <code>{esc(base)}</code>"
+            + (f" · suffixe <code>{esc(suffix)}</code>" if suffix else ""))
+        meaning = jobs.STATUS_FR.get(status, status)
+        icon = "" if meaning[:1] and not meaning[:1].isalnum() else STATUS_ICON.get(status, "•") + " "
+        self.status_html.value = box(
+            f"{icon}<b>{esc(status)}</b> — {esc(meaning)}",
+            STATUS_KIND.get(status, "info"), raw=True)
+        self._render_progress(status)
+        if update.done:
+            self._finish(job)
+
+    def _note_step(self, event: Any) -> None:
+        data = getattr(event, "data", None)
+        step = total = None
+        if isinstance(data, dict):
+            step, total = data.get("step"), data.get("total_steps")
+        if step is None:
+            m = _STEP_RE.search(getattr(event, "message", "") or "")
+            if m:
+                step, total = int(m.group(1)), int(m.group(2))
+        if isinstance(step, int):
+            self._last_step = max(self._last_step, step)
+        if isinstance(total, int) and total > 0:
+            self._total_steps = total
+
+    def _render_progress(self, status: str) -> None:
+        total = self._total_steps
+        step = self._last_step
+        if status == "succeeded" and total:
+            step = total
+        if total:
+            self.progress.max = total
+            self.progress.value = min(step, total)
+            self.progress_label.value = f"<span style='padding-left:.5em'>étape {step} / {total} ({100 * step // total} %)</span>"
+        elif status in ("validating_files", "queued", "pending"):
+            self.progress.max, self.progress.value = 1, 0
+            self.progress_label.value = "<span style='padding-left:.5em'>pas encore commencé</span>"
+        elif status == "succeeded":
+            self.progress.max, self.progress.value = 1, 1
+            self.progress_label.value = "<span style='padding-left:.5em'>terminé</span>"
+        self.progress.bar_style = {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(
+            status, "info")
+
+    def _render_events(self) -> None:
+        shown = self.events[-EVENTS_SHOWN:]
+        older = len(self.events) - len(shown)
+        lines = []
+        if older:
+            lines.append(f"<div style='color:#57606a'>… {older} événement(s) plus ancien(s)</div>")
+        for e in shown:
+            when = time.strftime("%H:%M:%S", time.localtime(getattr(e, "created_at", 0) or 0))
+            level = getattr(e, "level", "info")
+            color = {"warn": "#9a6700", "error": "#cf222e"}.get(level, "inherit")
+            lines.append(f"<div style='color:{color}'>[{when}] {html.escape(str(getattr(e, 'message', '')))}</div>")
+        self.events_html.value = (
+            "<details open><summary><b>Journal du job</b> "
+            f"({len(self.events)} événement(s), les plus récents en bas)</summary>"
+            "<div style='display:flex;flex-direction:column-reverse;max-height:220px;overflow:auto;"
+            "font-family:monospace;font-size:85%;background:#f6f8fa;padding:.3em .6em'>"
+            f"<div>{''.join(lines)}</div></div></details>"
+        )
+
+    def _render_chart(self, metrics: Any) -> None:
+        try:
+            png = loss_chart_png(metrics, title="Courbe de perte : elle doit descendre")
+        except Exception:  # a chart must never break the monitor
+            return
+        self._chart_rows = len(metrics)
+        self._chart_time = time.monotonic()
+        self.chart.value = png
+        self.chart.layout.display = None
+
+    def _finish(self, job: Any) -> None:
+        self.done = True
+        self._stop.set()
+        self.cancel_button.disabled = True
+        self.connection_html.value = ""
+        status = job.status
+        if self.metrics is not None and len(self.metrics) and self._chart_rows != len(self.metrics):
+            self._render_chart(self.metrics)
+        if status == "succeeded":
+            self.fine_tuned_model = getattr(job, "fine_tuned_model", None)
+            if self.fine_tuned_model:
+                self.model_html.value = box(
+                    "🎉 Ton modèle est prêt. Son nom (clique dessus pour le sélectionner, puis Ctrl+C / ⌘+C) :"
+                    f"<br><code style='user-select:all;font-size:110%;padding:.2em .4em;background:#fff;"
+                    f"border:1px solid #d0d7de;display:inline-block;margin-top:.3em'>"
+                    f"{esc(self.fine_tuned_model)}</code><br><span style='font-size:90%'>Il est aussi "
+                    "enregistré dans l'espace de travail : les notebooks suivants le retrouvent seuls.</span>",
+                    "ok", raw=True)
+            self._load_checkpoints()
+        elif status == "failed":
+            from .. import errors
+
+            self.diagnosis = errors.explain(job)
+            self.diagnosis_html.value = diagnosis_html(self.diagnosis)
+        elif status == "cancelled":
+            self.diagnosis_html.value = box("🚫 Job annulé : l'entraînement s'est arrêté. Tu peux en relancer un "
+                                            "(notebook 05).", "muted")
+
+    def _load_checkpoints(self) -> None:
+        try:
+            self.checkpoints = list(jobs.checkpoints(self.job_id, client=self._api()))
+        except Exception:
+            self.checkpoints = []
+            return
+        if not self.checkpoints:
+            return
+        rows = []
+        for c in sorted(self.checkpoints, key=lambda c: getattr(c, "step_number", 0)):
+            m = getattr(c, "metrics", None)
+            loss = getattr(m, "train_loss", None) if m is not None else None
+            vloss = getattr(m, "valid_loss", None) if m is not None else None
+            rows.append(
+                f"<tr><td>{getattr(c, 'step_number', '?')}</td>"
+                f"<td>{'' if loss is None else f'{loss:.3f}'}</td><td>{'' if vloss is None else f'{vloss:.3f}'}</td>"
+                f"<td><code style='user-select:all'>{esc(getattr(c, 'fine_tuned_model_checkpoint', ''))}</code></td></tr>")
+        self.checkpoints_html.value = (
+            "<details><summary><b>Points de sauvegarde (checkpoints)</b> : des versions intermédiaires du "
+            f"modèle, utilisables elles aussi ({len(rows)})</summary>"
+            "<table style='font-size:90%'><tr><th>étape</th><th>perte</th><th>perte valid.</th><th>modèle</th></tr>"
+            + "".join(rows) + "</table></details>")
+
+    # --------------------------------------------------------------------- thread
+    def start(self) -> None:
+        """Start (or restart) the background poller; stops any other poller of the same job."""
+        if self.follower is None or self.done:
+            return
+        with _REGISTRY_LOCK:
+            other = _REGISTRY.get(self.job_id)  # type: ignore[arg-type]
+            _REGISTRY[self.job_id] = self  # type: ignore[index]
+        if other is not None and other is not self:
+            other.stop()
+            other.connection_html.value = box("⏸️ Ce moniteur s'est arrêté : un moniteur plus récent suit "
+                                              "le même job.", "muted")
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"atelier-monitor-{self.job_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background poller (the job itself goes on)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        with _REGISTRY_LOCK:
+            if _REGISTRY.get(self.job_id) is self:  # type: ignore[arg-type]
+                del _REGISTRY[self.job_id]  # type: ignore[arg-type]
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and not self.done:
+            self.refresh()
+            if self.done or self._stop.is_set():
+                break
+            delay = self._next_delay()
+            self.delays.append(delay)
+            self._stop.wait(delay)
+        with _REGISTRY_LOCK:
+            if _REGISTRY.get(self.job_id) is self:  # type: ignore[arg-type]
+                del _REGISTRY[self.job_id]  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.stop()
+        super().close()
+
+    # --------------------------------------------------------------------- blocking
+    def wait(self, timeout: float | None = None, *, raise_on_failure: bool = False) -> Any:
+        """Block until the job ends, updating the widget; return the job.
+
+        The background poller is paused meanwhile (one poller per job). `TimeoutError` after
+        `timeout` seconds (the job goes on; the poller resumes); `MonitorError` when the job
+        cannot be followed (unknown job, `max_failures` failed polls in a row).
+        """
+        if self.follower is None:
+            raise MonitorError(str(self.diagnosis or "Aucun job à suivre."), self.diagnosis)
+        self.stop()
+        start = time.monotonic()
+        try:
+            while not self.done:
+                self.refresh()
+                if self._fatal:
+                    break
+                if self.failures >= self.max_failures:
+                    raise MonitorError(
+                        f"Je n'arrive plus à suivre le job {self.job_id} ({self.failures} essais ratés) : "
+                        f"{self.diagnosis}", self.diagnosis)
+                if self.done:
+                    break
+                delay = self._next_delay()
+                if timeout is not None and time.monotonic() - start + delay > timeout:
+                    self.start()  # the widget keeps following in the background
+                    raise TimeoutError(
+                        f"Le job {self.job_id} n'est pas fini après {timeout:g} s (statut « {self.status} ») ; "
+                        "il continue sur le serveur et ce moniteur continue de le suivre.")
+                time.sleep(delay)
+        except KeyboardInterrupt:
+            self.start()
+            raise
+        if self._fatal and self.status not in jobs.TERMINAL:
+            raise MonitorError(str(self.diagnosis), self.diagnosis)
+        if raise_on_failure and self.status == "failed":
+            raise jobs.JobFailedError(self.job)
+        return self.job
+
+    # --------------------------------------------------------------------- cancel
+    def _on_cancel(self, _button: Any = None) -> None:
+        now = time.monotonic()
+        if now > self._confirm_until:
+            self._confirm_until = now + 10
+            self.cancel_button.description = "Confirmer l'annulation"
+            self.cancel_button.button_style = "danger"
+            self.connection_html.value = box("Clique encore sur « Confirmer l'annulation » dans les 10 s pour "
+                                             "arrêter l'entraînement (ce qui est déjà fait reste facturé).",
+                                             "warning")
+            return
+        self._confirm_until = 0.0
+        self.cancel()
+
+    def cancel(self) -> Any:
+        """Cancel the job on the server, then refresh the widget."""
+        self.cancel_button.description = "Annuler le job"
+        self.cancel_button.button_style = "warning"
+        if self.job_id is None:
+            return None
+        try:
+            job = jobs.cancel(self.job_id, client=self._api())
+        except Exception as exc:
+            from .. import errors
+
+            self.diagnosis_html.value = diagnosis_html(errors.explain(exc))
+            return None
+        self.connection_html.value = box("🚫 Annulation demandée.", "muted")
+        self.refresh()
+        return job
