@@ -7,8 +7,8 @@ long the messages may be, how often a client may call. It also serves the static
 (`web/`) from the same origin, so it works behind jupyter-server-proxy or Colab's port window.
 
 This module imports nothing else from the kit: it can be deployed alone (Render…) with
-`proxy-requirements.txt` (starlette, uvicorn, openai). Start it with
-`python -m helpers.proxy` (from the repository) or `python helpers/proxy.py` (on a host).
+`proxy-requirements.txt` (starlette, uvicorn, openai). Start it with `python -m helpers.proxy`
+from the repository root (`helpers/__init__.py` imports nothing eagerly), or `python helpers/proxy.py`.
 
 Settings (environment variables)
 --------------------------------
@@ -32,7 +32,8 @@ ATELIER_PROXY_FORWARDED_HOPS   0 (default): the client is the TCP peer. N > 0: b
                                proxies, the client is the N-th address from the right of
                                `X-Forwarded-For` (Render: 2, Cloudflare then Render's proxy)
 ATELIER_PROXY_STATIC_DIR       folder of the page (default `web/` next to `helpers/`; `off` = none)
-ATELIER_PROXY_HOST, PORT       where `python -m helpers.proxy` listens (default 127.0.0.1:8787)
+ATELIER_PROXY_HOST, PORT       where `python -m helpers.proxy` listens (default 127.0.0.1:8787;
+                               0.0.0.0 when `RENDER` is set, as on Render, which also sets PORT)
 
 Routes: `POST /api/chat` (`{"messages": [{"role": "user", "content": "Bonjour"}]}` →
 `{"message": {"role": "assistant", "content": "…"}, "truncated": false}`), `GET /healthz`,
@@ -586,7 +587,9 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     parser = argparse.ArgumentParser(prog="python -m helpers.proxy", description="Proxy qui cache la clé API (étape 8).")
-    parser.add_argument("--host", default=os.environ.get("ATELIER_PROXY_HOST", "127.0.0.1"))
+    # On Render (which sets RENDER=true) the service must listen beyond loopback.
+    default_host = "0.0.0.0" if os.environ.get("RENDER") else "127.0.0.1"
+    parser.add_argument("--host", default=os.environ.get("ATELIER_PROXY_HOST", default_host))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
     args = parser.parse_args(argv)
     try:

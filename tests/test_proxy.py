@@ -381,6 +381,17 @@ def test_proxy_imports_nothing_else_from_the_kit():
             assert not name.startswith(("helpers", "httpx")), name
 
 
+def test_proxy_loads_nothing_else_from_the_kit_at_run_time():
+    """What Render installs (proxy-requirements.txt) is enough: no pandas, tiktoken, dotenv…"""
+    code = (
+        "import sys, helpers.proxy as p; p.create_app(p.ProxySettings(model='m', api_key='k'));"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('helpers', 'pandas', 'numpy', 'tiktoken', 'sklearn', 'dotenv', 'ipywidgets', 'IPython')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['helpers', 'helpers.proxy']", out.stdout
+
+
 def test_deployment_files():
     yaml = pytest.importorskip("yaml")
     reqs = (REPO / "proxy-requirements.txt").read_text(encoding="utf-8")
@@ -389,7 +400,7 @@ def test_deployment_files():
     service = yaml.safe_load((REPO / "render.yaml").read_text(encoding="utf-8"))["services"][0]
     assert service["runtime"] == "python"
     assert "proxy-requirements.txt" in service["buildCommand"]
-    assert service["startCommand"] == "python helpers/proxy.py"
+    assert service["startCommand"] == "python -m helpers.proxy"
     assert service["healthCheckPath"] == "/healthz"
     keys = {v["key"] for v in service["envVars"]}
     assert {"OPENAI_API_KEY", "ATELIER_PROXY_MODEL", "ATELIER_PROXY_ALLOWED_ORIGINS", "ATELIER_PROXY_HOST"} <= keys
