@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -81,15 +82,19 @@ def sandbox_available() -> bool:
     return callable(getattr(sandbox, "start", None))
 
 
-def sandbox_coucou_model(timeout: float = 60.0) -> tuple[str, str]:
-    """Train a COUCOU model in the sandbox with the real SDK; returns (base_url, model)."""
+def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tuple[str, str]:
+    """Train a COUCOU model in the sandbox with the real SDK; returns (base_url, model).
+
+    `home`: the sandbox's workspace (default: the test's, from ATELIER_HOME). Module-scoped
+    fixtures must pass one: they run before the per-test workspace is set.
+    """
     import json
 
     import openai
 
     from helpers import sandbox
 
-    base_url = sandbox.start()
+    base_url = sandbox.start(home) if home is not None else sandbox.start()
     client = openai.OpenAI(base_url=base_url, api_key="sk-test-sandbox", max_retries=0)
     lines = [
         json.dumps({"messages": [

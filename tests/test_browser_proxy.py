@@ -43,11 +43,11 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def upstream() -> Iterator[tuple[str, str]]:
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory) -> Iterator[tuple[str, str]]:
     """(base_url, model) of something that answers COUCOU."""
     if sandbox_available():
-        yield sandbox_coucou_model()
+        yield sandbox_coucou_model(home=tmp_path_factory.mktemp("sandbox-step8"))
         return
     fake = FakeUpstream()
     yield fake.base_url, "ft:gpt-4o-mini-2024-07-18:sandbox:coucou:fake0001"
