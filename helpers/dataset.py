@@ -8,6 +8,7 @@ always agree.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import statistics
@@ -64,8 +65,25 @@ class Report:
     model: str
     examples: list[Example] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    token_counts: list[int] = field(default_factory=list)  # one per example
     n_lines: int = 0
+    # Token counts, one per example. Counting is the costly part of a check, and no check
+    # needs it for short examples (tokens ≤ UTF-8 bytes ≤ 4 × characters, so a line shorter
+    # than limit/4 cannot be too long): those are counted on first access, exactly.
+    _counts: list[int | None] = field(default_factory=list, repr=False)
+    _counter: Any = field(default=None, repr=False)
+
+    @property
+    def token_counts(self) -> list[int]:
+        if any(c is None for c in self._counts):
+            count = self._counter or _Counter(self.model)
+            self._counts = [
+                c if c is not None else count(e.messages) for c, e in zip(self._counts, self.examples, strict=True)
+            ]
+        return self._counts  # type: ignore[return-value]
+
+    @token_counts.setter
+    def token_counts(self, values: list[int]) -> None:
+        self._counts = list(values)
 
     @property
     def errors(self) -> list[Problem]:
@@ -88,10 +106,20 @@ class Report:
     def stats(self) -> dict[str, Any]:
         """The figures the OpenAI Cookbook prints, as a dict."""
         n_messages = [len(e.messages) for e in self.examples]
+        count = self._counter or _Counter(self.model)
+        roles = [{m.get("role") for m in e.messages if isinstance(m, dict)} for e in self.examples]
+        assistant_tokens = [  # the Cookbook's num_assistant_tokens_from_messages
+            sum(count.text_tokens(m.get("content")) for m in e.messages
+                if isinstance(m, dict) and m.get("role") == "assistant")
+            for e in self.examples
+        ]
         return {
             "exemples": len(self.examples),
+            "exemples_sans_system": sum("system" not in r for r in roles),
+            "exemples_sans_user": sum("user" not in r for r in roles),
             "messages_par_exemple": _distribution(n_messages),
             "jetons_par_exemple": _distribution(self.token_counts),
+            "jetons_assistant_par_exemple": _distribution(assistant_tokens),
             "jetons_total": sum(self.token_counts),
             "exemples_trop_longs": sum(
                 t > _limit(self.model) for t in self.token_counts
@@ -303,6 +331,15 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
 
 def _decode(data: bytes) -> tuple[str, list[Problem]]:
     problems: list[Problem] = []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(Problem("utf16", "le fichier est en UTF-16 (Unicode « 16 bits »), pas en UTF-8",
+                                "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8).",
+                                line=1))
+        for codec in ("utf-16", "latin-1"):
+            try:
+                return data.decode(codec), problems
+            except UnicodeDecodeError:
+                continue
     if data.startswith(b"\xef\xbb\xbf"):
         problems.append(Problem("bom", "le fichier commence par un BOM (UTF-8 « avec signature »)",
                                 "Enregistre-le en « UTF-8 » sans BOM (VS Code : en bas à droite, "
@@ -310,62 +347,165 @@ def _decode(data: bytes) -> tuple[str, list[Problem]]:
         data = data[3:]
     try:
         return data.decode("utf-8"), problems
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem("not_utf8", f"le fichier n'est pas en UTF-8 (octet illisible en position {err.start})",
-                                "Enregistre le fichier en UTF-8 (pas en Latin-1 / Windows-1252).", line=line))
-        return data.decode("utf-8", errors="replace"), problems
+    except UnicodeDecodeError:
+        pass
+    # Report every line that is not UTF-8 (not only the first one).
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            problems.append(Problem(
+                "not_utf8", f"ligne pas en UTF-8 (octet illisible en colonne {err.start + 1} : "
+                "accent enregistré en Latin-1 / Windows-1252 ?)",
+                "Enregistre le fichier en UTF-8 (VS Code : « Save with Encoding » → UTF-8).", line=number))
+    return data.decode("utf-8", errors="replace"), problems
+
+
+_SIMPLE_KEYS = frozenset(("role", "content"))
+_SIMPLE_ROLES = frozenset(("system", "user", "assistant"))
+_MAX_JOIN = 200  # lines tried when looking for one JSON object spread over several lines
+
+
+def _simple_ok(obj: Any) -> bool:
+    """Fast path: {"messages": [{"role": system|user|assistant, "content": non-blank str}, …]}
+    with an assistant message. Anything else goes through the full checks."""
+    if type(obj) is not dict or len(obj) != 1:
+        return False
+    msgs = obj.get("messages")
+    if type(msgs) is not list or not msgs:
+        return False
+    assistant = False
+    for m in msgs:
+        if type(m) is not dict or not m.keys() <= _SIMPLE_KEYS:
+            return False
+        role = m.get("role")
+        content = m.get("content")
+        if type(role) is not str or role not in _SIMPLE_ROLES or type(content) is not str:
+            return False
+        if not content or content.isspace():
+            return False
+        if role == "assistant":
+            assistant = True
+    return assistant
+
+
+def _parse(raw: str) -> tuple[Any, Exception | None]:
+    try:
+        return json.loads(raw), None
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, too many digits, too deep
+        return None, err
+
+
+def _parse_problem(raw: str, err: Exception, line: int) -> Problem:
+    if isinstance(err, json.JSONDecodeError):
+        return _json_problem(raw, err, line)
+    if isinstance(err, RecursionError):
+        msg = "JSON imbriqué trop profondément (des milliers de [ ou { ouverts)"
+    else:
+        msg = f"valeur JSON illisible ({str(err)[:80]})"
+    return Problem("invalid_json", msg, "Écris un exemple simple : {\"messages\": [...]}.", line=line)
+
+
+def _multiline(lines: list[str], start: int) -> int | None:
+    """If lines[start:] hold one JSON object spread over several lines, the index of its last line."""
+    first = lines[start].lstrip()
+    if not first.startswith(("{", "[")):
+        return None
+    parts = [lines[start]]
+    for j in range(start + 1, min(len(lines), start + _MAX_JOIN)):
+        parts.append(lines[j])
+        joined = "\n".join(parts).rstrip().rstrip(",")
+        if joined.endswith(("}", "]")):
+            obj, err = _parse(joined)
+            if err is None and isinstance(obj, (dict, list)):
+                return j
+    return None
 
 
 def check_bytes(data: bytes, model: str = models.DEFAULT_MODEL) -> Report:
     """Check a JSONL file's content. Never raises; every problem carries its line."""
     report = Report(model=model)
+    gc_was_on = gc.isenabled()
+    gc.disable()  # parsing allocates many containers, none cyclic: collections only cost time
+    try:
+        return _check(data, model, report)
+    except Exception as err:  # pragma: no cover - a bug must not hide the file's problems
+        report.problems.append(Problem("internal", f"vérification interrompue ({type(err).__name__})",
+                                       "Signale ce fichier à ton formateur.", line=None))
+        return report
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _check(data: bytes, model: str, report: Report) -> Report:
     text, report.problems = _decode(data)
+    problems = report.problems
     if not text.strip():
-        report.problems.append(Problem("empty_file", "le fichier est vide",
-                                       "Écris au moins 10 exemples, un par ligne.", line=None))
+        problems.append(Problem("empty_file", "le fichier est vide",
+                                "Écris au moins 10 exemples, un par ligne.", line=None))
         return report
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the final newline ends the last line, it is not a blank line
     report.n_lines = len(lines)
     limit = _limit(model)
-    encoder = tokens.encoding_for(model)
+    counter = report._counter = _Counter(model)
+    bound_slack = tokens.TOKENS_REPLY_PRIMER
     seen: dict[str, int] = {}
-    cache: dict[str, int] = {}
-    for number, raw in enumerate(lines, start=1):
-        stripped = raw.strip()
-        if not stripped:
-            report.problems.append(Problem("blank_line", "ligne vide", "Supprime cette ligne vide.", line=number))
+    examples = report.examples
+    counts = report._counts
+    skip_until = -1
+    for index, raw in enumerate(lines):
+        if index <= skip_until:
             continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as err:
-            report.problems.append(_json_problem(raw, err, number))
+        number = index + 1
+        obj, err = _parse(raw)
+        if err is not None:
+            if not raw.strip():
+                problems.append(Problem("blank_line", "ligne vide", "Supprime cette ligne vide.", line=number))
+                continue
+            if raw.rstrip().endswith(","):
+                obj, err2 = _parse(raw.rstrip()[:-1])
+                if err2 is None:
+                    problems.append(Problem("trailing_comma", "virgule en trop à la fin de la ligne",
+                                            "Supprime la virgule finale : en JSONL, les exemples ne sont pas "
+                                            "séparés par des virgules.", line=number))
+                    _check_parsed(obj, number, report, seen, raw.rstrip()[:-1], limit, model, counter)
+                    continue
+            last = _multiline(lines, index)
+            if last is not None:
+                problems.append(Problem(
+                    "multiline_json", f"un exemple est écrit sur plusieurs lignes (lignes {number} à {last + 1})",
+                    "Mets chaque exemple entier sur UNE seule ligne (JSONL) : supprime les retours à la ligne "
+                    "à l'intérieur de l'objet.", line=number))
+                skip_until = last
+                continue
+            problems.append(_parse_problem(raw, err, number))
             continue
-        ex = len(report.examples) + 1
-        found = _check_example(obj, number, ex)
-        report.problems.extend(found)
-        if any(p.code in _UNUSABLE for p in found):
+        if _simple_ok(obj):
+            # Fast path: a well-formed plain chat example; tokens counted only if it may be too long.
+            ex = len(examples) + 1
+            examples.append(Example(number, obj))
+            if len(raw) * 4 + bound_slack > limit:
+                total = counter(obj["messages"])
+                counts.append(total)
+                if total > limit:
+                    problems.append(_too_long(total, limit, model, number, ex))
+            else:
+                counts.append(None)
+            key = raw.strip()
+            first = seen.get(key)
+            if first is None:
+                seen[key] = number
+            else:
+                problems.append(_duplicate(first, number, ex))
             continue
-        report.examples.append(Example(number, obj))
-        n_tokens = _count(obj["messages"], model, encoder, cache)
-        report.token_counts.append(n_tokens)
-        if n_tokens > limit:
-            report.problems.append(Problem("too_long", f"exemple de {n_tokens} jetons, plus que la limite de "
-                                           f"{limit} pour {model} : il sera tronqué",
-                                           "Raccourcis cet exemple ou coupe-le en plusieurs.",
-                                           line=number, severity="warning", example=ex))
-        key = json.dumps(obj, sort_keys=True, ensure_ascii=False)
-        if key in seen:
-            report.problems.append(Problem("duplicate", f"doublon exact de la ligne {seen[key]}",
-                                           "Supprime le doublon ou varie la question.", line=number,
-                                           severity="warning", example=ex))
-        else:
-            seen[key] = number
-    n = len(report.examples)
+        _check_parsed(obj, number, report, seen, raw, limit, model, counter)
+    n = len(examples)
     if n < models.MIN_EXAMPLES:
-        report.problems.append(Problem(
+        problems.append(Problem(
             "too_few_examples",
             f"{n} exemple(s) : l'API d'OpenAI en exige au moins {models.MIN_EXAMPLES}",
             f"Ajoute au moins {models.MIN_EXAMPLES - n} exemple(s) (50 à 100 donnent de meilleurs résultats).",
@@ -373,27 +513,90 @@ def check_bytes(data: bytes, model: str = models.DEFAULT_MODEL) -> Report:
     return report
 
 
+def _too_long(n_tokens: int, limit: int, model: str, line: int, ex: int) -> Problem:
+    return Problem("too_long", f"exemple de {n_tokens} jetons, plus que la limite de {limit} pour {model} : "
+                   "il sera tronqué", "Raccourcis cet exemple ou coupe-le en plusieurs.",
+                   line=line, severity="warning", example=ex)
+
+
+def _duplicate(first: int, line: int, ex: int) -> Problem:
+    return Problem("duplicate", f"doublon exact de la ligne {first}", "Supprime le doublon ou varie la question.",
+                   line=line, severity="warning", example=ex)
+
+
+def _check_parsed(obj: Any, number: int, report: Report, seen: dict[str, int], raw: str, limit: int,
+                  model: str, counter: _Counter) -> None:
+    """The full checks, for anything the fast path did not accept."""
+    ex = len(report.examples) + 1
+    found = _check_example(obj, number, ex)
+    report.problems.extend(found)
+    if any(p.code in _UNUSABLE for p in found):
+        return
+    report.examples.append(Example(number, obj))
+    n_tokens = counter(obj["messages"])
+    report._counts.append(n_tokens)
+    if n_tokens > limit:
+        report.problems.append(_too_long(n_tokens, limit, model, number, ex))
+    try:
+        key = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (ValueError, RecursionError, TypeError):
+        key = raw.strip()
+    first = seen.get(key) or seen.get(raw.strip())
+    if first is None:
+        seen[key] = number
+    else:
+        report.problems.append(_duplicate(first, number, ex))
+
+
 # Problems after which an example cannot be counted or trained on.
 _UNUSABLE = {"not_object", "legacy_format", "missing_messages", "messages_not_list", "empty_messages",
              "message_not_object"}
 
 
-def _count(messages: list[Any], model: str, encoder: tokens.Encoder, cache: dict[str, int]) -> int:
-    # Repeated strings (system prompts, short replies) are encoded once per file.
-    total = tokens.TOKENS_REPLY_PRIMER
-    for message in messages:
-        total += tokens.TOKENS_PER_MESSAGE
-        if not isinstance(message, dict):
-            continue
-        for key, value in message.items():
-            if value is None or key == "weight":
+def _encoder_function(model: str) -> Any:
+    """The fastest exact `str -> token ids` function available (no special-token checks)."""
+    enc = tokens.encoding_for(model)
+    core = getattr(enc, "_core_bpe", None)
+    if core is not None and hasattr(core, "encode_ordinary"):
+        return core.encode_ordinary
+    fn = getattr(enc, "encode_ordinary", None)
+    return fn or (lambda text: enc.encode(text, disallowed_special=()))
+
+
+class _Counter:
+    """Cookbook token count of an example, exact; repeated strings are encoded once."""
+
+    def __init__(self, model: str):
+        self.encode = _encoder_function(model)
+        self.cache: dict[str, int] = {}
+
+    def text_tokens(self, text: Any) -> int:
+        if not isinstance(text, str):
+            return 0
+        n = self.cache.get(text)
+        if n is None:
+            n = self.cache[text] = len(self.encode(text))
+        return n
+
+    def __call__(self, messages: list[Any]) -> int:
+        cache, encode = self.cache, self.encode
+        total = tokens.TOKENS_REPLY_PRIMER
+        for message in messages:
+            total += tokens.TOKENS_PER_MESSAGE
+            if not isinstance(message, dict):
                 continue
-            text = tokens._value_text(value)
-            n = cache.get(text)
-            if n is None:
-                n = cache[text] = len(encoder.encode(text, disallowed_special=()))
-            total += n + (tokens.TOKENS_PER_NAME if key == "name" else 0)
-    return total
+            for key, value in message.items():
+                if value is None or key == "weight":
+                    continue
+                try:
+                    text = tokens._value_text(value)
+                except (ValueError, RecursionError, TypeError):
+                    text = str(value)[:100_000]
+                n = cache.get(text)
+                if n is None:
+                    n = cache[text] = len(encode(text))
+                total += n + (tokens.TOKENS_PER_NAME if key == "name" else 0)
+        return total
 
 
 def check_file(path: str | Path, model: str = models.DEFAULT_MODEL) -> Report:
