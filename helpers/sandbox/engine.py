@@ -202,21 +202,36 @@ class ReplyModel:
         sims[self.np.arange(len(rows)), rows] = 0.0  # leave one out: an example never scores itself
         return sims
 
-    def logits(self, sims, progress: float):
+    def _scores(self, sims):
+        """Per candidate reply: the best similarity to a training prompt with that reply."""
+        return self.np.maximum.reduceat(sims[:, self.order], self.starts, axis=1) if self.size else sims[:, :0]
+
+    def _loo_scores(self, rows):
+        """Leave-one-out scores of training rows (all rows computed once for small corpora)."""
+        if self.size > 3000:
+            return self._scores(self._sims_rows(rows))
+        if getattr(self, "_loo", None) is None:
+            self._loo = self._scores(self._sims_rows(self.np.arange(self.size)))
+        return self._loo[rows]
+
+    def logits(self, sims, progress: float, *, scores=None):
         """(rows, candidates + 1): each training reply, then the base model's generic answer."""
         np = self.np
-        scores = np.maximum.reduceat(sims[:, self.order], self.starts, axis=1) if self.size else sims[:, :0]
+        if scores is None:
+            scores = self._scores(sims)
         alpha = _ALPHA_START + _ALPHA_GAIN * progress
         z = alpha * (scores + _PRIOR_WEIGHT * self.prior)
-        generic = np.full((sims.shape[0], 1), _GENERIC_LOGIT * (1.0 - progress))
+        generic = np.full((scores.shape[0], 1), _GENERIC_LOGIT * (1.0 - progress))
         return np.concatenate([z, generic], axis=1)
 
     def loss(self, rows, progress: float, *, texts: list[str] | None = None,
              labels=None) -> tuple[float, float]:
         """Mean cross-entropy and mean probability of the right reply over a batch."""
         np = self.np
-        sims = self._sims_texts(texts) if texts is not None else self._sims_rows(rows)
-        z = self.logits(sims, progress)
+        if texts is not None:
+            z = self.logits(self._sims_texts(texts), progress)
+        else:
+            z = self.logits(None, progress, scores=self._loo_scores(rows))
         z = z - z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         target = labels if labels is not None else self.labels[rows]

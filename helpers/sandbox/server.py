@@ -34,6 +34,9 @@ def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     """A listening socket; port 0 picks a free port (no clash between users of one host)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit TCP_NODELAY (Linux, macOS). Without it a keep-alive client
+    # (the SDK) waits ~40 ms per response: Nagle's algorithm meets the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -60,7 +63,7 @@ class Running:
             self.sock.close()
 
 
-def serve_in_thread(home: Path, *, timeout: float = 15.0) -> Running:
+def serve_in_thread(home: Path, *, timeout: float = 15.0, engine: str = "simulated") -> Running:
     """Start uvicorn on a free loopback port in a daemon thread; return once it accepts requests."""
     import uvicorn
 
@@ -68,7 +71,7 @@ def serve_in_thread(home: Path, *, timeout: float = 15.0) -> Running:
 
     sock = bind()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(create_app(home)))
+    server = uvicorn.Server(_config(create_app(home, engine=engine)))
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -91,7 +94,7 @@ def serve_in_thread(home: Path, *, timeout: float = 15.0) -> Running:
 
 
 def serve_forever(home: Path, host: str = LOOPBACK, port: int = 8765, *, verbose: bool = False,
-                  announce=print) -> None:
+                  announce=print, engine: str = "simulated") -> None:
     """Foreground server for `python -m helpers.sandbox` (Ctrl+C stops it)."""
     import uvicorn
 
@@ -99,7 +102,7 @@ def serve_forever(home: Path, host: str = LOOPBACK, port: int = 8765, *, verbose
 
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(create_app(home), verbose=verbose))
+    server = uvicorn.Server(_config(create_app(home, engine=engine), verbose=verbose))
     shown = LOOPBACK if host in ("0.0.0.0", "") else host
     announce(f"🧪 Bac à sable prêt : http://{shown}:{port}/v1  (espace de travail : {home}). Ctrl+C pour arrêter.")
     server.run(sockets=[sock])
