@@ -213,9 +213,11 @@ def _check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator
     if "role" not in msg:
         yield p("missing_role", "le message n'a pas de champ \"role\"",
                 "Ajoute \"role\": \"system\", \"user\" ou \"assistant\".", "role")
-    elif role not in ROLES:
-        yield p("bad_role", f"rôle inconnu {role!r}",
-                "Utilise \"system\", \"user\" ou \"assistant\" (ou \"tool\" pour un résultat d'outil).", "role")
+    elif not isinstance(role, str) or role not in ROLES:
+        lower = role.strip().lower() if isinstance(role, str) else None
+        fix = (f"Écris le rôle en minuscules, sans espace : \"{lower}\"." if lower in ROLES else
+               "Utilise \"system\", \"user\" ou \"assistant\" (ou \"tool\" pour un résultat d'outil).")
+        yield p("bad_role", f"rôle inconnu {role!r}", fix, "role")
     for key in sorted(set(msg) - MESSAGE_KEYS):
         yield p("unknown_message_key", f"clé inconnue {key!r} dans le message",
                 "Garde seulement role, content (et name, weight, tool_calls si besoin).", key)
@@ -314,7 +316,9 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
     for i, msg in enumerate(messages):
         out.extend(_check_message(msg, i, f"messages[{i}]", line, ex))
     roles = [m.get("role") for m in messages if isinstance(m, dict)]
-    if "assistant" not in roles:
+    if len(roles) < len(messages):
+        pass  # messages that are not objects are reported above; no guess about roles
+    elif "assistant" not in roles:
         p("no_assistant", "aucun message \"assistant\" : le modèle n'a rien à apprendre",
           "Ajoute la réponse attendue : {\"role\": \"assistant\", \"content\": \"…\"}.", "messages")
     elif all(m.get("weight") == 0 for m in messages if isinstance(m, dict) and m.get("role") == "assistant"):
