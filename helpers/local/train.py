@@ -251,14 +251,18 @@ def load_base(base: str, device: str):
     """Tokenizer and model from a folder or the hub; French LocalModelError when unreachable."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .catalog import LocalModel, LocalModelError, dtype_for, unavailable_message
+    from .catalog import LocalModel, LocalModelError, _from_spec, dtype_for, unavailable_message
 
     quiet()
     try:
         tokenizer = AutoTokenizer.from_pretrained(base)
         model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype_for(device))
     except OSError as exc:
-        raise LocalModelError(unavailable_message(LocalModel(Path(base).name, base, "", "?", "", 0), exc)) from exc
+        try:
+            known = _from_spec(base)
+        except LocalModelError:
+            known = LocalModel(Path(base).name, base, "", "?", "", 0)
+        raise LocalModelError(unavailable_message(known, exc)) from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     if not getattr(tokenizer, "chat_template", None):

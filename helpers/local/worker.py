@@ -27,12 +27,14 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 BUSY_TIMEOUT_S = 30.0
 IDLE_EXIT = 120.0
+IDLE_VAR = "ATELIER_LOCAL_WORKER_IDLE"  # seconds without work before the worker exits
 STARTUP_GRACE = 30.0
 POLL = 0.2
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -187,21 +189,32 @@ class LocalQueue:
         hyperparameters: dict[str, Any] | None = None,
         seed: int | None = None,
         created_at: float | None = None,
+        spec: dict[str, Any] | None = None,
+        events: Sequence[tuple[str, str]] = (),
+        error: dict[str, Any] | None = None,
     ) -> LocalJob:
         """Queue a validated job. `hyperparameters`: n_epochs, batch_size,
-        learning_rate_multiplier, each an int/float or "auto"."""
+        learning_rate_multiplier, each an int/float or "auto". `spec`: what the API shows
+        (file ids, suffix, metadata…). `events`: (level, message) pairs logged first. With
+        `error` the job is recorded as failed (validation) and never runs."""
         folder = self.job_dir(job_id)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "train.jsonl").write_bytes(training)
-        if validation:
-            (folder / "valid.jsonl").write_bytes(validation)
-        request = {"hyperparameters": hyperparameters or {}, "seed": seed, "fine_tuned_model": fine_tuned_model}
+        if error is None:
+            (folder / "train.jsonl").write_bytes(training)
+            if validation:
+                (folder / "valid.jsonl").write_bytes(validation)
+        request = {"hyperparameters": hyperparameters or {}, "seed": seed, "fine_tuned_model": fine_tuned_model,
+                   "spec": spec or {}}
         now = created_at if created_at is not None else time.time()
         with self._tx() as c:
             c.execute(
-                "INSERT OR IGNORE INTO jobs (id, created_at, model, request, status) VALUES (?, ?, ?, ?, 'queued')",
-                (job_id, now, model, json.dumps(request)),
+                "INSERT OR IGNORE INTO jobs (id, created_at, model, request, status, finished_at, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job_id, now, model, json.dumps(request), "queued" if error is None else "failed",
+                 None if error is None else now, None if error is None else json.dumps(error)),
             )
+            for level, message in events:
+                self.add_event(job_id, message, level=level, conn=c)
         job = self.get(job_id)
         assert job is not None
         return job
@@ -350,12 +363,32 @@ def ensure_worker(home: str | Path) -> bool:
     log = open(local_dir(home) / "worker.log", "ab")  # noqa: SIM115 - handed to the child
     kwargs: dict[str, Any] = {"start_new_session": True} if os.name != "nt" else {
         "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    idle = os.environ.get(IDLE_VAR, "").strip() or str(IDLE_EXIT)
     process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.local.worker", "--home", str(home)],
+        [sys.executable, "-m", "helpers.local.worker", "--home", str(home), "--idle-exit", idle],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, **kwargs,
     )
     log.close()
     marker.write_text(f"{process.pid} {time.time()}")
+    return True
+
+
+def stop_worker(home: str | Path, timeout: float = 10.0) -> bool:
+    """Stop the workspace's worker (SIGTERM; a job it was training ends as failed). True if
+    a worker was running."""
+    if not worker_running(home):
+        return False
+    with contextlib.suppress(OSError, ValueError):
+        pid = int((local_dir(home) / "worker.pid").read_text().split()[0])
+        if os.name == "nt":
+            subprocess.run(["taskkill", "/PID", str(pid), "/F"], capture_output=True, check=False)
+        else:
+            import signal
+
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while worker_running(home) and time.monotonic() < deadline:
+        time.sleep(0.05)
     return True
 
 
@@ -481,6 +514,14 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
         with queue._tx() as c:
             c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), job.id))
             queue.add_event(job.id, "Fine-tuning job cancelled", conn=c)
+    except (KeyboardInterrupt, SystemExit):  # the worker is being stopped: say so, then go
+        error = {"code": "server_error", "param": None,
+                 "message": "The local training worker was stopped before the end of this job."}
+        with queue._tx() as c:
+            c.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+                      (time.time(), json.dumps(error), job.id))
+            queue.add_event(job.id, error["message"], level="error", conn=c)
+        raise
     except Exception as exc:
         from .catalog import LocalModelError
 
@@ -528,6 +569,10 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
     lock = _Lock(local_dir(home) / "worker.lock")
     if not lock.acquire():
         return 1
+    if os.name != "nt":
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     queue = LocalQueue(home)
     fail_orphans(queue)
     idle_since = time.monotonic()

@@ -24,11 +24,11 @@ from pathlib import Path
 __all__ = ["start", "stop", "running"]
 
 _lock = threading.Lock()
-_servers: dict[tuple[int, str], object] = {}
+_servers: dict[tuple[int, str, str], object] = {}
 
 
-def _key(home: Path) -> tuple[int, str]:
-    return os.getpid(), str(home)
+def _key(home: Path, engine: str = "simulated") -> tuple[int, str, str]:
+    return os.getpid(), str(home), engine
 
 
 def _home(home: str | Path | None) -> Path:
@@ -41,33 +41,31 @@ def _home(home: str | Path | None) -> Path:
 
 def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
     """Start (once per process and workspace) the sandbox server; return its base URL (…/v1)."""
-    if engine != "simulated":
-        raise NotImplementedError(
-            "Le moteur « local » (vrai entraînement d'un petit modèle ouvert) n'est pas encore disponible : "
-            "utilise le mode « sandbox » pour l'instant."
-        )
+    if engine not in ("simulated", "local"):
+        raise ValueError(f"unknown sandbox engine: {engine!r}")
     path = _home(home)
     with _lock:
-        running = _servers.get(_key(path))
+        running = _servers.get(_key(path, engine))
         if running is not None and running.alive():  # type: ignore[attr-defined]
             return running.url  # type: ignore[attr-defined]
         from .server import serve_in_thread
 
-        running = serve_in_thread(path)
-        _servers[_key(path)] = running
+        running = serve_in_thread(path, engine=engine)
+        _servers[_key(path, engine)] = running
         return running.url
 
 
-def running(home: str | Path | None = None) -> str | None:
+def running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:
     """The URL of this process's server for `home` (None if not started)."""
-    server = _servers.get(_key(_home(home)))
+    server = _servers.get(_key(_home(home), engine))
     return server.url if server is not None and server.alive() else None  # type: ignore[attr-defined]
 
 
 def stop(home: str | Path | None = None) -> None:
-    """Stop this process's server for `home` (every server of this process if None)."""
+    """Stop this process's server(s) for `home`, whatever the engine (every server of this process if None)."""
     with _lock:
-        keys = [k for k in _servers if k[0] == os.getpid()] if home is None else [_key(_home(home))]
+        where = None if home is None else str(_home(home))
+        keys = [k for k in _servers if k[0] == os.getpid() and where in (None, k[1])]
         for key in keys:
             server = _servers.pop(key, None)
             if server is not None:

@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=None,
                         help="dossier de l'espace de travail (défaut : ATELIER_HOME, sinon .atelier/)")
     parser.add_argument("--verbose", action="store_true", help="affiche chaque requête reçue")
+    parser.add_argument("--engine", choices=("simulated", "local"), default="simulated",
+                        help="entraînement simulé (défaut) ou réel sur cette machine (mode local)")
     args = parser.parse_args(argv)
 
     from .. import settings
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     try:
         server.serve_forever(home, args.host, args.port, verbose=args.verbose,
-                             announce=lambda text: print(text, flush=True))
+                             announce=lambda text: print(text, flush=True), engine=args.engine)
     except OSError as err:
         print(f"❌ Impossible d'écouter sur {args.host}:{args.port} ({err.strerror}). "
               "Ce port est peut-être déjà pris : essaie --port 0 (un port libre).", file=sys.stderr)

@@ -476,6 +476,18 @@ def _hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _engine_api(name: str, home: Path, clock: Callable[[], float]) -> Api:
+    """The training engine behind the routes: simulated (this module) or local (helpers.local)."""
+    if name == "local":
+        from ..local.engine import LocalApi, check_usable
+
+        check_usable()
+        return LocalApi(home, clock)
+    if name != "simulated":
+        raise ValueError(f"unknown sandbox engine: {name!r}")
+    return Api(home, clock)
+
+
 # ---------------------------------------------------------------------------------------
 # ASGI side
 
@@ -535,9 +547,12 @@ def _stream(completion: dict[str, Any], include_usage: bool):
     return StreamingResponse(chunks(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
 
-def create_app(home: Path, *, clock: Callable[[], float] = time.time) -> Starlette:
-    """The ASGI app serving `/v1` for the workspace `home`."""
-    api = Api(home, clock)
+def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: str = "simulated") -> Starlette:
+    """The ASGI app serving `/v1` for the workspace `home`.
+
+    `engine="local"`: the same routes over `helpers.local.engine.LocalApi` (real training).
+    """
+    api = _engine_api(engine, home, clock)
 
     def run(fn, *args):
         return run_in_threadpool(fn, *args)
