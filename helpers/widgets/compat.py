@@ -28,6 +28,11 @@ def set_tooltip(widget: Any, text: str) -> None:
         widget.description_tooltip = text
 
 
+def bottom_border(css: str) -> dict[str, str]:
+    """Layout options for a line under a box (`border_bottom` exists only in ipywidgets 8)."""
+    return {"border_bottom": css} if IPYWIDGETS_8 else {"border": css}
+
+
 def get_tooltip(widget: Any) -> str:
     for name in ("tooltip", "description_tooltip"):
         if widget.has_trait(name) and getattr(widget, name):
@@ -61,17 +66,16 @@ def clear_upload(upload: Any) -> None:
 
 
 def simulate_upload(upload: Any, name: str, content: bytes) -> None:
-    """Do what the browser does when someone picks a file (headless tests)."""
+    """Send the state the browser sends when someone picks a file (headless tests)."""
     if IPYWIDGETS_8:
-        upload.value = (
-            {"name": name, "type": "", "size": len(content), "content": memoryview(content),
-             "last_modified": 0},
-        )
+        upload.set_state({"value": [{"name": name, "type": "", "size": len(content),
+                                     "content": memoryview(content), "last_modified": 0}]})
         return
-    with upload.hold_trait_notifications():
-        upload.metadata = [{"name": name, "type": "", "size": len(content), "lastModified": 0}]
-        upload.data = [content]
-    upload._counter = upload._counter + 1
+    upload.set_state({
+        "metadata": [{"name": name, "type": "", "size": len(content), "lastModified": 0}],
+        "data": [memoryview(content)],
+        "_counter": upload._counter + 1,
+    })
 
 
 def live_widgets() -> list[Any]:

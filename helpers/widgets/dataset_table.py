@@ -25,7 +25,7 @@ import ipywidgets as widgets
 
 from .. import dataset, models, settings, workspace
 from ._common import box, diagnosis_html, esc
-from .compat import clear_upload, set_tooltip, uploaded_files
+from .compat import bottom_border, clear_upload, set_tooltip, uploaded_files
 
 _NAME_RE = re.compile(r"^[\w\-. ]{1,80}$")
 MAX_PROBLEMS_SHOWN = 12
@@ -153,7 +153,7 @@ class RowView(widgets.VBox):
         super().__init__(children=[
             widgets.HBox([self.number, self._body, actions], layout=widgets.Layout(align_items="flex-start")),
             self.problems,
-        ], layout=widgets.Layout(border_bottom="1px solid #ddd", padding="2px 0"))
+        ], layout=widgets.Layout(padding="2px 0", **bottom_border("1px solid #ddd")))
 
     def _build_body(self) -> None:
         row = self.row
