@@ -132,7 +132,7 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def _fast_sandbox():
+def fast_sandbox():
     """Replay jobs quickly: the sandbox reads the speed when a job is created."""
     old = os.environ.get("ATELIER_SANDBOX_SPEED")
     current = float(old) if old else 1.0
@@ -183,7 +183,7 @@ def _rebuild_sandbox(name: str, say: Callable[[str], None]) -> str:
     if name == "job_id":
         file_id = ensure("file_id", say=say)
         say("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…")
-        with _fast_sandbox():
+        with fast_sandbox():
             return jobs.create(file_id).id
     if name == "fine_tuned_model":
         job_id = ensure("job_id", say=say)
@@ -323,3 +323,23 @@ def launch(
         if answer not in ("oui", "o", "yes", "y"):
             raise MissingStateError("Pas confirmé : rien n'a été lancé (et rien n'a été payé).")
     return jobs.create(file_id, model=model, suffix=suffix, **hyperparameters)
+
+
+# --------------------------------------------------------------------------- step 9
+
+_RUN_KEYS = ("dataset_path", "file_id", "job_id", "suffix", "base_model", "fine_tuned_model")
+
+
+@contextmanager
+def side_project():
+    """Run a second project without losing the course's records (notebook 09).
+
+    `jobs.upload/create/wait` record what they produce; inside this block they may, and the
+    course's COUCOU records are put back afterwards, so notebooks 04–08 stay replayable.
+    """
+    mode = settings.get_mode()
+    saved = workspace.snapshot(mode)
+    try:
+        yield
+    finally:
+        workspace.record(mode=mode, **{k: saved.get(k) for k in _RUN_KEYS})

@@ -14,8 +14,14 @@ What it writes in every `notebooks/NN_*.ipynb`:
   importable, e.g. a hub where the kit was not pip-installed);
 - last cell (markdown, `atelier: footer`): navigation again.
 It strips outputs, execution counts and widget state, except the outputs of cells whose
-metadata has `keep_output: true` (nbstripout's convention: its filter keeps exactly those),
-and numbers cell ids as nbstripout does, so both tools agree.
+metadata has `keep_output: true` (nbstripout's convention), and numbers cell ids as
+nbstripout does. One difference with nbstripout: a reference cell keeps `execution_count: 1`,
+because nbval refuses a reference cell with outputs but no count ("Unrun reference cell has
+outputs") and nbstripout always clears counts (`--keep-count` would keep every cell's). So
+this script, not nbstripout, is the git filter and the pre-commit hook:
+
+    python tools/notebooks.py --filter < notebook.ipynb   # clean one notebook, stdin → stdout
+    make hooks                                              # git filter + pre-commit hook
 
 The repository URL lives in ONE place: `[project.urls] Repository` in pyproject.toml.
 """
@@ -190,7 +196,9 @@ def clean(nb: dict) -> dict:
                 if "execution_count" in out:
                     out["execution_count"] = None
                 out.get("metadata", {}).pop("widgets", None)
-            cell["execution_count"] = None
+            # nbval treats a cell without a count as never run, and refuses one that has
+            # outputs ("Unrun reference cell has outputs"): reference cells keep count 1.
+            cell["execution_count"] = 1 if cell["outputs"] else None
         else:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
@@ -300,8 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a file would change")
     parser.add_argument("--outputs", action="store_true", help="re-run notebooks to refresh keep_output cells")
+    parser.add_argument("--filter", action="store_true", help="git clean filter: clean stdin to stdout")
     parser.add_argument("only", nargs="*", help="with --outputs: notebook names to re-run")
     args = parser.parse_args(argv)
+    if args.filter:
+        text = sys.stdin.buffer.read().decode("utf-8")
+        sys.stdout.buffer.write(dumps(clean(json.loads(text))).encode("utf-8"))
+        return 0
     if args.outputs:
         paths = [p for p in course_paths() if not args.only or any(o in p.name for o in args.only)]
         refresh_outputs(paths)
