@@ -231,7 +231,12 @@ class ReplyModel:
         if texts is not None:
             z = self.logits(self._sims_texts(texts), progress)
         else:
-            z = self.logits(None, progress, scores=self._loo_scores(rows))
+            # Training rows: similarity to the other examples, plus what the model has memorized of
+            # the example itself (it has seen it `progress` of the way): train loss tends to 0.
+            scores = self._loo_scores(rows).copy()
+            idx = np.arange(len(rows)), self.labels[rows]
+            scores[idx] = np.maximum(scores[idx], progress)
+            z = self.logits(None, progress, scores=scores)
         z = z - z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         target = labels if labels is not None else self.labels[rows]
