@@ -340,6 +340,12 @@ def _run_doctor(args: argparse.Namespace) -> int:
     except Exception as err:  # noqa: BLE001
         print(f"Comptage de jetons hors ligne : ❌ {type(err).__name__}")
         ok = False
+    # Local mode (optional extra): light, imports torch only to find the device in local mode.
+    from .local import doctor as local_doctor
+
+    local = local_doctor(check_device=mode == "local")
+    print("\n".join(local.lines()) if mode == "local" else local.summary())
+    ok = ok and (local.usable or mode != "local")
     if mode in ("sandbox", "local"):
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")

@@ -82,3 +82,12 @@ def test_doctor_when_usable(monkeypatch):
     report = catalog.doctor(check_device=False)
     assert report.usable and report.model_ready
     assert "✅ utilisable" in "\n".join(catalog.doctor_lines(check_device=False))
+
+
+def test_doctor_summary_when_local_is_not_the_mode(monkeypatch):
+    monkeypatch.setattr(catalog, "_version", lambda p: None)
+    line = catalog.doctor(check_device=False).summary()
+    assert line.startswith("Mode local (optionnel) : pas installé") and "pip install" in line
+    monkeypatch.setattr(catalog, "_version", lambda p: "99.0")
+    monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, "tiny")
+    assert "✅ utilisable" in catalog.doctor(check_device=False).summary()

@@ -167,3 +167,12 @@ def test_missing_hub_model_explains_in_french(sdk, monkeypatch):
     with pytest.raises(openai.BadRequestError) as err:
         sdk.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=[{"role": "user", "content": "Salut"}])
     assert "HF_HUB_OFFLINE" in str(err.value) and "ATELIER_LOCAL_MODEL=tiny" in str(err.value)
+
+
+def test_doctor_reports_local_mode(sdk, capsys):
+    from helpers import cli
+
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "Mode : local" in out and "✅ utilisable" in out and "calcul : cpu" in out
+    assert "Bac à sable : ✅" in out

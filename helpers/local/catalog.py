@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,15 @@ class Doctor:
     model: LocalModel | None
     model_ready: bool
     notes: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line, for a diagnostic where local mode is not the active mode."""
+        if self.usable:
+            return f"Mode local : ✅ utilisable (modèle par défaut : {self.model.id if self.model else '?'})"
+        missing = [p for p, v in self.packages.items() if not v]
+        why = f"{', '.join(missing)} absent(s)" if missing else "; ".join(self.problems)
+        return f"Mode local (optionnel) : pas installé — {why} ; pour l'essayer : {INSTALL_HINT}"
 
     def lines(self) -> list[str]:
         out = ["Mode local (vrai entraînement sur cette machine) :"]
@@ -255,6 +264,7 @@ class Doctor:
             state = "prêt" if self.model_ready else "à télécharger au premier usage"
             out.append(f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}")
         out.extend(f"  ❌ {p}" for p in self.problems)
+        out.extend(f"  ⚠️ {w}" for w in self.warnings)
         out.extend(f"  ℹ️ {n}" for n in self.notes)
         return out
 
@@ -267,6 +277,7 @@ def doctor(*, check_device: bool = True) -> Doctor:
     packages = {p: _version(p) for p in REQUIRED}
     problems: list[str] = []
     notes: list[str] = []
+    warnings: list[str] = []
     missing = [p for p, v in packages.items() if v is None]
     if missing:
         problems.append(f"paquets manquants : {', '.join(missing)} → installe-les avec : {INSTALL_HINT}")
@@ -292,13 +303,13 @@ def doctor(*, check_device: bool = True) -> Doctor:
         model = default_model()
         ready = is_cached(model) if not missing else model.builtin
         if not ready and offline():
-            notes.append(unavailable_message(model))
+            warnings.append(unavailable_message(model))
         elif not ready:
             notes.append(f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question.")
     except LocalModelError as exc:
         problems.append(str(exc))
     notes.append(f"modèles du catalogue : {', '.join(CATALOG)} (choix : variable {LOCAL_MODEL_VAR}).")
-    return Doctor(not problems, packages, problems, dev, model, ready, notes)
+    return Doctor(not problems, packages, problems, dev, model, ready, notes, warnings)
 
 
 def doctor_lines(*, check_device: bool = True) -> list[str]:
