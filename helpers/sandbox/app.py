@@ -117,7 +117,7 @@ class Api:
     def _settle(self, now: float) -> None:
         """Write the results file of every job that has finished by now (idempotent)."""
         for job in self.store.due_settlements(now):
-            if engine.state(job, now).status == "succeeded":
+            if engine.state(job, now, events=False).status == "succeeded":
                 results = (engine.results_file_id(job.id), "step_metrics.csv", engine.results_csv(job), job.end_at)
                 self.store.settle(job.id, results)
             else:
@@ -248,7 +248,7 @@ class Api:
         job = self.job(job_id)
         now = self.clock()
         if not self.store.cancel_job(job_id, now):
-            status = engine.state(job, now).status
+            status = engine.state(job, now, events=False).status
             raise errors.bad_request(f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
                                      f"{status} and cannot be cancelled.", param="fine_tuning_job_id",
                                      code="invalid_job_state")
@@ -298,7 +298,7 @@ class Api:
         """The job behind a fine-tuned model or checkpoint name, and its training progress."""
         match = _CKPT.fullmatch(name)
         job = self.store.job_by_model(match.group(1)) if match else None
-        if job is None or engine.state(job, self.clock()).status != "succeeded":
+        if job is None or engine.state(job, self.clock(), events=False).status != "succeeded":
             raise errors.model_not_found(name)
         if match.group(2) is None:
             return job, 1.0

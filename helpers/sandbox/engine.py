@@ -175,6 +175,9 @@ class ReplyModel:
         self.starts = np.searchsorted(self.labels[self.order], np.arange(n_c))
         self.matrix = None
         self.vectorizer = None
+        self._loo = None
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
         if prompts:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -195,6 +198,18 @@ class ReplyModel:
             return self.np.zeros((len(texts), self.size))
         return (self.vectorizer.transform(texts) @ self.matrix.T).toarray()
 
+    def _prompt_sims(self, prompt: str):
+        """Similarities of one prompt (a small per-model cache: classes re-ask the same prompts)."""
+        with self._lock:
+            cached = self._cache.get(prompt)
+        if cached is None:
+            cached = self._sims_texts([prompt])
+            with self._lock:
+                self._cache[prompt] = cached
+                if len(self._cache) > 512:
+                    self._cache.pop(next(iter(self._cache)))
+        return cached
+
     def _sims_rows(self, rows):
         if self.matrix is None:
             return self.np.zeros((len(rows), self.size))
@@ -210,7 +225,7 @@ class ReplyModel:
         """Leave-one-out scores of training rows (all rows computed once for small corpora)."""
         if self.size > 3000:
             return self._scores(self._sims_rows(rows))
-        if getattr(self, "_loo", None) is None:
+        if self._loo is None:
             self._loo = self._scores(self._sims_rows(self.np.arange(self.size)))
         return self._loo[rows]
 
@@ -248,7 +263,7 @@ class ReplyModel:
         np = self.np
         if not self.size:
             return None
-        z = self.logits(self._sims_texts([prompt]), progress)[0]
+        z = self.logits(self._prompt_sims(prompt), progress)[0]
         if temperature <= 1e-6 or rng is None:
             k = int(np.argmax(z))
         else:
@@ -470,19 +485,41 @@ class JobState:
     progress: float  # fraction of steps done
 
 
-def state(job: JobRow, now: float) -> JobState:
+_TIMELINES: OrderedDict[tuple, list[tuple[float, dict[str, Any]]]] = OrderedDict()
+_TIMELINES_LOCK = threading.Lock()
+
+
+def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
+    """Every event with its absolute time, ids included (cached: a job's inputs never change)."""
+    key = (job.id, job.created_at, job.speed)
+    with _TIMELINES_LOCK:
+        cached = _TIMELINES.get(key)
+        if cached is not None:
+            _TIMELINES.move_to_end(key)
+            return cached
+    timeline = []
+    for i, ev in enumerate(schedule(job)):
+        t = at(job, ev.offset)
+        timeline.append((t, _event_json(job, i, t, ev)))
+    with _TIMELINES_LOCK:
+        _TIMELINES[key] = timeline
+        while len(_TIMELINES) > 256:
+            _TIMELINES.popitem(last=False)
+    return timeline
+
+
+def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     """Where a job is at `now`: a pure function of the stored job and the clock."""
     plan = job.plan
     cancelled = job.cancelled_at is not None and job.cancelled_at < job.end_at
     horizon = min(now, job.cancelled_at) if cancelled else now
     visible: list[dict[str, Any]] = []
-    for i, ev in enumerate(schedule(job)):
-        t = at(job, ev.offset)
-        if t > horizon:
-            break
-        visible.append(_event_json(job, i, t, ev))
-    if cancelled and now >= job.cancelled_at:
-        visible.append(_event_json(job, 10_000_000, job.cancelled_at, Event(0, "info", "Fine-tuning job cancelled")))
+    if events:
+        timeline = _timeline(job)
+        visible = [event for t, event in timeline if t <= horizon]
+        if cancelled and now >= job.cancelled_at:
+            visible.append(_event_json(job, 10_000_000, job.cancelled_at,
+                                       Event(0, "info", "Fine-tuning job cancelled")))
     failure = plan.get("failure")
     if failure is None:
         run = ((horizon - job.created_at) * job.speed - VALIDATE_S - QUEUE_S) / plan["run_s"]
@@ -520,7 +557,7 @@ def results_file_id(job_id: str) -> str:
 
 def job_json(job: JobRow, now: float) -> dict[str, Any]:
     """The `fine_tuning.job` object as the real API returns it."""
-    st = state(job, now)
+    st = state(job, now, events=False)
     spec, plan = job.spec, job.plan
     started = st.status in ("running", "succeeded") or (st.status == "cancelled" and st.progress > 0)
     hp = dict(plan["hyperparameters"]) if started and "hyperparameters" in plan else dict(spec["hyperparameters"])
@@ -554,7 +591,7 @@ def job_json(job: JobRow, now: float) -> dict[str, Any]:
 
 def checkpoints_json(job: JobRow, now: float) -> list[dict[str, Any]]:
     """Checkpoints reached so far, newest first (only once the job has succeeded)."""
-    if state(job, now).status != "succeeded":
+    if state(job, now, events=False).status != "succeeded":
         return []
     out = []
     for step in reversed(checkpoint_steps(job.plan)):

@@ -70,13 +70,8 @@ def random_id(prefix: str, length: int = 24) -> str:
 
 def derived_id(prefix: str, *parts: object, length: int = 24) -> str:
     """A deterministic id: the same parts give the same id in every process."""
-    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
-    number = int.from_bytes(digest, "big")
-    chars = []
-    for _ in range(length):
-        number, rest = divmod(number, len(_ALPHABET))
-        chars.append(_ALPHABET[rest])
-    return prefix + "".join(chars)
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()  # 32 bytes: length ≤ 32
+    return prefix + "".join([_ALPHABET[b % 62] for b in digest[:length]])
 
 
 @dataclass(frozen=True)
