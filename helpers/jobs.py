@@ -7,8 +7,10 @@ so a new kernel can resume: `follow()` without a job id follows the workspace's 
 `Follower.poll()` costs one `retrieve` and at most one events page. Events come newest
 first from the API; the follower keeps the id of the newest event it has seen and, when a
 page does not reach it (more new events than one page holds), walks older pages with the
-`after` cursor, one page per poll, before yielding them all, oldest first. No event is
-fetched twice in the normal case and none is ever yielded twice.
+`after` cursor, one page per poll, before yielding them all, oldest first. None is ever
+yielded twice. The page size follows the flow of events (half as many as last poll, plus one; older pages doubling),
+so a poll re-reads few known events: the API lists newest first and has no `before`
+cursor, so the newest known event is how a page proves nothing was missed.
 """
 
 from __future__ import annotations
@@ -239,6 +241,9 @@ class Follower:
         self._newest_seen: str | None = None  # id of the newest event delivered
         self._pending: list[Any] = []  # fetched newest-first, waiting for older pages
         self._pending_cursor: str | None = None
+        self._last_new = 0  # events delivered by the last complete read
+        self._asked = page_size  # the last page size asked for
+        self._round_terminal = False  # the job had ended when this read began from the top
         self._lock = threading.Lock()
 
     @property
@@ -252,17 +257,31 @@ class Follower:
         with self._lock:
             job = self.api.fine_tuning.jobs.retrieve(self.job_id)
             self.job = job
-            from_top = self._pending_cursor is None
+            terminal = job.status in TERMINAL
+            if self._pending_cursor is None:  # this poll reads from the newest event
+                self._round_terminal = terminal
             new = self._fetch_events()
-            # Finished when the job was terminal before a page read from the newest event on
-            # reached what was already delivered (events added during a walk are read next poll).
-            done = job.status in TERMINAL and from_top and not self._pending
+            # Finished when every event is delivered and the read began from the newest event
+            # after the job had ended (events added during a walk are read from the top next).
+            done = terminal and self._round_terminal and not self._pending
             if job.status == "succeeded" and job.fine_tuned_model:
                 self._record_success(job)
             return Update(job=job, new_events=new, done=done, requests=2)
 
+    def _limit(self) -> int:
+        """Events to ask for. The API lists newest first and has no `before` cursor, so the
+        page that reaches the newest event already delivered re-reads it and anything after
+        it in the page: ask for about as many as came last time, plus the one we know."""
+        if self._newest_seen is None:
+            self._asked = self.page_size
+        elif self._pending_cursor:  # walking older pages: grow the page each time
+            self._asked = min(self.page_size, self._asked * 2)
+        else:
+            self._asked = max(1, min(self.page_size, self._last_new // 2 + 1))
+        return self._asked
+
     def _fetch_events(self) -> list[Any]:
-        kwargs: dict[str, Any] = {"limit": self.page_size}
+        kwargs: dict[str, Any] = {"limit": self._limit()}
         if self._pending_cursor:
             kwargs["after"] = self._pending_cursor
         page = self.api.fine_tuning.jobs.list_events(self.job_id, **kwargs)
@@ -279,7 +298,10 @@ class Follower:
             self._pending_cursor = data[-1].id  # walk older pages next polls
             return []
         delivered = self._pending[::-1]
+        first_read = self._newest_seen is None
         self._pending, self._pending_cursor = [], None
+        # The history read first says nothing about the flow to come: start small.
+        self._last_new = 4 if first_read else len(delivered)
         if delivered:
             self._newest_seen = delivered[-1].id
             self.events.extend(delivered)
