@@ -253,6 +253,7 @@ def edition(notebooks: list[dict], paths: list[Path]) -> dict:
             if cell["cell_type"] == "code":
                 cell["outputs"] = []
                 cell["metadata"].pop("keep_output", None)
+                cell["source"] = re.sub(r"^# NBVAL_CHECK_OUTPUT\n", "", _src(cell))
             cells.append(cell)
     meta = copy.deepcopy(notebooks[0].get("metadata", {}))
     meta["colab"] = {"name": "atelier_complet.ipynb", "provenance": []}
