@@ -172,17 +172,22 @@ def test_worker_process_runs_queue_in_order_and_cancels(local_env, workspace):
     done = _wait(queue, first.id, lambda j: j.done)
     assert done.status == "succeeded", done.error
     assert done.fine_tuned_model == "ft:tiny:local:coucou:first111"
-    assert done.hyperparameters["n_epochs"] == 8 and done.trained_tokens > 0
+    from helpers import models
+
+    n = len(coucou_examples())
+    epochs = models.auto_epochs(n)
+    assert done.hyperparameters["n_epochs"] == epochs and done.hyperparameters["batch_size"] == 1
+    assert done.trained_tokens > 0
     messages = [e.message for e in queue.events(first.id)]
     assert messages[0] == "Fine-tuning job started"
     assert messages[-2:] == [f"New fine-tuned model created: {done.fine_tuned_model}", "The job has successfully completed"]
     metrics = [e.data for e in queue.events(first.id) if e.type == "metrics"]
-    assert len(metrics) == done.hyperparameters["n_epochs"] * 12 // done.hyperparameters["batch_size"]
+    assert len(metrics) == epochs * n
     assert all("valid_loss" in m for m in metrics)
     assert metrics[-1]["train_loss"] < metrics[0]["train_loss"]
     checkpoints = queue.checkpoints(first.id)
-    assert [c.step for c in checkpoints] == [72, 84, 96]
-    assert checkpoints[-1].name.endswith(":ckpt-step-96")
+    assert [c.step for c in checkpoints] == [(epochs - 2) * n, (epochs - 1) * n, epochs * n]
+    assert checkpoints[-1].name.endswith(f":ckpt-step-{epochs * n}")
     csv_lines = queue.results_csv(first.id).decode().splitlines()
     assert csv_lines[0] == "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"
     assert len(csv_lines) == 1 + len(metrics)
@@ -195,7 +200,7 @@ def test_worker_process_runs_queue_in_order_and_cancels(local_env, workspace):
     assert cancelled.status == "cancelled"
     steps = sum(e.type == "metrics" for e in queue.events(second.id))
     time.sleep(0.5)
-    assert sum(e.type == "metrics" for e in queue.events(second.id)) == steps < 600
+    assert sum(e.type == "metrics" for e in queue.events(second.id)) == steps < 50 * n
     assert queue.events(second.id)[-1].message == "Fine-tuning job cancelled"
     assert queue.model_folder("ft:tiny:local:long:second22") is None
     assert json.loads((queue.job_dir(first.id) / "model" / "atelier.json").read_text())["base"] == str(local_env)

@@ -78,7 +78,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.\-]+", "-", text.lower()).strip("-") or "model"
 
 
-def _is_openai_name(name: str) -> bool:
+def is_openai_name(name: str) -> bool:
     from .. import models
 
     base = name[3:].split(":")[0] if name.startswith("ft:") else name
@@ -118,7 +118,7 @@ def default_model() -> LocalModel:
 
 def resolve(name: str | None) -> LocalModel:
     """The local base model a request names (see the module's docstring)."""
-    if not name or _is_openai_name(name):
+    if not name or is_openai_name(name):
         return default_model()
     default = default_model()
     if name in (default.id, default.source):

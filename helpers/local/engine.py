@@ -120,10 +120,14 @@ class LocalApi(Api):
             events.append(("error", failure["message"]))
         else:
             events.append(("info", "Files validated, moving job to queued state"))
+        # An OpenAI name stays the job's model (notebooks check it); the events say which local
+        # model really trains, and the name's org segment says `local`.
+        shown = models.base_model_of(model) if catalog.is_openai_name(model) else base.id
         job = self.queue.enqueue(
             job_id, model=base.source if base.is_folder else base.id, training=train, validation=valid,
-            fine_tuned_model=fine_tuned_name(job_id, base.id, suffix), hyperparameters=hyper, seed=seed,
-            created_at=self.clock(), spec={**spec, "base_id": base.id}, events=events, error=failure,
+            fine_tuned_model=fine_tuned_name(job_id, shown, suffix), hyperparameters=hyper, seed=seed,
+            created_at=self.clock(), spec={**spec, "base_id": shown, "local_model": base.id}, events=events,
+            error=failure,
         )
         if failure is None:
             ensure_worker(self.home)

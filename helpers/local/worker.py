@@ -413,6 +413,7 @@ class _JobCallbacks:
     def __init__(self, queue: LocalQueue, job: LocalJob) -> None:
         self.queue, self.job = queue, job
         self.name = job.request["fine_tuned_model"]
+        self.base_label = job.model
         self.started = time.time()
         self._last_check = 0.0
         self._stop = False
@@ -420,7 +421,7 @@ class _JobCallbacks:
     def on_start(self, info: Any) -> None:
         self.queue.add_event(
             self.job.id,
-            f"Local training on {info.device}: {info.n_examples} examples, {info.total_steps} steps, "
+            f"Local training of {self.base_label} on {info.device}: {info.n_examples} examples, {info.total_steps} steps, "
             f"LoRA with {info.trainable_parameters:,} trainable parameters of {info.total_parameters:,}",
         )
 
@@ -492,6 +493,7 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
         validation = _read_jsonl(folder / "valid.jsonl")
         model = catalog.resolve(job.model)
         base = catalog.model_path(model)
+        callbacks.base_label = model.id
         lora = catalog.lora_defaults(len(examples), model)
         hp = resolve_hyperparameters(job.request, len(examples), lora.learning_rate)
         with queue._tx() as c:
