@@ -120,9 +120,30 @@ class Row:
 # The widgets of one row
 
 
+NUMBER_WIDTH = "56px"
+ACTIONS_WIDTH = "150px"
+SYSTEM_SHARE, TURNS_SHARE = "28%", "72%"
+
+
 def _area(value: str, placeholder: str, width: str) -> widgets.Textarea:
     return widgets.Textarea(value=value, placeholder=placeholder, rows=2,
-                            layout=widgets.Layout(width=width, min_width="120px"))
+                            layout=widgets.Layout(width=width, min_width="100px"))
+
+
+def _icon_layout() -> widgets.Layout:
+    return widgets.Layout(width="34px", padding="0", margin="2px 1px")
+
+
+def _header() -> widgets.HBox:
+    """Column titles laid out exactly like a row."""
+    def title(label: str, width: str) -> widgets.HTML:
+        return widgets.HTML(f"<b style='color:#57606a'>{label}</b>", layout=widgets.Layout(width=width))
+
+    turns = widgets.HBox([title("user : la question", "50%"), title("assistant : la réponse", "50%")],
+                         layout=widgets.Layout(width=TURNS_SHARE))
+    body = widgets.HBox([title("system (facultatif)", SYSTEM_SHARE), turns],
+                        layout=widgets.Layout(flex="1 1 auto", width="auto"))
+    return widgets.HBox([title("n°", NUMBER_WIDTH), body, title("", ACTIONS_WIDTH)])
 
 
 class RowView(widgets.VBox):
@@ -130,15 +151,15 @@ class RowView(widgets.VBox):
 
     def __init__(self, table: DatasetTable, row: Row, index: int) -> None:
         self.table, self.row, self.index = table, row, index
-        self.number = widgets.HTML(layout=widgets.Layout(width="64px"))
+        self.number = widgets.HTML(layout=widgets.Layout(width=NUMBER_WIDTH, min_width=NUMBER_WIDTH))
         self.problems = widgets.HTML()
-        self.duplicate = widgets.Button(icon="copy", layout=widgets.Layout(width="36px"))
+        self.duplicate = widgets.Button(icon="copy", layout=_icon_layout())
         set_tooltip(self.duplicate, "Dupliquer cette rangée")
-        self.delete = widgets.Button(icon="trash", layout=widgets.Layout(width="36px"))
+        self.delete = widgets.Button(icon="trash", layout=_icon_layout())
         set_tooltip(self.delete, "Supprimer cette rangée (annulable)")
-        self.add_turn = widgets.Button(icon="plus", layout=widgets.Layout(width="36px"))
+        self.add_turn = widgets.Button(icon="plus", layout=_icon_layout())
         set_tooltip(self.add_turn, "Ajouter un tour de dialogue (user → assistant) à cette conversation")
-        self.remove_turn = widgets.Button(icon="minus", layout=widgets.Layout(width="36px"))
+        self.remove_turn = widgets.Button(icon="minus", layout=_icon_layout())
         set_tooltip(self.remove_turn, "Retirer le dernier tour de dialogue")
         self.duplicate.on_click(lambda _b: table.duplicate_row(self.index))
         self.delete.on_click(lambda _b: table.delete_row(self.index))
@@ -147,9 +168,10 @@ class RowView(widgets.VBox):
         self.system: widgets.Textarea | None = None
         self.raw: widgets.Textarea | None = None
         self.turns: list[tuple[widgets.Textarea, widgets.Textarea]] = []
-        self._body = widgets.VBox(layout=widgets.Layout(flex="1 1 auto"))
+        self._body = widgets.VBox(layout=widgets.Layout(flex="1 1 auto", width="auto"))
         self._build_body()
-        actions = widgets.HBox([self.duplicate, self.delete, self.add_turn, self.remove_turn])
+        actions = widgets.HBox([self.duplicate, self.delete, self.add_turn, self.remove_turn],
+                               layout=widgets.Layout(width=ACTIONS_WIDTH, min_width=ACTIONS_WIDTH))
         super().__init__(children=[
             widgets.HBox([self.number, self._body, actions], layout=widgets.Layout(align_items="flex-start")),
             self.problems,
@@ -165,18 +187,19 @@ class RowView(widgets.VBox):
             self._body.children = [widgets.HTML("<i>exemple avancé, en JSON :</i>"), self.raw]
             self.add_turn.layout.visibility = self.remove_turn.layout.visibility = "hidden"
             return
-        self.system = _area(row.system, "system (facultatif) : le rôle du modèle", "30%")
+        self.system = _area(row.system, "system (facultatif) : le rôle du modèle", "100%")
         self.system.observe(self._on_system, names="value")
         self.turns = []
         lines = []
         for k, (user, assistant) in enumerate(row.turns):
-            u = _area(user, "user : la question" + (f" (tour {k + 1})" if k else ""), "35%")
-            a = _area(assistant, "assistant : la réponse attendue" + (f" (tour {k + 1})" if k else ""), "35%")
+            u = _area(user, "user : la question" + (f" (tour {k + 1})" if k else ""), "50%")
+            a = _area(assistant, "assistant : la réponse attendue" + (f" (tour {k + 1})" if k else ""), "50%")
             u.observe(self._on_turn(k, 0), names="value")
             a.observe(self._on_turn(k, 1), names="value")
             self.turns.append((u, a))
             lines.append(widgets.HBox([u, a], layout=widgets.Layout(width="100%")))
-        first = widgets.HBox([self.system, widgets.VBox(lines, layout=widgets.Layout(width="70%"))],
+        first = widgets.HBox([widgets.Box([self.system], layout=widgets.Layout(width=SYSTEM_SHARE)),
+                              widgets.VBox(lines, layout=widgets.Layout(width=TURNS_SHARE))],
                              layout=widgets.Layout(width="100%"))
         self._body.children = [first]
         self.remove_turn.disabled = len(row.turns) <= 1
@@ -228,7 +251,7 @@ class RowView(widgets.VBox):
         tip = " ; ".join(p.message for p in problems) or "prêt"
         self.number.value = f"<span title='{esc(tip)}'><b>{self.index + 1}</b> {icon}</span>"
         self.problems.value = (
-            "<div style='color:#cf222e;font-size:90%;padding-left:64px'>"
+            f"<div style='color:#cf222e;font-size:90%;padding-left:{NUMBER_WIDTH};line-height:1.4'>"
             + "<br>".join(esc(f"{'❌' if p.severity == 'error' else '⚠️'} "
                               f"{('champ ' + p.field + ' : ') if p.field else ''}{p.message} → {p.fix}")
                           for p in problems)
@@ -293,10 +316,11 @@ class DatasetTable(widgets.VBox):
         set_tooltip(self.model, "Le modèle de base : il fixe le prix et la limite de jetons par exemple")
         self.model.observe(lambda _c: self._changed(), names="value")
 
-        self.add_button = widgets.Button(description="Ajouter une rangée", icon="plus", button_style="success")
+        self.add_button = widgets.Button(description="Ajouter une rangée", icon="plus", button_style="success",
+                                        layout=widgets.Layout(width="auto"))
         self.add_button.on_click(lambda _b: self.add_row())
         self.undo_button = widgets.Button(description="Rétablir la rangée supprimée", icon="undo",
-                                          layout=widgets.Layout(display="none"))
+                                          layout=widgets.Layout(display="none", width="auto"))
         self.undo_button.on_click(lambda _b: self.undo_delete())
         self.prev_button = widgets.Button(icon="chevron-left", layout=widgets.Layout(width="36px"))
         self.next_button = widgets.Button(icon="chevron-right", layout=widgets.Layout(width="36px"))
@@ -305,10 +329,11 @@ class DatasetTable(widgets.VBox):
         self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
 
         self.upload = widgets.FileUpload(accept=".jsonl,.json,.csv,.txt", multiple=False,
-                                         description="Importer un fichier")
+                                         description="Importer un fichier", layout=widgets.Layout(width="auto"))
         self.upload.observe(self._on_upload, names="value")
         self.path = widgets.Text(placeholder="ou un chemin : data/coucou.jsonl", layout=widgets.Layout(width="260px"))
-        self.import_button = widgets.Button(description="Importer ce chemin", icon="folder-open")
+        self.import_button = widgets.Button(description="Importer ce chemin", icon="folder-open",
+                                           layout=widgets.Layout(width="auto"))
         self.import_button.on_click(lambda _b: self.import_path(self.path.value))
         self.replace = widgets.Checkbox(value=False, indent=False, description="remplacer le tableau",
                                         layout=widgets.Layout(width="auto"))
@@ -316,28 +341,23 @@ class DatasetTable(widgets.VBox):
 
         self.name = widgets.Text(value="mon_dataset.jsonl", description="Nom :",
                                  layout=widgets.Layout(width="280px"))
-        self.export_button = widgets.Button(description="Enregistrer", icon="save", button_style="primary")
+        self.export_button = widgets.Button(description="Enregistrer", icon="save", button_style="primary",
+                                           layout=widgets.Layout(width="auto"))
         set_tooltip(self.export_button, f"Écrit le fichier dans {self._where()}")
         self.export_button.on_click(lambda _b: self.export())
 
         self.summary = widgets.HTML()
         self.message = widgets.HTML()
         self.rows_box = widgets.VBox()
-        header = widgets.HTML(
-            "<div style='display:flex;font-weight:bold;color:#57606a;padding-left:64px'>"
-            "<span style='width:30%'>system (facultatif)</span><span style='width:35%'>user</span>"
-            "<span style='width:35%'>assistant</span></div>"
-        )
-        toolbar_import = widgets.HBox([self.upload, self.path, self.import_button, self.replace])
+        toolbar_import = widgets.HBox([self.upload, self.path, self.import_button, self.replace],
+                                      layout=widgets.Layout(flex_flow="row wrap"))
         toolbar_export = widgets.HBox([self.name, self.export_button, widgets.HTML(
             f"<span style='color:#57606a;padding-left:.5em'>→ {esc(self._where())}</span>")])
-        left = widgets.VBox([header, self.rows_box,
-                             widgets.HBox([self.add_button, self.undo_button, self.prev_button,
-                                           self.page_label, self.next_button])],
-                            layout=widgets.Layout(flex="3 1 0%", min_width="0"))
-        right = widgets.VBox([self.model, self.summary], layout=widgets.Layout(flex="1 1 0%", min_width="260px"))
+        check = widgets.VBox([self.model, self.summary],
+                             layout=widgets.Layout(border="1px solid #d0d7de", padding="4px 8px", margin="4px 0"))
         super().__init__(children=[
-            toolbar_import, widgets.HBox([left, right], layout=widgets.Layout(width="100%")),
+            toolbar_import, check, _header(), self.rows_box,
+            widgets.HBox([self.add_button, self.undo_button, self.prev_button, self.page_label, self.next_button]),
             toolbar_export, self.message,
         ])
         self.add_class("atelier-dataset-table")
@@ -472,7 +492,9 @@ class DatasetTable(widgets.VBox):
         line = f"🔤 {total:,} jetons".replace(",", "\u202f") + (f" (≈ {mean:.0f} par exemple)" if n else "")
         try:
             cost = report.cost("auto")
-            line += f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(cost.describe())})"
+            detail = (f"{cost.n_examples} exemples × {cost.epochs} époques → {cost.billed_tokens:,} jetons "
+                      f"facturés × {cost.price_per_million:g} $ le million").replace(",", "\u202f")
+            line += f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(detail)})"
             info = models.get(model := self.model.value)
             if info and info.shutdown_date:
                 line += f"<br><span style='color:#57606a'>{esc(model)} : arrêt prévu le {info.shutdown_date:%d/%m/%Y}.</span>"

@@ -322,12 +322,12 @@ class JobMonitor(widgets.VBox):
             when = time.strftime("%H:%M:%S", time.localtime(getattr(e, "created_at", 0) or 0))
             level = getattr(e, "level", "info")
             color = {"warn": "#9a6700", "error": "#cf222e"}.get(level, "inherit")
-            lines.append(f"<div style='color:{color}'>[{when}] {html.escape(str(getattr(e, 'message', '')))}</div>")
+            lines.append(f"<div style='color:{color};margin:0'>[{when}] {html.escape(str(getattr(e, 'message', '')))}</div>")
         self.events_html.value = (
             "<details open><summary><b>Journal du job</b> "
             f"({len(self.events)} événement(s), les plus récents en bas)</summary>"
             "<div style='display:flex;flex-direction:column-reverse;max-height:220px;overflow:auto;"
-            "font-family:monospace;font-size:85%;background:#f6f8fa;padding:.3em .6em'>"
+            "font-family:monospace;font-size:85%;line-height:1.35;background:#f6f8fa;padding:.3em .6em'>"
             f"<div>{''.join(lines)}</div></div></details>"
         )
 

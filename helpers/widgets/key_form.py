@@ -115,6 +115,7 @@ class KeyForm(widgets.VBox):
             self.remember,
             self.status,
         ])
+        self.add_class("atelier-key-form")
 
     # --------------------------------------------------------------------- messages
     def _mode(self) -> str:
