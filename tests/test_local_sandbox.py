@@ -179,3 +179,14 @@ def test_doctor_reports_local_mode(sdk, capsys):
     out = capsys.readouterr().out
     assert "Mode : local" in out and "✅ utilisable" in out and "calcul : cpu" in out
     assert "Bac à sable : ✅" in out
+
+
+def test_job_on_a_model_that_is_not_here_fails_in_french(sdk, monkeypatch):
+    monkeypatch.setenv("ATELIER_LOCAL_MODEL", "smollm2-135m-instruct")  # not cached, offline
+    file = upload(sdk, coucou_path())
+    created = sdk.fine_tuning.jobs.create(training_file=file.id, model="gpt-4o-mini-2024-07-18")
+    job, _ = follow(sdk, created.id, timeout=60)
+    assert job.status == "failed" and job.error.code == "model_unavailable"
+    assert "ATELIER_LOCAL_MODEL=tiny" in job.error.message
+    events = [e.message for e in sdk.fine_tuning.jobs.list_events(job.id)]
+    assert job.error.message in events

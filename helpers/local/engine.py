@@ -124,7 +124,7 @@ class LocalApi(Api):
         # model really trains, and the name's org segment says `local`.
         shown = models.base_model_of(model) if catalog.is_openai_name(model) else base.id
         job = self.queue.enqueue(
-            job_id, model=base.source if base.is_folder else base.id, training=train, validation=valid,
+            job_id, model=base.source if base.source and base.is_folder else base.id, training=train, validation=valid,
             fine_tuned_model=fine_tuned_name(job_id, shown, suffix), hyperparameters=hyper, seed=seed,
             created_at=self.clock(), spec={**spec, "base_id": shown, "local_model": base.id}, events=events,
             error=failure,

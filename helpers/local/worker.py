@@ -424,6 +424,9 @@ class _JobCallbacks:
             f"Local training of {self.base_label} on {info.device}: {info.n_examples} examples, {info.total_steps} steps, "
             f"LoRA with {info.trainable_parameters:,} trainable parameters of {info.total_parameters:,}",
         )
+        if info.skipped_examples:
+            self.queue.add_event(self.job.id, f"{info.skipped_examples} example(s) have nothing to learn "
+                                 "(assistant weights 0, or cut by the length limit) and are skipped", level="warn")
 
     def on_step(self, m: Any) -> None:
         text = f"Step {m.step}/{m.total_steps}: training loss={m.train_loss:.2f}"
@@ -575,6 +578,7 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
         import signal
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    os.environ["ATELIER_HOME"] = str(Path(home).resolve())  # e.g. where "tiny" is built
     queue = LocalQueue(home)
     fail_orphans(queue)
     idle_since = time.monotonic()
