@@ -42,6 +42,27 @@ LAB_SETTINGS = {
 }
 
 
+def _write_background_notebook(path: Path) -> None:
+    """A monitor left to refresh on its own (no wait()), then a cell that prints one line."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import os\n"
+            "from helpers import jobs, notebook\n"
+            "from helpers.widgets import JobMonitor\n"
+            "os.environ['ATELIER_SANDBOX_SPEED'] = '5'  # a job of about ten seconds\n"
+            "fichier = jobs.upload(notebook.data_file('coucou.jsonl'))\n"
+            "job = jobs.create(fichier.id, suffix='fond')\n"
+            "moniteur = JobMonitor(job.id, interval=0.3)\n"
+            "moniteur"),
+        nbformat.v4.new_code_cell("print('fin de la cellule')"),
+    ]
+    nbformat.write(nb, path)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,6 +98,7 @@ def lab(tmp_path_factory):
     root.mkdir()
     for name in NOTEBOOKS:
         shutil.copy(REPO / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
+    _write_background_notebook(root / "monitor_background.ipynb")
     settings_dir = base / "lab-settings"
     for rel, value in LAB_SETTINGS.items():
         path = settings_dir / rel
@@ -265,3 +287,18 @@ def test_job_monitor_in_notebook_06(page, lab):
     text = monitor.inner_text()
     assert ":sandbox:" in text and "Terminé" in text
     shot(page, "06-job-monitor", monitor)
+
+
+def test_monitor_refreshes_in_the_background(page, lab):
+    """The kernel is idle, the monitor keeps updating, and nothing lands in other cells."""
+    open_and_run(page, lab, "monitor_background")
+    assert_clean(page, "monitor_background")
+    monitor = page.locator(".atelier-job-monitor").first
+    monitor.wait_for(timeout=30_000)
+    assert "succeeded" not in monitor.inner_text()  # still running when the cells are done
+    page.wait_for_function(
+        "() => document.querySelector('.atelier-job-monitor').textContent.includes('succeeded')", timeout=90_000)
+    monitor.locator("img").first.wait_for(state="visible", timeout=30_000)
+    outputs = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
+    assert outputs.count() == 1 and outputs.first.inner_text().strip() == "fin de la cellule"
+    shot(page, "background-monitor", monitor)

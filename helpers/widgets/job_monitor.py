@@ -345,6 +345,7 @@ class JobMonitor(widgets.VBox):
         self.done = True
         self._stop.set()
         self.cancel_button.disabled = True
+        self.cancel_button.layout.display = "none"
         self.connection_html.value = ""
         status = job.status
         if self.metrics is not None and len(self.metrics) and self._chart_rows != len(self.metrics):
