@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: lab test bench lint clean-notebooks clean
+.PHONY: lab test bench lint clean-notebooks notebook-outputs hooks clean
 
 $(VENV)/.stamp-lab: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,23 +19,41 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-lab requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
+# No ATELIER_MODE here: the default mode is already the sandbox, and forcing it would make
+# helpers.use_mode("openai") (notebook 02) silently ineffective.
 lab: $(VENV)/.stamp-lab
-	ATELIER_MODE=$${ATELIER_MODE:-sandbox} $(VENV)/bin/jupyter lab notebooks/00_bienvenue.ipynb
+	$(VENV)/bin/jupyter lab notebooks/00_bienvenue.ipynb
 
+# Notebooks run in order in ONE fresh workspace (each continues from the previous one), in
+# sandbox mode at CI speed; the Colab edition (a concatenation of them) is not re-run.
 test: $(VENV)/.stamp-test
-	$(PY) -m ruff check helpers tests bench
-	ATELIER_MODE=sandbox $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	$(PY) -m ruff check helpers tests bench tools
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
+	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(VENV)/.stamp-test
-	$(PY) -m ruff check helpers tests bench
+	$(PY) -m ruff check helpers tests bench tools
 	$(PY) -m ruff format --check helpers tests bench
 
+# Strip outputs (except keep_output reference cells), refresh Colab cell/badges/navigation and
+# the Colab edition. (Not `nbstripout --keep-output`: that flag keeps EVERY output.)
 clean-notebooks: $(VENV)/.stamp-test
-	$(VENV)/bin/nbstripout --keep-output notebooks/*.ipynb
+	$(PY) tools/notebooks.py
+
+# Refresh the reference outputs (keep_output cells) by re-running the notebooks in a sandbox.
+notebook-outputs: $(VENV)/.stamp-test
+	$(PY) tools/notebooks.py --outputs
+
+# Clean notebooks on `git add` (git filter) and check them on commit (pre-commit, if installed).
+hooks: $(VENV)/.stamp-test
+	git config filter.atelier-notebooks.clean "$(abspath $(PY)) tools/notebooks.py --filter"
+	git config filter.atelier-notebooks.smudge cat
+	-$(PY) -m pre_commit install 2>/dev/null || echo "pre-commit absent: git filter only"
 
 clean:
 	rm -rf $(VENV) .atelier

@@ -23,7 +23,8 @@ this script, not nbstripout, is the git filter and the pre-commit hook:
     python tools/notebooks.py --filter < notebook.ipynb   # clean one notebook, stdin → stdout
     make hooks                                              # git filter + pre-commit hook
 
-The repository URL lives in ONE place: `[project.urls] Repository` in pyproject.toml.
+The repository URL lives in ONE place: `[project.urls] Repository` in pyproject.toml. The
+script also writes the README's block of links (Colab, Binder, nbgitpuller) from it.
 """
 
 from __future__ import annotations
@@ -260,6 +261,53 @@ def edition(notebooks: list[dict], paths: list[Path]) -> dict:
     return clean({"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5})
 
 
+# --------------------------------------------------------------------------- README links
+
+README = REPO / "README.md"
+LINKS_BEGIN = "<!-- liens : généré par tools/notebooks.py, ne pas modifier à la main -->"
+LINKS_END = "<!-- fin des liens -->"
+
+
+def readme_links() -> str:
+    """The README's block of links (Colab, Binder, nbgitpuller), from the one repository URL."""
+    from urllib.parse import quote
+
+    url, path = repository_url(), github_path()
+    name = path.split("/")[-1]
+    binder = f"https://mybinder.org/v2/gh/{path}/{BRANCH}?urlpath=lab/tree/notebooks/00_bienvenue.ipynb"
+    puller = (
+        "https://TON-HUB.example.org/hub/user-redirect/git-pull?"
+        f"repo={quote(url, safe='')}&branch={BRANCH}"
+        f"&urlpath={quote(f'lab/tree/{name}/notebooks/00_bienvenue.ipynb', safe='')}"
+    )
+    return "\n".join([
+        LINKS_BEGIN,
+        f"- Dépôt : {url}",
+        f"- Colab, notebook par notebook : [![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url('notebooks/00_bienvenue.ipynb')})",
+        f"- Colab, tout le cours en un notebook : [![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url('notebooks/colab/atelier_complet.ipynb')})",
+        f"- Binder : [![Binder](https://mybinder.org/badge_logo.svg)]({binder})",
+        "- JupyterHub (lien nbgitpuller, remplace `TON-HUB.example.org` par l'adresse de ton hub) :",
+        "",
+        "  ```",
+        f"  {puller}",
+        "  ```",
+        LINKS_END,
+    ])
+
+
+def readme_text() -> str | None:
+    if not README.exists():
+        return None
+    text = README.read_text(encoding="utf-8")
+    if LINKS_BEGIN not in text or LINKS_END not in text:
+        return None
+    head, rest = text.split(LINKS_BEGIN, 1)
+    tail = rest.split(LINKS_END, 1)[1]
+    return head + readme_links() + tail
+
+
 # --------------------------------------------------------------------------- I/O
 
 
@@ -278,6 +326,9 @@ def build() -> dict[Path, str]:
         wanted[path] = dumps(nb)
     if paths:
         wanted[EDITION] = dumps(edition(refreshed, paths))
+    readme = readme_text()
+    if readme is not None:
+        wanted[README] = readme
     return wanted
 
 
