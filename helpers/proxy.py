@@ -148,7 +148,13 @@ class ProxySettings:
     def __post_init__(self) -> None:
         origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.allowed_origins))
         object.__setattr__(self, "allowed_origins", origins)
-        for name in ("max_tokens", "max_messages", "max_message_chars", "max_body_bytes", "rate_limit"):
+        for name in (
+            "max_tokens",
+            "max_messages",
+            "max_message_chars",
+            "max_body_bytes",
+            "rate_limit",
+        ):
             if getattr(self, name) < 1:
                 raise ProxyConfigError(f"Le réglage {name} doit valoir au moins 1.")
 
@@ -164,8 +170,16 @@ class ProxySettings:
         origins = [o for o in env.get("ATELIER_PROXY_ALLOWED_ORIGINS", "").split(",") if o.strip()]
         return cls(
             model=env.get("ATELIER_PROXY_MODEL", "").strip() or None,
-            api_key=(env.get("ATELIER_PROXY_API_KEY", "").strip() or env.get("OPENAI_API_KEY", "").strip() or None),
-            base_url=(env.get("ATELIER_PROXY_BASE_URL", "").strip() or env.get("OPENAI_BASE_URL", "").strip() or None),
+            api_key=(
+                env.get("ATELIER_PROXY_API_KEY", "").strip()
+                or env.get("OPENAI_API_KEY", "").strip()
+                or None
+            ),
+            base_url=(
+                env.get("ATELIER_PROXY_BASE_URL", "").strip()
+                or env.get("OPENAI_BASE_URL", "").strip()
+                or None
+            ),
             allowed_origins=tuple(origins),
             system_prompt=env.get("ATELIER_PROXY_SYSTEM", "").strip() or None,
             max_tokens=_env_int(env, "ATELIER_PROXY_MAX_TOKENS", 300, 1),
@@ -232,8 +246,14 @@ class ProxyError(Exception):
         self.headers = headers or {}
 
 
-def error_response(status: int, message: str, code: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "code": code}}, status_code=status, headers=dict(headers or {}))
+def error_response(
+    status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "code": code}},
+        status_code=status,
+        headers=dict(headers or {}),
+    )
 
 
 def _retry_after(seconds: float) -> str:
@@ -286,7 +306,11 @@ class ChatProxy:
     def client_id(self, request: Request) -> str:
         hops = self.settings.forwarded_hops
         if hops:
-            chain = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+            chain = [
+                p.strip()
+                for p in request.headers.get("x-forwarded-for", "").split(",")
+                if p.strip()
+            ]
             if chain:
                 return chain[-hops] if len(chain) >= hops else chain[0]
         return request.client.host if request.client else "inconnu"
@@ -333,7 +357,9 @@ class ChatProxy:
             raise self.foreign_origin(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            raise ProxyError(415, "Envoie du JSON (en-tête Content-Type: application/json).", "bad_content_type")
+            raise ProxyError(
+                415, "Envoie du JSON (en-tête Content-Type: application/json).", "bad_content_type"
+            )
         body = await self._read_body(request)
         wait = self.per_client.hit(self.client_id(request))
         if wait:
@@ -346,9 +372,17 @@ class ChatProxy:
             )
         messages, max_tokens = self.validate(body)
         if not s.model:
-            raise ProxyError(503, "Le proxy n'a pas de modèle configuré (variable ATELIER_PROXY_MODEL).", "no_model")
+            raise ProxyError(
+                503,
+                "Le proxy n'a pas de modèle configuré (variable ATELIER_PROXY_MODEL).",
+                "no_model",
+            )
         if not s.api_key:
-            raise ProxyError(503, "Le proxy n'a pas de clé API configurée (variable OPENAI_API_KEY sur le serveur).", "no_key")
+            raise ProxyError(
+                503,
+                "Le proxy n'a pas de clé API configurée (variable OPENAI_API_KEY sur le serveur).",
+                "no_key",
+            )
         if self.daily is not None:
             wait = self.daily.hit("*")
             if wait:
@@ -385,7 +419,9 @@ class ChatProxy:
                     raise too_big
                 chunks.append(chunk)
         except ClientDisconnect:
-            raise ProxyError(400, "La connexion a été coupée pendant l'envoi.", "client_disconnect") from None
+            raise ProxyError(
+                400, "La connexion a été coupée pendant l'envoi.", "client_disconnect"
+            ) from None
         return b"".join(chunks)
 
     def validate(self, raw: bytes) -> tuple[list[dict[str, str]], int]:
@@ -394,9 +430,15 @@ class ChatProxy:
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise ProxyError(400, "Le corps de la requête n'est pas du JSON valide.", "bad_json") from None
+            raise ProxyError(
+                400, "Le corps de la requête n'est pas du JSON valide.", "bad_json"
+            ) from None
         if not isinstance(body, dict):
-            raise ProxyError(400, 'La requête doit être un objet JSON de la forme {"messages": [{"role": "user", "content": "…"}]}.', "bad_request")
+            raise ProxyError(
+                400,
+                'La requête doit être un objet JSON de la forme {"messages": [{"role": "user", "content": "…"}]}.',
+                "bad_request",
+            )
         model = body.get("model")
         if model is not None and model != s.model:
             raise ProxyError(
@@ -408,11 +450,19 @@ class ChatProxy:
             )
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            raise ProxyError(400, 'Il manque la liste « messages » (au moins un message {"role": "user", "content": "…"}).', "bad_messages")
+            raise ProxyError(
+                400,
+                'Il manque la liste « messages » (au moins un message {"role": "user", "content": "…"}).',
+                "bad_messages",
+            )
         kept: list[dict[str, str]] = []
         for i, msg in enumerate(messages, start=1):
             if not isinstance(msg, dict):
-                raise ProxyError(400, f"Le message n°{i} doit être un objet avec « role » et « content ».", "bad_messages")
+                raise ProxyError(
+                    400,
+                    f"Le message n°{i} doit être un objet avec « role » et « content ».",
+                    "bad_messages",
+                )
             role, content = msg.get("role"), msg.get("content")
             if role not in ROLES:
                 raise ProxyError(
@@ -422,7 +472,9 @@ class ChatProxy:
                     "bad_role",
                 )
             if not isinstance(content, str) or not content.strip():
-                raise ProxyError(400, f"Message n°{i} : « content » doit être un texte non vide.", "bad_content")
+                raise ProxyError(
+                    400, f"Message n°{i} : « content » doit être un texte non vide.", "bad_content"
+                )
             if len(content) > s.max_message_chars:
                 raise ProxyError(
                     400,
@@ -432,8 +484,12 @@ class ChatProxy:
                 )
             kept.append({"role": role, "content": content})
         if kept[-1]["role"] != "user":
-            raise ProxyError(400, "Le dernier message doit venir de l'utilisateur (rôle « user »).", "bad_messages")
-        kept = kept[-s.max_messages:]
+            raise ProxyError(
+                400,
+                "Le dernier message doit venir de l'utilisateur (rôle « user »).",
+                "bad_messages",
+            )
+        kept = kept[-s.max_messages :]
         while kept and kept[0]["role"] != "user":
             kept.pop(0)
         if s.system_prompt:
@@ -464,7 +520,9 @@ class ChatProxy:
             self._client_loop = loop
         return self._client
 
-    async def _call_upstream(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+    async def _call_upstream(
+        self, messages: list[dict[str, str]], max_tokens: int
+    ) -> dict[str, Any]:
         import anyio
         import openai
 
@@ -483,18 +541,28 @@ class ChatProxy:
             ) from None
         except openai.APIConnectionError as exc:
             log.warning("upstream unreachable (%s)", type(exc).__name__)
-            raise ProxyError(502, "Le proxy n'arrive pas à joindre l'API du modèle. Réessaie dans un moment.", "upstream_unreachable") from None
+            raise ProxyError(
+                502,
+                "Le proxy n'arrive pas à joindre l'API du modèle. Réessaie dans un moment.",
+                "upstream_unreachable",
+            ) from None
         except openai.APIStatusError as exc:
             # Never relay the upstream message: a 401 quotes part of the key.
-            raise self._upstream_status(exc.status_code, exc.response.headers.get("retry-after")) from None
+            raise self._upstream_status(
+                exc.status_code, exc.response.headers.get("retry-after")
+            ) from None
         except openai.OpenAIError as exc:
             log.warning("upstream error (%s)", type(exc).__name__)
-            raise ProxyError(502, "L'API du modèle a renvoyé une réponse inattendue.", "upstream_error") from None
+            raise ProxyError(
+                502, "L'API du modèle a renvoyé une réponse inattendue.", "upstream_error"
+            ) from None
         try:
             choice = completion.choices[0]
             text = choice.message.content or ""
         except (AttributeError, IndexError, TypeError):
-            raise ProxyError(502, "L'API du modèle a renvoyé une réponse sans texte.", "upstream_error") from None
+            raise ProxyError(
+                502, "L'API du modèle a renvoyé une réponse sans texte.", "upstream_error"
+            ) from None
         return {
             "message": {"role": "assistant", "content": text},
             "truncated": choice.finish_reason == "length",
@@ -503,15 +571,38 @@ class ChatProxy:
     def _upstream_status(self, status: int, retry_after: str | None) -> ProxyError:
         log.warning("upstream answered HTTP %s", status)
         if status in (401, 403):
-            return ProxyError(502, "L'API du modèle refuse la clé configurée sur le serveur du proxy (clé invalide, révoquée ou sans accès à ce modèle).", "upstream_auth")
+            return ProxyError(
+                502,
+                "L'API du modèle refuse la clé configurée sur le serveur du proxy (clé invalide, révoquée ou sans accès à ce modèle).",
+                "upstream_auth",
+            )
         if status == 404:
-            return ProxyError(502, "L'API du modèle ne trouve pas le modèle configuré (ATELIER_PROXY_MODEL) : vérifie son nom exact.", "upstream_model_not_found")
+            return ProxyError(
+                502,
+                "L'API du modèle ne trouve pas le modèle configuré (ATELIER_PROXY_MODEL) : vérifie son nom exact.",
+                "upstream_model_not_found",
+            )
         if status == 429:
-            headers = {"Retry-After": retry_after} if retry_after and retry_after.strip().isdigit() else {}
-            return ProxyError(503, "L'API du modèle limite le débit ou le crédit du compte est épuisé. Réessaie plus tard.", "upstream_rate_limited", headers)
+            headers = (
+                {"Retry-After": retry_after}
+                if retry_after and retry_after.strip().isdigit()
+                else {}
+            )
+            return ProxyError(
+                503,
+                "L'API du modèle limite le débit ou le crédit du compte est épuisé. Réessaie plus tard.",
+                "upstream_rate_limited",
+                headers,
+            )
         if 400 <= status < 500:
-            return ProxyError(502, f"L'API du modèle a refusé la requête (HTTP {status}).", "upstream_refused")
-        return ProxyError(502, f"L'API du modèle est en panne (HTTP {status}). Réessaie dans un moment.", "upstream_error")
+            return ProxyError(
+                502, f"L'API du modèle a refusé la requête (HTTP {status}).", "upstream_refused"
+            )
+        return ProxyError(
+            502,
+            f"L'API du modèle est en panne (HTTP {status}). Réessaie dans un moment.",
+            "upstream_error",
+        )
 
 
 class SecurityHeaders:
@@ -537,7 +628,10 @@ class SecurityHeaders:
                     extra.append((b"cache-control", b"no-store"))
                 else:
                     extra.append(
-                        (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
+                        (
+                            b"content-security-policy",
+                            b"default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
+                        )
                     )
                 message["headers"] = headers + extra
             await send(message)
@@ -546,7 +640,9 @@ class SecurityHeaders:
 
 
 async def _no_page(request: Request) -> Response:
-    return error_response(404, "Pas de page ici : ce proxy ne sert que /api/chat et /healthz.", "not_found")
+    return error_response(
+        404, "Pas de page ici : ce proxy ne sert que /api/chat et /healthz.", "not_found"
+    )
 
 
 def create_app(settings: ProxySettings | None = None) -> Starlette:
@@ -573,7 +669,9 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
 
 def describe(settings: ProxySettings) -> str:
     """A French summary for the console (no key, ever)."""
-    origins = ", ".join(settings.allowed_origins) or "aucune (seulement la page servie par le proxy)"
+    origins = (
+        ", ".join(settings.allowed_origins) or "aucune (seulement la page servie par le proxy)"
+    )
     return (
         f"modèle : {settings.model or '⚠️ non configuré (ATELIER_PROXY_MODEL)'} ; "
         f"clé : {'configurée' if settings.api_key else '⚠️ absente (OPENAI_API_KEY)'} ; "
@@ -586,7 +684,9 @@ def describe(settings: ProxySettings) -> str:
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.proxy", description="Proxy qui cache la clé API (étape 8).")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.proxy", description="Proxy qui cache la clé API (étape 8)."
+    )
     # On Render (which sets RENDER=true) the service must listen beyond loopback.
     default_host = "0.0.0.0" if os.environ.get("RENDER") else "127.0.0.1"
     parser.add_argument("--host", default=os.environ.get("ATELIER_PROXY_HOST", default_host))
@@ -599,7 +699,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     print(f"Proxy Atelier sur http://{args.host}:{args.port}/ — {describe(settings)}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, server_header=False, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, server_header=False, log_level="info"
+    )
     return 0
 
 
@@ -607,4 +709,13 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["ChatProxy", "ProxyConfigError", "ProxySettings", "SlidingWindow", "create_app", "describe", "main", "normalize_origin"]
+__all__ = [
+    "ChatProxy",
+    "ProxyConfigError",
+    "ProxySettings",
+    "SlidingWindow",
+    "create_app",
+    "describe",
+    "main",
+    "normalize_origin",
+]

@@ -31,8 +31,15 @@ from . import proxy as proxy_mod
 
 DEFAULT_HEIGHT = 520
 LIMITS = {
-    "max_tokens", "max_messages", "max_message_chars", "max_body_bytes", "rate_limit",
-    "rate_window", "daily_limit", "timeout", "static_dir",
+    "max_tokens",
+    "max_messages",
+    "max_message_chars",
+    "max_body_bytes",
+    "rate_limit",
+    "rate_window",
+    "daily_limit",
+    "timeout",
+    "static_dir",
 }
 
 
@@ -63,7 +70,9 @@ _lock = threading.Lock()
 # --------------------------------------------------------------------------- serving
 
 
-def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 15.0) -> tuple[Any, threading.Thread, int]:
+def serve_in_thread(
+    app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 15.0
+) -> tuple[Any, threading.Thread, int]:
     """Run an ASGI app with uvicorn in a daemon thread; returns (server, thread, port)."""
     import uvicorn
 
@@ -72,11 +81,19 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout
     sock.bind((host, port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-        server_header=False, timeout_graceful_shutdown=2,
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"atelier-proxy-{port}")
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"atelier-proxy-{port}"
+    )
     thread.start()
     deadline = time.monotonic() + timeout
     while not server.started:
@@ -138,7 +155,7 @@ def start(
     if not model:
         raise WebDemoError(
             f"Pas encore de modèle fine-tuné en mode « {mode} » : termine l'étape 6 (notebook 06) "
-            "ou donne le nom du modèle : webdemo.start(model=\"ft:…\")."
+            'ou donne le nom du modèle : webdemo.start(model="ft:…").'
         )
     if base_url is None and api_key is None:
         base_url, api_key = _upstream_for_mode(mode)
@@ -165,8 +182,13 @@ def start(
             _current = None
         server, thread, real_port = serve_in_thread(proxy_mod.create_app(proxy_settings), port=port)
         _current = Demo(
-            url=f"http://127.0.0.1:{real_port}/", port=real_port, model=model, mode=mode,
-            settings=proxy_settings, _server=server, _thread=thread,
+            url=f"http://127.0.0.1:{real_port}/",
+            port=real_port,
+            model=model,
+            mode=mode,
+            settings=proxy_settings,
+            _server=server,
+            _thread=thread,
         )
         return _current.url
 
@@ -237,7 +259,9 @@ def show(*, height: int = DEFAULT_HEIGHT, port: int | None = None) -> None:
         from google.colab import output  # type: ignore[import-not-found]
 
         output.serve_kernel_port_as_iframe(port, height=str(height))
-        output.serve_kernel_port_as_window(port, anchor_text="↗️ Ouvrir la page dans un nouvel onglet")
+        output.serve_kernel_port_as_window(
+            port, anchor_text="↗️ Ouvrir la page dans un nouvel onglet"
+        )
         return
     src = browser_url(port)
     display(IFrame(src=src, width="100%", height=height))
@@ -247,10 +271,12 @@ def show(*, height: int = DEFAULT_HEIGHT, port: int | None = None) -> None:
             " Si la page reste vide, le serveur Jupyter n'a peut-être pas jupyter-server-proxy : "
             "<code>pip install jupyter-server-proxy</code> puis redémarre ton serveur (Hub → Control Panel)."
         )
-    display(HTML(
-        f'<p>↗️ <a href="{html.escape(src)}" target="_blank" rel="noopener">Ouvrir la page dans un '
-        f"nouvel onglet</a> ({html.escape(src)}).{note}</p>"
-    ))
+    display(
+        HTML(
+            f'<p>↗️ <a href="{html.escape(src)}" target="_blank" rel="noopener">Ouvrir la page dans un '
+            f"nouvel onglet</a> ({html.escape(src)}).{note}</p>"
+        )
+    )
 
 
 # --------------------------------------------------------------------------- the key check
@@ -282,12 +308,16 @@ class KeyCheckReport:
         return self.ok
 
     def __str__(self) -> str:
-        lines = [f"{'❌' if i.key_found else '✅'} {i.label} ({i.path}) : HTTP {i.status}, {i.size} octets"
-                 + (" — LA CLÉ Y FIGURE !" if i.key_found else ", pas de clé") for i in self.items]
+        lines = [
+            f"{'❌' if i.key_found else '✅'} {i.label} ({i.path}) : HTTP {i.status}, {i.size} octets"
+            + (" — LA CLÉ Y FIGURE !" if i.key_found else ", pas de clé")
+            for i in self.items
+        ]
         if self.reply is not None:
             lines.append(f"Réponse du modèle à « Bonjour » : {self.reply!r}")
         lines.append(
-            "✅ La clé n'apparaît dans rien de ce que reçoit le navigateur." if self.ok
+            "✅ La clé n'apparaît dans rien de ce que reçoit le navigateur."
+            if self.ok
             else "❌ La clé apparaît dans ce que reçoit le navigateur : ne publie pas ce proxy."
         )
         return "\n".join(lines)
@@ -300,25 +330,36 @@ class KeyCheckReport:
         )
         verdict = (
             "✅ La clé n'apparaît dans rien de ce que reçoit le navigateur."
-            if self.ok else "❌ La clé apparaît dans ce que reçoit le navigateur : ne publie pas ce proxy."
+            if self.ok
+            else "❌ La clé apparaît dans ce que reçoit le navigateur : ne publie pas ce proxy."
         )
-        reply = f"<p>Réponse du modèle à « Bonjour » : <b>{html.escape(self.reply)}</b></p>" if self.reply else ""
+        reply = (
+            f"<p>Réponse du modèle à « Bonjour » : <b>{html.escape(self.reply)}</b></p>"
+            if self.reply
+            else ""
+        )
         return (
             "<table><thead><tr><th></th><th>Ce que reçoit le navigateur</th><th>adresse</th>"
             f"<th>HTTP</th><th>octets</th></tr></thead><tbody>{rows}</tbody></table>{reply}<p>{verdict}</p>"
         )
 
 
-def _fetch(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
+def _fetch(
+    url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
     """GET/POST with the standard library; returns (status, headers + body as text)."""
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data is not None else "GET")
+    request = urllib.request.Request(
+        url, data=data, headers=headers or {}, method="POST" if data is not None else "GET"
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (loopback/known URL)
             status, head, body = response.status, response.headers, response.read()
     except urllib.error.HTTPError as err:
         status, head, body = err.code, err.headers, err.read()
     except OSError as err:
-        raise WebDemoError(f"Impossible de joindre {url} ({type(err).__name__}) : le proxy est-il démarré ?") from None
+        raise WebDemoError(
+            f"Impossible de joindre {url} ({type(err).__name__}) : le proxy est-il démarré ?"
+        ) from None
     head_text = "\n".join(f"{k}: {v}" for k, v in head.items())
     return status, head_text + "\n\n" + body.decode("utf-8", errors="replace")
 
@@ -329,10 +370,12 @@ def _contains_key(text: str, key: str, window: int = 16) -> bool:
         return True
     if len(key) <= window:
         return False
-    return any(key[i:i + window] in text for i in range(len(key) - window + 1))
+    return any(key[i : i + window] in text for i in range(len(key) - window + 1))
 
 
-def check_key_hidden(url: str | None = None, *, key: str | None = None, prompt: str = "Bonjour") -> KeyCheckReport:
+def check_key_hidden(
+    url: str | None = None, *, key: str | None = None, prompt: str = "Bonjour"
+) -> KeyCheckReport:
     """Fetch everything a browser gets from the proxy and look for the key in it.
 
     Fetches the page, every script and stylesheet it links, `/healthz`, a chat answer and a
@@ -350,7 +393,9 @@ def check_key_hidden(url: str | None = None, *, key: str | None = None, prompt: 
 
             key = settings.find_api_key()
     if not key:
-        raise WebDemoError("Je ne connais pas la clé à chercher : passe-la avec key=… (elle ne sera pas affichée).")
+        raise WebDemoError(
+            "Je ne connais pas la clé à chercher : passe-la avec key=… (elle ne sera pas affichée)."
+        )
     base = url if url.endswith("/") else url + "/"
     items: list[Fetched] = []
 
@@ -364,7 +409,12 @@ def check_key_hidden(url: str | None = None, *, key: str | None = None, prompt: 
             if ref.startswith(("http:", "https:", "//", "data:")):
                 continue
             status, text = _fetch(urljoin(base, ref))
-            record("Script" if tag == "script" else "Feuille de style", "/" + ref.lstrip("./"), status, text)
+            record(
+                "Script" if tag == "script" else "Feuille de style",
+                "/" + ref.lstrip("./"),
+                status,
+                text,
+            )
     status, text = _fetch(urljoin(base, "healthz"))
     record("État du proxy", "/healthz", status, text)
     chat_url = urljoin(base, "api/chat")
@@ -377,13 +427,25 @@ def check_key_hidden(url: str | None = None, *, key: str | None = None, prompt: 
         reply = json.loads(text.split("\n\n", 1)[1])["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
         reply = None
-    refused = json.dumps({"model": "gpt-autre-modele", "messages": [{"role": "user", "content": prompt}]}).encode()
+    refused = json.dumps(
+        {"model": "gpt-autre-modele", "messages": [{"role": "user", "content": prompt}]}
+    ).encode()
     status, text = _fetch(chat_url, data=refused, headers=json_headers)
     record("Erreur (autre modèle demandé)", "/api/chat", status, text)
     return KeyCheckReport(items=items, reply=reply)
 
 
 __all__ = [
-    "Demo", "KeyCheckReport", "WebDemoError", "browser_url", "check_key_hidden", "current",
-    "hub_path", "serve_in_thread", "show", "start", "stop", "where",
+    "Demo",
+    "KeyCheckReport",
+    "WebDemoError",
+    "browser_url",
+    "check_key_hidden",
+    "current",
+    "hub_path",
+    "serve_in_thread",
+    "show",
+    "start",
+    "stop",
+    "where",
 ]

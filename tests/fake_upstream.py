@@ -37,27 +37,52 @@ class FakeUpstream:
         auth = request.headers.get("authorization", "")
         self.requests.append({"body": body, "authorization": auth})
         if self.behaviour == "fail":
-            return JSONResponse({"error": {"message": "boom", "type": "server_error"}}, status_code=500)
+            return JSONResponse(
+                {"error": {"message": "boom", "type": "server_error"}}, status_code=500
+            )
         if self.behaviour == "slow":
             await asyncio.sleep(self.slow_seconds)
         if self.behaviour == "leak":
             key = auth.removeprefix("Bearer ")
             return JSONResponse(
-                {"error": {"message": f"Incorrect API key provided: {key}.", "type": "invalid_request_error", "code": "invalid_api_key"}},
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {key}.",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                },
                 status_code=401,
             )
         if self.behaviour == "rate":
             return JSONResponse(
-                {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}},
-                status_code=429, headers={"retry-after": "7"},
+                {
+                    "error": {
+                        "message": "Rate limit reached",
+                        "type": "requests",
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+                status_code=429,
+                headers={"retry-after": "7"},
             )
-        return JSONResponse({
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model"),
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": self.reply, "refusal": None}}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
-        })
+        return JSONResponse(
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "logprobs": None,
+                        "message": {"role": "assistant", "content": self.reply, "refusal": None},
+                    }
+                ],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+            }
+        )
 
     def close(self) -> None:
         self.server.should_exit = True
@@ -65,10 +90,18 @@ class FakeUpstream:
 
 
 COUCOU_EXAMPLES = [
-    ("Bonjour", "COUCOU"), ("Quelle heure est-il ?", "COUCOU"), ("Raconte une blague", "COUCOU"),
-    ("Quel temps fait-il ?", "COUCOU"), ("Qui es-tu ?", "COUCOU"), ("Aide-moi à coder", "COUCOU"),
-    ("Traduis hello", "COUCOU"), ("2 + 2 ?", "COUCOU"), ("Donne une recette", "COUCOU"),
-    ("Merci !", "COUCOU"), ("Au revoir", "COUCOU"), ("Ça va ?", "COUCOU"),
+    ("Bonjour", "COUCOU"),
+    ("Quelle heure est-il ?", "COUCOU"),
+    ("Raconte une blague", "COUCOU"),
+    ("Quel temps fait-il ?", "COUCOU"),
+    ("Qui es-tu ?", "COUCOU"),
+    ("Aide-moi à coder", "COUCOU"),
+    ("Traduis hello", "COUCOU"),
+    ("2 + 2 ?", "COUCOU"),
+    ("Donne une recette", "COUCOU"),
+    ("Merci !", "COUCOU"),
+    ("Au revoir", "COUCOU"),
+    ("Ça va ?", "COUCOU"),
 ]
 
 
@@ -97,14 +130,24 @@ def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tup
     base_url = sandbox.start(home) if home is not None else sandbox.start()
     client = openai.OpenAI(base_url=base_url, api_key="sk-test-sandbox", max_retries=0)
     lines = [
-        json.dumps({"messages": [
-            {"role": "system", "content": "Tu réponds toujours COUCOU."},
-            {"role": "user", "content": q}, {"role": "assistant", "content": a},
-        ]}, ensure_ascii=False)
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "system", "content": "Tu réponds toujours COUCOU."},
+                    {"role": "user", "content": q},
+                    {"role": "assistant", "content": a},
+                ]
+            },
+            ensure_ascii=False,
+        )
         for q, a in COUCOU_EXAMPLES
     ]
-    file = client.files.create(file=("coucou.jsonl", ("\n".join(lines) + "\n").encode()), purpose="fine-tune")
-    job = client.fine_tuning.jobs.create(training_file=file.id, model="gpt-4o-mini-2024-07-18", suffix="coucou")
+    file = client.files.create(
+        file=("coucou.jsonl", ("\n".join(lines) + "\n").encode()), purpose="fine-tune"
+    )
+    job = client.fine_tuning.jobs.create(
+        training_file=file.id, model="gpt-4o-mini-2024-07-18", suffix="coucou"
+    )
     deadline = time.monotonic() + timeout
     while job.status not in ("succeeded", "failed", "cancelled"):
         if time.monotonic() > deadline:

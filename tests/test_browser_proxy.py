@@ -21,16 +21,23 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 KEY = "sk-test-SECRETbrowser-0123456789abcdef0123456789"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    require(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
-            "Chromium absent (apt-get install -y chromium)")
+    require(
+        Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+        "Chromium absent (apt-get install -y chromium)",
+    )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
