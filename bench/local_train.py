@@ -86,9 +86,15 @@ def bench_job(tiny_dir: str, home: Path) -> float:
     while job.status not in ("succeeded", "failed", "cancelled"):
         time.sleep(0.1)
         job = sdk.fine_tuning.jobs.retrieve(job.id)
+    elapsed = time.perf_counter() - t0
+    from helpers import sandbox
+    from helpers.local.worker import stop_worker
+
+    sandbox.stop()
+    stop_worker(home)
     if job.status != "succeeded":
         raise SystemExit(f"job {job.status}: {job.error}")
-    return time.perf_counter() - t0
+    return elapsed
 
 
 def main(argv: list[str] | None = None) -> int:
