@@ -57,3 +57,26 @@ hooks: $(VENV)/.stamp-test
 
 clean:
 	rm -rf $(VENV) .atelier
+
+# --- local mode (issue 7): real training tests in their own venv (torch CPU wheel, Python 3.11) ---
+LOCAL_VENV ?= .venv-local
+LOCAL_PY := $(LOCAL_VENV)/bin/python
+LOCAL_PYTHON ?= python3.11
+TORCH_VERSION ?= 2.13.0
+LOCAL_NOTEBOOKS := notebooks/03_dataset.ipynb notebooks/04_envoi.ipynb notebooks/05_lancement.ipynb \
+	notebooks/06_suivi.ipynb notebooks/07_test.ipynb
+
+.PHONY: test-local
+
+$(LOCAL_VENV)/.stamp-local: pyproject.toml requirements.txt requirements-dev.txt
+	test -x $(LOCAL_PY) || $(LOCAL_PYTHON) -m venv $(LOCAL_VENV)
+	$(LOCAL_PY) -m pip install -q torch==$(TORCH_VERSION)
+	$(LOCAL_PY) -m pip install -q -e '.[local]' -r requirements-dev.txt
+	touch $@
+
+test-local: $(LOCAL_VENV)/.stamp-local
+	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 $(LOCAL_PY) -m pytest tests/test_local_catalog.py \
+		tests/test_local_engine.py tests/test_local_sandbox.py -p no:cacheprovider $(PYTEST_ARGS)
+	H=$$(mktemp -d) && ATELIER_HOME=$$H ATELIER_MODE=local ATELIER_LOCAL_MODEL=tiny HF_HUB_OFFLINE=1 \
+		ATELIER_LOCAL_WORKER_IDLE=10 $(LOCAL_PY) -m pytest $(LOCAL_NOTEBOOKS) --nbval-lax \
+		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
