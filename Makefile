@@ -80,3 +80,20 @@ test-local: $(LOCAL_VENV)/.stamp-local
 	H=$$(mktemp -d) && ATELIER_HOME=$$H ATELIER_MODE=local ATELIER_LOCAL_MODEL=tiny HF_HUB_OFFLINE=1 \
 		ATELIER_LOCAL_WORKER_IDLE=10 $(LOCAL_PY) -m pytest $(LOCAL_NOTEBOOKS) --nbval-lax \
 		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# --- Colab's versions (ipywidgets 7.7.1, openai 2.54 on httpx, pandas 2.2.3, Python 3.13) ---
+# tests/test_widgets_colab.py (part of make test) runs the widget tests in this venv.
+COLAB_VENV ?= .venv-colab
+COLAB_PYTHON ?= $(firstword $(foreach p,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3,$(shell $(p) -c 'import sys; print("$(p)") if sys.version_info >= (3, 10) else None' 2>/dev/null)))
+COLAB_PINS := "openai==2.54.0" "ipywidgets==7.7.1" "pandas==2.2.3" "ipykernel==6.17.1" "starlette==1.6.0" "uvicorn==0.52.0"
+.PHONY: venv-colab test-colab
+
+$(COLAB_VENV)/.stamp-colab: pyproject.toml
+	test -x $(COLAB_VENV)/bin/python || $(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install -q $(COLAB_PINS) -e . pytest hypothesis
+	touch $@
+
+venv-colab: $(COLAB_VENV)/.stamp-colab
+
+test-colab: $(COLAB_VENV)/.stamp-colab
+	ATELIER_MODE=sandbox $(COLAB_VENV)/bin/python -m pytest tests/test_widgets_*.py -p no:cacheprovider -W ignore::DeprecationWarning $(PYTEST_ARGS)
