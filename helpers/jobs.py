@@ -332,9 +332,12 @@ class Follower:
 
 def default_interval() -> float:
     """Seconds between polls: short in the sandbox, gentle with the real API."""
-    from .settings import get_mode
+    from .settings import get_mode, sandbox_speed
 
-    return 0.5 if get_mode() != "openai" else 10.0
+    if get_mode() == "openai":
+        return 10.0
+    # A sandbox job lasts about 60 s / speed: poll ~20 times over it, between 0.05 and 0.5 s.
+    return max(0.05, min(0.5, 3.0 / sandbox_speed()))
 
 
 def follow(

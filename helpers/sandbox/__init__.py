@@ -52,7 +52,21 @@ def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
 
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
+        if engine == "simulated":
+            threading.Thread(target=_prewarm, name="atelier-sandbox-prewarm", daemon=True).start()
         return running.url
+
+
+def _prewarm() -> None:
+    """Load, while the learner reads, what the first job and chat need (≈ 1 s of imports)."""
+    try:
+        import sklearn.feature_extraction.text  # noqa: F401
+
+        from .. import models, tokens
+
+        tokens.encoding_for(models.DEFAULT_MODEL)
+    except Exception:  # a warm-up only: the request that needs it will report any problem
+        pass
 
 
 def running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:
