@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import dataset, models
 from ..sandbox import engine as simulated
-from ..sandbox import errors
+from ..sandbox import errors, shapes
 from ..sandbox.app import Api, _derived_seed, _hyperparameters, _messages, _number, _page
 from ..sandbox.errors import ApiError
 from ..sandbox.store import derived_id, random_id
@@ -32,7 +32,6 @@ from .worker import LocalJob, LocalQueue, ensure_worker
 
 ORGANIZATION_ID = "org-local"
 ORG_SLUG = "local"
-NULL_ERROR = {"code": None, "message": None, "param": None}
 
 
 class LocalModeUnavailable(RuntimeError):
@@ -153,31 +152,21 @@ class LocalApi(Api):
         if succeeded:
             self._write_results(job)
         hp = _public_hyperparameters(job.hyperparameters or spec.get("hyperparameters", {}))
-        return {
-            "id": job.id,
-            "object": "fine_tuning.job",
-            "created_at": int(job.created_at),
-            "error": job.error if status == "failed" and job.error else dict(NULL_ERROR),
-            "fine_tuned_model": job.fine_tuned_model if succeeded else None,
-            "finished_at": int(finished) if finished is not None and status in ("succeeded", "failed", "cancelled")
-            else None,
-            "hyperparameters": hp,
-            "model": spec.get("base_id", job.model),
-            "organization_id": ORGANIZATION_ID,
-            "result_files": [results_file_id(job.id)] if succeeded else [],
-            "seed": spec.get("seed", 0),
-            "status": status,
-            "trained_tokens": job.trained_tokens if succeeded else None,
-            "training_file": spec.get("training_file", ""),
-            "validation_file": spec.get("validation_file"),
-            "estimated_finish": int(job.estimated_finish) if status == "running" and job.estimated_finish else None,
-            "integrations": [],
-            "metadata": spec.get("metadata"),
-            "method": {"type": "supervised", "supervised": {"hyperparameters": hp}},
-            "user_provided_suffix": spec.get("suffix"),
-            "usage_metrics": None,
-            "shared_with_openai": False,
-        }
+        return shapes.job_object(
+            id=job.id,
+            created_at=job.created_at,
+            status=status,
+            model=spec.get("base_id", job.model),
+            organization_id=ORGANIZATION_ID,
+            spec=spec,
+            hyperparameters=hp,
+            error=job.error if status == "failed" and job.error else None,
+            fine_tuned_model=job.fine_tuned_model if succeeded else None,
+            finished_at=finished if status in ("succeeded", "failed", "cancelled") else None,
+            result_files=[results_file_id(job.id)] if succeeded else [],
+            trained_tokens=job.trained_tokens if succeeded else None,
+            estimated_finish=job.estimated_finish if status == "running" else None,
+        )
 
     def _write_results(self, job: LocalJob) -> None:
         """The results file of a succeeded job, in the sandbox's file store (once)."""
@@ -300,26 +289,7 @@ class LocalApi(Api):
                 raise ApiError(400, str(exc), param="model", code="local_model_unavailable") from None
             prompt_tokens = out.prompt_tokens
             completion_tokens += out.completion_tokens
-            choices.append({
-                "index": index,
-                "message": {"role": "assistant", "content": out.text, "refusal": None, "annotations": []},
-                "logprobs": None,
-                "finish_reason": out.finish_reason,
-            })
-        return {
-            "id": random_id("chatcmpl-", 29),
-            "object": "chat.completion",
-            "created": int(self.clock()),
-            "model": model,
-            "choices": choices,
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-            },
-            "service_tier": "default",
-            "system_fingerprint": "fp_local",
-        }
+            choices.append(shapes.chat_choice(index, out.text, out.finish_reason))
+        return shapes.chat_completion(model=model, choices=choices, prompt_tokens=prompt_tokens,
+                                      completion_tokens=completion_tokens, created=self.clock(),
+                                      fingerprint="fp_local")

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .. import models, settings, tokens
-from . import engine, errors, faults
+from . import engine, errors, faults, shapes
 from .errors import ApiError
 from .store import FileRow, JobRow, Store, random_id
 
@@ -352,30 +352,11 @@ class Api:
                 text = encoder.decode(ids)  # type: ignore[attr-defined]
                 finish = "length"
             completion_tokens += len(ids)
-            choices.append({
-                "index": index,
-                "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-                "logprobs": None,
-                "finish_reason": finish,
-            })
+            choices.append(shapes.chat_choice(index, text, finish))
         prompt_tokens = tokens.count_messages(messages, base, encoder=encoder)
-        return {
-            "id": random_id("chatcmpl-", 29),
-            "object": "chat.completion",
-            "created": int(self.clock()),
-            "model": shown,
-            "choices": choices,
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-            },
-            "service_tier": "default",
-            "system_fingerprint": "fp_sandbox",
-        }
+        return shapes.chat_completion(model=shown, choices=choices, prompt_tokens=prompt_tokens,
+                                      completion_tokens=completion_tokens, created=self.clock(),
+                                      fingerprint="fp_sandbox")
 
 
 def _derived_seed(job_id: str) -> int:

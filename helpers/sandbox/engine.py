@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import dataset, models
+from . import shapes
 from .errors import ApiError
 from .store import JobRow, derived_id
 
@@ -563,30 +564,21 @@ def job_json(job: JobRow, now: float) -> dict[str, Any]:
     hp = dict(plan["hyperparameters"]) if started and "hyperparameters" in plan else dict(spec["hyperparameters"])
     succeeded = st.status == "succeeded"
     failure = plan.get("failure") if st.status == "failed" else None
-    return {
-        "id": job.id,
-        "object": "fine_tuning.job",
-        "created_at": int(job.created_at),
-        "error": failure or {"code": None, "message": None, "param": None},
-        "fine_tuned_model": job.ft_model if succeeded else None,
-        "finished_at": int(st.finished_at) if st.finished_at is not None else None,
-        "hyperparameters": hp,
-        "model": job.model,
-        "organization_id": ORGANIZATION_ID,
-        "result_files": [results_file_id(job.id)] if succeeded else [],
-        "seed": spec["seed"],
-        "status": st.status,
-        "trained_tokens": plan.get("trained_tokens") if succeeded else None,
-        "training_file": spec["training_file"],
-        "validation_file": spec.get("validation_file"),
-        "estimated_finish": int(job.end_at) if st.status in ("queued", "running") else None,
-        "integrations": [],
-        "metadata": spec.get("metadata"),
-        "method": {"type": "supervised", "supervised": {"hyperparameters": hp}},
-        "user_provided_suffix": spec.get("suffix"),
-        "usage_metrics": None,
-        "shared_with_openai": False,
-    }
+    return shapes.job_object(
+        id=job.id,
+        created_at=job.created_at,
+        status=st.status,
+        model=job.model,
+        organization_id=ORGANIZATION_ID,
+        spec=spec,
+        hyperparameters=hp,
+        error=failure,
+        fine_tuned_model=job.ft_model if succeeded else None,
+        finished_at=st.finished_at,
+        result_files=[results_file_id(job.id)] if succeeded else [],
+        trained_tokens=plan.get("trained_tokens") if succeeded else None,
+        estimated_finish=job.end_at if st.status in ("queued", "running") else None,
+    )
 
 
 def checkpoints_json(job: JobRow, now: float) -> list[dict[str, Any]]:
