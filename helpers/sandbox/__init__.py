@@ -21,10 +21,13 @@ import os
 import threading
 from pathlib import Path
 
-__all__ = ["start", "stop", "running"]
+__all__ = ["start", "stop", "running", "find_running", "reuse_running_servers"]
 
 _lock = threading.Lock()
 _servers: dict[tuple[int, str, str], object] = {}
+# Short-lived processes (the command line) may use a server another process of the same
+# workspace already runs, instead of starting (and warming up) their own.
+_reuse_others = False
 
 
 def _key(home: Path, engine: str = "simulated") -> tuple[int, str, str]:
@@ -48,10 +51,13 @@ def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
         running = _servers.get(_key(path, engine))
         if running is not None and running.alive():  # type: ignore[attr-defined]
             return running.url  # type: ignore[attr-defined]
+        if _reuse_others and (url := find_running(path, engine=engine)):
+            return url
         from .server import serve_in_thread
 
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
+        _advertise(path, engine, running.url)  # type: ignore[attr-defined]
         if engine == "simulated":
             threading.Thread(target=_prewarm, name="atelier-sandbox-prewarm", daemon=True).start()
         return running.url
@@ -84,3 +90,67 @@ def stop(home: str | Path | None = None) -> None:
             server = _servers.pop(key, None)
             if server is not None:
                 server.stop()  # type: ignore[attr-defined]
+                _withdraw(Path(key[1]), key[2])
+
+
+def reuse_running_servers() -> None:
+    """From now on, in this process, `start()` uses a live server of the same workspace that
+    another process advertises (e.g. the notebook's kernel) before starting its own."""
+    global _reuse_others
+    _reuse_others = True
+
+
+def _advert(home: Path, engine: str) -> Path:
+    return home / f"sandbox-{engine}.json"
+
+
+def _advertise(home: Path, engine: str, url: str) -> None:
+    import json
+
+    try:
+        tmp = _advert(home, engine).with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+        os.replace(tmp, _advert(home, engine))
+    except OSError:  # read-only workspace: other processes simply start their own server
+        pass
+
+
+def _withdraw(home: Path, engine: str) -> None:
+    import json
+
+    path = _advert(home, engine)
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def find_running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:
+    """The URL of a live server that a process of this workspace advertises, or None."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    path = _home(home)
+    try:
+        advert = json.loads(_advert(path, engine).read_text(encoding="utf-8"))
+        url, pid = str(advert["url"]), int(advert["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid():
+        return running(path, engine=engine)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except OSError:  # alive, owned by someone else (or no permission to signal): ask it
+        pass
+    if not url.startswith("http://127.0.0.1:"):
+        return None
+    request = urllib.request.Request(f"{url}/models", headers={"Authorization": "Bearer sandbox"})
+    try:
+        with urllib.request.urlopen(request, timeout=1.0) as answer:  # noqa: S310 - loopback only
+            return url if answer.status == 200 else None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
