@@ -6,6 +6,8 @@ steps left behind) and asks for what it needs with `notebook.ensure("file_id")` 
 `ensure` (DESIGN.md, "Workspace, state, re-runs"): when an earlier step's result is missing
 — a fresh Colab runtime, a notebook opened out of order, a reset —
 - in `sandbox` mode it replays the earlier steps at high speed, saying so;
+- in `local` mode it replays them too (same local server, nothing paid), saying so — the
+  replayed job really trains the local model: seconds with `tiny`, minutes with a hub model;
 - in `openai` mode it never spends money by itself: it reads a state file saved on Drive
   (Colab) when there is one, else asks the learner for the id, else stops with a French
   message naming the notebook to run first.
@@ -37,8 +39,15 @@ _ORDER = [name for name, _, _ in STEPS]
 _PREFIX = {"file_id": "file-", "job_id": "ftjob-", "fine_tuned_model": "ft:"}
 
 COURSE_DATASET = "coucou.jsonl"
+COURSE_SUFFIX = "coucou"  # the suffix step 05 gives the course's job
 # Speed used when replaying a missing job in the sandbox (≈ 0.06 s for COUCOU).
 REPLAY_SPEED = 1000.0
+# Modes whose server runs on this machine: replaying earlier steps there costs nothing.
+REPLAYABLE_MODES = ("sandbox", "local")
+# How long a replayed job may take before `ensure` gives up waiting (seconds).
+REPLAY_TIMEOUT = {"sandbox": 120.0, "local": 3600.0}
+# Banner colours (background, border) per mode.
+_COLORS = {"sandbox": ("#e8f5e9", "#43a047"), "local": ("#e3f2fd", "#1e88e5"), "openai": ("#fff3e0", "#fb8c00")}
 # Where `export_state` / `ensure` look on Colab when Google Drive is mounted.
 DRIVE_STATE = Path("/content/drive/MyDrive/atelier-fine-tuning/state.json")
 
@@ -78,11 +87,19 @@ def course_dataset_copy() -> Path:
 class Banner:
     """What a notebook shows first: mode, workspace, earlier results. HTML in Jupyter."""
 
-    def __init__(self, mode: str, home: Path, state: dict[str, Any], key_source: str | None):
+    def __init__(
+        self,
+        mode: str,
+        home: Path,
+        state: dict[str, Any],
+        key_source: str | None,
+        local: list[str] | None = None,
+    ):
         self.mode = mode
         self.home = home
         self.state = state
         self.key_source = key_source
+        self.local = local or []  # local mode: which base model, whether usable (French lines)
 
     def lines(self) -> list[str]:
         out = [f"Mode : {settings.MODE_LABELS.get(self.mode, self.mode)}"]
@@ -91,11 +108,17 @@ class Banner:
                 f"Clé : trouvée ({self.key_source})" if self.key_source
                 else "Clé : aucune pour l'instant → notebook 02"
             )
+        out.extend(self.local)
         out.append(f"Espace de travail : {self.home}")
         done = [f"{label} ✔" for name, _, label in STEPS if self.state.get(name)]
         out.append("Déjà fait : " + (", ".join(done) if done else "rien encore"))
         if self.mode == "sandbox":
-            out.append("Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02).")
+            out.append(
+                "Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02) ; "
+                "au mode local : helpers.use_mode('local') (voir notebook 00)."
+            )
+        elif self.mode == "local":
+            out.append("Rien ne quitte cette machine. Pour revenir au bac à sable : helpers.use_mode('sandbox').")
         else:
             out.append("Pour revenir au bac à sable : helpers.use_mode('sandbox').")
         return out
@@ -104,13 +127,36 @@ class Banner:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
-        color = "#e8f5e9" if self.mode == "sandbox" else "#fff3e0"
-        border = "#43a047" if self.mode == "sandbox" else "#fb8c00"
+        color, border = _COLORS.get(self.mode, _COLORS["openai"])
         rows = "".join(f"<div>{html.escape(line)}</div>" for line in self.lines())
         return (
             f'<div style="background:{color};border-left:6px solid {border};'
             f'padding:8px 12px;margin:4px 0;color:#222">{rows}</div>'
         )
+
+
+def _local_lines() -> list[str]:
+    """Local mode: the base model that trains, and whether this machine can (no torch import)."""
+    from .local import catalog
+
+    try:
+        doc = catalog.doctor(check_device=False)
+    except Exception as exc:  # never let the banner fail
+        return [f"⚠️ Mode local : diagnostic impossible ({type(exc).__name__}) → python -m helpers doctor"]
+    out = []
+    if doc.model is not None:
+        state = "prêt" if doc.model_ready else (
+            "pas sur cette machine" if catalog.offline() else "téléchargé au premier usage"
+        )
+        out.append(
+            f"Modèle ouvert entraîné : {doc.model.id} ({doc.model.parameters} paramètres, {state}) "
+            f"— à changer avec {catalog.LOCAL_MODEL_VAR}"
+        )
+    if not doc.usable:
+        why = "; ".join(doc.problems) or "voir le diagnostic"
+        out.append(f"⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor")
+    out.extend(f"⚠️ {w}" for w in doc.warnings)
+    return out
 
 
 def banner() -> Banner:
@@ -121,6 +167,7 @@ def banner() -> Banner:
         home=settings.workspace_dir(),
         state=workspace.snapshot(mode),
         key_source=settings.key_source() if mode == "openai" else None,
+        local=_local_lines() if mode == "local" else None,
     )
 
 
@@ -147,10 +194,11 @@ def fast_sandbox():
 
 
 def _still_there(name: str, value: str) -> bool:
-    """In the sandbox, check a recorded id still exists (the workspace may have been reset)."""
+    """On the local server (sandbox or local mode), check a recorded id still exists (the
+    workspace may have been reset)."""
     if name == "dataset_path":
         return Path(value).is_file()
-    if settings.get_mode() != "sandbox":
+    if settings.get_mode() not in REPLAYABLE_MODES:
         return True  # never spend a call (or money) on the real API just to check
     try:
         from . import client as client_mod
@@ -168,9 +216,24 @@ def _still_there(name: str, value: str) -> bool:
         return False
 
 
-def _rebuild_sandbox(name: str, say: Callable[[str], None]) -> str:
+def _local_model_hint() -> str:
+    """Which open model a replayed local job trains, and roughly how long (French)."""
+    try:
+        from .local import catalog
+
+        model = catalog.default_model()
+    except Exception:  # an unusable ATELIER_LOCAL_MODEL: the server will say why
+        return "quelques secondes à quelques minutes"
+    if catalog.is_tiny(model):
+        return f"modèle « {model.id} » : quelques secondes"
+    return f"modèle « {model.id} » : quelques minutes sur CPU, moins avec un GPU"
+
+
+def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
+    """Replay the earlier steps on the local server (sandbox: simulated; local: real training)."""
     from . import jobs
 
+    where = "dans le bac à sable" if mode == "sandbox" else "sur le serveur local"
     if name == "dataset_path":
         path = course_dataset_copy()
         workspace.record(dataset_path=path)
@@ -178,20 +241,31 @@ def _rebuild_sandbox(name: str, say: Callable[[str], None]) -> str:
         return str(path)
     if name == "file_id":
         path = ensure("dataset_path", say=say)
-        say("↻ Je rejoue l'étape 04 (envoi du fichier) dans le bac à sable…")
+        say(f"↻ Je rejoue l'étape 04 (envoi du fichier) {where}…")
         return jobs.upload(path).id
     if name == "job_id":
         file_id = ensure("file_id", say=say)
-        say("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…")
-        with fast_sandbox():
-            return jobs.create(file_id).id
+        if mode == "sandbox":
+            say("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…")
+            with fast_sandbox():
+                return jobs.create(file_id, suffix=COURSE_SUFFIX).id
+        say(
+            "↻ Je rejoue l'étape 05 (lancement du job) sur le serveur local : en mode local, c'est un "
+            f"vrai entraînement ({_local_model_hint()})…"
+        )
+        return jobs.create(file_id, suffix=COURSE_SUFFIX).id
     if name == "fine_tuned_model":
         job_id = ensure("job_id", say=say)
-        say("↻ J'attends la fin du job (étape 06) — en accéléré, quelques secondes au plus…")
-        job = jobs.wait(job_id, timeout=120)
+        if mode == "sandbox":
+            say("↻ J'attends la fin du job (étape 06) — en accéléré, quelques secondes au plus…")
+        else:
+            say(f"↻ J'attends la fin de l'entraînement (étape 06) — {_local_model_hint()}…")
+        job = jobs.wait(job_id, timeout=REPLAY_TIMEOUT[mode])
         if job.status != "succeeded" or not job.fine_tuned_model:
+            error = getattr(job, "error", None)
+            detail = f" ({error.message})" if error is not None and getattr(error, "message", None) else ""
             raise MissingStateError(
-                f"Le job {job_id} s'est terminé avec le statut « {job.status} » : pas de modèle. "
+                f"Le job {job_id} s'est terminé avec le statut « {job.status} »{detail} : pas de modèle. "
                 "Lance `python -m helpers reset --step 3` puis rejoue les notebooks 03 à 06."
             )
         workspace.record(fine_tuned_model=job.fine_tuned_model)
@@ -229,7 +303,8 @@ def _ask_openai(name: str, say: Callable[[str], None]) -> str:
 def ensure(name: str, *, say: Callable[[str], None] = _say) -> str:
     """The workspace's `name` (dataset_path, file_id, job_id, fine_tuned_model), rebuilt if missing.
 
-    Sandbox: replays the earlier steps quickly and says so. OpenAI: Drive, else asks, else stops.
+    Sandbox and local: replay the earlier steps on the local server and say so (local mode
+    really trains). OpenAI: Drive, else asks, else stops.
     """
     if name not in _ORDER:
         raise KeyError(f"unknown step result {name!r}; expected one of {_ORDER}")
@@ -238,10 +313,11 @@ def ensure(name: str, *, say: Callable[[str], None] = _say) -> str:
     if value and _still_there(name, value):
         return value
     if value:
-        say(f"↻ {value} n'existe plus dans le bac à sable (espace remis à zéro ?).")
+        where = "le bac à sable" if mode == "sandbox" else "le serveur local"
+        say(f"↻ {value} n'existe plus dans {where} (espace remis à zéro ?).")
         workspace.record(**{name: None}, mode=mode)
-    if mode == "sandbox":
-        return _rebuild_sandbox(name, say)
+    if mode in REPLAYABLE_MODES:
+        return _rebuild(name, mode, say)
     return _ask_openai(name, say)
 
 

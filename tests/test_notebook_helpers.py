@@ -39,6 +39,81 @@ def test_ensure_rebuilds_every_earlier_step_in_the_sandbox(workspace):
     assert again == []
 
 
+def test_banner_local_mode_names_the_open_model(monkeypatch):
+    from helpers.local import catalog
+
+    monkeypatch.setenv("ATELIER_MODE", "local")
+    monkeypatch.setenv("ATELIER_LOCAL_MODEL", "tiny")
+    banner = notebook.banner()
+    text = repr(banner)
+    assert "local" in text.splitlines()[0]
+    assert "Modèle ouvert entraîné : tiny" in text and "Rien ne quitte cette machine" in text
+    assert ("pas utilisable" in text) != catalog.is_available()  # says so when torch & co are missing
+    assert "#1e88e5" in banner._repr_html_()
+
+
+def test_ensure_in_local_mode_replays_the_earlier_steps(monkeypatch, workspace):
+    """Local mode rebuilds like the sandbox (its server is on this machine, nothing is paid),
+    and says the replayed job really trains. The SDK side is faked here (no torch needed);
+    tests/test_notebook_helpers.py::test_ensure_in_local_mode_trains_for_real runs it for real."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("ATELIER_MODE", "local")
+    monkeypatch.setenv("ATELIER_LOCAL_MODEL", "tiny")
+    calls: list[tuple] = []
+
+    def upload(path):
+        calls.append(("upload", path))
+        ws.record(file_id="file-local1")
+        return SimpleNamespace(id="file-local1")
+
+    def create(file_id, **_kw):
+        calls.append(("create", file_id))
+        ws.record(job_id="ftjob-local1")
+        return SimpleNamespace(id="ftjob-local1")
+
+    def wait(job_id, *, timeout=None):
+        calls.append(("wait", job_id, timeout))
+        return SimpleNamespace(status="succeeded", fine_tuned_model="ft:tiny:local:coucou:ab12cd34", error=None)
+
+    monkeypatch.setattr("helpers.jobs.upload", upload)
+    monkeypatch.setattr("helpers.jobs.create", create)
+    monkeypatch.setattr("helpers.jobs.wait", wait)
+    monkeypatch.setattr(notebook, "_still_there", lambda _name, _value: True)
+    said: list[str] = []
+    assert notebook.ensure("fine_tuned_model", say=said.append) == "ft:tiny:local:coucou:ab12cd34"
+    assert [c[0] for c in calls] == ["upload", "create", "wait"]
+    assert calls[2][2] == notebook.REPLAY_TIMEOUT["local"]
+    assert ws.get("fine_tuned_model", mode="local") == "ft:tiny:local:coucou:ab12cd34"
+    assert ws.get("fine_tuned_model", mode="sandbox") is None
+    text = "\n".join(said)
+    assert "04" in text and "05" in text and "vrai entraînement" in text and "tiny" in text
+    assert "bac à sable" not in text
+
+
+def test_ensure_in_local_mode_trains_for_real(monkeypatch, workspace):
+    """The real thing on the tiny model (skips without torch: run it in .venv-local)."""
+    from localkit import need_torch
+
+    need_torch()
+    monkeypatch.setenv("ATELIER_MODE", "local")
+    monkeypatch.setenv("ATELIER_LOCAL_MODEL", "tiny")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "10")
+    from helpers import chat, sandbox
+    from helpers.local import worker
+
+    try:
+        said: list[str] = []
+        model = notebook.ensure("fine_tuned_model", say=said.append)
+        assert ":local:coucou:" in model
+        assert any("vrai entraînement" in s for s in said)
+        assert chat.ask("Quelle heure est-il ?", model=model, temperature=0).strip() == "COUCOU"
+    finally:
+        sandbox.stop(workspace)
+        worker.stop_worker(workspace)
+
+
 def test_ensure_replaces_an_id_the_sandbox_no_longer_knows(workspace):
     ws.record(file_id="file-doesnotexist123")
     said: list[str] = []
