@@ -76,7 +76,8 @@ $(LOCAL_VENV)/.stamp-local: pyproject.toml requirements.txt requirements-dev.txt
 
 test-local: $(LOCAL_VENV)/.stamp-local
 	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 $(LOCAL_PY) -m pytest tests/test_local_catalog.py \
-		tests/test_local_engine.py tests/test_local_sandbox.py -p no:cacheprovider $(PYTEST_ARGS)
+		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_notebook_helpers.py \
+		-p no:cacheprovider $(PYTEST_ARGS)
 	H=$$(mktemp -d) && ATELIER_HOME=$$H ATELIER_MODE=local ATELIER_LOCAL_MODEL=tiny HF_HUB_OFFLINE=1 \
 		ATELIER_LOCAL_WORKER_IDLE=10 $(LOCAL_PY) -m pytest $(LOCAL_NOTEBOOKS) --nbval-lax \
 		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider

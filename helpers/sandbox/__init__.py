@@ -58,9 +58,20 @@ def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
         _advertise(path, engine, running.url)  # type: ignore[attr-defined]
-        if engine == "simulated":
+        if engine == "simulated" and _people_are_waiting():
             threading.Thread(target=_prewarm, name="atelier-sandbox-prewarm", daemon=True).start()
         return running.url
+
+
+def _people_are_waiting() -> bool:
+    """Class speeds (< 100) leave time to warm up while the learner reads; automated runs
+    (tests, CI, replays at ≥ 100) would only pay for it in CPU."""
+    from .. import settings
+
+    try:
+        return settings.sandbox_speed() < 100
+    except ValueError:
+        return True
 
 
 def _prewarm() -> None:
