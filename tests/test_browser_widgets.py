@@ -179,7 +179,8 @@ def open_and_run(page, lab, name: str, timeout: float = 240) -> None:
                           w.sessionContext.session.kernel.status === 'idle'; }""",
         timeout=90_000,
     )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Fire and forget: awaiting the command's promise can block forever; the loop below waits.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_timeout(500)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
