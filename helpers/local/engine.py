@@ -24,7 +24,7 @@ from typing import Any
 from .. import dataset, models
 from ..sandbox import engine as simulated
 from ..sandbox import errors, shapes
-from ..sandbox.app import Api, _derived_seed, _hyperparameters, _messages, _number, _page
+from ..sandbox.app import Api, _derived_seed, _hyperparameters, _page, chat_parameters
 from ..sandbox.errors import ApiError
 from ..sandbox.store import derived_id, random_id
 from . import catalog
@@ -268,17 +268,7 @@ class LocalApi(Api):
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         from . import generate
 
-        model = body.get("model")
-        if not model or not isinstance(model, str):
-            raise errors.bad_request("you must provide a model parameter")
-        messages = _messages(body.get("messages"))
-        temperature = _number(body.get("temperature"), "temperature", 1.0, 0.0, 2.0)
-        top_p = _number(body.get("top_p"), "top_p", 1.0, 0.0, 1.0)
-        n = int(_number(body.get("n"), "n", 1, 1, 16, integer=True))
-        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        if max_tokens is not None:
-            max_tokens = int(_number(max_tokens, "max_tokens", 1, 1, 1_000_000, integer=True))
-        seed = body.get("seed") if isinstance(body.get("seed"), int) else None
+        model, messages, temperature, top_p, n, max_tokens, seed = chat_parameters(body, max_n=16)
         source = self._source(model)
         choices, prompt_tokens, completion_tokens = [], 0, 0
         for index in range(n):

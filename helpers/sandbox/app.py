@@ -310,16 +310,7 @@ class Api:
     # -- chat -----------------------------------------------------------------------------
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
-        model = body.get("model")
-        if not model or not isinstance(model, str):
-            raise errors.bad_request("you must provide a model parameter")
-        messages = _messages(body.get("messages"))
-        temperature = _number(body.get("temperature"), "temperature", 1.0, 0.0, 2.0)
-        n = int(_number(body.get("n"), "n", 1, 1, 128, integer=True))
-        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        if max_tokens is not None:
-            max_tokens = int(_number(max_tokens, "max_tokens", 1, 1, 1_000_000, integer=True))
-        seed = body.get("seed")
+        model, messages, temperature, _top_p, n, max_tokens, seed = chat_parameters(body, max_n=128)
 
         reply_model, progress = None, 1.0
         if model.startswith("ft:"):
@@ -357,6 +348,25 @@ class Api:
         return shapes.chat_completion(model=shown, choices=choices, prompt_tokens=prompt_tokens,
                                       completion_tokens=completion_tokens, created=self.clock(),
                                       fingerprint="fp_sandbox")
+
+
+def chat_parameters(body: dict[str, Any], *, max_n: int) -> tuple[str, list[dict[str, Any]], float, float,
+                                                                   int, int | None, int | None]:
+    """The checked parameters of a chat request: model, messages, temperature, top_p, n,
+    max_tokens (or max_completion_tokens), seed — with the real API's error for each."""
+    model = body.get("model")
+    if not model or not isinstance(model, str):
+        raise errors.bad_request("you must provide a model parameter")
+    messages = _messages(body.get("messages"))
+    temperature = _number(body.get("temperature"), "temperature", 1.0, 0.0, 2.0)
+    top_p = _number(body.get("top_p"), "top_p", 1.0, 0.0, 1.0)
+    n = int(_number(body.get("n"), "n", 1, 1, max_n, integer=True))
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        max_tokens = int(_number(max_tokens, "max_tokens", 1, 1, 1_000_000, integer=True))
+    seed = body.get("seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    return model, messages, temperature, top_p, n, max_tokens, seed
 
 
 def _derived_seed(job_id: str) -> int:
