@@ -24,7 +24,7 @@ from typing import Any
 from .. import dataset, models
 from ..sandbox import engine as simulated
 from ..sandbox import errors, shapes
-from ..sandbox.app import Api, _derived_seed, _hyperparameters, _page, chat_parameters
+from ..sandbox.app import Api, _derived_seed, _page, chat_parameters
 from ..sandbox.errors import ApiError
 from ..sandbox.store import derived_id, random_id
 from . import catalog
@@ -71,42 +71,20 @@ class LocalApi(Api):
 
     # -- jobs -----------------------------------------------------------------------------
     def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
-        model = body.get("model")
-        if not model:
-            raise errors.missing("model")
-        if not isinstance(model, str):
-            raise errors.bad_request("Invalid type for 'model': expected a string.", param="model", code="invalid_type")
-        if "training_file" not in body or body["training_file"] in (None, ""):
-            raise errors.missing("training_file")
-        if models.base_model_of(model) == models.GUIDE_MODEL or model.startswith("ft:"):
-            raise errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist.",
-                                     param="model", code="model_not_available")
-        try:
-            base = catalog.resolve(model)
-        except catalog.LocalModelError as exc:
-            raise errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist. {exc}",
-                                     param="model", code="model_not_available") from None
-        suffix = body.get("suffix")
-        if suffix is not None and (not isinstance(suffix, str) or len(suffix) > 64):
-            raise errors.bad_request("Invalid 'suffix': expected a string of at most 64 characters.",
-                                     param="suffix", code="invalid_value")
-        suffix = suffix or None
-        hyper = _hyperparameters(body)
-        seed = body.get("seed")
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1):
-            raise errors.bad_request("Invalid 'seed': expected an integer between 0 and 2147483647.",
-                                     param="seed", code="invalid_value")
-        metadata = body.get("metadata")
-        if metadata is not None and (not isinstance(metadata, dict) or len(metadata) > 16):
-            raise errors.bad_request("Invalid 'metadata': at most 16 pairs of strings.", param="metadata",
-                                     code="invalid_value")
-        train = self._training_file(body["training_file"], "training_file")
-        validation_file = body.get("validation_file") or None
-        valid = self._training_file(validation_file, "validation_file") if validation_file else None
+        def local_model(model: str) -> catalog.LocalModel:
+            try:
+                return catalog.resolve(model)
+            except catalog.LocalModelError as exc:
+                raise errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist. {exc}",
+                                         param="model", code="model_not_available") from None
+
+        req = self.job_request(body, local_model)
+        model, base, suffix, hyper, seed = req.model, req.resolved, req.suffix, req.hyperparameters, req.seed
+        metadata, validation_file, train, valid = req.metadata, req.validation_file, req.train, req.valid
 
         job_id = random_id("ftjob-")
         seed = seed if seed is not None else _derived_seed(job_id)
-        spec = {"training_file": body["training_file"], "validation_file": validation_file, "suffix": suffix,
+        spec = {"training_file": req.training_file, "validation_file": validation_file, "suffix": suffix,
                 "seed": seed, "metadata": metadata, "hyperparameters": hyper, "requested_model": model}
         report = dataset.check_bytes(train, models.DEFAULT_MODEL)
         failure = simulated.failure_for(report)

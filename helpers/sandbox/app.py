@@ -16,6 +16,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,9 @@ class Api:
             raise errors.bad_request(f"invalid {param}: {file_id}", param=param)
         return content
 
-    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+    def job_request(self, body: dict[str, Any], resolve_model: Callable[[str], Any]) -> JobRequest:
+        """Check a job-creation body as the real API does, in its order; `resolve_model` turns the
+        requested model into the engine's own (or raises the API's error)."""
         model = body.get("model")
         if not model:
             raise errors.missing("model")
@@ -174,10 +177,9 @@ class Api:
                                      code="invalid_type")
         if "training_file" not in body or body["training_file"] in (None, ""):
             raise errors.missing("training_file")
-        snapshot = models.base_model_of(model)
-        if model.startswith("ft:") or snapshot not in models.FINE_TUNABLE or snapshot == models.GUIDE_MODEL:
-            raise errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist.",
-                                     param="model", code="model_not_available")
+        if model.startswith("ft:") or models.base_model_of(model) == models.GUIDE_MODEL:
+            raise model_not_available(model)
+        resolved = resolve_model(model)
         suffix = body.get("suffix")
         if suffix is not None and not isinstance(suffix, str):
             raise errors.bad_request("Invalid type for 'suffix': expected a string.", param="suffix",
@@ -186,7 +188,6 @@ class Api:
             raise errors.bad_request(
                 f"Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a "
                 f"string with length {len(suffix)} instead.", param="suffix", code="string_above_max_length")
-        suffix = suffix or None
         hyper = _hyperparameters(body)
         seed = body.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1):
@@ -203,11 +204,23 @@ class Api:
         train = self._training_file(body["training_file"], "training_file")
         validation_file = body.get("validation_file") or None
         valid = self._training_file(validation_file, "validation_file") if validation_file else None
+        return JobRequest(model, resolved, suffix or None, hyper, seed, metadata, body["training_file"],
+                          validation_file, train, valid)
 
+    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        def snapshot_of(model: str) -> str:
+            snapshot = models.base_model_of(model)
+            if snapshot not in models.FINE_TUNABLE:
+                raise model_not_available(model)
+            return snapshot
+
+        req = self.job_request(body, snapshot_of)
+        snapshot, suffix, hyper, seed = req.resolved, req.suffix, req.hyperparameters, req.seed
+        metadata, validation_file, train, valid = req.metadata, req.validation_file, req.train, req.valid
         job_id = random_id("ftjob-")
         spec = {
             "model": snapshot,
-            "training_file": body["training_file"],
+            "training_file": req.training_file,
             "validation_file": validation_file,
             "suffix": suffix,
             "seed": seed if seed is not None else _derived_seed(job_id),
@@ -348,6 +361,27 @@ class Api:
         return shapes.chat_completion(model=shown, choices=choices, prompt_tokens=prompt_tokens,
                                       completion_tokens=completion_tokens, created=self.clock(),
                                       fingerprint="fp_sandbox")
+
+
+def model_not_available(model: str) -> ApiError:
+    return errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist.",
+                              param="model", code="model_not_available")
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A checked job-creation request (see `Api.job_request`)."""
+
+    model: str  # as the learner wrote it
+    resolved: Any  # what the engine made of it
+    suffix: str | None
+    hyperparameters: dict[str, Any]
+    seed: int | None
+    metadata: dict[str, str] | None
+    training_file: str
+    validation_file: str | None
+    train: bytes
+    valid: bytes | None
 
 
 def chat_parameters(body: dict[str, Any], *, max_n: int) -> tuple[str, list[dict[str, Any]], float, float,
