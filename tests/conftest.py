@@ -26,6 +26,17 @@ def _isolated(tmp_path_factory, monkeypatch):
     yield home
 
 
+@pytest.fixture(scope="module")
+def module_sandbox(tmp_path_factory, request):
+    """A sandbox server shared by a test module, in a workspace of its own; its base URL."""
+    from helpers import sandbox
+
+    home = tmp_path_factory.mktemp(f"sandbox-{request.module.__name__}")
+    url = sandbox.start(home)
+    yield url
+    sandbox.stop(home)
+
+
 @pytest.fixture
 def workspace(_isolated) -> Path:
     return _isolated

@@ -11,7 +11,7 @@ import openai
 import pytest
 from sandboxkit import COUCOU, client, upload
 
-from helpers import models, sandbox
+from helpers import models
 from helpers.sandbox import faults
 
 BASE = models.DEFAULT_MODEL
@@ -19,11 +19,8 @@ HI = [{"role": "user", "content": "Bonjour"}]
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    home = tmp_path_factory.mktemp("sandbox-faults")
-    base_url = sandbox.start(home)
-    yield base_url
-    sandbox.stop(home)
+def url(module_sandbox):
+    return module_sandbox
 
 
 def _by_key(url, fault, **kw):

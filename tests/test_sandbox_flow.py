@@ -37,11 +37,8 @@ BASE = models.DEFAULT_MODEL
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    home = tmp_path_factory.mktemp("sandbox-flow")
-    base_url = sandbox.start(home)
-    yield base_url
-    sandbox.stop(home)
+def url(module_sandbox):
+    return module_sandbox
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,15 @@ from sandboxkit import (
     write_lines,
 )
 
-from helpers import models, sandbox
+from helpers import models
 
 BASE = models.DEFAULT_MODEL
 PROMPTS = [f"Question numéro {i} : que penses-tu de ceci ?" for i in range(12)]
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    home = tmp_path_factory.mktemp("sandbox-uploads")
-    base_url = sandbox.start(home)
-    yield base_url
-    sandbox.stop(home)
+def url(module_sandbox):
+    return module_sandbox
 
 
 def _job_for(c: openai.OpenAI, path) -> FineTuningJob:
