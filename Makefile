@@ -91,7 +91,7 @@ COLAB_PINS := "openai==2.54.0" "ipywidgets==7.7.1" "pandas==2.2.3" "ipykernel==6
 
 $(COLAB_VENV)/.stamp-colab: pyproject.toml
 	test -x $(COLAB_VENV)/bin/python || $(COLAB_PYTHON) -m venv $(COLAB_VENV)
-	$(COLAB_VENV)/bin/python -m pip install -q $(COLAB_PINS) -e . pytest hypothesis
+	$(COLAB_VENV)/bin/python -m pip install -q $(COLAB_PINS) -e . pytest pytest-timeout hypothesis
 	touch $@
 
 venv-colab: $(COLAB_VENV)/.stamp-colab
