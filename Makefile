@@ -98,3 +98,23 @@ venv-colab: $(COLAB_VENV)/.stamp-colab
 
 test-colab: $(COLAB_VENV)/.stamp-colab
 	ATELIER_MODE=sandbox $(COLAB_VENV)/bin/python -m pytest tests/test_widgets_*.py -p no:cacheprovider -W ignore::DeprecationWarning $(PYTEST_ARGS)
+
+# --- the lower ends: Python 3.10 and the lowest version of every range (requirements-oldest.txt) ---
+OLDEST_VENV ?= .venv-oldest
+OLDEST_PYTHON ?= $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10),$(shell $(p) -c 'import sys; print("$(p)") if sys.version_info[:2] == (3, 10) else None' 2>/dev/null)))
+.PHONY: test-oldest
+
+$(OLDEST_VENV)/.stamp-oldest: requirements-oldest.txt pyproject.toml
+	test -x $(OLDEST_VENV)/bin/python || $(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q -r requirements-oldest.txt
+	$(OLDEST_VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+# Unit and sandbox tests (the notebooks, browser and Colab tests need Jupyter: they run in make test).
+test-oldest: $(OLDEST_VENV)/.stamp-oldest
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
+	$(OLDEST_VENV)/bin/python -m pytest tests -q -p no:cacheprovider -W ignore::DeprecationWarning \
+		--ignore=tests/test_browser_widgets.py --ignore=tests/test_browser_proxy.py \
+		--ignore=tests/test_widgets_colab.py --ignore=tests/test_course_sentinel.py \
+		--ignore=tests/test_notebooks_clean.py $(PYTEST_ARGS)
