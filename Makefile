@@ -34,7 +34,11 @@ test: $(VENV)/.stamp-test
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py; do \
+		echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "== bench/local_train.py"
+	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py; \
+	else echo "(mode local : lance d'abord make test-local, qui crée $(LOCAL_VENV) avec torch)"; fi
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
