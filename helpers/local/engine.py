@@ -24,7 +24,7 @@ from typing import Any
 from .. import dataset, models
 from ..sandbox import engine as simulated
 from ..sandbox import errors, shapes
-from ..sandbox.app import Api, _derived_seed, _page, chat_parameters
+from ..sandbox.app import Api, _page, chat_parameters
 from ..sandbox.errors import ApiError
 from ..sandbox.store import derived_id, random_id
 from . import catalog
@@ -79,17 +79,13 @@ class LocalApi(Api):
                                          param="model", code="model_not_available") from None
 
         req = self.job_request(body, local_model)
-        model, base, suffix, hyper, seed = req.model, req.resolved, req.suffix, req.hyperparameters, req.seed
-        metadata, validation_file, train, valid = req.metadata, req.validation_file, req.train, req.valid
-
+        model, base, validation_file = req.model, req.resolved, req.validation_file
         job_id = random_id("ftjob-")
-        seed = seed if seed is not None else _derived_seed(job_id)
-        spec = {"training_file": req.training_file, "validation_file": validation_file, "suffix": suffix,
-                "seed": seed, "metadata": metadata, "hyperparameters": hyper, "requested_model": model}
-        report = dataset.check_bytes(train, models.DEFAULT_MODEL)
+        spec = {**req.spec(job_id), "requested_model": model}
+        report = dataset.check_bytes(req.train, models.DEFAULT_MODEL)
         failure = simulated.failure_for(report)
-        if failure is None and valid is not None:
-            failure = simulated.failure_for(dataset.check_bytes(valid, models.DEFAULT_MODEL), "validation")
+        if failure is None and req.valid is not None:
+            failure = simulated.failure_for(dataset.check_bytes(req.valid, models.DEFAULT_MODEL), "validation")
         events = [("info", f"Created fine-tuning job: {job_id}"),
                   ("info", f"Validating training file: {spec['training_file']}"
                    + (f" and validation file: {validation_file}" if validation_file else ""))]
@@ -101,8 +97,9 @@ class LocalApi(Api):
         # model really trains, and the name's org segment says `local`.
         shown = models.base_model_of(model) if catalog.is_openai_name(model) else base.id
         job = self.queue.enqueue(
-            job_id, model=base.source if base.source and base.is_folder else base.id, training=train, validation=valid,
-            fine_tuned_model=fine_tuned_name(job_id, shown, suffix), hyperparameters=hyper, seed=seed,
+            job_id, model=base.source if base.source and base.is_folder else base.id, training=req.train,
+            validation=req.valid, fine_tuned_model=fine_tuned_name(job_id, shown, req.suffix),
+            hyperparameters=req.hyperparameters, seed=spec["seed"],
             created_at=self.clock(), spec={**spec, "base_id": shown, "local_model": base.id}, events=events,
             error=failure,
         )

@@ -215,26 +215,17 @@ class Api:
             return snapshot
 
         req = self.job_request(body, snapshot_of)
-        snapshot, suffix, hyper, seed = req.resolved, req.suffix, req.hyperparameters, req.seed
-        metadata, validation_file, train, valid = req.metadata, req.validation_file, req.train, req.valid
+        snapshot = req.resolved
         job_id = random_id("ftjob-")
-        spec = {
-            "model": snapshot,
-            "training_file": req.training_file,
-            "validation_file": validation_file,
-            "suffix": suffix,
-            "seed": seed if seed is not None else _derived_seed(job_id),
-            "metadata": metadata,
-            "hyperparameters": hyper,
-        }
-        plan, corpus = engine.make_plan(job_id, spec, train, valid)
+        spec = {"model": snapshot, **req.spec(job_id)}
+        plan, corpus = engine.make_plan(job_id, spec, req.train, req.valid)
         speed = engine.check_speed(settings.sandbox_speed())
         now = self.clock()
         failed = plan.get("failure") is not None
         job = JobRow(
             id=job_id, created_at=now, model=snapshot, spec=spec, plan=plan, speed=speed,
             end_at=now + plan["end_s"] / speed, outcome="failed" if failed else "succeeded",
-            ft_model=None if failed else engine.fine_tuned_name(job_id, snapshot, suffix),
+            ft_model=None if failed else engine.fine_tuned_name(job_id, snapshot, req.suffix),
             cancelled_at=None, settled=False,
         )
         self.store.add_job(job, corpus)
@@ -382,6 +373,17 @@ class JobRequest:
     validation_file: str | None
     train: bytes
     valid: bytes | None
+
+    def spec(self, job_id: str) -> dict[str, Any]:
+        """What the job stores of the request; an unset seed is derived from the job id."""
+        return {
+            "training_file": self.training_file,
+            "validation_file": self.validation_file,
+            "suffix": self.suffix,
+            "seed": self.seed if self.seed is not None else _derived_seed(job_id),
+            "metadata": self.metadata,
+            "hyperparameters": self.hyperparameters,
+        }
 
 
 def chat_parameters(body: dict[str, Any], *, max_n: int) -> tuple[str, list[dict[str, Any]], float, float,
