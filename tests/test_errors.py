@@ -110,26 +110,23 @@ def test_server_conflict_unprocessable():
     assert explain(api_error(422, "bad")).code == "unprocessable"
 
 
-def test_connection_and_timeout():
-    def down(request):
-        raise fake_hx.ConnectError("refused", request=request)
-
+@pytest.mark.parametrize(("failure", "sdk_error", "code"), [
+    ("ConnectError", openai.APIConnectionError, "connection"),
+    ("ReadTimeout", openai.APITimeoutError, "timeout"),
+])
+def test_connection_and_timeout(failure, sdk_error, code):
     import fakeapi
+
     fake_hx = fakeapi.hx
-    api = openai.OpenAI(api_key="x", base_url="http://fake.test/v1", max_retries=0,
-                        http_client=fake_hx.Client(transport=fake_hx.MockTransport(down)))
-    with pytest.raises(openai.APIConnectionError) as info:
-        api.models.list()
-    assert explain(info.value).code == "connection"
 
-    def slow(request):
-        raise fake_hx.ReadTimeout("slow", request=request)
+    def fail(request):
+        raise getattr(fake_hx, failure)("no answer", request=request)
 
     api = openai.OpenAI(api_key="x", base_url="http://fake.test/v1", max_retries=0,
-                        http_client=fake_hx.Client(transport=fake_hx.MockTransport(slow)))
-    with pytest.raises(openai.APITimeoutError) as info:
+                        http_client=fake_hx.Client(transport=fake_hx.MockTransport(fail)))
+    with pytest.raises(sdk_error) as info:
         api.models.list()
-    assert explain(info.value).code == "timeout"
+    assert explain(info.value).code == code
 
 
 def test_missing_credentials(monkeypatch):
