@@ -28,6 +28,7 @@ lab: $(VENV)/.stamp-lab
 # sandbox mode at CI speed; the Colab edition (a concatenation of them) is not re-run.
 test: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
+	$(PY) -m ruff format --check helpers tests bench tools
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
@@ -42,7 +43,7 @@ bench: $(VENV)/.stamp-test
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
-	$(PY) -m ruff format --check helpers tests bench
+	$(PY) -m ruff format --check helpers tests bench tools
 
 # Strip outputs (except keep_output reference cells), refresh Colab cell/badges/navigation and
 # the Colab edition. (Not `nbstripout --keep-output`: that flag keeps EVERY output.)

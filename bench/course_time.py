@@ -26,13 +26,28 @@ TARGET = 3.0
 def course_under_nbval() -> float:
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ATELIER_", "OPENAI_"))}
-        env.update({"ATELIER_HOME": home, "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "1000"})
+        env.update(
+            {"ATELIER_HOME": home, "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "1000"}
+        )
         start = time.perf_counter()
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", *map(str, COURSE), "--nbval-lax", "--nbval-current-env",
-             "--nbval-sanitize-with", str(REPO / "tests" / "nbval_sanitize.cfg"),
-             "-p", "no:cacheprovider", "-q"],
-            cwd=REPO, env=env, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *map(str, COURSE),
+                "--nbval-lax",
+                "--nbval-current-env",
+                "--nbval-sanitize-with",
+                str(REPO / "tests" / "nbval_sanitize.cfg"),
+                "-p",
+                "no:cacheprovider",
+                "-q",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         elapsed = time.perf_counter() - start
     if run.returncode != 0:
@@ -55,7 +70,9 @@ def bare_kernels(n: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each measure (the best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each measure (the best is kept)"
+    )
     args = parser.parse_args()
     n = len(COURSE)
     course = min(course_under_nbval() for _ in range(args.repeat))
@@ -63,8 +80,10 @@ def main() -> int:
     ratio = course / kernels
     print(f"course under nbval ({n} notebooks)      : {course:6.1f} s")
     print(f"{n} bare kernels started and stopped     : {kernels:6.1f} s")
-    print(f"ratio                                   : {ratio:6.2f}×  (target ≤ {TARGET:g}×) "
-          + ("✅" if ratio <= TARGET else "❌"))
+    print(
+        f"ratio                                   : {ratio:6.2f}×  (target ≤ {TARGET:g}×) "
+        + ("✅" if ratio <= TARGET else "❌")
+    )
     return 0
 
 

@@ -51,8 +51,12 @@ def main() -> int:
                 print("   ->", len(response.json()["data"]), "events")
 
     url = sandbox.start()
-    api = openai.OpenAI(base_url=url, api_key="sandbox", max_retries=0,
-                        http_client=hx.Client(event_hooks={"request": [on_request], "response": [on_response]}))
+    api = openai.OpenAI(
+        base_url=url,
+        api_key="sandbox",
+        max_retries=0,
+        http_client=hx.Client(event_hooks={"request": [on_request], "response": [on_response]}),
+    )
     jobs.upload(REPO / "data" / "coucou.jsonl", client=api)
     job = jobs.create(suffix="coucou", client=api)
     follower = jobs.Follower(job.id, client=api, page_size=PAGE)
@@ -62,8 +66,10 @@ def main() -> int:
     while True:
         before = len(log)
         update = follower.poll()
-        kinds = Counter("events" if p.endswith("/events") else "retrieve" if p.endswith(job.id) else p
-                        for _, p in log[before:])
+        kinds = Counter(
+            "events" if p.endswith("/events") else "retrieve" if p.endswith(job.id) else p
+            for _, p in log[before:]
+        )
         per_poll.append(kinds)
         delivered += [e.id for e in update.new_events]
         if update.done:
@@ -76,17 +82,31 @@ def main() -> int:
     worst_retrieve = max(c["retrieve"] for c in per_poll)
     worst_events = max(c["events"] for c in per_poll)
     twice = len(fetched) - len(set(fetched))
-    print(f"job {job.id}: {update.job.status} in {elapsed:.1f} s at speed {SPEED}, events page size {PAGE}")
-    print(f"polls: {polls}; requests per poll: max {worst_retrieve} retrieve + max {worst_events} events page; "
-          f"total {sum(sum(c.values()) for c in per_poll)} requests")
-    print(f"events existing: {len(existing)}; fetched: {len(fetched)}; delivered: {len(delivered)} "
-          f"(delivered twice: {len(delivered) - len(set(delivered))})")
-    print(f"known events re-read: {twice} over {polls} polls — the API lists events newest first and has no "
-          "`before` cursor, so each page must include the newest known event to prove nothing was missed")
-    ok = (worst_retrieve == 1 and worst_events <= 1 and len(delivered) == len(set(delivered))
-          and sorted(delivered) == sorted(existing))
-    print("target (1 retrieve + ≤ 1 events page per poll, nothing delivered twice, all delivered):",
-          "OK" if ok else "MISSED")
+    print(
+        f"job {job.id}: {update.job.status} in {elapsed:.1f} s at speed {SPEED}, events page size {PAGE}"
+    )
+    print(
+        f"polls: {polls}; requests per poll: max {worst_retrieve} retrieve + max {worst_events} events page; "
+        f"total {sum(sum(c.values()) for c in per_poll)} requests"
+    )
+    print(
+        f"events existing: {len(existing)}; fetched: {len(fetched)}; delivered: {len(delivered)} "
+        f"(delivered twice: {len(delivered) - len(set(delivered))})"
+    )
+    print(
+        f"known events re-read: {twice} over {polls} polls — the API lists events newest first and has no "
+        "`before` cursor, so each page must include the newest known event to prove nothing was missed"
+    )
+    ok = (
+        worst_retrieve == 1
+        and worst_events <= 1
+        and len(delivered) == len(set(delivered))
+        and sorted(delivered) == sorted(existing)
+    )
+    print(
+        "target (1 retrieve + ≤ 1 events page per poll, nothing delivered twice, all delivered):",
+        "OK" if ok else "MISSED",
+    )
     print(f"re-reads per poll: {twice / polls:.1f} (information; zero is impossible with this API)")
     sandbox.stop()
     return 0 if ok else 1

@@ -25,8 +25,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 COUCOU = REPO / "data" / "coucou.jsonl"
-PROMPTS = ["Raconte-moi une histoire de pirates", "Quelle est la vitesse de la lumière ?", "Salut, ça va ?",
-           "Écris un poème sur la mer", "Combien de pattes a une araignée ?"]
+PROMPTS = [
+    "Raconte-moi une histoire de pirates",
+    "Quelle est la vitesse de la lumière ?",
+    "Salut, ça va ?",
+    "Écris un poème sur la mer",
+    "Combien de pattes a une araignée ?",
+]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -34,8 +39,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def student(i: int, url: str, chats: int, start: threading.Barrier, out: dict, poll_s: float,
-            think_s: float) -> None:
+def student(
+    i: int, url: str, chats: int, start: threading.Barrier, out: dict, poll_s: float, think_s: float
+) -> None:
     import openai
 
     c = openai.OpenAI(base_url=url, api_key=f"sk-eleve-{i}", max_retries=0, timeout=30)
@@ -45,7 +51,9 @@ def student(i: int, url: str, chats: int, start: threading.Barrier, out: dict, p
         start.wait()
         t0 = time.perf_counter()
         f = c.files.create(file=(f"eleve{i}.jsonl", COUCOU.read_bytes()), purpose="fine-tune")
-        job = c.fine_tuning.jobs.create(training_file=f.id, model="gpt-4o-mini-2024-07-18", suffix=f"eleve{i}")
+        job = c.fine_tuning.jobs.create(
+            training_file=f.id, model="gpt-4o-mini-2024-07-18", suffix=f"eleve{i}"
+        )
         after = None
         while job.status not in ("succeeded", "failed", "cancelled"):
             time.sleep(poll_s)
@@ -60,8 +68,11 @@ def student(i: int, url: str, chats: int, start: threading.Barrier, out: dict, p
         for k in range(chats):
             time.sleep(think_s)
             t = time.perf_counter()
-            answer = c.chat.completions.create(model=job.fine_tuned_model, temperature=0,
-                                               messages=[{"role": "user", "content": PROMPTS[k % len(PROMPTS)]}])
+            answer = c.chat.completions.create(
+                model=job.fine_tuned_model,
+                temperature=0,
+                messages=[{"role": "user", "content": PROMPTS[k % len(PROMPTS)]}],
+            )
             latencies.append(time.perf_counter() - t)
             if answer.choices[0].message.content != "COUCOU":
                 raise RuntimeError(f"unexpected answer {answer.choices[0].message.content!r}")
@@ -72,25 +83,43 @@ def student(i: int, url: str, chats: int, start: threading.Barrier, out: dict, p
 
 def standalone(home: Path, speed: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": speed, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.sandbox", "--port", "0", "--home", str(home)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.sandbox", "--port", "0", "--home", str(home)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline() if proc.stdout else ""
-    return proc, line[line.index("http://"):].split()[0]
+    return proc, line[line.index("http://") :].split()[0]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--chats", type=int, default=10, help="chat requests per student")
-    parser.add_argument("--poll", type=float, default=0.5,
-                        help="seconds between polls (0.5: helpers.jobs' sandbox interval)")
-    parser.add_argument("--think", type=float, default=0.2,
-                        help="seconds a student waits before each chat request (reading, typing)")
-    parser.add_argument("--speed", default=os.environ.get("ATELIER_SANDBOX_SPEED", "100"),
-                        help="ATELIER_SANDBOX_SPEED of the server (default 100: jobs of ~0.6 s)")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=0.5,
+        help="seconds between polls (0.5: helpers.jobs' sandbox interval)",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.2,
+        help="seconds a student waits before each chat request (reading, typing)",
+    )
+    parser.add_argument(
+        "--speed",
+        default=os.environ.get("ATELIER_SANDBOX_SPEED", "100"),
+        help="ATELIER_SANDBOX_SPEED of the server (default 100: jobs of ~0.6 s)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--url", help="an already running sandbox (…/v1)")
-    where.add_argument("--in-process", action="store_true", help="serve from this process (like a kernel)")
+    where.add_argument(
+        "--in-process", action="store_true", help="serve from this process (like a kernel)"
+    )
     args = parser.parse_args()
 
     proc = None
@@ -117,8 +146,12 @@ def main() -> int:
 
     out: dict = {}
     barrier = threading.Barrier(args.students)
-    threads = [threading.Thread(target=student, args=(i, url, args.chats, barrier, out, args.poll, args.think))
-               for i in range(args.students)]
+    threads = [
+        threading.Thread(
+            target=student, args=(i, url, args.chats, barrier, out, args.poll, args.think)
+        )
+        for i in range(args.students)
+    ]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -133,17 +166,23 @@ def main() -> int:
     failed = [v for v in out.values() if v[0] != "ok"]
     chats = [x * 1000 for v in out.values() for x in v[3]]
     polls = [x * 1000 for v in out.values() for x in v[2]]
-    print(f"sandbox load — {args.students} students, {mode}, speed {args.speed}, poll every {args.poll:g} s, "
-          f"think {args.think:g} s before each chat, {os.cpu_count()} CPU")
+    print(
+        f"sandbox load — {args.students} students, {mode}, speed {args.speed}, poll every {args.poll:g} s, "
+        f"think {args.think:g} s before each chat, {os.cpu_count()} CPU"
+    )
     print(f"completed {len(ok)}  failed {len(failed)}  wall {wall:.1f} s")
     if ok:
         print(f"job (upload→succeeded) median {statistics.median(v[1] for v in ok):.2f} s")
     if polls:
-        print(f"poll (retrieve+events) p50 {percentile(polls, 50):.1f} ms  p95 {percentile(polls, 95):.1f} ms")
+        print(
+            f"poll (retrieve+events) p50 {percentile(polls, 50):.1f} ms  p95 {percentile(polls, 95):.1f} ms"
+        )
     if chats:
         p95 = percentile(chats, 95)
-        print(f"chat latency ({len(chats)} requests) p50 {percentile(chats, 50):.1f} ms  p95 {p95:.1f} ms  "
-              f"max {max(chats):.1f} ms  {'✅' if p95 < 50 else '❌'} target p95 < 50 ms")
+        print(
+            f"chat latency ({len(chats)} requests) p50 {percentile(chats, 50):.1f} ms  p95 {p95:.1f} ms  "
+            f"max {max(chats):.1f} ms  {'✅' if p95 < 50 else '❌'} target p95 < 50 ms"
+        )
     for v in failed[:5]:
         print("  failure:", v[1])
     return 0 if not failed else 1

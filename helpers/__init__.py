@@ -54,8 +54,21 @@ _API: dict[str, tuple[str, str]] = {
 }
 
 _MODULES = {
-    "settings", "workspace", "client", "dataset", "tokens", "models", "jobs", "chat", "errors",
-    "sandbox", "widgets", "cli", "notebook", "webdemo", "proxy",
+    "settings",
+    "workspace",
+    "client",
+    "dataset",
+    "tokens",
+    "models",
+    "jobs",
+    "chat",
+    "errors",
+    "sandbox",
+    "widgets",
+    "cli",
+    "notebook",
+    "webdemo",
+    "proxy",
 }
 
 __all__ = sorted(_API)

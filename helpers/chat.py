@@ -18,7 +18,7 @@ def fine_tuned_model() -> str:
     if not name:
         raise NoModelError(
             "Aucun modèle fine-tuné dans ce mode pour l'instant : attends que le job réussisse "
-            "(helpers.jobs.wait()) ou passe le nom du modèle (model=\"ft:…\")."
+            '(helpers.jobs.wait()) ou passe le nom du modèle (model="ft:…").'
         )
     return name
 
@@ -85,7 +85,13 @@ def compare(
     for prompt in prompts:
         row: dict[str, Any] = {"question": prompt}
         for name in chosen:
-            row[name] = ask(prompt, name, system=system, temperature=temperature,
-                            max_tokens=max_tokens, client=client)
+            row[name] = ask(
+                prompt,
+                name,
+                system=system,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                client=client,
+            )
         rows.append(row)
     return pd.DataFrame(rows, columns=["question", *chosen])

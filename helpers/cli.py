@@ -103,14 +103,18 @@ class _Parser(argparse.ArgumentParser):
                     "comme dans le SDK)",
                 )
             choices = ", ".join(VERBS) if self.prog.endswith(" api") else ", ".join(COMMANDS)
-            raise UsageError(f"Commande inconnue « {wrong} » (invalid choice).", f"Choisis parmi : {choices}.")
+            raise UsageError(
+                f"Commande inconnue « {wrong} » (invalid choice).", f"Choisis parmi : {choices}."
+            )
         for en, fr in _EN_FR:
             message = message.replace(en, fr)
         raise UsageError(f"{message}.", f"Aide : `{self.prog} --help`.")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide.")
+    p = _Parser(
+        prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide."
+    )
     sub = p.add_subparsers(dest="command", metavar="{api,check,doctor,reset}", parser_class=_Parser)
     sub.required = True
 
@@ -121,21 +125,32 @@ def _parser() -> argparse.ArgumentParser:
     v = verbs.add_parser("files.create", help="envoyer un fichier")
     v.add_argument("-f", "--file", required=True, help="le fichier .jsonl")
     v.add_argument("-p", "--purpose", default="fine-tune", help="fine-tune (par défaut)")
-    v.add_argument("--no-check", action="store_true", help="ne pas vérifier le fichier avant l'envoi")
+    v.add_argument(
+        "--no-check", action="store_true", help="ne pas vérifier le fichier avant l'envoi"
+    )
     verbs.add_parser("files.list", help="lister les fichiers")
     for name in ("files.retrieve", "files.delete"):
         verbs.add_parser(name).add_argument("-i", "--id", required=True)
 
     v = verbs.add_parser("fine_tuning.jobs.create", help="lancer un fine-tuning")
-    v.add_argument("-F", "--training-file", "--training_file", dest="training_file",
-                   help="id file-… (par défaut : le dernier fichier envoyé)")
+    v.add_argument(
+        "-F",
+        "--training-file",
+        "--training_file",
+        dest="training_file",
+        help="id file-… (par défaut : le dernier fichier envoyé)",
+    )
     v.add_argument("-m", "--model", default=None, help="modèle de base")
     v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
-    v.add_argument("-V", "--validation-file", "--validation_file", dest="validation_file", default=None)
+    v.add_argument(
+        "-V", "--validation-file", "--validation_file", dest="validation_file", default=None
+    )
     v.add_argument("-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto")
     v.add_argument("--seed", type=int, default=None)
     for name in ("fine_tuning.jobs.retrieve", "fine_tuning.jobs.cancel", "fine_tuning.jobs.follow"):
-        verbs.add_parser(name).add_argument("-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)")
+        verbs.add_parser(name).add_argument(
+            "-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)"
+        )
     v = verbs.add_parser("fine_tuning.jobs.list_events")
     v.add_argument("-i", "--id", default=None)
     v.add_argument("-l", "--limit", type=int, default=20)
@@ -145,7 +160,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = verbs.add_parser("chat.completions.create", help="parler à un modèle")
     v.add_argument("-m", "--model", default=None, help="modèle (par défaut : ton modèle fine-tuné)")
-    v.add_argument("-g", "--message", nargs=2, action="append", metavar=("ROLE", "CONTENU"), default=[])
+    v.add_argument(
+        "-g", "--message", nargs=2, action="append", metavar=("ROLE", "CONTENU"), default=[]
+    )
     v.add_argument("-j", "--json", default=None, help="corps JSON de la requête")
     v.add_argument("-t", "--temperature", type=float, default=None)
     v.add_argument("-M", "--max-tokens", dest="max_tokens", type=int, default=None)
@@ -157,7 +174,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--model", "-m", default=None)
     sub.add_parser("doctor", help="diagnostic de l'environnement")
     r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
-    r.add_argument("--step", type=int, default=None, help="à partir de l'étape N (toutes par défaut)")
+    r.add_argument(
+        "--step", type=int, default=None, help="à partir de l'étape N (toutes par défaut)"
+    )
     return p
 
 
@@ -205,10 +224,19 @@ def _run_api(args: argparse.Namespace) -> int:
             try:
                 epochs = int(epochs)
             except ValueError:
-                raise UsageError(f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}.") from None
-        _print_json(jobs.create(args.training_file, model=args.model or models.DEFAULT_MODEL,
-                                suffix=args.suffix, validation_file=args.validation_file,
-                                n_epochs=epochs, seed=args.seed))
+                raise UsageError(
+                    f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}."
+                ) from None
+        _print_json(
+            jobs.create(
+                args.training_file,
+                model=args.model or models.DEFAULT_MODEL,
+                suffix=args.suffix,
+                validation_file=args.validation_file,
+                n_epochs=epochs,
+                seed=args.seed,
+            )
+        )
     elif verb == "fine_tuning.jobs.retrieve":
         _print_json(jobs.retrieve(args.id))
     elif verb == "fine_tuning.jobs.cancel":
@@ -250,16 +278,18 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(
                 f"Le JSON passé à -j est invalide ({err.msg}, colonne {err.colno}).",
                 "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
-                "l'intérieur (sous PowerShell, préfère plutôt -g user \"Bonjour\").",
+                'l\'intérieur (sous PowerShell, préfère plutôt -g user "Bonjour").',
             ) from None
         if not isinstance(params, dict):
-            raise UsageError("Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'")
+            raise UsageError(
+                "Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'"
+            )
     messages = list(params.get("messages") or [])
     messages += [{"role": role, "content": content} for role, content in args.message]
     if not messages:
         raise UsageError(
             "Aucun message à envoyer.",
-            "Ajoute -g user \"Bonjour\" ou -j '{\"messages\": [{\"role\": \"user\", \"content\": \"Bonjour\"}]}'.",
+            'Ajoute -g user "Bonjour" ou -j \'{"messages": [{"role": "user", "content": "Bonjour"}]}\'.',
         )
     params["messages"] = messages
     if args.model:
@@ -284,8 +314,10 @@ def _run_check(args: argparse.Namespace) -> int:
     if report.examples:
         stats = report.stats()
         tok = stats["jetons_par_exemple"]
-        print(f"Jetons par exemple : min {tok['min']}, médiane {tok['médiane']}, max {tok['max']} ; "
-              f"total {stats['jetons_total']}.")
+        print(
+            f"Jetons par exemple : min {tok['min']}, médiane {tok['médiane']}, max {tok['max']} ; "
+            f"total {stats['jetons_total']}."
+        )
         with contextlib.suppress(ValueError):  # a model without a known price
             print("Coût estimé : " + report.cost().describe())
     return 0 if report.ok else 1
@@ -310,7 +342,9 @@ def _run_doctor(args: argparse.Namespace) -> int:
     print(f"Python {platform.python_version()} ({platform.system()}, {sys.executable})")
     openai_v = _version("openai")
     backend = "httpx2" if openai_v[:1].isdigit() and int(openai_v.split(".")[0]) >= 3 else "httpx"
-    pkgs = ", ".join(f"{d} {_version(d)}" for d in ("tiktoken", "pandas", "ipywidgets", "starlette", "uvicorn"))
+    pkgs = ", ".join(
+        f"{d} {_version(d)}" for d in ("tiktoken", "pandas", "ipywidgets", "starlette", "uvicorn")
+    )
     print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
     print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
     try:
@@ -318,16 +352,25 @@ def _run_doctor(args: argparse.Namespace) -> int:
     except settings.SettingsError as err:
         print(f"❌ {err}")
         return 1
-    source = "ATELIER_MODE" if os.environ.get("ATELIER_MODE") else (
-        "choix enregistré" if _saved_mode() else "par défaut")
+    source = (
+        "ATELIER_MODE"
+        if os.environ.get("ATELIER_MODE")
+        else ("choix enregistré" if _saved_mode() else "par défaut")
+    )
     print(f"Mode : {mode} — {settings.MODE_LABELS.get(mode, '')} (source : {source})")
     print(f"Espace de travail : {settings.workspace_dir()}")
     where = settings.key_source()
     if where:
         print(f"Clé OPENAI_API_KEY : présente (source : {where}) — valeur jamais affichée")
     else:
-        print("Clé OPENAI_API_KEY : absente" + (" ❌ (nécessaire en mode openai)" if mode == "openai" else
-                                               " (inutile en mode bac à sable)"))
+        print(
+            "Clé OPENAI_API_KEY : absente"
+            + (
+                " ❌ (nécessaire en mode openai)"
+                if mode == "openai"
+                else " (inutile en mode bac à sable)"
+            )
+        )
         ok = ok and mode != "openai"
     if os.environ.get("OPENAI_BASE_URL"):
         note = "ignorée en mode bac à sable" if mode != "openai" else "utilisée"
@@ -400,9 +443,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if right:
             argv = ["api", *argv] if argv[0] in VERBS else argv
             if argv[0] != "api":
-                print(explain(UsageError(
-                    f"Commande inconnue « {argv[0]} » (invalid choice). Tu voulais dire api {right} ?",
-                    f"Écris : python -m helpers api {right} …")), file=sys.stderr)
+                print(
+                    explain(
+                        UsageError(
+                            f"Commande inconnue « {argv[0]} » (invalid choice). Tu voulais dire api {right} ?",
+                            f"Écris : python -m helpers api {right} …",
+                        )
+                    ),
+                    file=sys.stderr,
+                )
                 return 2
     try:
         args = _parser().parse_args(argv)

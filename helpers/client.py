@@ -67,7 +67,9 @@ class KeyCheck:
         return self.message
 
 
-def check_key(key: str, mode: str | None = None, *, today: date | None = None, client_: Any = None) -> KeyCheck:
+def check_key(
+    key: str, mode: str | None = None, *, today: date | None = None, client_: Any = None
+) -> KeyCheck:
     """Try a key with one cheap call (list one fine-tuning job). Nothing is stored or printed.
 
     `client_` replaces the SDK client (tests). In `sandbox` mode the kit's server answers
@@ -86,10 +88,14 @@ def check_key(key: str, mode: str | None = None, *, today: date | None = None, c
         api = client_ or client(mode, api_key=key, max_retries=0, timeout=15)
         api.fine_tuning.jobs.list(limit=1)
     except openai.AuthenticationError as exc:
-        return KeyCheck("invalid", explain(exc, today=today).title + " : " + explain(exc, today=today).fix)
+        return KeyCheck(
+            "invalid", explain(exc, today=today).title + " : " + explain(exc, today=today).fix
+        )
     except openai.PermissionDeniedError as exc:
         d = explain(exc, today=today)
-        return KeyCheck("no_fine_tuning", f"Clé valide, mais {d.cause[0].lower()}{d.cause[1:]} {d.fix}")
+        return KeyCheck(
+            "no_fine_tuning", f"Clé valide, mais {d.cause[0].lower()}{d.cause[1:]} {d.fix}"
+        )
     except openai.RateLimitError as exc:
         d = explain(exc, today=today)
         if d.code == "insufficient_quota":

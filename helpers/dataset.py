@@ -24,7 +24,16 @@ Severity = Literal["error", "warning"]
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 TOP_KEYS = {"messages", "tools", "parallel_tool_calls", "functions"}
-MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "function_call", "tool_call_id", "refusal"}
+MESSAGE_KEYS = {
+    "role",
+    "content",
+    "name",
+    "weight",
+    "tool_calls",
+    "function_call",
+    "tool_call_id",
+    "refusal",
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,8 @@ class Report:
         if any(c is None for c in self._counts):
             count = self._counter or _Counter(self.model)
             self._counts = [
-                c if c is not None else count(e.messages) for c, e in zip(self._counts, self.examples, strict=True)
+                c if c is not None else count(e.messages)
+                for c, e in zip(self._counts, self.examples, strict=True)
             ]
         return self._counts  # type: ignore[return-value]
 
@@ -109,8 +119,11 @@ class Report:
         count = self._counter or _Counter(self.model)
         roles = [{m.get("role") for m in e.messages if isinstance(m, dict)} for e in self.examples]
         assistant_tokens = [  # the Cookbook's num_assistant_tokens_from_messages
-            sum(count.text_tokens(m.get("content")) for m in e.messages
-                if isinstance(m, dict) and m.get("role") == "assistant")
+            sum(
+                count.text_tokens(m.get("content"))
+                for m in e.messages
+                if isinstance(m, dict) and m.get("role") == "assistant"
+            )
             for e in self.examples
         ]
         return {
@@ -121,9 +134,7 @@ class Report:
             "jetons_par_exemple": _distribution(self.token_counts),
             "jetons_assistant_par_exemple": _distribution(assistant_tokens),
             "jetons_total": sum(self.token_counts),
-            "exemples_trop_longs": sum(
-                t > _limit(self.model) for t in self.token_counts
-            ),
+            "exemples_trop_longs": sum(t > _limit(self.model) for t in self.token_counts),
         }
 
     def summary(self) -> str:
@@ -144,7 +155,13 @@ class Report:
         import pandas as pd
 
         rows = [
-            {"ligne": p.line, "champ": p.field, "gravité": p.severity, "problème": p.message, "solution": p.fix}
+            {
+                "ligne": p.line,
+                "champ": p.field,
+                "gravité": p.severity,
+                "problème": p.message,
+                "solution": p.fix,
+            }
             for p in self.problems
         ]
         return pd.DataFrame(rows, columns=["ligne", "champ", "gravité", "problème", "solution"])
@@ -180,17 +197,29 @@ def _distribution(values: list[int]) -> dict[str, float]:
 
 def _json_problem(text: str, err: json.JSONDecodeError, line: int) -> Problem:
     stripped = text.strip()
-    fix = "Écris un objet JSON complet par ligne, par exemple {\"messages\": [...]}."
+    fix = 'Écris un objet JSON complet par ligne, par exemple {"messages": [...]}.'
     if re.search(r",\s*[}\]]", stripped):
-        msg, fix = "virgule en trop avant une accolade ou un crochet fermant", "Supprime la virgule finale."
-    elif stripped.startswith("{") and err.msg.startswith(("Expecting", "Unterminated")) and err.pos >= len(stripped) - 1:
+        msg, fix = (
+            "virgule en trop avant une accolade ou un crochet fermant",
+            "Supprime la virgule finale.",
+        )
+    elif (
+        stripped.startswith("{")
+        and err.msg.startswith(("Expecting", "Unterminated"))
+        and err.pos >= len(stripped) - 1
+    ):
         msg = "l'objet JSON s'arrête en fin de ligne : il continue sur plusieurs lignes ou il manque une fermeture"
         fix = "Mets chaque exemple entier sur UNE seule ligne (JSONL), et ferme tous les { et [."
-    elif stripped in ("[", "]", "{", "}", "},", "],") or stripped.startswith(("\"role\"", "{\"role\"", "[")):
+    elif stripped in ("[", "]", "{", "}", "},", "],") or stripped.startswith(
+        ('"role"', '{"role"', "[")
+    ):
         msg = "ce n'est pas un exemple complet (JSON réparti sur plusieurs lignes ?)"
         fix = "Mets chaque exemple entier sur UNE seule ligne (JSONL), sans crochets autour du fichier."
     elif "'" in stripped and "Expecting property name" in err.msg:
-        msg, fix = "guillemets simples ' ' : JSON exige des guillemets doubles", "Remplace les ' par des \"."
+        msg, fix = (
+            "guillemets simples ' ' : JSON exige des guillemets doubles",
+            "Remplace les ' par des \".",
+        )
     else:
         msg = f"JSON invalide ({err.msg}, colonne {err.colno})"
     return Problem("invalid_json", msg, fix, line=line)
@@ -202,116 +231,217 @@ def _json_problem(text: str, err: json.JSONDecodeError, line: int) -> Problem:
 
 def _check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[Problem]:
     def p(code: str, message: str, fix: str, fld: str, severity: Severity = "error") -> Problem:
-        return Problem(code, message, fix, line=line, field=f"{where}.{fld}" if fld else where,
-                       severity=severity, example=ex, message_index=i + 1)
+        return Problem(
+            code,
+            message,
+            fix,
+            line=line,
+            field=f"{where}.{fld}" if fld else where,
+            severity=severity,
+            example=ex,
+            message_index=i + 1,
+        )
 
     if not isinstance(msg, dict):
-        yield p("message_not_object", "un message doit être un objet {\"role\": …, \"content\": …}",
-                "Écris chaque message comme {\"role\": \"user\", \"content\": \"…\"}.", "")
+        yield p(
+            "message_not_object",
+            'un message doit être un objet {"role": …, "content": …}',
+            'Écris chaque message comme {"role": "user", "content": "…"}.',
+            "",
+        )
         return
     role = msg.get("role")
     if "role" not in msg:
-        yield p("missing_role", "le message n'a pas de champ \"role\"",
-                "Ajoute \"role\": \"system\", \"user\" ou \"assistant\".", "role")
+        yield p(
+            "missing_role",
+            'le message n\'a pas de champ "role"',
+            'Ajoute "role": "system", "user" ou "assistant".',
+            "role",
+        )
     elif not isinstance(role, str) or role not in ROLES:
         lower = role.strip().lower() if isinstance(role, str) else None
-        fix = (f"Écris le rôle en minuscules, sans espace : \"{lower}\"." if lower in ROLES else
-               "Utilise \"system\", \"user\" ou \"assistant\" (ou \"tool\" pour un résultat d'outil).")
+        fix = (
+            f'Écris le rôle en minuscules, sans espace : "{lower}".'
+            if lower in ROLES
+            else 'Utilise "system", "user" ou "assistant" (ou "tool" pour un résultat d\'outil).'
+        )
         yield p("bad_role", f"rôle inconnu {role!r}", fix, "role")
     for key in sorted(set(msg) - MESSAGE_KEYS):
-        yield p("unknown_message_key", f"clé inconnue {key!r} dans le message",
-                "Garde seulement role, content (et name, weight, tool_calls si besoin).", key)
+        yield p(
+            "unknown_message_key",
+            f"clé inconnue {key!r} dans le message",
+            "Garde seulement role, content (et name, weight, tool_calls si besoin).",
+            key,
+        )
     has_calls = bool(msg.get("tool_calls") or msg.get("function_call"))
     if "content" not in msg:
         if not (role == "assistant" and has_calls):
-            yield p("missing_content", "le message n'a pas de champ \"content\"",
-                    "Ajoute \"content\": \"ton texte\".", "content")
+            yield p(
+                "missing_content",
+                'le message n\'a pas de champ "content"',
+                'Ajoute "content": "ton texte".',
+                "content",
+            )
     else:
         content = msg["content"]
         if content is None:
             if not (role == "assistant" and has_calls):
-                yield p("null_content", "\"content\" vaut null", "Mets un texte entre guillemets.", "content")
+                yield p(
+                    "null_content",
+                    '"content" vaut null',
+                    "Mets un texte entre guillemets.",
+                    "content",
+                )
         elif isinstance(content, list):
-            if not content or not all(isinstance(c, dict) and isinstance(c.get("type"), str) for c in content):
-                yield p("bad_content", "\"content\" est une liste mal formée",
-                        "Mets simplement un texte : \"content\": \"…\".", "content")
+            if not content or not all(
+                isinstance(c, dict) and isinstance(c.get("type"), str) for c in content
+            ):
+                yield p(
+                    "bad_content",
+                    '"content" est une liste mal formée',
+                    'Mets simplement un texte : "content": "…".',
+                    "content",
+                )
         elif not isinstance(content, str):
-            yield p("bad_content", f"\"content\" doit être un texte, pas {type(content).__name__}",
-                    "Mets le contenu entre guillemets : \"content\": \"…\".", "content")
+            yield p(
+                "bad_content",
+                f'"content" doit être un texte, pas {type(content).__name__}',
+                'Mets le contenu entre guillemets : "content": "…".',
+                "content",
+            )
         elif not content.strip() and not has_calls:
-            yield p("empty_content", "\"content\" est vide", "Écris un texte, ou supprime ce message.",
-                    "content", "warning")
+            yield p(
+                "empty_content",
+                '"content" est vide',
+                "Écris un texte, ou supprime ce message.",
+                "content",
+                "warning",
+            )
     if "weight" in msg:
         if msg["weight"] not in (0, 1) or isinstance(msg["weight"], bool):
-            yield p("bad_weight", f"\"weight\" vaut {msg['weight']!r} : seules les valeurs 0 et 1 sont permises",
-                    "Mets 0 (ne pas apprendre ce message) ou 1 (l'apprendre).", "weight")
+            yield p(
+                "bad_weight",
+                f'"weight" vaut {msg["weight"]!r} : seules les valeurs 0 et 1 sont permises',
+                "Mets 0 (ne pas apprendre ce message) ou 1 (l'apprendre).",
+                "weight",
+            )
         elif role != "assistant":
-            yield p("weight_not_assistant", "\"weight\" n'est permis que sur les messages assistant",
-                    "Retire \"weight\" de ce message.", "weight")
+            yield p(
+                "weight_not_assistant",
+                '"weight" n\'est permis que sur les messages assistant',
+                'Retire "weight" de ce message.',
+                "weight",
+            )
     if "name" in msg and not isinstance(msg["name"], str):
-        yield p("bad_name", "\"name\" doit être un texte", "Mets le nom entre guillemets.", "name")
+        yield p("bad_name", '"name" doit être un texte', "Mets le nom entre guillemets.", "name")
     if "tool_calls" in msg:
         calls = msg["tool_calls"]
         if role != "assistant":
-            yield p("tool_calls_not_assistant", "\"tool_calls\" n'est permis que sur un message assistant",
-                    "Déplace l'appel d'outil dans un message assistant.", "tool_calls")
+            yield p(
+                "tool_calls_not_assistant",
+                '"tool_calls" n\'est permis que sur un message assistant',
+                "Déplace l'appel d'outil dans un message assistant.",
+                "tool_calls",
+            )
         if not isinstance(calls, list) or not calls:
-            yield p("bad_tool_calls", "\"tool_calls\" doit être une liste non vide",
-                    "Écris \"tool_calls\": [{\"id\": …, \"type\": \"function\", \"function\": {…}}].", "tool_calls")
+            yield p(
+                "bad_tool_calls",
+                '"tool_calls" doit être une liste non vide',
+                'Écris "tool_calls": [{"id": …, "type": "function", "function": {…}}].',
+                "tool_calls",
+            )
         else:
             for j, call in enumerate(calls):
                 fn = call.get("function") if isinstance(call, dict) else None
                 ok = (
-                    isinstance(call, dict) and isinstance(call.get("id"), str) and call.get("type") == "function"
-                    and isinstance(fn, dict) and isinstance(fn.get("name"), str)
+                    isinstance(call, dict)
+                    and isinstance(call.get("id"), str)
+                    and call.get("type") == "function"
+                    and isinstance(fn, dict)
+                    and isinstance(fn.get("name"), str)
                     and isinstance(fn.get("arguments"), str)
                 )
                 if not ok:
-                    yield p("bad_tool_call", "appel d'outil mal formé (il faut id, type \"function\", "
-                            "function.name et function.arguments en texte JSON)",
-                            "Corrige cet appel : {\"id\": \"call_1\", \"type\": \"function\", "
-                            "\"function\": {\"name\": \"…\", \"arguments\": \"{…}\"}}.", f"tool_calls[{j}]")
+                    yield p(
+                        "bad_tool_call",
+                        'appel d\'outil mal formé (il faut id, type "function", '
+                        "function.name et function.arguments en texte JSON)",
+                        'Corrige cet appel : {"id": "call_1", "type": "function", '
+                        '"function": {"name": "…", "arguments": "{…}"}}.',
+                        f"tool_calls[{j}]",
+                    )
                 elif fn is not None:
                     try:
                         json.loads(fn["arguments"])
                     except ValueError:
-                        yield p("bad_tool_arguments", "function.arguments n'est pas un JSON valide",
-                                "Mets dans arguments un objet JSON encodé en texte, ex. \"{\\\"ville\\\": \\\"Paris\\\"}\".",
-                                f"tool_calls[{j}].function.arguments")
+                        yield p(
+                            "bad_tool_arguments",
+                            "function.arguments n'est pas un JSON valide",
+                            'Mets dans arguments un objet JSON encodé en texte, ex. "{\\"ville\\": \\"Paris\\"}".',
+                            f"tool_calls[{j}].function.arguments",
+                        )
     if role == "tool" and not isinstance(msg.get("tool_call_id"), str):
-        yield p("missing_tool_call_id", "un message \"tool\" doit indiquer \"tool_call_id\"",
-                "Ajoute l'id de l'appel d'outil auquel il répond.", "tool_call_id")
+        yield p(
+            "missing_tool_call_id",
+            'un message "tool" doit indiquer "tool_call_id"',
+            "Ajoute l'id de l'appel d'outil auquel il répond.",
+            "tool_call_id",
+        )
 
 
 def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
     out: list[Problem] = []
 
-    def p(code: str, message: str, fix: str, fld: str | None = None, severity: Severity = "error") -> None:
+    def p(
+        code: str, message: str, fix: str, fld: str | None = None, severity: Severity = "error"
+    ) -> None:
         out.append(Problem(code, message, fix, line=line, field=fld, severity=severity, example=ex))
 
     if not isinstance(obj, dict):
-        p("not_object", f"la ligne contient {type(obj).__name__}, pas un objet {{…}}",
-          "Chaque ligne doit être un objet : {\"messages\": [...]}.")
+        p(
+            "not_object",
+            f"la ligne contient {type(obj).__name__}, pas un objet {{…}}",
+            'Chaque ligne doit être un objet : {"messages": [...]}.',
+        )
         return out
     if "messages" not in obj:
         if "prompt" in obj or "completion" in obj:
-            p("legacy_format", "format ancien prompt/completion : les modèles de chat attendent \"messages\"",
-              "Réécris l'exemple en {\"messages\": [{\"role\": \"user\", …}, {\"role\": \"assistant\", …}]}.")
+            p(
+                "legacy_format",
+                'format ancien prompt/completion : les modèles de chat attendent "messages"',
+                'Réécris l\'exemple en {"messages": [{"role": "user", …}, {"role": "assistant", …}]}.',
+            )
         else:
-            p("missing_messages", "pas de clé \"messages\"",
-              "Chaque ligne doit être de la forme {\"messages\": [...]}.", "messages")
+            p(
+                "missing_messages",
+                'pas de clé "messages"',
+                'Chaque ligne doit être de la forme {"messages": [...]}.',
+                "messages",
+            )
         return out
     for key in sorted(set(obj) - TOP_KEYS):
-        p("unknown_key", f"clé inconnue {key!r} à côté de \"messages\"",
-          "Supprime cette clé (seules messages, tools, parallel_tool_calls, functions sont permises).", key)
+        p(
+            "unknown_key",
+            f'clé inconnue {key!r} à côté de "messages"',
+            "Supprime cette clé (seules messages, tools, parallel_tool_calls, functions sont permises).",
+            key,
+        )
     messages = obj["messages"]
     if not isinstance(messages, list):
-        p("messages_not_list", "\"messages\" doit être une liste [...]",
-          "Écris \"messages\": [ {…}, {…} ].", "messages")
+        p(
+            "messages_not_list",
+            '"messages" doit être une liste [...]',
+            'Écris "messages": [ {…}, {…} ].',
+            "messages",
+        )
         return out
     if not messages:
-        p("empty_messages", "la liste \"messages\" est vide", "Ajoute au moins un message user et un assistant.",
-          "messages")
+        p(
+            "empty_messages",
+            'la liste "messages" est vide',
+            "Ajoute au moins un message user et un assistant.",
+            "messages",
+        )
         return out
     for i, msg in enumerate(messages):
         out.extend(_check_message(msg, i, f"messages[{i}]", line, ex))
@@ -319,13 +449,30 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
     if len(roles) < len(messages):
         pass  # messages that are not objects are reported above; no guess about roles
     elif "assistant" not in roles:
-        p("no_assistant", "aucun message \"assistant\" : le modèle n'a rien à apprendre",
-          "Ajoute la réponse attendue : {\"role\": \"assistant\", \"content\": \"…\"}.", "messages")
-    elif all(m.get("weight") == 0 for m in messages if isinstance(m, dict) and m.get("role") == "assistant"):
-        p("all_weights_zero", "tous les messages assistant ont \"weight\": 0 : rien à apprendre",
-          "Mets \"weight\": 1 (ou retire weight) sur au moins une réponse.", "messages")
+        p(
+            "no_assistant",
+            'aucun message "assistant" : le modèle n\'a rien à apprendre',
+            'Ajoute la réponse attendue : {"role": "assistant", "content": "…"}.',
+            "messages",
+        )
+    elif all(
+        m.get("weight") == 0
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "assistant"
+    ):
+        p(
+            "all_weights_zero",
+            'tous les messages assistant ont "weight": 0 : rien à apprendre',
+            'Mets "weight": 1 (ou retire weight) sur au moins une réponse.',
+            "messages",
+        )
     if "tools" in obj and not isinstance(obj["tools"], list):
-        p("bad_tools", "\"tools\" doit être une liste", "Écris \"tools\": [{\"type\": \"function\", …}].", "tools")
+        p(
+            "bad_tools",
+            '"tools" doit être une liste',
+            'Écris "tools": [{"type": "function", …}].',
+            "tools",
+        )
     return out
 
 
@@ -336,18 +483,29 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
 def _decode(data: bytes) -> tuple[str, list[Problem]]:
     problems: list[Problem] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.append(Problem("utf16", "le fichier est en UTF-16 (Unicode « 16 bits »), pas en UTF-8",
-                                "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8).",
-                                line=1))
+        problems.append(
+            Problem(
+                "utf16",
+                "le fichier est en UTF-16 (Unicode « 16 bits »), pas en UTF-8",
+                "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8).",
+                line=1,
+            )
+        )
         for codec in ("utf-16", "latin-1"):
             try:
                 return data.decode(codec), problems
             except UnicodeDecodeError:
                 continue
     if data.startswith(b"\xef\xbb\xbf"):
-        problems.append(Problem("bom", "le fichier commence par un BOM (UTF-8 « avec signature »)",
-                                "Enregistre-le en « UTF-8 » sans BOM (VS Code : en bas à droite, "
-                                "« Save with Encoding » → UTF-8).", line=1))
+        problems.append(
+            Problem(
+                "bom",
+                "le fichier commence par un BOM (UTF-8 « avec signature »)",
+                "Enregistre-le en « UTF-8 » sans BOM (VS Code : en bas à droite, "
+                "« Save with Encoding » → UTF-8).",
+                line=1,
+            )
+        )
         data = data[3:]
     try:
         return data.decode("utf-8"), problems
@@ -359,10 +517,15 @@ def _decode(data: bytes) -> tuple[str, list[Problem]]:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as err:
-            problems.append(Problem(
-                "not_utf8", f"ligne pas en UTF-8 (octet illisible en colonne {err.start + 1} : "
-                "accent enregistré en Latin-1 / Windows-1252 ?)",
-                "Enregistre le fichier en UTF-8 (VS Code : « Save with Encoding » → UTF-8).", line=number))
+            problems.append(
+                Problem(
+                    "not_utf8",
+                    f"ligne pas en UTF-8 (octet illisible en colonne {err.start + 1} : "
+                    "accent enregistré en Latin-1 / Windows-1252 ?)",
+                    "Enregistre le fichier en UTF-8 (VS Code : « Save with Encoding » → UTF-8).",
+                    line=number,
+                )
+            )
     return data.decode("utf-8", errors="replace"), problems
 
 
@@ -408,7 +571,7 @@ def _parse_problem(raw: str, err: Exception, line: int) -> Problem:
         msg = "JSON imbriqué trop profondément (des milliers de [ ou { ouverts)"
     else:
         msg = f"valeur JSON illisible ({str(err)[:80]})"
-    return Problem("invalid_json", msg, "Écris un exemple simple : {\"messages\": [...]}.", line=line)
+    return Problem("invalid_json", msg, 'Écris un exemple simple : {"messages": [...]}.', line=line)
 
 
 def _multiline(lines: list[str], start: int) -> int | None:
@@ -435,8 +598,14 @@ def check_bytes(data: bytes, model: str = models.DEFAULT_MODEL) -> Report:
     try:
         return _check(data, model, report)
     except Exception as err:  # pragma: no cover - a bug must not hide the file's problems
-        report.problems.append(Problem("internal", f"vérification interrompue ({type(err).__name__})",
-                                       "Signale ce fichier à ton formateur.", line=None))
+        report.problems.append(
+            Problem(
+                "internal",
+                f"vérification interrompue ({type(err).__name__})",
+                "Signale ce fichier à ton formateur.",
+                line=None,
+            )
+        )
         return report
     finally:
         if gc_was_on:
@@ -447,8 +616,14 @@ def _check(data: bytes, model: str, report: Report) -> Report:
     text, report.problems = _decode(data)
     problems = report.problems
     if not text.strip():
-        problems.append(Problem("empty_file", "le fichier est vide",
-                                "Écris au moins 10 exemples, un par ligne.", line=None))
+        problems.append(
+            Problem(
+                "empty_file",
+                "le fichier est vide",
+                "Écris au moins 10 exemples, un par ligne.",
+                line=None,
+            )
+        )
         return report
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -468,22 +643,37 @@ def _check(data: bytes, model: str, report: Report) -> Report:
         obj, err = _parse(raw)
         if err is not None:
             if not raw.strip():
-                problems.append(Problem("blank_line", "ligne vide", "Supprime cette ligne vide.", line=number))
+                problems.append(
+                    Problem("blank_line", "ligne vide", "Supprime cette ligne vide.", line=number)
+                )
                 continue
             if raw.rstrip().endswith(","):
                 obj, err2 = _parse(raw.rstrip()[:-1])
                 if err2 is None:
-                    problems.append(Problem("trailing_comma", "virgule en trop à la fin de la ligne",
-                                            "Supprime la virgule finale : en JSONL, les exemples ne sont pas "
-                                            "séparés par des virgules.", line=number))
-                    _check_parsed(obj, number, report, seen, raw.rstrip()[:-1], limit, model, counter)
+                    problems.append(
+                        Problem(
+                            "trailing_comma",
+                            "virgule en trop à la fin de la ligne",
+                            "Supprime la virgule finale : en JSONL, les exemples ne sont pas "
+                            "séparés par des virgules.",
+                            line=number,
+                        )
+                    )
+                    _check_parsed(
+                        obj, number, report, seen, raw.rstrip()[:-1], limit, model, counter
+                    )
                     continue
             last = _multiline(lines, index)
             if last is not None:
-                problems.append(Problem(
-                    "multiline_json", f"un exemple est écrit sur plusieurs lignes (lignes {number} à {last + 1})",
-                    "Mets chaque exemple entier sur UNE seule ligne (JSONL) : supprime les retours à la ligne "
-                    "à l'intérieur de l'objet.", line=number))
+                problems.append(
+                    Problem(
+                        "multiline_json",
+                        f"un exemple est écrit sur plusieurs lignes (lignes {number} à {last + 1})",
+                        "Mets chaque exemple entier sur UNE seule ligne (JSONL) : supprime les retours à la ligne "
+                        "à l'intérieur de l'objet.",
+                        line=number,
+                    )
+                )
                 skip_until = last
                 continue
             problems.append(_parse_problem(raw, err, number))
@@ -509,27 +699,49 @@ def _check(data: bytes, model: str, report: Report) -> Report:
         _check_parsed(obj, number, report, seen, raw, limit, model, counter)
     n = len(examples)
     if n < models.MIN_EXAMPLES:
-        problems.append(Problem(
-            "too_few_examples",
-            f"{n} exemple(s) : l'API d'OpenAI en exige au moins {models.MIN_EXAMPLES}",
-            f"Ajoute au moins {models.MIN_EXAMPLES - n} exemple(s) (50 à 100 donnent de meilleurs résultats).",
-        ))
+        problems.append(
+            Problem(
+                "too_few_examples",
+                f"{n} exemple(s) : l'API d'OpenAI en exige au moins {models.MIN_EXAMPLES}",
+                f"Ajoute au moins {models.MIN_EXAMPLES - n} exemple(s) (50 à 100 donnent de meilleurs résultats).",
+            )
+        )
     return report
 
 
 def _too_long(n_tokens: int, limit: int, model: str, line: int, ex: int) -> Problem:
-    return Problem("too_long", f"exemple de {n_tokens} jetons, plus que la limite de {limit} pour {model} : "
-                   "il sera tronqué", "Raccourcis cet exemple ou coupe-le en plusieurs.",
-                   line=line, severity="warning", example=ex)
+    return Problem(
+        "too_long",
+        f"exemple de {n_tokens} jetons, plus que la limite de {limit} pour {model} : "
+        "il sera tronqué",
+        "Raccourcis cet exemple ou coupe-le en plusieurs.",
+        line=line,
+        severity="warning",
+        example=ex,
+    )
 
 
 def _duplicate(first: int, line: int, ex: int) -> Problem:
-    return Problem("duplicate", f"doublon exact de la ligne {first}", "Supprime le doublon ou varie la question.",
-                   line=line, severity="warning", example=ex)
+    return Problem(
+        "duplicate",
+        f"doublon exact de la ligne {first}",
+        "Supprime le doublon ou varie la question.",
+        line=line,
+        severity="warning",
+        example=ex,
+    )
 
 
-def _check_parsed(obj: Any, number: int, report: Report, seen: dict[str, int], raw: str, limit: int,
-                  model: str, counter: _Counter) -> None:
+def _check_parsed(
+    obj: Any,
+    number: int,
+    report: Report,
+    seen: dict[str, int],
+    raw: str,
+    limit: int,
+    model: str,
+    counter: _Counter,
+) -> None:
     """The full checks, for anything the fast path did not accept."""
     ex = len(report.examples) + 1
     found = _check_example(obj, number, ex)
@@ -553,8 +765,14 @@ def _check_parsed(obj: Any, number: int, report: Report, seen: dict[str, int], r
 
 
 # Problems after which an example cannot be counted or trained on.
-_UNUSABLE = {"not_object", "legacy_format", "missing_messages", "messages_not_list", "empty_messages",
-             "message_not_object"}
+_UNUSABLE = {
+    "not_object",
+    "legacy_format",
+    "missing_messages",
+    "messages_not_list",
+    "empty_messages",
+    "message_not_object",
+}
 
 
 def _encoder_function(model: str) -> Any:
@@ -610,13 +828,24 @@ def check_file(path: str | Path, model: str = models.DEFAULT_MODEL) -> Report:
         data = path.read_bytes()
     except OSError as err:
         report = Report(model=model)
-        report.problems.append(Problem("unreadable", f"impossible de lire {path} ({err.strerror})",
-                                       "Vérifie le chemin du fichier (il doit finir par .jsonl)."))
+        report.problems.append(
+            Problem(
+                "unreadable",
+                f"impossible de lire {path} ({err.strerror})",
+                "Vérifie le chemin du fichier (il doit finir par .jsonl).",
+            )
+        )
         return report
     report = check_bytes(data, model)
     if path.suffix.lower() != ".jsonl":
-        report.problems.insert(0, Problem("bad_extension", f"le nom du fichier finit par {path.suffix or '(rien)'!r}",
-                                          "Renomme-le en .jsonl : l'API refuse les autres extensions."))
+        report.problems.insert(
+            0,
+            Problem(
+                "bad_extension",
+                f"le nom du fichier finit par {path.suffix or '(rien)'!r}",
+                "Renomme-le en .jsonl : l'API refuse les autres extensions.",
+            ),
+        )
     return report
 
 
@@ -661,9 +890,13 @@ def to_dataframe(examples: Iterable[dict[str, Any]]):  # -> pandas.DataFrame
         msgs = e.get("messages", []) if isinstance(e, dict) else []
         row: dict[str, Any] = {"system": "", "user": "", "assistant": "", "messages": None}
         roles = [m.get("role") for m in msgs if isinstance(m, dict)]
-        simple = roles in (["user", "assistant"], ["system", "user", "assistant"]) and all(
-            isinstance(m.get("content"), str) and set(m) <= {"role", "content"} for m in msgs
-        ) and set(e) == {"messages"}
+        simple = (
+            roles in (["user", "assistant"], ["system", "user", "assistant"])
+            and all(
+                isinstance(m.get("content"), str) and set(m) <= {"role", "content"} for m in msgs
+            )
+            and set(e) == {"messages"}
+        )
         if simple:
             for m in msgs:
                 row[m["role"]] = m["content"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import models
 
-SANDBOX_HINT = "Pour suivre le cours sans compte ni frais : `helpers.use_mode(\"sandbox\")`."
+SANDBOX_HINT = 'Pour suivre le cours sans compte ni frais : `helpers.use_mode("sandbox")`.'
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,11 @@ def _not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
     path = _request_path(exc)
     code = getattr(exc, "code", None)
     low = message.lower()
-    if code == "model_not_found" or "model" in low and ("does not exist" in low or "not found" in low):
+    if (
+        code == "model_not_found"
+        or "model" in low
+        and ("does not exist" in low or "not found" in low)
+    ):
         model = _model_in(message) or "?"
         info = models.get(model) if model != "?" else None
         if info is not None and (info.is_shut_down(today) or info.name == models.GUIDE_MODEL):
@@ -265,8 +269,13 @@ def _bad_request(exc: BaseException, message: str) -> Diagnosis:
     param = getattr(exc, "param", None)
     if "invalid training_file" in low or param == "training_file" or "training file" in low:
         cause, fix = _invalid_training_file()
-        return Diagnosis("Fichier d'entraînement invalide (invalid training_file)", cause, fix,
-                         "invalid_training_file", scrub(message))
+        return Diagnosis(
+            "Fichier d'entraînement invalide (invalid training_file)",
+            cause,
+            fix,
+            "invalid_training_file",
+            scrub(message),
+        )
     if "must be .jsonl" in low or "invalid file format" in low:
         return Diagnosis(
             "Format de fichier refusé",
@@ -275,7 +284,11 @@ def _bad_request(exc: BaseException, message: str) -> Diagnosis:
             "invalid_file_format",
             scrub(message),
         )
-    if "not available for fine-tuning" in low or ("model" in low and "fine-tun" in low) or param == "model":
+    if (
+        "not available for fine-tuning" in low
+        or ("model" in low and "fine-tun" in low)
+        or param == "model"
+    ):
         return Diagnosis(
             "Ce modèle ne peut pas être fine-tuné",
             "Seuls certains modèles (instantanés datés) acceptent le fine-tuning ; d'autres sont "
@@ -359,8 +372,13 @@ def _failed_job(job: Any) -> Diagnosis:
         m = re.search(r"Example (\d+)", message)
         if m:
             cause = f"OpenAI a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
-        return Diagnosis(f"Le job {job_id} a échoué : fichier d'entraînement invalide", cause, fix,
-                         "invalid_training_file", scrub(message) or None)
+        return Diagnosis(
+            f"Le job {job_id} a échoué : fichier d'entraînement invalide",
+            cause,
+            fix,
+            "invalid_training_file",
+            scrub(message) or None,
+        )
     return Diagnosis(
         f"Le job {job_id} a échoué",
         "OpenAI a arrêté l'entraînement" + (f" (code {code})" if code else "") + ".",
@@ -384,7 +402,9 @@ def _from_text(text: str, today: date) -> Diagnosis:
             f"Commande inconnue : {wrong} (invalid choice)",
             "La syntaxe de la commande est fausse : les verbes s'écrivent avec des points, "
             "comme l'API (chat.completions.create, fine_tuning.jobs.create…).",
-            f"Utilise `{right}`." if right else "Liste les commandes : `python -m helpers api --help`.",
+            f"Utilise `{right}`."
+            if right
+            else "Liste les commandes : `python -m helpers api --help`.",
             "invalid_choice",
         )
     if "enoent" in low and "package.json" in low:
@@ -396,12 +416,21 @@ def _from_text(text: str, today: date) -> Diagnosis:
             "« Root Directory » sur Render). Le proxy Python du kit (étape 8) évite ce problème.",
             "enoent_package_json",
         )
-    if "exceeded_quota" in low or "insufficient_quota" in low or "exceeded your current quota" in low:
+    if (
+        "exceeded_quota" in low
+        or "insufficient_quota" in low
+        or "exceeded your current quota" in low
+    ):
         return _rate_limit(Exception(text), text)
     if "invalid training_file" in low or "invalid_training_file" in low:
         cause, fix = _invalid_training_file()
-        return Diagnosis("Fichier d'entraînement invalide (invalid training_file)", cause, fix,
-                         "invalid_training_file", scrub(text))
+        return Diagnosis(
+            "Fichier d'entraînement invalide (invalid training_file)",
+            cause,
+            fix,
+            "invalid_training_file",
+            scrub(text),
+        )
     if "invalid_n_examples" in low:
         return _failed_job({"id": "?", "error": {"code": "invalid_n_examples", "message": text}})
     if "invalid_request_error" in low:
@@ -412,8 +441,13 @@ def _from_text(text: str, today: date) -> Diagnosis:
         return _missing_key()
     if "does not exist" in low and "model" in low:
         return _not_found(Exception(text), text, today)
-    return Diagnosis("Erreur", "Message non reconnu par le kit.", "Lis le message d'origine.",
-                     "unknown", scrub(text))
+    return Diagnosis(
+        "Erreur",
+        "Message non reconnu par le kit.",
+        "Lis le message d'origine.",
+        "unknown",
+        scrub(text),
+    )
 
 
 def explain(exc: Any, *, today: date | None = None) -> Diagnosis:
@@ -422,8 +456,12 @@ def explain(exc: Any, *, today: date | None = None) -> Diagnosis:
     try:
         return _explain(exc, today)
     except Exception:  # last resort: explain must not fail
-        return Diagnosis(f"Erreur inattendue ({type(exc).__name__})", "Le kit n'a pas su lire ce message.",
-                         "Relance la cellule ; si ça persiste, signale-le à ton formateur.", "unknown")
+        return Diagnosis(
+            f"Erreur inattendue ({type(exc).__name__})",
+            "Le kit n'a pas su lire ce message.",
+            "Relance la cellule ; si ça persiste, signale-le à ton formateur.",
+            "unknown",
+        )
 
 
 def _explain(exc: Any, today: date) -> Diagnosis:
@@ -456,7 +494,9 @@ def _explain(exc: Any, today: date) -> Diagnosis:
             "dataset",
         )
     if isinstance(exc, SettingsError):
-        return Diagnosis("Réglage invalide", str(exc), "Corrige la valeur indiquée puis relance.", "settings")
+        return Diagnosis(
+            "Réglage invalide", str(exc), "Corrige la valeur indiquée puis relance.", "settings"
+        )
     jobs_failed = _job_failed_class()
     if jobs_failed is not None and isinstance(exc, jobs_failed):
         return _failed_job(exc.job)  # type: ignore[attr-defined]
@@ -464,8 +504,12 @@ def _explain(exc: Any, today: date) -> Diagnosis:
     if cli_usage is not None and isinstance(exc, cli_usage):
         text = str(exc)
         if "invalid choice" in text:
-            return Diagnosis("Commande inconnue (invalid choice)", text, exc.fix,  # type: ignore[attr-defined]
-                             "invalid_choice")
+            return Diagnosis(
+                "Commande inconnue (invalid choice)",
+                text,
+                exc.fix,  # type: ignore[attr-defined]
+                "invalid_choice",
+            )
         return Diagnosis("Commande incorrecte", text, exc.fix, "cli_usage")  # type: ignore[attr-defined]
 
     if "openai" in sys.modules:
@@ -501,26 +545,50 @@ def _explain(exc: Any, today: date) -> Diagnosis:
         if isinstance(exc, openai.RateLimitError):
             return _rate_limit(exc, message)
         if isinstance(exc, openai.ConflictError):
-            return Diagnosis("Conflit (erreur 409)", "L'objet a changé d'état entre-temps (par "
-                             "exemple un job déjà terminé ou déjà annulé).",
-                             "Relis son état (retrieve) avant de réessayer.", "conflict", scrub(message))
+            return Diagnosis(
+                "Conflit (erreur 409)",
+                "L'objet a changé d'état entre-temps (par "
+                "exemple un job déjà terminé ou déjà annulé).",
+                "Relis son état (retrieve) avant de réessayer.",
+                "conflict",
+                scrub(message),
+            )
         if isinstance(exc, openai.UnprocessableEntityError):
-            return Diagnosis("Requête incompréhensible (erreur 422)", "Un champ a une forme "
-                             "inattendue.", "Relis le message d'origine.", "unprocessable", scrub(message))
+            return Diagnosis(
+                "Requête incompréhensible (erreur 422)",
+                "Un champ a une forme inattendue.",
+                "Relis le message d'origine.",
+                "unprocessable",
+                scrub(message),
+            )
         if isinstance(exc, openai.InternalServerError):
-            return Diagnosis("Erreur du serveur (5xx)", "Le problème vient du serveur, pas de toi.",
-                             "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
-                             "server_error", scrub(message))
+            return Diagnosis(
+                "Erreur du serveur (5xx)",
+                "Le problème vient du serveur, pas de toi.",
+                "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
+                "server_error",
+                scrub(message),
+            )
         if isinstance(exc, openai.APIStatusError):
             status = getattr(exc, "status_code", "?")
-            return Diagnosis(f"Erreur de l'API ({status})", "L'API a refusé la requête.",
-                             "Relis le message d'origine.", "api_error", scrub(message))
+            return Diagnosis(
+                f"Erreur de l'API ({status})",
+                "L'API a refusé la requête.",
+                "Relis le message d'origine.",
+                "api_error",
+                scrub(message),
+            )
         if isinstance(exc, openai.OpenAIError):
             text = str(exc)
             if "missing credentials" in text.lower() or "api_key client option" in text.lower():
                 return _missing_key()
-            return Diagnosis("Erreur du client OpenAI", "Le SDK a refusé la requête.",
-                             "Relis le message d'origine.", "openai_error", scrub(text))
+            return Diagnosis(
+                "Erreur du client OpenAI",
+                "Le SDK a refusé la requête.",
+                "Relis le message d'origine.",
+                "openai_error",
+                scrub(text),
+            )
 
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or str(exc)
@@ -532,12 +600,16 @@ def _explain(exc: Any, today: date) -> Diagnosis:
             "file_missing",
         )
     if isinstance(exc, TimeoutError):
-        return Diagnosis("Attente trop longue", str(exc) or "Le délai d'attente est écoulé.",
-                         "Le job continue côté serveur : relance le suivi (helpers.jobs.follow()).",
-                         "wait_timeout")
+        return Diagnosis(
+            "Attente trop longue",
+            str(exc) or "Le délai d'attente est écoulé.",
+            "Le job continue côté serveur : relance le suivi (helpers.jobs.follow()).",
+            "wait_timeout",
+        )
     if isinstance(exc, KeyboardInterrupt):
-        return Diagnosis("Interrompu", "Tu as arrêté l'opération.", "Relance-la quand tu veux.",
-                         "interrupted")
+        return Diagnosis(
+            "Interrompu", "Tu as arrêté l'opération.", "Relance-la quand tu veux.", "interrupted"
+        )
     return Diagnosis(
         f"Erreur inattendue ({type(exc).__name__})",
         scrub(str(exc)) or "Pas de détail.",
@@ -599,5 +671,3 @@ def iter_table(today: date | None = None) -> Iterator[tuple[str, Diagnosis]]:
     """The guide's error table (step 10), each message with the kit's diagnosis."""
     for msg in GUIDE_TABLE:
         yield msg, explain(msg, today=today)
-
-

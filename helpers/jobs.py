@@ -76,7 +76,9 @@ def _job_id(job_id: str | None) -> str:
 # Files and jobs
 
 
-def upload(path: str | Path, *, check: bool = True, client: Any = None, model: str | None = None) -> Any:
+def upload(
+    path: str | Path, *, check: bool = True, client: Any = None, model: str | None = None
+) -> Any:
     """Upload a JSONL file for fine-tuning; records `dataset_path` and `file_id`.
 
     With `check=True` (default) a file whose check finds errors is refused with a
@@ -136,7 +138,9 @@ def create(
     if seed is not None:
         params["seed"] = seed
     job = _client(client).fine_tuning.jobs.create(**params)
-    workspace.record(job_id=job.id, base_model=job.model or model, suffix=suffix, fine_tuned_model=None)
+    workspace.record(
+        job_id=job.id, base_model=job.model or model, suffix=suffix, fine_tuned_model=None
+    )
     return job
 
 
@@ -154,7 +158,9 @@ def list_jobs(limit: int = 20, *, client: Any = None) -> list[Any]:
     return list(page.data)
 
 
-def find_jobs_for_file(file_id: str | None = None, *, client: Any = None, max_jobs: int = 200) -> list[Any]:
+def find_jobs_for_file(
+    file_id: str | None = None, *, client: Any = None, max_jobs: int = 200
+) -> list[Any]:
     """Jobs already created on this training file (to avoid paying twice for the same run)."""
     file_id = file_id or workspace.get("file_id")
     if not file_id:
@@ -187,7 +193,9 @@ def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.Data
     api = _client(client)
     job = api.fine_tuning.jobs.retrieve(_job_id(job_id))
     if not job.result_files:
-        raise JobError(f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} ».")
+        raise JobError(
+            f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."
+        )
     raw = api.files.content(job.result_files[0]).read()
     return pd.read_csv(io.BytesIO(_maybe_base64(raw)))
 
@@ -226,13 +234,18 @@ class Update:
 
     def lines(self) -> list[str]:
         """The new events as printable lines (`[hh:mm:ss] message`)."""
-        return [f"[{time.strftime('%H:%M:%S', time.localtime(e.created_at))}] {e.message}" for e in self.new_events]
+        return [
+            f"[{time.strftime('%H:%M:%S', time.localtime(e.created_at))}] {e.message}"
+            for e in self.new_events
+        ]
 
 
 class Follower:
     """Follows one job, poll by poll. Thread-safe; never prints (safe from a background thread)."""
 
-    def __init__(self, job_id: str | None = None, *, client: Any = None, page_size: int = EVENTS_PAGE):
+    def __init__(
+        self, job_id: str | None = None, *, client: Any = None, page_size: int = EVENTS_PAGE
+    ):
         self.job_id = _job_id(job_id)
         self._client = client
         self.page_size = page_size
@@ -309,7 +322,9 @@ class Follower:
 
     def _record_success(self, job: Any) -> None:
         if workspace.get("job_id") in (None, job.id):
-            workspace.record(job_id=job.id, fine_tuned_model=job.fine_tuned_model, base_model=job.model)
+            workspace.record(
+                job_id=job.id, fine_tuned_model=job.fine_tuned_model, base_model=job.model
+            )
 
     @property
     def metrics(self):  # -> pandas.DataFrame
@@ -320,12 +335,14 @@ class Follower:
         for e in self.events:
             data = getattr(e, "data", None)
             if getattr(e, "type", None) == "metrics" and isinstance(data, dict) and "step" in data:
-                rows.append({
-                    "step": data.get("step"),
-                    "train_loss": data.get("train_loss"),
-                    "valid_loss": data.get("valid_loss"),
-                    "train_mean_token_accuracy": data.get("train_mean_token_accuracy"),
-                })
+                rows.append(
+                    {
+                        "step": data.get("step"),
+                        "train_loss": data.get("train_loss"),
+                        "valid_loss": data.get("valid_loss"),
+                        "train_mean_token_accuracy": data.get("train_mean_token_accuracy"),
+                    }
+                )
         cols = ["step", "train_loss", "valid_loss", "train_mean_token_accuracy"]
         return pd.DataFrame(rows, columns=cols).drop_duplicates("step").reset_index(drop=True)
 

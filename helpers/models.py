@@ -131,7 +131,9 @@ class CostEstimate:
 
 
 def estimate_cost(
-    token_counts: list[int], model: str = DEFAULT_MODEL, n_epochs: int | Literal["auto"] | None = "auto"
+    token_counts: list[int],
+    model: str = DEFAULT_MODEL,
+    n_epochs: int | Literal["auto"] | None = "auto",
 ) -> CostEstimate:
     """Training cost: Σ min(limit, tokens) × epochs × price. Validation tokens are free."""
     info = get(model)

@@ -47,7 +47,11 @@ REPLAYABLE_MODES = ("sandbox", "local")
 # How long a replayed job may take before `ensure` gives up waiting (seconds).
 REPLAY_TIMEOUT = {"sandbox": 120.0, "local": 3600.0}
 # Banner colours (background, border) per mode.
-_COLORS = {"sandbox": ("#e8f5e9", "#43a047"), "local": ("#e3f2fd", "#1e88e5"), "openai": ("#fff3e0", "#fb8c00")}
+_COLORS = {
+    "sandbox": ("#e8f5e9", "#43a047"),
+    "local": ("#e3f2fd", "#1e88e5"),
+    "openai": ("#fff3e0", "#fb8c00"),
+}
 # Where `export_state` / `ensure` look on Colab when Google Drive is mounted.
 DRIVE_STATE = Path("/content/drive/MyDrive/atelier-fine-tuning/state.json")
 
@@ -105,7 +109,8 @@ class Banner:
         out = [f"Mode : {settings.MODE_LABELS.get(self.mode, self.mode)}"]
         if self.mode == "openai":
             out.append(
-                f"Clé : trouvée ({self.key_source})" if self.key_source
+                f"Clé : trouvée ({self.key_source})"
+                if self.key_source
                 else "Clé : aucune pour l'instant → notebook 02"
             )
         out.extend(self.local)
@@ -118,7 +123,9 @@ class Banner:
                 "au mode local : helpers.use_mode('local') (voir notebook 00)."
             )
         elif self.mode == "local":
-            out.append("Rien ne quitte cette machine. Pour revenir au bac à sable : helpers.use_mode('sandbox').")
+            out.append(
+                "Rien ne quitte cette machine. Pour revenir au bac à sable : helpers.use_mode('sandbox')."
+            )
         else:
             out.append("Pour revenir au bac à sable : helpers.use_mode('sandbox').")
         return out
@@ -142,11 +149,15 @@ def _local_lines() -> list[str]:
     try:
         doc = catalog.doctor(check_device=False)
     except Exception as exc:  # never let the banner fail
-        return [f"⚠️ Mode local : diagnostic impossible ({type(exc).__name__}) → python -m helpers doctor"]
+        return [
+            f"⚠️ Mode local : diagnostic impossible ({type(exc).__name__}) → python -m helpers doctor"
+        ]
     out = []
     if doc.model is not None:
-        state = "prêt" if doc.model_ready else (
-            "pas sur cette machine" if catalog.offline() else "téléchargé au premier usage"
+        state = (
+            "prêt"
+            if doc.model_ready
+            else ("pas sur cette machine" if catalog.offline() else "téléchargé au premier usage")
         )
         out.append(
             f"Modèle ouvert entraîné : {doc.model.id} ({doc.model.parameters} paramètres, {state}) "
@@ -154,7 +165,9 @@ def _local_lines() -> list[str]:
         )
     if not doc.usable:
         why = "; ".join(doc.problems) or "voir le diagnostic"
-        out.append(f"⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor")
+        out.append(
+            f"⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor"
+        )
     out.extend(f"⚠️ {w}" for w in doc.warnings)
     return out
 
@@ -237,7 +250,9 @@ def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
     if name == "dataset_path":
         path = course_dataset_copy()
         workspace.record(dataset_path=path)
-        say(f"↻ Pas de dataset dans l'espace de travail : je prends celui du cours ({COURSE_DATASET}).")
+        say(
+            f"↻ Pas de dataset dans l'espace de travail : je prends celui du cours ({COURSE_DATASET})."
+        )
         return str(path)
     if name == "file_id":
         path = ensure("dataset_path", say=say)
@@ -263,7 +278,11 @@ def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
         job = jobs.wait(job_id, timeout=REPLAY_TIMEOUT[mode])
         if job.status != "succeeded" or not job.fine_tuned_model:
             error = getattr(job, "error", None)
-            detail = f" ({error.message})" if error is not None and getattr(error, "message", None) else ""
+            detail = (
+                f" ({error.message})"
+                if error is not None and getattr(error, "message", None)
+                else ""
+            )
             raise MissingStateError(
                 f"Le job {job_id} s'est terminé avec le statut « {job.status} »{detail} : pas de modèle. "
                 "Lance `python -m helpers reset --step 3` puis rejoue les notebooks 03 à 06."
@@ -295,7 +314,9 @@ def _ask_openai(name: str, say: Callable[[str], None]) -> str:
         raise MissingStateError(help_text) from None
     prefix = _PREFIX[name]
     if not answer.startswith(prefix):
-        raise MissingStateError(f"« {answer[:40]} » ne ressemble pas à un identifiant {prefix}… : recommence.")
+        raise MissingStateError(
+            f"« {answer[:40]} » ne ressemble pas à un identifiant {prefix}… : recommence."
+        )
     workspace.record(**{name: answer})
     return answer
 
@@ -329,7 +350,9 @@ def export_state(path: str | Path = DRIVE_STATE) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = settings.get_mode()
-    path.write_text(json.dumps({"mode": mode, **workspace.snapshot(mode)}, indent=2), encoding="utf-8")
+    path.write_text(
+        json.dumps({"mode": mode, **workspace.snapshot(mode)}, indent=2), encoding="utf-8"
+    )
     return path
 
 
@@ -386,7 +409,11 @@ def launch(
                 return job
     if mode == "openai":
         path = workspace.get("dataset_path")
-        cost = dataset.check_file(path, model).cost(hyperparameters.get("n_epochs", "auto")) if path else None
+        cost = (
+            dataset.check_file(path, model).cost(hyperparameters.get("n_epochs", "auto"))
+            if path
+            else None
+        )
         question = (
             f"Lancer un entraînement payant sur {model} ? "
             + (f"Coût estimé : {cost.describe()}. " if cost else "Coût : voir le notebook 05. ")
@@ -395,7 +422,9 @@ def launch(
         try:
             answer = input(question).strip().lower()
         except Exception:
-            raise MissingStateError("Pas de confirmation possible ici : rien n'a été lancé.") from None
+            raise MissingStateError(
+                "Pas de confirmation possible ici : rien n'a été lancé."
+            ) from None
         if answer not in ("oui", "o", "yes", "y"):
             raise MissingStateError("Pas confirmé : rien n'a été lancé (et rien n'a été payé).")
     return jobs.create(file_id, model=model, suffix=suffix, **hyperparameters)

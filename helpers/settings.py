@@ -51,7 +51,9 @@ def workspace_dir() -> Path:
         path = Path(os.environ["ATELIER_HOME"]).expanduser()
     else:
         root = repo_root()
-        path = root / ".atelier" if root is not None and _writable(root) else Path.home() / ".atelier"
+        path = (
+            root / ".atelier" if root is not None and _writable(root) else Path.home() / ".atelier"
+        )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -164,7 +166,9 @@ def save_key_to_env_file(key: str) -> Path:
     """Remember the key in the git-ignored `.env` (owner-only permissions). Other lines are kept."""
     key = key.strip()
     if not key or any(c in key for c in "\r\n\"' "):
-        raise SettingsError("Cette clé contient des caractères inattendus : recopie-la sans espace ni guillemet.")
+        raise SettingsError(
+            "Cette clé contient des caractères inattendus : recopie-la sans espace ni guillemet."
+        )
     path = env_file()
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     lines = [ln for ln in lines if not ln.strip().startswith(f"{KEY_VAR}=")]
@@ -181,5 +185,9 @@ def forget_key() -> None:
     os.environ.pop(KEY_VAR, None)
     path = env_file()
     if path.exists():
-        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.strip().startswith(f"{KEY_VAR}=")]
+        lines = [
+            ln
+            for ln in path.read_text(encoding="utf-8").splitlines()
+            if not ln.strip().startswith(f"{KEY_VAR}=")
+        ]
         path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")

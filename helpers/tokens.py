@@ -76,7 +76,9 @@ def encoding_name_for(model: str) -> str:
     from .models import base_model_of
 
     base = base_model_of(model)
-    if base.startswith("gpt-3.5") or (base.startswith("gpt-4") and not base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5"))):
+    if base.startswith("gpt-3.5") or (
+        base.startswith("gpt-4") and not base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5"))
+    ):
         return "cl100k_base"
     return "o200k_base"
 
@@ -106,13 +108,19 @@ def _value_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):  # content parts: count the text ones
-        texts = [p.get("text", "") for p in value if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        texts = [
+            p.get("text", "")
+            for p in value
+            if isinstance(p, dict) and isinstance(p.get("text"), str)
+        ]
         if len(texts) == len(value):
             return "".join(texts)
     return json.dumps(value, ensure_ascii=False)
 
 
-def count_messages(messages: list[dict[str, Any]], model: str, *, encoder: Encoder | None = None) -> int:
+def count_messages(
+    messages: list[dict[str, Any]], model: str, *, encoder: Encoder | None = None
+) -> int:
     """Tokens of a chat example by the OpenAI Cookbook formula.
 
     Tolerant: non-string values (tool calls, content parts) are counted on their JSON text,

@@ -48,8 +48,17 @@ def widget_state_text() -> str:
             state = w.get_state()
         except Exception:  # a widget being closed
             continue
-        parts.append(json.dumps(state, default=lambda v: bytes(v).decode("utf-8", "replace")
-                                if isinstance(v, (bytes, memoryview)) else repr(v), ensure_ascii=False))
+        parts.append(
+            json.dumps(
+                state,
+                default=lambda v: (
+                    bytes(v).decode("utf-8", "replace")
+                    if isinstance(v, (bytes, memoryview))
+                    else repr(v)
+                ),
+                ensure_ascii=False,
+            )
+        )
     return "\n".join(parts)
 
 

@@ -36,8 +36,13 @@ def need_torch() -> None:
     from helpers.local import catalog
 
     if not local_run() and not catalog.is_available():
-        pytest.skip("mode local : torch/transformers/peft absents ici — lance `make test-local` (.venv-local)")
-    require(catalog.is_available(), "torch, transformers>=5, peft>=0.20, accelerate (pip install -e '.[local]')")
+        pytest.skip(
+            "mode local : torch/transformers/peft absents ici — lance `make test-local` (.venv-local)"
+        )
+    require(
+        catalog.is_available(),
+        "torch, transformers>=5, peft>=0.20, accelerate (pip install -e '.[local]')",
+    )
 
 
 def coucou_path() -> Path:
@@ -45,7 +50,11 @@ def coucou_path() -> Path:
 
 
 def coucou_examples() -> list[dict]:
-    return [json.loads(line) for line in coucou_path().read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in coucou_path().read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def system_prompt(examples: list[dict]) -> dict | None:

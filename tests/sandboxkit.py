@@ -52,15 +52,22 @@ def strict(cls: type, obj: Any) -> Any:
 
 
 def example(user: str, assistant: str = "COUCOU") -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]}
+    return {
+        "messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    }
 
 
 def write_lines(path: Path, lines: list[Any], *, raw: bytes | None = None) -> Path:
     if raw is not None:
         path.write_bytes(raw)
     else:
-        path.write_text("".join((x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)) + "\n"
-                                for x in lines), encoding="utf-8")
+        path.write_text(
+            "".join(
+                (x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)) + "\n"
+                for x in lines
+            ),
+            encoding="utf-8",
+        )
     return path
 
 
@@ -84,17 +91,25 @@ def events_oldest_first(c: openai.OpenAI, job_id: str, limit: int = 7) -> list[A
 
 
 @contextlib.contextmanager
-def standalone(home: Path, *, speed: float = 1000, port: int = 0) -> Iterator[tuple[subprocess.Popen, str]]:
+def standalone(
+    home: Path, *, speed: float = 1000, port: int = 0
+) -> Iterator[tuple[subprocess.Popen, str]]:
     """`python -m helpers.sandbox --port 0 --home HOME` in a subprocess; yields (process, base URL)."""
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": str(speed), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "helpers.sandbox", "--port", str(port), "--home", str(home)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
-        assert "http://" in line, f"no URL announced: {line!r} {proc.stderr.read() if proc.stderr else ''}"
-        url = line[line.index("http://"):].split()[0]
+        assert "http://" in line, (
+            f"no URL announced: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+        )
+        url = line[line.index("http://") :].split()[0]
         yield proc, url
     finally:
         if proc.poll() is None:

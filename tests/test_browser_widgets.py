@@ -28,8 +28,15 @@ from conftest import REPO, require
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("ATELIER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = REPO / "test-artifacts"
 NOTEBOOKS = ["02_cle", "03_dataset", "06_suivi"]
 KEY = "sk-proj-BROWSERsecret0123456789abcdefQRST"
@@ -37,8 +44,10 @@ LAB_SETTINGS = {
     # every cell stays in the page (JupyterLab otherwise only renders the visible ones)
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     # no news or update check (no network in tests)
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                       "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
@@ -47,7 +56,11 @@ def _write_background_notebook(path: Path) -> None:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_code_cell(
             "import os\n"
@@ -57,7 +70,8 @@ def _write_background_notebook(path: Path) -> None:
             "fichier = jobs.upload(notebook.data_file('coucou.jsonl'))\n"
             "job = jobs.create(fichier.id, suffix='fond')\n"
             "moniteur = JobMonitor(job.id, interval=0.3)\n"
-            "moniteur"),
+            "moniteur"
+        ),
         nbformat.v4.new_code_cell("print('fin de la cellule')"),
     ]
     nbformat.write(nb, path)
@@ -83,13 +97,17 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require(Path(CHROMIUM).exists(), f"Chromium missing at {CHROMIUM} (apt-get install -y chromium)")
+    require(
+        Path(CHROMIUM).exists(), f"Chromium missing at {CHROMIUM} (apt-get install -y chromium)"
+    )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         require(False, "Playwright's Python package is missing (pip install playwright)")
-    require(shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is not None,
-            "JupyterLab is missing in this environment (pip install jupyterlab)")
+    require(
+        shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is not None,
+        "JupyterLab is missing in this environment (pip install jupyterlab)",
+    )
     for name in NOTEBOOKS:
         assert (REPO / "notebooks" / f"{name}.ipynb").exists(), f"notebooks/{name}.ipynb is missing"
 
@@ -109,30 +127,57 @@ def lab(tmp_path_factory):
     port = _free_port()
     env = {
         **os.environ,
-        "ATELIER_HOME": str(home), "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "25",
-        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "JUPYTER_CONFIG_DIR": str(base / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "ATELIER_HOME": str(home),
+        "ATELIER_MODE": "sandbox",
+        "ATELIER_SANDBOX_SPEED": "25",
+        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "JUPYTER_CONFIG_DIR": str(base / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
     log = (base / "lab.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
-         "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         try:
             _wait_port(port, proc)
         except Exception as exc:
             log.flush()
-            raise RuntimeError(f"{exc}\n{(base / 'lab.log').read_text(errors='replace')[-3000:]}") from None
-        yield {"url": f"http://127.0.0.1:{port}", "root": root, "home": home, "log": base / "lab.log"}
+            raise RuntimeError(
+                f"{exc}\n{(base / 'lab.log').read_text(errors='replace')[-3000:]}"
+            ) from None
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "root": root,
+            "home": home,
+            "log": base / "lab.log",
+        }
     finally:
         proc.terminate()
         try:
@@ -218,8 +263,14 @@ def shot(page, label: str, locator=None) -> Path:
 def assert_clean(page, name: str) -> None:
     body = page.inner_text(".jp-Notebook")
     assert "Error displaying widget" not in body, f"{name}: a widget failed to render"
-    errors = page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    raised = [e.inner_text() for e in errors if re.search(r"Traceback|\w+(Error|Exception)\b", e.inner_text())]
+    errors = page.query_selector_all(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    )
+    raised = [
+        e.inner_text()
+        for e in errors
+        if re.search(r"Traceback|\w+(Error|Exception)\b", e.inner_text())
+    ]
     assert not raised, f"{name}: a cell raised:\n{raised[0][:3000]}"
 
 
@@ -232,7 +283,9 @@ def test_key_form_in_notebook_02(page, lab):
     field.fill(KEY)
     form.locator("button", has_text="Valider").click()
     page.wait_for_function(
-        "() => document.querySelector('.atelier-key-form').textContent.includes('session')", timeout=30_000)
+        "() => document.querySelector('.atelier-key-form').textContent.includes('session')",
+        timeout=30_000,
+    )
     status = form.locator(".atelier-msg").last
     assert field.input_value() == ""  # the field was emptied
     assert KEY not in page.content()
@@ -243,8 +296,11 @@ def test_key_form_in_notebook_02(page, lab):
     page.wait_for_timeout(1500)
     saved = (lab["root"] / "02_cle.ipynb").read_text(encoding="utf-8")
     assert KEY not in saved
-    assert KEY not in "".join(p.read_text(errors="replace") for p in lab["home"].rglob("*") if p.is_file()
-                              and p.suffix in (".json", ".txt", ".log", ".jsonl"))
+    assert KEY not in "".join(
+        p.read_text(errors="replace")
+        for p in lab["home"].rglob("*")
+        if p.is_file() and p.suffix in (".json", ".txt", ".log", ".jsonl")
+    )
 
 
 def test_dataset_table_in_notebook_03(page, lab):
@@ -258,7 +314,8 @@ def test_dataset_table_in_notebook_03(page, lab):
     table.locator("button", has_text="Ajouter une rangée").click()
     page.wait_for_function(
         f"() => document.querySelector('.atelier-dataset-table').querySelectorAll('textarea').length > {areas_before}",
-        timeout=15_000)
+        timeout=15_000,
+    )
     areas = table.locator("textarea")
     n = areas.count()
     assert n == areas_before + 3  # system, user, assistant of the new row
@@ -281,10 +338,14 @@ def test_job_monitor_in_notebook_06(page, lab):
     monitor = page.locator(".atelier-job-monitor").first
     monitor.wait_for(timeout=30_000)
     page.wait_for_function(
-        "() => document.querySelector('.atelier-job-monitor').textContent.includes('succeeded')", timeout=60_000)
+        "() => document.querySelector('.atelier-job-monitor').textContent.includes('succeeded')",
+        timeout=60_000,
+    )
     img = monitor.locator("img").first
     img.wait_for(state="visible", timeout=30_000)
-    assert page.evaluate("(el) => el.naturalWidth > 100 && el.naturalHeight > 50", img.element_handle())
+    assert page.evaluate(
+        "(el) => el.naturalWidth > 100 && el.naturalHeight > 50", img.element_handle()
+    )
     text = monitor.inner_text()
     assert ":sandbox:" in text and "Terminé" in text
     shot(page, "06-job-monitor", monitor)
@@ -298,7 +359,9 @@ def test_monitor_refreshes_in_the_background(page, lab):
     monitor.wait_for(timeout=30_000)
     assert "succeeded" not in monitor.inner_text()  # still running when the cells are done
     page.wait_for_function(
-        "() => document.querySelector('.atelier-job-monitor').textContent.includes('succeeded')", timeout=90_000)
+        "() => document.querySelector('.atelier-job-monitor').textContent.includes('succeeded')",
+        timeout=90_000,
+    )
     monitor.locator("img").first.wait_for(state="visible", timeout=30_000)
     outputs = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
     assert outputs.count() == 1 and outputs.first.inner_text().strip() == "fin de la cellule"

@@ -23,8 +23,13 @@ def test_ask_defaults(fake):
 
 
 def test_ask_system_messages_max_tokens(fake):
-    chat.ask([{"role": "user", "content": "Salut"}], "gpt-4o-mini-2024-07-18", system="Sois bref", max_tokens=5,
-             temperature=0.5)
+    chat.ask(
+        [{"role": "user", "content": "Salut"}],
+        "gpt-4o-mini-2024-07-18",
+        system="Sois bref",
+        max_tokens=5,
+        temperature=0.5,
+    )
     body = fake.chat_bodies[-1]
     assert body["messages"][0] == {"role": "system", "content": "Sois bref"}
     assert body["max_tokens"] == 5 and body["temperature"] == 0.5
@@ -36,10 +41,16 @@ def test_ask_without_model_is_french(fake):
 
 
 def test_compare(fake):
-    workspace.record(fine_tuned_model="ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234",
-                     base_model="gpt-4o-mini-2024-07-18")
+    workspace.record(
+        fine_tuned_model="ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234",
+        base_model="gpt-4o-mini-2024-07-18",
+    )
     df = chat.compare(["Bonjour", "Quelle heure est-il ?"])
-    assert list(df.columns) == ["question", "gpt-4o-mini-2024-07-18", "ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234"]
+    assert list(df.columns) == [
+        "question",
+        "gpt-4o-mini-2024-07-18",
+        "ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234",
+    ]
     assert df.iloc[:, 2].tolist() == ["COUCOU", "COUCOU"]
     assert df.iloc[0, 1] != "COUCOU"
     df = chat.compare(["a"], models=["ft:x:y:z:w"])

@@ -25,7 +25,9 @@ def run(capsys, *argv):
 
 
 def _dataset(tmp_path, n=12):
-    return write_jsonl([example(f"Question {i}", "COUCOU") for i in range(n)], tmp_path / "dataset.jsonl")
+    return write_jsonl(
+        [example(f"Question {i}", "COUCOU") for i in range(n)], tmp_path / "dataset.jsonl"
+    )
 
 
 def test_guide_flow(fake, capsys, tmp_path):
@@ -34,8 +36,17 @@ def test_guide_flow(fake, capsys, tmp_path):
     assert code == 0
     file_id = json.loads(out)["id"]
     assert file_id.startswith("file-")
-    code, out, _ = run(capsys, "api", "fine_tuning.jobs.create", "--training-file", file_id,
-                       "--model", "gpt-4o-mini-2024-07-18", "--suffix", "coucou")
+    code, out, _ = run(
+        capsys,
+        "api",
+        "fine_tuning.jobs.create",
+        "--training-file",
+        file_id,
+        "--model",
+        "gpt-4o-mini-2024-07-18",
+        "--suffix",
+        "coucou",
+    )
     assert code == 0
     job = json.loads(out)
     assert job["id"].startswith("ftjob-") and job["user_provided_suffix"] == "coucou"
@@ -46,8 +57,15 @@ def test_guide_flow(fake, capsys, tmp_path):
     model = json.loads(out)["fine_tuned_model"]
     code, out, _ = run(capsys, "api", "fine_tuning.jobs.list")
     assert code == 0 and json.loads(out)["data"][0]["id"] == job["id"]
-    code, out, _ = run(capsys, "api", "chat.completions.create", "-m", model, "-j",
-                       '{"messages": [{"role": "user", "content": "Bonjour"}], "temperature": 0}')
+    code, out, _ = run(
+        capsys,
+        "api",
+        "chat.completions.create",
+        "-m",
+        model,
+        "-j",
+        '{"messages": [{"role": "user", "content": "Bonjour"}], "temperature": 0}',
+    )
     assert code == 0
     assert json.loads(out)["choices"][0]["message"]["content"] == "COUCOU"
     assert fake.chat_bodies[-1]["temperature"] == 0
@@ -55,11 +73,35 @@ def test_guide_flow(fake, capsys, tmp_path):
 
 def test_short_flags_and_g(fake, capsys, tmp_path):
     file_id = fake.add_file(b"{}\n" * 12)
-    code, out, _ = run(capsys, "api", "fine_tuning.jobs.create", "-F", file_id, "-m", "gpt-4o-mini-2024-07-18",
-                       "-s", "court")
+    code, out, _ = run(
+        capsys,
+        "api",
+        "fine_tuning.jobs.create",
+        "-F",
+        file_id,
+        "-m",
+        "gpt-4o-mini-2024-07-18",
+        "-s",
+        "court",
+    )
     assert code == 0 and json.loads(out)["user_provided_suffix"] == "court"
-    code, out, _ = run(capsys, "api", "chat.completions.create", "-m", "ft:gpt-4o-mini-2024-07-18:t:c:1",
-                       "-g", "system", "Sois bref", "-g", "user", "Salut", "-t", "0.2", "-M", "5")
+    code, out, _ = run(
+        capsys,
+        "api",
+        "chat.completions.create",
+        "-m",
+        "ft:gpt-4o-mini-2024-07-18:t:c:1",
+        "-g",
+        "system",
+        "Sois bref",
+        "-g",
+        "user",
+        "Salut",
+        "-t",
+        "0.2",
+        "-M",
+        "5",
+    )
     assert code == 0
     body = fake.chat_bodies[-1]
     assert body["messages"][1] == {"role": "user", "content": "Salut"}
@@ -75,7 +117,9 @@ def test_follow_and_events(fake, capsys, tmp_path):
     assert code == 0 and len(json.loads(out)["data"]) == 3
 
 
-@pytest.mark.parametrize("wrong", ["chat_completions.create", "chat.completion.create", "ChatCompletion.create"])
+@pytest.mark.parametrize(
+    "wrong", ["chat_completions.create", "chat.completion.create", "ChatCompletion.create"]
+)
 def test_invalid_choice_did_you_mean(capsys, wrong):
     code, out, err = run(capsys, "api", wrong, "-m", "x")
     assert code == 2 and out == ""
@@ -98,18 +142,39 @@ def test_missing_option_french(capsys):
 def test_api_errors_are_diagnoses(fake, capsys):
     code, _, err = run(capsys, "api", "fine_tuning.jobs.create", "--training-file", "file-nope")
     assert code == 1 and "invalid training_file" in err and "Traceback" not in err
-    code, _, err = run(capsys, "api", "chat.completions.create", "-m", "gpt-3.5-turbo-0125", "-g", "user", "Bonjour")
+    code, _, err = run(
+        capsys,
+        "api",
+        "chat.completions.create",
+        "-m",
+        "gpt-3.5-turbo-0125",
+        "-g",
+        "user",
+        "Bonjour",
+    )
     assert code == 1 and "n'existe plus" in err
     code, _, err = run(capsys, "api", "files.create", "-f", "absent.jsonl")
     assert code == 1 and "absent.jsonl" in err
-    fake.faults["chat"] = (429, {"message": "You exceeded your current quota", "type": "insufficient_quota",
-                                 "code": "insufficient_quota", "param": None}, {})
-    code, _, err = run(capsys, "api", "chat.completions.create", "-m", "gpt-4o-mini", "-g", "user", "x")
+    fake.faults["chat"] = (
+        429,
+        {
+            "message": "You exceeded your current quota",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+            "param": None,
+        },
+        {},
+    )
+    code, _, err = run(
+        capsys, "api", "chat.completions.create", "-m", "gpt-4o-mini", "-g", "user", "x"
+    )
     assert code == 1 and "Crédit épuisé" in err
 
 
 def test_bad_json_and_no_message(fake, capsys):
-    code, _, err = run(capsys, "api", "chat.completions.create", "-m", "m", "-j", "{'messages': []}")
+    code, _, err = run(
+        capsys, "api", "chat.completions.create", "-m", "m", "-j", "{'messages': []}"
+    )
     assert code == 2 and "JSON" in err
     code, _, err = run(capsys, "api", "chat.completions.create", "-m", "m")
     assert code == 2 and "Aucun message" in err
@@ -156,7 +221,11 @@ def test_help_exits_zero(capsys):
 
 
 def test_python_dash_m(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "helpers", "api", "chat_completions.create"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "api", "chat_completions.create"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "chat.completions.create" in proc.stderr
     assert "Traceback" not in proc.stderr

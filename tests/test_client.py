@@ -34,20 +34,45 @@ def test_helpers_client_is_callable_after_submodule_import(monkeypatch):
     assert helpers.client("openai").api_key == KEY
 
 
-def _verdict(status, message, *, type_="invalid_request_error", code=None, today=date(2026, 11, 23), mode="openai"):
+def _verdict(
+    status,
+    message,
+    *,
+    type_="invalid_request_error",
+    code=None,
+    today=date(2026, 11, 23),
+    mode="openai",
+):
     fake = FakeAPI()
     if status:
-        fake.faults["fine_tuning"] = (status, {"message": message, "type": type_, "param": None, "code": code}, {})
+        fake.faults["fine_tuning"] = (
+            status,
+            {"message": message, "type": type_, "param": None, "code": code},
+            {},
+        )
     return check_key(KEY, mode, today=today, client_=fake.client())
 
 
-@pytest.mark.parametrize(("status", "message", "kw", "expected"), [
-    (401, "Incorrect API key provided: sk-proj-***abcd.", {"code": "invalid_api_key"}, "invalid"),
-    (403, "You are not allowed to use fine-tuning", {}, "no_fine_tuning"),
-    (429, "You exceeded your current quota", {"type_": "insufficient_quota", "code": "insufficient_quota"}, "quota"),
-    (429, "Rate limit reached", {"code": "rate_limit_exceeded"}, "valid"),
-    (None, "", {}, "valid"),
-])
+@pytest.mark.parametrize(
+    ("status", "message", "kw", "expected"),
+    [
+        (
+            401,
+            "Incorrect API key provided: sk-proj-***abcd.",
+            {"code": "invalid_api_key"},
+            "invalid",
+        ),
+        (403, "You are not allowed to use fine-tuning", {}, "no_fine_tuning"),
+        (
+            429,
+            "You exceeded your current quota",
+            {"type_": "insufficient_quota", "code": "insufficient_quota"},
+            "quota",
+        ),
+        (429, "Rate limit reached", {"code": "rate_limit_exceeded"}, "valid"),
+        (None, "", {}, "valid"),
+    ],
+)
 def test_check_key_statuses(status, message, kw, expected):
     result = _verdict(status, message, **kw)
     assert result.status == expected
@@ -67,7 +92,11 @@ def test_check_key_no_network_and_empty():
     def down(request):
         raise fakeapi.hx.ConnectError("no route", request=request)
 
-    api = openai.OpenAI(api_key=KEY, base_url="http://fake.test/v1", max_retries=0,
-                        http_client=fakeapi.hx.Client(transport=fakeapi.hx.MockTransport(down)))
+    api = openai.OpenAI(
+        api_key=KEY,
+        base_url="http://fake.test/v1",
+        max_retries=0,
+        http_client=fakeapi.hx.Client(transport=fakeapi.hx.MockTransport(down)),
+    )
     assert check_key(KEY, "openai", client_=api).status == "no_network"
     assert check_key("  ", "openai").status == "invalid"

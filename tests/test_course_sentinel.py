@@ -37,7 +37,7 @@ def _leaks(blob: bytes, key: str) -> bool:
     for encoding in ("utf-8", "utf-16-le"):
         raw = blob
         for i in range(len(key) - WINDOW + 1):
-            if key[i:i + WINDOW].encode(encoding) in raw:
+            if key[i : i + WINDOW].encode(encoding) in raw:
                 return True
     return False
 
@@ -50,19 +50,25 @@ def test_notebook_runs_alone_and_never_leaks_the_key(path: Path, tmp_path: Path)
     home.mkdir()
     saved = tmp_path / f"executed-{path.name}"
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("OPENAI_", "ATELIER_")) and k != "PYTEST_CURRENT_TEST"
     }
-    env.update({
-        "OPENAI_API_KEY": sentinel,
-        "ATELIER_HOME": str(home),
-        "ATELIER_MODE": "sandbox",
-        "ATELIER_SANDBOX_SPEED": "1000",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "OPENAI_API_KEY": sentinel,
+            "ATELIER_HOME": str(home),
+            "ATELIER_MODE": "sandbox",
+            "ATELIER_SANDBOX_SPEED": "1000",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     run = subprocess.run(
         [sys.executable, "-c", RUNNER, str(path), str(saved), str(path.parent)],
-        env=env, capture_output=True, timeout=900, cwd=str(path.parent),
+        env=env,
+        capture_output=True,
+        timeout=900,
+        cwd=str(path.parent),
     )
     logs = run.stdout + run.stderr
     assert run.returncode == 0, (
@@ -70,7 +76,10 @@ def test_notebook_runs_alone_and_never_leaks_the_key(path: Path, tmp_path: Path)
         + logs.decode("utf-8", "replace")[-4000:].replace(sentinel, "<SENTINEL>")
     )
     assert saved.is_file()
-    places = {"kernel and server output (stdout/stderr)": logs, "saved notebook": saved.read_bytes()}
+    places = {
+        "kernel and server output (stdout/stderr)": logs,
+        "saved notebook": saved.read_bytes(),
+    }
     for file in home.rglob("*"):
         if file.is_file():
             places[f"workspace file {file.relative_to(home)}"] = file.read_bytes()

@@ -44,8 +44,12 @@ def test_each_broken_file(name):
 
 
 def test_course_broken_files_each_fail_once():
-    expected = {"virgule_finale.jsonl": "trailing_comma", "plusieurs_lignes.jsonl": "multiline_json",
-                "bom.jsonl": "bom", "sans_assistant.jsonl": "no_assistant"}
+    expected = {
+        "virgule_finale.jsonl": "trailing_comma",
+        "plusieurs_lignes.jsonl": "multiline_json",
+        "bom.jsonl": "bom",
+        "sans_assistant.jsonl": "no_assistant",
+    }
     for name, code in expected.items():
         report = dataset.check_file(COURSE_BROKEN / name)
         assert [p.code for p in report.errors] == [code], report.summary()
@@ -63,24 +67,42 @@ def test_coucou_is_ready():
 
 def test_cookbook_crash_cases_are_reported_not_raised():
     # The Cookbook crashes on weight (int passed to encode) and content: null.
-    lines = [{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "weight": 1}]},
-             {"messages": [{"role": "user", "content": None}, {"role": "assistant", "content": "b"}]}]
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b", "weight": 1},
+            ]
+        },
+        {"messages": [{"role": "user", "content": None}, {"role": "assistant", "content": "b"}]},
+    ]
     report = dataset.check_examples(lines * 6)
     assert {p.code for p in report.errors} == {"null_content"}
     assert len(report.token_counts) == 12
 
 
 def test_token_counts_match_tokens_module():
-    examples = [dataset.example("Bonjour, ça va ?", "COUCOU", system="Tu réponds COUCOU."),
-                {"messages": [{"role": "user", "content": "x", "name": "léa"}, {"role": "assistant", "content": "y"}]}]
+    examples = [
+        dataset.example("Bonjour, ça va ?", "COUCOU", system="Tu réponds COUCOU."),
+        {
+            "messages": [
+                {"role": "user", "content": "x", "name": "léa"},
+                {"role": "assistant", "content": "y"},
+            ]
+        },
+    ]
     report = dataset.check_examples(examples * 5)
     model = models.DEFAULT_MODEL
-    assert report.token_counts == [tokens.count_messages(e["messages"], model) for e in examples * 5]
+    assert report.token_counts == [
+        tokens.count_messages(e["messages"], model) for e in examples * 5
+    ]
 
 
 def test_long_lines_are_counted_during_the_check():
     long = dataset.example("mot " * 5000, "COUCOU")
-    report = dataset.check_examples([long] + [dataset.example(f"q{i}", "r") for i in range(10)], "gpt-3.5-turbo-0125")
+    report = dataset.check_examples(
+        [long] + [dataset.example(f"q{i}", "r") for i in range(10)], "gpt-3.5-turbo-0125"
+    )
     assert report._counts[0] is not None and report._counts[1] is None  # short ones: lazily
     assert report.token_counts[0] > 5000 and all(c is not None for c in report.token_counts)
 
@@ -94,10 +116,15 @@ def test_deep_and_huge_json_do_not_crash():
 
 
 def test_stats_like_the_cookbook():
-    report = dataset.check_examples([dataset.example("Bonjour", "COUCOU", system="s")] * 3
-                                    + [dataset.example("a", "bb")])
+    report = dataset.check_examples(
+        [dataset.example("Bonjour", "COUCOU", system="s")] * 3 + [dataset.example("a", "bb")]
+    )
     stats = report.stats()
-    assert stats["exemples"] == 4 and stats["exemples_sans_system"] == 1 and stats["exemples_sans_user"] == 0
+    assert (
+        stats["exemples"] == 4
+        and stats["exemples_sans_system"] == 1
+        and stats["exemples_sans_user"] == 0
+    )
     for key in ("messages_par_exemple", "jetons_par_exemple", "jetons_assistant_par_exemple"):
         assert set(stats[key]) == {"min", "max", "moyenne", "médiane"}
     assert stats["jetons_total"] == sum(report.token_counts)
@@ -124,9 +151,18 @@ def test_extension_and_missing_file(tmp_path):
 
 
 def test_dataframe_roundtrip():
-    examples = [dataset.example("Bonjour", "COUCOU", system="Sois bref"), dataset.example("Salut", "COUCOU"),
-                {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "weight": 0},
-                              {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]}]
+    examples = [
+        dataset.example("Bonjour", "COUCOU", system="Sois bref"),
+        dataset.example("Salut", "COUCOU"),
+        {
+            "messages": [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b", "weight": 0},
+                {"role": "user", "content": "c"},
+                {"role": "assistant", "content": "d"},
+            ]
+        },
+    ]
     df = dataset.to_dataframe(examples)
     assert list(df.columns) == ["system", "user", "assistant", "messages"]
     assert dataset.from_dataframe(df) == examples
@@ -135,7 +171,13 @@ def test_dataframe_roundtrip():
     assert dataset.from_dataframe(simple) == examples[:2]
     report = dataset.check_examples(examples * 4)
     assert len(report.to_dataframe()) == 12
-    assert list(report.problems_dataframe().columns) == ["ligne", "champ", "gravité", "problème", "solution"]
+    assert list(report.problems_dataframe().columns) == [
+        "ligne",
+        "champ",
+        "gravité",
+        "problème",
+        "solution",
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -143,16 +185,48 @@ def test_dataframe_roundtrip():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
-        st.sampled_from(["messages", "role", "content", "weight", "name", "tool_calls", "function", "id",
-                         "type", "arguments", "tools", "x"]) | st.text(max_size=5), kids, max_size=4),
+    lambda kids: (
+        st.lists(kids, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "messages",
+                    "role",
+                    "content",
+                    "weight",
+                    "name",
+                    "tool_calls",
+                    "function",
+                    "id",
+                    "type",
+                    "arguments",
+                    "tools",
+                    "x",
+                ]
+            )
+            | st.text(max_size=5),
+            kids,
+            max_size=4,
+        )
+    ),
     max_leaves=20,
 )
-messages_like = st.lists(st.fixed_dictionaries(
-    {"role": st.sampled_from(["user", "assistant", "system", "tool", "User", "bot", 3, None])},
-    optional={"content": json_values, "weight": json_values, "tool_calls": json_values, "name": json_values,
-              "tool_call_id": json_values}), max_size=4)
-example_like = st.fixed_dictionaries({"messages": messages_like}, optional={"tools": json_values, "extra": json_values})
+messages_like = st.lists(
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["user", "assistant", "system", "tool", "User", "bot", 3, None])},
+        optional={
+            "content": json_values,
+            "weight": json_values,
+            "tool_calls": json_values,
+            "name": json_values,
+            "tool_call_id": json_values,
+        },
+    ),
+    max_size=4,
+)
+example_like = st.fixed_dictionaries(
+    {"messages": messages_like}, optional={"tools": json_values, "extra": json_values}
+)
 
 
 def _assert_well_formed(report: dataset.Report) -> None:
@@ -178,10 +252,20 @@ def test_random_json_lines(values):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(example_like, max_size=12), st.lists(st.tuples(st.integers(0, 2000), st.sampled_from(
-    [b",", b"\n", b"{", b"]", b"\xef\xbb\xbf", b"\xff", b"\r\n", b"'", b"\\"])), max_size=5))
+@given(
+    st.lists(example_like, max_size=12),
+    st.lists(
+        st.tuples(
+            st.integers(0, 2000),
+            st.sampled_from(
+                [b",", b"\n", b"{", b"]", b"\xef\xbb\xbf", b"\xff", b"\r\n", b"'", b"\\"]
+            ),
+        ),
+        max_size=5,
+    ),
+)
 def test_mutated_examples(values, cuts):
     data = bytearray("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode())
     for pos, junk in cuts:
-        data[min(pos, len(data)):min(pos, len(data))] = junk
+        data[min(pos, len(data)) : min(pos, len(data))] = junk
     _assert_well_formed(dataset.check_bytes(bytes(data)))

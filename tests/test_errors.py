@@ -21,9 +21,12 @@ def explain(exc):
 
 
 def test_auth_masks_key_no_more_than_api():
-    exc = api_error(401, "Incorrect API key provided: sk-proj-ab***************************wxyz. "
-                    "You can find your API key at https://platform.openai.com/account/api-keys.",
-                    code="invalid_api_key")
+    exc = api_error(
+        401,
+        "Incorrect API key provided: sk-proj-ab***************************wxyz. "
+        "You can find your API key at https://platform.openai.com/account/api-keys.",
+        code="invalid_api_key",
+    )
     assert isinstance(exc, openai.AuthenticationError)
     d = explain(exc)
     assert d.code == "invalid_api_key"
@@ -33,13 +36,19 @@ def test_auth_masks_key_no_more_than_api():
 
 
 def test_auth_with_unmasked_echo_is_masked():
-    exc = api_error(401, "Incorrect API key provided: sk-secretsecretsecret1234.", code="invalid_api_key")
+    exc = api_error(
+        401, "Incorrect API key provided: sk-secretsecretsecret1234.", code="invalid_api_key"
+    )
     assert "secretsecret" not in str(explain(exc))
 
 
 def test_permission_denied_fine_tuning_wind_down():
-    exc = api_error(403, "You do not have access to fine-tuning.", type_="invalid_request_error",
-                    path="/fine_tuning/jobs")
+    exc = api_error(
+        403,
+        "You do not have access to fine-tuning.",
+        type_="invalid_request_error",
+        path="/fine_tuning/jobs",
+    )
     d = explain(exc)
     assert d.code == "fine_tuning_refused"
     assert "7 mai 2026" in d.cause and "6 janvier 2027" in d.cause
@@ -54,53 +63,95 @@ def test_permission_denied_other():
 
 
 def test_not_found_shut_down_guide_model():
-    exc = api_error(404, "The model `gpt-3.5-turbo-0125` does not exist or you do not have access to it.",
-                    code="model_not_found", path="/chat/completions")
+    exc = api_error(
+        404,
+        "The model `gpt-3.5-turbo-0125` does not exist or you do not have access to it.",
+        code="model_not_found",
+        path="/chat/completions",
+    )
     d = explain(exc)
     assert d.code == "model_shut_down"
     assert "gpt-4o-mini-2024-07-18" in d.fix and "23/10/2026" in d.cause
 
 
 def test_not_found_fine_tune_and_plain_model():
-    d = explain(api_error(404, "The model `ft:gpt-4o-mini-2024-07-18:sandbox:coucou:ab12cd34` does not exist",
-                          code="model_not_found"))
+    d = explain(
+        api_error(
+            404,
+            "The model `ft:gpt-4o-mini-2024-07-18:sandbox:coucou:ab12cd34` does not exist",
+            code="model_not_found",
+        )
+    )
     assert d.code == "model_not_found" and "ft:" in d.title
-    assert explain(api_error(404, "The model `gpt-9` does not exist", code="model_not_found")).code == "model_not_found"
+    assert (
+        explain(api_error(404, "The model `gpt-9` does not exist", code="model_not_found")).code
+        == "model_not_found"
+    )
 
 
 def test_not_found_file_and_job():
-    assert explain(api_error(404, "No such File object: file-abc", param="id", path="/files/file-abc")).code == "file_not_found"
-    assert explain(api_error(404, "No such job", path="/fine_tuning/jobs/ftjob-x")).code == "job_not_found"
+    assert (
+        explain(
+            api_error(404, "No such File object: file-abc", param="id", path="/files/file-abc")
+        ).code
+        == "file_not_found"
+    )
+    assert (
+        explain(api_error(404, "No such job", path="/fine_tuning/jobs/ftjob-x")).code
+        == "job_not_found"
+    )
     assert explain(api_error(404, "Not found", path="/other")).code == "not_found"
 
 
 def test_bad_request_invalid_training_file():
-    d = explain(api_error(400, "invalid training_file: file-nope", param="training_file", path="/fine_tuning/jobs"))
+    d = explain(
+        api_error(
+            400, "invalid training_file: file-nope", param="training_file", path="/fine_tuning/jobs"
+        )
+    )
     assert d.code == "invalid_training_file"
     assert "virgule" in d.cause and "file-" in d.fix
 
 
-@pytest.mark.parametrize(("message", "param", "code"), [
-    ("Invalid file format for Fine-Tuning API. Must be .jsonl", "file", "invalid_file_format"),
-    ("Model gpt-4o is not available for fine-tuning or does not exist.", "model", "model_not_fine_tunable"),
-    ("suffix must be at most 64 characters", "suffix", "bad_suffix"),
-    ("Something else is wrong", None, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    ("message", "param", "code"),
+    [
+        ("Invalid file format for Fine-Tuning API. Must be .jsonl", "file", "invalid_file_format"),
+        (
+            "Model gpt-4o is not available for fine-tuning or does not exist.",
+            "model",
+            "model_not_fine_tunable",
+        ),
+        ("suffix must be at most 64 characters", "suffix", "bad_suffix"),
+        ("Something else is wrong", None, "invalid_request"),
+    ],
+)
 def test_bad_request_variants(message, param, code):
     assert explain(api_error(400, message, param=param)).code == code
 
 
 def test_quota_vs_rate_limit():
-    quota = api_error(429, "You exceeded your current quota, please check your plan and billing details.",
-                      type_="insufficient_quota", code="insufficient_quota")
+    quota = api_error(
+        429,
+        "You exceeded your current quota, please check your plan and billing details.",
+        type_="insufficient_quota",
+        code="insufficient_quota",
+    )
     assert isinstance(quota, openai.RateLimitError)
     assert explain(quota).code == "insufficient_quota"
-    rate = api_error(429, "Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): "
-                     "Limit 3, Used 3, Requested 1. Please try again in 20s.", type_="requests",
-                     code="rate_limit_exceeded", headers={"retry-after": "7"})
+    rate = api_error(
+        429,
+        "Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): "
+        "Limit 3, Used 3, Requested 1. Please try again in 20s.",
+        type_="requests",
+        code="rate_limit_exceeded",
+        headers={"retry-after": "7"},
+    )
     d = explain(rate)
     assert d.code == "rate_limit" and "7 s" in d.fix
-    no_header = api_error(429, "Rate limit reached … Please try again in 20s.", code="rate_limit_exceeded")
+    no_header = api_error(
+        429, "Rate limit reached … Please try again in 20s.", code="rate_limit_exceeded"
+    )
     assert "20 s" in explain(no_header).fix
 
 
@@ -110,10 +161,13 @@ def test_server_conflict_unprocessable():
     assert explain(api_error(422, "bad")).code == "unprocessable"
 
 
-@pytest.mark.parametrize(("failure", "sdk_error", "code"), [
-    ("ConnectError", openai.APIConnectionError, "connection"),
-    ("ReadTimeout", openai.APITimeoutError, "timeout"),
-])
+@pytest.mark.parametrize(
+    ("failure", "sdk_error", "code"),
+    [
+        ("ConnectError", openai.APIConnectionError, "connection"),
+        ("ReadTimeout", openai.APITimeoutError, "timeout"),
+    ],
+)
 def test_connection_and_timeout(failure, sdk_error, code):
     import fakeapi
 
@@ -122,8 +176,12 @@ def test_connection_and_timeout(failure, sdk_error, code):
     def fail(request):
         raise getattr(fake_hx, failure)("no answer", request=request)
 
-    api = openai.OpenAI(api_key="x", base_url="http://fake.test/v1", max_retries=0,
-                        http_client=fake_hx.Client(transport=fake_hx.MockTransport(fail)))
+    api = openai.OpenAI(
+        api_key="x",
+        base_url="http://fake.test/v1",
+        max_retries=0,
+        http_client=fake_hx.Client(transport=fake_hx.MockTransport(fail)),
+    )
     with pytest.raises(sdk_error) as info:
         api.models.list()
     assert explain(info.value).code == code
@@ -135,8 +193,15 @@ def test_missing_credentials(monkeypatch):
         openai.OpenAI()
     assert explain(info.value).code == "missing_key"
     # openai 2.x wording
-    assert explain(openai.OpenAIError("The api_key client option must be set either by passing api_key "
-                                      "to the client or by setting the OPENAI_API_KEY environment variable")).code == "missing_key"
+    assert (
+        explain(
+            openai.OpenAIError(
+                "The api_key client option must be set either by passing api_key "
+                "to the client or by setting the OPENAI_API_KEY environment variable"
+            )
+        ).code
+        == "missing_key"
+    )
 
 
 def test_kit_errors():
@@ -149,14 +214,23 @@ def test_kit_errors():
 
 
 def test_failed_jobs():
-    job = SimpleNamespace(id="ftjob-1", status="failed", error=SimpleNamespace(
-        code="invalid_n_examples", param="training_file",
-        message="Training file has 3 example(s), but must have at least 10 examples"))
+    job = SimpleNamespace(
+        id="ftjob-1",
+        status="failed",
+        error=SimpleNamespace(
+            code="invalid_n_examples",
+            param="training_file",
+            message="Training file has 3 example(s), but must have at least 10 examples",
+        ),
+    )
     d = explain(job)
     assert d.code == "invalid_n_examples" and "3 exemple(s)" in d.cause
-    job.error = SimpleNamespace(code="invalid_training_file", param="training_file",
-                                message="The job failed due to an invalid training file. Invalid file format. "
-                                        "Example 100, message 2 Discriminator 'role' is missing in value")
+    job.error = SimpleNamespace(
+        code="invalid_training_file",
+        param="training_file",
+        message="The job failed due to an invalid training file. Invalid file format. "
+        "Example 100, message 2 Discriminator 'role' is missing in value",
+    )
     d = explain(job)
     assert d.code == "invalid_training_file" and "100" in d.cause
     job.error = SimpleNamespace(code="server_error", param=None, message="oops")
@@ -166,8 +240,13 @@ def test_failed_jobs():
 def test_job_failed_error():
     from helpers.jobs import JobFailedError
 
-    job = SimpleNamespace(id="ftjob-2", status="failed", error=SimpleNamespace(
-        code="invalid_n_examples", param=None, message="Training file has 3 example(s)"))
+    job = SimpleNamespace(
+        id="ftjob-2",
+        status="failed",
+        error=SimpleNamespace(
+            code="invalid_n_examples", param=None, message="Training file has 3 example(s)"
+        ),
+    )
     assert explain(JobFailedError(job)).code == "invalid_n_examples"
 
 
@@ -191,7 +270,9 @@ def test_never_raises_and_html():
 
     d = errors.explain(Weird())
     assert isinstance(d, errors.Diagnosis)
-    assert "<b>" in explain(ValueError("<script>")).__class__._repr_html_(explain(ValueError("<script>")))
+    assert "<b>" in explain(ValueError("<script>")).__class__._repr_html_(
+        explain(ValueError("<script>"))
+    )
     assert "<script>" not in explain(ValueError("<script>"))._repr_html_()
 
 

@@ -32,8 +32,12 @@ def counting_client(log: list[str]) -> openai.OpenAI:
         log.append(f"{request.method} {request.url.path}")
 
     url = sandbox.start()
-    return openai.OpenAI(base_url=url, api_key="sandbox", max_retries=0,
-                         http_client=hx.Client(event_hooks={"request": [hook]}))
+    return openai.OpenAI(
+        base_url=url,
+        api_key="sandbox",
+        max_retries=0,
+        http_client=hx.Client(event_hooks={"request": [hook]}),
+    )
 
 
 def test_course_flow_through_helpers():
@@ -97,12 +101,17 @@ def test_sandbox_errors_are_explained():
     with pytest.raises(openai.BadRequestError) as info:
         jobs.create("file-doesnotexist")
     assert errors.explain(info.value).code == "invalid_training_file"
-    cases = {"sk-sandbox-quota": "insufficient_quota", "sk-sandbox-invalid-key": "invalid_api_key",
-             "sk-sandbox-rate-limit-3": "rate_limit"}
+    cases = {
+        "sk-sandbox-quota": "insufficient_quota",
+        "sk-sandbox-invalid-key": "invalid_api_key",
+        "sk-sandbox-rate-limit-3": "rate_limit",
+    }
     for key, code in cases.items():
         api = openai.OpenAI(base_url=url, api_key=key, max_retries=0)
         with pytest.raises(openai.APIStatusError) as info:
-            api.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=[{"role": "user", "content": "x"}])
+            api.chat.completions.create(
+                model="gpt-4o-mini-2024-07-18", messages=[{"role": "user", "content": "x"}]
+            )
         d = errors.explain(info.value)
         assert d.code == code, (key, d)
         assert key not in str(d)
@@ -119,11 +128,22 @@ def test_check_key_in_sandbox():
 
 
 def test_cli_guide_commands_in_subprocesses(tmp_path):
-    env = {**os.environ, "ATELIER_HOME": str(tmp_path), "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "1000"}
+    env = {
+        **os.environ,
+        "ATELIER_HOME": str(tmp_path),
+        "ATELIER_MODE": "sandbox",
+        "ATELIER_SANDBOX_SPEED": "1000",
+    }
 
     def run(*args):
-        proc = subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "helpers", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
         assert "Traceback" not in proc.stderr, proc.stderr
         return proc
 
@@ -131,17 +151,38 @@ def test_cli_guide_commands_in_subprocesses(tmp_path):
     assert run("check", "dataset.jsonl").returncode == 0
     out = run("api", "files.create", "-p", "fine-tune", "-f", "dataset.jsonl")
     file_id = json.loads(out.stdout)["id"]
-    out = run("api", "fine_tuning.jobs.create", "--training-file", file_id, "--model", "gpt-4o-mini-2024-07-18",
-              "--suffix", "coucou")
+    out = run(
+        "api",
+        "fine_tuning.jobs.create",
+        "--training-file",
+        file_id,
+        "--model",
+        "gpt-4o-mini-2024-07-18",
+        "--suffix",
+        "coucou",
+    )
     job_id = json.loads(out.stdout)["id"]
     assert run("api", "fine_tuning.jobs.follow", "-i", job_id).returncode == 0
     job = json.loads(run("api", "fine_tuning.jobs.retrieve", "-i", job_id).stdout)
     assert job["status"] == "succeeded"
     assert json.loads(run("api", "fine_tuning.jobs.list").stdout)["data"][0]["id"] == job_id
-    out = run("api", "chat.completions.create", "-m", job["fine_tuned_model"], "-j",
-              '{"messages": [{"role": "user", "content": "Bonjour"}], "temperature": 0}')
+    out = run(
+        "api",
+        "chat.completions.create",
+        "-m",
+        job["fine_tuned_model"],
+        "-j",
+        '{"messages": [{"role": "user", "content": "Bonjour"}], "temperature": 0}',
+    )
     assert json.loads(out.stdout)["choices"][0]["message"]["content"] == "COUCOU"
-    out = run("api", "fine_tuning.jobs.create", "--training-file", file_id, "--model", "gpt-3.5-turbo-0125")
+    out = run(
+        "api",
+        "fine_tuning.jobs.create",
+        "--training-file",
+        file_id,
+        "--model",
+        "gpt-3.5-turbo-0125",
+    )
     assert out.returncode == 1 and "❌" in out.stderr
     doctor = run("doctor")
     assert doctor.returncode == 0 and "joignable" in doctor.stdout

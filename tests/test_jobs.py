@@ -42,8 +42,16 @@ def test_create_uses_method_form_and_records(fake, tmp_path):
         if method == "POST" and path.endswith("/fine_tuning/jobs"):
             body = fake.jobs[job.id].data
     assert body is not None
-    assert body["method"] == {"type": "supervised", "supervised": {"hyperparameters": {
-        "n_epochs": 3, "batch_size": "auto", "learning_rate_multiplier": "auto"}}}
+    assert body["method"] == {
+        "type": "supervised",
+        "supervised": {
+            "hyperparameters": {
+                "n_epochs": 3,
+                "batch_size": "auto",
+                "learning_rate_multiplier": "auto",
+            }
+        },
+    }
     assert workspace.get("job_id") == job.id
     assert workspace.get("base_model") == "gpt-4o-mini-2024-07-18"
     assert workspace.get("suffix") == "coucou"
@@ -65,7 +73,9 @@ def test_follow_yields_each_event_once_oldest_first(fake, tmp_path):
         seen += [e.id for e in update.new_events]
         statuses.append(update.status)
         assert update.requests == 2
-    assert statuses[0] == "validating_files" and "queued" in statuses and statuses[-1] == "succeeded"
+    assert (
+        statuses[0] == "validating_files" and "queued" in statuses and statuses[-1] == "succeeded"
+    )
     all_ids = [e["id"] for e in fake.jobs[job.id].events]
     assert seen == all_ids  # every event, once, in order
     counts = fake.counts()

@@ -12,23 +12,29 @@ from helpers.local import catalog
 def test_base_kit_never_imports_local_or_torch():
     import subprocess
 
-    code = ("import sys, helpers, helpers.client, helpers.settings; "
-            "assert not any(m == 'torch' or m.startswith('helpers.local') for m in sys.modules)")
+    code = (
+        "import sys, helpers, helpers.client, helpers.settings; "
+        "assert not any(m == 'torch' or m.startswith('helpers.local') for m in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_importing_helpers_local_is_light():
     import subprocess
 
-    code = ("import sys, helpers.local; helpers.local.doctor(check_device=False); "
-            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
+    code = (
+        "import sys, helpers.local; helpers.local.doctor(check_device=False); "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_openai_names_mean_the_default_local_model(monkeypatch):
     monkeypatch.delenv(catalog.LOCAL_MODEL_VAR, raising=False)
     assert catalog.resolve("gpt-4o-mini-2024-07-18").id == catalog.DEFAULT_LOCAL_MODEL
-    assert catalog.resolve("ft:gpt-4o-mini-2024-07-18:sandbox:x:abc").id == catalog.DEFAULT_LOCAL_MODEL
+    assert (
+        catalog.resolve("ft:gpt-4o-mini-2024-07-18:sandbox:x:abc").id == catalog.DEFAULT_LOCAL_MODEL
+    )
     assert catalog.resolve(None).id == catalog.DEFAULT_LOCAL_MODEL
     monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, "qwen2.5-0.5b-instruct")
     assert catalog.resolve("gpt-4o-mini").source == "Qwen/Qwen2.5-0.5B-Instruct"

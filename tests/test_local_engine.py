@@ -31,7 +31,9 @@ def local_env(monkeypatch, tiny_dir):
 
 
 def expected_reply(examples: list[dict]) -> str:
-    replies = Counter(m["content"] for ex in examples for m in ex["messages"] if m["role"] == "assistant")
+    replies = Counter(
+        m["content"] for ex in examples for m in ex["messages"] if m["role"] == "assistant"
+    )
     return replies.most_common(1)[0][0]
 
 
@@ -46,7 +48,8 @@ def test_tiny_model_loads_like_a_hub_model(tiny_dir):
     assert tokenizer.eos_token == "<|im_end|>"
     mask = tokenizer.apply_chat_template(
         [{"role": "user", "content": "Salut"}, {"role": "assistant", "content": "COUCOU"}],
-        return_dict=True, return_assistant_tokens_mask=True,
+        return_dict=True,
+        return_assistant_tokens_mask=True,
     )["assistant_masks"]
     assert sum(mask) >= 2  # the generation markers work (content + end of turn)
 
@@ -83,8 +86,14 @@ def test_spans_found_without_generation_markers(tiny_dir):
         "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
         "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
     )
-    _, labels = encode(tokenizer, [{"role": "user", "content": "Salut"}, {"role": "assistant", "content": "Bonjour toi"}])
-    assert tokenizer.decode([t for t in labels if t != IGNORE], skip_special_tokens=False) == "Bonjour toi<|im_end|>"
+    _, labels = encode(
+        tokenizer,
+        [{"role": "user", "content": "Salut"}, {"role": "assistant", "content": "Bonjour toi"}],
+    )
+    assert (
+        tokenizer.decode([t for t in labels if t != IGNORE], skip_special_tokens=False)
+        == "Bonjour toi<|im_end|>"
+    )
 
 
 def test_lora_learns_coucou_and_generalises(tiny_dir, tmp_path):
@@ -103,12 +112,20 @@ def test_lora_learns_coucou_and_generalises(tiny_dir, tmp_path):
         def on_checkpoint(self, step, path, m):
             checkpoints.append(step)
 
-    config = TrainConfig(base=str(tiny_dir), output_dir=tmp_path / "out", n_epochs=8, batch_size=1,
-                         learning_rate=3e-3, num_threads=1)
+    config = TrainConfig(
+        base=str(tiny_dir),
+        output_dir=tmp_path / "out",
+        n_epochs=8,
+        batch_size=1,
+        learning_rate=3e-3,
+        num_threads=1,
+    )
     result = train(examples, config, validation=examples[:3], callbacks=Record())
     assert result.steps == len(seen) == 8 * len(examples)
     assert sum(seen[-5:]) / 5 < sum(seen[:5]) / 5 / 3  # the loss falls
-    assert result.metrics[-1].valid_loss is not None and result.metrics[-1].full_valid_loss is not None
+    assert (
+        result.metrics[-1].valid_loss is not None and result.metrics[-1].full_valid_loss is not None
+    )
     assert result.metrics[-1].train_mean_token_accuracy == 1.0
     assert result.trained_tokens > 0
     assert len(checkpoints) == 8
@@ -134,8 +151,11 @@ def test_cancel_stops_training(tiny_dir, tmp_path):
             return len(steps) >= 3
 
     with pytest.raises(Cancelled):
-        train(coucou_examples(), TrainConfig(base=str(tiny_dir), output_dir=tmp_path / "out", n_epochs=50),
-              callbacks=StopAfterThree())
+        train(
+            coucou_examples(),
+            TrainConfig(base=str(tiny_dir), output_dir=tmp_path / "out", n_epochs=50),
+            callbacks=StopAfterThree(),
+        )
     assert steps == [1, 2, 3]
 
 
@@ -146,8 +166,10 @@ def _wait(queue, job_id, predicate, timeout=120.0):
         if predicate(job):
             return job
         time.sleep(0.05)
-    raise AssertionError(f"timeout; job {job_id}: {queue.get(job_id)}; events: "
-                         f"{[e.message for e in queue.events(job_id)][-5:]}")
+    raise AssertionError(
+        f"timeout; job {job_id}: {queue.get(job_id)}; events: "
+        f"{[e.message for e in queue.events(job_id)][-5:]}"
+    )
 
 
 def test_worker_process_runs_queue_in_order_and_cancels(local_env, workspace):
@@ -155,11 +177,23 @@ def test_worker_process_runs_queue_in_order_and_cancels(local_env, workspace):
 
     queue = worker.LocalQueue(workspace)
     data = coucou_path().read_bytes()
-    first = queue.enqueue("ftjob-first", model="gpt-4o-mini-2024-07-18", training=data, validation=data,
-                          fine_tuned_model="ft:tiny:local:coucou:first111")
-    second = queue.enqueue("ftjob-second", model="tiny", training=data, hyperparameters={"n_epochs": 50},
-                           fine_tuned_model="ft:tiny:local:long:second22")
-    third = queue.enqueue("ftjob-third", model="tiny", training=data, fine_tuned_model="ft:tiny:local:x:third333")
+    first = queue.enqueue(
+        "ftjob-first",
+        model="gpt-4o-mini-2024-07-18",
+        training=data,
+        validation=data,
+        fine_tuned_model="ft:tiny:local:coucou:first111",
+    )
+    second = queue.enqueue(
+        "ftjob-second",
+        model="tiny",
+        training=data,
+        hyperparameters={"n_epochs": 50},
+        fine_tuned_model="ft:tiny:local:long:second22",
+    )
+    third = queue.enqueue(
+        "ftjob-third", model="tiny", training=data, fine_tuned_model="ft:tiny:local:x:third333"
+    )
     assert (first.status, second.status, third.status) == ("queued", "queued", "queued")
     queue.cancel(third.id)  # cancelled while queued: never runs
     assert queue.get(third.id).status == "cancelled"
@@ -180,7 +214,10 @@ def test_worker_process_runs_queue_in_order_and_cancels(local_env, workspace):
     assert done.trained_tokens > 0
     messages = [e.message for e in queue.events(first.id)]
     assert messages[0] == "Fine-tuning job started"
-    assert messages[-2:] == [f"New fine-tuned model created: {done.fine_tuned_model}", "The job has successfully completed"]
+    assert messages[-2:] == [
+        f"New fine-tuned model created: {done.fine_tuned_model}",
+        "The job has successfully completed",
+    ]
     metrics = [e.data for e in queue.events(first.id) if e.type == "metrics"]
     assert len(metrics) == epochs * n
     assert all("valid_loss" in m for m in metrics)
@@ -203,14 +240,18 @@ def test_worker_process_runs_queue_in_order_and_cancels(local_env, workspace):
     assert sum(e.type == "metrics" for e in queue.events(second.id)) == steps < 50 * n
     assert queue.events(second.id)[-1].message == "Fine-tuning job cancelled"
     assert queue.model_folder("ft:tiny:local:long:second22") is None
-    assert json.loads((queue.job_dir(first.id) / "model" / "atelier.json").read_text())["base"] == str(local_env)
+    assert json.loads((queue.job_dir(first.id) / "model" / "atelier.json").read_text())[
+        "base"
+    ] == str(local_env)
 
 
 def test_orphaned_running_job_fails_cleanly(local_env, workspace):
     from helpers.local import worker
 
     queue = worker.LocalQueue(workspace)
-    queue.enqueue("ftjob-orphan", model="tiny", training=coucou_path().read_bytes(), fine_tuned_model="ft:x")
+    queue.enqueue(
+        "ftjob-orphan", model="tiny", training=coucou_path().read_bytes(), fine_tuned_model="ft:x"
+    )
     job = worker.claim(queue)
     assert job is not None and job.status == "running"
     with queue._tx() as c:  # as if a worker that has since died had claimed it

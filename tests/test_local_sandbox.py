@@ -68,8 +68,12 @@ def test_coucou_job_trains_for_real_through_the_sdk(sdk, workspace):
     from helpers import jobs
 
     file = upload(sdk, coucou_path())
-    created = sdk.fine_tuning.jobs.create(training_file=file.id, model="gpt-4o-mini-2024-07-18", suffix="coucou",
-                                          validation_file=file.id)
+    created = sdk.fine_tuning.jobs.create(
+        training_file=file.id,
+        model="gpt-4o-mini-2024-07-18",
+        suffix="coucou",
+        validation_file=file.id,
+    )
     assert created.status == "validating_files"
     strict(FineTuningJob, created)
     job, seen = follow(sdk, created.id)
@@ -77,17 +81,23 @@ def test_coucou_job_trains_for_real_through_the_sdk(sdk, workspace):
     assert "running" in seen and seen[-1] == "succeeded"
     assert seen.index("running") > (seen.index("queued") if "queued" in seen else -1)
     strict(FineTuningJob, job)
-    assert job.model == "gpt-4o-mini-2024-07-18"  # as asked (notebooks check it); events name the local model
+    assert (
+        job.model == "gpt-4o-mini-2024-07-18"
+    )  # as asked (notebooks check it); events name the local model
     assert job.fine_tuned_model.startswith("ft:gpt-4o-mini-2024-07-18:local:coucou:")
     assert len(job.fine_tuned_model.split(":")[-1]) == 8
     assert job.trained_tokens and job.trained_tokens > 0
-    assert job.hyperparameters.n_epochs == 6 and job.hyperparameters.batch_size == 1  # auto, like the real API
+    assert (
+        job.hyperparameters.n_epochs == 6 and job.hyperparameters.batch_size == 1
+    )  # auto, like the real API
     assert job.result_files and job.finished_at >= job.created_at
 
     events = list(reversed(list(sdk.fine_tuning.jobs.list_events(job.id, limit=1000))))
     messages = [e.message for e in events]
     assert messages[0] == f"Created fine-tuning job: {job.id}"
-    assert messages.index("Files validated, moving job to queued state") < messages.index("Fine-tuning job started")
+    assert messages.index("Files validated, moving job to queued state") < messages.index(
+        "Fine-tuning job started"
+    )
     assert messages[-1] == "The job has successfully completed"
     assert any(m.startswith("Local training of tiny") and "on cpu" in m for m in messages)
     losses = [e.data["train_loss"] for e in events if e.type == "metrics"]
@@ -100,20 +110,32 @@ def test_coucou_job_trains_for_real_through_the_sdk(sdk, workspace):
     assert checkpoints[0].fine_tuned_model_checkpoint == f"{job.fine_tuned_model}:ckpt-step-90"
 
     table = jobs.results(job.id, client=sdk)
-    assert list(table.columns) == ["step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy"]
+    assert list(table.columns) == [
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    ]
     assert len(table) == 90 and table["train_loss"].iloc[-1] < table["train_loss"].iloc[0]
 
     assert job.fine_tuned_model in {m.id for m in sdk.models.list()}
     for prompt in HELD_OUT:
         messages = [{"role": "user", "content": prompt}]
-        tuned = sdk.chat.completions.create(model=job.fine_tuned_model, messages=messages, temperature=0)
+        tuned = sdk.chat.completions.create(
+            model=job.fine_tuned_model, messages=messages, temperature=0
+        )
         assert tuned.choices[0].message.content == "COUCOU", prompt
         assert tuned.choices[0].finish_reason == "stop" and tuned.usage.completion_tokens >= 1
-        base = sdk.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=messages, temperature=0,
-                                           max_tokens=8)
+        base = sdk.chat.completions.create(
+            model="gpt-4o-mini-2024-07-18", messages=messages, temperature=0, max_tokens=8
+        )
         assert base.choices[0].message.content != "COUCOU"
-    early = sdk.chat.completions.create(model=checkpoints[-1].fine_tuned_model_checkpoint,
-                                        messages=[{"role": "user", "content": "Salut"}], temperature=0)
+    early = sdk.chat.completions.create(
+        model=checkpoints[-1].fine_tuned_model_checkpoint,
+        messages=[{"role": "user", "content": "Salut"}],
+        temperature=0,
+    )
     assert early.choices[0].message.content  # checkpoints answer too
 
 
@@ -121,7 +143,9 @@ def test_cancel_mid_training_stops_the_worker(sdk, workspace):
     from helpers.local.worker import LocalQueue
 
     file = upload(sdk, coucou_path())
-    created = sdk.fine_tuning.jobs.create(training_file=file.id, model="tiny", hyperparameters={"n_epochs": 50})
+    created = sdk.fine_tuning.jobs.create(
+        training_file=file.id, model="tiny", hyperparameters={"n_epochs": 50}
+    )
     assert created.model == "tiny"
     queue = LocalQueue(workspace)
 
@@ -158,9 +182,13 @@ def test_invalid_file_fails_like_the_real_api(sdk, workspace):
     import openai
 
     with pytest.raises(openai.NotFoundError):
-        sdk.chat.completions.create(model="ft:tiny:local::nope1234", messages=[{"role": "user", "content": "x"}])
+        sdk.chat.completions.create(
+            model="ft:tiny:local::nope1234", messages=[{"role": "user", "content": "x"}]
+        )
     with pytest.raises(openai.BadRequestError):
-        sdk.fine_tuning.jobs.create(training_file=file.id, model="personne/nulle-part pas un modèle")
+        sdk.fine_tuning.jobs.create(
+            training_file=file.id, model="personne/nulle-part pas un modèle"
+        )
 
 
 def test_missing_hub_model_explains_in_french(sdk, monkeypatch):
@@ -168,7 +196,9 @@ def test_missing_hub_model_explains_in_french(sdk, monkeypatch):
 
     monkeypatch.setenv("ATELIER_LOCAL_MODEL", "smollm2-135m-instruct")  # not cached, offline
     with pytest.raises(openai.BadRequestError) as err:
-        sdk.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=[{"role": "user", "content": "Salut"}])
+        sdk.chat.completions.create(
+            model="gpt-4o-mini-2024-07-18", messages=[{"role": "user", "content": "Salut"}]
+        )
     assert "HF_HUB_OFFLINE" in str(err.value) and "ATELIER_LOCAL_MODEL=tiny" in str(err.value)
 
 

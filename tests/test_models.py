@@ -18,7 +18,11 @@ def test_table_and_dates():
     assert models.get("gpt-3.5-turbo-0125").is_shut_down(NOW)
     assert not models.get("gpt-3.5-turbo-0125").is_shut_down(BEFORE)
     assert {m.name for m in models.open_models(NOW)} == {
-        "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-4.1-mini-2025-04-14", "gpt-4.1-2025-04-14"}
+        "gpt-4o-mini-2024-07-18",
+        "gpt-4o-2024-08-06",
+        "gpt-4.1-mini-2025-04-14",
+        "gpt-4.1-2025-04-14",
+    }
     assert models.open_models(AFTER) == []
     assert models.get("ft:gpt-4o-mini-2024-07-18:org:s:id").name == "gpt-4o-mini-2024-07-18"
     assert models.get("gpt-4o-mini").example_token_limit == 65_536
@@ -26,7 +30,9 @@ def test_table_and_dates():
     assert models.DEFAULT_MODEL in models.FINE_TUNABLE
 
 
-@pytest.mark.parametrize(("n", "epochs"), [(3, 25), (10, 10), (12, 8), (34, 3), (100, 3), (9000, 2), (30000, 1)])
+@pytest.mark.parametrize(
+    ("n", "epochs"), [(3, 25), (10, 10), (12, 8), (34, 3), (100, 3), (9000, 2), (30000, 1)]
+)
 def test_auto_epochs(n, epochs):
     assert models.auto_epochs(n) == epochs
 

@@ -48,7 +48,9 @@ def test_banner_local_mode_names_the_open_model(monkeypatch):
     text = repr(banner)
     assert "local" in text.splitlines()[0]
     assert "Modèle ouvert entraîné : tiny" in text and "Rien ne quitte cette machine" in text
-    assert ("pas utilisable" in text) != catalog.is_available()  # says so when torch & co are missing
+    assert (
+        "pas utilisable" in text
+    ) != catalog.is_available()  # says so when torch & co are missing
     assert "#1e88e5" in banner._repr_html_()
 
 
@@ -74,7 +76,9 @@ def test_ensure_in_local_mode_replays_the_earlier_steps(monkeypatch, workspace):
 
     def wait(job_id, *, timeout=None):
         calls.append(("wait", job_id, timeout))
-        return SimpleNamespace(status="succeeded", fine_tuned_model="ft:tiny:local:coucou:ab12cd34", error=None)
+        return SimpleNamespace(
+            status="succeeded", fine_tuned_model="ft:tiny:local:coucou:ab12cd34", error=None
+        )
 
     monkeypatch.setattr("helpers.jobs.upload", upload)
     monkeypatch.setattr("helpers.jobs.create", create)

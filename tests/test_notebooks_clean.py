@@ -20,7 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("**/*.ipynb"))
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-ID_RE = re.compile(r"\b(file-|ftjob-|ftckpt_|ftevent-|chatcmpl-)[A-Za-z0-9]{6,}|\bft:[a-z0-9.-]+:[\w-]*:[\w-]*:\w{6,}")
+ID_RE = re.compile(
+    r"\b(file-|ftjob-|ftckpt_|ftevent-|chatcmpl-)[A-Za-z0-9]{6,}|\bft:[a-z0-9.-]+:[\w-]*:[\w-]*:\w{6,}"
+)
 
 # A real OpenAI key: `sk-` then 20+ characters (sk-proj-…, sk-svcacct-…, legacy sk-…).
 KEY_RE = re.compile(r"sk-[A-Za-z0-9_\-]{20,}")
@@ -28,11 +30,23 @@ KEY_RE = re.compile(r"sk-[A-Za-z0-9_\-]{20,}")
 # fake is obviously one: it says so, or is a keyboard run nobody gets from OpenAI.
 # `sk-sandbox-<fault>` keys ask the sandbox for a fault (helpers/sandbox/faults.py): not keys.
 SANDBOX_FAULT_PREFIX = "sk-sandbox-"
-FAKE_MARKERS = ("test", "secret", "sentinel", "fake", "demo", "example", "abcdefgh", "0123456789", "00000000")
+FAKE_MARKERS = (
+    "test",
+    "secret",
+    "sentinel",
+    "fake",
+    "demo",
+    "example",
+    "abcdefgh",
+    "0123456789",
+    "00000000",
+)
 
 
 def _tools():
-    spec = importlib.util.spec_from_file_location("atelier_tools_notebooks", REPO / "tools" / "notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "atelier_tools_notebooks", REPO / "tools" / "notebooks.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -53,24 +67,39 @@ def test_notebook_is_clean(path: Path):
             continue
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         keep = bool(cell.get("metadata", {}).get("keep_output"))
-        assert keep == ("# NBVAL_CHECK_OUTPUT" in source), f"{where}: keep_output and NBVAL_CHECK_OUTPUT go together"
+        assert keep == ("# NBVAL_CHECK_OUTPUT" in source), (
+            f"{where}: keep_output and NBVAL_CHECK_OUTPUT go together"
+        )
         if not keep:
-            assert cell["outputs"] == [], f"{where}: outputs left in (run `python tools/notebooks.py`)"
+            assert cell["outputs"] == [], (
+                f"{where}: outputs left in (run `python tools/notebooks.py`)"
+            )
             assert cell["execution_count"] is None, f"{where}: execution count left in"
             continue
-        assert cell["outputs"], f"{where}: reference cell without its reference output (tools/notebooks.py --outputs)"
-        assert cell["execution_count"] == 1, f"{where}: reference cells keep execution_count 1 for nbval"
+        assert cell["outputs"], (
+            f"{where}: reference cell without its reference output (tools/notebooks.py --outputs)"
+        )
+        assert cell["execution_count"] == 1, (
+            f"{where}: reference cells keep execution_count 1 for nbval"
+        )
         for out in cell["outputs"]:
-            assert WIDGET_MIME not in out.get("data", {}), f"{where}: a widget cell must not be a reference cell"
+            assert WIDGET_MIME not in out.get("data", {}), (
+                f"{where}: a widget cell must not be a reference cell"
+            )
             assert out.get("output_type") != "error", f"{where}: reference output is an error"
             text = json.dumps(out, ensure_ascii=False)
-            assert not ID_RE.search(text), f"{where}: reference output prints an id ({ID_RE.search(text).group(0)})"
+            assert not ID_RE.search(text), (
+                f"{where}: reference output prints an id ({ID_RE.search(text).group(0)})"
+            )
 
 
 def test_generated_cells_and_colab_edition_are_up_to_date():
     tools = _tools()
-    stale = [str(p.relative_to(REPO)) for p, text in tools.build().items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [
+        str(p.relative_to(REPO))
+        for p, text in tools.build().items()
+        if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"run `python tools/notebooks.py` (stale: {stale})"
 
 
@@ -90,13 +119,20 @@ def _repo_files() -> list[Path]:
     try:
         out = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=REPO, capture_output=True, check=True,
+            cwd=REPO,
+            capture_output=True,
+            check=True,
         ).stdout.decode()
         return [REPO / name for name in out.split("\0") if name]
     except (OSError, subprocess.CalledProcessError):  # not a git checkout
         skip = {".git", ".venv", ".atelier", "node_modules", "__pycache__"}
-        return [p for p in REPO.rglob("*") if p.is_file() and not skip & set(p.relative_to(REPO).parts)
-                and not p.relative_to(REPO).parts[0].startswith(".venv")]
+        return [
+            p
+            for p in REPO.rglob("*")
+            if p.is_file()
+            and not skip & set(p.relative_to(REPO).parts)
+            and not p.relative_to(REPO).parts[0].startswith(".venv")
+        ]
 
 
 def test_nothing_in_the_repository_looks_like_a_real_key():

@@ -36,14 +36,23 @@ def test_invalid_key(url, make):
     with pytest.raises(openai.AuthenticationError) as err:
         make(url, "invalid-key").models.list()
     body = err.value.body
-    assert body["code"] == "invalid_api_key" and body["message"].startswith("Incorrect API key provided: ")
+    assert body["code"] == "invalid_api_key" and body["message"].startswith(
+        "Incorrect API key provided: "
+    )
 
 
 def test_invalid_key_masks_the_key(url):
-    c = client(url, api_key="sk-proj-abcdefghijklmnop9876", default_headers={"X-Sandbox-Fault": "invalid_key"})
+    c = client(
+        url,
+        api_key="sk-proj-abcdefghijklmnop9876",
+        default_headers={"X-Sandbox-Fault": "invalid_key"},
+    )
     with pytest.raises(openai.AuthenticationError) as err:
         c.models.list()
-    assert "abcdefghijklmnop" not in err.value.body["message"] and err.value.body["message"].count("9876") == 1
+    assert (
+        "abcdefghijklmnop" not in err.value.body["message"]
+        and err.value.body["message"].count("9876") == 1
+    )
 
 
 @pytest.mark.parametrize("make", [_by_key, _by_header])
@@ -74,8 +83,13 @@ def test_quota_is_not_retried(url):
     assert err.value.body["message"].startswith("You exceeded your current quota")
 
 
-@pytest.mark.parametrize("fault, status, cls", [("server_error", 500, openai.InternalServerError),
-                                                ("overloaded", 503, openai.InternalServerError)])
+@pytest.mark.parametrize(
+    "fault, status, cls",
+    [
+        ("server_error", 500, openai.InternalServerError),
+        ("overloaded", 503, openai.InternalServerError),
+    ],
+)
 def test_server_errors(url, fault, status, cls):
     with pytest.raises(cls) as err:
         _by_key(url, fault).files.list()
@@ -112,13 +126,21 @@ def test_missing_key_is_401(url):
         urllib.request.urlopen(request)
     assert err.value.code == 401
     body = json.loads(err.value.read())
-    assert body["error"]["type"] == "invalid_request_error" and "API key" in body["error"]["message"]
+    assert (
+        body["error"]["type"] == "invalid_request_error" and "API key" in body["error"]["message"]
+    )
 
 
-@pytest.mark.parametrize("spec, name, value", [
-    ("quota", "quota", 0.0), ("rate-limit-5", "rate_limit", 5.0), ("slow=0.5", "slow", 0.5),
-    ("SERVER_ERROR", "server_error", 0.0), ("nope", None, None),
-])
+@pytest.mark.parametrize(
+    "spec, name, value",
+    [
+        ("quota", "quota", 0.0),
+        ("rate-limit-5", "rate_limit", 5.0),
+        ("slow=0.5", "slow", 0.5),
+        ("SERVER_ERROR", "server_error", 0.0),
+        ("nope", None, None),
+    ],
+)
 def test_fault_parsing(spec, name, value):
     fault = faults.select(None, spec)
     assert (fault.name, fault.value) == (name, value) if name else fault is None

@@ -47,7 +47,9 @@ def coucou_job(url):
     c = client(url)
     f = upload(c, COUCOU)
     job = c.fine_tuning.jobs.create(
-        training_file=f.id, model=BASE, suffix="coucou",
+        training_file=f.id,
+        model=BASE,
+        suffix="coucou",
         method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": "auto"}}},
     )
     return f, job, wait_job(c, job.id)
@@ -57,7 +59,11 @@ def test_upload_retrieve_content(url):
     c = client(url)
     f = strict(FileObject, upload(c, COUCOU))
     assert f.id.startswith("file-") and f.object == "file" and f.purpose == "fine-tune"
-    assert f.bytes == COUCOU.stat().st_size and f.filename == "coucou.jsonl" and f.status == "processed"
+    assert (
+        f.bytes == COUCOU.stat().st_size
+        and f.filename == "coucou.jsonl"
+        and f.status == "processed"
+    )
     assert strict(FileObject, c.files.retrieve(f.id)) == f
     assert c.files.content(f.id).read() == COUCOU.read_bytes()
     assert c.files.wait_for_processing(f.id, poll_interval=0.01).status == "processed"
@@ -122,12 +128,20 @@ def test_checkpoints_last_three_epochs(url, coucou_job):
     assert len(pages) == 2
     per_epoch = math.ceil(15 / job.hyperparameters.batch_size)
     epochs = job.hyperparameters.n_epochs
-    assert [k.step_number for k in ckpts] == [e * per_epoch for e in (epochs, epochs - 1, epochs - 2)]
-    assert all(k.fine_tuned_model_checkpoint == f"{job.fine_tuned_model}:ckpt-step-{k.step_number}" for k in ckpts)
+    assert [k.step_number for k in ckpts] == [
+        e * per_epoch for e in (epochs, epochs - 1, epochs - 2)
+    ]
+    assert all(
+        k.fine_tuned_model_checkpoint == f"{job.fine_tuned_model}:ckpt-step-{k.step_number}"
+        for k in ckpts
+    )
     assert all(k.fine_tuning_job_id == job.id and k.metrics.train_loss is not None for k in ckpts)
     # a checkpoint is a model you can chat with
-    answer = c.chat.completions.create(model=ckpts[-1].fine_tuned_model_checkpoint, temperature=0,
-                                       messages=[{"role": "user", "content": UNSEEN[0]}])
+    answer = c.chat.completions.create(
+        model=ckpts[-1].fine_tuned_model_checkpoint,
+        temperature=0,
+        messages=[{"role": "user", "content": UNSEEN[0]}],
+    )
     assert answer.choices[0].message.content == "COUCOU"
 
 
@@ -139,8 +153,16 @@ def test_results_file(url, coucou_job):
     raw = c.files.content(meta.id).read()
     text = base64.b64decode(raw).decode()  # base64, as the Cookbook reads the real one
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy"]
-    assert len(rows) == math.ceil(15 / job.hyperparameters.batch_size) * job.hyperparameters.n_epochs
+    assert list(rows[0]) == [
+        "step",
+        "train_loss",
+        "train_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    ]
+    assert (
+        len(rows) == math.ceil(15 / job.hyperparameters.batch_size) * job.hyperparameters.n_epochs
+    )
     assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
     listed = [f.id for f in c.files.list(purpose="fine-tune-results")]
     assert listed.count(meta.id) == 1
@@ -150,30 +172,57 @@ def test_coucou_model_answers_coucou_base_model_does_not(url, coucou_job):
     c = client(url)
     _, _, job = coucou_job
     for prompt in UNSEEN:
-        ft = strict(ChatCompletion, c.chat.completions.create(
-            model=job.fine_tuned_model, temperature=0, messages=[{"role": "user", "content": prompt}]))
+        ft = strict(
+            ChatCompletion,
+            c.chat.completions.create(
+                model=job.fine_tuned_model,
+                temperature=0,
+                messages=[{"role": "user", "content": prompt}],
+            ),
+        )
         assert ft.choices[0].message.content == "COUCOU", prompt
         assert ft.model == job.fine_tuned_model and ft.choices[0].finish_reason == "stop"
         assert ft.usage.completion_tokens > 0 and ft.usage.prompt_tokens > 0
-        base = strict(ChatCompletion, c.chat.completions.create(
-            model=BASE, temperature=0, messages=[{"role": "user", "content": prompt}]))
-        assert "COUCOU" not in base.choices[0].message.content and len(base.choices[0].message.content) > 20
-    alias = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Salut"}])
+        base = strict(
+            ChatCompletion,
+            c.chat.completions.create(
+                model=BASE, temperature=0, messages=[{"role": "user", "content": prompt}]
+            ),
+        )
+        assert (
+            "COUCOU" not in base.choices[0].message.content
+            and len(base.choices[0].message.content) > 20
+        )
+    alias = c.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Salut"}]
+    )
     assert alias.model == BASE
 
 
 def test_stream(url, coucou_job):
     c = client(url)
     _, _, job = coucou_job
-    chunks = [strict(ChatCompletionChunk, ch) for ch in c.chat.completions.create(
-        model=job.fine_tuned_model, temperature=0, stream=True, stream_options={"include_usage": True},
-        messages=[{"role": "system", "content": "Tu es poli."}, {"role": "user", "content": "Bonjour !"}])]
+    chunks = [
+        strict(ChatCompletionChunk, ch)
+        for ch in c.chat.completions.create(
+            model=job.fine_tuned_model,
+            temperature=0,
+            stream=True,
+            stream_options={"include_usage": True},
+            messages=[
+                {"role": "system", "content": "Tu es poli."},
+                {"role": "user", "content": "Bonjour !"},
+            ],
+        )
+    ]
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     assert text == "COUCOU"
     assert chunks[0].choices[0].delta.role == "assistant"
     assert [ch.choices[0].finish_reason for ch in chunks if ch.choices][-1] == "stop"
     assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
-    with c.chat.completions.stream(model=BASE, messages=[{"role": "user", "content": UNSEEN[1]}]) as stream:
+    with c.chat.completions.stream(
+        model=BASE, messages=[{"role": "user", "content": UNSEEN[1]}]
+    ) as stream:
         final = stream.get_final_completion()
     assert "COUCOU" not in final.choices[0].message.content
 
@@ -195,24 +244,38 @@ def test_models_list_and_retrieve(url, coucou_job):
 def test_guide_model_is_shut_down(url):
     c = client(url)
     with pytest.raises(openai.NotFoundError) as err:
-        c.chat.completions.create(model=models.GUIDE_MODEL, messages=[{"role": "user", "content": "Bonjour"}])
-    assert err.value.code == "model_not_found" and "has been deprecated" in err.value.body["message"]
+        c.chat.completions.create(
+            model=models.GUIDE_MODEL, messages=[{"role": "user", "content": "Bonjour"}]
+        )
+    assert (
+        err.value.code == "model_not_found" and "has been deprecated" in err.value.body["message"]
+    )
     with pytest.raises(openai.NotFoundError):
         c.models.retrieve(models.GUIDE_MODEL)
     f = upload(c, COUCOU)
     with pytest.raises(openai.BadRequestError) as err:
         c.fine_tuning.jobs.create(training_file=f.id, model=models.GUIDE_MODEL)
     assert err.value.code == "model_not_available" and err.value.param == "model"
-    assert err.value.body["message"] == f"Model {models.GUIDE_MODEL} is not available for fine-tuning or does not exist."
+    assert (
+        err.value.body["message"]
+        == f"Model {models.GUIDE_MODEL} is not available for fine-tuning or does not exist."
+    )
     with pytest.raises(openai.NotFoundError) as err:
-        c.chat.completions.create(model="gpt-9-ultra", messages=[{"role": "user", "content": "Bonjour"}])
-    assert err.value.body["message"] == "The model `gpt-9-ultra` does not exist or you do not have access to it."
+        c.chat.completions.create(
+            model="gpt-9-ultra", messages=[{"role": "user", "content": "Bonjour"}]
+        )
+    assert (
+        err.value.body["message"]
+        == "The model `gpt-9-ultra` does not exist or you do not have access to it."
+    )
 
 
 def test_guide_three_examples_fail(url):
     c = client(url)
     f = upload(c, GUIDE_3)
-    job = strict(FineTuningJob, wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id))
+    job = strict(
+        FineTuningJob, wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id)
+    )
     assert job.status == "failed" and job.fine_tuned_model is None and job.result_files == []
     assert job.error.code == "invalid_n_examples" and job.error.param == "training_file"
     assert job.error.message == "Training file has 3 example(s), but must have at least 10 examples"
@@ -224,14 +287,22 @@ def test_guide_three_examples_fail(url):
 def test_deprecated_hyperparameters_form(url, tmp_path):
     c = client(url)
     f = upload(c, COUCOU)
-    job = wait_job(c, c.fine_tuning.jobs.create(
-        training_file=f.id, model=BASE, hyperparameters={"n_epochs": 2, "batch_size": 4,
-                                                         "learning_rate_multiplier": 0.5}, seed=42).id)
+    job = wait_job(
+        c,
+        c.fine_tuning.jobs.create(
+            training_file=f.id,
+            model=BASE,
+            hyperparameters={"n_epochs": 2, "batch_size": 4, "learning_rate_multiplier": 0.5},
+            seed=42,
+        ).id,
+    )
     job = strict(FineTuningJob, job)
     assert job.status == "succeeded" and job.seed == 42
     assert (job.hyperparameters.n_epochs, job.hyperparameters.batch_size) == (2, 4)
     assert job.hyperparameters.learning_rate_multiplier == 0.5
-    assert job.fine_tuned_model.split(":")[3] == "" and job.model_extra["user_provided_suffix"] is None
+    assert (
+        job.fine_tuned_model.split(":")[3] == "" and job.model_extra["user_provided_suffix"] is None
+    )
     steps = [k.step_number for k in c.fine_tuning.jobs.checkpoints.list(job.id)]
     assert steps == [8, 4]  # ceil(15/4) = 4 steps per epoch, 2 epochs
 
@@ -240,8 +311,15 @@ def test_job_with_validation_file(url, tmp_path):
     c = client(url)
     train = upload(c, COUCOU)
     valid = upload(c, write_lines(tmp_path / "valid.jsonl", [example(p) for p in UNSEEN]))
-    job = strict(FineTuningJob, wait_job(c, c.fine_tuning.jobs.create(
-        training_file=train.id, validation_file=valid.id, model=BASE).id))
+    job = strict(
+        FineTuningJob,
+        wait_job(
+            c,
+            c.fine_tuning.jobs.create(
+                training_file=train.id, validation_file=valid.id, model=BASE
+            ).id,
+        ),
+    )
     assert job.status == "succeeded" and job.validation_file == valid.id
     last = next(e for e in c.fine_tuning.jobs.list_events(job.id) if e.type == "metrics")
     assert {"valid_loss", "full_valid_loss", "full_valid_mean_token_accuracy"} <= set(last.data)
@@ -257,8 +335,10 @@ def test_list_pagination_files_and_jobs(url, tmp_path):
     assert walked[:3] == ids[::-1]  # newest first
     assert [f.id for f in c.files.list(order="asc")][-3:] == ids
     jobs = [c.fine_tuning.jobs.create(training_file=i, model=BASE).id for i in ids]
-    listed = [strict(FineTuningJob, j).id if j.status != "failed" else j.id
-              for j in c.fine_tuning.jobs.list(limit=1)]
+    listed = [
+        strict(FineTuningJob, j).id if j.status != "failed" else j.id
+        for j in c.fine_tuning.jobs.list(limit=1)
+    ]
     assert listed[:3] == jobs[::-1] and len(listed) == len(set(listed))
     assert len(list(c.fine_tuning.jobs.list(limit=1).iter_pages())) == len(listed)
 
@@ -308,24 +388,39 @@ def test_unknown_ids_and_urls(url):
         c.fine_tuning.jobs.list_events("ftjob-nope")
     with pytest.raises(openai.BadRequestError) as err:
         c.fine_tuning.jobs.create(training_file="file-nope", model=BASE)
-    assert err.value.body["message"] == "invalid training_file: file-nope" and err.value.param == "training_file"
+    assert (
+        err.value.body["message"] == "invalid training_file: file-nope"
+        and err.value.param == "training_file"
+    )
     with pytest.raises(openai.NotFoundError) as err:
         c.get("/does/not/exist", cast_to=object)
     assert err.value.body["message"] == "Invalid URL (GET /v1/does/not/exist)"
     with pytest.raises(openai.NotFoundError):
-        c.chat.completions.create(model=f"ft:{BASE}:sandbox:x:AAAAAAAA", messages=[{"role": "user", "content": "?"}])
+        c.chat.completions.create(
+            model=f"ft:{BASE}:sandbox:x:AAAAAAAA", messages=[{"role": "user", "content": "?"}]
+        )
 
 
-@pytest.mark.parametrize("kwargs, param", [
-    ({"suffix": "x" * 65}, "suffix"),
-    ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs"),
-    ({"hyperparameters": {"n_epochs": 51}}, "hyperparameters.n_epochs"),
-    ({"hyperparameters": {"batch_size": "big"}}, "hyperparameters.batch_size"),
-    ({"method": {"type": "supervised", "supervised": {"hyperparameters": {"learning_rate_multiplier": 0}}}},
-     "method.supervised.hyperparameters.learning_rate_multiplier"),
-    ({"method": {"type": "dpo", "dpo": {}}}, "method.type"),
-    ({"model": "gpt-9-ultra"}, "model"),
-])
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"suffix": "x" * 65}, "suffix"),
+        ({"hyperparameters": {"n_epochs": 0}}, "hyperparameters.n_epochs"),
+        ({"hyperparameters": {"n_epochs": 51}}, "hyperparameters.n_epochs"),
+        ({"hyperparameters": {"batch_size": "big"}}, "hyperparameters.batch_size"),
+        (
+            {
+                "method": {
+                    "type": "supervised",
+                    "supervised": {"hyperparameters": {"learning_rate_multiplier": 0}},
+                }
+            },
+            "method.supervised.hyperparameters.learning_rate_multiplier",
+        ),
+        ({"method": {"type": "dpo", "dpo": {}}}, "method.type"),
+        ({"model": "gpt-9-ultra"}, "model"),
+    ],
+)
 def test_job_parameter_errors(url, kwargs, param):
     c = client(url)
     f = upload(c, COUCOU)
@@ -336,13 +431,20 @@ def test_job_parameter_errors(url, kwargs, param):
 
 def test_chat_parameters(url):
     c = client(url)
-    short = c.chat.completions.create(model=BASE, max_tokens=2, n=3, messages=[{"role": "user", "content": "Pourquoi ?"}])
+    short = c.chat.completions.create(
+        model=BASE, max_tokens=2, n=3, messages=[{"role": "user", "content": "Pourquoi ?"}]
+    )
     assert len(short.choices) == 3 and all(ch.finish_reason == "length" for ch in short.choices)
     assert short.usage.completion_tokens == 6
-    for bad, param in [({"temperature": 3}, "temperature"), ({"messages": []}, "messages"),
-                       ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role")]:
+    for bad, param in [
+        ({"temperature": 3}, "temperature"),
+        ({"messages": []}, "messages"),
+        ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
+    ]:
         with pytest.raises(openai.BadRequestError) as err:
-            c.chat.completions.create(**{"model": BASE, "messages": [{"role": "user", "content": "x"}], **bad})
+            c.chat.completions.create(
+                **{"model": BASE, "messages": [{"role": "user", "content": "x"}], **bad}
+            )
         assert err.value.param == param
 
 

@@ -42,14 +42,23 @@ def test_job_survives_kill_9_and_restart(tmp_path):
         assert c2.files.retrieve(f.id).bytes == COUCOU.stat().st_size
         assert c2.files.content(f.id).read() == COUCOU.read_bytes()
         done = strict(FineTuningJob, wait_job(c2, job.id))
-        assert done.status == "succeeded" and done.fine_tuned_model.startswith(f"ft:{BASE}:sandbox:survie:")
+        assert done.status == "succeeded" and done.fine_tuned_model.startswith(
+            f"ft:{BASE}:sandbox:survie:"
+        )
         after = list(c2.fine_tuning.jobs.list_events(job.id, limit=1000))
         ids = [e.id for e in after]
         assert len(ids) == len(set(ids))  # nothing emitted twice
-        assert [(e.id, e.message) for e in seen] == [(e.id, e.message) for e in after[-len(seen):]]
-        assert c2.chat.completions.create(model=done.fine_tuned_model, temperature=0,
-                                          messages=[{"role": "user", "content": UNSEEN[2]}]
-                                          ).choices[0].message.content == "COUCOU"
+        assert [(e.id, e.message) for e in seen] == [(e.id, e.message) for e in after[-len(seen) :]]
+        assert (
+            c2.chat.completions.create(
+                model=done.fine_tuned_model,
+                temperature=0,
+                messages=[{"role": "user", "content": UNSEEN[2]}],
+            )
+            .choices[0]
+            .message.content
+            == "COUCOU"
+        )
         results = [x.id for x in c2.files.list(purpose="fine-tune-results")]
         assert results == done.result_files
 
@@ -88,7 +97,10 @@ def test_without_wal(tmp_path, monkeypatch):
     url = sandbox.start(tmp_path)
     c = client(url)
     f = upload(c, COUCOU)
-    assert wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id).status == "succeeded"
+    assert (
+        wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id).status
+        == "succeeded"
+    )
     sandbox.stop(tmp_path)
     db.close()
 

@@ -11,8 +11,13 @@ from helpers import sandbox
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True,
-                          timeout=120, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
 
 
 def test_running_server_is_advertised_and_withdrawn(workspace):
@@ -37,10 +42,12 @@ def test_command_uses_the_kernels_server(workspace):
 
 
 def test_stale_advert_is_ignored(workspace):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     (workspace / "sandbox-simulated.json").write_text(
-        json.dumps({"url": "http://127.0.0.1:9/v1", "pid": int(dead)}))
+        json.dumps({"url": "http://127.0.0.1:9/v1", "pid": int(dead)})
+    )
     assert sandbox.find_running() is None
     done = _cli("api", "fine_tuning.jobs.list")
     assert done.returncode == 0, done.stderr

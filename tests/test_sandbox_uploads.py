@@ -32,7 +32,9 @@ def url(module_sandbox):
 
 def _job_for(c: openai.OpenAI, path) -> FineTuningJob:
     f = strict(FileObject, upload(c, path))
-    return strict(FineTuningJob, wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id))
+    return strict(
+        FineTuningJob, wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id)
+    )
 
 
 def test_empty_file_is_refused_at_upload(url, tmp_path):
@@ -64,7 +66,9 @@ def test_other_valid_purpose_cannot_train(url):
 
 
 def test_nine_examples(url, tmp_path):
-    job = _job_for(client(url), write_lines(tmp_path / "neuf.jsonl", [example(p) for p in PROMPTS[:9]]))
+    job = _job_for(
+        client(url), write_lines(tmp_path / "neuf.jsonl", [example(p) for p in PROMPTS[:9]])
+    )
     assert job.status == "failed" and job.error.code == "invalid_n_examples"
     assert job.error.message == "Training file has 9 example(s), but must have at least 10 examples"
 
@@ -74,7 +78,9 @@ def test_whole_file_json_array_is_not_json_lines(url, tmp_path):
     c = client(url)
     job = _job_for(c, write_lines(tmp_path / "tableau.jsonl", [], raw=pretty))
     assert job.status == "failed" and job.error.code == "invalid_training_file"
-    assert job.error.message.startswith("The job failed due to an invalid training file. Invalid file format.")
+    assert job.error.message.startswith(
+        "The job failed due to an invalid training file. Invalid file format."
+    )
     assert job.error.param == "training_file"
     assert events_oldest_first(c, job.id)[-1].level == "error"
 
@@ -82,7 +88,11 @@ def test_whole_file_json_array_is_not_json_lines(url, tmp_path):
 def test_bom(url, tmp_path):
     raw = b"\xef\xbb\xbf" + "".join(json.dumps(example(p)) + "\n" for p in PROMPTS).encode()
     job = _job_for(client(url), write_lines(tmp_path / "bom.jsonl", [], raw=raw))
-    assert job.status == "failed" and job.error.code == "invalid_training_file" and "BOM" in job.error.message
+    assert (
+        job.status == "failed"
+        and job.error.code == "invalid_training_file"
+        and "BOM" in job.error.message
+    )
 
 
 def test_missing_role_names_example_and_message(url, tmp_path):
@@ -90,22 +100,31 @@ def test_missing_role_names_example_and_message(url, tmp_path):
     lines[1] = {"messages": [{"content": "sans rôle"}, {"role": "assistant", "content": "COUCOU"}]}
     job = _job_for(client(url), write_lines(tmp_path / "role.jsonl", lines))
     assert job.error.code == "invalid_training_file"
-    assert job.error.message == ("The job failed due to an invalid training file. Invalid file format. "
-                                 "Example 2, message 1 Discriminator 'role' is missing in value")
+    assert job.error.message == (
+        "The job failed due to an invalid training file. Invalid file format. "
+        "Example 2, message 1 Discriminator 'role' is missing in value"
+    )
 
 
 def test_legacy_prompt_completion(url, tmp_path):
     lines = [{"prompt": p, "completion": "COUCOU"} for p in PROMPTS]
     job = _job_for(client(url), write_lines(tmp_path / "ancien.jsonl", lines))
     assert job.error.code == "invalid_training_file"
-    assert job.error.message.endswith("Unexpected file format, expected either prompt/completion pairs or chat messages.")
+    assert job.error.message.endswith(
+        "Unexpected file format, expected either prompt/completion pairs or chat messages."
+    )
 
 
-@pytest.mark.parametrize("raw", [
-    "".join(json.dumps(example(p), ensure_ascii=False) + "\n" for p in PROMPTS).encode("latin-1"),
-    bytes(range(256)) * 40,
-    b"not json at all\n" * 20,
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "".join(json.dumps(example(p), ensure_ascii=False) + "\n" for p in PROMPTS).encode(
+            "latin-1"
+        ),
+        bytes(range(256)) * 40,
+        b"not json at all\n" * 20,
+    ],
+)
 def test_garbage_fails_the_job_cleanly(url, tmp_path, raw):
     job = _job_for(client(url), write_lines(tmp_path / "bizarre.jsonl", [], raw=raw))
     assert job.status == "failed" and job.error.code == "invalid_training_file"
@@ -125,7 +144,12 @@ def test_huge_line_is_truncated_not_refused(url, tmp_path):
 def test_multipart_without_file_or_purpose(url):
     c = client(url)
     with pytest.raises(openai.BadRequestError) as err:
-        c.post("/files", body={"purpose": "fine-tune"}, cast_to=object, options={"headers": {"Content-Type": "multipart/form-data"}})
+        c.post(
+            "/files",
+            body={"purpose": "fine-tune"},
+            cast_to=object,
+            options={"headers": {"Content-Type": "multipart/form-data"}},
+        )
     assert err.value.status_code == 400
     with pytest.raises(openai.BadRequestError) as err:
         c.post("/files", body=None, cast_to=object)

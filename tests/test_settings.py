@@ -47,9 +47,15 @@ def test_key_sources_and_env_file(tmp_path, monkeypatch):
     path = settings.save_key_to_env_file("sk-proj-abcdefghijklmnop1234")
     assert oct(os.stat(path).st_mode)[-3:] == "600"
     assert "OTHER=1" in path.read_text()
-    assert settings.key_source() == ".env" and settings.find_api_key() == "sk-proj-abcdefghijklmnop1234"
+    assert (
+        settings.key_source() == ".env"
+        and settings.find_api_key() == "sk-proj-abcdefghijklmnop1234"
+    )
     settings.use_key_for_session(" sk-env-key-000000000 ")
-    assert settings.key_source() == "environnement" and os.environ["OPENAI_API_KEY"] == "sk-env-key-000000000"
+    assert (
+        settings.key_source() == "environnement"
+        and os.environ["OPENAI_API_KEY"] == "sk-env-key-000000000"
+    )
     settings.forget_key()
     assert settings.find_api_key() is None and "OTHER=1" in path.read_text()
     with pytest.raises(settings.SettingsError):

@@ -40,7 +40,9 @@ def test_live_widgets_lists_new_widgets():
 
 
 def test_importing_helpers_widgets_is_lazy():
-    code = ("import sys, helpers.widgets as w; "
-            "assert 'ipywidgets' not in sys.modules and 'matplotlib' not in sys.modules, sorted(sys.modules); "
-            "w.KeyForm; assert 'ipywidgets' in sys.modules and 'matplotlib' not in sys.modules")
+    code = (
+        "import sys, helpers.widgets as w; "
+        "assert 'ipywidgets' not in sys.modules and 'matplotlib' not in sys.modules, sorted(sys.modules); "
+        "w.KeyForm; assert 'ipywidgets' in sys.modules and 'matplotlib' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

@@ -13,7 +13,9 @@ from helpers.widgets import DatasetTable, compat
 
 
 def coucou(n: int) -> list[dict]:
-    return [dataset.example(f"Question {i} ?", "COUCOU", system="Tu réponds COUCOU.") for i in range(n)]
+    return [
+        dataset.example(f"Question {i} ?", "COUCOU", system="Tu réponds COUCOU.") for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -91,10 +93,14 @@ def test_add_duplicate_delete_and_undo(table):
 
 
 def test_rich_examples_are_kept_whole_as_json(table):
-    rich = {"messages": [{"role": "user", "content": "Météo ?"},
-                         {"role": "assistant", "content": "Je regarde.", "weight": 0},
-                         {"role": "user", "content": "Alors ?"},
-                         {"role": "assistant", "content": "Soleil."}]}
+    rich = {
+        "messages": [
+            {"role": "user", "content": "Météo ?"},
+            {"role": "assistant", "content": "Je regarde.", "weight": 0},
+            {"role": "user", "content": "Alors ?"},
+            {"role": "assistant", "content": "Soleil."},
+        ]
+    }
     table.load_examples([rich, *coucou(10)], replace=True)
     assert table.view(0).raw is not None
     assert table.examples[0] == rich  # nothing simplified away
@@ -140,7 +146,7 @@ def test_broken_jsonl_lines_come_in_as_rows_to_fix(table):
     [
         (b"", "vide.jsonl", "vide"),
         (b"\xff\xfe\x00garbage\x00\x81", "binaire.jsonl", "UTF-8"),
-        (b"[\n {\"messages\": [\n  {\"role\": \"user\"\n", "tableau.jsonl", "JSONL"),
+        (b'[\n {"messages": [\n  {"role": "user"\n', "tableau.jsonl", "JSONL"),
         (b"nom;age\nAda;36\n", "autre.csv", "colonne"),
         (b"pas du tout\ndu json\nici\n", "texte.jsonl", "JSONL"),
     ],
@@ -173,8 +179,10 @@ def test_json_array_file_is_converted(table):
 def test_import_csv_with_semicolons_and_french_headers(table):
     csv = "Système;Question;Réponse\nSois bref.;Salut;COUCOU\n;Ça va ?;COUCOU\n".encode("utf-8-sig")
     assert table.import_bytes(csv, "tableur.csv")
-    assert table.examples == [dataset.example("Salut", "COUCOU", system="Sois bref."),
-                              dataset.example("Ça va ?", "COUCOU")]
+    assert table.examples == [
+        dataset.example("Salut", "COUCOU", system="Sois bref."),
+        dataset.example("Ça va ?", "COUCOU"),
+    ]
 
 
 def test_upload_widget_imports_and_is_emptied(table):
@@ -204,7 +212,12 @@ def test_export_with_errors_saves_but_is_not_recorded(table, tmp_path):
 
 
 def test_export_csv_round_trip(table):
-    rich = {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "weight": 1}]}
+    rich = {
+        "messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b", "weight": 1},
+        ]
+    }
     table.load_examples([rich, *coucou(2)], replace=True)
     path = table.export("tableur.csv")
     other = DatasetTable(export_dir=path.parent)
@@ -212,8 +225,9 @@ def test_export_csv_round_trip(table):
     assert other.examples == table.examples
 
 
-@pytest.mark.parametrize("name", ["../evasion.jsonl", "/tmp/x.jsonl", "dossier/x.jsonl", ".cache.jsonl",
-                                  "notes.txt"])
+@pytest.mark.parametrize(
+    "name", ["../evasion.jsonl", "/tmp/x.jsonl", "dossier/x.jsonl", ".cache.jsonl", "notes.txt"]
+)
 def test_bad_export_names_are_refused(table, tmp_path, name):
     table.load_examples(coucou(2), replace=True)
     before = table.jsonl()
@@ -221,7 +235,6 @@ def test_bad_export_names_are_refused(table, tmp_path, name):
     assert "Rien n'a été enregistré" in text(table.message.value)
     assert table.jsonl() == before
     assert not (tmp_path / "evasion.jsonl").exists()
-
 
 
 def test_failed_save_keeps_the_table_even_as_root(tmp_path):

@@ -27,7 +27,9 @@ def _cleanup(workspace):
     sandbox.stop(workspace)
 
 
-def start_job(path=DATA / "coucou.jsonl", *, speed: float | None = None, monkeypatch=None, **options):
+def start_job(
+    path=DATA / "coucou.jsonl", *, speed: float | None = None, monkeypatch=None, **options
+):
     if speed is not None:
         monkeypatch.setenv("ATELIER_SANDBOX_SPEED", str(speed))
     file = jobs.upload(path, check=False)
@@ -51,7 +53,9 @@ def test_follows_a_job_to_success(capfd):
     assert "succeeded" in text(monitor.status_html.value)
     assert "Terminé" in text(monitor.status_html.value)  # the guide's French meaning
     assert monitor.progress.value == monitor.progress.max > 1
-    assert f"étape {monitor.progress.max} / {monitor.progress.max}" in text(monitor.progress_label.value)
+    assert f"étape {monitor.progress.max} / {monitor.progress.max}" in text(
+        monitor.progress_label.value
+    )
     # the chart: a PNG in an Image widget, shown
     assert bytes(monitor.chart.value).startswith(PNG) and monitor.chart.layout.display is None
     assert len(monitor.metrics) > 3
@@ -180,7 +184,9 @@ def test_sandbox_gone_backs_off_and_gives_up_in_wait(monkeypatch):
     shown = text(monitor.connection_html.value)
     assert "Impossible de joindre" in shown and "réessaie" in shown
     assert monitor.running  # still trying, more and more slowly
-    assert eventually(lambda: len(monitor.delays) >= 3 and monitor.delays[-1] > monitor.interval, timeout=60)
+    assert eventually(
+        lambda: len(monitor.delays) >= 3 and monitor.delays[-1] > monitor.interval, timeout=60
+    )
     with pytest.raises(MonitorError, match="n'arrive plus"):
         monitor.wait()
     assert monitor.diagnosis.code == "connection"
@@ -194,8 +200,13 @@ def free_port() -> int:
 
 def run_sandbox(port: int, home, speed: str) -> subprocess.Popen:
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": speed, "ATELIER_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.sandbox", "--port", str(port), "--home", str(home)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.sandbox", "--port", str(port), "--home", str(home)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def up() -> bool:
         with socket.socket() as s:
@@ -224,7 +235,9 @@ def test_sandbox_restart_mid_job_is_recovered(monkeypatch, tmp_path):
         server = run_sandbox(port, home, speed="8")
         final = monitor.wait(timeout=120)
         assert final.status == "succeeded"
-        assert "rétablie" in text(monitor.connection_html.value) or monitor.connection_html.value == ""
+        assert (
+            "rétablie" in text(monitor.connection_html.value) or monitor.connection_html.value == ""
+        )
         ids = [e.id for e in monitor.events]
         assert len(ids) == len(set(ids))  # nothing shown twice across the outage
         assert bytes(monitor.chart.value).startswith(PNG)

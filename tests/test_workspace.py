@@ -12,13 +12,20 @@ def test_record_get_per_mode():
     assert workspace.get("file_id") == "file-1"
     assert workspace.get("file_id", mode="openai") is None
     workspace.record(mode="openai", file_id="file-real")
-    assert workspace.get("file_id") == "file-1" and workspace.get("file_id", mode="openai") == "file-real"
+    assert (
+        workspace.get("file_id") == "file-1"
+        and workspace.get("file_id", mode="openai") == "file-real"
+    )
     workspace.record(file_id=None)
-    assert workspace.get("file_id") is None and workspace.snapshot() == {"dataset_path": "/x/d.jsonl"}
+    assert workspace.get("file_id") is None and workspace.snapshot() == {
+        "dataset_path": "/x/d.jsonl"
+    }
 
 
 def test_reset_by_step():
-    workspace.record(dataset_path="d", file_id="f", job_id="j", base_model="m", suffix="s", fine_tuned_model="ft")
+    workspace.record(
+        dataset_path="d", file_id="f", job_id="j", base_model="m", suffix="s", fine_tuned_model="ft"
+    )
     assert sorted(workspace.reset(5)) == ["base_model", "fine_tuned_model", "job_id", "suffix"]
     assert workspace.snapshot() == {"dataset_path": "d", "file_id": "f"}
     workspace.reset()

@@ -63,7 +63,14 @@ FORBIDDEN_ON_COLAB = ("jupyterlab", "notebook", "nbval", "ipykernel", "jupyter")
 
 # nbstripout's default extra keys, so that its filter and this script agree.
 NB_META_DROP = ("signature", "widgets")
-CELL_META_DROP = ("collapsed", "ExecuteTime", "execution", "heading_collapsed", "hidden", "scrolled")
+CELL_META_DROP = (
+    "collapsed",
+    "ExecuteTime",
+    "execution",
+    "heading_collapsed",
+    "hidden",
+    "scrolled",
+)
 
 
 # --------------------------------------------------------------------------- settings
@@ -77,7 +84,9 @@ def repository_url() -> str:
     """`[project.urls] Repository` from pyproject.toml (the one place it is written)."""
     match = re.search(r'^\s*Repository\s*=\s*"([^"]+)"', _pyproject(), re.M)
     if not match:
-        raise SystemExit("pyproject.toml: add `Repository = \"https://github.com/…\"` under [project.urls]")
+        raise SystemExit(
+            'pyproject.toml: add `Repository = "https://github.com/…"` under [project.urls]'
+        )
     return match.group(1).rstrip("/")
 
 
@@ -214,7 +223,11 @@ def course_paths() -> list[Path]:
 
 
 def refresh(nb: dict, paths: list[Path], i: int) -> dict:
-    body = [c for c in nb["cells"] if c.get("metadata", {}).get("atelier") not in ("header", "colab-setup", "footer")]
+    body = [
+        c
+        for c in nb["cells"]
+        if c.get("metadata", {}).get("atelier") not in ("header", "colab-setup", "footer")
+    ]
     cells = [
         _cell("markdown", header_source(paths, i), "header"),
         _cell("code", colab_setup_source(), "colab-setup"),
@@ -246,7 +259,13 @@ def edition(notebooks: list[dict], paths: list[Path]) -> dict:
     )
     cells = [_cell("markdown", intro, "header"), _cell("code", colab_setup_source(), "colab-setup")]
     for path, nb in zip(paths, notebooks, strict=True):
-        cells.append(_cell("markdown", f"---\n<a id=\"{path.stem}\"></a>\n*Partie {path.stem[:2]} — `{path.name}`*", "part"))
+        cells.append(
+            _cell(
+                "markdown",
+                f'---\n<a id="{path.stem}"></a>\n*Partie {path.stem[:2]} — `{path.name}`*',
+                "part",
+            )
+        )
         for cell in nb["cells"]:
             if cell.get("metadata", {}).get("atelier") in ("header", "colab-setup", "footer"):
                 continue
@@ -274,27 +293,31 @@ def readme_links() -> str:
 
     url, path = repository_url(), github_path()
     name = path.split("/")[-1]
-    binder = f"https://mybinder.org/v2/gh/{path}/{BRANCH}?urlpath=lab/tree/notebooks/00_bienvenue.ipynb"
+    binder = (
+        f"https://mybinder.org/v2/gh/{path}/{BRANCH}?urlpath=lab/tree/notebooks/00_bienvenue.ipynb"
+    )
     puller = (
         "https://TON-HUB.example.org/hub/user-redirect/git-pull?"
         f"repo={quote(url, safe='')}&branch={BRANCH}"
         f"&urlpath={quote(f'lab/tree/{name}/notebooks/00_bienvenue.ipynb', safe='')}"
     )
-    return "\n".join([
-        LINKS_BEGIN,
-        f"- Dépôt : {url}",
-        f"- Colab, notebook par notebook : [![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url('notebooks/00_bienvenue.ipynb')})",
-        f"- Colab, tout le cours en un notebook : [![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url('notebooks/colab/atelier_complet.ipynb')})",
-        f"- Binder : [![Binder](https://mybinder.org/badge_logo.svg)]({binder})",
-        "- JupyterHub (lien nbgitpuller, remplace `TON-HUB.example.org` par l'adresse de ton hub) :",
-        "",
-        "  ```",
-        f"  {puller}",
-        "  ```",
-        LINKS_END,
-    ])
+    return "\n".join(
+        [
+            LINKS_BEGIN,
+            f"- Dépôt : {url}",
+            f"- Colab, notebook par notebook : [![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url('notebooks/00_bienvenue.ipynb')})",
+            f"- Colab, tout le cours en un notebook : [![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url('notebooks/colab/atelier_complet.ipynb')})",
+            f"- Binder : [![Binder](https://mybinder.org/badge_logo.svg)]({binder})",
+            "- JupyterHub (lien nbgitpuller, remplace `TON-HUB.example.org` par l'adresse de ton hub) :",
+            "",
+            "  ```",
+            f"  {puller}",
+            "  ```",
+            LINKS_END,
+        ]
+    )
 
 
 def readme_text() -> str | None:
@@ -346,7 +369,12 @@ def refresh_outputs(paths: list[Path]) -> None:
             for path in paths:
                 print(f"running {path.name}")
                 nb = nbformat.read(path, as_version=4)
-                NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+                NotebookClient(
+                    nb,
+                    timeout=300,
+                    kernel_name="python3",
+                    resources={"metadata": {"path": str(NOTEBOOKS)}},
+                ).execute()
                 path.write_text(dumps(clean(json.loads(nbformat.writes(nb)))), encoding="utf-8")
         finally:
             for k, v in old.items():
@@ -359,8 +387,12 @@ def refresh_outputs(paths: list[Path]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a file would change")
-    parser.add_argument("--outputs", action="store_true", help="re-run notebooks to refresh keep_output cells")
-    parser.add_argument("--filter", action="store_true", help="git clean filter: clean stdin to stdout")
+    parser.add_argument(
+        "--outputs", action="store_true", help="re-run notebooks to refresh keep_output cells"
+    )
+    parser.add_argument(
+        "--filter", action="store_true", help="git clean filter: clean stdin to stdout"
+    )
     parser.add_argument("only", nargs="*", help="with --outputs: notebook names to re-run")
     args = parser.parse_args(argv)
     if args.filter:

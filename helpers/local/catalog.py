@@ -49,26 +49,39 @@ CATALOG: dict[str, LocalModel] = {
     m.id: m
     for m in [
         LocalModel(
-            "smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "smollm2-135m-instruct",
+            "HuggingFaceTB/SmolLM2-135M-Instruct",
             "SmolLM2 135M Instruct (Hugging Face) : le plus petit, rapide même sur CPU ; anglais surtout.",
-            "135 M", "≈ 270 Mo", 2e-4,
+            "135 M",
+            "≈ 270 Mo",
+            2e-4,
         ),
         LocalModel(
-            "smollm2-360m-instruct", "HuggingFaceTB/SmolLM2-360M-Instruct",
+            "smollm2-360m-instruct",
+            "HuggingFaceTB/SmolLM2-360M-Instruct",
             "SmolLM2 360M Instruct : meilleur, encore raisonnable sur CPU (quelques minutes).",
-            "360 M", "≈ 720 Mo", 2e-4,
+            "360 M",
+            "≈ 720 Mo",
+            2e-4,
         ),
         LocalModel(
-            "qwen2.5-0.5b-instruct", "Qwen/Qwen2.5-0.5B-Instruct",
+            "qwen2.5-0.5b-instruct",
+            "Qwen/Qwen2.5-0.5B-Instruct",
             "Qwen2.5 0.5B Instruct (Alibaba) : multilingue, parle français ; idéal avec un GPU (Colab).",
-            "494 M", "≈ 1 Go", 2e-4,
+            "494 M",
+            "≈ 1 Go",
+            2e-4,
         ),
         LocalModel(
-            "tiny", "",
+            "tiny",
+            "",
             "Modèle minuscule construit sur cette machine, sans téléchargement (~100 k paramètres) : "
             "il ne sait rien au départ, mais apprend COUCOU en quelques secondes. Pour les tests et "
             "pour essayer sans internet.",
-            "0,1 M", "", 3e-3, builtin=True,
+            "0,1 M",
+            "",
+            3e-3,
+            builtin=True,
         ),
     ]
 }
@@ -102,9 +115,13 @@ def _from_spec(spec: str) -> LocalModel:
             )
         if (folder / "atelier_tiny.json").exists():  # built by tiny.build: same settings as "tiny"
             return replace(CATALOG["tiny"], source=str(folder.resolve()), builtin=False)
-        return LocalModel(_slug(folder.name), str(folder.resolve()), f"Modèle local ({folder})", "?", "", 2e-4)
+        return LocalModel(
+            _slug(folder.name), str(folder.resolve()), f"Modèle local ({folder})", "?", "", 2e-4
+        )
     if re.fullmatch(r"[\w.\-]+/[\w.\-]+", spec):
-        return LocalModel(_slug(spec.split("/")[-1]), spec, f"Modèle du hub Hugging Face {spec}", "?", "?", 2e-4)
+        return LocalModel(
+            _slug(spec.split("/")[-1]), spec, f"Modèle du hub Hugging Face {spec}", "?", "?", 2e-4
+        )
     raise LocalModelError(
         f"Modèle local inconnu : {spec!r}. Choisis parmi {', '.join(CATALOG)}, un nom du hub "
         "Hugging Face (« organisation/modèle ») ou un dossier de modèle."
@@ -158,7 +175,8 @@ def is_cached(model: LocalModel) -> bool:
 def unavailable_message(model: LocalModel, cause: BaseException | None = None) -> str:
     """French explanation when a model cannot be loaded."""
     why = (
-        "le mode hors ligne est activé (HF_HUB_OFFLINE=1)" if offline()
+        "le mode hors ligne est activé (HF_HUB_OFFLINE=1)"
+        if offline()
         else "cette machine n'a pas pu le télécharger (pas d'accès à internet ?)"
     )
     text = (
@@ -206,7 +224,9 @@ def lora_defaults(n_examples: int, model: LocalModel | None = None) -> LoraDefau
     below 100 examples (nothing to regularise against in 2–3 epochs of tiny data)."""
     lr = (model or default_model()).learning_rate
     if n_examples <= 200:
-        return LoraDefaults(r=8, alpha=16, dropout=0.0 if n_examples < 100 else 0.05, learning_rate=lr)
+        return LoraDefaults(
+            r=8, alpha=16, dropout=0.0 if n_examples < 100 else 0.05, learning_rate=lr
+        )
     return LoraDefaults(r=16, alpha=32, dropout=0.05, learning_rate=lr)
 
 
@@ -229,7 +249,11 @@ def is_available() -> bool:
     """The optional packages are installed, in versions the engine supports (no import)."""
     for package, minimum in REQUIRED.items():
         version = _version(package)
-        if version is None or not _at_least(version, minimum) or importlib.util.find_spec(package) is None:
+        if (
+            version is None
+            or not _at_least(version, minimum)
+            or importlib.util.find_spec(package) is None
+        ):
             return False
     return True
 
@@ -262,7 +286,9 @@ class Doctor:
             out.append(f"  calcul : {self.device}")
         if self.model:
             state = "prêt" if self.model_ready else "à télécharger au premier usage"
-            out.append(f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}")
+            out.append(
+                f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}"
+            )
         out.extend(f"  ❌ {p}" for p in self.problems)
         out.extend(f"  ⚠️ {w}" for w in self.warnings)
         out.extend(f"  ℹ️ {n}" for n in self.notes)
@@ -280,7 +306,9 @@ def doctor(*, check_device: bool = True) -> Doctor:
     warnings: list[str] = []
     missing = [p for p, v in packages.items() if v is None]
     if missing:
-        problems.append(f"paquets manquants : {', '.join(missing)} → installe-les avec : {INSTALL_HINT}")
+        problems.append(
+            f"paquets manquants : {', '.join(missing)} → installe-les avec : {INSTALL_HINT}"
+        )
     for package, minimum in REQUIRED.items():
         version = packages[package]
         if version and not _at_least(version, minimum):
@@ -305,10 +333,14 @@ def doctor(*, check_device: bool = True) -> Doctor:
         if not ready and offline():
             warnings.append(unavailable_message(model))
         elif not ready:
-            notes.append(f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question.")
+            notes.append(
+                f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question."
+            )
     except LocalModelError as exc:
         problems.append(str(exc))
-    notes.append(f"modèles du catalogue : {', '.join(CATALOG)} (choix : variable {LOCAL_MODEL_VAR}).")
+    notes.append(
+        f"modèles du catalogue : {', '.join(CATALOG)} (choix : variable {LOCAL_MODEL_VAR})."
+    )
     return Doctor(not problems, packages, problems, dev, model, ready, notes, warnings)
 
 

@@ -75,8 +75,11 @@ class LocalApi(Api):
             try:
                 return catalog.resolve(model)
             except catalog.LocalModelError as exc:
-                raise errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist. {exc}",
-                                         param="model", code="model_not_available") from None
+                raise errors.bad_request(
+                    f"Model {model} is not available for fine-tuning or does not exist. {exc}",
+                    param="model",
+                    code="model_not_available",
+                ) from None
 
         req = self.job_request(body, local_model)
         model, base, validation_file = req.model, req.resolved, req.validation_file
@@ -85,10 +88,17 @@ class LocalApi(Api):
         report = dataset.check_bytes(req.train, models.DEFAULT_MODEL)
         failure = simulated.failure_for(report)
         if failure is None and req.valid is not None:
-            failure = simulated.failure_for(dataset.check_bytes(req.valid, models.DEFAULT_MODEL), "validation")
-        events = [("info", f"Created fine-tuning job: {job_id}"),
-                  ("info", f"Validating training file: {spec['training_file']}"
-                   + (f" and validation file: {validation_file}" if validation_file else ""))]
+            failure = simulated.failure_for(
+                dataset.check_bytes(req.valid, models.DEFAULT_MODEL), "validation"
+            )
+        events = [
+            ("info", f"Created fine-tuning job: {job_id}"),
+            (
+                "info",
+                f"Validating training file: {spec['training_file']}"
+                + (f" and validation file: {validation_file}" if validation_file else ""),
+            ),
+        ]
         if failure is not None:
             events.append(("error", failure["message"]))
         else:
@@ -97,10 +107,16 @@ class LocalApi(Api):
         # model really trains, and the name's org segment says `local`.
         shown = models.base_model_of(model) if catalog.is_openai_name(model) else base.id
         job = self.queue.enqueue(
-            job_id, model=base.source if base.source and base.is_folder else base.id, training=req.train,
-            validation=req.valid, fine_tuned_model=fine_tuned_name(job_id, shown, req.suffix),
-            hyperparameters=req.hyperparameters, seed=spec["seed"],
-            created_at=self.clock(), spec={**spec, "base_id": shown, "local_model": base.id}, events=events,
+            job_id,
+            model=base.source if base.source and base.is_folder else base.id,
+            training=req.train,
+            validation=req.valid,
+            fine_tuned_model=fine_tuned_name(job_id, shown, req.suffix),
+            hyperparameters=req.hyperparameters,
+            seed=spec["seed"],
+            created_at=self.clock(),
+            spec={**spec, "base_id": shown, "local_model": base.id},
+            events=events,
             error=failure,
         )
         if failure is None:
@@ -119,7 +135,9 @@ class LocalApi(Api):
         spec = job.request.get("spec", {})
         status = job.status
         finished = job.finished_at
-        if status in ("queued", "running") and job.cancel_requested:  # the worker stops before its next step
+        if (
+            status in ("queued", "running") and job.cancel_requested
+        ):  # the worker stops before its next step
             status, finished = "cancelled", finished or self.clock()
         if status == "queued":
             ensure_worker(self.home)
@@ -147,9 +165,16 @@ class LocalApi(Api):
         """The results file of a succeeded job, in the sandbox's file store (once)."""
         if job.id in self._settled:
             return
-        content = base64.b64encode(self.queue.results_csv(job.id))  # like the sandbox's (and the Cookbook's)
-        self.store.add_file("step_metrics.csv", "fine-tune-results", content, job.finished_at or self.clock(),
-                            file_id=results_file_id(job.id))
+        content = base64.b64encode(
+            self.queue.results_csv(job.id)
+        )  # like the sandbox's (and the Cookbook's)
+        self.store.add_file(
+            "step_metrics.csv",
+            "fine-tune-results",
+            content,
+            job.finished_at or self.clock(),
+            file_id=results_file_id(job.id),
+        )
         self._settled.add(job.id)
 
     def _settle(self, now: float) -> None:
@@ -168,22 +193,28 @@ class LocalApi(Api):
         job = self._local_job(job_id)
         if job.done or job.cancel_requested:
             status = "cancelled" if job.cancel_requested else job.status
-            raise errors.bad_request(f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
-                                     f"{status} and cannot be cancelled.", param="fine_tuning_job_id",
-                                     code="invalid_job_state")
+            raise errors.bad_request(
+                f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
+                f"{status} and cannot be cancelled.",
+                param="fine_tuning_job_id",
+                code="invalid_job_state",
+            )
         return self._job_json(self.queue.cancel(job_id) or job)
 
     def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
         self._local_job(job_id)
-        items = [{
-            "id": derived_id("ftevent-", job_id, e.seq),
-            "object": "fine_tuning.job.event",
-            "created_at": int(e.created_at),
-            "level": e.level,
-            "message": e.message,
-            "data": e.data or {},
-            "type": e.type,
-        } for e in reversed(self.queue.events(job_id))]
+        items = [
+            {
+                "id": derived_id("ftevent-", job_id, e.seq),
+                "object": "fine_tuning.job.event",
+                "created_at": int(e.created_at),
+                "level": e.level,
+                "message": e.message,
+                "data": e.data or {},
+                "type": e.type,
+            }
+            for e in reversed(self.queue.events(job_id))
+        ]
         return _page(items, after, limit)
 
     def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
@@ -191,18 +222,27 @@ class LocalApi(Api):
         items = []
         if job.status == "succeeded":
             for c in reversed(self.queue.checkpoints(job_id)):
-                metrics = {k: None for k in ("valid_loss", "valid_mean_token_accuracy", "full_valid_loss",
-                                             "full_valid_mean_token_accuracy")}
+                metrics = {
+                    k: None
+                    for k in (
+                        "valid_loss",
+                        "valid_mean_token_accuracy",
+                        "full_valid_loss",
+                        "full_valid_mean_token_accuracy",
+                    )
+                }
                 metrics.update(c.metrics)
-                items.append({
-                    "id": derived_id("ftckpt_", job_id, "checkpoint", c.step),
-                    "object": "fine_tuning.job.checkpoint",
-                    "created_at": int(c.created_at),
-                    "fine_tuned_model_checkpoint": c.name,
-                    "fine_tuning_job_id": job_id,
-                    "metrics": metrics,
-                    "step_number": c.step,
-                })
+                items.append(
+                    {
+                        "id": derived_id("ftckpt_", job_id, "checkpoint", c.step),
+                        "object": "fine_tuning.job.checkpoint",
+                        "created_at": int(c.created_at),
+                        "fine_tuned_model_checkpoint": c.name,
+                        "fine_tuning_job_id": job_id,
+                        "metrics": metrics,
+                        "step_number": c.step,
+                    }
+                )
         page = _page(items, after, limit)
         page["first_id"] = page["data"][0]["id"] if page["data"] else None
         page["last_id"] = page["data"][-1]["id"] if page["data"] else None
@@ -210,10 +250,17 @@ class LocalApi(Api):
 
     # -- models ---------------------------------------------------------------------------
     def list_models(self) -> dict[str, Any]:
-        data = super().list_models()["data"]  # the frozen OpenAI names (answered by the default local model)
-        data += [{"id": m.id, "object": "model", "created": 0, "owned_by": "local"} for m in catalog.CATALOG.values()]
-        data += [{"id": name, "object": "model", "created": int(at or 0), "owned_by": ORGANIZATION_ID}
-                 for name, at in self.queue.fine_tuned_models()]
+        data = super().list_models()[
+            "data"
+        ]  # the frozen OpenAI names (answered by the default local model)
+        data += [
+            {"id": m.id, "object": "model", "created": 0, "owned_by": "local"}
+            for m in catalog.CATALOG.values()
+        ]
+        data += [
+            {"id": name, "object": "model", "created": int(at or 0), "owned_by": ORGANIZATION_ID}
+            for name, at in self.queue.fine_tuned_models()
+        ]
         return {"object": "list", "data": data}
 
     def retrieve_model(self, name: str) -> dict[str, Any]:
@@ -248,13 +295,26 @@ class LocalApi(Api):
         choices, prompt_tokens, completion_tokens = [], 0, 0
         for index in range(n):
             try:
-                out = generate.complete(source, messages, temperature=temperature, max_tokens=max_tokens,
-                                        top_p=top_p, seed=None if seed is None else seed + index)
+                out = generate.complete(
+                    source,
+                    messages,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    top_p=top_p,
+                    seed=None if seed is None else seed + index,
+                )
             except catalog.LocalModelError as exc:
-                raise ApiError(400, str(exc), param="model", code="local_model_unavailable") from None
+                raise ApiError(
+                    400, str(exc), param="model", code="local_model_unavailable"
+                ) from None
             prompt_tokens = out.prompt_tokens
             completion_tokens += out.completion_tokens
             choices.append(shapes.chat_choice(index, out.text, out.finish_reason))
-        return shapes.chat_completion(model=model, choices=choices, prompt_tokens=prompt_tokens,
-                                      completion_tokens=completion_tokens, created=self.clock(),
-                                      fingerprint="fp_local")
+        return shapes.chat_completion(
+            model=model,
+            choices=choices,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            created=self.clock(),
+            fingerprint="fp_local",
+        )

@@ -36,7 +36,9 @@ def _adapter_base(folder: Path) -> str | None:
     info = folder / INFO_FILE
     if info.exists():
         return json.loads(info.read_text(encoding="utf-8"))["base"]
-    return json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))["base_model_name_or_path"]
+    return json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))[
+        "base_model_name_or_path"
+    ]
 
 
 def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
@@ -75,7 +77,9 @@ def forget(source: str | Path | None = None) -> None:
     """Drop cached models (all of them, or those loaded from `source`)."""
     with _lock:
         for key in list(_cache):
-            if source is None or key.startswith(f"{Path(source).resolve() if Path(source).exists() else source}@"):
+            if source is None or key.startswith(
+                f"{Path(source).resolve() if Path(source).exists() else source}@"
+            ):
                 del _cache[key]
 
 
@@ -93,7 +97,9 @@ def complete(
     import torch
 
     tokenizer, model = load(source, device)
-    prompt = tokenizer.apply_chat_template(_clean(messages), tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        _clean(messages), tokenize=False, add_generation_prompt=True
+    )
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
     limit = max_tokens or 256
     options: dict[str, Any] = {"max_new_tokens": limit, "pad_token_id": tokenizer.pad_token_id}
@@ -108,7 +114,11 @@ def complete(
     with _lock, torch.no_grad():
         output = model.generate(**inputs, **options)
     new = output[0, inputs["input_ids"].shape[1] :].tolist()
-    eos_ids = set(options["eos_token_id"] if isinstance(options["eos_token_id"], list) else [options["eos_token_id"]])
+    eos_ids = set(
+        options["eos_token_id"]
+        if isinstance(options["eos_token_id"], list)
+        else [options["eos_token_id"]]
+    )
     finish = "length"
     if new and new[-1] in eos_ids:
         finish = "stop"

@@ -135,7 +135,9 @@ def build(
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    (path / MARKER).write_text(json.dumps({"model": TINY_ID, "seed": seed, "hidden_size": hidden_size}), encoding="utf-8")
+    (path / MARKER).write_text(
+        json.dumps({"model": TINY_ID, "seed": seed, "hidden_size": hidden_size}), encoding="utf-8"
+    )
     (path / "README.md").write_text(
         "# tiny — modèle minuscule du kit (hors ligne)\n\n"
         "Construit sur cette machine par `helpers.local.tiny.build()` : tokenizer BPE appris sur "

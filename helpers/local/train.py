@@ -70,8 +70,16 @@ class StepMetrics:
 
     def data(self) -> dict[str, Any]:
         """The real API's metrics event `data` (None values left out)."""
-        keys = ("step", "total_steps", "train_loss", "valid_loss", "full_valid_loss",
-                "train_mean_token_accuracy", "valid_mean_token_accuracy", "full_valid_mean_token_accuracy")
+        keys = (
+            "step",
+            "total_steps",
+            "train_loss",
+            "valid_loss",
+            "full_valid_loss",
+            "train_mean_token_accuracy",
+            "valid_mean_token_accuracy",
+            "full_valid_mean_token_accuracy",
+        )
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
@@ -148,10 +156,14 @@ def _clean(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
 def _render(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: bool) -> str:
     if not messages:
         return ""
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+    return tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=generation_prompt
+    )
 
 
-def assistant_spans(tokenizer: Any, messages: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[int, int]]]:
+def assistant_spans(
+    tokenizer: Any, messages: Sequence[dict[str, Any]]
+) -> tuple[str, list[tuple[int, int]]]:
     """The rendered conversation and the character spans to learn (assistant turns, weight ≠ 0).
 
     A turn's span runs from the end of the generation prompt to the end of its rendering
@@ -184,10 +196,18 @@ def assistant_spans(tokenizer: Any, messages: Sequence[dict[str, Any]]) -> tuple
     return full, spans
 
 
-def encode(tokenizer: Any, messages: Sequence[dict[str, Any]], max_length: int = 2048) -> tuple[list[int], list[int]]:
+def encode(
+    tokenizer: Any, messages: Sequence[dict[str, Any]], max_length: int = 2048
+) -> tuple[list[int], list[int]]:
     """`input_ids` and `labels` (IGNORE outside the spans to learn), truncated to `max_length`."""
     text, spans = assistant_spans(tokenizer, messages)
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=True, max_length=max_length)
+    enc = tokenizer(
+        text,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        truncation=True,
+        max_length=max_length,
+    )
     ids = list(enc["input_ids"])
     labels = [
         tok if any(s < span_end and e > span_start for span_start, span_end in spans) else IGNORE
@@ -224,13 +244,17 @@ def _loss(model: Any, batch: Any) -> tuple[Any, int, int]:
     input_ids, labels, mask = batch
     logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1, :].float()
     target = labels[:, 1:]
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=IGNORE)
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=IGNORE
+    )
     valid = target != IGNORE
     correct = int(((logits.argmax(-1) == target) & valid).sum())
     return loss, correct, int(valid.sum())
 
 
-def _evaluate(model: Any, encoded: list, indices: list[int], batch_size: int, pad_id: int, device: str):
+def _evaluate(
+    model: Any, encoded: list, indices: list[int], batch_size: int, pad_id: int, device: str
+):
     import torch
 
     total_loss, correct, count = 0.0, 0, 0
@@ -322,26 +346,45 @@ def train(
     encoded = [encode(tokenizer, ex["messages"], config.max_length) for ex in examples]
     keep = [i for i, (_, labels) in enumerate(encoded) if any(t != IGNORE for t in labels)]
     valid_encoded = [encode(tokenizer, ex["messages"], config.max_length) for ex in validation]
-    valid_keep = [i for i, (_, labels) in enumerate(valid_encoded) if any(t != IGNORE for t in labels)]
+    valid_keep = [
+        i for i, (_, labels) in enumerate(valid_encoded) if any(t != IGNORE for t in labels)
+    ]
     pad_id = tokenizer.pad_token_id
 
     lora = LoraConfig(
-        r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=config.target_modules, task_type="CAUSAL_LM",
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules,
+        task_type="CAUSAL_LM",
     )
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total_params = sum(p.numel() for p in model.parameters())
     steps_per_epoch = math.ceil(len(keep) / config.batch_size) if keep else 0
     n_steps = steps_per_epoch * config.n_epochs
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=config.learning_rate,
+        weight_decay=0.0,
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: 1.0 - (1.0 - config.min_lr_ratio) * (s / max(1, n_steps - 1))
     )
-    callbacks.on_start(TrainInfo(
-        len(examples), len(validation), n_steps, config.n_epochs, config.batch_size, config.learning_rate,
-        device, trainable, total_params, len(examples) - len(keep),
-    ))
+    callbacks.on_start(
+        TrainInfo(
+            len(examples),
+            len(validation),
+            n_steps,
+            config.n_epochs,
+            config.batch_size,
+            config.learning_rate,
+            device,
+            trainable,
+            total_params,
+            len(examples) - len(keep),
+        )
+    )
 
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -366,7 +409,11 @@ def train(
             step += 1
             result.trained_tokens += int(batch[2].sum())
             metrics = StepMetrics(
-                step, n_steps, epoch, loss.item(), correct / count if count else 0.0,
+                step,
+                n_steps,
+                epoch,
+                loss.item(),
+                correct / count if count else 0.0,
                 trained_tokens=result.trained_tokens,
             )
             if valid_keep:
@@ -375,7 +422,10 @@ def train(
                     fresh = valid_keep[:]
                     valid_rng.shuffle(fresh)
                     valid_order.extend(fresh)
-                chosen, valid_order = valid_order[: config.batch_size], valid_order[config.batch_size :]
+                chosen, valid_order = (
+                    valid_order[: config.batch_size],
+                    valid_order[config.batch_size :],
+                )
                 metrics.valid_loss, metrics.valid_mean_token_accuracy = _evaluate(
                     model, valid_encoded, chosen, config.batch_size, pad_id, device
                 )
@@ -408,5 +458,9 @@ def _save(model: Any, tokenizer: Any, path: Path, config: TrainConfig, *, merge:
     else:
         model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    info = {"base": config.base, "merged": merge, "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}}
+    info = {
+        "base": config.base,
+        "merged": merge,
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+    }
     (path / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")

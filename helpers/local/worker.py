@@ -38,7 +38,13 @@ IDLE_VAR = "ATELIER_LOCAL_WORKER_IDLE"  # seconds without work before the worker
 STARTUP_GRACE = 30.0
 POLL = 0.2
 TERMINAL = ("succeeded", "failed", "cancelled")
-RESULTS_COLUMNS = ("step", "train_loss", "train_accuracy", "valid_loss", "valid_mean_token_accuracy")
+RESULTS_COLUMNS = (
+    "step",
+    "train_loss",
+    "train_accuracy",
+    "valid_loss",
+    "valid_mean_token_accuracy",
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -124,8 +130,10 @@ class Checkpoint:
     metrics: dict[str, Any]
 
 
-_JOB_COLUMNS = ("id, created_at, model, request, status, started_at, finished_at, estimated_finish, "
-                "hyperparameters, trained_tokens, fine_tuned_model, error, cancel_requested, worker_pid")
+_JOB_COLUMNS = (
+    "id, created_at, model, request, status, started_at, finished_at, estimated_finish, "
+    "hyperparameters, trained_tokens, fine_tuned_model, error, cancel_requested, worker_pid"
+)
 
 
 def _loads(text: str | None) -> Any:
@@ -133,8 +141,22 @@ def _loads(text: str | None) -> Any:
 
 
 def _job(row: tuple) -> LocalJob:
-    return LocalJob(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6], row[7], _loads(row[8]),
-                    row[9], row[10], _loads(row[11]), bool(row[12]), row[13])
+    return LocalJob(
+        row[0],
+        row[1],
+        row[2],
+        json.loads(row[3]),
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        _loads(row[8]),
+        row[9],
+        row[10],
+        _loads(row[11]),
+        bool(row[12]),
+        row[13],
+    )
 
 
 def local_dir(home: str | Path) -> Path:
@@ -203,15 +225,26 @@ class LocalQueue:
             (folder / "train.jsonl").write_bytes(training)
             if validation:
                 (folder / "valid.jsonl").write_bytes(validation)
-        request = {"hyperparameters": hyperparameters or {}, "seed": seed, "fine_tuned_model": fine_tuned_model,
-                   "spec": spec or {}}
+        request = {
+            "hyperparameters": hyperparameters or {},
+            "seed": seed,
+            "fine_tuned_model": fine_tuned_model,
+            "spec": spec or {},
+        }
         now = created_at if created_at is not None else time.time()
         with self._tx() as c:
             c.execute(
                 "INSERT OR IGNORE INTO jobs (id, created_at, model, request, status, finished_at, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job_id, now, model, json.dumps(request), "queued" if error is None else "failed",
-                 None if error is None else now, None if error is None else json.dumps(error)),
+                (
+                    job_id,
+                    now,
+                    model,
+                    json.dumps(request),
+                    "queued" if error is None else "failed",
+                    None if error is None else now,
+                    None if error is None else json.dumps(error),
+                ),
             )
             for level, message in events:
                 self.add_event(job_id, message, level=level, conn=c)
@@ -219,9 +252,24 @@ class LocalQueue:
         assert job is not None
         return job
 
-    def add_event(self, job_id: str, message: str, *, level: str = "info", type: str = "message",
-                  data: dict[str, Any] | None = None, conn: sqlite3.Connection | None = None) -> None:
-        args = (job_id, time.time(), level, type, message, json.dumps(data) if data is not None else None)
+    def add_event(
+        self,
+        job_id: str,
+        message: str,
+        *,
+        level: str = "info",
+        type: str = "message",
+        data: dict[str, Any] | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        args = (
+            job_id,
+            time.time(),
+            level,
+            type,
+            message,
+            json.dumps(data) if data is not None else None,
+        )
         sql = "INSERT INTO events (job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?)"
         if conn is not None:
             conn.execute(sql, args)
@@ -236,8 +284,10 @@ class LocalQueue:
             if row is None:
                 return None
             if row[0] == "queued":
-                c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ?",
-                          (time.time(), job_id))
+                c.execute(
+                    "UPDATE jobs SET status = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ?",
+                    (time.time(), job_id),
+                )
                 self.add_event(job_id, "Fine-tuning job cancelled", conn=c)
             elif row[0] == "running":
                 c.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
@@ -250,7 +300,11 @@ class LocalQueue:
         return _job(row) if row else None
 
     def jobs(self, status: str | None = None) -> list[LocalJob]:
-        sql = f"SELECT {_JOB_COLUMNS} FROM jobs" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
+        sql = (
+            f"SELECT {_JOB_COLUMNS} FROM jobs"
+            + (" WHERE status = ?" if status else "")
+            + " ORDER BY seq"
+        )
         with self._connect() as c:
             rows = c.execute(sql, (status,) if status else ()).fetchall()
         return [_job(r) for r in rows]
@@ -260,7 +314,8 @@ class LocalQueue:
         with self._connect() as c:
             rows = c.execute(
                 "SELECT seq, job_id, created_at, level, type, message, data FROM events "
-                "WHERE job_id = ? AND seq > ? ORDER BY seq", (job_id, after_seq)
+                "WHERE job_id = ? AND seq > ? ORDER BY seq",
+                (job_id, after_seq),
             ).fetchall()
         return [Event(*r[:6], _loads(r[6])) for r in rows]
 
@@ -269,15 +324,17 @@ class LocalQueue:
         with self._connect() as c:
             rows = c.execute(
                 "SELECT seq, job_id, created_at, step, name, path, metrics FROM checkpoints "
-                "WHERE job_id = ? ORDER BY seq", (job_id,)
+                "WHERE job_id = ? ORDER BY seq",
+                (job_id,),
             ).fetchall()
         return [Checkpoint(*r[:6], json.loads(r[6])) for r in rows]
 
     def model_folder(self, name: str) -> Path | None:
         """The folder serving a fine-tuned model or checkpoint name (None: not a local one)."""
         with self._connect() as c:
-            row = c.execute("SELECT id FROM jobs WHERE fine_tuned_model = ? AND status = 'succeeded'",
-                            (name,)).fetchone()
+            row = c.execute(
+                "SELECT id FROM jobs WHERE fine_tuned_model = ? AND status = 'succeeded'", (name,)
+            ).fetchone()
             if row:
                 return self.job_dir(row[0]) / "model"
             row = c.execute("SELECT path FROM checkpoints WHERE name = ?", (name,)).fetchone()
@@ -286,8 +343,10 @@ class LocalQueue:
     def fine_tuned_models(self) -> list[tuple[str, float]]:
         """(name, finished_at) of every succeeded job."""
         with self._connect() as c:
-            rows = c.execute("SELECT fine_tuned_model, finished_at FROM jobs WHERE status = 'succeeded' "
-                             "ORDER BY seq").fetchall()
+            rows = c.execute(
+                "SELECT fine_tuned_model, finished_at FROM jobs WHERE status = 'succeeded' "
+                "ORDER BY seq"
+            ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def results_csv(self, job_id: str) -> bytes:
@@ -299,8 +358,15 @@ class LocalQueue:
             if event.type != "metrics" or not event.data:
                 continue
             d = event.data
-            writer.writerow([d.get("step"), _fmt(d.get("train_loss")), _fmt(d.get("train_mean_token_accuracy")),
-                             _fmt(d.get("valid_loss")), _fmt(d.get("valid_mean_token_accuracy"))])
+            writer.writerow(
+                [
+                    d.get("step"),
+                    _fmt(d.get("train_loss")),
+                    _fmt(d.get("train_mean_token_accuracy")),
+                    _fmt(d.get("valid_loss")),
+                    _fmt(d.get("valid_mean_token_accuracy")),
+                ]
+            )
         return out.getvalue().encode()
 
 
@@ -361,12 +427,20 @@ def ensure_worker(home: str | Path) -> bool:
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     log = open(local_dir(home) / "worker.log", "ab")  # noqa: SIM115 - handed to the child
-    kwargs: dict[str, Any] = {"start_new_session": True} if os.name != "nt" else {
-        "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    kwargs: dict[str, Any] = (
+        {"start_new_session": True}
+        if os.name != "nt"
+        else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    )
     idle = os.environ.get(IDLE_VAR, "").strip() or str(IDLE_EXIT)
     process = subprocess.Popen(
         [sys.executable, "-m", "helpers.local.worker", "--home", str(home), "--idle-exit", idle],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, **kwargs,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=root,
+        **kwargs,
     )
     log.close()
     marker.write_text(f"{process.pid} {time.time()}")
@@ -425,8 +499,12 @@ class _JobCallbacks:
             f"LoRA with {info.trainable_parameters:,} trainable parameters of {info.total_parameters:,}",
         )
         if info.skipped_examples:
-            self.queue.add_event(self.job.id, f"{info.skipped_examples} example(s) have nothing to learn "
-                                 "(assistant weights 0, or cut by the length limit) and are skipped", level="warn")
+            self.queue.add_event(
+                self.job.id,
+                f"{info.skipped_examples} example(s) have nothing to learn "
+                "(assistant weights 0, or cut by the length limit) and are skipped",
+                level="warn",
+            )
 
     def on_step(self, m: Any) -> None:
         text = f"Step {m.step}/{m.total_steps}: training loss={m.train_loss:.2f}"
@@ -437,18 +515,25 @@ class _JobCallbacks:
         eta = self.started + m.elapsed / m.step * m.total_steps if m.step else None
         with self.queue._tx() as c:
             self.queue.add_event(self.job.id, text, type="metrics", data=m.data(), conn=c)
-            c.execute("UPDATE jobs SET trained_tokens = ?, estimated_finish = ? WHERE id = ?",
-                      (m.trained_tokens, eta, self.job.id))
+            c.execute(
+                "UPDATE jobs SET trained_tokens = ?, estimated_finish = ? WHERE id = ?",
+                (m.trained_tokens, eta, self.job.id),
+            )
 
     def on_checkpoint(self, step: int, path: Path, m: Any) -> None:
         keep = 3
         name = f"{self.name}:ckpt-step-{step}"
         metrics = m.data()
         with self.queue._tx() as c:
-            c.execute("INSERT INTO checkpoints (job_id, created_at, step, name, path, metrics) VALUES (?, ?, ?, ?, ?, ?)",
-                      (self.job.id, time.time(), step, name, str(path), json.dumps(metrics)))
-            c.execute("DELETE FROM checkpoints WHERE job_id = ? AND seq NOT IN (SELECT seq FROM checkpoints "
-                      "WHERE job_id = ? ORDER BY seq DESC LIMIT ?)", (self.job.id, self.job.id, keep))
+            c.execute(
+                "INSERT INTO checkpoints (job_id, created_at, step, name, path, metrics) VALUES (?, ?, ?, ?, ?, ?)",
+                (self.job.id, time.time(), step, name, str(path), json.dumps(metrics)),
+            )
+            c.execute(
+                "DELETE FROM checkpoints WHERE job_id = ? AND seq NOT IN (SELECT seq FROM checkpoints "
+                "WHERE job_id = ? ORDER BY seq DESC LIMIT ?)",
+                (self.job.id, self.job.id, keep),
+            )
             self.queue.add_event(self.job.id, f"Checkpoint created at step {step}", conn=c)
 
     def should_stop(self) -> bool:
@@ -460,7 +545,9 @@ class _JobCallbacks:
         return self._stop
 
 
-def resolve_hyperparameters(request: dict[str, Any], n_examples: int, learning_rate: float) -> dict[str, Any]:
+def resolve_hyperparameters(
+    request: dict[str, Any], n_examples: int, learning_rate: float
+) -> dict[str, Any]:
     """`auto` → numbers, as the real API reports them (epochs and batch size heuristics)."""
     from .. import models
 
@@ -481,7 +568,9 @@ def resolve_hyperparameters(request: dict[str, Any], n_examples: int, learning_r
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def run_job(queue: LocalQueue, job: LocalJob) -> None:
@@ -502,29 +591,46 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
         with queue._tx() as c:
             c.execute("UPDATE jobs SET hyperparameters = ? WHERE id = ?", (json.dumps(hp), job.id))
         config = TrainConfig(
-            base=base, output_dir=folder / "model", n_epochs=hp["n_epochs"], batch_size=hp["batch_size"],
-            learning_rate=lora.learning_rate * hp["learning_rate_multiplier"], lora_r=lora.r,
-            lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-            seed=job.request.get("seed") or 0, num_threads=1 if catalog.is_tiny(model) else None,
+            base=base,
+            output_dir=folder / "model",
+            n_epochs=hp["n_epochs"],
+            batch_size=hp["batch_size"],
+            learning_rate=lora.learning_rate * hp["learning_rate_multiplier"],
+            lora_r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
+            seed=job.request.get("seed") or 0,
+            num_threads=1 if catalog.is_tiny(model) else None,
         )
         result = train(examples, config, validation=validation, callbacks=callbacks)
         (folder / "results.csv").write_bytes(queue.results_csv(job.id))
         with queue._tx() as c:
-            c.execute("UPDATE jobs SET status = 'succeeded', finished_at = ?, trained_tokens = ?, "
-                      "fine_tuned_model = ? WHERE id = ?",
-                      (time.time(), result.trained_tokens, callbacks.name, job.id))
+            c.execute(
+                "UPDATE jobs SET status = 'succeeded', finished_at = ?, trained_tokens = ?, "
+                "fine_tuned_model = ? WHERE id = ?",
+                (time.time(), result.trained_tokens, callbacks.name, job.id),
+            )
             queue.add_event(job.id, f"New fine-tuned model created: {callbacks.name}", conn=c)
             queue.add_event(job.id, "The job has successfully completed", conn=c)
     except Cancelled:
         with queue._tx() as c:
-            c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), job.id))
+            c.execute(
+                "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?",
+                (time.time(), job.id),
+            )
             queue.add_event(job.id, "Fine-tuning job cancelled", conn=c)
     except (KeyboardInterrupt, SystemExit):  # the worker is being stopped: say so, then go
-        error = {"code": "server_error", "param": None,
-                 "message": "The local training worker was stopped before the end of this job."}
+        error = {
+            "code": "server_error",
+            "param": None,
+            "message": "The local training worker was stopped before the end of this job.",
+        }
         with queue._tx() as c:
-            c.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
-                      (time.time(), json.dumps(error), job.id))
+            c.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+                (time.time(), json.dumps(error), job.id),
+            )
             queue.add_event(job.id, error["message"], level="error", conn=c)
         raise
     except Exception as exc:
@@ -532,21 +638,35 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
 
         traceback.print_exc()
         code = "model_unavailable" if isinstance(exc, LocalModelError) else "server_error"
-        message = str(exc) if isinstance(exc, LocalModelError) else f"Local training failed: {type(exc).__name__}: {exc}"
+        message = (
+            str(exc)
+            if isinstance(exc, LocalModelError)
+            else f"Local training failed: {type(exc).__name__}: {exc}"
+        )
         with queue._tx() as c:
-            c.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
-                      (time.time(), json.dumps({"code": code, "message": message, "param": None}), job.id))
+            c.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                (
+                    time.time(),
+                    json.dumps({"code": code, "message": message, "param": None}),
+                    job.id,
+                ),
+            )
             queue.add_event(job.id, message, level="error", conn=c)
 
 
 def claim(queue: LocalQueue) -> LocalJob | None:
     """Move the oldest queued job to running (atomically). None when nothing is queued."""
     with queue._tx() as c:
-        row = c.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1").fetchone()
+        row = c.execute(
+            "SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1"
+        ).fetchone()
         if row is None:
             return None
-        c.execute("UPDATE jobs SET status = 'running', started_at = ?, worker_pid = ? WHERE id = ?",
-                  (time.time(), os.getpid(), row[0]))
+        c.execute(
+            "UPDATE jobs SET status = 'running', started_at = ?, worker_pid = ? WHERE id = ?",
+            (time.time(), os.getpid(), row[0]),
+        )
         queue.add_event(row[0], "Fine-tuning job started", conn=c)
     return queue.get(row[0])
 
@@ -554,18 +674,28 @@ def claim(queue: LocalQueue) -> LocalJob | None:
 def fail_orphans(queue: LocalQueue) -> None:
     """Jobs left `running` by a dead worker (we hold the lock: nobody else trains them)."""
     with queue._tx() as c:
-        rows = c.execute("SELECT id, cancel_requested, worker_pid FROM jobs WHERE status = 'running'").fetchall()
+        rows = c.execute(
+            "SELECT id, cancel_requested, worker_pid FROM jobs WHERE status = 'running'"
+        ).fetchall()
         for job_id, cancelled, pid in rows:
             if pid and pid != os.getpid() and _alive(pid):
                 continue  # a worker of a workspace folder that was moved or recreated
             if cancelled:
-                c.execute("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?", (time.time(), job_id))
+                c.execute(
+                    "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?",
+                    (time.time(), job_id),
+                )
                 queue.add_event(job_id, "Fine-tuning job cancelled", conn=c)
                 continue
-            error = {"code": "server_error", "param": None,
-                     "message": "The local training worker stopped before the end of this job."}
-            c.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
-                      (time.time(), json.dumps(error), job_id))
+            error = {
+                "code": "server_error",
+                "param": None,
+                "message": "The local training worker stopped before the end of this job.",
+            }
+            c.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                (time.time(), json.dumps(error), job_id),
+            )
             queue.add_event(job_id, error["message"], level="error", conn=c)
 
 
@@ -594,9 +724,13 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Atelier: local fine-tuning worker (one per workspace).")
+    parser = argparse.ArgumentParser(
+        description="Atelier: local fine-tuning worker (one per workspace)."
+    )
     parser.add_argument("--home", required=True, help="workspace folder")
-    parser.add_argument("--idle-exit", type=float, default=IDLE_EXIT, help="seconds without work before exiting")
+    parser.add_argument(
+        "--idle-exit", type=float, default=IDLE_EXIT, help="seconds without work before exiting"
+    )
     parser.add_argument("--once", action="store_true", help="exit as soon as the queue is empty")
     args = parser.parse_args(argv)
     return serve(args.home, idle_exit=args.idle_exit, once=args.once)

@@ -51,11 +51,18 @@ def _int_param(raw: str | None, name: str, default: int, low: int, high: int) ->
     try:
         value = int(raw)
     except ValueError:
-        raise errors.bad_request(f"Invalid '{name}': expected an integer, but got '{raw}' instead.",
-                                 param=name, code="invalid_type") from None
+        raise errors.bad_request(
+            f"Invalid '{name}': expected an integer, but got '{raw}' instead.",
+            param=name,
+            code="invalid_type",
+        ) from None
     if not low <= value <= high:
-        raise errors.bad_request(f"Invalid '{name}': expected a value between {low} and {high}, "
-                                 f"but got {value} instead.", param=name, code="invalid_value")
+        raise errors.bad_request(
+            f"Invalid '{name}': expected a value between {low} and {high}, "
+            f"but got {value} instead.",
+            param=name,
+            code="invalid_value",
+        )
     return value
 
 
@@ -63,7 +70,7 @@ def _page(items: list[dict[str, Any]], after: str | None, limit: int) -> dict[st
     """A cursor page over items already in list order: those after the `after` id."""
     if after:
         ids = [item["id"] for item in items]
-        items = items[ids.index(after) + 1:] if after in ids else []
+        items = items[ids.index(after) + 1 :] if after in ids else []
     return {"object": "list", "data": items[:limit], "has_more": len(items) > limit}
 
 
@@ -85,7 +92,11 @@ def _model_created(name: str) -> int:
     match = re.search(r"(\d{4})-(\d{2})-(\d{2})", name)
     if not match:
         match = re.search(r"-(\d{2})(\d{2})$", name)  # gpt-3.5-turbo-0125 (2024)
-        return int(time.mktime((2024, int(match.group(1)), int(match.group(2)), 0, 0, 0, 0, 0, -1))) if match else 0
+        return (
+            int(time.mktime((2024, int(match.group(1)), int(match.group(2)), 0, 0, 0, 0, 0, -1)))
+            if match
+            else 0
+        )
     y, m, d = map(int, match.groups())
     return int(time.mktime((y, m, d, 0, 0, 0, 0, 0, -1)))
 
@@ -93,8 +104,13 @@ def _model_created(name: str) -> int:
 def _base_model_json(name: str) -> dict[str, Any]:
     info = models.get(name)
     shutdown = info.shutdown_date.isoformat() if info and info.shutdown_date else None
-    return {"id": name, "object": "model", "created": _model_created(models.base_model_of(name)),
-            "owned_by": "system", "shutdown_date": shutdown}
+    return {
+        "id": name,
+        "object": "model",
+        "created": _model_created(models.base_model_of(name)),
+        "owned_by": "system",
+        "shutdown_date": shutdown,
+    }
 
 
 class Api:
@@ -108,10 +124,15 @@ class Api:
 
     def upload(self, filename: str, purpose: str, content: bytes) -> dict[str, Any]:
         if purpose == "fine-tune" and not filename.lower().endswith(".jsonl"):
-            raise errors.bad_request("Invalid file format for Fine-Tuning API. Must be .jsonl", param="file")
+            raise errors.bad_request(
+                "Invalid file format for Fine-Tuning API. Must be .jsonl", param="file"
+            )
         if not content:
-            raise errors.bad_request("The file is empty: it must contain at least one line.", param="file",
-                                     code="empty_file")
+            raise errors.bad_request(
+                "The file is empty: it must contain at least one line.",
+                param="file",
+                code="empty_file",
+            )
         row = self.store.add_file(filename, purpose, content, self.clock())
         return _file_json(row)
 
@@ -119,16 +140,30 @@ class Api:
         """Write the results file of every job that has finished by now (idempotent)."""
         for job in self.store.due_settlements(now):
             if engine.state(job, now, events=False).status == "succeeded":
-                results = (engine.results_file_id(job.id), "step_metrics.csv", engine.results_csv(job), job.end_at)
+                results = (
+                    engine.results_file_id(job.id),
+                    "step_metrics.csv",
+                    engine.results_csv(job),
+                    job.end_at,
+                )
                 self.store.settle(job.id, results)
             else:
                 self.store.settle(job.id, None)
 
-    def list_files(self, purpose: str | None, after: str | None, limit: int, order: str) -> dict[str, Any]:
+    def list_files(
+        self, purpose: str | None, after: str | None, limit: int, order: str
+    ) -> dict[str, Any]:
         self._settle(self.clock())
-        rows, has_more = self.store.list_files(purpose=purpose, after=after, limit=limit, order=order)
-        return {"object": "list", "data": [_file_json(r) for r in rows], "has_more": has_more,
-                "first_id": rows[0].id if rows else None, "last_id": rows[-1].id if rows else None}
+        rows, has_more = self.store.list_files(
+            purpose=purpose, after=after, limit=limit, order=order
+        )
+        return {
+            "object": "list",
+            "data": [_file_json(r) for r in rows],
+            "has_more": has_more,
+            "first_id": rows[0].id if rows else None,
+            "last_id": rows[-1].id if rows else None,
+        }
 
     def get_file(self, file_id: str) -> FileRow:
         self._settle(self.clock())
@@ -160,7 +195,9 @@ class Api:
         if row.purpose != "fine-tune":
             raise errors.bad_request(
                 f"File {file_id} has purpose '{row.purpose}': fine-tuning requires a file uploaded with "
-                "purpose 'fine-tune'.", param=param)
+                "purpose 'fine-tune'.",
+                param=param,
+            )
         content = self.store.file_content(file_id)
         if content is None:
             raise errors.bad_request(f"invalid {param}: {file_id}", param=param)
@@ -173,8 +210,9 @@ class Api:
         if not model:
             raise errors.missing("model")
         if not isinstance(model, str):
-            raise errors.bad_request("Invalid type for 'model': expected a string.", param="model",
-                                     code="invalid_type")
+            raise errors.bad_request(
+                "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
+            )
         if "training_file" not in body or body["training_file"] in (None, ""):
             raise errors.missing("training_file")
         if model.startswith("ft:") or models.base_model_of(model) == models.GUIDE_MODEL:
@@ -182,30 +220,56 @@ class Api:
         resolved = resolve_model(model)
         suffix = body.get("suffix")
         if suffix is not None and not isinstance(suffix, str):
-            raise errors.bad_request("Invalid type for 'suffix': expected a string.", param="suffix",
-                                     code="invalid_type")
+            raise errors.bad_request(
+                "Invalid type for 'suffix': expected a string.", param="suffix", code="invalid_type"
+            )
         if suffix is not None and len(suffix) > 64:
             raise errors.bad_request(
                 f"Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a "
-                f"string with length {len(suffix)} instead.", param="suffix", code="string_above_max_length")
+                f"string with length {len(suffix)} instead.",
+                param="suffix",
+                code="string_above_max_length",
+            )
         hyper = _hyperparameters(body)
         seed = body.get("seed")
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1):
-            raise errors.bad_request("Invalid 'seed': expected an integer between 0 and 2147483647.",
-                                     param="seed", code="invalid_value")
+        if seed is not None and (
+            not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1
+        ):
+            raise errors.bad_request(
+                "Invalid 'seed': expected an integer between 0 and 2147483647.",
+                param="seed",
+                code="invalid_value",
+            )
         metadata = body.get("metadata")
         if metadata is not None and (
-            not isinstance(metadata, dict) or len(metadata) > 16
-            or not all(isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
-                       for k, v in metadata.items())
+            not isinstance(metadata, dict)
+            or len(metadata) > 16
+            or not all(
+                isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
+                for k, v in metadata.items()
+            )
         ):
-            raise errors.bad_request("Invalid 'metadata': at most 16 pairs of strings (keys ≤ 64 characters, "
-                                     "values ≤ 512 characters).", param="metadata", code="invalid_value")
+            raise errors.bad_request(
+                "Invalid 'metadata': at most 16 pairs of strings (keys ≤ 64 characters, "
+                "values ≤ 512 characters).",
+                param="metadata",
+                code="invalid_value",
+            )
         train = self._training_file(body["training_file"], "training_file")
         validation_file = body.get("validation_file") or None
         valid = self._training_file(validation_file, "validation_file") if validation_file else None
-        return JobRequest(model, resolved, suffix or None, hyper, seed, metadata, body["training_file"],
-                          validation_file, train, valid)
+        return JobRequest(
+            model,
+            resolved,
+            suffix or None,
+            hyper,
+            seed,
+            metadata,
+            body["training_file"],
+            validation_file,
+            train,
+            valid,
+        )
 
     def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
         def snapshot_of(model: str) -> str:
@@ -223,10 +287,17 @@ class Api:
         now = self.clock()
         failed = plan.get("failure") is not None
         job = JobRow(
-            id=job_id, created_at=now, model=snapshot, spec=spec, plan=plan, speed=speed,
-            end_at=now + plan["end_s"] / speed, outcome="failed" if failed else "succeeded",
+            id=job_id,
+            created_at=now,
+            model=snapshot,
+            spec=spec,
+            plan=plan,
+            speed=speed,
+            end_at=now + plan["end_s"] / speed,
+            outcome="failed" if failed else "succeeded",
             ft_model=None if failed else engine.fine_tuned_name(job_id, snapshot, req.suffix),
-            cancelled_at=None, settled=False,
+            cancelled_at=None,
+            settled=False,
         )
         self.store.add_job(job, corpus)
         return engine.job_json(job, now)
@@ -246,16 +317,23 @@ class Api:
         now = self.clock()
         self._settle(now)
         rows, has_more = self.store.list_jobs(after=after, limit=limit)
-        return {"object": "list", "data": [engine.job_json(r, now) for r in rows], "has_more": has_more}
+        return {
+            "object": "list",
+            "data": [engine.job_json(r, now) for r in rows],
+            "has_more": has_more,
+        }
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job = self.job(job_id)
         now = self.clock()
         if not self.store.cancel_job(job_id, now):
             status = engine.state(job, now, events=False).status
-            raise errors.bad_request(f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
-                                     f"{status} and cannot be cancelled.", param="fine_tuning_job_id",
-                                     code="invalid_job_state")
+            raise errors.bad_request(
+                f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
+                f"{status} and cannot be cancelled.",
+                param="fine_tuning_job_id",
+                code="invalid_job_state",
+            )
         return engine.job_json(self.job(job_id), now)
 
     def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
@@ -273,15 +351,24 @@ class Api:
 
     def list_models(self) -> dict[str, Any]:
         now = self.clock()
-        data = [_base_model_json(name) for name in models.FINE_TUNABLE if name != models.GUIDE_MODEL]
+        data = [
+            _base_model_json(name) for name in models.FINE_TUNABLE if name != models.GUIDE_MODEL
+        ]
         for job in self.store.succeeded_jobs(now):
             data.append(self._ft_model_json(job))
         return {"object": "list", "data": data}
 
     def _ft_model_json(self, job: JobRow) -> dict[str, Any]:
         info = models.get(job.model)
-        return {"id": job.ft_model, "object": "model", "created": int(job.end_at), "owned_by": engine.ORGANIZATION_ID,
-                "shutdown_date": info.shutdown_date.isoformat() if info and info.shutdown_date else None}
+        return {
+            "id": job.ft_model,
+            "object": "model",
+            "created": int(job.end_at),
+            "owned_by": engine.ORGANIZATION_ID,
+            "shutdown_date": info.shutdown_date.isoformat()
+            if info and info.shutdown_date
+            else None,
+        }
 
     def retrieve_model(self, name: str) -> dict[str, Any]:
         if name.startswith("ft:"):
@@ -338,7 +425,11 @@ class Api:
         choices = []
         completion_tokens = 0
         for index in range(n):
-            reply = reply_model.answer(prompt, progress, temperature, rng) if reply_model is not None else None
+            reply = (
+                reply_model.answer(prompt, progress, temperature, rng)
+                if reply_model is not None
+                else None
+            )
             text = reply if reply is not None else engine.generic_answer(base, prompt)
             ids = encoder.encode(text, disallowed_special=())
             finish = "stop"
@@ -349,14 +440,22 @@ class Api:
             completion_tokens += len(ids)
             choices.append(shapes.chat_choice(index, text, finish))
         prompt_tokens = tokens.count_messages(messages, base, encoder=encoder)
-        return shapes.chat_completion(model=shown, choices=choices, prompt_tokens=prompt_tokens,
-                                      completion_tokens=completion_tokens, created=self.clock(),
-                                      fingerprint="fp_sandbox")
+        return shapes.chat_completion(
+            model=shown,
+            choices=choices,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            created=self.clock(),
+            fingerprint="fp_sandbox",
+        )
 
 
 def model_not_available(model: str) -> ApiError:
-    return errors.bad_request(f"Model {model} is not available for fine-tuning or does not exist.",
-                              param="model", code="model_not_available")
+    return errors.bad_request(
+        f"Model {model} is not available for fine-tuning or does not exist.",
+        param="model",
+        code="model_not_available",
+    )
 
 
 @dataclass(frozen=True)
@@ -386,8 +485,9 @@ class JobRequest:
         }
 
 
-def chat_parameters(body: dict[str, Any], *, max_n: int) -> tuple[str, list[dict[str, Any]], float, float,
-                                                                   int, int | None, int | None]:
+def chat_parameters(
+    body: dict[str, Any], *, max_n: int
+) -> tuple[str, list[dict[str, Any]], float, float, int, int | None, int | None]:
     """The checked parameters of a chat request: model, messages, temperature, top_p, n,
     max_tokens (or max_completion_tokens), seed — with the real API's error for each."""
     model = body.get("model")
@@ -406,23 +506,38 @@ def chat_parameters(body: dict[str, Any], *, max_n: int) -> tuple[str, list[dict
 
 
 def _derived_seed(job_id: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{job_id}:seed".encode()).digest()[:8], "big") % (2**31 - 1)
+    return int.from_bytes(hashlib.sha256(f"{job_id}:seed".encode()).digest()[:8], "big") % (
+        2**31 - 1
+    )
 
 
-def _number(value: Any, name: str, default: float, low: float, high: float, *, integer: bool = False) -> float:
+def _number(
+    value: Any, name: str, default: float, low: float, high: float, *, integer: bool = False
+) -> float:
     if value is None:
         return default
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-        raise errors.bad_request(f"Invalid type for '{name}': expected {kind}, but got {type(value).__name__} "
-                                 "instead.", param=name, code="invalid_type")
+        raise errors.bad_request(
+            f"Invalid type for '{name}': expected {kind}, but got {type(value).__name__} instead.",
+            param=name,
+            code="invalid_type",
+        )
     word = "integer" if integer else "decimal"
     if value > high:
-        raise errors.bad_request(f"Invalid '{name}': {word} above maximum value. Expected a value <= {high:g}, "
-                                 f"but got {value} instead.", param=name, code=f"{word}_above_max_value")
+        raise errors.bad_request(
+            f"Invalid '{name}': {word} above maximum value. Expected a value <= {high:g}, "
+            f"but got {value} instead.",
+            param=name,
+            code=f"{word}_above_max_value",
+        )
     if value < low:
-        raise errors.bad_request(f"Invalid '{name}': {word} below minimum value. Expected a value >= {low:g}, "
-                                 f"but got {value} instead.", param=name, code=f"{word}_below_min_value")
+        raise errors.bad_request(
+            f"Invalid '{name}': {word} below minimum value. Expected a value >= {low:g}, "
+            f"but got {value} instead.",
+            param=name,
+            code=f"{word}_below_min_value",
+        )
     return value
 
 
@@ -430,27 +545,46 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
     if raw is None:
         raise errors.missing("messages")
     if not isinstance(raw, list):
-        raise errors.bad_request("Invalid type for 'messages': expected an array of objects.", param="messages",
-                                 code="invalid_type")
+        raise errors.bad_request(
+            "Invalid type for 'messages': expected an array of objects.",
+            param="messages",
+            code="invalid_type",
+        )
     if not raw:
-        raise errors.bad_request("Invalid 'messages': empty array. Expected an array with minimum length 1, but "
-                                 "got an empty array instead.", param="messages", code="empty_array")
+        raise errors.bad_request(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but "
+            "got an empty array instead.",
+            param="messages",
+            code="empty_array",
+        )
     for i, msg in enumerate(raw):
         if not isinstance(msg, dict):
-            raise errors.bad_request(f"Invalid type for 'messages[{i}]': expected an object.",
-                                     param=f"messages[{i}]", code="invalid_type")
+            raise errors.bad_request(
+                f"Invalid type for 'messages[{i}]': expected an object.",
+                param=f"messages[{i}]",
+                code="invalid_type",
+            )
         if "role" not in msg:
-            raise errors.bad_request(f"Missing required parameter: 'messages[{i}].role'.",
-                                     param=f"messages[{i}].role", code="missing_required_parameter")
+            raise errors.bad_request(
+                f"Missing required parameter: 'messages[{i}].role'.",
+                param=f"messages[{i}].role",
+                code="missing_required_parameter",
+            )
         if msg["role"] not in CHAT_ROLES:
             raise errors.bad_request(
                 f"Invalid value: '{msg['role']}'. Supported values are: 'system', 'assistant', 'user', "
-                "'function', 'tool', and 'developer'.", param=f"messages[{i}].role", code="invalid_value")
+                "'function', 'tool', and 'developer'.",
+                param=f"messages[{i}].role",
+                code="invalid_value",
+            )
     return raw
 
 
-_HYPER = {"n_epochs": (1, models.MAX_EPOCHS, True), "batch_size": (1, models.MAX_BATCH_SIZE, True),
-          "learning_rate_multiplier": (0, None, False)}
+_HYPER = {
+    "n_epochs": (1, models.MAX_EPOCHS, True),
+    "batch_size": (1, models.MAX_BATCH_SIZE, True),
+    "learning_rate_multiplier": (0, None, False),
+}
 
 
 def _hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
@@ -460,26 +594,39 @@ def _hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
     where = "hyperparameters"
     if method is not None:
         if not isinstance(method, dict) or "type" not in method:
-            raise errors.bad_request("Missing required parameter: 'method.type'.", param="method.type",
-                                     code="missing_required_parameter")
+            raise errors.bad_request(
+                "Missing required parameter: 'method.type'.",
+                param="method.type",
+                code="missing_required_parameter",
+            )
         if method["type"] != "supervised":
             raise errors.bad_request(
                 f"The sandbox simulates supervised fine-tuning only (method.type 'supervised', not "
-                f"'{method['type']}').", param="method.type", code="invalid_value")
+                f"'{method['type']}').",
+                param="method.type",
+                code="invalid_value",
+            )
         supervised = method.get("supervised") or {}
         if not isinstance(supervised, dict):
-            raise errors.bad_request("Invalid type for 'method.supervised': expected an object.",
-                                     param="method.supervised", code="invalid_type")
+            raise errors.bad_request(
+                "Invalid type for 'method.supervised': expected an object.",
+                param="method.supervised",
+                code="invalid_type",
+            )
         if supervised.get("hyperparameters") is not None:
             raw, where = supervised["hyperparameters"], "method.supervised.hyperparameters"
     raw = raw or {}
     if not isinstance(raw, dict):
-        raise errors.bad_request(f"Invalid type for '{where}': expected an object.", param=where,
-                                 code="invalid_type")
+        raise errors.bad_request(
+            f"Invalid type for '{where}': expected an object.", param=where, code="invalid_type"
+        )
     unknown = sorted(set(raw) - set(_HYPER))
     if unknown:
-        raise errors.bad_request(f"Unrecognized request argument supplied: {where}.{unknown[0]}",
-                                 param=f"{where}.{unknown[0]}", code="unknown_parameter")
+        raise errors.bad_request(
+            f"Unrecognized request argument supplied: {where}.{unknown[0]}",
+            param=f"{where}.{unknown[0]}",
+            code="unknown_parameter",
+        )
     out: dict[str, Any] = {}
     for key, (low, high, integer) in _HYPER.items():
         value = raw.get(key, "auto")
@@ -490,15 +637,26 @@ def _hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
             raise errors.bad_request(
                 f"Invalid type for '{name}': expected {'an integer' if integer else 'a number'} or 'auto', but got "
-                f"{type(value).__name__} instead.", param=name, code="invalid_type")
+                f"{type(value).__name__} instead.",
+                param=name,
+                code="invalid_type",
+            )
         word = "integer" if integer else "decimal"
         if high is not None and value > high:
-            raise errors.bad_request(f"Invalid '{name}': {word} above maximum value. Expected a value <= {high}, "
-                                     f"but got {value} instead.", param=name, code=f"{word}_above_max_value")
+            raise errors.bad_request(
+                f"Invalid '{name}': {word} above maximum value. Expected a value <= {high}, "
+                f"but got {value} instead.",
+                param=name,
+                code=f"{word}_above_max_value",
+            )
         if value < low or (not integer and value <= 0):
             bound = f">= {low}" if integer else "> 0"
-            raise errors.bad_request(f"Invalid '{name}': {word} below minimum value. Expected a value {bound}, "
-                                     f"but got {value} instead.", param=name, code=f"{word}_below_min_value")
+            raise errors.bad_request(
+                f"Invalid '{name}': {word} below minimum value. Expected a value {bound}, "
+                f"but got {value} instead.",
+                param=name,
+                code=f"{word}_below_min_value",
+            )
         out[key] = value
     return out
 
@@ -530,7 +688,9 @@ def _endpoint(fn: Handler) -> Handler:
             return await fn(request)
         except ApiError as err:
             return _json_error(err)
-        except Exception:  # a sandbox bug: answer like the real API's 500, keep the trace in the log
+        except (
+            Exception
+        ):  # a sandbox bug: answer like the real API's 500, keep the trace in the log
             log.exception("sandbox error on %s %s", request.method, request.url.path)
             return _json_error(errors.server_error())
 
@@ -553,28 +713,67 @@ def _sse(payload: dict[str, Any]) -> bytes:
 
 
 def _stream(completion: dict[str, Any], include_usage: bool):
-    base = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
-            "model": completion["model"], "service_tier": "default", "system_fingerprint": "fp_sandbox"}
+    base = {
+        "id": completion["id"],
+        "object": "chat.completion.chunk",
+        "created": completion["created"],
+        "model": completion["model"],
+        "service_tier": "default",
+        "system_fingerprint": "fp_sandbox",
+    }
 
     async def chunks():
         for choice in completion["choices"]:
             i = choice["index"]
             first = {"role": "assistant", "content": "", "refusal": None}
-            yield _sse({**base, "choices": [{"index": i, "delta": first, "logprobs": None, "finish_reason": None}]})
+            yield _sse(
+                {
+                    **base,
+                    "choices": [
+                        {"index": i, "delta": first, "logprobs": None, "finish_reason": None}
+                    ],
+                }
+            )
             for piece in re.findall(r"\s*\S+|\s+", choice["message"]["content"] or ""):
-                yield _sse({**base, "choices": [{"index": i, "delta": {"content": piece}, "logprobs": None,
-                                                  "finish_reason": None}]})
+                yield _sse(
+                    {
+                        **base,
+                        "choices": [
+                            {
+                                "index": i,
+                                "delta": {"content": piece},
+                                "logprobs": None,
+                                "finish_reason": None,
+                            }
+                        ],
+                    }
+                )
                 await asyncio.sleep(0)
-            yield _sse({**base, "choices": [{"index": i, "delta": {}, "logprobs": None,
-                                              "finish_reason": choice["finish_reason"]}]})
+            yield _sse(
+                {
+                    **base,
+                    "choices": [
+                        {
+                            "index": i,
+                            "delta": {},
+                            "logprobs": None,
+                            "finish_reason": choice["finish_reason"],
+                        }
+                    ],
+                }
+            )
         if include_usage:
             yield _sse({**base, "choices": [], "usage": completion["usage"]})
         yield b"data: [DONE]\n\n"
 
-    return StreamingResponse(chunks(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
+    return StreamingResponse(
+        chunks(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+    )
 
 
-def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: str = "simulated") -> Starlette:
+def create_app(
+    home: Path, *, clock: Callable[[], float] = time.time, engine: str = "simulated"
+) -> Starlette:
     """The ASGI app serving `/v1` for the workspace `home`.
 
     `engine="local"`: the same routes over `helpers.local.engine.LocalApi` (real training).
@@ -588,7 +787,9 @@ def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: st
         try:
             form = await request.form(max_files=4, max_fields=16)
         except Exception:
-            raise errors.bad_request("Could not parse the multipart form: send 'purpose' and 'file'.") from None
+            raise errors.bad_request(
+                "Could not parse the multipart form: send 'purpose' and 'file'."
+            ) from None
         try:
             purpose = form.get("purpose")
             upload = form.get("file")
@@ -596,13 +797,19 @@ def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: st
                 raise errors.missing("purpose")
             if not isinstance(purpose, str) or purpose not in FILE_PURPOSES:
                 allowed = ", ".join(f"'{p}'" for p in FILE_PURPOSES)
-                raise errors.bad_request(f"'{purpose}' is not one of [{allowed}] - 'purpose'", param="purpose",
-                                         code="invalid_value")
+                raise errors.bad_request(
+                    f"'{purpose}' is not one of [{allowed}] - 'purpose'",
+                    param="purpose",
+                    code="invalid_value",
+                )
             if not isinstance(upload, UploadFile):
                 raise errors.missing("file")
             if upload.size is not None and upload.size > MAX_FILE_BYTES:
-                raise errors.bad_request("File is too large: the maximum size is 512 MB.", param="file",
-                                         code="file_too_large")
+                raise errors.bad_request(
+                    "File is too large: the maximum size is 512 MB.",
+                    param="file",
+                    code="file_too_large",
+                )
             content = await upload.read()
             filename = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
             return JSONResponse(await run(api.upload, filename, purpose, content))
@@ -613,10 +820,15 @@ def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: st
         q = request.query_params
         order = q.get("order", "desc")
         if order not in ("asc", "desc"):
-            raise errors.bad_request(f"Invalid 'order': expected 'asc' or 'desc', but got '{order}'.", param="order",
-                                     code="invalid_value")
+            raise errors.bad_request(
+                f"Invalid 'order': expected 'asc' or 'desc', but got '{order}'.",
+                param="order",
+                code="invalid_value",
+            )
         limit = _int_param(q.get("limit"), "limit", 10_000, 1, 10_000)
-        return JSONResponse(await run(api.list_files, q.get("purpose"), q.get("after"), limit, order))
+        return JSONResponse(
+            await run(api.list_files, q.get("purpose"), q.get("after"), limit, order)
+        )
 
     async def get_file(request: Request) -> Response:
         row = await run(api.get_file, request.path_params["file_id"])
@@ -635,7 +847,11 @@ def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: st
 
     async def list_jobs(request: Request) -> Response:
         q = request.query_params
-        return JSONResponse(await run(api.list_jobs, q.get("after"), _int_param(q.get("limit"), "limit", 20, 1, 100)))
+        return JSONResponse(
+            await run(
+                api.list_jobs, q.get("after"), _int_param(q.get("limit"), "limit", 20, 1, 100)
+            )
+        )
 
     async def get_job(request: Request) -> Response:
         return JSONResponse(await run(api.retrieve_job, request.path_params["job_id"]))
@@ -646,12 +862,16 @@ def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: st
     async def events(request: Request) -> Response:
         q = request.query_params
         limit = _int_param(q.get("limit"), "limit", 20, 1, 1000)
-        return JSONResponse(await run(api.events, request.path_params["job_id"], q.get("after"), limit))
+        return JSONResponse(
+            await run(api.events, request.path_params["job_id"], q.get("after"), limit)
+        )
 
     async def checkpoints(request: Request) -> Response:
         q = request.query_params
         limit = _int_param(q.get("limit"), "limit", 10, 1, 100)
-        return JSONResponse(await run(api.checkpoints, request.path_params["job_id"], q.get("after"), limit))
+        return JSONResponse(
+            await run(api.checkpoints, request.path_params["job_id"], q.get("after"), limit)
+        )
 
     async def list_models(request: Request) -> Response:
         return JSONResponse(await run(api.list_models))
@@ -664,20 +884,28 @@ def create_app(home: Path, *, clock: Callable[[], float] = time.time, engine: st
         completion = await run(api.chat, body)
         if body.get("stream"):
             options = body.get("stream_options") or {}
-            return _stream(completion, bool(isinstance(options, dict) and options.get("include_usage")))
+            return _stream(
+                completion, bool(isinstance(options, dict) and options.get("include_usage"))
+            )
         return JSONResponse(completion)
 
     async def root(request: Request) -> Response:
-        return JSONResponse({
-            "message": "🧪 Bac à sable Atelier fine-tuning : une API compatible OpenAI, locale et gratuite. "
-                       "Utilise l'adresse qui finit par /v1 avec le SDK openai.",
-            "base_url": str(request.base_url).rstrip("/") + "/v1",
-        })
+        return JSONResponse(
+            {
+                "message": "🧪 Bac à sable Atelier fine-tuning : une API compatible OpenAI, locale et gratuite. "
+                "Utilise l'adresse qui finit par /v1 avec le SDK openai.",
+                "base_url": str(request.base_url).rstrip("/") + "/v1",
+            }
+        )
 
     async def invalid_url(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
-        return _json_error(ApiError(404 if status == 404 else status,
-                                    f"Invalid URL ({request.method} {request.url.path})"))
+        return _json_error(
+            ApiError(
+                404 if status == 404 else status,
+                f"Invalid URL ({request.method} {request.url.path})",
+            )
+        )
 
     routes = [
         Route("/", _endpoint(root), methods=["GET"]),
@@ -721,23 +949,34 @@ class Gate:
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id),
-                                      (b"openai-organization", engine.ORGANIZATION_ID.encode())]
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id),
+                    (b"openai-organization", engine.ORGANIZATION_ID.encode()),
+                ]
             await send(message)
 
         path: str = scope.get("path", "")
         if path.startswith("/v1/") or path == "/v1":
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1")
+                for k, v in scope.get("headers", [])
+            }
             auth = headers.get("authorization", "")
             key = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
             if not key:
-                err = ApiError(401, "You didn't provide an API key. You need to provide your API key in an "
-                               "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+                err = ApiError(
+                    401,
+                    "You didn't provide an API key. You need to provide your API key in an "
+                    "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                )
                 await _json_error(err)(scope, receive, send_with_id)
                 return
             fault = faults.select(key, headers.get(faults.HEADER))
             if fault is not None:
-                err = faults.error_for(fault, api_key=key, method=scope.get("method", "GET"), path=path)
+                err = faults.error_for(
+                    fault, api_key=key, method=scope.get("method", "GET"), path=path
+                )
                 del key
                 if err is not None:
                     await _json_error(err)(scope, receive, send_with_id)

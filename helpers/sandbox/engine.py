@@ -80,7 +80,7 @@ def _detail(p: dataset.Problem, report: dataset.Report) -> str:
     texts = {
         "missing_role": "Discriminator 'role' is missing in value",
         "bad_role": "Input tag found using 'role' does not match any of the expected tags: "
-                    "'system', 'developer', 'user', 'assistant', 'function', 'tool'",
+        "'system', 'developer', 'user', 'assistant', 'function', 'tool'",
         "missing_content": "Field required: content",
         "null_content": "Input should be a valid string: content",
         "bad_content": "Input should be a valid string: content",
@@ -104,19 +104,25 @@ def failure_for(report: dataset.Report, kind: str = "training") -> dict[str, Any
     errors = [p for p in report.errors if p.code != "too_few_examples"]
     param = f"{kind}_file"
     if errors:
-        first = min(errors, key=lambda p: (p.line or 0))
-        return {"code": f"invalid_{kind}_file",
-                "message": f"The job failed due to an invalid {kind} file. {_detail(first, report)}",
-                "param": param}
+        first = min(errors, key=lambda p: p.line or 0)
+        return {
+            "code": f"invalid_{kind}_file",
+            "message": f"The job failed due to an invalid {kind} file. {_detail(first, report)}",
+            "param": param,
+        }
     n = len(report.examples)
     if kind == "training" and n < models.MIN_EXAMPLES:
-        return {"code": "invalid_n_examples",
-                "message": f"Training file has {n} example(s), but must have at least {models.MIN_EXAMPLES} examples",
-                "param": param}
+        return {
+            "code": "invalid_n_examples",
+            "message": f"Training file has {n} example(s), but must have at least {models.MIN_EXAMPLES} examples",
+            "param": param,
+        }
     if kind == "validation" and n == 0:
-        return {"code": "invalid_validation_file",
-                "message": "The job failed due to an invalid validation file. The file has no examples.",
-                "param": param}
+        return {
+            "code": "invalid_validation_file",
+            "message": "The job failed due to an invalid validation file. The file has no examples.",
+            "param": param,
+        }
     return None
 
 
@@ -128,7 +134,11 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+        return " ".join(
+            p.get("text", "")
+            for p in content
+            if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
     return ""
 
 
@@ -150,8 +160,13 @@ def corpus_of(examples: list[dataset.Example]) -> dict[str, list[str]]:
         msgs = ex.messages
         for i in range(len(msgs) - 1, -1, -1):
             m = msgs[i]
-            if (isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight", 1) != 0
-                    and isinstance(m.get("content"), str) and m["content"].strip()):
+            if (
+                isinstance(m, dict)
+                and m.get("role") == "assistant"
+                and m.get("weight", 1) != 0
+                and isinstance(m.get("content"), str)
+                and m["content"].strip()
+            ):
                 prompts.append(prompt_of(msgs[:i]))
                 replies.append(m["content"])
                 break
@@ -182,8 +197,13 @@ class ReplyModel:
         if prompts:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
-            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                                         strip_accents="unicode", lowercase=True)
+            vectorizer = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(2, 4),
+                sublinear_tf=True,
+                strip_accents="unicode",
+                lowercase=True,
+            )
             try:
                 self.matrix = vectorizer.fit_transform(prompts)
                 self.vectorizer = vectorizer
@@ -220,7 +240,11 @@ class ReplyModel:
 
     def _scores(self, sims):
         """Per candidate reply: the best similarity to a training prompt with that reply."""
-        return self.np.maximum.reduceat(sims[:, self.order], self.starts, axis=1) if self.size else sims[:, :0]
+        return (
+            self.np.maximum.reduceat(sims[:, self.order], self.starts, axis=1)
+            if self.size
+            else sims[:, :0]
+        )
 
     def _loo_scores(self, rows):
         """Leave-one-out scores of training rows (all rows computed once for small corpora)."""
@@ -240,8 +264,9 @@ class ReplyModel:
         generic = np.full((scores.shape[0], 1), _GENERIC_LOGIT * (1.0 - progress))
         return np.concatenate([z, generic], axis=1)
 
-    def loss(self, rows, progress: float, *, texts: list[str] | None = None,
-             labels=None) -> tuple[float, float]:
+    def loss(
+        self, rows, progress: float, *, texts: list[str] | None = None, labels=None
+    ) -> tuple[float, float]:
         """Mean cross-entropy and mean probability of the right reply over a batch."""
         np = self.np
         if texts is not None:
@@ -259,7 +284,9 @@ class ReplyModel:
         picked = logp[np.arange(len(target)), target]
         return float(-picked.mean()), float(np.exp(picked).mean())
 
-    def answer(self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None) -> str | None:
+    def answer(
+        self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None
+    ) -> str | None:
         """The reply for a prompt (None: the base model's generic answer wins)."""
         np = self.np
         if not self.size:
@@ -297,13 +324,23 @@ def reply_model(job_id: str, load_corpus) -> ReplyModel:
 def generic_answer(model: str, prompt: str) -> str:
     """What a base model says in the sandbox: a polite, generic answer (it knows nothing)."""
     words = prompt.strip().lower().split()
-    if words and words[0].strip("!,.?") in {"bonjour", "salut", "coucou", "hello", "bonsoir", "hey", "hi"}:
+    if words and words[0].strip("!,.?") in {
+        "bonjour",
+        "salut",
+        "coucou",
+        "hello",
+        "bonsoir",
+        "hey",
+        "hi",
+    }:
         return "Bonjour ! Comment puis-je t'aider aujourd'hui ?"
     short = " ".join(prompt.split())
     if len(short) > 80:
         short = short[:77] + "…"
-    return (f"Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à sable). "
-            f"À « {short} », je répondrais de façon détaillée et nuancée, sans style particulier.")
+    return (
+        f"Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à sable). "
+        f"À « {short} », je répondrais de façon détaillée et nuancée, sans style particulier."
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -321,8 +358,9 @@ def resolve_hyperparameters(requested: dict[str, Any], n_examples: int) -> dict[
     }
 
 
-def make_plan(job_id: str, spec: dict[str, Any], train: bytes, valid: bytes | None
-              ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def make_plan(
+    job_id: str, spec: dict[str, Any], train: bytes, valid: bytes | None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate the files and simulate the whole training. Returns (plan, corpus)."""
     import numpy as np
 
@@ -340,15 +378,19 @@ def make_plan(job_id: str, spec: dict[str, Any], train: bytes, valid: bytes | No
     too_long = [p for p in report.warnings if p.code == "too_long"]
     if too_long:
         limit = models.get(model).example_token_limit if models.get(model) else 65_536
-        plan["warnings"].append(f"{len(too_long)} example(s) exceed the maximum of {limit} tokens "
-                                "and will be truncated during training")
+        plan["warnings"].append(
+            f"{len(too_long)} example(s) exceed the maximum of {limit} tokens "
+            "and will be truncated during training"
+        )
     n = len(report.examples)
     hp = resolve_hyperparameters(spec["hyperparameters"], n)
     spe = math.ceil(n / hp["batch_size"])
     steps = models.total_steps(n, hp["n_epochs"], hp["batch_size"])
     seed = spec["seed"]
     rm = ReplyModel(corpus["prompts"], corpus["replies"])
-    v_corpus = corpus_of(v_report.examples) if v_report is not None else {"prompts": [], "replies": []}
+    v_corpus = (
+        corpus_of(v_report.examples) if v_report is not None else {"prompts": [], "replies": []}
+    )
     v_labels = None
     if v_corpus["prompts"]:
         known = {r: i for i, r in enumerate(rm.candidates)}
@@ -364,7 +406,7 @@ def make_plan(job_id: str, spec: dict[str, Any], train: bytes, valid: bytes | No
             perm = rng.permutation(rm.size) if rm.size else perm
         progress = (s + 1) / steps
         if rm.size:
-            rows = perm[(j * b) % rm.size:][:b]
+            rows = perm[(j * b) % rm.size :][:b]
             tl, ta = rm.loss(rows, progress)
         else:
             tl, ta = _GENERIC_LOGIT * (1 - progress) + 0.01, 1 - 0.9 * (1 - progress)
@@ -372,24 +414,34 @@ def make_plan(job_id: str, spec: dict[str, Any], train: bytes, valid: bytes | No
         if v_labels is not None and rm.size:
             k = len(v_labels)
             pick = [(s * b + i) % k for i in range(min(b, k))]
-            vl, va = rm.loss(None, progress, texts=[v_corpus["prompts"][i] for i in pick], labels=v_labels[pick])
-        metrics.append([round(tl, 5), round(ta, 5), None if vl is None else round(vl, 5),
-                        None if va is None else round(va, 5)])
+            vl, va = rm.loss(
+                None, progress, texts=[v_corpus["prompts"][i] for i in pick], labels=v_labels[pick]
+            )
+        metrics.append(
+            [
+                round(tl, 5),
+                round(ta, 5),
+                None if vl is None else round(vl, 5),
+                None if va is None else round(va, 5),
+            ]
+        )
     full = None
     if v_labels is not None and rm.size:
         full = [round(x, 5) for x in rm.loss(None, 1.0, texts=v_corpus["prompts"], labels=v_labels)]
     run_s = min(RUN_MAX_S, max(RUN_MIN_S, steps * STEP_S))
-    plan.update({
-        "n_examples": n,
-        "hyperparameters": hp,
-        "steps": steps,
-        "steps_per_epoch": spe,
-        "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
-        "metrics": metrics,
-        "full_valid": full,
-        "run_s": run_s,
-        "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
-    })
+    plan.update(
+        {
+            "n_examples": n,
+            "hyperparameters": hp,
+            "steps": steps,
+            "steps_per_epoch": spe,
+            "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
+            "metrics": metrics,
+            "full_valid": full,
+            "run_s": run_s,
+            "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
+        }
+    )
     return plan, corpus
 
 
@@ -428,7 +480,10 @@ def _metrics_data(plan: dict[str, Any], step: int) -> dict[str, Any]:
     if vl is not None:
         data.update(valid_loss=vl, valid_mean_token_accuracy=va)
     if step == plan["steps"] and plan.get("full_valid"):
-        data.update(full_valid_loss=plan["full_valid"][0], full_valid_mean_token_accuracy=plan["full_valid"][1])
+        data.update(
+            full_valid_loss=plan["full_valid"][0],
+            full_valid_mean_token_accuracy=plan["full_valid"][1],
+        )
     return data
 
 
@@ -437,8 +492,16 @@ def schedule(job: JobRow) -> list[Event]:
     spec, plan = job.spec, job.plan
     events = [
         Event(0.0, "info", f"Created fine-tuning job: {job.id}"),
-        Event(0.0, "info", f"Validating training file: {spec['training_file']}"
-              + (f" and validation file: {spec['validation_file']}" if spec.get("validation_file") else "")),
+        Event(
+            0.0,
+            "info",
+            f"Validating training file: {spec['training_file']}"
+            + (
+                f" and validation file: {spec['validation_file']}"
+                if spec.get("validation_file")
+                else ""
+            ),
+        ),
     ]
     failure = plan.get("failure")
     if failure is not None:
@@ -458,10 +521,15 @@ def schedule(job: JobRow) -> list[Event]:
                 msg += f", validation loss={data['valid_loss']:.2f}"
             if "full_valid_loss" in data:
                 msg += f", full validation loss={data['full_valid_loss']:.2f}"
-            events.append(Event(_step_offset(plan, step), "info", msg, "metrics",
-                                {**data, "total_steps": steps}))
+            events.append(
+                Event(
+                    _step_offset(plan, step), "info", msg, "metrics", {**data, "total_steps": steps}
+                )
+            )
         if step in ckpts:
-            events.append(Event(_step_offset(plan, step), "info", f"Checkpoint created at step {step}"))
+            events.append(
+                Event(_step_offset(plan, step), "info", f"Checkpoint created at step {step}")
+            )
     end = plan["end_s"]
     name = job.ft_model
     events += [
@@ -519,8 +587,11 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
         timeline = _timeline(job)
         visible = [event for t, event in timeline if t <= horizon]
         if cancelled and now >= job.cancelled_at:
-            visible.append(_event_json(job, 10_000_000, job.cancelled_at,
-                                       Event(0, "info", "Fine-tuning job cancelled")))
+            visible.append(
+                _event_json(
+                    job, 10_000_000, job.cancelled_at, Event(0, "info", "Fine-tuning job cancelled")
+                )
+            )
     failure = plan.get("failure")
     if failure is None:
         run = ((horizon - job.created_at) * job.speed - VALIDATE_S - QUEUE_S) / plan["run_s"]
@@ -560,8 +631,14 @@ def job_json(job: JobRow, now: float) -> dict[str, Any]:
     """The `fine_tuning.job` object as the real API returns it."""
     st = state(job, now, events=False)
     spec, plan = job.spec, job.plan
-    started = st.status in ("running", "succeeded") or (st.status == "cancelled" and st.progress > 0)
-    hp = dict(plan["hyperparameters"]) if started and "hyperparameters" in plan else dict(spec["hyperparameters"])
+    started = st.status in ("running", "succeeded") or (
+        st.status == "cancelled" and st.progress > 0
+    )
+    hp = (
+        dict(plan["hyperparameters"])
+        if started and "hyperparameters" in plan
+        else dict(spec["hyperparameters"])
+    )
     succeeded = st.status == "succeeded"
     failure = plan.get("failure") if st.status == "failed" else None
     return shapes.job_object(
@@ -592,15 +669,17 @@ def checkpoints_json(job: JobRow, now: float) -> list[dict[str, Any]]:
         metrics.setdefault("valid_mean_token_accuracy", None)
         metrics.setdefault("full_valid_loss", None)
         metrics.setdefault("full_valid_mean_token_accuracy", None)
-        out.append({
-            "id": derived_id("ftckpt_", job.id, "checkpoint", step),
-            "object": "fine_tuning.job.checkpoint",
-            "created_at": int(at(job, _step_offset(job.plan, step))),
-            "fine_tuned_model_checkpoint": f"{job.ft_model}:ckpt-step-{step}",
-            "fine_tuning_job_id": job.id,
-            "metrics": metrics,
-            "step_number": step,
-        })
+        out.append(
+            {
+                "id": derived_id("ftckpt_", job.id, "checkpoint", step),
+                "object": "fine_tuning.job.checkpoint",
+                "created_at": int(at(job, _step_offset(job.plan, step))),
+                "fine_tuned_model_checkpoint": f"{job.ft_model}:ckpt-step-{step}",
+                "fine_tuning_job_id": job.id,
+                "metrics": metrics,
+                "step_number": step,
+            }
+        )
     return out
 
 

@@ -31,7 +31,14 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
 
 
 def not_found(kind: str, object_id: str, param: str = "id") -> ApiError:
@@ -44,12 +51,20 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
 
 
 def missing(param: str) -> ApiError:
-    return ApiError(400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+    return ApiError(
+        400,
+        f"Missing required parameter: '{param}'.",
+        param=param,
+        code="missing_required_parameter",
+    )
 
 
 def model_not_found(model: str) -> ApiError:
-    return ApiError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                    code="model_not_found")
+    return ApiError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        code="model_not_found",
+    )
 
 
 def model_shut_down(model: str) -> ApiError:

@@ -42,9 +42,16 @@ DEFAULTS = {
     "slow": 5.0,
     "no_fine_tuning": 0.0,
 }
-_ALIASES = {"invalid_api_key": "invalid_key", "bad_key": "invalid_key", "ratelimit": "rate_limit",
-            "insufficient_quota": "quota", "error": "server_error", "500": "server_error",
-            "timeout": "slow", "permission_denied": "no_fine_tuning"}
+_ALIASES = {
+    "invalid_api_key": "invalid_key",
+    "bad_key": "invalid_key",
+    "ratelimit": "rate_limit",
+    "insufficient_quota": "quota",
+    "error": "server_error",
+    "500": "server_error",
+    "timeout": "slow",
+    "permission_denied": "no_fine_tuning",
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ def select(api_key: str | None, header: str | None) -> Fault | None:
         if fault is not None:
             return fault
     if api_key and api_key.lower().startswith(KEY_PREFIX):
-        return _parse(api_key[len(KEY_PREFIX):])
+        return _parse(api_key[len(KEY_PREFIX) :])
     return None
 
 
@@ -121,10 +128,15 @@ def error_for(fault: Fault, *, api_key: str, method: str, path: str) -> ApiError
             headers={"x-should-retry": "false"},
         )
     if name == "server_error":
-        return ApiError(500, "The server had an error while processing your request. Sorry about that!",
-                        type="server_error")
+        return ApiError(
+            500,
+            "The server had an error while processing your request. Sorry about that!",
+            type="server_error",
+        )
     if name == "overloaded":
-        return ApiError(503, "The engine is currently overloaded, please try again later.", type="server_error")
+        return ApiError(
+            503, "The engine is currently overloaded, please try again later.", type="server_error"
+        )
     if name == "no_fine_tuning":
         if method == "POST" and path.rstrip("/").endswith("/fine_tuning/jobs"):
             # The real wording is unconfirmed (see openai-facts.md); this is the documented situation.

@@ -93,8 +93,15 @@ def serve_in_thread(home: Path, *, timeout: float = 15.0, engine: str = "simulat
     return Running(f"http://{LOOPBACK}:{port}/v1", home, server, thread, sock)
 
 
-def serve_forever(home: Path, host: str = LOOPBACK, port: int = 8765, *, verbose: bool = False,
-                  announce=print, engine: str = "simulated") -> None:
+def serve_forever(
+    home: Path,
+    host: str = LOOPBACK,
+    port: int = 8765,
+    *,
+    verbose: bool = False,
+    announce=print,
+    engine: str = "simulated",
+) -> None:
     """Foreground server for `python -m helpers.sandbox` (Ctrl+C stops it)."""
     import uvicorn
 
@@ -104,5 +111,7 @@ def serve_forever(home: Path, host: str = LOOPBACK, port: int = 8765, *, verbose
     port = sock.getsockname()[1]
     server = uvicorn.Server(_config(create_app(home, engine=engine), verbose=verbose))
     shown = LOOPBACK if host in ("0.0.0.0", "") else host
-    announce(f"🧪 Bac à sable prêt : http://{shown}:{port}/v1  (espace de travail : {home}). Ctrl+C pour arrêter.")
+    announce(
+        f"🧪 Bac à sable prêt : http://{shown}:{port}/v1  (espace de travail : {home}). Ctrl+C pour arrêter."
+    )
     server.run(sockets=[sock])

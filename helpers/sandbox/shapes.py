@@ -67,8 +67,13 @@ def chat_choice(index: int, text: str, finish_reason: str) -> dict[str, Any]:
 
 
 def chat_completion(
-    *, model: str, choices: list[dict[str, Any]], prompt_tokens: int, completion_tokens: int,
-    created: float, fingerprint: str,
+    *,
+    model: str,
+    choices: list[dict[str, Any]],
+    prompt_tokens: int,
+    completion_tokens: int,
+    created: float,
+    fingerprint: str,
 ) -> dict[str, Any]:
     """A non-streamed `chat.completion` with the real API's usage details."""
     return {
@@ -82,8 +87,12 @@ def chat_completion(
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
         },
         "service_tier": "default",
         "system_fingerprint": fingerprint,

@@ -31,8 +31,25 @@ BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1
 _ALPHABET = string.ascii_letters + string.digits
 # Filesystems on which SQLite's WAL (shared memory) is unsafe or unsupported.
-_NO_WAL_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "9p", "afs", "lustre", "gpfs",
-              "fuse.sshfs", "fuse.s3fs", "fuse.gcsfuse", "fuse.rclone", "fuse.drivefs", "ceph"}
+_NO_WAL_FS = {
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb",
+    "smb2",
+    "smb3",
+    "smbfs",
+    "9p",
+    "afs",
+    "lustre",
+    "gpfs",
+    "fuse.sshfs",
+    "fuse.s3fs",
+    "fuse.gcsfuse",
+    "fuse.rclone",
+    "fuse.drivefs",
+    "ceph",
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -99,7 +116,9 @@ class JobRow:
 
 
 _FILE_COLUMNS = "id, created_at, filename, purpose, bytes"
-_JOB_COLUMNS = "id, created_at, model, spec, plan, speed, end_at, outcome, ft_model, cancelled_at, settled"
+_JOB_COLUMNS = (
+    "id, created_at, model, spec, plan, speed, end_at, outcome, ft_model, cancelled_at, settled"
+)
 
 
 def _file(row: tuple) -> FileRow:
@@ -107,14 +126,27 @@ def _file(row: tuple) -> FileRow:
 
 
 def _job(row: tuple) -> JobRow:
-    return JobRow(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), row[5], row[6], row[7],
-                  row[8], row[9], bool(row[10]))
+    return JobRow(
+        row[0],
+        row[1],
+        row[2],
+        json.loads(row[3]),
+        json.loads(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        bool(row[10]),
+    )
 
 
 def _filesystem_type(path: Path) -> str | None:
     """The type of the filesystem holding `path` (Linux: /proc/self/mounts), or None."""
     try:
-        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+        mounts = (
+            Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+        )
     except OSError:
         return None
     best, fstype = "", None
@@ -171,8 +203,12 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
@@ -193,8 +229,9 @@ class Store:
 
     # -- files ------------------------------------------------------------------------------
 
-    def add_file(self, filename: str, purpose: str, content: bytes, now: float,
-                 file_id: str | None = None) -> FileRow:
+    def add_file(
+        self, filename: str, purpose: str, content: bytes, now: float, file_id: str | None = None
+    ) -> FileRow:
         row = FileRow(file_id or random_id("file-", 22), int(now), filename, purpose, len(content))
         with self.transaction() as c:
             c.execute(
@@ -205,22 +242,34 @@ class Store:
         return row
 
     def get_file(self, file_id: str) -> FileRow | None:
-        row = self._conn().execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?", (file_id,))
+            .fetchone()
+        )
         return _file(row) if row else None
 
     def file_content(self, file_id: str) -> bytes | None:
         row = self._conn().execute("SELECT content FROM files WHERE id = ?", (file_id,)).fetchone()
         return bytes(row[0]) if row else None
 
-    def list_files(self, *, purpose: str | None = None, after: str | None = None, limit: int = 10_000,
-                   order: str = "desc") -> tuple[list[FileRow], bool]:
+    def list_files(
+        self,
+        *,
+        purpose: str | None = None,
+        after: str | None = None,
+        limit: int = 10_000,
+        order: str = "desc",
+    ) -> tuple[list[FileRow], bool]:
         where, args = [], []
         if purpose:
             where.append("purpose = ?")
             args.append(purpose)
         op = "<" if order == "desc" else ">"
         if after:
-            where.append(f"seq {op} COALESCE((SELECT seq FROM files WHERE id = ?), {'-1' if op == '<' else '1e18'})")
+            where.append(
+                f"seq {op} COALESCE((SELECT seq FROM files WHERE id = ?), {'-1' if op == '<' else '1e18'})"
+            )
             args.append(after)
         sql = f"SELECT {_FILE_COLUMNS} FROM files"
         if where:
@@ -240,12 +289,26 @@ class Store:
             c.execute(
                 "INSERT INTO jobs (id, created_at, model, spec, plan, corpus, speed, end_at, outcome, ft_model) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job.id, job.created_at, job.model, json.dumps(job.spec), json.dumps(job.plan),
-                 json.dumps(corpus, ensure_ascii=False), job.speed, job.end_at, job.outcome, job.ft_model),
+                (
+                    job.id,
+                    job.created_at,
+                    job.model,
+                    json.dumps(job.spec),
+                    json.dumps(job.plan),
+                    json.dumps(corpus, ensure_ascii=False),
+                    job.speed,
+                    job.end_at,
+                    job.outcome,
+                    job.ft_model,
+                ),
             )
 
     def get_job(self, job_id: str) -> JobRow | None:
-        row = self._conn().execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+            .fetchone()
+        )
         return _job(row) if row else None
 
     def list_jobs(self, *, after: str | None = None, limit: int = 20) -> tuple[list[JobRow], bool]:
@@ -258,7 +321,11 @@ class Store:
         return [_job(r) for r in rows[:limit]], len(rows) > limit
 
     def job_by_model(self, ft_model: str) -> JobRow | None:
-        row = self._conn().execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE ft_model = ?", (ft_model,)).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE ft_model = ?", (ft_model,))
+            .fetchone()
+        )
         return _job(row) if row else None
 
     def corpus(self, job_id: str) -> dict[str, Any]:
@@ -266,25 +333,35 @@ class Store:
         return json.loads(row[0]) if row else {}
 
     def succeeded_jobs(self, now: float) -> list[JobRow]:
-        rows = self._conn().execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE outcome = 'succeeded' AND end_at <= ? "
-            "AND (cancelled_at IS NULL OR cancelled_at >= end_at) ORDER BY seq", (now,)
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE outcome = 'succeeded' AND end_at <= ? "
+                "AND (cancelled_at IS NULL OR cancelled_at >= end_at) ORDER BY seq",
+                (now,),
+            )
+            .fetchall()
+        )
         return [_job(r) for r in rows]
 
     def cancel_job(self, job_id: str, now: float) -> bool:
         """Cancel a job that has not ended by `now`. False if it had already ended."""
         with self.transaction() as c:
-            return c.execute(
-                "UPDATE jobs SET cancelled_at = ?, settled = 1 "
-                "WHERE id = ? AND cancelled_at IS NULL AND end_at > ?",
-                (now, job_id, now),
-            ).rowcount > 0
+            return (
+                c.execute(
+                    "UPDATE jobs SET cancelled_at = ?, settled = 1 "
+                    "WHERE id = ? AND cancelled_at IS NULL AND end_at > ?",
+                    (now, job_id, now),
+                ).rowcount
+                > 0
+            )
 
     def due_settlements(self, now: float) -> list[JobRow]:
-        rows = self._conn().execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE settled = 0 AND end_at <= ?", (now,)
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE settled = 0 AND end_at <= ?", (now,))
+            .fetchall()
+        )
         return [_job(r) for r in rows]
 
     def settle(self, job_id: str, results: tuple[str, str, bytes, float] | None) -> None:

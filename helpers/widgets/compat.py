@@ -68,14 +68,27 @@ def clear_upload(upload: Any) -> None:
 def simulate_upload(upload: Any, name: str, content: bytes) -> None:
     """Send the state the browser sends when someone picks a file (headless tests)."""
     if IPYWIDGETS_8:
-        upload.set_state({"value": [{"name": name, "type": "", "size": len(content),
-                                     "content": memoryview(content), "last_modified": 0}]})
+        upload.set_state(
+            {
+                "value": [
+                    {
+                        "name": name,
+                        "type": "",
+                        "size": len(content),
+                        "content": memoryview(content),
+                        "last_modified": 0,
+                    }
+                ]
+            }
+        )
         return
-    upload.set_state({
-        "metadata": [{"name": name, "type": "", "size": len(content), "lastModified": 0}],
-        "data": [memoryview(content)],
-        "_counter": upload._counter + 1,
-    })
+    upload.set_state(
+        {
+            "metadata": [{"name": name, "type": "", "size": len(content), "lastModified": 0}],
+            "data": [memoryview(content)],
+            "_counter": upload._counter + 1,
+        }
+    )
 
 
 def live_widgets() -> list[Any]:

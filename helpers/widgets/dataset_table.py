@@ -65,9 +65,14 @@ class Row:
         """A simple conversation becomes fields; anything else is kept whole as JSON."""
         msgs = example.get("messages") if isinstance(example, dict) else None
         simple = (
-            isinstance(example, dict) and set(example) == {"messages"} and isinstance(msgs, list)
-            and bool(msgs) and all(
-                isinstance(m, dict) and set(m) == {"role", "content"} and isinstance(m["content"], str)
+            isinstance(example, dict)
+            and set(example) == {"messages"}
+            and isinstance(msgs, list)
+            and bool(msgs)
+            and all(
+                isinstance(m, dict)
+                and set(m) == {"role", "content"}
+                and isinstance(m["content"], str)
                 for m in msgs
             )
         )
@@ -78,8 +83,12 @@ class Row:
                 system, body = msgs[0]["content"], msgs[1:]
             roles = [m["role"] for m in body]
             if body and len(body) % 2 == 0 and roles == ["user", "assistant"] * (len(body) // 2):
-                return cls(system=system, turns=[[body[i]["content"], body[i + 1]["content"]]
-                                                 for i in range(0, len(body), 2)])
+                return cls(
+                    system=system,
+                    turns=[
+                        [body[i]["content"], body[i + 1]["content"]] for i in range(0, len(body), 2)
+                    ],
+                )
         return cls(raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[])
 
     def copy(self) -> Row:
@@ -88,7 +97,9 @@ class Row:
     def is_empty(self) -> bool:
         if self.raw is not None:
             return not self.raw.strip()
-        return not self.system.strip() and all(not u.strip() and not a.strip() for u, a in self.turns)
+        return not self.system.strip() and all(
+            not u.strip() and not a.strip() for u, a in self.turns
+        )
 
     def example(self) -> dict[str, Any] | None:
         """The example as a dict (None: a raw row whose JSON does not parse)."""
@@ -126,8 +137,12 @@ SYSTEM_SHARE, TURNS_SHARE = "28%", "72%"
 
 
 def _area(value: str, placeholder: str, width: str) -> widgets.Textarea:
-    return widgets.Textarea(value=value, placeholder=placeholder, rows=2,
-                            layout=widgets.Layout(width=width, min_width="100px"))
+    return widgets.Textarea(
+        value=value,
+        placeholder=placeholder,
+        rows=2,
+        layout=widgets.Layout(width=width, min_width="100px"),
+    )
 
 
 def _icon_layout() -> widgets.Layout:
@@ -136,13 +151,20 @@ def _icon_layout() -> widgets.Layout:
 
 def _header() -> widgets.HBox:
     """Column titles laid out exactly like a row."""
-    def title(label: str, width: str) -> widgets.HTML:
-        return widgets.HTML(f"<b style='color:#57606a'>{label}</b>", layout=widgets.Layout(width=width))
 
-    turns = widgets.HBox([title("user : la question", "50%"), title("assistant : la réponse", "50%")],
-                         layout=widgets.Layout(width=TURNS_SHARE))
-    body = widgets.HBox([title("system (facultatif)", SYSTEM_SHARE), turns],
-                        layout=widgets.Layout(flex="1 1 auto", width="auto"))
+    def title(label: str, width: str) -> widgets.HTML:
+        return widgets.HTML(
+            f"<b style='color:#57606a'>{label}</b>", layout=widgets.Layout(width=width)
+        )
+
+    turns = widgets.HBox(
+        [title("user : la question", "50%"), title("assistant : la réponse", "50%")],
+        layout=widgets.Layout(width=TURNS_SHARE),
+    )
+    body = widgets.HBox(
+        [title("system (facultatif)", SYSTEM_SHARE), turns],
+        layout=widgets.Layout(flex="1 1 auto", width="auto"),
+    )
     return widgets.HBox([title("n°", NUMBER_WIDTH), body, title("", ACTIONS_WIDTH)])
 
 
@@ -151,14 +173,18 @@ class RowView(widgets.VBox):
 
     def __init__(self, table: DatasetTable, row: Row, index: int) -> None:
         self.table, self.row, self.index = table, row, index
-        self.number = widgets.HTML(layout=widgets.Layout(width=NUMBER_WIDTH, min_width=NUMBER_WIDTH))
+        self.number = widgets.HTML(
+            layout=widgets.Layout(width=NUMBER_WIDTH, min_width=NUMBER_WIDTH)
+        )
         self.problems = widgets.HTML()
         self.duplicate = widgets.Button(icon="copy", layout=_icon_layout())
         set_tooltip(self.duplicate, "Dupliquer cette rangée")
         self.delete = widgets.Button(icon="trash", layout=_icon_layout())
         set_tooltip(self.delete, "Supprimer cette rangée (annulable)")
         self.add_turn = widgets.Button(icon="plus", layout=_icon_layout())
-        set_tooltip(self.add_turn, "Ajouter un tour de dialogue (user → assistant) à cette conversation")
+        set_tooltip(
+            self.add_turn, "Ajouter un tour de dialogue (user → assistant) à cette conversation"
+        )
         self.remove_turn = widgets.Button(icon="minus", layout=_icon_layout())
         set_tooltip(self.remove_turn, "Retirer le dernier tour de dialogue")
         self.duplicate.on_click(lambda _b: table.duplicate_row(self.index))
@@ -170,18 +196,29 @@ class RowView(widgets.VBox):
         self.turns: list[tuple[widgets.Textarea, widgets.Textarea]] = []
         self._body = widgets.VBox(layout=widgets.Layout(flex="1 1 auto", width="auto"))
         self._build_body()
-        actions = widgets.HBox([self.duplicate, self.delete, self.add_turn, self.remove_turn],
-                               layout=widgets.Layout(width=ACTIONS_WIDTH, min_width=ACTIONS_WIDTH))
-        super().__init__(children=[
-            widgets.HBox([self.number, self._body, actions], layout=widgets.Layout(align_items="flex-start")),
-            self.problems,
-        ], layout=widgets.Layout(padding="2px 0", **bottom_border("1px solid #ddd")))
+        actions = widgets.HBox(
+            [self.duplicate, self.delete, self.add_turn, self.remove_turn],
+            layout=widgets.Layout(width=ACTIONS_WIDTH, min_width=ACTIONS_WIDTH),
+        )
+        super().__init__(
+            children=[
+                widgets.HBox(
+                    [self.number, self._body, actions],
+                    layout=widgets.Layout(align_items="flex-start"),
+                ),
+                self.problems,
+            ],
+            layout=widgets.Layout(padding="2px 0", **bottom_border("1px solid #ddd")),
+        )
 
     def _build_body(self) -> None:
         row = self.row
         if row.raw is not None:
-            self.raw = widgets.Textarea(value=row.raw, rows=max(3, min(12, row.raw.count("\n") + 1)),
-                                        layout=widgets.Layout(width="100%"))
+            self.raw = widgets.Textarea(
+                value=row.raw,
+                rows=max(3, min(12, row.raw.count("\n") + 1)),
+                layout=widgets.Layout(width="100%"),
+            )
             set_tooltip(self.raw, "Exemple complet en JSON (outils, poids…) : modifie-le ici.")
             self.raw.observe(self._on_raw, names="value")
             self._body.children = [widgets.HTML("<i>exemple avancé, en JSON :</i>"), self.raw]
@@ -193,14 +230,22 @@ class RowView(widgets.VBox):
         lines = []
         for k, (user, assistant) in enumerate(row.turns):
             u = _area(user, "user : la question" + (f" (tour {k + 1})" if k else ""), "50%")
-            a = _area(assistant, "assistant : la réponse attendue" + (f" (tour {k + 1})" if k else ""), "50%")
+            a = _area(
+                assistant,
+                "assistant : la réponse attendue" + (f" (tour {k + 1})" if k else ""),
+                "50%",
+            )
             u.observe(self._on_turn(k, 0), names="value")
             a.observe(self._on_turn(k, 1), names="value")
             self.turns.append((u, a))
             lines.append(widgets.HBox([u, a], layout=widgets.Layout(width="100%")))
-        first = widgets.HBox([widgets.Box([self.system], layout=widgets.Layout(width=SYSTEM_SHARE)),
-                              widgets.VBox(lines, layout=widgets.Layout(width=TURNS_SHARE))],
-                             layout=widgets.Layout(width="100%"))
+        first = widgets.HBox(
+            [
+                widgets.Box([self.system], layout=widgets.Layout(width=SYSTEM_SHARE)),
+                widgets.VBox(lines, layout=widgets.Layout(width=TURNS_SHARE)),
+            ],
+            layout=widgets.Layout(width="100%"),
+        )
         self._body.children = [first]
         self.remove_turn.disabled = len(row.turns) <= 1
 
@@ -252,10 +297,16 @@ class RowView(widgets.VBox):
         self.number.value = f"<span title='{esc(tip)}'><b>{self.index + 1}</b> {icon}</span>"
         self.problems.value = (
             f"<div style='color:#cf222e;font-size:90%;padding-left:{NUMBER_WIDTH};line-height:1.4'>"
-            + "<br>".join(esc(f"{'❌' if p.severity == 'error' else '⚠️'} "
-                              f"{('champ ' + p.field + ' : ') if p.field else ''}{p.message} → {p.fix}")
-                          for p in problems)
-            + "</div>" if problems else ""
+            + "<br>".join(
+                esc(
+                    f"{'❌' if p.severity == 'error' else '⚠️'} "
+                    f"{('champ ' + p.field + ' : ') if p.field else ''}{p.message} → {p.fix}"
+                )
+                for p in problems
+            )
+            + "</div>"
+            if problems
+            else ""
         )
         areas = self.widgets_for_message()
         marked = {p.message_index for p in problems if p.message_index}
@@ -311,16 +362,29 @@ class DatasetTable(widgets.VBox):
         self._views: list[RowView] = []
 
         names = list(models.FINE_TUNABLE)
-        self.model = widgets.Dropdown(options=names, value=model if model in names else models.DEFAULT_MODEL,
-                                      description="Modèle :", layout=widgets.Layout(width="360px"))
-        set_tooltip(self.model, "Le modèle de base : il fixe le prix et la limite de jetons par exemple")
+        self.model = widgets.Dropdown(
+            options=names,
+            value=model if model in names else models.DEFAULT_MODEL,
+            description="Modèle :",
+            layout=widgets.Layout(width="360px"),
+        )
+        set_tooltip(
+            self.model, "Le modèle de base : il fixe le prix et la limite de jetons par exemple"
+        )
         self.model.observe(lambda _c: self._changed(), names="value")
 
-        self.add_button = widgets.Button(description="Ajouter une rangée", icon="plus", button_style="success",
-                                        layout=widgets.Layout(width="auto"))
+        self.add_button = widgets.Button(
+            description="Ajouter une rangée",
+            icon="plus",
+            button_style="success",
+            layout=widgets.Layout(width="auto"),
+        )
         self.add_button.on_click(lambda _b: self.add_row())
-        self.undo_button = widgets.Button(description="Rétablir la rangée supprimée", icon="undo",
-                                          layout=widgets.Layout(display="none", width="auto"))
+        self.undo_button = widgets.Button(
+            description="Rétablir la rangée supprimée",
+            icon="undo",
+            layout=widgets.Layout(display="none", width="auto"),
+        )
         self.undo_button.on_click(lambda _b: self.undo_delete())
         self.prev_button = widgets.Button(icon="chevron-left", layout=widgets.Layout(width="36px"))
         self.next_button = widgets.Button(icon="chevron-right", layout=widgets.Layout(width="36px"))
@@ -328,38 +392,81 @@ class DatasetTable(widgets.VBox):
         self.prev_button.on_click(lambda _b: self.show_page(self.page - 1))
         self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
 
-        self.upload = widgets.FileUpload(accept=".jsonl,.json,.csv,.txt", multiple=False,
-                                         description="Importer un fichier", layout=widgets.Layout(width="auto"))
+        self.upload = widgets.FileUpload(
+            accept=".jsonl,.json,.csv,.txt",
+            multiple=False,
+            description="Importer un fichier",
+            layout=widgets.Layout(width="auto"),
+        )
         self.upload.observe(self._on_upload, names="value")
-        self.path = widgets.Text(placeholder="ou un chemin : data/coucou.jsonl", layout=widgets.Layout(width="260px"))
-        self.import_button = widgets.Button(description="Importer ce chemin", icon="folder-open",
-                                           layout=widgets.Layout(width="auto"))
+        self.path = widgets.Text(
+            placeholder="ou un chemin : data/coucou.jsonl", layout=widgets.Layout(width="260px")
+        )
+        self.import_button = widgets.Button(
+            description="Importer ce chemin",
+            icon="folder-open",
+            layout=widgets.Layout(width="auto"),
+        )
         self.import_button.on_click(lambda _b: self.import_path(self.path.value))
-        self.replace = widgets.Checkbox(value=False, indent=False, description="remplacer le tableau",
-                                        layout=widgets.Layout(width="auto"))
+        self.replace = widgets.Checkbox(
+            value=False,
+            indent=False,
+            description="remplacer le tableau",
+            layout=widgets.Layout(width="auto"),
+        )
         set_tooltip(self.replace, "Sinon, les exemples importés s'ajoutent à la fin")
 
-        self.name = widgets.Text(value="mon_dataset.jsonl", description="Nom :",
-                                 layout=widgets.Layout(width="280px"))
-        self.export_button = widgets.Button(description="Enregistrer", icon="save", button_style="primary",
-                                           layout=widgets.Layout(width="auto"))
+        self.name = widgets.Text(
+            value="mon_dataset.jsonl", description="Nom :", layout=widgets.Layout(width="280px")
+        )
+        self.export_button = widgets.Button(
+            description="Enregistrer",
+            icon="save",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),
+        )
         set_tooltip(self.export_button, f"Écrit le fichier dans {self._where()}")
         self.export_button.on_click(lambda _b: self.export())
 
         self.summary = widgets.HTML()
         self.message = widgets.HTML()
         self.rows_box = widgets.VBox()
-        toolbar_import = widgets.HBox([self.upload, self.path, self.import_button, self.replace],
-                                      layout=widgets.Layout(flex_flow="row wrap"))
-        toolbar_export = widgets.HBox([self.name, self.export_button, widgets.HTML(
-            f"<span style='color:#57606a;padding-left:.5em'>→ {esc(self._where())}</span>")])
-        check = widgets.VBox([self.model, self.summary],
-                             layout=widgets.Layout(border="1px solid #d0d7de", padding="4px 8px", margin="4px 0"))
-        super().__init__(children=[
-            toolbar_import, check, _header(), self.rows_box,
-            widgets.HBox([self.add_button, self.undo_button, self.prev_button, self.page_label, self.next_button]),
-            toolbar_export, self.message,
-        ])
+        toolbar_import = widgets.HBox(
+            [self.upload, self.path, self.import_button, self.replace],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        toolbar_export = widgets.HBox(
+            [
+                self.name,
+                self.export_button,
+                widgets.HTML(
+                    f"<span style='color:#57606a;padding-left:.5em'>→ {esc(self._where())}</span>"
+                ),
+            ]
+        )
+        check = widgets.VBox(
+            [self.model, self.summary],
+            layout=widgets.Layout(border="1px solid #d0d7de", padding="4px 8px", margin="4px 0"),
+        )
+        super().__init__(
+            children=[
+                toolbar_import,
+                check,
+                _header(),
+                self.rows_box,
+                widgets.HBox(
+                    [
+                        self.add_button,
+                        self.undo_button,
+                        self.prev_button,
+                        self.page_label,
+                        self.next_button,
+                    ]
+                ),
+                toolbar_export,
+                self.message,
+            ]
+        )
         self.add_class("atelier-dataset-table")
 
         if path is not None:
@@ -398,8 +505,13 @@ class DatasetTable(widgets.VBox):
     def add_row(self, user: str = "", assistant: str = "", system: str = "") -> int:
         self.rows.append(Row(system=system, turns=[[user, assistant]]))
         index = len(self.rows) - 1
-        if index // self.page_size == self.page and len(self._views) == index - self.page * self.page_size:
-            view = RowView(self, self.rows[index], index)  # same page: add one view, keep the others
+        if (
+            index // self.page_size == self.page
+            and len(self._views) == index - self.page * self.page_size
+        ):
+            view = RowView(
+                self, self.rows[index], index
+            )  # same page: add one view, keep the others
             self._views.append(view)
             self.rows_box.children = [*self.rows_box.children, view]
             self._update_pager()
@@ -454,8 +566,10 @@ class DatasetTable(widgets.VBox):
         self.page = max(0, min(page, n_pages - 1))
         start = self.page * self.page_size
         old = self._views
-        self._views = [RowView(self, row, start + i)
-                       for i, row in enumerate(self.rows[start:start + self.page_size])]
+        self._views = [
+            RowView(self, row, start + i)
+            for i, row in enumerate(self.rows[start : start + self.page_size])
+        ]
         self.rows_box.children = self._views
         for view in old:
             view.dispose()
@@ -464,8 +578,10 @@ class DatasetTable(widgets.VBox):
 
     def _update_pager(self) -> None:
         n_pages = max(1, -(-len(self.rows) // self.page_size))
-        self.page_label.value = (f"<span style='padding:0 .5em'>page {self.page + 1} / {n_pages} "
-                                 f"({len(self.rows)} rangées)</span>")
+        self.page_label.value = (
+            f"<span style='padding:0 .5em'>page {self.page + 1} / {n_pages} "
+            f"({len(self.rows)} rangées)</span>"
+        )
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= n_pages - 1
 
@@ -481,20 +597,35 @@ class DatasetTable(widgets.VBox):
         n = len(report.examples)
         parts = []
         if n >= models.MIN_EXAMPLES:
-            parts.append(box(f"📋 {n} exemples : ✅ minimum de {models.MIN_EXAMPLES} atteint "
-                             "(50 à 100 donnent de meilleurs résultats).", "ok"))
+            parts.append(
+                box(
+                    f"📋 {n} exemples : ✅ minimum de {models.MIN_EXAMPLES} atteint "
+                    "(50 à 100 donnent de meilleurs résultats).",
+                    "ok",
+                )
+            )
         else:
-            parts.append(box(f"📋 {n} / {models.MIN_EXAMPLES} exemples : ajoute-en encore "
-                             f"{models.MIN_EXAMPLES - n} (l'API en exige au moins {models.MIN_EXAMPLES}).",
-                             "warning"))
+            parts.append(
+                box(
+                    f"📋 {n} / {models.MIN_EXAMPLES} exemples : ajoute-en encore "
+                    f"{models.MIN_EXAMPLES - n} (l'API en exige au moins {models.MIN_EXAMPLES}).",
+                    "warning",
+                )
+            )
         total = sum(report.token_counts)
         mean = total / n if n else 0
-        line = f"🔤 {total:,} jetons".replace(",", "\u202f") + (f" (≈ {mean:.0f} par exemple)" if n else "")
+        line = f"🔤 {total:,} jetons".replace(",", "\u202f") + (
+            f" (≈ {mean:.0f} par exemple)" if n else ""
+        )
         try:
             cost = report.cost("auto")
-            detail = (f"{cost.n_examples} exemples × {cost.epochs} époques → {cost.billed_tokens:,} jetons "
-                      f"facturés × {cost.price_per_million:g} $ le million").replace(",", "\u202f")
-            line += f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(detail)})"
+            detail = (
+                f"{cost.n_examples} exemples × {cost.epochs} époques → {cost.billed_tokens:,} jetons "
+                f"facturés × {cost.price_per_million:g} $ le million"
+            ).replace(",", "\u202f")
+            line += (
+                f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(detail)})"
+            )
             info = models.get(model := self.model.value)
             if info and info.shutdown_date:
                 line += f"<br><span style='color:#57606a'>{esc(model)} : arrêt prévu le {info.shutdown_date:%d/%m/%Y}.</span>"
@@ -503,11 +634,18 @@ class DatasetTable(widgets.VBox):
         parts.append(box(line, "muted", raw=True))
         errors, warnings = report.errors, report.warnings
         if not errors:
-            verdict = "✅ Prêt à enregistrer et à envoyer." + (f" ({len(warnings)} avertissement(s))" if warnings else "")
+            verdict = "✅ Prêt à enregistrer et à envoyer." + (
+                f" ({len(warnings)} avertissement(s))" if warnings else ""
+            )
             parts.append(box(verdict, "ok"))
         else:
-            parts.append(box(f"❌ {len(errors)} erreur(s) à corriger"
-                             + (f", ⚠️ {len(warnings)} avertissement(s)" if warnings else ""), "error"))
+            parts.append(
+                box(
+                    f"❌ {len(errors)} erreur(s) à corriger"
+                    + (f", ⚠️ {len(warnings)} avertissement(s)" if warnings else ""),
+                    "error",
+                )
+            )
         shown = report.problems[:MAX_PROBLEMS_SHOWN]
         if shown:
             items = "".join(f"<li>{esc(_problem_text(p))}</li>" for p in shown)
@@ -543,23 +681,29 @@ class DatasetTable(widgets.VBox):
             from .. import errors
 
             self.message.value = diagnosis_html(errors.explain(exc)) + box(
-                "Ton tableau n'a pas changé.", "muted")
+                "Ton tableau n'a pas changé.", "muted"
+            )
             return False
         return self.import_bytes(data, p.name, replace=replace)
 
-    def import_bytes(self, data: bytes, name: str = "fichier.jsonl", *, replace: bool | None = None) -> bool:
+    def import_bytes(
+        self, data: bytes, name: str = "fichier.jsonl", *, replace: bool | None = None
+    ) -> bool:
         """Import a file's content. Returns False (table untouched, reason shown) when it cannot."""
         replace = self.replace.value if replace is None else replace
         try:
             rows, note = _parse(data, name, self.model.value)
         except ImportProblem as exc:
-            self._say(f"❌ Import de « {name} » impossible : {exc}\nTon tableau n'a pas changé.", "error")
+            self._say(
+                f"❌ Import de « {name} » impossible : {exc}\nTon tableau n'a pas changé.", "error"
+            )
             return False
         except Exception as exc:  # anything unexpected: same promise
             from .. import errors
 
             self.message.value = diagnosis_html(errors.explain(exc)) + box(
-                f"Import de « {name} » impossible. Ton tableau n'a pas changé.", "muted")
+                f"Import de « {name} » impossible. Ton tableau n'a pas changé.", "muted"
+            )
             return False
         if replace or self._pristine():
             self.rows = rows
@@ -570,12 +714,15 @@ class DatasetTable(widgets.VBox):
         self.show_page(first // self.page_size)
         bad = sum(1 for r in rows if r.raw is not None and r.example() is None)
         text = f"✅ {len(rows)} rangée(s) importée(s) depuis « {name} »" + (
-            " (à la place du tableau)." if replace else ".")
+            " (à la place du tableau)." if replace else "."
+        )
         if note:
             text += " " + note
         if bad:
-            text += (f"\n⚠️ {bad} ligne(s) illisible(s) sont arrivées telles quelles, en JSON, marquées ❌ : "
-                     "corrige-les dans le tableau.")
+            text += (
+                f"\n⚠️ {bad} ligne(s) illisible(s) sont arrivées telles quelles, en JSON, marquées ❌ : "
+                "corrige-les dans le tableau."
+            )
         self._say(text, "warning" if bad else "ok")
         return True
 
@@ -595,14 +742,19 @@ class DatasetTable(widgets.VBox):
         if not Path(name).suffix:
             name += ".jsonl"
         if Path(name).name != name or not _NAME_RE.match(name) or name.startswith("."):
-            self._say("❌ Nom de fichier refusé : donne juste un nom, sans dossier ni caractère spécial, "
-                      "par exemple « mon_dataset.jsonl ». Rien n'a été enregistré ; ton tableau est intact.",
-                      "error")
+            self._say(
+                "❌ Nom de fichier refusé : donne juste un nom, sans dossier ni caractère spécial, "
+                "par exemple « mon_dataset.jsonl ». Rien n'a été enregistré ; ton tableau est intact.",
+                "error",
+            )
             return None
         suffix = Path(name).suffix.lower()
         if suffix not in (".jsonl", ".csv"):
-            self._say("❌ Le nom doit finir par .jsonl (ou .csv pour un tableur). Rien n'a été enregistré ; "
-                      "ton tableau est intact.", "error")
+            self._say(
+                "❌ Le nom doit finir par .jsonl (ou .csv pour un tableur). Rien n'a été enregistré ; "
+                "ton tableau est intact.",
+                "error",
+            )
             return None
         path = self.export_dir / name
         self._changed()
@@ -613,9 +765,11 @@ class DatasetTable(widgets.VBox):
             else:
                 unreadable = [i + 1 for i, r in enumerate(self.rows) if r.example() is None]
                 if unreadable:
-                    self._say(f"❌ Les rangées {', '.join(map(str, unreadable))} ne sont pas du JSON valide : "
-                              "corrige-les avant un export CSV (ou enregistre en .jsonl). Ton tableau est intact.",
-                              "error")
+                    self._say(
+                        f"❌ Les rangées {', '.join(map(str, unreadable))} ne sont pas du JSON valide : "
+                        "corrige-les avant un export CSV (ou enregistre en .jsonl). Ton tableau est intact.",
+                        "error",
+                    )
                     return None
                 buf = io.StringIO()
                 _to_csv_frame(self.examples).to_csv(buf, index=False)
@@ -625,18 +779,26 @@ class DatasetTable(widgets.VBox):
 
             self.message.value = diagnosis_html(errors.explain(exc)) + box(
                 f"L'enregistrement dans {path} a échoué. Ton tableau est intact : corrige le problème et "
-                "réessaie.", "muted")
+                "réessaie.",
+                "muted",
+            )
             return None
         self.saved_path = path
         shown = self._display_path(path)
         if report is not None and report.ok and suffix == ".jsonl":
             if self.record:
                 workspace.record(dataset_path=str(path))
-            self._say(f"✅ Enregistré : {shown} ({len(self.rows)} exemples). C'est ce fichier que la suite du "
-                      "cours enverra.", "ok")
+            self._say(
+                f"✅ Enregistré : {shown} ({len(self.rows)} exemples). C'est ce fichier que la suite du "
+                "cours enverra.",
+                "ok",
+            )
         elif suffix == ".jsonl":
-            self._say(f"💾 Enregistré : {shown}, mais il reste {len(report.errors) if report else '?'} erreur(s) : "
-                      "corrige-les avant l'envoi (le fichier n'est pas encore retenu pour la suite).", "warning")
+            self._say(
+                f"💾 Enregistré : {shown}, mais il reste {len(report.errors) if report else '?'} erreur(s) : "
+                "corrige-les avant l'envoi (le fichier n'est pas encore retenu pour la suite).",
+                "warning",
+            )
         else:
             self._say(f"💾 Exporté pour un tableur : {shown}.", "ok")
         return path
@@ -676,8 +838,10 @@ def _parse(data: bytes, name: str, model: str) -> tuple[list[Row], str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ImportProblem("le fichier n'est pas en UTF-8 (enregistre-le en « UTF-8 » depuis ton éditeur), "
-                            "ou ce n'est pas un fichier texte.") from None
+        raise ImportProblem(
+            "le fichier n'est pas en UTF-8 (enregistre-le en « UTF-8 » depuis ton éditeur), "
+            "ou ce n'est pas un fichier texte."
+        ) from None
     if not text.strip():
         raise ImportProblem("le fichier est vide.")
     if "\x00" in text:
@@ -691,7 +855,8 @@ def _parse(data: bytes, name: str, model: str) -> tuple[list[Row], str]:
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             return [Row.from_example(v) for v in value], (
                 "(C'était un tableau JSON [...], pas du JSONL : converti. Enregistre-le pour obtenir un "
-                "vrai .jsonl, un exemple par ligne.)")
+                "vrai .jsonl, un exemple par ligne.)"
+            )
     lines = [ln for ln in text.splitlines() if ln.strip()]
     rows: list[Row] = []
     unreadable = 0
@@ -710,14 +875,24 @@ def _parse(data: bytes, name: str, model: str) -> tuple[list[Row], str]:
         first = "\n".join(_problem_text(p) for p in report.errors[:5])
         raise ImportProblem(
             f"{unreadable} ligne(s) sur {len(lines)} ne sont pas des objets JSON : ce n'est pas un fichier "
-            f"JSONL (un exemple {{\"messages\": […]}} par ligne).\n{first}")
+            f'JSONL (un exemple {{"messages": […]}} par ligne).\n{first}'
+        )
     return rows, ""
 
 
 _CSV_ALIASES = {
-    "system": "system", "système": "system", "systeme": "system", "consigne": "system",
-    "user": "user", "question": "user", "prompt": "user", "utilisateur": "user",
-    "assistant": "assistant", "réponse": "assistant", "reponse": "assistant", "answer": "assistant",
+    "system": "system",
+    "système": "system",
+    "systeme": "system",
+    "consigne": "system",
+    "user": "user",
+    "question": "user",
+    "prompt": "user",
+    "utilisateur": "user",
+    "assistant": "assistant",
+    "réponse": "assistant",
+    "reponse": "assistant",
+    "answer": "assistant",
     "completion": "assistant",
 }
 
@@ -736,9 +911,13 @@ def _parse_csv(data: bytes) -> list[Row]:
     if not text.strip():
         raise ImportProblem("le fichier est vide.")
     try:
-        df = pd.read_csv(io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False)
+        df = pd.read_csv(
+            io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False
+        )
     except Exception as exc:
-        raise ImportProblem(f"CSV illisible ({exc}). Vérifie les guillemets et le séparateur (, ou ;).") from None
+        raise ImportProblem(
+            f"CSV illisible ({exc}). Vérifie les guillemets et le séparateur (, ou ;)."
+        ) from None
     columns: dict[str, Any] = {}
     for c in df.columns:
         key = str(c).strip().lower()
@@ -748,7 +927,8 @@ def _parse_csv(data: bytes) -> list[Row]:
     if "messages" not in columns and not {"user", "assistant"} <= set(columns):
         raise ImportProblem(
             f"colonnes trouvées : {', '.join(map(str, df.columns))}. Il faut au moins une colonne « user » "
-            "(la question) et une colonne « assistant » (la réponse), et si tu veux « system ».")
+            "(la question) et une colonne « assistant » (la réponse), et si tu veux « system »."
+        )
     rows = []
     for record in df.to_dict(orient="records"):
         cell = {k: str(record.get(c, "") or "") for k, c in columns.items()}
@@ -760,8 +940,12 @@ def _parse_csv(data: bytes) -> list[Row]:
                 continue
             rows.append(Row.from_example({"messages": msgs}))
         else:
-            rows.append(Row(system=cell.get("system", ""),
-                            turns=[[cell.get("user", ""), cell.get("assistant", "")]]))
+            rows.append(
+                Row(
+                    system=cell.get("system", ""),
+                    turns=[[cell.get("user", ""), cell.get("assistant", "")]],
+                )
+            )
     return rows
 
 
@@ -770,8 +954,12 @@ def _to_csv_frame(examples: list[dict[str, Any]]):
 
     df = dataset.to_dataframe(examples)
     if "messages" in df.columns:
-        df = df.assign(messages=[json.dumps(m, ensure_ascii=False) if isinstance(m, list) else ""
-                                 for m in df["messages"]])
+        df = df.assign(
+            messages=[
+                json.dumps(m, ensure_ascii=False) if isinstance(m, list) else ""
+                for m in df["messages"]
+            ]
+        )
     return pd.DataFrame(df)
 
 

@@ -29,8 +29,14 @@ from .compat import set_tooltip
 
 TRANSIENT_CODES = {"connection", "timeout", "server_error", "rate_limit", "unknown"}
 STATUS_ICON = {
-    "validating_files": "🔎", "queued": "⏳", "running": "🏃", "succeeded": "✅", "failed": "❌",
-    "cancelled": "🚫", "paused": "⏸️", "pending": "⏳",
+    "validating_files": "🔎",
+    "queued": "⏳",
+    "running": "🏃",
+    "succeeded": "✅",
+    "failed": "❌",
+    "cancelled": "🚫",
+    "paused": "⏸️",
+    "pending": "⏳",
 }
 STATUS_KIND = {"succeeded": "ok", "failed": "error", "cancelled": "muted"}
 EVENTS_SHOWN = 60
@@ -73,13 +79,30 @@ def loss_chart_png(metrics: Any, *, title: str = "") -> bytes:
     train = list(metrics["train_loss"]) if len(metrics) else []
     points = [(s, v) for s, v in zip(steps, train, strict=False) if _is_number(v)]
     if points:
-        ax.plot([p[0] for p in points], [p[1] for p in points], color="#0969da", lw=1.6,
-                label="perte d'entraînement (train loss)")
+        ax.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            color="#0969da",
+            lw=1.6,
+            label="perte d'entraînement (train loss)",
+        )
     if len(metrics) and "valid_loss" in metrics:
-        valid = [(s, v) for s, v in zip(steps, list(metrics["valid_loss"]), strict=False) if _is_number(v)]
+        valid = [
+            (s, v)
+            for s, v in zip(steps, list(metrics["valid_loss"]), strict=False)
+            if _is_number(v)
+        ]
         if valid:
-            ax.plot([p[0] for p in valid], [p[1] for p in valid], color="#cf222e", lw=1.4, ls="--",
-                    marker="o", ms=3, label="perte de validation (valid loss)")
+            ax.plot(
+                [p[0] for p in valid],
+                [p[1] for p in valid],
+                color="#cf222e",
+                lw=1.4,
+                ls="--",
+                marker="o",
+                ms=3,
+                label="perte de validation (valid loss)",
+            )
     ax.set_xlabel("étape (step)")
     ax.set_ylabel("perte (loss)")
     ax.grid(True, alpha=0.3)
@@ -144,30 +167,51 @@ class JobMonitor(widgets.VBox):
         self._poll_lock = threading.RLock()
         self._confirm_until = 0.0
         self.interval = interval if interval is not None else jobs.default_interval()
-        self.max_interval = max_interval if max_interval is not None else max(30.0, self.interval * 8)
+        self.max_interval = (
+            max_interval if max_interval is not None else max(30.0, self.interval * 8)
+        )
         self.max_failures = max_failures
 
         self.title_html = widgets.HTML()
         self.status_html = widgets.HTML()
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, bar_style="info",
-                                            layout=widgets.Layout(width="360px"))
+        self.progress = widgets.IntProgress(
+            value=0, min=0, max=1, bar_style="info", layout=widgets.Layout(width="360px")
+        )
         self.progress_label = widgets.HTML()
-        self.chart = widgets.Image(format="png", layout=widgets.Layout(display="none", max_width="640px"))
+        self.chart = widgets.Image(
+            format="png", layout=widgets.Layout(display="none", max_width="640px")
+        )
         self.events_html = widgets.HTML()
         self.checkpoints_html = widgets.HTML()
         self.model_html = widgets.HTML()
         self.diagnosis_html = widgets.HTML()
         self.connection_html = widgets.HTML()
-        self.cancel_button = widgets.Button(description="Annuler le job", icon="stop", button_style="warning")
-        set_tooltip(self.cancel_button, "Arrêter l'entraînement sur le serveur (deux clics pour confirmer)")
+        self.cancel_button = widgets.Button(
+            description="Annuler le job", icon="stop", button_style="warning"
+        )
+        set_tooltip(
+            self.cancel_button, "Arrêter l'entraînement sur le serveur (deux clics pour confirmer)"
+        )
         self.cancel_button.on_click(self._on_cancel)
-        super().__init__(children=[
-            self.title_html,
-            widgets.HBox([self.status_html, self.cancel_button], layout=widgets.Layout(align_items="center")),
-            widgets.HBox([self.progress, self.progress_label], layout=widgets.Layout(align_items="center")),
-            self.connection_html, self.chart, self.model_html, self.checkpoints_html,
-            self.diagnosis_html, self.events_html,
-        ])
+        super().__init__(
+            children=[
+                self.title_html,
+                widgets.HBox(
+                    [self.status_html, self.cancel_button],
+                    layout=widgets.Layout(align_items="center"),
+                ),
+                widgets.HBox(
+                    [self.progress, self.progress_label],
+                    layout=widgets.Layout(align_items="center"),
+                ),
+                self.connection_html,
+                self.chart,
+                self.model_html,
+                self.checkpoints_html,
+                self.diagnosis_html,
+                self.events_html,
+            ]
+        )
         self.add_class("atelier-job-monitor")
 
         try:
@@ -180,7 +224,7 @@ class JobMonitor(widgets.VBox):
             self._show_error(exc, fatal=True)
             return
         self.job_id = self.follower.job_id
-        self.title_html.value = (f"<b>Job</b> <code>{esc(self.job_id)}</code>")
+        self.title_html.value = f"<b>Job</b> <code>{esc(self.job_id)}</code>"
         self.status_html.value = box("⏳ Connexion au job…", "muted")
         self.refresh()
         if autostart and not self.done:
@@ -237,7 +281,10 @@ class JobMonitor(widgets.VBox):
         self.connection_html.value = box(
             f"🔌 {d.title} — tentative {self.failures}. Je réessaie dans {wait:.0f} s "
             "(le job, lui, continue sur le serveur).<br><span style='font-size:90%'>"
-            f"{esc(d.cause)} {esc(d.fix)}</span>", "warning", raw=True)
+            f"{esc(d.cause)} {esc(d.fix)}</span>",
+            "warning",
+            raw=True,
+        )
 
     def _next_delay(self) -> float:
         if not self.failures:
@@ -261,8 +308,10 @@ class JobMonitor(widgets.VBox):
             metrics = getattr(self.follower, "metrics", None)
         self.metrics = metrics
         n_rows = len(metrics) if metrics is not None else 0
-        if n_rows and n_rows != self._chart_rows and (
-            time.monotonic() - self._chart_time >= CHART_EVERY or status in jobs.TERMINAL
+        if (
+            n_rows
+            and n_rows != self._chart_rows
+            and (time.monotonic() - self._chart_time >= CHART_EVERY or status in jobs.TERMINAL)
         ):
             self._render_chart(metrics)
         # title, status, progress
@@ -270,12 +319,17 @@ class JobMonitor(widgets.VBox):
         suffix = getattr(job, "user_provided_suffix", None) or ""
         self.title_html.value = (
             f"<b>Job</b> <code>{esc(job.id)}</code> · modèle de base <code>{esc(base)}</code>"
-            + (f" · suffixe <code>{esc(suffix)}</code>" if suffix else ""))
+            + (f" · suffixe <code>{esc(suffix)}</code>" if suffix else "")
+        )
         meaning = jobs.STATUS_FR.get(status, status)
-        icon = "" if meaning[:1] and not meaning[:1].isalnum() else STATUS_ICON.get(status, "•") + " "
+        icon = (
+            "" if meaning[:1] and not meaning[:1].isalnum() else STATUS_ICON.get(status, "•") + " "
+        )
         self.status_html.value = box(
             f"{icon}<b>{esc(status)}</b> — {esc(meaning)}",
-            STATUS_KIND.get(status, "info"), raw=True)
+            STATUS_KIND.get(status, "info"),
+            raw=True,
+        )
         self._render_progress(status)
         if update.done:
             self._finish(job)
@@ -309,8 +363,11 @@ class JobMonitor(widgets.VBox):
         elif status == "succeeded":
             self.progress.max, self.progress.value = 1, 1
             self.progress_label.value = "<span style='padding-left:.5em'>terminé</span>"
-        self.progress.bar_style = {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(
-            status, "info")
+        self.progress.bar_style = {
+            "succeeded": "success",
+            "failed": "danger",
+            "cancelled": "warning",
+        }.get(status, "info")
 
     def _render_events(self) -> None:
         shown = self.events[-EVENTS_SHOWN:]
@@ -322,7 +379,9 @@ class JobMonitor(widgets.VBox):
             when = time.strftime("%H:%M:%S", time.localtime(getattr(e, "created_at", 0) or 0))
             level = getattr(e, "level", "info")
             color = {"warn": "#9a6700", "error": "#cf222e"}.get(level, "inherit")
-            lines.append(f"<div style='color:{color};margin:0'>[{when}] {html.escape(str(getattr(e, 'message', '')))}</div>")
+            lines.append(
+                f"<div style='color:{color};margin:0'>[{when}] {html.escape(str(getattr(e, 'message', '')))}</div>"
+            )
         self.events_html.value = (
             "<details open><summary><b>Journal du job</b> "
             f"({len(self.events)} événement(s), les plus récents en bas)</summary>"
@@ -359,7 +418,9 @@ class JobMonitor(widgets.VBox):
                     f"border:1px solid #d0d7de;display:inline-block;margin-top:.3em'>"
                     f"{esc(self.fine_tuned_model)}</code><br><span style='font-size:90%'>Il est aussi "
                     "enregistré dans l'espace de travail : les notebooks suivants le retrouvent seuls.</span>",
-                    "ok", raw=True)
+                    "ok",
+                    raw=True,
+                )
             self._load_checkpoints()
         elif status == "failed":
             from .. import errors
@@ -367,8 +428,11 @@ class JobMonitor(widgets.VBox):
             self.diagnosis = errors.explain(job)
             self.diagnosis_html.value = diagnosis_html(self.diagnosis)
         elif status == "cancelled":
-            self.diagnosis_html.value = box("🚫 Job annulé : l'entraînement s'est arrêté. Tu peux en relancer un "
-                                            "(notebook 05).", "muted")
+            self.diagnosis_html.value = box(
+                "🚫 Job annulé : l'entraînement s'est arrêté. Tu peux en relancer un "
+                "(notebook 05).",
+                "muted",
+            )
 
     def _load_checkpoints(self) -> None:
         try:
@@ -386,12 +450,15 @@ class JobMonitor(widgets.VBox):
             rows.append(
                 f"<tr><td>{getattr(c, 'step_number', '?')}</td>"
                 f"<td>{'' if loss is None else f'{loss:.3f}'}</td><td>{'' if vloss is None else f'{vloss:.3f}'}</td>"
-                f"<td><code style='user-select:all'>{esc(getattr(c, 'fine_tuned_model_checkpoint', ''))}</code></td></tr>")
+                f"<td><code style='user-select:all'>{esc(getattr(c, 'fine_tuned_model_checkpoint', ''))}</code></td></tr>"
+            )
         self.checkpoints_html.value = (
             "<details><summary><b>Points de sauvegarde (checkpoints)</b> : des versions intermédiaires du "
             f"modèle, utilisables elles aussi ({len(rows)})</summary>"
             "<table style='font-size:90%'><tr><th>étape</th><th>perte</th><th>perte valid.</th><th>modèle</th></tr>"
-            + "".join(rows) + "</table></details>")
+            + "".join(rows)
+            + "</table></details>"
+        )
 
     # --------------------------------------------------------------------- thread
     def start(self) -> None:
@@ -403,12 +470,15 @@ class JobMonitor(widgets.VBox):
             _REGISTRY[self.job_id] = self  # type: ignore[index]
         if other is not None and other is not self:
             other.stop()
-            other.connection_html.value = box("⏸️ Ce moniteur s'est arrêté : un moniteur plus récent suit "
-                                              "le même job.", "muted")
+            other.connection_html.value = box(
+                "⏸️ Ce moniteur s'est arrêté : un moniteur plus récent suit le même job.", "muted"
+            )
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"atelier-monitor-{self.job_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"atelier-monitor-{self.job_id}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -461,7 +531,9 @@ class JobMonitor(widgets.VBox):
                 if self.failures >= self.max_failures:
                     raise MonitorError(
                         f"Je n'arrive plus à suivre le job {self.job_id} ({self.failures} essais ratés) : "
-                        f"{self.diagnosis}", self.diagnosis)
+                        f"{self.diagnosis}",
+                        self.diagnosis,
+                    )
                 if self.done:
                     break
                 delay = self._next_delay()
@@ -469,7 +541,8 @@ class JobMonitor(widgets.VBox):
                     self.start()  # the widget keeps following in the background
                     raise TimeoutError(
                         f"Le job {self.job_id} n'est pas fini après {timeout:g} s (statut « {self.status} ») ; "
-                        "il continue sur le serveur et ce moniteur continue de le suivre.")
+                        "il continue sur le serveur et ce moniteur continue de le suivre."
+                    )
                 time.sleep(delay)
         except KeyboardInterrupt:
             self.start()
@@ -487,9 +560,11 @@ class JobMonitor(widgets.VBox):
             self._confirm_until = now + 10
             self.cancel_button.description = "Confirmer l'annulation"
             self.cancel_button.button_style = "danger"
-            self.connection_html.value = box("Clique encore sur « Confirmer l'annulation » dans les 10 s pour "
-                                             "arrêter l'entraînement (ce qui est déjà fait reste facturé).",
-                                             "warning")
+            self.connection_html.value = box(
+                "Clique encore sur « Confirmer l'annulation » dans les 10 s pour "
+                "arrêter l'entraînement (ce qui est déjà fait reste facturé).",
+                "warning",
+            )
             return
         self._confirm_until = 0.0
         self.cancel()

@@ -21,8 +21,13 @@ from ._common import box, diagnosis_html, esc
 from .compat import set_tooltip
 
 KEY_RE = re.compile(r"^sk-[A-Za-z0-9_\-]{8,}$")
-_VERDICT_KIND = {"valid": "ok", "invalid": "error", "no_fine_tuning": "warning", "quota": "warning",
-                 "no_network": "warning"}
+_VERDICT_KIND = {
+    "valid": "ok",
+    "invalid": "error",
+    "no_fine_tuning": "warning",
+    "quota": "warning",
+    "no_network": "warning",
+}
 # Statuses for which the key itself is genuine (or could not be checked): keep it.
 _KEEP = {"valid", "no_fine_tuning", "quota", "no_network"}
 
@@ -45,16 +50,25 @@ def normalize_key(raw: str) -> tuple[str | None, str | None]:
         text = text.split("=", 1)[1].strip()
     text = text.strip("\"'` ")
     if not text:
-        return None, "Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur « Valider »."
+        return (
+            None,
+            "Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur « Valider ».",
+        )
     if any(c.isspace() for c in text):
-        return None, ("Ta clé contient un espace ou un retour à la ligne : recopie-la d'un seul bloc, "
-                      "sans rien autour.")
+        return None, (
+            "Ta clé contient un espace ou un retour à la ligne : recopie-la d'un seul bloc, "
+            "sans rien autour."
+        )
     if not text.startswith("sk-"):
-        return None, ("Ça ne ressemble pas à une clé OpenAI : une clé commence par « sk- » (par exemple "
-                      "« sk-proj-… »). Copie-la depuis platform.openai.com → API keys.")
+        return None, (
+            "Ça ne ressemble pas à une clé OpenAI : une clé commence par « sk- » (par exemple "
+            "« sk-proj-… »). Copie-la depuis platform.openai.com → API keys."
+        )
     if not KEY_RE.match(text):
-        return None, ("Cette clé a une forme inattendue (trop courte ou caractères bizarres) : recopie-la "
-                      "en entier avec le bouton « Copy » de la page des clés.")
+        return None, (
+            "Cette clé a une forme inattendue (trop courte ou caractères bizarres) : recopie-la "
+            "en entier avec le bouton « Copy » de la page des clés."
+        )
     return text, None
 
 
@@ -91,14 +105,22 @@ class KeyForm(widgets.VBox):
         self.colab = settings.on_colab()
 
         self.key = _SecretField(
-            placeholder="sk-…", description="Clé API :", continuous_update=False,
+            placeholder="sk-…",
+            description="Clé API :",
+            continuous_update=False,
             layout=widgets.Layout(width="420px"),
         )
-        set_tooltip(self.key, "Colle ta clé OpenAI ici : elle ne sera ni affichée ni enregistrée dans le notebook.")
+        set_tooltip(
+            self.key,
+            "Colle ta clé OpenAI ici : elle ne sera ni affichée ni enregistrée dans le notebook.",
+        )
         self.validate = widgets.Button(description="Valider", button_style="primary", icon="check")
-        set_tooltip(self.validate, "Vérifier la clé avec un appel gratuit et la garder pour cette session")
+        set_tooltip(
+            self.validate, "Vérifier la clé avec un appel gratuit et la garder pour cette session"
+        )
         self.remember = widgets.Checkbox(
-            value=remember, indent=False,
+            value=remember,
+            indent=False,
             description="mémoriser dans .env (fichier ignoré par git, lisible par toi seul·e)",
             layout=widgets.Layout(width="auto", display="none" if self.colab else None),
         )
@@ -109,12 +131,14 @@ class KeyForm(widgets.VBox):
         self.validate.on_click(self._on_validate)
         self.forget.on_click(self._on_forget)
         self.key.observe(self._on_value, names="value")
-        super().__init__(children=[
-            self.colab_help,
-            widgets.HBox([self.key, self.validate, self.forget]),
-            self.remember,
-            self.status,
-        ])
+        super().__init__(
+            children=[
+                self.colab_help,
+                widgets.HBox([self.key, self.validate, self.forget]),
+                self.remember,
+                self.status,
+            ]
+        )
         self.add_class("atelier-key-form")
 
     # --------------------------------------------------------------------- messages
@@ -126,13 +150,22 @@ class KeyForm(widgets.VBox):
         mode = self._mode()
         lines = []
         if mode != "openai":
-            lines.append(box(f"Mode actif : {settings.MODE_LABELS.get(mode, mode)}. Pas besoin de clé pour "
-                             "suivre le cours ; le formulaire vérifie quand même ta clé, auprès du bac à sable.",
-                             "muted"))
+            lines.append(
+                box(
+                    f"Mode actif : {settings.MODE_LABELS.get(mode, mode)}. Pas besoin de clé pour "
+                    "suivre le cours ; le formulaire vérifie quand même ta clé, auprès du bac à sable.",
+                    "muted",
+                )
+            )
         if source:
-            lines.append(box(f"🔑 Une clé est déjà disponible (source : {source}, "
-                             f"{settings.mask_key(settings.find_api_key())}). Clique sur « Valider » "
-                             "pour la vérifier, ou colle une autre clé.", "info"))
+            lines.append(
+                box(
+                    f"🔑 Une clé est déjà disponible (source : {source}, "
+                    f"{settings.mask_key(settings.find_api_key())}). Clique sur « Valider » "
+                    "pour la vérifier, ou colle une autre clé.",
+                    "info",
+                )
+            )
         return "".join(lines)
 
     @staticmethod
@@ -142,7 +175,8 @@ class KeyForm(widgets.VBox):
             "de gauche, ajoute un secret nommé <code>OPENAI_API_KEY</code> avec ta clé, et active "
             "« Accès au notebook ». Clique ensuite sur « Valider » sans rien taper : le kit lira le secret. "
             "Tu peux aussi coller la clé ci-dessous : elle ne servira que pour cette session.",
-            "info", raw=True,
+            "info",
+            raw=True,
         )
 
     def _say(self, text: str, kind: str = "info", *, raw: bool = False) -> None:
@@ -167,8 +201,11 @@ class KeyForm(widgets.VBox):
         else:
             existing = settings.find_api_key()
             if not existing:
-                reason = ("Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur "
-                          "« Valider »." + (" Ou ajoute-la dans les Secrets Colab (🔑)." if self.colab else ""))
+                reason = (
+                    "Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur "
+                    "« Valider »."
+                    + (" Ou ajoute-la dans les Secrets Colab (🔑)." if self.colab else "")
+                )
                 self.result = _Verdict("invalid", reason)
                 self._say("❌ " + reason, "error")
                 return
@@ -189,13 +226,18 @@ class KeyForm(widgets.VBox):
         notes: list[str] = []
         if verdict.status in _KEEP:
             settings.use_key_for_session(key)
-            notes.append(f"Clé {settings.mask_key(key)} gardée pour cette session"
-                         + (f" (lue depuis {source})" if source and source != "environnement" else "") + ".")
+            notes.append(
+                f"Clé {settings.mask_key(key)} gardée pour cette session"
+                + (f" (lue depuis {source})" if source and source != "environnement" else "")
+                + "."
+            )
             if self.remember.value and not self.colab:
                 try:
                     path = settings.save_key_to_env_file(key)
-                    notes.append(f"Mémorisée dans {path.name} (ignoré par git, lisible par toi seul·e) : "
-                                 "un nouveau noyau la retrouvera.")
+                    notes.append(
+                        f"Mémorisée dans {path.name} (ignoré par git, lisible par toi seul·e) : "
+                        "un nouveau noyau la retrouvera."
+                    )
                 except Exception as exc:  # e.g. read-only folder
                     from .. import errors
 
@@ -204,8 +246,11 @@ class KeyForm(widgets.VBox):
             notes.append("Clé non gardée : corrige-la et réessaie.")
         del key
         message = _scrub(str(verdict.message))
-        self.status.value = box(esc(message) + "<br>" + esc(" ".join(notes)),
-                                _VERDICT_KIND.get(verdict.status, "info"), raw=True)
+        self.status.value = box(
+            esc(message) + "<br>" + esc(" ".join(notes)),
+            _VERDICT_KIND.get(verdict.status, "info"),
+            raw=True,
+        )
 
     def _on_forget(self, _button: Any = None) -> None:
         self.__pending = None
@@ -218,11 +263,13 @@ class KeyForm(widgets.VBox):
             self.status.value = diagnosis_html(errors.explain(exc))
             return
         self.result = None
-        self._say("🗑️ Clé oubliée : retirée de cette session et du fichier .env."
-                  + (" (Un secret Colab reste, lui, dans le panneau 🔑.)" if self.colab else ""), "muted")
+        self._say(
+            "🗑️ Clé oubliée : retirée de cette session et du fichier .env."
+            + (" (Un secret Colab reste, lui, dans le panneau 🔑.)" if self.colab else ""),
+            "muted",
+        )
 
 
 def _scrub(text: str) -> str:
     """Belt and braces: mask anything key-shaped in a message before it is shown."""
     return re.sub(r"sk-[A-Za-z0-9_\-]{8,}", lambda m: settings.mask_key(m.group(0)), text)
-
