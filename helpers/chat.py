@@ -6,10 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import models, workspace
-
-
-class NoModelError(ValueError):
-    """No model given and none recorded in the workspace (French message)."""
+from .exceptions import NoModelError
 
 
 def fine_tuned_model() -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import json
 import platform
 import re
@@ -25,32 +24,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-VERBS = (
-    "files.create",
-    "files.list",
-    "files.retrieve",
-    "files.delete",
-    "fine_tuning.jobs.create",
-    "fine_tuning.jobs.retrieve",
-    "fine_tuning.jobs.list",
-    "fine_tuning.jobs.cancel",
-    "fine_tuning.jobs.list_events",
-    "fine_tuning.jobs.follow",
-    "chat.completions.create",
-    "models.list",
-)
-COMMANDS = ("api", "check", "doctor", "reset")
-# Names from older SDKs and tutorials.
-_OLD_NAMES = {
-    "fine_tunes.create": "fine_tuning.jobs.create",
-    "fine_tunes.get": "fine_tuning.jobs.retrieve",
-    "fine_tunes.list": "fine_tuning.jobs.list",
-    "fine_tunes.follow": "fine_tuning.jobs.follow",
-    "fine_tunes.cancel": "fine_tuning.jobs.cancel",
-    "chatcompletion.create": "chat.completions.create",
-    "completions.create": "chat.completions.create",
-    "files.upload": "files.create",
-}
+from .exceptions import UsageError
+from .verbs import COMMANDS, VERBS, suggest
 
 _EN_FR = [
     ("the following arguments are required:", "il manque ces options obligatoires :"),
@@ -61,31 +36,6 @@ _EN_FR = [
     ("invalid float value:", "nombre attendu, reçu"),
     ("argument", "option"),
 ]
-
-
-class UsageError(Exception):
-    """A command line the kit cannot run (French message and fix)."""
-
-    def __init__(self, message: str, fix: str = "Affiche l'aide : `python -m helpers --help`."):
-        super().__init__(message)
-        self.fix = fix
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def suggest(wrong: str) -> str | None:
-    """The verb the learner probably meant (`chat_completions.create` → `chat.completions.create`)."""
-    low = wrong.strip().lower()
-    if low in _OLD_NAMES:
-        return _OLD_NAMES[low]
-    by_norm = {_norm(v): v for v in VERBS}
-    by_norm.update({_norm(k): v for k, v in _OLD_NAMES.items()})
-    if _norm(wrong) in by_norm:
-        return by_norm[_norm(wrong)]
-    close = difflib.get_close_matches(_norm(wrong), list(by_norm), n=1, cutoff=0.6)
-    return by_norm[close[0]] if close else None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,7 +196,7 @@ def _run_api(args: argparse.Namespace) -> int:
         page = client().fine_tuning.jobs.list(**params)
         _print_json(_page(list(page.data), bool(page.has_more)))
     elif verb == "fine_tuning.jobs.list_events":
-        page = client().fine_tuning.jobs.list_events(jobs._job_id(args.id), limit=args.limit)
+        page = client().fine_tuning.jobs.list_events(jobs.resolve_job_id(args.id), limit=args.limit)
         _print_json(_page(list(page.data), bool(page.has_more)))
     elif verb == "fine_tuning.jobs.follow":
         job = None
@@ -355,7 +305,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
     source = (
         "ATELIER_MODE"
         if os.environ.get("ATELIER_MODE")
-        else ("choix enregistré" if _saved_mode() else "par défaut")
+        else ("choix enregistré" if settings.saved_mode() else "par défaut")
     )
     print(f"Mode : {mode} — {settings.MODE_LABELS.get(mode, '')} (source : {source})")
     print(f"Espace de travail : {settings.workspace_dir()}")
@@ -393,12 +343,6 @@ def _run_doctor(args: argparse.Namespace) -> int:
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
     return 0 if ok else 1
-
-
-def _saved_mode() -> str | None:
-    from . import workspace
-
-    return workspace.saved_mode()
 
 
 def _doctor_sandbox(mode: str) -> bool:

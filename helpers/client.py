@@ -15,10 +15,7 @@ from datetime import date
 from typing import Any, Literal
 
 from . import settings
-
-
-class MissingKeyError(RuntimeError):
-    """`openai` mode without a key (French message, never containing a key)."""
+from .exceptions import MissingKeyError
 
 
 def base_url(mode: str | None = None) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import models, tokens
+from .exceptions import DatasetError
 
 Severity = Literal["error", "warning"]
 
@@ -165,14 +166,6 @@ class Report:
             for p in self.problems
         ]
         return pd.DataFrame(rows, columns=["ligne", "champ", "gravité", "problème", "solution"])
-
-
-class DatasetError(ValueError):
-    """Raised by `read_jsonl` when a file is not ready; carries the full report."""
-
-    def __init__(self, report: Report):
-        self.report = report
-        super().__init__(report.summary())
 
 
 def _limit(model: str) -> int:

@@ -19,6 +19,17 @@ from datetime import date
 from typing import Any
 
 from . import models
+from .exceptions import (
+    GENERIC_FIX,
+    DatasetError,
+    JobFailedError,
+    KitError,
+    MissingKeyError,
+    SettingsError,
+    UsageError,
+)
+from .settings import mask_key
+from .verbs import suggest
 
 SANDBOX_HINT = 'Pour suivre le cours sans compte ni frais : `helpers.use_mode("sandbox")`.'
 
@@ -59,15 +70,9 @@ class Diagnosis:
 _KEY_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-*.…]{4,})")
 
 
-def _mask(token: str) -> str:
-    from .settings import mask_key
-
-    return mask_key(token.rstrip("."))
-
-
 def scrub(text: str) -> str:
     """Replace anything that looks like an OpenAI key (masked or not) by its re-masked form."""
-    return _KEY_RE.sub(lambda m: _mask(m.group(1)), text)
+    return _KEY_RE.sub(lambda m: mask_key(m.group(1).rstrip(".")), text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -130,9 +135,7 @@ def _missing_key() -> Diagnosis:
         "Aucune clé d'API OpenAI trouvée",
         "Le mode « openai » envoie tes requêtes à la vraie API, qui exige ta clé ; le kit ne l'a "
         "trouvée ni dans l'environnement, ni dans le fichier .env, ni dans les secrets Colab.",
-        "Donne ta clé dans le formulaire du notebook 02 (ou écris OPENAI_API_KEY=… dans le fichier "
-        ".env à la racine du dossier), puis relance la cellule. Un `export`/`setx` fait dans un "
-        "terminal n'atteint pas un serveur Jupyter déjà lancé. " + SANDBOX_HINT,
+        f"{MissingKeyError.fix} {SANDBOX_HINT}",
         "missing_key",
     )
 
@@ -382,8 +385,7 @@ def _failed_job(job: Any) -> Diagnosis:
     return Diagnosis(
         f"Le job {job_id} a échoué",
         "OpenAI a arrêté l'entraînement" + (f" (code {code})" if code else "") + ".",
-        "Lis le message d'origine et les événements du job (helpers.jobs.follow) ; corrige puis "
-        "relance un job. Un job échoué n'est pas facturé.",
+        JobFailedError.fix,
         f"job_failed:{code}" if code else "job_failed",
         scrub(message) or None,
     )
@@ -395,8 +397,6 @@ def _from_text(text: str, today: date) -> Diagnosis:
     if "invalid choice" in low:
         m = re.search(r"invalid choice:?\s*'?([\w.\-]+)", text)
         wrong = m.group(1) if m else "?"
-        from .cli import suggest
-
         right = suggest(wrong)
         return Diagnosis(
             f"Commande inconnue : {wrong} (invalid choice)",
@@ -474,121 +474,13 @@ def _explain(exc: Any, today: date) -> Diagnosis:
             return _failed_job(exc)
         return _from_text(str(exc), today)
 
-    # Kit errors (imported lazily: explain stays cheap).
-    from .client import MissingKeyError
-    from .dataset import DatasetError
-    from .settings import SettingsError
+    if isinstance(exc, KitError):
+        return _kit_error(exc)
 
-    if isinstance(exc, MissingKeyError):
-        return _missing_key()
-    if isinstance(exc, DatasetError):
-        report = exc.report
-        errors = report.errors
-        first = "\n".join(f"  {p}" for p in errors[:5])
-        more = f"\n  … et {len(errors) - 5} autre(s)" if len(errors) > 5 else ""
-        return Diagnosis(
-            f"Dataset pas prêt : {len(errors)} erreur(s)",
-            "Le fichier ne respecte pas le format attendu par OpenAI :\n" + first + more,
-            "Corrige chaque ligne indiquée (voir aussi `python -m helpers check ton_fichier.jsonl`), "
-            "puis relance.",
-            "dataset",
-        )
-    if isinstance(exc, SettingsError):
-        return Diagnosis(
-            "Réglage invalide", str(exc), "Corrige la valeur indiquée puis relance.", "settings"
-        )
-    jobs_failed = _job_failed_class()
-    if jobs_failed is not None and isinstance(exc, jobs_failed):
-        return _failed_job(exc.job)  # type: ignore[attr-defined]
-    cli_usage = _cli_usage_class()
-    if cli_usage is not None and isinstance(exc, cli_usage):
-        text = str(exc)
-        if "invalid choice" in text:
-            return Diagnosis(
-                "Commande inconnue (invalid choice)",
-                text,
-                exc.fix,  # type: ignore[attr-defined]
-                "invalid_choice",
-            )
-        return Diagnosis("Commande incorrecte", text, exc.fix, "cli_usage")  # type: ignore[attr-defined]
-
-    if "openai" in sys.modules:
-        import openai
-
-        message = _api_message(exc)
-        if isinstance(exc, openai.APITimeoutError):
-            return Diagnosis(
-                "Délai dépassé (timeout)",
-                "Le serveur n'a pas répondu à temps : réseau lent, serveur surchargé, ou bac à "
-                "sable arrêté.",
-                "Réessaie dans un moment ; vérifie ta connexion (`python -m helpers doctor`).",
-                "timeout",
-            )
-        if isinstance(exc, openai.APIConnectionError):
-            return Diagnosis(
-                "Impossible de joindre l'API",
-                "Pas de connexion réseau, pare-feu/proxy, adresse d'API erronée (OPENAI_BASE_URL), "
-                "ou serveur du bac à sable arrêté.",
-                "Vérifie ta connexion et lance `python -m helpers doctor` ; en mode bac à sable, "
-                "redémarre le noyau (le serveur se relance tout seul).",
-                "connection",
-                scrub(message) if message != "Connection error." else None,
-            )
-        if isinstance(exc, openai.AuthenticationError):
-            return _auth(exc, message)
-        if isinstance(exc, openai.PermissionDeniedError):
-            return _permission(exc, message, today)
-        if isinstance(exc, openai.NotFoundError):
-            return _not_found(exc, message, today)
-        if isinstance(exc, openai.BadRequestError):
-            return _bad_request(exc, message)
-        if isinstance(exc, openai.RateLimitError):
-            return _rate_limit(exc, message)
-        if isinstance(exc, openai.ConflictError):
-            return Diagnosis(
-                "Conflit (erreur 409)",
-                "L'objet a changé d'état entre-temps (par "
-                "exemple un job déjà terminé ou déjà annulé).",
-                "Relis son état (retrieve) avant de réessayer.",
-                "conflict",
-                scrub(message),
-            )
-        if isinstance(exc, openai.UnprocessableEntityError):
-            return Diagnosis(
-                "Requête incompréhensible (erreur 422)",
-                "Un champ a une forme inattendue.",
-                "Relis le message d'origine.",
-                "unprocessable",
-                scrub(message),
-            )
-        if isinstance(exc, openai.InternalServerError):
-            return Diagnosis(
-                "Erreur du serveur (5xx)",
-                "Le problème vient du serveur, pas de toi.",
-                "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
-                "server_error",
-                scrub(message),
-            )
-        if isinstance(exc, openai.APIStatusError):
-            status = getattr(exc, "status_code", "?")
-            return Diagnosis(
-                f"Erreur de l'API ({status})",
-                "L'API a refusé la requête.",
-                "Relis le message d'origine.",
-                "api_error",
-                scrub(message),
-            )
-        if isinstance(exc, openai.OpenAIError):
-            text = str(exc)
-            if "missing credentials" in text.lower() or "api_key client option" in text.lower():
-                return _missing_key()
-            return Diagnosis(
-                "Erreur du client OpenAI",
-                "Le SDK a refusé la requête.",
-                "Relis le message d'origine.",
-                "openai_error",
-                scrub(text),
-            )
+    if "openai" in sys.modules:  # an SDK error (openai is never imported just to explain)
+        diagnosis = _sdk_error(exc, today)
+        if diagnosis is not None:
+            return diagnosis
 
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or str(exc)
@@ -613,19 +505,120 @@ def _explain(exc: Any, today: date) -> Diagnosis:
     return Diagnosis(
         f"Erreur inattendue ({type(exc).__name__})",
         scrub(str(exc)) or "Pas de détail.",
-        "Relis le message ; relance la cellule. Si ça persiste, signale-le à ton formateur.",
+        GENERIC_FIX,
         "unknown",
     )
 
 
-def _job_failed_class() -> type | None:
-    mod = sys.modules.get(f"{__package__}.jobs")
-    return getattr(mod, "JobFailedError", None) if mod else None
+def _kit_error(exc: KitError) -> Diagnosis:
+    """The diagnosis of one of the kit's own errors (`helpers.exceptions`), by its type."""
+    if isinstance(exc, MissingKeyError):
+        return _missing_key()
+    if isinstance(exc, DatasetError):
+        errors = exc.report.errors
+        first = "\n".join(f"  {p}" for p in errors[:5])
+        more = f"\n  … et {len(errors) - 5} autre(s)" if len(errors) > 5 else ""
+        return Diagnosis(
+            f"Dataset pas prêt : {len(errors)} erreur(s)",
+            "Le fichier ne respecte pas le format attendu par OpenAI :\n" + first + more,
+            exc.fix,
+            "dataset",
+        )
+    if isinstance(exc, SettingsError):
+        return Diagnosis("Réglage invalide", str(exc), exc.fix, "settings")
+    if isinstance(exc, JobFailedError):
+        return _failed_job(exc.job)
+    if isinstance(exc, UsageError):
+        text = str(exc)
+        if "invalid choice" in text:
+            return Diagnosis("Commande inconnue (invalid choice)", text, exc.fix, "invalid_choice")
+        return Diagnosis("Commande incorrecte", text, exc.fix, "cli_usage")
+    return Diagnosis(
+        f"Erreur inattendue ({type(exc).__name__})",
+        scrub(str(exc)) or "Pas de détail.",
+        exc.fix,
+        "unknown",
+    )
 
 
-def _cli_usage_class() -> type | None:
-    mod = sys.modules.get(f"{__package__}.cli")
-    return getattr(mod, "UsageError", None) if mod else None
+def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
+    """The diagnosis of an `openai` SDK error (2.x or 3.x), or None for any other exception."""
+    import openai
+
+    message = _api_message(exc)
+    if isinstance(exc, openai.APITimeoutError):
+        return Diagnosis(
+            "Délai dépassé (timeout)",
+            "Le serveur n'a pas répondu à temps : réseau lent, serveur surchargé, ou bac à "
+            "sable arrêté.",
+            "Réessaie dans un moment ; vérifie ta connexion (`python -m helpers doctor`).",
+            "timeout",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return Diagnosis(
+            "Impossible de joindre l'API",
+            "Pas de connexion réseau, pare-feu/proxy, adresse d'API erronée (OPENAI_BASE_URL), "
+            "ou serveur du bac à sable arrêté.",
+            "Vérifie ta connexion et lance `python -m helpers doctor` ; en mode bac à sable, "
+            "redémarre le noyau (le serveur se relance tout seul).",
+            "connection",
+            scrub(message) if message != "Connection error." else None,
+        )
+    if isinstance(exc, openai.AuthenticationError):
+        return _auth(exc, message)
+    if isinstance(exc, openai.PermissionDeniedError):
+        return _permission(exc, message, today)
+    if isinstance(exc, openai.NotFoundError):
+        return _not_found(exc, message, today)
+    if isinstance(exc, openai.BadRequestError):
+        return _bad_request(exc, message)
+    if isinstance(exc, openai.RateLimitError):
+        return _rate_limit(exc, message)
+    if isinstance(exc, openai.ConflictError):
+        return Diagnosis(
+            "Conflit (erreur 409)",
+            "L'objet a changé d'état entre-temps (par exemple un job déjà terminé ou déjà annulé).",
+            "Relis son état (retrieve) avant de réessayer.",
+            "conflict",
+            scrub(message),
+        )
+    if isinstance(exc, openai.UnprocessableEntityError):
+        return Diagnosis(
+            "Requête incompréhensible (erreur 422)",
+            "Un champ a une forme inattendue.",
+            "Relis le message d'origine.",
+            "unprocessable",
+            scrub(message),
+        )
+    if isinstance(exc, openai.InternalServerError):
+        return Diagnosis(
+            "Erreur du serveur (5xx)",
+            "Le problème vient du serveur, pas de toi.",
+            "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
+            "server_error",
+            scrub(message),
+        )
+    if isinstance(exc, openai.APIStatusError):
+        status = getattr(exc, "status_code", "?")
+        return Diagnosis(
+            f"Erreur de l'API ({status})",
+            "L'API a refusé la requête.",
+            "Relis le message d'origine.",
+            "api_error",
+            scrub(message),
+        )
+    if isinstance(exc, openai.OpenAIError):
+        text = str(exc)
+        if "missing credentials" in text.lower() or "api_key client option" in text.lower():
+            return _missing_key()
+        return Diagnosis(
+            "Erreur du client OpenAI",
+            "Le SDK a refusé la requête.",
+            "Relis le message d'origine.",
+            "openai_error",
+            scrub(text),
+        )
+    return None
 
 
 class friendly(contextlib.AbstractContextManager):

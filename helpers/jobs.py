@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import models, workspace
+from .exceptions import DatasetError, JobError, JobFailedError
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 # The guide's table (step 6), plus the statuses the API added since.
@@ -41,19 +42,6 @@ STATUS_FR = {
 EVENTS_PAGE = 100  # events asked per poll (the API's default is 20)
 
 
-class JobError(ValueError):
-    """A job cannot be created/followed as asked (French message)."""
-
-
-class JobFailedError(RuntimeError):
-    """Raised by `wait(..., raise_on_failure=True)` when the job ends `failed`."""
-
-    def __init__(self, job: Any):
-        self.job = job
-        err = getattr(job, "error", None)
-        super().__init__(f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}")
-
-
 def _client(client: Any = None) -> Any:
     if client is not None:
         return client
@@ -62,7 +50,8 @@ def _client(client: Any = None) -> Any:
     return make()
 
 
-def _job_id(job_id: str | None) -> str:
+def resolve_job_id(job_id: str | None = None) -> str:
+    """The given job id, else the workspace's job (a French `JobError` when there is none)."""
     job_id = job_id or workspace.get("job_id")
     if not job_id:
         raise JobError(
@@ -84,7 +73,7 @@ def upload(
     With `check=True` (default) a file whose check finds errors is refused with a
     `DatasetError` carrying the full report, before anything is sent.
     """
-    from .dataset import DatasetError, check_file
+    from .dataset import check_file
 
     path = Path(path)
     if check:
@@ -145,11 +134,11 @@ def create(
 
 
 def retrieve(job_id: str | None = None, *, client: Any = None) -> Any:
-    return _client(client).fine_tuning.jobs.retrieve(_job_id(job_id))
+    return _client(client).fine_tuning.jobs.retrieve(resolve_job_id(job_id))
 
 
 def cancel(job_id: str | None = None, *, client: Any = None) -> Any:
-    return _client(client).fine_tuning.jobs.cancel(_job_id(job_id))
+    return _client(client).fine_tuning.jobs.cancel(resolve_job_id(job_id))
 
 
 def list_jobs(limit: int = 20, *, client: Any = None) -> list[Any]:
@@ -176,13 +165,13 @@ def find_jobs_for_file(
 
 def checkpoints(job_id: str | None = None, *, client: Any = None) -> list[Any]:
     """The job's checkpoints (the last epochs), newest first."""
-    page = _client(client).fine_tuning.jobs.checkpoints.list(_job_id(job_id))
+    page = _client(client).fine_tuning.jobs.checkpoints.list(resolve_job_id(job_id))
     return list(page.data)
 
 
 def events(job_id: str | None = None, *, client: Any = None, limit: int = 100) -> list[Any]:
     """Every event of a job, oldest first."""
-    found = list(_client(client).fine_tuning.jobs.list_events(_job_id(job_id), limit=limit))
+    found = list(_client(client).fine_tuning.jobs.list_events(resolve_job_id(job_id), limit=limit))
     return found[::-1]
 
 
@@ -191,7 +180,7 @@ def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.Data
     import pandas as pd
 
     api = _client(client)
-    job = api.fine_tuning.jobs.retrieve(_job_id(job_id))
+    job = api.fine_tuning.jobs.retrieve(resolve_job_id(job_id))
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."
@@ -246,7 +235,7 @@ class Follower:
     def __init__(
         self, job_id: str | None = None, *, client: Any = None, page_size: int = EVENTS_PAGE
     ):
-        self.job_id = _job_id(job_id)
+        self.job_id = resolve_job_id(job_id)
         self._client = client
         self.page_size = page_size
         self.job: Any = None

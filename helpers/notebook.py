@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings, workspace
+from .exceptions import MissingStateError
 
 # What each step produces, in course order: (record name, notebook, French label).
 STEPS: list[tuple[str, str, str]] = [
@@ -54,10 +55,6 @@ _COLORS = {
 }
 # Where `export_state` / `ensure` look on Colab when Google Drive is mounted.
 DRIVE_STATE = Path("/content/drive/MyDrive/atelier-fine-tuning/state.json")
-
-
-class MissingStateError(RuntimeError):
-    """An earlier step's result is missing and cannot be rebuilt here (French message)."""
 
 
 # --------------------------------------------------------------------------- paths

@@ -1,6 +1,7 @@
 """Where the kit runs and how: mode, workspace folder, API key lookup.
 
-Mode precedence (DESIGN.md): `ATELIER_MODE` > the choice saved in the workspace > `sandbox`.
+Mode precedence (docs/ARCHITECTURE.md): `ATELIER_MODE` > the choice saved in the workspace >
+`sandbox`.
 A present `OPENAI_API_KEY` never switches the mode by itself.
 
 The key is looked up, never stored by this module: environment, then a git-ignored `.env`
@@ -9,9 +10,13 @@ The key is looked up, never stored by this module: environment, then a git-ignor
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+from .exceptions import SettingsError
 
 MODES = ("sandbox", "openai", "local")
 DEFAULT_MODE = "sandbox"
@@ -22,10 +27,6 @@ MODE_LABELS = {
     "openai": "☁️ OpenAI (vraie API, avec ta clé — payant)",
     "local": "💻 local (vrai entraînement d'un petit modèle ouvert, sur cette machine)",
 }
-
-
-class SettingsError(ValueError):
-    """A setting has a value the kit cannot use (message in French)."""
 
 
 def package_dir() -> Path:
@@ -58,6 +59,28 @@ def workspace_dir() -> Path:
     return path
 
 
+def state_path() -> Path:
+    """The workspace's state file: the saved mode (here) and each step's records (`workspace`)."""
+    return workspace_dir() / "state.json"
+
+
+def load_state() -> dict[str, Any]:
+    """The state file's content; `{}` when it is missing or unreadable (never raises)."""
+    try:
+        data = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_state(data: dict[str, Any]) -> None:
+    """Replace the state file atomically (a reader never sees half a file)."""
+    path = state_path()
+    tmp = path.with_name(f".state.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def check_mode(mode: str) -> str:
     mode = mode.strip().lower()
     if mode not in MODES:
@@ -72,18 +95,21 @@ def get_mode() -> str:
     """The active mode: ATELIER_MODE > saved choice > sandbox."""
     if os.environ.get("ATELIER_MODE"):
         return check_mode(os.environ["ATELIER_MODE"])
-    from . import workspace
-
-    saved = workspace.saved_mode()
+    saved = saved_mode()
     return check_mode(saved) if saved else DEFAULT_MODE
+
+
+def saved_mode() -> str | None:
+    """The mode saved in the workspace by `save_mode`, if any."""
+    return load_state().get("mode")
 
 
 def save_mode(mode: str) -> str:
     """Remember the mode in the workspace (ATELIER_MODE, when set, still wins)."""
-    from . import workspace
-
     mode = check_mode(mode)
-    workspace.save_mode(mode)
+    data = load_state()
+    data["mode"] = mode
+    save_state(data)
     return mode
 
 

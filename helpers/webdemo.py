@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from . import proxy as proxy_mod
+from .exceptions import WebDemoError
 
 DEFAULT_HEIGHT = 520
 LIMITS = {
@@ -41,10 +42,6 @@ LIMITS = {
     "timeout",
     "static_dir",
 }
-
-
-class WebDemoError(RuntimeError):
-    """The demo cannot start or be checked (French message, never containing a key)."""
 
 
 @dataclass

@@ -1,17 +1,16 @@
 """What each step produced, persisted so the next notebook (a new kernel) continues.
 
-One JSON file, `state.json`, in the workspace folder. Records are kept per mode: a sandbox
-file id means nothing to the real API. The key is never written here.
+They live in the workspace's state file (`settings.state_path()`, beside the saved mode).
+Records are kept per mode: a sandbox file id means nothing to the real API. The key is never
+written here.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
-from .settings import workspace_dir
+from . import settings
 
 # The step of the course that produces each record (for `reset(step=N)`).
 STEP_OF = {
@@ -25,50 +24,17 @@ STEP_OF = {
 _FORBIDDEN = ("key", "secret", "token")
 
 
-def state_path() -> Path:
-    return workspace_dir() / "state.json"
-
-
-def _load() -> dict[str, Any]:
-    try:
-        data = json.loads(state_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _save(data: dict[str, Any]) -> None:
-    path = state_path()
-    tmp = path.with_name(f".state.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def saved_mode() -> str | None:
-    return _load().get("mode")
-
-
-def save_mode(mode: str) -> None:
-    data = _load()
-    data["mode"] = mode
-    _save(data)
-
-
 def _mode(mode: str | None) -> str:
-    if mode:
-        return mode
-    from .settings import get_mode
-
-    return get_mode()
+    return mode or settings.get_mode()
 
 
 def get(name: str, default: Any = None, *, mode: str | None = None) -> Any:
-    return _load().get("runs", {}).get(_mode(mode), {}).get(name, default)
+    return settings.load_state().get("runs", {}).get(_mode(mode), {}).get(name, default)
 
 
 def snapshot(mode: str | None = None) -> dict[str, Any]:
     """Every record of a mode (a copy)."""
-    return dict(_load().get("runs", {}).get(_mode(mode), {}))
+    return dict(settings.load_state().get("runs", {}).get(_mode(mode), {}))
 
 
 def record(*, mode: str | None = None, **values: Any) -> dict[str, Any]:
@@ -76,7 +42,7 @@ def record(*, mode: str | None = None, **values: Any) -> dict[str, Any]:
     for name in values:
         if any(word in name.lower() for word in _FORBIDDEN):
             raise ValueError(f"refusing to store {name!r} in the workspace")
-    data = _load()
+    data = settings.load_state()
     run = data.setdefault("runs", {}).setdefault(_mode(mode), {})
     for name, value in values.items():
         if isinstance(value, Path):
@@ -85,16 +51,16 @@ def record(*, mode: str | None = None, **values: Any) -> dict[str, Any]:
             run.pop(name, None)
         else:
             run[name] = value
-    _save(data)
+    settings.save_state(data)
     return dict(run)
 
 
 def reset(step: int | None = None, *, mode: str | None = None) -> list[str]:
     """Forget what step `step` and later steps produced (all of it when `step` is None)."""
-    data = _load()
+    data = settings.load_state()
     run = data.get("runs", {}).get(_mode(mode), {})
     gone = [k for k in run if step is None or STEP_OF.get(k, 99) >= step]
     for k in gone:
         del run[k]
-    _save(data)
+    settings.save_state(data)
     return gone

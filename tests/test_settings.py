@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from helpers import settings, workspace
+from helpers import settings
 
 
 def test_mode_precedence(monkeypatch):
@@ -19,7 +19,7 @@ def test_mode_precedence(monkeypatch):
     assert settings.get_mode() == "sandbox"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     monkeypatch.delenv("ATELIER_MODE")
-    workspace.save_mode("sandbox")
+    settings.save_mode("sandbox")
     assert settings.get_mode() == "sandbox"  # a key never switches the mode
     with pytest.raises(settings.SettingsError):
         settings.check_mode("cloud")

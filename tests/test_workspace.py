@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import workspace
+from helpers import settings, workspace
 
 
 def test_record_get_per_mode():
@@ -39,7 +39,7 @@ def test_never_stores_a_key():
 
 
 def test_corrupt_state_is_ignored():
-    workspace.state_path().write_text("{not json", encoding="utf-8")
+    settings.state_path().write_text("{not json", encoding="utf-8")
     assert workspace.get("file_id") is None
     workspace.record(file_id="f")
     assert workspace.get("file_id") == "f"

@@ -19,15 +19,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..exceptions import LocalModelError
+
 LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
 DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
 DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
 INSTALL_HINT = "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
 REQUIRED = {"torch": "2.4", "transformers": "5", "peft": "0.20", "accelerate": "1.0"}
-
-
-class LocalModelError(RuntimeError):
-    """Local mode cannot do what was asked (French message, with what to do)."""
 
 
 @dataclass(frozen=True)

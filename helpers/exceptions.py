@@ -1,0 +1,96 @@
+"""The kit's own exceptions, all in one place: the bottom layer, importing nothing of the kit.
+
+Each one says in French what happened (`str(err)`) and carries what to do (`err.fix`), so
+`helpers.errors.explain` can turn any of them into a diagnosis by its type alone. The modules
+that raise them import them from here (and so still offer them: `helpers.client.MissingKeyError`,
+`helpers.jobs.JobFailedError`, `helpers.dataset.DatasetError`…).
+
+Not here: `helpers.proxy`'s errors (the proxy imports nothing of the kit, it is deployed
+alone) and the sandbox's `ApiError` (an HTTP answer of the server, not an error of the learner).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GENERIC_FIX = "Relis le message ; relance la cellule. Si ça persiste, signale-le à ton formateur."
+
+
+class KitError(Exception):
+    """Base of the kit's errors: the message says what happened, `fix` what to do (French)."""
+
+    fix: str = GENERIC_FIX
+
+    def __init__(self, message: str = "", fix: str | None = None):
+        super().__init__(message)
+        if fix is not None:
+            self.fix = fix
+
+
+class SettingsError(KitError, ValueError):
+    """A setting has a value the kit cannot use (message in French)."""
+
+    fix = "Corrige la valeur indiquée puis relance."
+
+
+class MissingKeyError(KitError, RuntimeError):
+    """`openai` mode without a key (French message, never containing a key)."""
+
+    fix = (
+        "Donne ta clé dans le formulaire du notebook 02 (ou écris OPENAI_API_KEY=… dans le fichier "
+        ".env à la racine du dossier), puis relance la cellule. Un `export`/`setx` fait dans un "
+        "terminal n'atteint pas un serveur Jupyter déjà lancé."
+    )
+
+
+class DatasetError(KitError, ValueError):
+    """A dataset is not ready to be sent; carries the full check report (`helpers.dataset.Report`)."""
+
+    fix = (
+        "Corrige chaque ligne indiquée (voir aussi `python -m helpers check ton_fichier.jsonl`), "
+        "puis relance."
+    )
+
+    def __init__(self, report: Any):
+        self.report = report
+        super().__init__(report.summary())
+
+
+class JobError(KitError, ValueError):
+    """A job cannot be created/followed as asked (French message)."""
+
+
+class JobFailedError(KitError, RuntimeError):
+    """Raised by `jobs.wait(..., raise_on_failure=True)` when the job ends `failed`."""
+
+    fix = (
+        "Lis le message d'origine et les événements du job (helpers.jobs.follow) ; corrige puis "
+        "relance un job. Un job échoué n'est pas facturé."
+    )
+
+    def __init__(self, job: Any):
+        self.job = job
+        err = getattr(job, "error", None)
+        super().__init__(f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}")
+
+
+class NoModelError(KitError, ValueError):
+    """No model given and none recorded in the workspace (French message)."""
+
+
+class UsageError(KitError):
+    """A command line the kit cannot run (French message and fix)."""
+
+    fix = "Affiche l'aide : `python -m helpers --help`."
+
+
+class MissingStateError(KitError, RuntimeError):
+    """An earlier step's result is missing and cannot be rebuilt here (French message)."""
+
+
+class WebDemoError(KitError, RuntimeError):
+    """The demo cannot start or be checked (French message, never containing a key)."""
+
+
+class LocalModelError(KitError, RuntimeError):
+    """Local mode cannot do what was asked (French message, with what to do)."""
