@@ -29,6 +29,7 @@ lab: $(VENV)/.stamp-lab
 test: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
 	$(PY) -m ruff format --check helpers tests bench tools
+	$(VENV)/bin/lint-imports --no-cache
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
@@ -44,6 +45,7 @@ bench: $(VENV)/.stamp-test
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
 	$(PY) -m ruff format --check helpers tests bench tools
+	$(VENV)/bin/lint-imports --no-cache
 
 # Strip outputs (except keep_output reference cells), refresh Colab cell/badges/navigation and
 # the Colab edition. (Not `nbstripout --keep-output`: that flag keeps EVERY output.)
