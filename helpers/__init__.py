@@ -1,7 +1,7 @@
 """Atelier fine-tuning — the small public API the notebooks use.
 
 Imports are lazy (PEP 562): `import helpers` is instant; each name loads its module on
-first use. See DESIGN.md for the layout.
+first use. docs/ARCHITECTURE.md draws the layout.
 """
 
 from __future__ import annotations

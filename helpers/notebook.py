@@ -3,7 +3,7 @@
 Every notebook starts with `notebook.banner()` (which mode, which workspace, what earlier
 steps left behind) and asks for what it needs with `notebook.ensure("file_id")` & co.
 
-`ensure` (DESIGN.md, "Workspace, state, re-runs"): when an earlier step's result is missing
+`ensure` (docs/ARCHITECTURE.md, "Workspace, state, re-runs"): when an earlier step's result is missing
 — a fresh Colab runtime, a notebook opened out of order, a reset —
 - in `sandbox` mode it replays the earlier steps at high speed, saying so;
 - in `local` mode it replays them too (same local server, nothing paid), saying so — the

@@ -2,8 +2,8 @@
 
 A background thread polls the job with `helpers.jobs.Follower` (one `retrieve` and at most one
 events page per poll) and **only sets widget values**: it never prints and never writes into
-an `Output` widget, whose text would land in whatever cell runs next (DESIGN.md, "Kernels,
-widgets, Colab"). One poller per job: a new monitor for the same job stops the previous one.
+an `Output` widget, whose text would land in whatever cell runs next (docs/ARCHITECTURE.md,
+"Kernels, widgets, Colab"). One poller per job: a new monitor for the same job stops the previous one.
 Errors are explained (`helpers.errors.explain`) and polling backs off (×2, up to a ceiling);
 errors that waiting cannot fix (unknown job, refused key) stop it.
 
