@@ -1,4 +1,5 @@
-"""The house's structure: no import cycle in helpers/, and the import-linter contracts hold.
+"""The house's structure: no import cycle in helpers/, no private name used from another
+module, and the import-linter contracts hold.
 
 Imports inside functions count (grimp reads them as import-linter does): a lazy import is
 still a dependency.
@@ -6,7 +7,9 @@ still a dependency.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+import ast
+from collections.abc import Callable, Mapping, Set
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -16,6 +19,8 @@ grimp = pytest.importorskip("grimp")
 # TODO(server): the sandbox/app <-> local/engine cycle goes with issue 10's engine split;
 # then delete PENDING and its xfail test: the first test will cover the whole package.
 PENDING = ("helpers.sandbox", "helpers.local")
+# TODO(dataset): the token counting that goes to one home in `tokens` (issue 10).
+PENDING_PRIVATE = {("helpers.dataset", "helpers.tokens._value_text")}
 
 
 def import_cycles(imports: Mapping[str, Set[str]]) -> list[list[str]]:
@@ -85,6 +90,100 @@ def test_no_import_cycle_in_helpers():
 def test_no_import_cycle_between_engines():
     cycles = [c for c in import_cycles(helpers_imports()) if _pending(c)]
     assert not cycles, f"import cycles in helpers/sandbox and helpers/local: {cycles}"
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(
+    source: str, module: str, is_package: bool, is_module: Callable[[str], bool]
+) -> list[str]:
+    """Private names of other kit modules that `source` (module `module`) uses: imported
+    (`from .tokens import _x`), read through a module (`tokens._x`), or a private module
+    imported from outside its package (`from ..widgets import _common`)."""
+    package = module if is_package else module.rpartition(".")[0]
+    tree = ast.parse(source)
+    modules: dict[str, str] = {}  # local name -> kit module
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("helpers.") and alias.asname:
+                    modules[alias.asname] = alias.name
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+            source_module = ".".join(parts + ([node.module] if node.module else []))
+        else:
+            source_module = node.module or ""
+        if source_module.split(".")[0] != "helpers":
+            continue
+        owner = source_module.rpartition(".")[0]
+        if any(_private(p) for p in source_module.split(".")) and owner != package:
+            found.append(source_module)
+        for alias in node.names:
+            full = f"{source_module}.{alias.name}"
+            if is_module(full):
+                modules[alias.asname or alias.name] = full
+                if _private(alias.name) and source_module != package:
+                    found.append(full)
+            elif _private(alias.name) and source_module != module:
+                found.append(full)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and _private(node.attr)
+        ):
+            found.append(f"{modules[node.value.id]}.{node.attr}")
+    return found
+
+
+def _kit_modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted((REPO / "helpers").rglob("*.py")):
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def test_private_name_finder():
+    kit = {"helpers.tokens", "helpers.jobs", "helpers.widgets._common"}
+    uses = private_uses(
+        "from .tokens import _value_text, count\n"
+        "from . import jobs\n"
+        "from .widgets import _common\n"
+        "jobs._job_id('x'); jobs.resolve_job_id('x')\n",
+        "helpers.dataset",
+        False,
+        kit.__contains__,
+    )
+    assert uses == [
+        "helpers.tokens._value_text",
+        "helpers.widgets._common",
+        "helpers.jobs._job_id",
+    ]
+    inside = "from ._common import box\nfrom . import _common\n"
+    assert private_uses(inside, "helpers.widgets.key_form", False, kit.__contains__) == []
+
+
+def test_no_private_name_used_across_modules():
+    """Outside sandbox/ and local/, what another module needs is public."""
+    kit = _kit_modules()
+    uses = {
+        (module, name)
+        for module, path in kit.items()
+        if not module.startswith(PENDING)
+        for name in private_uses(
+            path.read_text(encoding="utf-8"), module, path.name == "__init__.py", kit.__contains__
+        )
+    }
+    assert not uses - PENDING_PRIVATE, sorted(uses - PENDING_PRIVATE)
 
 
 def test_import_contracts_kept(capsys):
