@@ -541,6 +541,32 @@ def _kit_error(exc: KitError) -> Diagnosis:
     )
 
 
+# SDK status errors whose diagnosis depends on their class alone: (class, title, cause, fix, code).
+_PLAIN_STATUS_ERRORS = (
+    (
+        "ConflictError",
+        "Conflit (erreur 409)",
+        "L'objet a changé d'état entre-temps (par exemple un job déjà terminé ou déjà annulé).",
+        "Relis son état (retrieve) avant de réessayer.",
+        "conflict",
+    ),
+    (
+        "UnprocessableEntityError",
+        "Requête incompréhensible (erreur 422)",
+        "Un champ a une forme inattendue.",
+        "Relis le message d'origine.",
+        "unprocessable",
+    ),
+    (
+        "InternalServerError",
+        "Erreur du serveur (5xx)",
+        "Le problème vient du serveur, pas de toi.",
+        "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
+        "server_error",
+    ),
+)
+
+
 def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
     """The diagnosis of an `openai` SDK error (2.x or 3.x), or None for any other exception."""
     import openai
@@ -574,30 +600,9 @@ def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         return _bad_request(exc, message)
     if isinstance(exc, openai.RateLimitError):
         return _rate_limit(exc, message)
-    if isinstance(exc, openai.ConflictError):
-        return Diagnosis(
-            "Conflit (erreur 409)",
-            "L'objet a changé d'état entre-temps (par exemple un job déjà terminé ou déjà annulé).",
-            "Relis son état (retrieve) avant de réessayer.",
-            "conflict",
-            scrub(message),
-        )
-    if isinstance(exc, openai.UnprocessableEntityError):
-        return Diagnosis(
-            "Requête incompréhensible (erreur 422)",
-            "Un champ a une forme inattendue.",
-            "Relis le message d'origine.",
-            "unprocessable",
-            scrub(message),
-        )
-    if isinstance(exc, openai.InternalServerError):
-        return Diagnosis(
-            "Erreur du serveur (5xx)",
-            "Le problème vient du serveur, pas de toi.",
-            "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
-            "server_error",
-            scrub(message),
-        )
+    for name, title, cause, fix, code in _PLAIN_STATUS_ERRORS:
+        if isinstance(exc, getattr(openai, name)):
+            return Diagnosis(title, cause, fix, code, scrub(message))
     if isinstance(exc, openai.APIStatusError):
         status = getattr(exc, "status_code", "?")
         return Diagnosis(

@@ -213,6 +213,25 @@ def test_kit_errors():
     assert explain(ValueError("weird")).code == "unknown"
 
 
+def test_every_kit_error_carries_its_french_fix():
+    """Each class of helpers.exceptions is explained by its type, with its fix, whatever
+    modules are loaded (no lookup through sys.modules)."""
+    from helpers import exceptions
+
+    kinds = [
+        c
+        for c in vars(exceptions).values()
+        if isinstance(c, type) and issubclass(c, exceptions.KitError)
+    ]
+    assert len(kinds) >= 10
+    job = SimpleNamespace(id="ftjob-3", error=SimpleNamespace(code="boom", message="x"))
+    argument = {DatasetError: check_bytes(b"{}\n"), exceptions.JobFailedError: job}
+    for kind in kinds:
+        assert kind.fix and " " in kind.fix, kind
+        assert kind.fix in explain(kind(argument.get(kind, "x"))).fix, kind
+    assert explain(exceptions.UsageError("x", "Fais ceci.")).fix == "Fais ceci."
+
+
 def test_failed_jobs():
     job = SimpleNamespace(
         id="ftjob-1",
