@@ -63,6 +63,8 @@ _MODULES = {
     "jobs",
     "chat",
     "errors",
+    "exceptions",
+    "verbs",
     "sandbox",
     "widgets",
     "cli",
