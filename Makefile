@@ -82,7 +82,7 @@ $(LOCAL_VENV)/.stamp-local: pyproject.toml requirements.txt requirements-dev.txt
 	touch $@
 
 test-local: $(LOCAL_VENV)/.stamp-local
-	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 $(LOCAL_PY) -m pytest tests/test_local_catalog.py \
+	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 $(LOCAL_PY) -m pytest tests/test_local_catalog.py tests/test_engine_contract.py \
 		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_notebook_helpers.py \
 		-p no:cacheprovider $(PYTEST_ARGS)
 	H=$$(mktemp -d) && ATELIER_HOME=$$H ATELIER_MODE=local ATELIER_LOCAL_MODEL=tiny HF_HUB_OFFLINE=1 \

@@ -18,9 +18,7 @@ import json
 import os
 import re
 import secrets
-import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from . import proxy as proxy_mod
+from .asgi_thread import Running, serve_in_thread
 from .exceptions import WebDemoError
 
 DEFAULT_HEIGHT = 520
@@ -53,11 +52,18 @@ class Demo:
     model: str
     mode: str
     settings: proxy_mod.ProxySettings = field(repr=False)
-    _server: Any = field(repr=False, default=None)
-    _thread: threading.Thread | None = field(repr=False, default=None)
+    _running: Running | None = field(repr=False, default=None)
 
     def __str__(self) -> str:
         return f"Proxy de l'étape 8 sur {self.url} (modèle {self.model}, mode {self.mode})"
+
+    def _stop(self) -> None:
+        if self._running is not None:
+            self._running.stop()
+
+
+def _not_started(reason: str) -> Exception:
+    return WebDemoError(f"Le serveur de l'étape 8 n'a pas démarré{reason}.")
 
 
 _current: Demo | None = None
@@ -65,47 +71,6 @@ _lock = threading.Lock()
 
 
 # --------------------------------------------------------------------------- serving
-
-
-def serve_in_thread(
-    app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 15.0
-) -> tuple[Any, threading.Thread, int]:
-    """Run an ASGI app with uvicorn in a daemon thread; returns (server, thread, port)."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        server_header=False,
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"atelier-proxy-{port}"
-    )
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise WebDemoError(f"Le serveur n'a pas démarré sur le port {port}.")
-        time.sleep(0.02)
-    return server, thread, port
-
-
-def _stop_server(server: Any, thread: threading.Thread | None) -> None:
-    if server is not None:
-        server.should_exit = True
-    if thread is not None:
-        thread.join(timeout=5)
 
 
 # --------------------------------------------------------------------------- start / stop
@@ -175,17 +140,22 @@ def start(
     global _current
     with _lock:
         if _current is not None:
-            _stop_server(_current._server, _current._thread)
+            _current._stop()
             _current = None
-        server, thread, real_port = serve_in_thread(proxy_mod.create_app(proxy_settings), port=port)
+        running = serve_in_thread(
+            proxy_mod.create_app(proxy_settings),
+            port=port,
+            name="atelier-proxy",
+            failure=_not_started,
+        )
+        real_port = running.port
         _current = Demo(
             url=f"http://127.0.0.1:{real_port}/",
             port=real_port,
             model=model,
             mode=mode,
             settings=proxy_settings,
-            _server=server,
-            _thread=thread,
+            _running=running,
         )
         return _current.url
 
@@ -195,7 +165,7 @@ def stop() -> None:
     global _current
     with _lock:
         if _current is not None:
-            _stop_server(_current._server, _current._thread)
+            _current._stop()
             _current = None
 
 
@@ -440,7 +410,6 @@ __all__ = [
     "check_key_hidden",
     "current",
     "hub_path",
-    "serve_in_thread",
     "show",
     "start",
     "stop",

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from helpers import webdemo
+from helpers.asgi_thread import serve_in_thread
 
 
 class FakeUpstream:
@@ -29,7 +29,8 @@ class FakeUpstream:
         self.slow_seconds = 3.0
         self.requests: list[dict[str, Any]] = []
         app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
-        self.server, self.thread, self.port = webdemo.serve_in_thread(app)
+        self.running = serve_in_thread(app)
+        self.port = self.running.port
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
     async def chat(self, request: Request) -> JSONResponse:
@@ -85,8 +86,7 @@ class FakeUpstream:
         )
 
     def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.running.stop()
 
 
 COUCOU_EXAMPLES = [

@@ -9,8 +9,10 @@ import pytest
 from sandboxkit import COUCOU, REPO, UNSEEN, example
 
 from helpers import dataset, models
-from helpers.sandbox import engine
-from helpers.sandbox.store import JobRow
+from helpers.sandbox import validation
+from helpers.sandbox.simulated import plan as planning
+from helpers.sandbox.simulated import replies, timeline
+from helpers.sandbox.simulated.jobs import JobRow
 
 SPEC = {
     "model": models.DEFAULT_MODEL,
@@ -28,7 +30,7 @@ SPEC = {
 
 
 def _job(data: bytes, speed: float = 1.0, created: float = 1_000_000.0) -> JobRow:
-    plan, _ = engine.make_plan("ftjob-test", SPEC, data, None)
+    plan, _ = planning.make_plan("ftjob-test", SPEC, data, None)
     failed = plan["failure"] is not None
     return JobRow(
         "ftjob-test",
@@ -39,7 +41,7 @@ def _job(data: bytes, speed: float = 1.0, created: float = 1_000_000.0) -> JobRo
         speed,
         created + plan["end_s"] / speed,
         "failed" if failed else "succeeded",
-        None if failed else engine.fine_tuned_name("ftjob-test", SPEC["model"], "t"),
+        None if failed else planning.fine_tuned_name("ftjob-test", SPEC["model"], "t"),
         None,
         False,
     )
@@ -48,7 +50,7 @@ def _job(data: bytes, speed: float = 1.0, created: float = 1_000_000.0) -> JobRo
 def test_timeline_is_a_pure_function_of_the_job_and_the_clock():
     job = _job(COUCOU.read_bytes())
     times = [job.created_at + dt for dt in (0, 3, 5, 11, 20, 40, 55, 70, 500)]
-    states = [engine.state(job, t) for t in times]
+    states = [timeline.state(job, t) for t in times]
     order = ["validating_files", "queued", "running", "succeeded"]
     statuses = [s.status for s in states]
     assert (
@@ -61,7 +63,7 @@ def test_timeline_is_a_pure_function_of_the_job_and_the_clock():
         assert (
             later.events[: len(earlier.events)] == earlier.events
         )  # a prefix: nothing changes or repeats
-    assert engine.state(job, times[4]) == states[4]  # same inputs, same answer
+    assert timeline.state(job, times[4]) == states[4]  # same inputs, same answer
     fast = _job(COUCOU.read_bytes(), speed=1000)
     assert fast.end_at - fast.created_at < 0.08
 
@@ -70,7 +72,7 @@ def test_cancelled_job_stops_emitting():
     job = _job(COUCOU.read_bytes())
     t = job.created_at + 20
     cancelled = JobRow(**{**job.__dict__, "cancelled_at": t})
-    st = engine.state(cancelled, t + 1000)
+    st = timeline.state(cancelled, t + 1000)
     assert st.status == "cancelled" and st.events[-1]["message"] == "Fine-tuning job cancelled"
     assert all(e["created_at"] <= t for e in st.events)
 
@@ -97,19 +99,19 @@ def test_small_model_answers_from_the_data():
         example(f"Conjugue le verbe {v}", "Français")
         for v in ["aller", "être", "avoir", "faire", "voir"]
     ]
-    corpus = engine.corpus_of(
+    corpus = replies.corpus_of(
         dataset.check_bytes(
             "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
         ).examples
     )
-    model = engine.ReplyModel(corpus["prompts"], corpus["replies"])
+    model = replies.ReplyModel(corpus["prompts"], corpus["replies"])
     assert model.answer("Calcule 10 plus 20") == "Mathématiques"
     assert model.answer("Conjugue le verbe prendre") == "Français"
     assert (
         model.answer("Calcule 10 plus 20", progress=0.0) is None
     )  # untrained: the base model's answer
-    coucou = engine.corpus_of(dataset.check_file(COUCOU).examples)
-    fitted = engine.ReplyModel(coucou["prompts"], coucou["replies"])
+    coucou = replies.corpus_of(dataset.check_file(COUCOU).examples)
+    fitted = replies.ReplyModel(coucou["prompts"], coucou["replies"])
     assert all(fitted.answer(p) == "COUCOU" for p in UNSEEN)
 
 
@@ -142,7 +144,7 @@ def test_small_model_answers_from_the_data():
 )
 def test_failure_messages(lines, code, fragment):
     raw = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines).encode()
-    failure = engine.failure_for(dataset.check_bytes(raw))
+    failure = validation.failure_for(dataset.check_bytes(raw))
     assert (
         failure["code"] == code
         and fragment in failure["message"]
@@ -151,14 +153,14 @@ def test_failure_messages(lines, code, fragment):
 
 
 def test_fine_tuned_names_and_ids_are_deterministic():
-    a = engine.fine_tuned_name("ftjob-abc", models.DEFAULT_MODEL, "coucou")
-    assert a == engine.fine_tuned_name("ftjob-abc", models.DEFAULT_MODEL, "coucou")
+    a = planning.fine_tuned_name("ftjob-abc", models.DEFAULT_MODEL, "coucou")
+    assert a == planning.fine_tuned_name("ftjob-abc", models.DEFAULT_MODEL, "coucou")
     assert (
         a.startswith(f"ft:{models.DEFAULT_MODEL}:sandbox:coucou:") and len(a.rsplit(":", 1)[1]) == 8
     )
-    assert engine.fine_tuned_name("ftjob-abc", models.DEFAULT_MODEL, None).split(":")[3] == ""
+    assert planning.fine_tuned_name("ftjob-abc", models.DEFAULT_MODEL, None).split(":")[3] == ""
     assert (
-        engine.results_file_id("ftjob-abc")
-        == engine.results_file_id("ftjob-abc")
-        != engine.results_file_id("x")
+        timeline.results_file_id("ftjob-abc")
+        == timeline.results_file_id("ftjob-abc")
+        != timeline.results_file_id("x")
     )

@@ -12,7 +12,7 @@ from openai.types.fine_tuning import FineTuningJob
 from sandboxkit import COUCOU, UNSEEN, client, strict, upload, wait_job
 
 from helpers import models, sandbox
-from helpers.sandbox import store
+from helpers.sandbox import database
 
 BASE = models.DEFAULT_MODEL
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
@@ -91,9 +91,9 @@ def test_two_servers_write_concurrently(tmp_path):
 def test_without_wal(tmp_path, monkeypatch):
     """Network home folders: no WAL, the default rollback journal, same behaviour."""
     monkeypatch.setenv("ATELIER_SANDBOX_WAL", "0")
-    db = store.Store(tmp_path)
+    db = database.Database(tmp_path)
     assert db.wal is False
-    assert db._conn().execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal"
+    assert db.conn().execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal"
     url = sandbox.start(tmp_path)
     c = client(url)
     f = upload(c, COUCOU)
@@ -107,10 +107,10 @@ def test_without_wal(tmp_path, monkeypatch):
 
 def test_wal_by_default_on_local_disks(tmp_path, monkeypatch):
     monkeypatch.delenv("ATELIER_SANDBOX_WAL", raising=False)
-    db = store.Store(tmp_path)
+    db = database.Database(tmp_path)
     assert db.wal is True
     db.close()
-    assert store._filesystem_type(tmp_path) is not None or sys.platform != "linux"
+    assert database._filesystem_type(tmp_path) is not None or sys.platform != "linux"
 
 
 from sandboxkit import standalone as sandboxkit_standalone  # noqa: E402

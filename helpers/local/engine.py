@@ -1,7 +1,7 @@
-"""The sandbox server's `local` engine: the same routes, real training and real answers.
+"""The kit server's `local` engine: the same routes, real training and real answers.
 
-`LocalApi` extends the sandbox's `Api` (files are stored and served exactly as in the
-sandbox); it replaces the simulated jobs, models and chat:
+`LocalEngine` implements the kit server's engine protocol (`helpers.sandbox.protocol`); files
+are the server's file service, shared with the simulated engine:
 - jobs are validated like the real API (the sandbox's own rules), then queued in the
   workspace's `LocalQueue` and trained by the worker process (`helpers.local.worker`):
   `queued → running → succeeded / failed / cancelled` happen for real, events and
@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import dataset, models
-from ..sandbox import engine as simulated
-from ..sandbox import errors, shapes
-from ..sandbox.app import Api, _page, chat_parameters
+from ..sandbox import base_models, errors, requests, shapes
 from ..sandbox.errors import ApiError
-from ..sandbox.store import derived_id, random_id
+from ..sandbox.files import FileService
+from ..sandbox.ids import derived_id, random_id
+from ..sandbox.validation import failure_for
 from . import catalog
 from .worker import LocalJob, LocalQueue, ensure_worker
 
@@ -60,11 +60,14 @@ def _public_hyperparameters(hp: dict[str, Any]) -> dict[str, Any]:
     return {k: hp.get(k, "auto") for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
 
 
-class LocalApi(Api):
-    """The blocking side of the routes, for the local engine (see the module docstring)."""
+class LocalEngine:
+    """Jobs, models and chat of the local engine (see the module docstring)."""
 
-    def __init__(self, home: Path, clock: Any = time.time) -> None:
-        super().__init__(home, clock)
+    organization_id = ORGANIZATION_ID
+
+    def __init__(self, home: Path, files: FileService, clock: Any = time.time) -> None:
+        self.files = files
+        self.clock = clock
         self.home = Path(home)
         self.queue = LocalQueue(home)
         self._settled: set[str] = set()
@@ -81,14 +84,14 @@ class LocalApi(Api):
                     code="model_not_available",
                 ) from None
 
-        req = self.job_request(body, local_model)
+        req = requests.job_request(body, local_model, self.files)
         model, base, validation_file = req.model, req.resolved, req.validation_file
         job_id = random_id("ftjob-")
         spec = {**req.spec(job_id), "requested_model": model}
         report = dataset.check_bytes(req.train, models.DEFAULT_MODEL)
-        failure = simulated.failure_for(report)
+        failure = failure_for(report)
         if failure is None and req.valid is not None:
-            failure = simulated.failure_for(
+            failure = failure_for(
                 dataset.check_bytes(req.valid, models.DEFAULT_MODEL), "validation"
             )
         events = [
@@ -162,23 +165,18 @@ class LocalApi(Api):
         )
 
     def _write_results(self, job: LocalJob) -> None:
-        """The results file of a succeeded job, in the sandbox's file store (once)."""
+        """The results file of a succeeded job, in the file service (once)."""
         if job.id in self._settled:
             return
-        content = base64.b64encode(
-            self.queue.results_csv(job.id)
-        )  # like the sandbox's (and the Cookbook's)
-        self.store.add_file(
-            "step_metrics.csv",
-            "fine-tune-results",
-            content,
-            job.finished_at or self.clock(),
-            file_id=results_file_id(job.id),
+        # base64, like the simulated engine's (and the Cookbook's reading of the real one)
+        content = base64.b64encode(self.queue.results_csv(job.id))
+        created = job.finished_at or self.clock()
+        self.files.add(
+            "step_metrics.csv", "fine-tune-results", content, created, results_file_id(job.id)
         )
         self._settled.add(job.id)
 
-    def _settle(self, now: float) -> None:
-        super()._settle(now)
+    def sync_files(self) -> None:
         for job in self.queue.jobs("succeeded"):
             self._write_results(job)
 
@@ -187,7 +185,7 @@ class LocalApi(Api):
 
     def list_jobs(self, after: str | None, limit: int) -> dict[str, Any]:
         items = [self._job_json(j) for j in reversed(self.queue.jobs())]
-        return _page(items, after, limit)
+        return shapes.page(items, after, limit)
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job = self._local_job(job_id)
@@ -204,61 +202,32 @@ class LocalApi(Api):
     def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
         self._local_job(job_id)
         items = [
-            {
-                "id": derived_id("ftevent-", job_id, e.seq),
-                "object": "fine_tuning.job.event",
-                "created_at": int(e.created_at),
-                "level": e.level,
-                "message": e.message,
-                "data": e.data or {},
-                "type": e.type,
-            }
+            shapes.event_object(
+                job_id, e.seq, e.created_at, e.level, e.message, e.type, e.data or {}
+            )
             for e in reversed(self.queue.events(job_id))
         ]
-        return _page(items, after, limit)
+        return shapes.page(items, after, limit)
 
     def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
         job = self._local_job(job_id)
         items = []
         if job.status == "succeeded":
             for c in reversed(self.queue.checkpoints(job_id)):
-                metrics = {
-                    k: None
-                    for k in (
-                        "valid_loss",
-                        "valid_mean_token_accuracy",
-                        "full_valid_loss",
-                        "full_valid_mean_token_accuracy",
-                    )
-                }
-                metrics.update(c.metrics)
+                model, _, _ = c.name.rpartition(":ckpt-step-")
                 items.append(
-                    {
-                        "id": derived_id("ftckpt_", job_id, "checkpoint", c.step),
-                        "object": "fine_tuning.job.checkpoint",
-                        "created_at": int(c.created_at),
-                        "fine_tuned_model_checkpoint": c.name,
-                        "fine_tuning_job_id": job_id,
-                        "metrics": metrics,
-                        "step_number": c.step,
-                    }
+                    shapes.checkpoint_object(job_id, c.step, c.created_at, model, c.metrics)
                 )
-        page = _page(items, after, limit)
-        page["first_id"] = page["data"][0]["id"] if page["data"] else None
-        page["last_id"] = page["data"][-1]["id"] if page["data"] else None
-        return page
+        return shapes.with_first_last(shapes.page(items, after, limit))
 
     # -- models ---------------------------------------------------------------------------
     def list_models(self) -> dict[str, Any]:
-        data = super().list_models()[
-            "data"
-        ]  # the frozen OpenAI names (answered by the default local model)
+        """The frozen OpenAI names (answered by the default local model), the catalog's local
+        models, and this engine's fine-tunes: exactly what `retrieve_model` and `chat` accept."""
+        data = base_models.listed()
+        data += [shapes.model_object(m.id, 0, "local") for m in catalog.CATALOG.values()]
         data += [
-            {"id": m.id, "object": "model", "created": 0, "owned_by": "local"}
-            for m in catalog.CATALOG.values()
-        ]
-        data += [
-            {"id": name, "object": "model", "created": int(at or 0), "owned_by": ORGANIZATION_ID}
+            shapes.model_object(name, at or 0, ORGANIZATION_ID)
             for name, at in self.queue.fine_tuned_models()
         ]
         return {"object": "list", "data": data}
@@ -267,10 +236,11 @@ class LocalApi(Api):
         if name.startswith("ft:"):
             if self.queue.model_folder(name) is None:
                 raise errors.model_not_found(name)
-            return {"id": name, "object": "model", "created": 0, "owned_by": ORGANIZATION_ID}
+            created = dict(self.queue.fine_tuned_models()).get(name) or 0
+            return shapes.model_object(name, created, ORGANIZATION_ID)
         if name in catalog.CATALOG:
-            return {"id": name, "object": "model", "created": 0, "owned_by": "local"}
-        return super().retrieve_model(name)
+            return shapes.model_object(name, 0, "local")
+        return base_models.retrieve(name)
 
     def _source(self, model: str) -> str | Path:
         """What generates the answer for a requested model name."""
@@ -290,18 +260,18 @@ class LocalApi(Api):
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         from . import generate
 
-        model, messages, temperature, top_p, n, max_tokens, seed = chat_parameters(body, max_n=16)
-        source = self._source(model)
+        req = requests.chat_request(body, max_n=16)
+        source = self._source(req.model)
         choices, prompt_tokens, completion_tokens = [], 0, 0
-        for index in range(n):
+        for index in range(req.n):
             try:
                 out = generate.complete(
                     source,
-                    messages,
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    top_p=top_p,
-                    seed=None if seed is None else seed + index,
+                    req.messages,
+                    temperature=req.temperature,
+                    max_tokens=req.max_tokens,
+                    top_p=req.top_p,
+                    seed=None if req.seed is None else req.seed + index,
                 )
             except catalog.LocalModelError as exc:
                 raise ApiError(
@@ -311,7 +281,7 @@ class LocalApi(Api):
             completion_tokens += out.completion_tokens
             choices.append(shapes.chat_choice(index, out.text, out.finish_reason))
         return shapes.chat_completion(
-            model=model,
+            model=req.model,
             choices=choices,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,

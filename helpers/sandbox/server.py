@@ -1,96 +1,77 @@
-"""Serve the sandbox with uvicorn: in a daemon thread (kernels) or in the foreground (CLI).
+"""The kit server: choose the engine, build the app, serve it (thread or foreground).
 
-In a kernel the server must stay quiet: no access log, uvicorn's own messages only from
-warnings up, and uvicorn does not touch the logging configuration of the notebook.
+The one place that knows both engines: `simulated` (this package) and `local`
+(`helpers.local.engine`, imported only when asked for: it needs torch).
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from ..asgi_thread import LOOPBACK, Running
+from ..asgi_thread import serve_forever as _serve_forever
+from ..asgi_thread import serve_in_thread as _serve_in_thread
+from .database import Database
+from .files import FileService
+from .protocol import Engine
 
-
-def _config(app, *, verbose: bool = False):
-    import uvicorn
-
-    return uvicorn.Config(
-        app,
-        log_config=None,  # leave the host's logging alone (notebooks)
-        log_level="info" if verbose else "warning",
-        access_log=verbose,
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-        timeout_keep_alive=30,
-    )
+ENGINES = ("simulated", "local")
 
 
-def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
-    """A listening socket; port 0 picks a free port (no clash between users of one host)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit TCP_NODELAY (Linux, macOS). Without it a keep-alive client
-    # (the SDK) waits ~40 ms per response: Nagle's algorithm meets the client's delayed ACK.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+def make_engine(
+    name: str, home: Path, files: FileService, clock: Callable[[], float] = time.time
+) -> Engine:
+    """The training engine called `name` over the workspace `home`."""
+    if name == "simulated":
+        from .simulated import SimulatedEngine
+
+        return SimulatedEngine(home, files, clock)
+    if name == "local":
+        from ..local.engine import LocalEngine, check_usable
+
+        check_usable()
+        return LocalEngine(home, files, clock)
+    raise ValueError(f"unknown sandbox engine: {name!r}")
+
+
+def build_app(
+    home: Path, *, engine: str = "simulated", clock: Callable[[], float] = time.time
+) -> Any:
+    """The ASGI app of the kit server for the workspace `home`."""
+    from .app import create_app
+
+    files = FileService(Database(home))
+    return create_app(make_engine(engine, home, files, clock), files, clock=clock)
 
 
 @dataclass
-class Running:
-    """A server started in this process."""
+class KitServer:
+    """A kit server running in a daemon thread of this process."""
 
     url: str  # ends with /v1
     home: Path
-    server: object
-    thread: threading.Thread
-    sock: socket.socket
+    running: Running
 
     def alive(self) -> bool:
-        return self.thread.is_alive() and not getattr(self.server, "should_exit", True)
+        return self.running.alive()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self.server.should_exit = True  # type: ignore[attr-defined]
-        self.thread.join(timeout)
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        self.running.stop(timeout)
 
 
-def serve_in_thread(home: Path, *, timeout: float = 15.0, engine: str = "simulated") -> Running:
-    """Start uvicorn on a free loopback port in a daemon thread; return once it accepts requests."""
-    import uvicorn
+def _not_started(reason: str) -> Exception:
+    return RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
 
-    from .app import create_app
 
-    sock = bind()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(create_app(home, engine=engine)))
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            server.run(sockets=[sock])
-        except BaseException as exc:  # pragma: no cover - reported to start()
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name=f"atelier-sandbox-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if errors or not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            reason = f" ({errors[0]!r})" if errors else ""
-            raise RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
-        time.sleep(0.005)
-    return Running(f"http://{LOOPBACK}:{port}/v1", home, server, thread, sock)
+def serve_in_thread(home: Path, *, engine: str = "simulated", timeout: float = 15.0) -> KitServer:
+    """Start the kit server on a free loopback port; return once it accepts requests."""
+    app = build_app(home, engine=engine)
+    running = _serve_in_thread(app, name="atelier-sandbox", timeout=timeout, failure=_not_started)
+    return KitServer(f"http://{LOOPBACK}:{running.port}/v1", home, running)
 
 
 def serve_forever(
@@ -99,19 +80,17 @@ def serve_forever(
     port: int = 8765,
     *,
     verbose: bool = False,
-    announce=print,
+    announce: Callable[[str], None] = print,
     engine: str = "simulated",
 ) -> None:
     """Foreground server for `python -m helpers.sandbox` (Ctrl+C stops it)."""
-    import uvicorn
-
-    from .app import create_app
-
-    sock = bind(host, port)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(create_app(home, engine=engine), verbose=verbose))
     shown = LOOPBACK if host in ("0.0.0.0", "") else host
-    announce(
-        f"🧪 Bac à sable prêt : http://{shown}:{port}/v1  (espace de travail : {home}). Ctrl+C pour arrêter."
-    )
-    server.run(sockets=[sock])
+
+    def ready(bound: int) -> None:
+        announce(
+            f"🧪 Bac à sable prêt : http://{shown}:{bound}/v1  (espace de travail : {home}). "
+            "Ctrl+C pour arrêter."
+        )
+
+    app = build_app(home, engine=engine)
+    _serve_forever(app, host=host, port=port, verbose=verbose, announce=ready)

@@ -1,14 +1,14 @@
-"""The JSON objects of the real API that more than one engine returns.
+"""Every response shape of the kit server, as the real API returns it.
 
-One place for the fields every `fine_tuning.job` and `chat.completion` carries, so the
-simulated engine and the local engine (helpers.local) cannot drift apart.
+One place for the fields of a file, job, event, checkpoint, model, list page and chat
+completion, so the simulated engine and the local engine (helpers.local) cannot drift apart.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .store import random_id
+from .ids import derived_id, random_id
 
 NULL_ERROR = {"code": None, "message": None, "param": None}
 
@@ -96,4 +96,84 @@ def chat_completion(
         },
         "service_tier": "default",
         "system_fingerprint": fingerprint,
+    }
+
+
+def page(items: list[dict[str, Any]], after: str | None, limit: int) -> dict[str, Any]:
+    """A cursor page over items already in list order: those after the `after` id."""
+    if after:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    return {"object": "list", "data": items[:limit], "has_more": len(items) > limit}
+
+
+def with_first_last(page: dict[str, Any]) -> dict[str, Any]:
+    """A page that also names its first and last ids (files, checkpoints)."""
+    page["first_id"] = page["data"][0]["id"] if page["data"] else None
+    page["last_id"] = page["data"][-1]["id"] if page["data"] else None
+    return page
+
+
+def file_object(row: Any) -> dict[str, Any]:
+    """A `file` from a stored file row."""
+    return {
+        "id": row.id,
+        "object": "file",
+        "bytes": row.bytes,
+        "created_at": row.created_at,
+        "filename": row.filename,
+        "purpose": row.purpose,
+        "status": "processed",
+        "expires_at": None,
+        "status_details": None,
+    }
+
+
+def event_object(
+    job_id: str, index: object, created_at: float, level: str, message: str, kind: str, data: dict
+) -> dict[str, Any]:
+    """A `fine_tuning.job.event`; its id derives from the job id and its index."""
+    return {
+        "id": derived_id("ftevent-", job_id, index),
+        "object": "fine_tuning.job.event",
+        "created_at": int(created_at),
+        "level": level,
+        "message": message,
+        "data": data,
+        "type": kind,
+    }
+
+
+METRIC_KEYS = (
+    "valid_loss",
+    "valid_mean_token_accuracy",
+    "full_valid_loss",
+    "full_valid_mean_token_accuracy",
+)
+
+
+def checkpoint_object(
+    job_id: str, step: int, created_at: float, model: str, metrics: dict[str, Any]
+) -> dict[str, Any]:
+    """A `fine_tuning.job.checkpoint` named `{model}:ckpt-step-{step}`."""
+    return {
+        "id": derived_id("ftckpt_", job_id, "checkpoint", step),
+        "object": "fine_tuning.job.checkpoint",
+        "created_at": int(created_at),
+        "fine_tuned_model_checkpoint": f"{model}:ckpt-step-{step}",
+        "fine_tuning_job_id": job_id,
+        "metrics": {**dict.fromkeys(METRIC_KEYS), **metrics},
+        "step_number": step,
+    }
+
+
+def model_object(
+    name: str, created: float, owned_by: str, shutdown_date: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": name,
+        "object": "model",
+        "created": int(created),
+        "owned_by": owned_by,
+        "shutdown_date": shutdown_date,
     }

@@ -1,0 +1,56 @@
+"""The OpenAI base models every engine answers to, and the real API's errors about them.
+
+The sandbox is a world frozen in time: its list does not depend on today's date; only the
+guide's model (`gpt-3.5-turbo-0125`) is shut down, so notebook 10 can show that error.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from .. import models
+from . import errors, shapes
+
+
+def _created(name: str) -> int:
+    match = re.search(r"(\d{4})-(\d{2})-(\d{2})", name)
+    if not match:
+        match = re.search(r"-(\d{2})(\d{2})$", name)  # gpt-3.5-turbo-0125 (2024)
+        return (
+            int(time.mktime((2024, int(match.group(1)), int(match.group(2)), 0, 0, 0, 0, 0, -1)))
+            if match
+            else 0
+        )
+    y, m, d = map(int, match.groups())
+    return int(time.mktime((y, m, d, 0, 0, 0, 0, 0, -1)))
+
+
+def shutdown_date(snapshot: str) -> str | None:
+    info = models.get(snapshot)
+    return info.shutdown_date.isoformat() if info and info.shutdown_date else None
+
+
+def _object(snapshot: str, shown: str) -> dict[str, Any]:
+    return shapes.model_object(shown, _created(snapshot), "system", shutdown_date(snapshot))
+
+
+def listed() -> list[dict[str, Any]]:
+    """The base models `GET /v1/models` lists."""
+    return [_object(n, n) for n in models.FINE_TUNABLE if n != models.GUIDE_MODEL]
+
+
+def snapshot(name: str) -> str:
+    """The snapshot a base-model name stands for, or the real API's 404 (shut down, unknown)."""
+    snap = models.base_model_of(name)
+    if snap == models.GUIDE_MODEL:
+        raise errors.model_shut_down(name)
+    if snap not in models.FINE_TUNABLE:
+        raise errors.model_not_found(name)
+    return snap
+
+
+def retrieve(name: str) -> dict[str, Any]:
+    """`GET /v1/models/{name}` for a base model (an alias keeps the name it was asked by)."""
+    return _object(snapshot(name), name)

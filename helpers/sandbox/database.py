@@ -1,0 +1,141 @@
+"""The workspace's SQLite database, shared by every process and engine that opens it.
+
+- One file per workspace (`sandbox.sqlite3`), opened by any number of server instances at once.
+- A busy timeout, and WAL journaling only where the filesystem supports it (network home
+  folders on hubs often do not: there SQLite's default rollback journal stays).
+- Every state change is one transaction (`BEGIN IMMEDIATE`), so a `kill -9` loses nothing
+  that was acknowledged.
+Each user of the database (the file service, the simulated engine) brings its own tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+DB_NAME = "sandbox.sqlite3"
+BUSY_TIMEOUT_MS = 30_000
+# Filesystems on which SQLite's WAL (shared memory) is unsafe or unsupported.
+_NO_WAL_FS = {
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb",
+    "smb2",
+    "smb3",
+    "smbfs",
+    "9p",
+    "afs",
+    "lustre",
+    "gpfs",
+    "fuse.sshfs",
+    "fuse.s3fs",
+    "fuse.gcsfuse",
+    "fuse.rclone",
+    "fuse.drivefs",
+    "ceph",
+}
+
+
+def _filesystem_type(path: Path) -> str | None:
+    """The type of the filesystem holding `path` (Linux: /proc/self/mounts), or None."""
+    try:
+        mounts = (
+            Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+        )
+    except OSError:
+        return None
+    best, fstype = "", None
+    target = str(path.resolve())
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, fstype = point, parts[2]
+    return fstype
+
+
+def wal_supported(folder: Path) -> bool:
+    """WAL needs shared memory that network filesystems do not provide reliably.
+
+    `ATELIER_SANDBOX_WAL=0|1` overrides the guess.
+    """
+    forced = os.environ.get("ATELIER_SANDBOX_WAL", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    fstype = _filesystem_type(folder)
+    return fstype is None or fstype.lower() not in _NO_WAL_FS
+
+
+class Database:
+    """Thread-safe access to one workspace's database (one connection per thread)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.path = self.home / DB_NAME
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.wal = False
+        conn = self.conn()
+        if wal_supported(self.home):
+            try:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                self.wal = str(mode).lower() == "wal"
+            except sqlite3.OperationalError:  # e.g. locked by another instance: keep its mode
+                self.wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+
+    def create(self, schema: str) -> None:
+        """Create tables and indexes (`CREATE … IF NOT EXISTS` statements) in one transaction."""
+        with self.transaction() as c:
+            for statement in schema.split(";"):
+                if statement.strip():
+                    c.execute(statement)
+
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def transaction(self) -> Transaction:
+        return Transaction(self.conn())
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class Transaction:
+    """`BEGIN IMMEDIATE` … `COMMIT` (or `ROLLBACK` on error): one state change, all or nothing."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

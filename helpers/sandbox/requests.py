@@ -1,0 +1,368 @@
+"""The requests the kit server accepts, checked as the real API checks them.
+
+One place for every engine: query parameters, JSON bodies, chat parameters and job-creation
+requests, with the real API's English messages, `param` and `code` (helpers.errors explains
+them in French on the learner's side).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import models
+from . import errors
+from .files import PURPOSES, FileService
+from .ids import derived_seed
+
+CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+
+
+def json_body(raw: bytes) -> dict[str, Any]:
+    """A request's JSON object (an empty body is an empty object)."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise errors.invalid_json_body() from None
+    if not isinstance(body, dict):
+        raise errors.invalid_json_body()
+    return body
+
+
+def int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.bad_request(
+            f"Invalid '{name}': expected an integer, but got '{raw}' instead.",
+            param=name,
+            code="invalid_type",
+        ) from None
+    if not low <= value <= high:
+        raise errors.bad_request(
+            f"Invalid '{name}': expected a value between {low} and {high}, "
+            f"but got {value} instead.",
+            param=name,
+            code="invalid_value",
+        )
+    return value
+
+
+def purpose(value: Any) -> str:
+    """The `purpose` field of an upload."""
+    if not value:
+        raise errors.missing("purpose")
+    if not isinstance(value, str) or value not in PURPOSES:
+        allowed = ", ".join(f"'{p}'" for p in PURPOSES)
+        raise errors.bad_request(
+            f"'{value}' is not one of [{allowed}] - 'purpose'",
+            param="purpose",
+            code="invalid_value",
+        )
+    return value
+
+
+def list_order(value: str) -> str:
+    if value not in ("asc", "desc"):
+        raise errors.bad_request(
+            f"Invalid 'order': expected 'asc' or 'desc', but got '{value}'.",
+            param="order",
+            code="invalid_value",
+        )
+    return value
+
+
+# -- chat --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """The checked parameters of a chat completion request."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float
+    top_p: float
+    n: int
+    max_tokens: int | None  # max_completion_tokens, else max_tokens
+    seed: int | None
+
+
+def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
+    """Check a chat request with the real API's error for each parameter."""
+    model = body.get("model")
+    if not model or not isinstance(model, str):
+        raise errors.bad_request("you must provide a model parameter")
+    messages = _messages(body.get("messages"))
+    temperature = _number(body.get("temperature"), "temperature", 1.0, 0.0, 2.0)
+    top_p = _number(body.get("top_p"), "top_p", 1.0, 0.0, 1.0)
+    n = int(_number(body.get("n"), "n", 1, 1, max_n, integer=True))
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        max_tokens = int(_number(max_tokens, "max_tokens", 1, 1, 1_000_000, integer=True))
+    seed = body.get("seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    return ChatRequest(model, messages, temperature, top_p, n, max_tokens, seed)
+
+
+def _number(
+    value: Any, name: str, default: float, low: float, high: float, *, integer: bool = False
+) -> float:
+    if value is None:
+        return default
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise errors.bad_request(
+            f"Invalid type for '{name}': expected {kind}, but got {type(value).__name__} instead.",
+            param=name,
+            code="invalid_type",
+        )
+    word = "integer" if integer else "decimal"
+    if value > high:
+        raise errors.bad_request(
+            f"Invalid '{name}': {word} above maximum value. Expected a value <= {high:g}, "
+            f"but got {value} instead.",
+            param=name,
+            code=f"{word}_above_max_value",
+        )
+    if value < low:
+        raise errors.bad_request(
+            f"Invalid '{name}': {word} below minimum value. Expected a value >= {low:g}, "
+            f"but got {value} instead.",
+            param=name,
+            code=f"{word}_below_min_value",
+        )
+    return value
+
+
+def _messages(raw: Any) -> list[dict[str, Any]]:
+    if raw is None:
+        raise errors.missing("messages")
+    if not isinstance(raw, list):
+        raise errors.bad_request(
+            "Invalid type for 'messages': expected an array of objects.",
+            param="messages",
+            code="invalid_type",
+        )
+    if not raw:
+        raise errors.bad_request(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but "
+            "got an empty array instead.",
+            param="messages",
+            code="empty_array",
+        )
+    for i, msg in enumerate(raw):
+        if not isinstance(msg, dict):
+            raise errors.bad_request(
+                f"Invalid type for 'messages[{i}]': expected an object.",
+                param=f"messages[{i}]",
+                code="invalid_type",
+            )
+        if "role" not in msg:
+            raise errors.bad_request(
+                f"Missing required parameter: 'messages[{i}].role'.",
+                param=f"messages[{i}].role",
+                code="missing_required_parameter",
+            )
+        if msg["role"] not in CHAT_ROLES:
+            raise errors.bad_request(
+                f"Invalid value: '{msg['role']}'. Supported values are: 'system', 'assistant', 'user', "
+                "'function', 'tool', and 'developer'.",
+                param=f"messages[{i}].role",
+                code="invalid_value",
+            )
+    return raw
+
+
+# -- fine-tuning jobs --------------------------------------------------------------------------
+
+
+def model_not_available(model: str) -> errors.ApiError:
+    return errors.bad_request(
+        f"Model {model} is not available for fine-tuning or does not exist.",
+        param="model",
+        code="model_not_available",
+    )
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A checked job-creation request (see `job_request`)."""
+
+    model: str  # as the learner wrote it
+    resolved: Any  # what the engine made of it
+    suffix: str | None
+    hyperparameters: dict[str, Any]
+    seed: int | None
+    metadata: dict[str, str] | None
+    training_file: str
+    validation_file: str | None
+    train: bytes
+    valid: bytes | None
+
+    def spec(self, job_id: str) -> dict[str, Any]:
+        """What the job stores of the request; an unset seed is derived from the job id."""
+        return {
+            "training_file": self.training_file,
+            "validation_file": self.validation_file,
+            "suffix": self.suffix,
+            "seed": self.seed if self.seed is not None else derived_seed(job_id),
+            "metadata": self.metadata,
+            "hyperparameters": self.hyperparameters,
+        }
+
+
+def job_request(
+    body: dict[str, Any], resolve_model: Callable[[str], Any], files: FileService
+) -> JobRequest:
+    """Check a job-creation body as the real API does, in its order; `resolve_model` turns the
+    requested model into the engine's own (or raises the API's error)."""
+    model = body.get("model")
+    if not model:
+        raise errors.missing("model")
+    if not isinstance(model, str):
+        raise errors.bad_request(
+            "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
+        )
+    if "training_file" not in body or body["training_file"] in (None, ""):
+        raise errors.missing("training_file")
+    if model.startswith("ft:") or models.base_model_of(model) == models.GUIDE_MODEL:
+        raise model_not_available(model)
+    resolved = resolve_model(model)
+    suffix = body.get("suffix")
+    if suffix is not None and not isinstance(suffix, str):
+        raise errors.bad_request(
+            "Invalid type for 'suffix': expected a string.", param="suffix", code="invalid_type"
+        )
+    if suffix is not None and len(suffix) > 64:
+        raise errors.bad_request(
+            f"Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a "
+            f"string with length {len(suffix)} instead.",
+            param="suffix",
+            code="string_above_max_length",
+        )
+    hyper = hyperparameters(body)
+    seed = body.get("seed")
+    if seed is not None and (
+        not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1
+    ):
+        raise errors.bad_request(
+            "Invalid 'seed': expected an integer between 0 and 2147483647.",
+            param="seed",
+            code="invalid_value",
+        )
+    metadata = body.get("metadata")
+    if metadata is not None and (
+        not isinstance(metadata, dict)
+        or len(metadata) > 16
+        or not all(
+            isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
+            for k, v in metadata.items()
+        )
+    ):
+        raise errors.bad_request(
+            "Invalid 'metadata': at most 16 pairs of strings (keys ≤ 64 characters, "
+            "values ≤ 512 characters).",
+            param="metadata",
+            code="invalid_value",
+        )
+    train = files.training_content(body["training_file"], "training_file")
+    validation_file = body.get("validation_file") or None
+    valid = files.training_content(validation_file, "validation_file") if validation_file else None
+    return JobRequest(
+        model,
+        resolved,
+        suffix or None,
+        hyper,
+        seed,
+        metadata,
+        body["training_file"],
+        validation_file,
+        train,
+        valid,
+    )
+
+
+_HYPER = {
+    "n_epochs": (1, models.MAX_EPOCHS, True),
+    "batch_size": (1, models.MAX_BATCH_SIZE, True),
+    "learning_rate_multiplier": (0, None, False),
+}
+
+
+def hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
+    """Requested hyperparameters from `method` (current form) or `hyperparameters` (deprecated)."""
+    method = body.get("method")
+    raw: Any = body.get("hyperparameters")
+    where = "hyperparameters"
+    if method is not None:
+        if not isinstance(method, dict) or "type" not in method:
+            raise errors.bad_request(
+                "Missing required parameter: 'method.type'.",
+                param="method.type",
+                code="missing_required_parameter",
+            )
+        if method["type"] != "supervised":
+            raise errors.bad_request(
+                f"The sandbox simulates supervised fine-tuning only (method.type 'supervised', not "
+                f"'{method['type']}').",
+                param="method.type",
+                code="invalid_value",
+            )
+        supervised = method.get("supervised") or {}
+        if not isinstance(supervised, dict):
+            raise errors.bad_request(
+                "Invalid type for 'method.supervised': expected an object.",
+                param="method.supervised",
+                code="invalid_type",
+            )
+        if supervised.get("hyperparameters") is not None:
+            raw, where = supervised["hyperparameters"], "method.supervised.hyperparameters"
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise errors.bad_request(
+            f"Invalid type for '{where}': expected an object.", param=where, code="invalid_type"
+        )
+    unknown = sorted(set(raw) - set(_HYPER))
+    if unknown:
+        raise errors.bad_request(
+            f"Unrecognized request argument supplied: {where}.{unknown[0]}",
+            param=f"{where}.{unknown[0]}",
+            code="unknown_parameter",
+        )
+    out: dict[str, Any] = {}
+    for key, (low, high, integer) in _HYPER.items():
+        value = raw.get(key, "auto")
+        name = f"{where}.{key}"
+        if value in (None, "auto"):
+            out[key] = "auto"
+            continue
+        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+            raise errors.bad_request(
+                f"Invalid type for '{name}': expected {'an integer' if integer else 'a number'} or 'auto', but got "
+                f"{type(value).__name__} instead.",
+                param=name,
+                code="invalid_type",
+            )
+        word = "integer" if integer else "decimal"
+        if high is not None and value > high:
+            raise errors.bad_request(
+                f"Invalid '{name}': {word} above maximum value. Expected a value <= {high}, "
+                f"but got {value} instead.",
+                param=name,
+                code=f"{word}_above_max_value",
+            )
+        if value < low or (not integer and value <= 0):
+            bound = f">= {low}" if integer else "> 0"
+            raise errors.bad_request(
+                f"Invalid '{name}': {word} below minimum value. Expected a value {bound}, "
+                f"but got {value} instead.",
+                param=name,
+                code=f"{word}_below_min_value",
+            )
+        out[key] = value
+    return out

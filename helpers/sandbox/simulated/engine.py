@@ -1,0 +1,191 @@
+"""The simulated engine: jobs that follow a computed timeline, answers from a small model."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ... import models, settings, tokens
+from .. import base_models, errors, requests, shapes
+from ..database import Database
+from ..files import FileService
+from ..ids import random_id
+from . import plan as planning
+from . import replies, timeline
+from .jobs import JobRow, JobStore
+
+_CKPT = re.compile(r"(ft:.+?)(?::ckpt-step-(\d+))?")
+
+
+class SimulatedEngine:
+    """Jobs, models and chat of the simulated engine (see the package docstring)."""
+
+    organization_id = timeline.ORGANIZATION_ID
+
+    def __init__(
+        self, home: Path, files: FileService, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.files = files
+        self.jobs = JobStore(Database(home))
+        self.clock = clock
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def sync_files(self) -> None:
+        now = self.clock()
+        for job in self.jobs.unsettled(now):
+            if timeline.state(job, now, events=False).status == "succeeded":
+                content = timeline.results_csv(job)
+                file_id = timeline.results_file_id(job.id)
+                self.files.add(
+                    "step_metrics.csv", "fine-tune-results", content, job.end_at, file_id
+                )
+            self.jobs.mark_settled(job.id)
+
+    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        def snapshot_of(model: str) -> str:
+            snapshot = models.base_model_of(model)
+            if snapshot not in models.FINE_TUNABLE:
+                raise requests.model_not_available(model)
+            return snapshot
+
+        req = requests.job_request(body, snapshot_of, self.files)
+        snapshot = req.resolved
+        job_id = random_id("ftjob-")
+        spec = {"model": snapshot, **req.spec(job_id)}
+        plan, corpus = planning.make_plan(job_id, spec, req.train, req.valid)
+        speed = planning.check_speed(settings.sandbox_speed())
+        now = self.clock()
+        failed = plan.get("failure") is not None
+        job = JobRow(
+            id=job_id,
+            created_at=now,
+            model=snapshot,
+            spec=spec,
+            plan=plan,
+            speed=speed,
+            end_at=now + plan["end_s"] / speed,
+            outcome="failed" if failed else "succeeded",
+            ft_model=None if failed else planning.fine_tuned_name(job_id, snapshot, req.suffix),
+            cancelled_at=None,
+            settled=False,
+        )
+        self.jobs.add(job, corpus)
+        return timeline.job_json(job, now)
+
+    def _job(self, job_id: str) -> JobRow:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise errors.not_found("FineTuningJob", job_id)
+        return job
+
+    def retrieve_job(self, job_id: str) -> dict[str, Any]:
+        return timeline.job_json(self._job(job_id), self.clock())
+
+    def list_jobs(self, after: str | None, limit: int) -> dict[str, Any]:
+        now = self.clock()
+        rows, has_more = self.jobs.list(after=after, limit=limit)
+        data = [timeline.job_json(r, now) for r in rows]
+        return {"object": "list", "data": data, "has_more": has_more}
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        job = self._job(job_id)
+        now = self.clock()
+        if not self.jobs.cancel(job_id, now):
+            status = timeline.state(job, now, events=False).status
+            raise errors.bad_request(
+                f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
+                f"{status} and cannot be cancelled.",
+                param="fine_tuning_job_id",
+                code="invalid_job_state",
+            )
+        return timeline.job_json(self._job(job_id), now)
+
+    def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
+        st = timeline.state(self._job(job_id), self.clock())
+        return shapes.page(list(reversed(st.events)), after, limit)
+
+    def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
+        items = timeline.checkpoints_json(self._job(job_id), self.clock())
+        return shapes.with_first_last(shapes.page(items, after, limit))
+
+    # -- models ---------------------------------------------------------------------------
+
+    def _ft_model_json(self, job: JobRow, name: str) -> dict[str, Any]:
+        shutdown = base_models.shutdown_date(job.model)
+        return shapes.model_object(name, job.end_at, self.organization_id, shutdown)
+
+    def list_models(self) -> dict[str, Any]:
+        data = base_models.listed()
+        data += [
+            self._ft_model_json(j, j.ft_model or "") for j in self.jobs.succeeded(self.clock())
+        ]
+        return {"object": "list", "data": data}
+
+    def retrieve_model(self, name: str) -> dict[str, Any]:
+        if name.startswith("ft:"):
+            job, _ = self._fine_tune(name)
+            return self._ft_model_json(job, name)
+        return base_models.retrieve(name)
+
+    def _fine_tune(self, name: str) -> tuple[JobRow, float]:
+        """The job behind a fine-tuned model or checkpoint name, and its training progress."""
+        match = _CKPT.fullmatch(name)
+        job = self.jobs.by_model(match.group(1)) if match else None
+        if job is None or timeline.state(job, self.clock(), events=False).status != "succeeded":
+            raise errors.model_not_found(name)
+        if match.group(2) is None:
+            return job, 1.0
+        progress = timeline.checkpoint_progress(job, int(match.group(2)))
+        if progress is None:
+            raise errors.model_not_found(name)
+        return job, progress
+
+    # -- chat -----------------------------------------------------------------------------
+
+    def chat(self, body: dict[str, Any]) -> dict[str, Any]:
+        req = requests.chat_request(body, max_n=128)
+        reply_model, progress = None, 1.0
+        if req.model.startswith("ft:"):
+            job, progress = self._fine_tune(req.model)
+            base, shown = job.model, req.model
+            reply_model = replies.reply_model(job.id, lambda: self.jobs.corpus(job.id))
+        else:
+            base = shown = base_models.snapshot(req.model)
+        prompt = replies.prompt_of(req.messages)
+        rng = None
+        if reply_model is not None and req.temperature > 0:
+            import numpy as np
+
+            seed = req.seed if req.seed is not None and req.seed >= 0 else None
+            rng = np.random.default_rng(seed)
+        encoder = tokens.encoding_for(base)
+        choices = []
+        completion_tokens = 0
+        for index in range(req.n):
+            reply = (
+                reply_model.answer(prompt, progress, req.temperature, rng)
+                if reply_model is not None
+                else None
+            )
+            text = reply if reply is not None else replies.generic_answer(base, prompt)
+            ids = encoder.encode(text, disallowed_special=())
+            finish = "stop"
+            if req.max_tokens is not None and len(ids) > req.max_tokens:
+                ids = ids[: req.max_tokens]
+                text = encoder.decode(ids)  # type: ignore[attr-defined]
+                finish = "length"
+            completion_tokens += len(ids)
+            choices.append(shapes.chat_choice(index, text, finish))
+        prompt_tokens = tokens.count_messages(req.messages, base, encoder=encoder)
+        return shapes.chat_completion(
+            model=shown,
+            choices=choices,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            created=self.clock(),
+            fingerprint="fp_sandbox",
+        )

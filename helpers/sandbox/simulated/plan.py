@@ -1,0 +1,144 @@
+"""The simulated engine's plan: everything decided when a job is created.
+
+Steps = ceil(examples / batch) × epochs, `auto` epochs from `helpers.models`, trained tokens
+from real token counts (`Report.cost`), and every step's metrics from the small model
+(`replies.ReplyModel`). Durations are "speed 1" seconds (≈ a one-minute COUCOU job); each
+job stores the speed (`ATELIER_SANDBOX_SPEED`) read when it was created and divides them by it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ... import dataset, models
+from ..errors import ApiError
+from ..ids import derived_id
+from ..validation import failure_for
+from .replies import GENERIC_LOGIT, ReplyModel, corpus_of
+
+ORG_SLUG = "sandbox"
+AUTO_LEARNING_RATE = 1.8  # what the real API reports for "auto" on small files
+
+VALIDATE_S = 4.0
+QUEUE_S = 6.0
+STEP_S = 0.45
+RUN_MIN_S = 15.0
+RUN_MAX_S = 120.0
+FINALIZE_S = 4.0
+
+
+def resolve_hyperparameters(requested: dict[str, Any], n_examples: int) -> dict[str, Any]:
+    n_epochs = requested.get("n_epochs", "auto")
+    batch = requested.get("batch_size", "auto")
+    lr = requested.get("learning_rate_multiplier", "auto")
+    return {
+        "n_epochs": models.resolve_epochs(n_epochs, n_examples),
+        "batch_size": models.auto_batch_size(n_examples) if batch in (None, "auto") else int(batch),
+        "learning_rate_multiplier": AUTO_LEARNING_RATE if lr in (None, "auto") else float(lr),
+    }
+
+
+def make_plan(
+    job_id: str, spec: dict[str, Any], train: bytes, valid: bytes | None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate the files and simulate the whole training. Returns (plan, corpus)."""
+    import numpy as np
+
+    model = spec["model"]
+    report = dataset.check_bytes(train, model)
+    plan: dict[str, Any] = {"failure": failure_for(report), "warnings": []}
+    corpus = corpus_of(report.examples)
+    v_report = dataset.check_bytes(valid, model) if valid is not None else None
+    if plan["failure"] is None and v_report is not None:
+        plan["failure"] = failure_for(v_report, "validation")
+    if plan["failure"] is not None:
+        plan["end_s"] = VALIDATE_S
+        return plan, {"prompts": [], "replies": []}
+
+    too_long = [p for p in report.warnings if p.code == "too_long"]
+    if too_long:
+        limit = models.get(model).example_token_limit if models.get(model) else 65_536
+        plan["warnings"].append(
+            f"{len(too_long)} example(s) exceed the maximum of {limit} tokens "
+            "and will be truncated during training"
+        )
+    n = len(report.examples)
+    hp = resolve_hyperparameters(spec["hyperparameters"], n)
+    spe = math.ceil(n / hp["batch_size"])
+    steps = models.total_steps(n, hp["n_epochs"], hp["batch_size"])
+    seed = spec["seed"]
+    rm = ReplyModel(corpus["prompts"], corpus["replies"])
+    v_corpus = (
+        corpus_of(v_report.examples) if v_report is not None else {"prompts": [], "replies": []}
+    )
+    v_labels = None
+    if v_corpus["prompts"]:
+        known = {r: i for i, r in enumerate(rm.candidates)}
+        # A validation reply never seen in training can only be scored as the generic answer.
+        v_labels = np.array([known.get(r, len(rm.candidates)) for r in v_corpus["replies"]])
+    rng = np.random.default_rng(seed)
+    metrics: list[list[float | None]] = []
+    perm = np.arange(0)
+    b = hp["batch_size"]
+    for s in range(steps):
+        epoch, j = divmod(s, spe)
+        if j == 0:
+            perm = rng.permutation(rm.size) if rm.size else perm
+        progress = (s + 1) / steps
+        if rm.size:
+            rows = perm[(j * b) % rm.size :][:b]
+            tl, ta = rm.loss(rows, progress)
+        else:
+            tl, ta = GENERIC_LOGIT * (1 - progress) + 0.01, 1 - 0.9 * (1 - progress)
+        vl = va = None
+        if v_labels is not None and rm.size:
+            k = len(v_labels)
+            pick = [(s * b + i) % k for i in range(min(b, k))]
+            vl, va = rm.loss(
+                None, progress, texts=[v_corpus["prompts"][i] for i in pick], labels=v_labels[pick]
+            )
+        metrics.append(
+            [
+                round(tl, 5),
+                round(ta, 5),
+                None if vl is None else round(vl, 5),
+                None if va is None else round(va, 5),
+            ]
+        )
+    full = None
+    if v_labels is not None and rm.size:
+        full = [round(x, 5) for x in rm.loss(None, 1.0, texts=v_corpus["prompts"], labels=v_labels)]
+    run_s = min(RUN_MAX_S, max(RUN_MIN_S, steps * STEP_S))
+    plan.update(
+        {
+            "n_examples": n,
+            "hyperparameters": hp,
+            "steps": steps,
+            "steps_per_epoch": spe,
+            "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
+            "metrics": metrics,
+            "full_valid": full,
+            "run_s": run_s,
+            "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
+        }
+    )
+    return plan, corpus
+
+
+def fine_tuned_name(job_id: str, model: str, suffix: str | None) -> str:
+    return f"ft:{model}:{ORG_SLUG}:{suffix or ''}:{derived_id('', job_id, 'model', length=8)}"
+
+
+def checkpoint_steps(plan: dict[str, Any]) -> list[int]:
+    """Steps at the end of each of the last 3 epochs (the real API keeps only those)."""
+    if plan.get("failure") is not None:
+        return []
+    epochs, spe = plan["hyperparameters"]["n_epochs"], plan["steps_per_epoch"]
+    return [e * spe for e in range(max(1, epochs - 2), epochs + 1)]
+
+
+def check_speed(speed: float) -> float:
+    if not speed > 0 or math.isinf(speed):
+        raise ApiError(500, "ATELIER_SANDBOX_SPEED must be a positive number", type="server_error")
+    return speed

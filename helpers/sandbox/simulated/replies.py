@@ -1,0 +1,236 @@
+"""The simulated engine's small model: the answer of the most similar training prompt.
+
+TF-IDF over character n-grams of the prompts, cosine similarity. It answers with the reply of
+the most similar training prompt (the most frequent reply when nothing is similar). During
+training it competes with the base model's generic answer, whose weight fades as training
+progresses; the loss of each step is the cross-entropy of that softmax over the step's batch
+(each example scored without itself), so it falls as epochs pass, and early checkpoints may
+still answer like the base model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from typing import Any
+
+from ... import dataset
+
+# The base model's side of the softmax, and how fast training overtakes it.
+GENERIC_LOGIT = 3.0
+_ALPHA_START = 0.5
+_ALPHA_GAIN = 8.0
+_PRIOR_WEIGHT = 0.5
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(
+            p.get("text", "")
+            for p in content
+            if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
+    return ""
+
+
+def prompt_of(messages: list[Any]) -> str:
+    """What the model is asked: the last user message (else the last message with text)."""
+    for msg in reversed(messages):
+        if isinstance(msg, dict) and msg.get("role") == "user":
+            return _text(msg.get("content"))
+    for msg in reversed(messages):
+        if isinstance(msg, dict) and _text(msg.get("content")):
+            return _text(msg.get("content"))
+    return ""
+
+
+def corpus_of(examples: list[dataset.Example]) -> dict[str, list[str]]:
+    """(prompt, reply) pairs: each example's last trained assistant reply and the prompt before it."""
+    prompts, replies = [], []
+    for ex in examples:
+        msgs = ex.messages
+        for i in range(len(msgs) - 1, -1, -1):
+            m = msgs[i]
+            if (
+                isinstance(m, dict)
+                and m.get("role") == "assistant"
+                and m.get("weight", 1) != 0
+                and isinstance(m.get("content"), str)
+                and m["content"].strip()
+            ):
+                prompts.append(prompt_of(msgs[:i]))
+                replies.append(m["content"])
+                break
+    return {"prompts": prompts, "replies": replies}
+
+
+class ReplyModel:
+    """TF-IDF (character n-grams) nearest-prompt model over the training pairs."""
+
+    def __init__(self, prompts: list[str], replies: list[str]) -> None:
+        import numpy as np
+
+        self.np = np
+        counts = Counter(replies)
+        first = {r: i for i, r in reversed(list(enumerate(replies)))}
+        self.candidates = sorted(counts, key=lambda r: (-counts[r], first[r]))
+        index = {r: i for i, r in enumerate(self.candidates)}
+        self.labels = np.array([index[r] for r in replies], dtype=int)
+        n_c = len(self.candidates)
+        self.prior = np.bincount(self.labels, minlength=n_c) / max(1, len(replies))
+        self.order = np.argsort(self.labels, kind="stable")
+        self.starts = np.searchsorted(self.labels[self.order], np.arange(n_c))
+        self.matrix = None
+        self.vectorizer = None
+        self._loo = None
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        if prompts:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            vectorizer = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(2, 4),
+                sublinear_tf=True,
+                strip_accents="unicode",
+                lowercase=True,
+            )
+            try:
+                self.matrix = vectorizer.fit_transform(prompts)
+                self.vectorizer = vectorizer
+            except ValueError:  # empty vocabulary (prompts without any letter)
+                self.matrix = None
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    def _sims_texts(self, texts: list[str]):
+        if self.matrix is None or self.vectorizer is None:
+            return self.np.zeros((len(texts), self.size))
+        return (self.vectorizer.transform(texts) @ self.matrix.T).toarray()
+
+    def _prompt_sims(self, prompt: str):
+        """Similarities of one prompt (a small per-model cache: classes re-ask the same prompts)."""
+        with self._lock:
+            cached = self._cache.get(prompt)
+        if cached is None:
+            cached = self._sims_texts([prompt])
+            with self._lock:
+                self._cache[prompt] = cached
+                if len(self._cache) > 512:
+                    self._cache.pop(next(iter(self._cache)))
+        return cached
+
+    def _sims_rows(self, rows):
+        if self.matrix is None:
+            return self.np.zeros((len(rows), self.size))
+        sims = (self.matrix[rows] @ self.matrix.T).toarray()
+        sims[self.np.arange(len(rows)), rows] = 0.0  # leave one out: an example never scores itself
+        return sims
+
+    def _scores(self, sims):
+        """Per candidate reply: the best similarity to a training prompt with that reply."""
+        return (
+            self.np.maximum.reduceat(sims[:, self.order], self.starts, axis=1)
+            if self.size
+            else sims[:, :0]
+        )
+
+    def _loo_scores(self, rows):
+        """Leave-one-out scores of training rows (all rows computed once for small corpora)."""
+        if self.size > 3000:
+            return self._scores(self._sims_rows(rows))
+        if self._loo is None:
+            self._loo = self._scores(self._sims_rows(self.np.arange(self.size)))
+        return self._loo[rows]
+
+    def logits(self, sims, progress: float, *, scores=None):
+        """(rows, candidates + 1): each training reply, then the base model's generic answer."""
+        np = self.np
+        if scores is None:
+            scores = self._scores(sims)
+        alpha = _ALPHA_START + _ALPHA_GAIN * progress
+        z = alpha * (scores + _PRIOR_WEIGHT * self.prior)
+        generic = np.full((scores.shape[0], 1), GENERIC_LOGIT * (1.0 - progress))
+        return np.concatenate([z, generic], axis=1)
+
+    def loss(
+        self, rows, progress: float, *, texts: list[str] | None = None, labels=None
+    ) -> tuple[float, float]:
+        """Mean cross-entropy and mean probability of the right reply over a batch."""
+        np = self.np
+        if texts is not None:
+            z = self.logits(self._sims_texts(texts), progress)
+        else:
+            # Training rows: similarity to the other examples, plus what the model has memorized of
+            # the example itself (it has seen it `progress` of the way): train loss tends to 0.
+            scores = self._loo_scores(rows).copy()
+            idx = np.arange(len(rows)), self.labels[rows]
+            scores[idx] = np.maximum(scores[idx], progress)
+            z = self.logits(None, progress, scores=scores)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        target = labels if labels is not None else self.labels[rows]
+        picked = logp[np.arange(len(target)), target]
+        return float(-picked.mean()), float(np.exp(picked).mean())
+
+    def answer(
+        self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None
+    ) -> str | None:
+        """The reply for a prompt (None: the base model's generic answer wins)."""
+        np = self.np
+        if not self.size:
+            return None
+        z = self.logits(self._prompt_sims(prompt), progress)[0]
+        if temperature <= 1e-6 or rng is None:
+            k = int(np.argmax(z))
+        else:
+            w = (z - z.max()) / temperature
+            p = np.exp(w) / np.exp(w).sum()
+            k = int(rng.choice(len(p), p=p))
+        return None if k == len(self.candidates) else self.candidates[k]
+
+
+_MODELS: OrderedDict[str, ReplyModel] = OrderedDict()
+_MODELS_LOCK = threading.Lock()
+
+
+def reply_model(job_id: str, load_corpus) -> ReplyModel:
+    """The fitted model of a job (cached per process; the corpus is loaded on a miss)."""
+    with _MODELS_LOCK:
+        cached = _MODELS.get(job_id)
+        if cached is not None:
+            _MODELS.move_to_end(job_id)
+            return cached
+    corpus = load_corpus()
+    fitted = ReplyModel(corpus.get("prompts", []), corpus.get("replies", []))
+    with _MODELS_LOCK:
+        _MODELS[job_id] = fitted
+        while len(_MODELS) > 64:
+            _MODELS.popitem(last=False)
+    return fitted
+
+
+def generic_answer(model: str, prompt: str) -> str:
+    """What a base model says in the sandbox: a polite, generic answer (it knows nothing)."""
+    words = prompt.strip().lower().split()
+    if words and words[0].strip("!,.?") in {
+        "bonjour",
+        "salut",
+        "coucou",
+        "hello",
+        "bonsoir",
+        "hey",
+        "hi",
+    }:
+        return "Bonjour ! Comment puis-je t'aider aujourd'hui ?"
+    short = " ".join(prompt.split())
+    if len(short) > 80:
+        short = short[:77] + "…"
+    return (
+        f"Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à sable). "
+        f"À « {short} », je répondrais de façon détaillée et nuancée, sans style particulier."
+    )

@@ -1,0 +1,243 @@
+"""The simulated engine's timeline: where a job is at a given time.
+
+Everything about a job's progress is a pure function of what was stored at creation and the
+clock: `state(job, now)`. Ids of events and checkpoints derive from the job id, so any
+number of processes agree and nothing is emitted twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import shapes
+from ..ids import derived_id
+from .jobs import JobRow
+from .plan import FINALIZE_S, QUEUE_S, VALIDATE_S, checkpoint_steps
+
+ORGANIZATION_ID = "org-sandbox"
+MAX_METRICS_EVENTS = 200
+
+
+@dataclass
+class Event:
+    offset: float  # speed-1 seconds after creation
+    level: str
+    message: str
+    type: str = "message"
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _step_offset(plan: dict[str, Any], step: int) -> float:
+    return VALIDATE_S + QUEUE_S + plan["run_s"] * step / plan["steps"]
+
+
+def _metrics_data(plan: dict[str, Any], step: int) -> dict[str, Any]:
+    tl, ta, vl, va = plan["metrics"][step - 1]
+    data: dict[str, Any] = {"step": step, "train_loss": tl, "train_mean_token_accuracy": ta}
+    if vl is not None:
+        data.update(valid_loss=vl, valid_mean_token_accuracy=va)
+    if step == plan["steps"] and plan.get("full_valid"):
+        data.update(
+            full_valid_loss=plan["full_valid"][0],
+            full_valid_mean_token_accuracy=plan["full_valid"][1],
+        )
+    return data
+
+
+def schedule(job: JobRow) -> list[Event]:
+    """Every event the job will ever emit if nobody cancels it, in order."""
+    spec, plan = job.spec, job.plan
+    events = [
+        Event(0.0, "info", f"Created fine-tuning job: {job.id}"),
+        Event(
+            0.0,
+            "info",
+            f"Validating training file: {spec['training_file']}"
+            + (
+                f" and validation file: {spec['validation_file']}"
+                if spec.get("validation_file")
+                else ""
+            ),
+        ),
+    ]
+    failure = plan.get("failure")
+    if failure is not None:
+        events.append(Event(VALIDATE_S, "error", failure["message"]))
+        return events
+    events += [Event(VALIDATE_S, "warn", w) for w in plan["warnings"]]
+    events.append(Event(VALIDATE_S, "info", "Files validated, moving job to queued state"))
+    events.append(Event(VALIDATE_S + QUEUE_S, "info", "Fine-tuning job started"))
+    steps = plan["steps"]
+    every = max(1, math.ceil(steps / MAX_METRICS_EVENTS))
+    ckpts = set(checkpoint_steps(plan))
+    for step in range(1, steps + 1):
+        if step % every == 0 or step == steps or step == 1:
+            data = _metrics_data(plan, step)
+            msg = f"Step {step}/{steps}: training loss={data['train_loss']:.2f}"
+            if "valid_loss" in data:
+                msg += f", validation loss={data['valid_loss']:.2f}"
+            if "full_valid_loss" in data:
+                msg += f", full validation loss={data['full_valid_loss']:.2f}"
+            events.append(
+                Event(
+                    _step_offset(plan, step), "info", msg, "metrics", {**data, "total_steps": steps}
+                )
+            )
+        if step in ckpts:
+            events.append(
+                Event(_step_offset(plan, step), "info", f"Checkpoint created at step {step}")
+            )
+    end = plan["end_s"]
+    name = job.ft_model
+    events += [
+        Event(end - FINALIZE_S / 2, "info", f"New fine-tuned model created: {name}"),
+        Event(end - FINALIZE_S / 4, "info", "Evaluating model against our usage policies"),
+        Event(end, "info", "Usage policy evaluations completed, model is now enabled for sampling"),
+        Event(end, "info", "Fine tuning job successfully completed"),
+    ]
+    return events
+
+
+def at(job: JobRow, offset: float) -> float:
+    """Absolute time of a speed-1 offset for this job."""
+    return job.created_at + offset / job.speed
+
+
+@dataclass
+class JobState:
+    status: str
+    events: list[dict[str, Any]]  # oldest first, visible ones only
+    finished_at: float | None
+    progress: float  # fraction of steps done
+
+
+_TIMELINES: OrderedDict[tuple, list[tuple[float, dict[str, Any]]]] = OrderedDict()
+_TIMELINES_LOCK = threading.Lock()
+
+
+def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
+    """Every event with its absolute time, ids included (cached: a job's inputs never change)."""
+    key = (job.id, job.created_at, job.speed)
+    with _TIMELINES_LOCK:
+        cached = _TIMELINES.get(key)
+        if cached is not None:
+            _TIMELINES.move_to_end(key)
+            return cached
+    timeline = []
+    for i, ev in enumerate(schedule(job)):
+        t = at(job, ev.offset)
+        timeline.append((t, _event_json(job, i, t, ev)))
+    with _TIMELINES_LOCK:
+        _TIMELINES[key] = timeline
+        while len(_TIMELINES) > 256:
+            _TIMELINES.popitem(last=False)
+    return timeline
+
+
+def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
+    """Where a job is at `now`: a pure function of the stored job and the clock."""
+    plan = job.plan
+    cancelled = job.cancelled_at is not None and job.cancelled_at < job.end_at
+    horizon = min(now, job.cancelled_at) if cancelled else now
+    visible: list[dict[str, Any]] = []
+    if events:
+        timeline = _timeline(job)
+        visible = [event for t, event in timeline if t <= horizon]
+        if cancelled and now >= job.cancelled_at:
+            visible.append(
+                _event_json(
+                    job, 10_000_000, job.cancelled_at, Event(0, "info", "Fine-tuning job cancelled")
+                )
+            )
+    failure = plan.get("failure")
+    if failure is None:
+        run = ((horizon - job.created_at) * job.speed - VALIDATE_S - QUEUE_S) / plan["run_s"]
+        progress = min(1.0, max(0.0, run))
+    else:
+        progress = 0.0
+    if cancelled and now >= job.cancelled_at:
+        return JobState("cancelled", visible, job.cancelled_at, progress)
+    if now < at(job, VALIDATE_S) and now < job.end_at:
+        return JobState("validating_files", visible, None, 0.0)
+    if failure is not None:
+        return JobState("failed", visible, job.end_at, 0.0)
+    if now < at(job, VALIDATE_S + QUEUE_S):
+        return JobState("queued", visible, None, 0.0)
+    if now < job.end_at:
+        return JobState("running", visible, None, progress)
+    return JobState("succeeded", visible, job.end_at, 1.0)
+
+
+def _event_json(job: JobRow, index: int, t: float, ev: Event) -> dict[str, Any]:
+    return shapes.event_object(job.id, index, t, ev.level, ev.message, ev.type, ev.data)
+
+
+def results_file_id(job_id: str) -> str:
+    return derived_id("file-", job_id, "results", length=22)
+
+
+def job_json(job: JobRow, now: float) -> dict[str, Any]:
+    """The `fine_tuning.job` object as the real API returns it."""
+    st = state(job, now, events=False)
+    spec, plan = job.spec, job.plan
+    started = st.status in ("running", "succeeded") or (
+        st.status == "cancelled" and st.progress > 0
+    )
+    hp = (
+        dict(plan["hyperparameters"])
+        if started and "hyperparameters" in plan
+        else dict(spec["hyperparameters"])
+    )
+    succeeded = st.status == "succeeded"
+    failure = plan.get("failure") if st.status == "failed" else None
+    return shapes.job_object(
+        id=job.id,
+        created_at=job.created_at,
+        status=st.status,
+        model=job.model,
+        organization_id=ORGANIZATION_ID,
+        spec=spec,
+        hyperparameters=hp,
+        error=failure,
+        fine_tuned_model=job.ft_model if succeeded else None,
+        finished_at=st.finished_at,
+        result_files=[results_file_id(job.id)] if succeeded else [],
+        trained_tokens=plan.get("trained_tokens") if succeeded else None,
+        estimated_finish=job.end_at if st.status in ("queued", "running") else None,
+    )
+
+
+def checkpoints_json(job: JobRow, now: float) -> list[dict[str, Any]]:
+    """Checkpoints reached so far, newest first (only once the job has succeeded)."""
+    if state(job, now, events=False).status != "succeeded":
+        return []
+    return [
+        shapes.checkpoint_object(
+            job.id,
+            step,
+            at(job, _step_offset(job.plan, step)),
+            job.ft_model or "",
+            _metrics_data(job.plan, step),
+        )
+        for step in reversed(checkpoint_steps(job.plan))
+    ]
+
+
+def checkpoint_progress(job: JobRow, step: int) -> float | None:
+    """Training progress of a checkpoint (None if the job has no such checkpoint)."""
+    if step not in checkpoint_steps(job.plan):
+        return None
+    return step / job.plan["steps"]
+
+
+def results_csv(job: JobRow) -> bytes:
+    """The results file: the real columns, one row per step, base64-encoded like the real API's."""
+    lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
+    for step, (tl, ta, vl, va) in enumerate(job.plan["metrics"], start=1):
+        lines.append(f"{step},{tl},{ta},{'' if vl is None else vl},{'' if va is None else va}")
+    return base64.b64encode(("\n".join(lines) + "\n").encode())

@@ -1,0 +1,83 @@
+"""A file's check turned into the real API's job failure (`error` of a failed job).
+
+Validation is `helpers.dataset.check_bytes` (the learner's own check); its problems become
+the real API's English failure messages (`invalid_n_examples`, `invalid_training_file`).
+Both engines fail a job with the same text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dataset, models
+
+
+def _example_ref(p: dataset.Problem) -> str:
+    ref = f"Example {p.example or p.line}"
+    if p.message_index:
+        ref += f", message {p.message_index}"
+    return ref
+
+
+def _detail(p: dataset.Problem, report: dataset.Report) -> str:
+    """The English text after "Invalid file format." for one problem."""
+    ref = _example_ref(p)
+    fld = (p.field or "").rsplit(".", 1)[-1]
+    code = p.code
+    if code in ("missing_messages", "legacy_format", "not_object"):
+        return "Unexpected file format, expected either prompt/completion pairs or chat messages."
+    if code == "invalid_json":
+        return f"Invalid file format. Line {p.line}, the line is not valid JSON."
+    if code == "blank_line":
+        return f"Invalid file format. Line {p.line} is empty."
+    if code == "bom":
+        return "Invalid file format. Line 1, unexpected UTF-8 BOM (byte order mark) at the start of the file."
+    if code == "not_utf8":
+        return "Invalid file format. The file is not valid UTF-8 text."
+    texts = {
+        "missing_role": "Discriminator 'role' is missing in value",
+        "bad_role": "Input tag found using 'role' does not match any of the expected tags: "
+        "'system', 'developer', 'user', 'assistant', 'function', 'tool'",
+        "missing_content": "Field required: content",
+        "null_content": "Input should be a valid string: content",
+        "bad_content": "Input should be a valid string: content",
+        "message_not_object": "Input should be a valid dictionary",
+        "unknown_message_key": f"Extra inputs are not permitted: {fld}",
+        "unknown_key": f"Extra inputs are not permitted: {fld}",
+        "messages_not_list": "Input should be a valid list: messages",
+        "empty_messages": "List should have at least 1 item: messages",
+        "no_assistant": "Training examples must contain at least one message with role 'assistant'",
+        "all_weights_zero": "At least one assistant message must have weight 1",
+        "bad_weight": "Input should be 0 or 1: weight",
+        "weight_not_assistant": "Extra inputs are not permitted: weight",
+        "missing_tool_call_id": "Field required: tool_call_id",
+    }
+    text = texts.get(code, f"Invalid value: {p.field or 'example'}")
+    return f"Invalid file format. {ref} {text}"
+
+
+def failure_for(report: dataset.Report, kind: str = "training") -> dict[str, Any] | None:
+    """The job `error` object a file would cause, or None if it trains."""
+    errors = [p for p in report.errors if p.code != "too_few_examples"]
+    param = f"{kind}_file"
+    if errors:
+        first = min(errors, key=lambda p: p.line or 0)
+        return {
+            "code": f"invalid_{kind}_file",
+            "message": f"The job failed due to an invalid {kind} file. {_detail(first, report)}",
+            "param": param,
+        }
+    n = len(report.examples)
+    if kind == "training" and n < models.MIN_EXAMPLES:
+        return {
+            "code": "invalid_n_examples",
+            "message": f"Training file has {n} example(s), but must have at least {models.MIN_EXAMPLES} examples",
+            "param": param,
+        }
+    if kind == "validation" and n == 0:
+        return {
+            "code": "invalid_validation_file",
+            "message": "The job failed due to an invalid validation file. The file has no examples.",
+            "param": param,
+        }
+    return None

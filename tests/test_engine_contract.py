@@ -1,0 +1,170 @@
+"""One contract for both engines of the kit server (simulated and local), through the real SDK.
+
+Every engine implements `helpers.sandbox.protocol.Engine`: the same routes answer with the
+same shapes (validated against the SDK's types), the same pagination and the same errors, and
+a model is listed if and only if it can be retrieved and used. The local engine's cases need
+torch (`make test-local`); elsewhere they skip. The engine-switch regression runs everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openai
+import pytest
+from openai.types import FileObject, Model
+from openai.types.chat import ChatCompletion
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
+from sandboxkit import COUCOU, client, strict, upload, wait_job
+
+from helpers import models, sandbox
+
+ORGANIZATIONS = {"simulated": "org-sandbox", "local": "org-local"}
+
+
+def _start(engine: str, home: Path, monkeypatch) -> str:
+    if engine == "local":
+        from localkit import need_torch
+
+        need_torch()
+        from helpers.local import tiny
+
+        monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(tiny.build(home / "tiny-model")))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "20")
+    return sandbox.start(home, engine=engine)
+
+
+@pytest.fixture(params=["simulated", "local"])
+def flow(request, workspace, monkeypatch):
+    """(engine name, SDK client, a succeeded COUCOU job) on a fresh workspace."""
+    engine = request.param
+    url = _start(engine, workspace, monkeypatch)
+    c = client(url, timeout=120)
+    f = upload(c, COUCOU)
+    job = c.fine_tuning.jobs.create(
+        training_file=f.id, model=models.DEFAULT_MODEL, suffix="contrat", seed=3
+    )
+    done = wait_job(c, job.id, timeout=300)
+    assert done.status == "succeeded", done.error
+    yield engine, c, done
+    sandbox.stop(workspace)
+    if engine == "local":
+        from helpers.local import worker
+
+        worker.stop_worker(workspace)
+
+
+def test_job_shapes_and_organization(flow):
+    engine, c, job = flow
+    strict(FineTuningJob, job)
+    assert job.organization_id == ORGANIZATIONS[engine]
+    assert job.fine_tuned_model and job.fine_tuned_model.startswith("ft:")
+    assert ":contrat:" in job.fine_tuned_model and job.seed == 3
+    raw = c.fine_tuning.jobs.with_raw_response.retrieve(job.id)
+    assert raw.headers["openai-organization"] == ORGANIZATIONS[engine]
+    assert raw.headers["x-request-id"].startswith("req_")
+    listed = c.fine_tuning.jobs.list(limit=1)
+    assert [j.id for j in listed.data] == [job.id] and listed.has_more is False
+
+
+def test_events_newest_first_and_paginated(flow):
+    _, c, job = flow
+    pages = list(c.fine_tuning.jobs.list_events(job.id, limit=2).iter_pages())
+    events = [strict(FineTuningJobEvent, e) for p in pages for e in p.data]
+    assert len(pages) >= 2 and len({e.id for e in events}) == len(events)
+    times = [e.created_at for e in events]
+    assert times == sorted(times, reverse=True)
+    assert events[-1].message == f"Created fine-tuning job: {job.id}"
+
+
+def test_checkpoints_name_the_model(flow):
+    _, c, job = flow
+    page = c.fine_tuning.jobs.checkpoints.list(job.id)
+    assert page.data, "a succeeded job keeps checkpoints"
+    for ckpt in page.data:
+        strict(FineTuningJobCheckpoint, ckpt)
+        assert ckpt.fine_tuned_model_checkpoint == (
+            f"{job.fine_tuned_model}:ckpt-step-{ckpt.step_number}"
+        )
+        assert ckpt.fine_tuning_job_id == job.id
+    raw = c.fine_tuning.jobs.checkpoints.with_raw_response.list(job.id).http_response.json()
+    assert raw["first_id"] == page.data[0].id and raw["last_id"] == page.data[-1].id
+
+
+def test_results_file_is_a_file(flow):
+    _, c, job = flow
+    assert len(job.result_files) == 1
+    info = strict(FileObject, c.files.retrieve(job.result_files[0]))
+    assert info.purpose == "fine-tune-results"
+    assert c.files.content(job.result_files[0]).content
+
+
+def test_every_listed_model_can_be_retrieved_and_used(flow):
+    _, c, job = flow
+    listed = [strict(Model, m) for m in c.models.list().data]
+    assert job.fine_tuned_model in {m.id for m in listed}
+    for m in listed:
+        assert c.models.retrieve(m.id).id == m.id
+    answer = c.chat.completions.create(
+        model=job.fine_tuned_model,
+        messages=[{"role": "user", "content": "Bonjour"}],
+        temperature=0,
+        max_tokens=8,
+    )
+    strict(ChatCompletion, answer)
+    assert answer.model == job.fine_tuned_model
+
+
+def test_unknown_ids_are_404(flow):
+    _, c, _ = flow
+    with pytest.raises(openai.NotFoundError):
+        c.fine_tuning.jobs.retrieve("ftjob-doesnotexist")
+    with pytest.raises(openai.NotFoundError) as err:
+        c.models.retrieve("ft:gpt-4o-mini-2024-07-18:personal::nope1234")
+    assert err.value.code == "model_not_found"
+
+
+# -- the engine-switch regression ---------------------------------------------------------
+
+
+def test_switching_engine_lists_only_what_the_engine_serves(workspace, monkeypatch):
+    """A sandbox job, then local mode on the same workspace: the sandbox's fine-tune was listed
+    by /v1/models but answered 404 on retrieve, and local jobs said `org-sandbox`. Each engine
+    now lists exactly what it can retrieve and use; the header names the engine's organization.
+    (Listing and retrieving need no torch: the local engine's check is bypassed here.)"""
+    url = sandbox.start(workspace)
+    c = client(url)
+    f = upload(c, COUCOU)
+    sim = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
+    assert sim.status == "succeeded"
+    sandbox.stop(workspace)
+
+    from helpers.local import engine as local_engine
+
+    monkeypatch.setattr(local_engine, "check_usable", lambda: None)
+    url = sandbox.start(workspace, engine="local")
+    try:
+        c = client(url)
+        listed = [m.id for m in c.models.list().data]
+        assert sim.fine_tuned_model not in listed
+        for name in listed:
+            assert c.models.retrieve(name).id == name
+        with pytest.raises(openai.NotFoundError):
+            c.models.retrieve(sim.fine_tuned_model)
+        with pytest.raises(openai.NotFoundError):
+            c.chat.completions.create(
+                model=sim.fine_tuned_model, messages=[{"role": "user", "content": "Bonjour"}]
+            )
+        raw = c.models.with_raw_response.list()
+        assert raw.headers["openai-organization"] == "org-local"
+        # The files stay the workspace's: the upload is still there under the local engine.
+        assert f.id in {x.id for x in c.files.list()}
+    finally:
+        sandbox.stop(workspace)
+
+    # Back to the simulated engine: its fine-tune is listed and usable again.
+    c = client(sandbox.start(workspace))
+    assert sim.fine_tuned_model in {m.id for m in c.models.list().data}
+    assert c.models.retrieve(sim.fine_tuned_model).id == sim.fine_tuned_model
