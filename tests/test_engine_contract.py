@@ -141,7 +141,7 @@ def test_switching_engine_lists_only_what_the_engine_serves(workspace, monkeypat
     assert sim.status == "succeeded"
     sandbox.stop(workspace)
 
-    from helpers.local import engine as local_engine
+    from helpers.sandbox import local_engine
 
     monkeypatch.setattr(local_engine, "check_usable", lambda: None)
     url = sandbox.start(workspace, engine="local")

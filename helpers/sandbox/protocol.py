@@ -3,7 +3,7 @@
 The app (`app.py`) serves the routes of the real API; files are the file service's
 (`files.py`), shared by every engine; everything about jobs, models and chat is the
 engine's. Two engines implement this protocol and never import each other:
-`helpers.sandbox.simulated` (simulated training, the default) and `helpers.local.engine`
+`helpers.sandbox.simulated` (simulated training, the default) and `helpers.sandbox.local_engine`
 (real training of an open model). Each lists exactly the models it can retrieve and use:
 a workspace that ran both engines shows each engine's fine-tunes only under that engine.
 

@@ -1,7 +1,7 @@
 """The kit server: choose the engine, build the app, serve it (thread or foreground).
 
 The one place that knows both engines: `simulated` (this package) and `local`
-(`helpers.local.engine`, imported only when asked for: it needs torch).
+(`local_engine.py`, over `helpers.local`; imported only when asked for: it needs torch).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def make_engine(
 
         return SimulatedEngine(home, files, clock)
     if name == "local":
-        from ..local.engine import LocalEngine, check_usable
+        from .local_engine import LocalEngine, check_usable
 
         check_usable()
         return LocalEngine(home, files, clock)

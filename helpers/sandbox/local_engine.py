@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import dataset, models
-from ..sandbox import base_models, errors, requests, shapes
-from ..sandbox.errors import ApiError
-from ..sandbox.files import FileService
-from ..sandbox.ids import derived_id, random_id
-from ..sandbox.validation import failure_for
-from . import catalog
-from .worker import LocalJob, LocalQueue, ensure_worker
+from ..local import catalog
+from ..local.worker import LocalJob, LocalQueue, ensure_worker
+from . import base_models, errors, requests, shapes
+from .errors import ApiError
+from .files import FileService
+from .ids import derived_id, random_id
+from .validation import failure_for
 
 ORGANIZATION_ID = "org-local"
 ORG_SLUG = "local"
@@ -258,7 +258,7 @@ class LocalEngine:
 
     # -- chat -----------------------------------------------------------------------------
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
-        from . import generate
+        from ..local import generate
 
         req = requests.chat_request(body, max_n=16)
         source = self._source(req.model)
