@@ -1,14 +1,25 @@
 """Fine-tunable OpenAI models: encoding, limits, prices, dates — and the cost estimate.
 
+The one source of model facts for the kit: the notebooks, the dataset table's model list,
+the README's table (written by `tools/notebooks.py`) and the sandbox's model list and job
+creation all read this module; `tests/test_models.py` cross-checks them.
+
 Facts checked on `CHECKED_ON` (OpenAI's pricing and deprecations pages). Functions that
 depend on the date take `today` as a parameter: tests pass a fixed date, never the clock.
+French phrases about a date (`shutdown_phrase`, `training_phrase`) pick their tense from
+`today`, so a past date is never announced as coming.
+
+For the sandbox (a world frozen in time, DESIGN.md): `SANDBOX_TODAY` is its date and
+`availability(name, SANDBOX_TODAY)` says what it does with a model name — list it and train
+it ("open"), list it and answer with it but refuse new jobs ("inference_only"), refuse it as
+shut down ("shut_down"), or "unknown". `listed(SANDBOX_TODAY)` is its `/v1/models` list.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 CHECKED_ON = date(2026, 11, 23)
@@ -38,6 +49,35 @@ class ModelInfo:
     def accepts_new_jobs(self, today: date) -> bool:
         return not self.is_shut_down(today) and today < FINE_TUNING_CLOSED_FROM
 
+    @property
+    def last_training_day(self) -> date:
+        """The last day a new job can be created on this model (for allowed organizations)."""
+        end = FINE_TUNING_CLOSED_FROM
+        if self.shutdown_date is not None:
+            end = min(end, self.shutdown_date)
+        return end - timedelta(days=1)
+
+    def shutdown_phrase(self, today: date) -> str:
+        """« éteint depuis le 23/10/2026 » or « s'éteint le 14/01/2027 », as seen on `today`."""
+        if self.shutdown_date is None:
+            return "pas de date d'extinction annoncée"
+        if self.is_shut_down(today):
+            return f"éteint depuis le {self.shutdown_date:%d/%m/%Y}"
+        return f"s'éteint le {self.shutdown_date:%d/%m/%Y}"
+
+    def training_phrase(self, today: date) -> str:
+        """Whether a new job can be created on `today`, in French, with the right tense."""
+        if not self.accepts_new_jobs(today):
+            return (
+                f"plus entraînable depuis le {self.last_training_day + timedelta(days=1):%d/%m/%Y}"
+            )
+        return f"entraînable jusqu'au {self.last_training_day:%d/%m/%Y} inclus"
+
+    @property
+    def price_fr(self) -> str:
+        """« 1,5 $ / million de jetons » (French decimal comma)."""
+        return f"{self.training_price_per_million:g}".replace(".", ",") + " $ / million de jetons"
+
 
 FINE_TUNABLE: dict[str, ModelInfo] = {
     m.name: m
@@ -51,10 +91,16 @@ FINE_TUNABLE: dict[str, ModelInfo] = {
     ]
 }
 
-# The course's default base model: the cheapest one still open for fine-tuning.
+# The course's default base model: the cheapest one still open for fine-tuning on
+# `CHECKED_ON` (tests/test_models.py checks it).
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 # The guide's model (shut down 2026-10-23): kept so that notebooks can explain the error.
 GUIDE_MODEL = "gpt-3.5-turbo-0125"
+# The sandbox's frozen date: its model list and job creation never depend on the clock.
+SANDBOX_TODAY = CHECKED_ON
+
+# What an API does with a model name on a given day (see `availability`).
+Availability = Literal["open", "inference_only", "shut_down", "unknown"]
 
 _ALIASES = {
     "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
@@ -82,6 +128,116 @@ def get(model: str) -> ModelInfo | None:
 def open_models(today: date) -> list[ModelInfo]:
     """The models on which a new job can be created on `today` (for organizations allowed to)."""
     return [m for m in FINE_TUNABLE.values() if m.accepts_new_jobs(today)]
+
+
+def listed(today: date) -> list[ModelInfo]:
+    """The base models an API lists on `today`: every one not shut down yet."""
+    return [m for m in FINE_TUNABLE.values() if not m.is_shut_down(today)]
+
+
+def availability(model: str, today: date) -> Availability:
+    """What the API does with `model` (snapshot, alias or fine-tune name) on `today`.
+
+    "open": listed, answers, trains; "inference_only": listed and answers, no new job (after
+    `FINE_TUNING_CLOSED_FROM`; a fine-tune name is always this at best); "shut_down": refused
+    everywhere; "unknown": not a fine-tunable model.
+    """
+    info = get(model)
+    if info is None:
+        return "unknown"
+    if info.is_shut_down(today):
+        return "shut_down"
+    if model.startswith("ft:") or not info.accepts_new_jobs(today):
+        return "inference_only"
+    return "open"
+
+
+def world_today(mode: str) -> date:
+    """The date a mode's server lives at: the sandbox's (and the local server's) frozen date,
+    the real date for `openai`. The only place this module reads the clock."""
+    return date.today() if mode == "openai" else SANDBOX_TODAY
+
+
+def offered(today: date) -> list[str]:
+    """The base models a learner may pick on `today`: the open ones (else, after the end of
+    fine-tuning, the ones still listed, for cost estimates; else all)."""
+    for group in (open_models(today), listed(today), list(FINE_TUNABLE.values())):
+        if group:
+            return [m.name for m in group]
+    return []
+
+
+def cheapest_open(today: date) -> ModelInfo | None:
+    """The cheapest model still open for fine-tuning on `today`."""
+    return min(open_models(today), key=lambda m: m.training_price_per_million, default=None)
+
+
+def wind_down(today: date) -> list[str]:
+    """OpenAI's wind-down of self-serve fine-tuning, one French line per date, in date order;
+    each line's tense is chosen from `today` (past dates in the past, future ones in the future)."""
+    events: list[tuple[date, str, str]] = [
+        (
+            NEW_ORGS_REFUSED_FROM,
+            "les organisations (comptes) qui n'avaient jamais fait de fine-tuning ne peuvent plus "
+            "lancer de job : l'API répond « permission refusée » (erreur 403)",
+            "les organisations (comptes) qui n'ont jamais fait de fine-tuning ne pourront plus "
+            "lancer de job : l'API répondra « permission refusée » (erreur 403)",
+        ),
+        (
+            INACTIVE_ORGS_REFUSED_FROM,
+            "même refus pour les organisations inactives",
+            "même refus pour les organisations inactives",
+        ),
+        (
+            FINE_TUNING_CLOSED_FROM,
+            "plus personne ne peut lancer de job",
+            "plus personne ne pourra lancer de job",
+        ),
+    ]
+    shutdowns: dict[date, list[str]] = {}
+    for m in FINE_TUNABLE.values():
+        if m.shutdown_date is not None:
+            shutdowns.setdefault(m.shutdown_date, []).append(f"`{m.name}`")
+    for day, names in shutdowns.items():
+        guide = " (le modèle du guide)" if f"`{GUIDE_MODEL}`" in names else ""
+        subject = ", ".join(names) + guide
+        events.append(
+            (
+                day,
+                f"{subject} et les modèles fine-tunés à partir d'eux sont éteints : on ne peut plus "
+                "ni les entraîner ni les utiliser",
+                f"{subject} et les modèles fine-tunés à partir d'eux seront éteints : on ne pourra "
+                "plus ni les entraîner ni les utiliser",
+            )
+        )
+    return [
+        f"{day:%d/%m/%Y} : " + (past if today >= day else future)
+        for day, past, future in sorted(events, key=lambda e: e[0])
+    ]
+
+
+def facts_table(today: date) -> list[dict[str, str]]:
+    """One row per model, French columns, tenses from `today` (notebook 05, README)."""
+    return [
+        {
+            "modèle": m.name,
+            "prix d'entraînement": m.price_fr,
+            "entraînement": m.training_phrase(today),
+            "utilisation": m.shutdown_phrase(today),
+        }
+        for m in FINE_TUNABLE.values()
+    ]
+
+
+def facts_markdown(today: date) -> str:
+    """The README's model table (written by tools/notebooks.py): the same facts as the kit."""
+    rows = facts_table(today)
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+    for row in rows:
+        cells = [f"`{row['modèle']}`"] + [row[k] for k in head[1:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def auto_epochs(n_examples: int) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +56,87 @@ def test_steps_and_batch():
     assert models.total_steps(12, 3, 1) == 36
     assert models.auto_batch_size(12) == 1
     assert models.total_steps(0, 3, 1) == 0
+
+
+# --------------------------------------------------------------------------- one source of facts
+
+REPO = Path(__file__).resolve().parent.parent
+SNAPSHOT_RE = re.compile(r"\bgpt-[0-9a-z.]+(?:-[a-z]+)*-(?:\d{4}-\d{2}-\d{2}|\d{4})\b")
+FUTURE_WORDS = ("pourra", "seront", "sera ", "pourront", "répondra")
+
+
+def _learner_text() -> dict[str, str]:
+    texts = {"README.md": (REPO / "README.md").read_text(encoding="utf-8")}
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        texts[path.name] = "\n".join("".join(c["source"]) for c in nb["cells"])
+    return texts
+
+
+def test_default_model_is_the_cheapest_still_open():
+    assert models.cheapest_open(NOW).name == models.DEFAULT_MODEL
+    assert models.get(models.DEFAULT_MODEL).accepts_new_jobs(models.SANDBOX_TODAY)
+
+
+def test_every_model_named_for_learners_is_in_the_table():
+    for where, text in _learner_text().items():
+        for name in SNAPSHOT_RE.findall(text):
+            assert models.get(name) is not None, f"{where} names {name}, unknown to helpers.models"
+
+
+def test_readme_lists_every_model_with_the_kits_facts():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert models.facts_markdown(models.CHECKED_ON) in readme
+    for line in models.wind_down(models.CHECKED_ON):
+        assert line in readme
+
+
+@pytest.mark.parametrize("today", [BEFORE, NOW, date(2026, 12, 1), AFTER])
+def test_tenses_follow_the_date_shown(today):
+    for line in models.wind_down(today):
+        day = date(*reversed([int(x) for x in line[:10].split("/")]))
+        future = any(w in line for w in FUTURE_WORDS)
+        assert future == (day > today), f"{today}: {line}"
+    for m in models.FINE_TUNABLE.values():
+        shut = m.shutdown_phrase(today)
+        assert ("depuis" in shut) == m.is_shut_down(today), (today, shut)
+        train = m.training_phrase(today)
+        assert ("jusqu'au" in train) == m.accepts_new_jobs(today), (today, train)
+        assert "prévu" not in shut + train
+
+
+def test_availability_and_lists_agree():
+    for today in (BEFORE, NOW, AFTER):
+        listed = {m.name for m in models.listed(today)}
+        opened = {m.name for m in models.open_models(today)}
+        assert opened <= listed
+        for name in models.FINE_TUNABLE:
+            state = models.availability(name, today)
+            assert (state == "open") == (name in opened)
+            assert (state == "shut_down") == (name not in listed)
+    assert models.availability("gpt-4.1-nano", NOW) == "shut_down"
+    assert models.availability("ft:gpt-4o-mini-2024-07-18:o:s:x", NOW) == "inference_only"
+    assert models.availability("gpt-5", NOW) == "unknown"
+    assert models.offered(NOW) == [m.name for m in models.open_models(NOW)]
+    assert models.offered(AFTER)  # after the end: still something to estimate a cost with
+    assert models.world_today("sandbox") == models.SANDBOX_TODAY == NOW
+
+
+@pytest.mark.xfail(
+    reason="helpers/sandbox/app.py: list and train from helpers.models.availability(…, SANDBOX_TODAY)",
+    strict=False,
+)
+def test_the_sandbox_lists_and_trains_what_the_facts_say(module_sandbox):
+    import openai
+    from sandboxkit import COUCOU, client, upload
+
+    c = client(module_sandbox)
+    ids = {m.id for m in c.models.list() if not m.id.startswith("ft:")}
+    assert ids == {m.name for m in models.listed(models.SANDBOX_TODAY)}
+    f = upload(c, COUCOU)
+    for name in models.FINE_TUNABLE:
+        if models.availability(name, models.SANDBOX_TODAY) == "open":
+            c.fine_tuning.jobs.create(training_file=f.id, model=name)
+        else:
+            with pytest.raises(openai.BadRequestError):
+                c.fine_tuning.jobs.create(training_file=f.id, model=name)

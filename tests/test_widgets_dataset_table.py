@@ -267,5 +267,25 @@ def test_default_export_dir_is_git_ignored_data_perso():
     assert "data/perso/" in ignored
 
 
-def test_every_fine_tunable_model_can_be_chosen(table):
-    assert set(table.model.options) == set(models.FINE_TUNABLE)
+def test_the_model_list_offers_only_models_that_still_train(table):
+    """helpers.models decides: in the sandbox (frozen date) the shut-down models are not offered."""
+    assert list(table.model.options) == models.offered(models.SANDBOX_TODAY)
+    assert models.GUIDE_MODEL not in table.model.options
+    assert "gpt-4.1-nano-2025-04-14" not in table.model.options
+
+
+def test_the_model_line_has_the_right_tense():
+    import html
+    from datetime import date
+
+    from helpers.widgets import DatasetTable
+
+    examples = [
+        {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}
+    ]
+    before = DatasetTable(examples, record=False, today=date(2026, 11, 23))
+    shown = html.unescape(before.summary.value)
+    assert "s'éteint le 14/01/2027" in shown and "entraînable jusqu'au 05/01/2027" in shown
+    after = DatasetTable(examples, record=False, today=date(2027, 2, 1))
+    shown = html.unescape(after.summary.value)
+    assert "éteint depuis le 14/01/2027" in shown and "prévu" not in shown

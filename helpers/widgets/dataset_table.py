@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -350,7 +351,9 @@ class DatasetTable(widgets.VBox):
         export_dir: str | Path | None = None,
         page_size: int = 20,
         record: bool = True,
+        today: date | None = None,
     ) -> None:
+        self.today = today  # the date the model list is for (default: the mode's server date)
         self.export_dir = Path(export_dir) if export_dir is not None else default_export_dir()
         self.page_size = max(1, page_size)
         self.record = record
@@ -361,7 +364,7 @@ class DatasetTable(widgets.VBox):
         self._trash: list[tuple[int, Row]] = []
         self._views: list[RowView] = []
 
-        names = list(models.FINE_TUNABLE)
+        names = models.offered(self._today())
         self.model = widgets.Dropdown(
             options=names,
             value=model if model in names else models.DEFAULT_MODEL,
@@ -478,6 +481,9 @@ class DatasetTable(widgets.VBox):
             self.show_page(0)
 
     # --------------------------------------------------------------------- data access
+    def _today(self) -> date:
+        return self.today or models.world_today(settings.get_mode())
+
     def __len__(self) -> int:
         return len(self.rows)
 
@@ -627,8 +633,12 @@ class DatasetTable(widgets.VBox):
                 f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(detail)})"
             )
             info = models.get(model := self.model.value)
-            if info and info.shutdown_date:
-                line += f"<br><span style='color:#57606a'>{esc(model)} : arrêt prévu le {info.shutdown_date:%d/%m/%Y}.</span>"
+            if info:
+                today = self._today()
+                line += (
+                    f"<br><span style='color:#57606a'>{esc(model)} : "
+                    f"{esc(info.training_phrase(today))} ; {esc(info.shutdown_phrase(today))}.</span>"
+                )
         except Exception as exc:  # unknown model: say it, keep the rest
             line += f"<br>💰 coût : {esc(exc)}"
         parts.append(box(line, "muted", raw=True))
