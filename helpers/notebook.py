@@ -95,12 +95,14 @@ class Banner:
         state: dict[str, Any],
         key_source: str | None,
         local: list[str] | None = None,
+        job_seconds: float | None = None,
     ):
         self.mode = mode
         self.home = home
         self.state = state
         self.key_source = key_source
         self.local = local or []  # local mode: which base model, whether usable (French lines)
+        self.job_seconds = job_seconds  # sandbox: the COUCOU job's duration (teacher's setting)
 
     def lines(self) -> list[str]:
         out = [f"Mode : {settings.MODE_LABELS.get(self.mode, self.mode)}"]
@@ -111,6 +113,11 @@ class Banner:
                 else "Clé : aucune pour l'instant → notebook 02"
             )
         out.extend(self.local)
+        if self.mode == "sandbox" and self.job_seconds is not None:
+            out.append(
+                f"⏱️ Durée d'un entraînement COUCOU ici : {duration_fr(self.job_seconds)} "
+                "(réglage de l'enseignant·e : ATELIER_JOB_SECONDS)"
+            )
         out.append(f"Espace de travail : {self.home}")
         done = [f"{label} ✔" for name, _, label in STEPS if self.state.get(name)]
         out.append("Déjà fait : " + (", ".join(done) if done else "rien encore"))
@@ -137,6 +144,27 @@ class Banner:
             f'<div style="background:{color};border-left:6px solid {border};'
             f'padding:8px 12px;margin:4px 0;color:#222">{rows}</div>'
         )
+
+
+def duration_fr(seconds: float) -> str:
+    """« environ 52 s », « environ 3 min », « moins d'une seconde » (French, rounded)."""
+    if seconds < 1:
+        return "moins d'une seconde"
+    if seconds < 90:
+        return f"environ {round(seconds)} s"
+    minutes = seconds / 60
+    return (
+        f"environ {minutes:.0f} min"
+        if minutes >= 10
+        else f"environ {minutes:.1f} min".replace(".", ",")
+    )
+
+
+def _job_seconds() -> float | None:
+    try:
+        return settings.job_seconds()
+    except Exception:  # a bad setting: the sandbox says why when a job starts
+        return None
 
 
 def _local_lines() -> list[str]:
@@ -178,6 +206,7 @@ def banner() -> Banner:
         state=workspace.snapshot(mode),
         key_source=settings.key_source() if mode == "openai" else None,
         local=_local_lines() if mode == "local" else None,
+        job_seconds=_job_seconds() if mode == "sandbox" else None,
     )
 
 
@@ -445,3 +474,59 @@ def side_project():
         yield
     finally:
         workspace.record(mode=mode, **{k: saved.get(k) for k in _RUN_KEYS})
+
+
+# --------------------------------------------------------------------------- step 10
+
+
+class ErrorTable:
+    """Notebook 10's summary: each error provoked, its kind, the kit's diagnosis (French).
+
+    Shown as an HTML table that wraps between words; its text form (one block per error) is
+    what nbval compares. Ids that change on every run are shortened to `file-…`/`ftjob-…`.
+    """
+
+    HEADERS = ("Erreur du guide", "Ce que Python reçoit", "Code du diagnostic", "Diagnostic du kit")
+
+    def __init__(self, rows: list[tuple[str, str, str, str]]):
+        self.rows = rows
+
+    def __repr__(self) -> str:
+        blocks = []
+        for name, kind, code, title in self.rows:
+            blocks.append(f"• {name}\n    {kind} · {code}\n    {title}")
+        return "\n".join(blocks)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in self.HEADERS)
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td style='text-align:left;vertical-align:top'>{html.escape(c)}</td>" for c in row
+            )
+            + "</tr>"
+            for row in self.rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _kind(error: Any) -> str:
+    if isinstance(error, Exception):
+        return f"exception {type(error).__name__}"
+    if hasattr(error, "status"):
+        return f"job au statut « {error.status} »"
+    return "un texte (hors API)"
+
+
+def error_table(cases: dict[str, Any]) -> ErrorTable:
+    """The diagnosis of each provoked error, as the sandbox's frozen date sees it."""
+    import re
+
+    from . import errors, models
+
+    rows = []
+    for name, error in cases.items():
+        diagnosis = errors.explain(error, today=models.SANDBOX_TODAY)
+        title = re.sub(r"\b(ftjob|file)-\w+", r"\1-…", diagnosis.title)
+        rows.append((name, _kind(error), diagnosis.code, title))
+    return ErrorTable(rows)

@@ -113,9 +113,30 @@ def save_mode(mode: str) -> str:
     return mode
 
 
+# How long the course's COUCOU job (notebook 03's 17 examples) lasts in the sandbox at speed 1,
+# in seconds (tests/test_course_pacing.py checks it against the sandbox's engine).
+COUCOU_JOB_SECONDS = 52.0
+
+
 def sandbox_speed() -> float:
-    """`ATELIER_SANDBOX_SPEED`: 1 ≈ a one-minute COUCOU job (class), 1000 ≈ 0.06 s (CI)."""
-    raw = os.environ.get("ATELIER_SANDBOX_SPEED", "1")
+    """How fast sandbox jobs run: 1 ≈ a one-minute COUCOU job (class), 1000 ≈ 0.06 s (CI).
+
+    The teacher's setting is `ATELIER_JOB_SECONDS`, the COUCOU job's duration in seconds;
+    `ATELIER_SANDBOX_SPEED` (a multiplier, used by tests and CI) wins when both are set.
+    """
+    raw = os.environ.get("ATELIER_SANDBOX_SPEED")
+    if raw is None and os.environ.get("ATELIER_JOB_SECONDS"):
+        seconds = os.environ["ATELIER_JOB_SECONDS"]
+        try:
+            value = float(seconds)
+        except ValueError:
+            raise SettingsError(
+                f"ATELIER_JOB_SECONDS doit être une durée en secondes (reçu {seconds!r})."
+            ) from None
+        if not value > 0:
+            raise SettingsError("ATELIER_JOB_SECONDS doit être une durée strictement positive.")
+        return COUCOU_JOB_SECONDS / value
+    raw = raw or "1"
     try:
         speed = float(raw)
     except ValueError:
@@ -123,6 +144,11 @@ def sandbox_speed() -> float:
     if not speed > 0:
         raise SettingsError("ATELIER_SANDBOX_SPEED doit être strictement positif.")
     return speed
+
+
+def job_seconds() -> float:
+    """The COUCOU job's duration in the sandbox at the current setting, in seconds."""
+    return COUCOU_JOB_SECONDS / sandbox_speed()
 
 
 def on_colab() -> bool:

@@ -140,14 +140,15 @@ def start(
     global _current
     with _lock:
         if _current is not None:
+            # a restart keeps the port, so a page already shown (webdemo.show) keeps working
+            port = port or _current.port
             _current._stop()
             _current = None
-        running = serve_in_thread(
-            proxy_mod.create_app(proxy_settings),
-            port=port,
-            name="atelier-proxy",
-            failure=_not_started,
-        )
+        app = proxy_mod.create_app(proxy_settings)
+        try:
+            running = serve_in_thread(app, port=port, name="atelier-proxy", failure=_not_started)
+        except OSError:  # the old port is not free yet
+            running = serve_in_thread(app, port=0, name="atelier-proxy", failure=_not_started)
         real_port = running.port
         _current = Demo(
             url=f"http://127.0.0.1:{real_port}/",

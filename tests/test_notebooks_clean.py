@@ -1,6 +1,7 @@
 """The course notebooks are committed clean, and nothing in the repository looks like a key.
 
-Clean = no outputs except the reference cells (`keep_output` metadata, compared by nbval),
+Clean = no outputs except the reference cells (tag `nbval-check-output`, which nbval reads,
+and `keep_output` metadata),
 no execution counts (reference cells keep 1, which nbval requires), no widget state, and
 the generated cells (Colab install, badge, navigation, Colab edition) up to date — i.e.
 `python tools/notebooks.py` would change nothing.
@@ -66,9 +67,13 @@ def test_notebook_is_clean(path: Path):
             assert "outputs" not in cell, where
             continue
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        keep = bool(cell.get("metadata", {}).get("keep_output"))
-        assert keep == ("# NBVAL_CHECK_OUTPUT" in source), (
-            f"{where}: keep_output and NBVAL_CHECK_OUTPUT go together"
+        meta = cell.get("metadata", {})
+        keep = bool(meta.get("keep_output"))
+        assert "NBVAL_" not in source, (
+            f"{where}: nbval markers are cell tags (nbval-check-output…), not comments learners see"
+        )
+        assert keep == ("nbval-check-output" in meta.get("tags", [])), (
+            f"{where}: keep_output and the nbval-check-output tag go together"
         )
         if not keep:
             assert cell["outputs"] == [], (

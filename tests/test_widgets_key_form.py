@@ -47,7 +47,9 @@ def test_valid_key_goes_to_environment_and_nowhere_else(env_file, sent, workspac
     browser_sets(form.key, value=SECRET)  # the browser syncs the field (Enter or focus lost)
     assert form.key.value == ""  # taken out of the widget at once
     form.validate.click()
-    assert form.result.status == "valid"
+    # the sandbox accepts any key: the verdict says it checked nothing, and keeps the key
+    assert form.result.status == "unchecked"
+    assert "non vérifiée" in text(form.status.value) and "valide" not in text(form.status.value)
     assert os.environ["OPENAI_API_KEY"] == SECRET
     shown = text(form.status.value)
     assert "sk-…WXYZ" in shown and "session" in shown
@@ -191,3 +193,35 @@ def test_colab_offers_the_secrets_panel(env_file, monkeypatch):
     form.validate.click()  # nothing typed: the secret is read
     assert calls == [SECRET]
     assert "Colab" in text(form.status.value)
+
+
+def test_only_the_real_api_calls_a_key_valid(env_file, sent, monkeypatch):
+    fake_verdict(monkeypatch, "valid", "✅ Clé valide.")
+    monkeypatch.setenv("ATELIER_MODE", "openai")
+    form = KeyForm()
+    browser_sets(form.key, value=SECRET)
+    form.validate.click()
+    assert form.result.status == "valid"
+    monkeypatch.setenv("ATELIER_MODE", "sandbox")
+    form = KeyForm()
+    browser_sets(form.key, value=SECRET)
+    form.validate.click()
+    assert form.result.status == "unchecked", (
+        "a made-up key must never be « valide » in the sandbox"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "words"),
+    [
+        ("sandbox", "no_key_needed", "normal"),
+        ("local", "no_key_needed", "normal"),
+        ("openai", "invalid", "Aucune clé"),
+    ],
+)
+def test_no_key_verdict_is_true_to_the_mode(mode, status, words):
+    from helpers.widgets.key_form import key_verdict
+
+    verdict = key_verdict(None, mode)
+    assert verdict.status == status and words in verdict.message
+    assert "valide" not in verdict.message.replace("invalide", "")

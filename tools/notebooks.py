@@ -6,16 +6,19 @@
                                          # outputs of `keep_output` reference cells
 
 What it writes in every `notebooks/NN_*.ipynb`:
-- cell 0 (markdown, `atelier: header`): "Open in Colab" badge and previous/next links;
-- cell 1 (code, `atelier: colab-setup`): on Colab, clone the repository, put it on
-  `sys.path` (an editable install is not importable before a restart) and pip-install only
-  the requirements Colab lacks — never JupyterLab, nbval or anything upgrading Colab's
-  Jupyter; elsewhere nothing (except adding the checkout to `sys.path` if `helpers` is not
-  importable, e.g. a hub where the kit was not pip-installed);
+- cell 0 (markdown, `atelier: header`): an "Open in Colab" text link (an image badge is a
+  broken image offline) and previous/next links;
+- below the title cell (code, `atelier: colab-setup`, collapsed: `source_hidden` for
+  Jupyter, `cellView: form` and a `#@title` line for Colab): on Colab, clone the
+  repository, put it on `sys.path` (an editable install is not importable before a restart)
+  and pip-install only the requirements Colab lacks — never JupyterLab, nbval or anything
+  upgrading Colab's Jupyter; elsewhere nothing (except adding the checkout to `sys.path` if
+  `helpers` is not importable, e.g. a hub where the kit was not pip-installed);
 - last cell (markdown, `atelier: footer`): navigation again.
-It strips outputs, execution counts and widget state, except the outputs of cells whose
-metadata has `keep_output: true` (nbstripout's convention), and numbers cell ids as
-nbstripout does. One difference with nbstripout: a reference cell keeps `execution_count: 1`,
+It strips outputs, execution counts and widget state, except the outputs of reference
+cells, and numbers cell ids as nbstripout does. A reference cell carries the cell tag
+`nbval-check-output` (which nbval reads) and `keep_output: true` (nbstripout's convention);
+a leading `# NBVAL_CHECK_OUTPUT` comment is turned into those, so learners never see it. One difference with nbstripout: a reference cell keeps `execution_count: 1`,
 because nbval refuses a reference cell with outputs but no count ("Unrun reference cell has
 outputs") and nbstripout always clears counts (`--keep-count` would keep every cell's). So
 this script, not nbstripout, is the git filter and the pre-commit hook:
@@ -112,13 +115,22 @@ def colab_url(relpath: str) -> str:
 
 # --------------------------------------------------------------------------- generated cells
 
+SETUP_TITLE = "#@title ⚙️ Préparation (utile seulement sur Colab) — exécute-la sans l'ouvrir"
+CHECK_TAG = "nbval-check-output"
+# nbval's comment markers and the cell tags that replace them.
+NBVAL_MARKERS = {
+    "# NBVAL_CHECK_OUTPUT": "nbval-check-output",
+    "# NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+    "# NBVAL_SKIP": "nbval-skip",
+}
+
 
 def colab_setup_source() -> str:
     reqs = requirements()
     wanted = {mod: reqs[name] for mod, name in IMPORT_NAMES.items() if name in reqs}
     assert not any(w in spec for spec in wanted.values() for w in FORBIDDEN_ON_COLAB)
     pairs = ",\n".join(f"        {mod!r}: {spec!r}" for mod, spec in wanted.items())
-    return f'''# ⚙️ Préparation — exécute-la sans la modifier.
+    return f'''{SETUP_TITLE}
 # Sur Google Colab : télécharge le kit et installe seulement ce qui manque à Colab.
 # Sur ton ordinateur, Binder ou un JupyterHub : ne fait rien (le kit est déjà là).
 import importlib.util, os, subprocess, sys
@@ -167,11 +179,8 @@ def _nav(paths: list[Path], i: int) -> str:
 
 def header_source(paths: list[Path], i: int) -> str:
     rel = f"notebooks/{paths[i].name}"
-    badge = (
-        f"[![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url(rel)})"
-    )
-    return f"{badge} &nbsp; {_nav(paths, i)}"
+    link = f"[🚀 Ouvrir dans Colab]({colab_url(rel)})"
+    return f"{link} &nbsp;·&nbsp; {_nav(paths, i)}"
 
 
 def footer_source(paths: list[Path], i: int) -> str:
@@ -181,7 +190,9 @@ def footer_source(paths: list[Path], i: int) -> str:
 def _cell(kind: str, source: str, role: str) -> dict:
     cell: dict = {"cell_type": kind, "metadata": {"atelier": role}, "source": source}
     if kind == "code":
-        cell["metadata"]["jupyter"] = {"source_hidden": False}
+        # collapsed: JupyterLab hides the code, Colab shows only the `#@title` line
+        cell["metadata"]["jupyter"] = {"source_hidden": True}
+        cell["metadata"]["cellView"] = "form"
         cell["execution_count"] = None
         cell["outputs"] = []
     return cell
@@ -190,8 +201,29 @@ def _cell(kind: str, source: str, role: str) -> dict:
 # --------------------------------------------------------------------------- cleaning
 
 
+def _markers_to_tags(cell: dict) -> None:
+    """A leading `# NBVAL_…` comment becomes the matching cell tag (and `keep_output`)."""
+    if cell["cell_type"] != "code":
+        return
+    lines = _src(cell).split("\n")
+    meta = cell.setdefault("metadata", {})
+    while lines and lines[0].strip() in NBVAL_MARKERS:
+        tag = NBVAL_MARKERS[lines.pop(0).strip()]
+        tags = meta.setdefault("tags", [])
+        if tag not in tags:
+            tags.append(tag)
+    cell["source"] = "\n".join(lines)
+    if CHECK_TAG in meta.get("tags", []):
+        meta["keep_output"] = True
+
+
+def is_reference(cell: dict) -> bool:
+    """A reference cell: nbval compares its committed output."""
+    return CHECK_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def clean(nb: dict) -> dict:
-    """Strip outputs (except `keep_output` cells), counts, widget state; number the ids."""
+    """Strip outputs (except reference cells), counts, widget state; number the ids."""
     nb = copy.deepcopy(nb)
     for key in NB_META_DROP:
         nb.get("metadata", {}).pop(key, None)
@@ -199,8 +231,10 @@ def clean(nb: dict) -> dict:
         meta = cell.setdefault("metadata", {})
         for key in CELL_META_DROP:
             meta.pop(key, None)
+        _markers_to_tags(cell)
         if cell["cell_type"] == "code":
-            if not meta.get("keep_output"):
+            if not is_reference(cell):
+                meta.pop("keep_output", None)
                 cell["outputs"] = []
             for out in cell["outputs"]:
                 if "execution_count" in out:
@@ -228,10 +262,13 @@ def refresh(nb: dict, paths: list[Path], i: int) -> dict:
         for c in nb["cells"]
         if c.get("metadata", {}).get("atelier") not in ("header", "colab-setup", "footer")
     ]
+    # the preparation cell goes right below the title cell (the title comes first)
+    title = 1 if body and body[0]["cell_type"] == "markdown" else 0
     cells = [
         _cell("markdown", header_source(paths, i), "header"),
+        *body[:title],
         _cell("code", colab_setup_source(), "colab-setup"),
-        *body,
+        *body[title:],
         _cell("markdown", footer_source(paths, i), "footer"),
     ]
     nb = dict(nb, cells=cells)
@@ -249,8 +286,7 @@ def edition(notebooks: list[dict], paths: list[Path]) -> dict:
     """The whole course as one notebook (Colab gives each notebook its own runtime)."""
     intro = (
         "# Atelier fine-tuning — le cours complet en un seul notebook\n\n"
-        f"[![Ouvrir dans Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url('notebooks/colab/atelier_complet.ipynb')})\n\n"
+        f"[🚀 Ouvrir dans Colab]({colab_url('notebooks/colab/atelier_complet.ipynb')})\n\n"
         "Cette « édition Colab » enchaîne les 11 notebooks du cours (00 à 10) dans un seul fichier : "
         "sur Colab, chaque notebook a sa propre machine, et ce qu'une étape a produit (fichier, job, "
         "modèle) ne passe pas au notebook suivant. Ici, tout reste dans la même session. "
@@ -273,7 +309,7 @@ def edition(notebooks: list[dict], paths: list[Path]) -> dict:
             if cell["cell_type"] == "code":
                 cell["outputs"] = []
                 cell["metadata"].pop("keep_output", None)
-                cell["source"] = re.sub(r"^# NBVAL_CHECK_OUTPUT\n", "", _src(cell))
+                cell["metadata"].pop("tags", None)
             cells.append(cell)
     meta = copy.deepcopy(notebooks[0].get("metadata", {}))
     meta["colab"] = {"name": "atelier_complet.ipynb", "provenance": []}
@@ -320,15 +356,49 @@ def readme_links() -> str:
     )
 
 
+MODELS_BEGIN = "<!-- modèles : généré par tools/notebooks.py depuis helpers/models.py, ne pas modifier à la main -->"
+MODELS_END = "<!-- fin des modèles -->"
+
+
+def readme_models() -> str:
+    """The README's model facts, from helpers.models (the kit's one source), as of CHECKED_ON."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from helpers import models
+
+    day = models.CHECKED_ON
+    return "\n".join(
+        [
+            MODELS_BEGIN,
+            f"Faits vérifiés le {day:%d/%m/%Y} (les temps des verbes sont ceux de cette date) :",
+            "",
+            *(f"- {line}" for line in models.wind_down(day)),
+            "",
+            models.facts_markdown(day),
+            "",
+            f"Le modèle par défaut du kit est `{models.DEFAULT_MODEL}`, le moins cher de ceux qu'on "
+            f"peut encore entraîner. Le bac à sable vit au {models.SANDBOX_TODAY:%d/%m/%Y} : il "
+            "propose et entraîne exactement les modèles marqués « entraînable » ci-dessus.",
+            MODELS_END,
+        ]
+    )
+
+
+def _replace_block(text: str, begin: str, end: str, block: str) -> str:
+    if begin not in text or end not in text:
+        return text
+    head, rest = text.split(begin, 1)
+    return head + block + rest.split(end, 1)[1]
+
+
 def readme_text() -> str | None:
     if not README.exists():
         return None
     text = README.read_text(encoding="utf-8")
     if LINKS_BEGIN not in text or LINKS_END not in text:
         return None
-    head, rest = text.split(LINKS_BEGIN, 1)
-    tail = rest.split(LINKS_END, 1)[1]
-    return head + readme_links() + tail
+    text = _replace_block(text, LINKS_BEGIN, LINKS_END, readme_links())
+    return _replace_block(text, MODELS_BEGIN, MODELS_END, readme_models())
 
 
 # --------------------------------------------------------------------------- I/O

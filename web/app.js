@@ -4,6 +4,7 @@
 (function () {
   const MAX_HISTORY = 20;
   const TIMEOUT_MS = 90000; // a sleeping free host can take ~1 min to wake up
+  const HEALTH_EVERY_MS = 5000; // the status dot says what is true now, not at page load
 
   const meta = document.querySelector('meta[name="atelier-proxy-url"]');
   const configured = (meta && meta.content.trim()) || "";
@@ -41,11 +42,18 @@
   }
 
   function unreachable() {
+    if (!configured) {
+      // served by the proxy itself (notebook 08, Render): only the proxy can be down
+      return (
+        "Impossible de joindre le proxy (" + proxyLabel + "). Il est peut-être arrêté : " +
+        "relance la cellule du notebook 08 qui le démarre (webdemo.start), ou ton service Render."
+      );
+    }
     return (
       "Impossible de joindre le proxy (" + proxyLabel + "). Il est peut-être arrêté : " +
-      "relance la cellule du notebook 08 qui le démarre (ou ton service Render). " +
-      "Si cette page est sur GitHub Pages, vérifie aussi l'adresse du proxy dans index.html " +
-      "et que l'origine de la page figure dans ATELIER_PROXY_ALLOWED_ORIGINS."
+      "relance ton service Render. Vérifie aussi l'adresse du proxy écrite dans index.html, et " +
+      "que l'adresse de cette page figure dans la liste des pages autorisées du proxy " +
+      "(la variable d'environnement ATELIER_PROXY_ALLOWED_ORIGINS du service Render)."
     );
   }
 
@@ -168,5 +176,11 @@
   });
 
   checkHealth();
+  setInterval(() => {
+    if (!busy && !document.hidden) checkHealth();
+  }, HEALTH_EVERY_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) checkHealth();
+  });
   input.focus();
 })();

@@ -24,6 +24,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import jobs
+from ..french import event_fr
 from ._common import box, diagnosis_html, esc
 from .compat import set_tooltip
 
@@ -379,12 +380,17 @@ class JobMonitor(widgets.VBox):
             when = time.strftime("%H:%M:%S", time.localtime(getattr(e, "created_at", 0) or 0))
             level = getattr(e, "level", "info")
             color = {"warn": "#9a6700", "error": "#cf222e"}.get(level, "inherit")
+            original = str(getattr(e, "message", "") or "")
+            french = event_fr(original) or "message de l'API"
             lines.append(
-                f"<div style='color:{color};margin:0'>[{when}] {html.escape(str(getattr(e, 'message', '')))}</div>"
+                f"<div style='color:{color};margin:0'>[{when}] {html.escape(french)} "
+                f"<span style='color:#57606a' title='original anglais'>"
+                f"(anglais : {html.escape(original)})</span></div>"
             )
         self.events_html.value = (
             "<details open><summary><b>Journal du job</b> "
-            f"({len(self.events)} événement(s), les plus récents en bas)</summary>"
+            f"({len(self.events)} événement(s), les plus récents en bas ; en français, "
+            "suivis du message original de l'API, en anglais)</summary>"
             "<div style='display:flex;flex-direction:column-reverse;max-height:220px;overflow:auto;"
             "font-family:monospace;font-size:85%;line-height:1.35;background:#f6f8fa;padding:.3em .6em'>"
             f"<div>{''.join(lines)}</div></div></details>"

@@ -23,13 +23,24 @@ from .compat import set_tooltip
 KEY_RE = re.compile(r"^sk-[A-Za-z0-9_\-]{8,}$")
 _VERDICT_KIND = {
     "valid": "ok",
+    "unchecked": "info",
     "invalid": "error",
     "no_fine_tuning": "warning",
     "quota": "warning",
     "no_network": "warning",
 }
 # Statuses for which the key itself is genuine (or could not be checked): keep it.
-_KEEP = {"valid", "no_fine_tuning", "quota", "no_network"}
+_KEEP = {"valid", "unchecked", "no_fine_tuning", "quota", "no_network"}
+# What the sandbox (and the local server) can say about a key: nothing — they take any key.
+UNCHECKED = (
+    "🧪 Clé non vérifiée : le bac à sable accepte n'importe quelle clé, il ne peut donc pas dire "
+    "si celle-ci marchera chez OpenAI. Elle sera vraiment vérifiée en mode openai "
+    '(helpers.use_mode("openai"), puis « Valider » de nouveau).'
+)
+NO_KEY_NEEDED = (
+    "🧪 Aucune clé, et c'est normal : le mode « {mode} » n'en a pas besoin. Il t'en faudra une "
+    "seulement pour le vrai OpenAI."
+)
 
 
 class _SecretField(widgets.Password):
@@ -72,12 +83,35 @@ def normalize_key(raw: str) -> tuple[str | None, str | None]:
     return text, None
 
 
+def key_verdict(key: str | None, mode: str | None = None) -> Any:
+    """A verdict true to the mode: `.status` and a French `.message`; never shows the key.
+
+    Only the real API can say a key is valid: the sandbox and the local server accept any
+    key, so there the verdict is « unchecked » (or « no key needed » without a key).
+    """
+    mode = settings.check_mode(mode) if mode else settings.get_mode()
+    if not key:
+        if mode == "openai":
+            return _Verdict(
+                "invalid",
+                "❌ Aucune clé : donne-la dans le formulaire ci-dessus (ou dans .env, ou dans les "
+                "secrets Colab).",
+            )
+        return _Verdict("no_key_needed", NO_KEY_NEEDED.format(mode=mode))
+    return _check(key, mode)
+
+
 def _check(key: str, mode: str | None) -> Any:
-    """`client.check_key`, or a stand-in verdict when it fails (it should not)."""
+    """`client.check_key`, or a stand-in verdict when it fails (it should not). Outside the
+    `openai` mode a « valid » answer proves nothing (any key works): it becomes « unchecked »."""
     from .. import client
 
     try:
-        return client.check_key(key, mode=mode)
+        verdict = client.check_key(key, mode=mode)
+        active = settings.check_mode(mode) if mode else settings.get_mode()
+        if active != "openai" and verdict.status == "valid":
+            return _Verdict("unchecked", UNCHECKED)
+        return verdict
     except Exception as exc:  # never let a traceback (which could hold the key) reach the cell
         from .. import errors
 

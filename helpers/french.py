@@ -1,0 +1,120 @@
+"""French glosses for the English a learner meets: job events, job statuses, raw API messages.
+
+The API (OpenAI's and the sandbox's, which copies it) speaks English. Whatever a notebook or
+a widget shows from it is shown in French first, with the English original beside it and
+labelled as such — never English alone:
+
+    >>> event_fr("Fine-tuning job started")
+    'Entraînement commencé'
+    >>> gloss("Fine-tuning job started")
+    'Entraînement commencé  (original anglais : « Fine-tuning job started »)'
+
+Ids and numbers are carried over; an unknown message gets a generic French label, so the
+learner still knows the text is the API's English.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (English pattern, French template): `{1}`, `{2}`… are the pattern's groups.
+_PATTERNS: list[tuple[str, str]] = [
+    (r"Created fine-tuning job: (\S+)", "Job d'entraînement créé : {1}"),
+    (
+        r"Validating training file: (\S+) and validation file: (\S+)",
+        "Vérification du fichier d'entraînement {1} et du fichier de validation {2}",
+    ),
+    (r"Validating training file: (\S+)", "Vérification du fichier d'entraînement {1}"),
+    (
+        r"Files validated, moving job to queued state",
+        "Fichiers vérifiés : le job passe en file d'attente",
+    ),
+    (r"Fine-tuning job started", "Entraînement commencé"),
+    (
+        r"Step (\d+)/(\d+): training loss=([\d.]+), validation loss=([\d.]+), full validation loss=([\d.]+)",
+        "Étape {1}/{2} : perte d'entraînement {3}, perte de validation {4}, "
+        "perte de validation complète {5}",
+    ),
+    (
+        r"Step (\d+)/(\d+): training loss=([\d.]+), validation loss=([\d.]+)",
+        "Étape {1}/{2} : perte d'entraînement {3}, perte de validation {4}",
+    ),
+    (r"Step (\d+)/(\d+): training loss=([\d.]+)", "Étape {1}/{2} : perte d'entraînement {3}"),
+    (r"Checkpoint created at step (\d+)", "Point de contrôle enregistré à l'étape {1}"),
+    (r"New fine-tuned model created: (\S+)", "Nouveau modèle fine-tuné créé : {1}"),
+    (
+        r"Evaluating model against our usage policies",
+        "Contrôle du modèle au regard des règles d'utilisation d'OpenAI",
+    ),
+    (
+        r"Usage policy evaluations completed, model is now enabled for sampling",
+        "Contrôle terminé : le modèle peut maintenant répondre",
+    ),
+    (r"Fine tuning job successfully completed", "Job d'entraînement terminé avec succès"),
+    (r"The job has successfully completed", "Job d'entraînement terminé avec succès"),
+    (r"Fine-tuning job cancelled", "Job d'entraînement annulé"),
+    (
+        r"Training file has (\d+) example\(s\), but must have at least (\d+) examples",
+        "Le fichier d'entraînement a {1} exemple(s), il en faut au moins {2}",
+    ),
+    (
+        r"The job failed due to an invalid (training|validation) file\. (.*)",
+        "Le job a échoué : fichier {1} invalide. Détail : {2}",
+    ),
+    (r"No such File object: (\S+)", "Aucun fichier {1}"),
+    (r"invalid training_file: (\S+)", "training_file invalide : {1} (fichier inconnu ou supprimé)"),
+    (
+        r"The model `?([^`\s]+)`? does not exist or you do not have access to it\.?",
+        "Le modèle {1} n'existe pas, ou tu n'y as pas accès",
+    ),
+    (
+        r"Model (\S+) is not available for fine-tuning or does not exist\.?",
+        "Le modèle {1} ne peut pas être entraîné, ou n'existe pas",
+    ),
+    (
+        r"You exceeded your current quota.*",
+        "Tu as dépassé ton quota : plus de crédit, vérifie ton forfait et ta facturation",
+    ),
+    (r"Rate limit reached.*", "Trop de requêtes : limite de débit atteinte, réessaie plus tard"),
+    (r"Incorrect API key provided.*", "Clé d'API incorrecte"),
+]
+_COMPILED = [(re.compile(p), fr) for p, fr in _PATTERNS]
+_WORDS = {"training": "d'entraînement", "validation": "de validation"}
+
+# Job statuses, in French (the same words as the guide's table).
+STATUS_FR = {
+    "validating_files": "vérification du dataset",
+    "queued": "en attente de ressources",
+    "running": "entraînement en cours",
+    "succeeded": "terminé ✅",
+    "failed": "erreur ⚠️",
+    "cancelled": "annulé",
+    "paused": "en pause",
+}
+
+
+def event_fr(message: str) -> str | None:
+    """The French of a known API message (ids and numbers kept), or None."""
+    text = (message or "").strip()
+    for pattern, french in _COMPILED:
+        match = pattern.fullmatch(text)
+        if match:
+            groups = [_WORDS.get(g, g) if g else "" for g in match.groups()]
+            out = french
+            for i, value in enumerate(groups, start=1):
+                out = out.replace("{" + str(i) + "}", value)
+            return out
+    return None
+
+
+def gloss(message: str) -> str:
+    """French first, then the English original, labelled as such."""
+    text = (message or "").strip()
+    french = event_fr(text) or "Message de l'API (pas encore traduit)"
+    return f"{french}  (original anglais : « {text} »)"
+
+
+def status_fr(status: str) -> str:
+    """« running (entraînement en cours) »: the API's word, then its French meaning."""
+    meaning = STATUS_FR.get(status)
+    return f"{status} ({meaning})" if meaning else status
