@@ -9,7 +9,7 @@ import pytest
 from sandboxkit import COUCOU, client, upload
 
 from helpers import french, notebook, settings
-from helpers.sandbox import engine
+from helpers.sandbox.simulated import plan as engine
 
 
 def _course_dataset() -> bytes:

@@ -123,7 +123,7 @@ def test_availability_and_lists_agree():
 
 
 @pytest.mark.xfail(
-    reason="helpers/sandbox/app.py: list and train from helpers.models.availability(…, SANDBOX_TODAY)",
+    reason="sandbox base_models/requests: list and train from models.availability(…, SANDBOX_TODAY)",
     strict=False,
 )
 def test_the_sandbox_lists_and_trains_what_the_facts_say(module_sandbox):
