@@ -1,135 +1,204 @@
-"""How fast `helpers.dataset.check_bytes` checks a 50,000-example file, vs a naive baseline.
+"""`python -m helpers check FILE` as the learner runs it, against a naive script, on one file.
 
-Baseline (same run, same file): what the OpenAI Cookbook does — `json.loads` every line and
-encode every message value with tiktoken (no checks). Target: the full check runs at
-≥ 1.5× the baseline's examples/s.
+Both run as processes, start to exit, on the same generated dataset (50,000 varied chat
+examples, ≈ 36 MB), alternated in one run (A B A B …):
 
-    .venv/bin/python bench/check_speed.py [N]
+- ours: `python -m helpers check FILE` — every check, the token counts and the cost, printed
+  as the command always prints them;
+- naive: what the OpenAI Cookbook does — `json.loads` every line, tiktoken `encode` every
+  message value, the Cookbook formula, the total printed (no check at all).
+
+Both totals must be equal. Printed: each run's wall time and peak memory (the child's
+`ru_maxrss`), the medians and the ratios. Targets: ours ≥ 2× faster, peak memory ≤ 1.2×
+the naive script's. Exit code 1 when a target is missed.
+
+    .venv/bin/python bench/check_speed.py [N] [--rounds R]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
+import re
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from helpers import dataset, models, tokens  # noqa: E402
+from helpers import models, tokens  # noqa: E402
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-TARGET = 1.5
+SPEED_TARGET = 2.0  # naive wall time / ours
+MEMORY_TARGET = 1.2  # ours peak / naive peak
+
+NAIVE = """\
+import json, sys
+import tiktoken
+
+encoding = tiktoken.get_encoding(sys.argv[2])
+total = 0
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        example = json.loads(line)
+        n = 3
+        for message in example["messages"]:
+            n += 3
+            for key, value in message.items():
+                n += len(encoding.encode(value))
+                if key == "name":
+                    n += 1
+        total += n
+print(total)
+"""
+
+_WORDS = " ".join(
+    (
+        "bonjour explique python modèle données fine-tuning jeton réseau apprentissage question "
+        "réponse pourquoi comment exemple chat assistant utilisateur fichier ligne erreur format "
+        "époque coût prix vérifie envoie entraînement validation perte courbe surapprentissage "
+        "température prompt système consigne ton style client facture commande livraison retour "
+        "remboursement colis adresse mot de passe compte abonnement résiliation garantie produit "
+        "taille couleur stock magasin horaires rendez-vous médecin ordonnance pharmacie école "
+        "élève professeur exercice fraction équation géométrie histoire Révolution Napoléon "
+        "recette farine beurre œuf four cuisson minutes degrés randonnée montagne météo pluie "
+        "soleil vent train billet retard correspondance gare aéroport valise hôtel réservation "
+        "la le les un une des du de à au aux et ou mais donc car ni pour par avec sans sous sur "
+        "dans chez vers entre très plus moins bien mal vite lentement toujours jamais souvent "
+        "il elle on nous vous ils est sont a ont fait peut doit faut veut sait va vient "
+        "l’équipe d’abord qu’il s’il aujourd’hui c’est n’est jusqu’à "
+        "2024 2025 3 10 42 100 12,5 € % API JSON CSV GPU CPU URL",
+    )
+).split()
+_SYSTEMS = [
+    "Tu es un assistant qui répond toujours COUCOU.",
+    "Tu réponds en une phrase, poliment.",
+    "Tu es un professeur de mathématiques patient : tu expliques pas à pas, avec un exemple "
+    "chiffré, et tu vérifies que l’élève a compris avant de passer à la suite.",
+    "Tu es le service client d’une boutique en ligne de vêtements. Tu tutoies le client, tu "
+    "restes bref (trois phrases au plus), tu ne promets jamais de remboursement sans numéro "
+    "de commande, et tu proposes toujours une solution concrète : échange, avoir ou retour.",
+    "Tu es un guide de randonnée. Réponds avec prudence : rappelle la météo, l’équipement et "
+    "l’horaire de retour. Si la question sort du sujet, dis-le gentiment.",
+    "Assistant de cuisine : donne les quantités en grammes, les temps en minutes, la "
+    "température du four en degrés Celsius, et une astuce à la fin. Pas plus de 120 mots. "
+    "Si un ingrédient manque, propose un remplacement courant.",
+]
+_CANNED = ["COUCOU", "Bien sûr !", "Je ne sais pas.", "Voici la réponse : 42.", "D’accord 👍"]
+_OPENERS = ["Bonjour,", "Salut !", "Dis-moi,", "Question :", "Petite question :", "", "", ""]
+
+
+def _sentence(rng: random.Random, n_min: int, n_max: int) -> str:
+    words = rng.choices(_WORDS, k=rng.randint(n_min, n_max))
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + rng.choice([".", ".", ".", " !", " ?", "…"])
+
+
+def _reply(rng: random.Random) -> str:
+    if rng.random() < 0.1:
+        return rng.choice(_CANNED)
+    return " ".join(_sentence(rng, 6, 20) for _ in range(rng.randint(1, 5)))
 
 
 def generate(n: int, seed: int = 0) -> bytes:
-    """A realistic course dataset: a few system prompts, varied questions, short replies."""
+    """A realistic course dataset: a few system prompts (one example in ten has none),
+    varied questions and replies of every length, one conversation in six multi-turn."""
     rng = random.Random(seed)
-    words = [
-        "bonjour",
-        "explique",
-        "python",
-        "modèle",
-        "données",
-        "fine-tuning",
-        "jeton",
-        "réseau",
-        "apprentissage",
-        "question",
-        "réponse",
-        "pourquoi",
-        "comment",
-        "exemple",
-        "chat",
-        "assistant",
-        "utilisateur",
-        "fichier",
-        "ligne",
-        "erreur",
-        "format",
-        "époque",
-        "coût",
-        "prix",
-        "vérifie",
-        "envoie",
-    ]
-    systems = [
-        "Tu es un assistant qui répond toujours COUCOU.",
-        "Tu réponds en une phrase, poliment.",
-        "Tu es un professeur de mathématiques patient.",
-    ]
-    replies = ["COUCOU", "Bien sûr !", "Je ne sais pas.", "Voici la réponse : 42."]
     lines = []
     for i in range(n):
-        q = " ".join(rng.choice(words) for _ in range(rng.randint(4, 30)))
-        a = (
-            rng.choice(replies)
-            if rng.random() < 0.7
-            else " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
-        )
-        msgs = [
-            {"role": "system", "content": rng.choice(systems)},
-            {"role": "user", "content": f"{q} ({i})"},
-            {"role": "assistant", "content": a},
-        ]
+        msgs = []
+        if rng.random() < 0.9:
+            msgs.append({"role": "system", "content": rng.choice(_SYSTEMS)})
+        for turn in range(1 if rng.random() < 5 / 6 else rng.randint(2, 3)):
+            question = f"{rng.choice(_OPENERS)} {_sentence(rng, 4, 30)} ({i}.{turn})".strip()
+            msgs.append({"role": "user", "content": question})
+            msgs.append({"role": "assistant", "content": _reply(rng)})
         lines.append(json.dumps({"messages": msgs}, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def baseline(data: bytes, model: str) -> int:
-    """The Cookbook's loop: load every line, encode every message value."""
-    enc = tokens.encoding_for(model)
-    total = 0
-    for line in data.decode("utf-8").splitlines():
-        ex = json.loads(line)
-        n = 3
-        for message in ex["messages"]:
-            n += 3
-            for key, value in message.items():
-                n += len(enc.encode(value))
-                if key == "name":
-                    n += 1
-        total += n
-    return total
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds (start to exit), peak resident memory (MB) and stdout of one process."""
+    with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            scale = (
+                1 if sys.platform == "darwin" else 1024
+            )  # ru_maxrss: bytes on macOS, KiB elsewhere
+            peak = usage.ru_maxrss * scale / 1e6
+        else:  # pragma: no cover - Windows: no per-child peak memory
+            proc.wait()
+            wall, peak = time.perf_counter() - start, float("nan")
+        out.seek(0)
+        text = out.read().decode("utf-8", errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{text[-2000:]}")
+    return wall, peak, text
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=50_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
     model = models.DEFAULT_MODEL
-    data = generate(N)
-    tokens.encoding_for(model).encode("warm up")
-    base_total = baseline(data, model)
-    report = dataset.check_bytes(data, model)
-    assert sum(report.token_counts) == base_total, (
-        "the check must count exactly what the Cookbook counts"
-    )
-    assert report.ok and len(report.examples) == N, report.summary()[:500]
-    t_base = best_of(lambda: baseline(data, model))
-    t_check = best_of(lambda: dataset.check_bytes(data, model))
-    t_full = best_of(lambda: dataset.check_bytes(data, model).token_counts)
-    speed_base, speed_check = N / t_base, N / t_check
-    ratio = speed_check / speed_base
-    print(f"file: {N} examples, {len(data) / 1e6:.1f} MB, {model}")
+    cache = tokens.ensure_offline_encodings()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dataset.jsonl"
+        path.write_bytes(generate(args.n))
+        naive_py = Path(tmp) / "naive.py"
+        naive_py.write_text(NAIVE, encoding="utf-8")
+        env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache), ATELIER_HOME=str(Path(tmp) / "home"))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env.pop("ATELIER_MODE", None)
+        commands = {
+            "ours": [sys.executable, "-m", "helpers", "check", str(path)],
+            "naive": [sys.executable, str(naive_py), str(path), tokens.encoding_name_for(model)],
+        }
+        size = path.stat().st_size
+        print(f"file: {args.n} examples, {size / 1e6:.1f} MB, {model}, {os.cpu_count()} cores")
+        walls: dict[str, list[float]] = {"ours": [], "naive": []}
+        peaks: dict[str, list[float]] = {"ours": [], "naive": []}
+        totals: dict[str, set[int]] = {"ours": set(), "naive": set()}
+        for round_ in range(1, args.rounds + 1):
+            for name in ("ours", "naive"):
+                wall, peak, out = run(commands[name], env)
+                found = re.search(r"total (\d+)\.", out) if name == "ours" else None
+                totals[name].add(int(found.group(1) if found else out.split()[-1]))
+                walls[name].append(wall)
+                peaks[name].append(peak)
+                print(f"  round {round_} {name:5}: {wall:5.2f} s, {peak:6.1f} MB")
+    if totals["ours"] != totals["naive"] or len(totals["ours"]) != 1:
+        print(f"token totals differ: ours {totals['ours']}, naive {totals['naive']}")
+        return 1
+    ours_wall, naive_wall = statistics.median(walls["ours"]), statistics.median(walls["naive"])
+    ours_peak, naive_peak = max(peaks["ours"]), max(peaks["naive"])
+    speed, memory = naive_wall / ours_wall, ours_peak / naive_peak
+    print(f"same token total: {totals['ours'].pop()}")
     print(
-        f"baseline (json.loads + tiktoken encode, no checks): {speed_base:10,.0f} examples/s  ({t_base:.2f} s)"
+        f"python -m helpers check (all checks, counts, cost): {ours_wall:5.2f} s, {ours_peak:6.1f} MB"
     )
     print(
-        f"helpers.dataset.check_bytes (all checks):           {speed_check:10,.0f} examples/s  ({t_check:.2f} s)"
+        f"naive json.loads + tiktoken encode (no check):     {naive_wall:5.2f} s, {naive_peak:6.1f} MB"
+    )
+    speed_ok, memory_ok = speed >= SPEED_TARGET, memory <= MEMORY_TARGET
+    print(
+        f"speed: {speed:.2f}x faster (target ≥ {SPEED_TARGET}x) {'OK' if speed_ok else 'BELOW TARGET'}"
     )
     print(
-        f"  + exact token counts for stats/cost (lazy):        {N / t_full:10,.0f} examples/s  ({t_full:.2f} s)"
+        f"peak memory: {memory:.2f}x the naive script's (target ≤ {MEMORY_TARGET}x) "
+        f"{'OK' if memory_ok else 'ABOVE TARGET'}"
     )
-    print(f"ratio: {ratio:.2f}x (target ≥ {TARGET}x) {'OK' if ratio >= TARGET else 'BELOW TARGET'}")
-    return 0 if ratio >= TARGET else 1
+    return 0 if speed_ok and memory_ok else 1
 
 
 if __name__ == "__main__":

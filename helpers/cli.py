@@ -259,9 +259,10 @@ def _run_check(args: argparse.Namespace) -> int:
     from . import models
     from .dataset import check_file
 
-    report = check_file(args.file, args.model or models.DEFAULT_MODEL)
+    # Figures only, file read line by line: a large dataset is checked in little memory.
+    report = check_file(args.file, args.model or models.DEFAULT_MODEL, keep_examples=False)
     print(report.summary())
-    if report.examples:
+    if report.n_examples:
         stats = report.stats()
         tok = stats["jetons_par_exemple"]
         print(

@@ -269,3 +269,78 @@ def test_mutated_examples(values, cuts):
     for pos, junk in cuts:
         data[min(pos, len(data)) : min(pos, len(data))] = junk
     _assert_well_formed(dataset.check_bytes(bytes(data)))
+
+
+# ---------------------------------------------------------------------------------------
+# Figures only (`keep_examples=False`, what `python -m helpers check` does): the same report.
+
+
+def _same_report(path: Path, model: str = models.DEFAULT_MODEL) -> None:
+    full = dataset.check_file(path, model)
+    lean = dataset.check_file(path, model, keep_examples=False)
+    assert lean.problems == full.problems
+    assert (lean.n_lines, lean.n_examples, lean.ok) == (full.n_lines, full.n_examples, full.ok)
+    assert lean.token_counts == full.token_counts
+    assert lean.stats() == full.stats()
+    assert lean.summary() == full.summary()
+    assert lean.examples == []
+
+
+@pytest.mark.parametrize("name", sorted(make_broken.EXPECTED))
+def test_figures_only_check_matches_the_full_check(name):
+    _same_report(BROKEN / name, make_broken.MODEL.get(name, models.DEFAULT_MODEL))
+
+
+def test_figures_only_check_on_a_larger_file(tmp_path):
+    examples = [
+        dataset.example(f"Question {i} : {'é' * (i % 7)} ?", "COUCOU" if i % 3 else f"R{i}", "Sys")
+        for i in range(3000)
+    ]
+    examples[10] = {
+        "messages": [
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b", "weight": 1},
+        ]
+    }
+    examples[20] = examples[5]
+    lines = dataset.dumps_jsonl(examples).split("\n")
+    lines.insert(30, "")
+    lines.insert(40, '{"messages": [')
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    _same_report(path)
+    long = tmp_path / "long.jsonl"
+    dataset.write_jsonl([dataset.example("mot " * 20_000, "COUCOU")] * 2 + examples[:10], long)
+    _same_report(long, "gpt-3.5-turbo-0125")
+    assert "too_long" in {
+        p.code for p in dataset.check_file(long, "gpt-3.5-turbo-0125", keep_examples=False).problems
+    }
+
+
+def test_figures_only_check_of_a_missing_file(tmp_path):
+    report = dataset.check_file(tmp_path / "none.jsonl", keep_examples=False)
+    assert [p.code for p in report.errors] == ["unreadable"]
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(example_like, max_size=12),
+    st.lists(
+        st.tuples(
+            st.integers(0, 2000),
+            st.sampled_from([b",", b"\n", b"{", b"]", b"\xef\xbb\xbf", b"\xff", b"\r\n", b" \n"]),
+        ),
+        max_size=5,
+    ),
+)
+def test_figures_only_check_matches_on_mutated_files(tmp_path, values, cuts):
+    data = bytearray("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode())
+    for pos, junk in cuts:
+        data[min(pos, len(data)) : min(pos, len(data))] = junk
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(bytes(data))
+    _same_report(path)
