@@ -103,8 +103,17 @@ def test_events_newest_first_paginated(url, coucou_job):
     oldest = list(reversed(events))
     assert oldest[0].message == f"Created fine-tuning job: {job.id}"
     assert oldest[1].message.startswith(f"Validating training file: {job.training_file}")
-    assert events[0].message == "Fine tuning job successfully completed"
-    assert any(e.message == f"New fine-tuned model created: {job.fine_tuned_model}" for e in events)
+    # The real API's closing events (Cookbook transcript): checkpoints but the last one, the
+    # model, then the final message.
+    kept = [k.step_number for k in c.fine_tuning.jobs.checkpoints.list(job.id)]
+    assert [e.message for e in events[: len(kept) + 1]] == [
+        "The job has successfully completed",
+        f"New fine-tuned model created: {job.fine_tuned_model}",
+        *(
+            f"Checkpoint created at step {s} with Snapshot ID: {job.fine_tuned_model}:ckpt-step-{s}"
+            for s in kept[1:]
+        ),
+    ]
     metrics = [e for e in oldest if e.type == "metrics"]
     steps = math.ceil(15 / job.hyperparameters.batch_size) * job.hyperparameters.n_epochs
     assert len(metrics) == steps
@@ -321,9 +330,14 @@ def test_job_with_validation_file(url, tmp_path):
         ),
     )
     assert job.status == "succeeded" and job.validation_file == valid.id
-    last = next(e for e in c.fine_tuning.jobs.list_events(job.id) if e.type == "metrics")
-    assert {"valid_loss", "full_valid_loss", "full_valid_mean_token_accuracy"} <= set(last.data)
-    assert "validation loss=" in last.message
+    metrics = [e for e in c.fine_tuning.jobs.list_events(job.id, limit=1000) if e.type == "metrics"]
+    last = metrics[0]
+    assert {"full_valid_loss", "full_valid_mean_token_accuracy"} <= set(last.data)
+    assert "full validation loss=" in last.message
+    # The validation loss every 10 steps, as the real API (290, 300 in a 303-step job).
+    validated = [e.data["step"] for e in metrics if "valid_loss" in e.data]
+    assert validated and all(step % 10 == 0 for step in validated)
+    assert all("validation loss=" in e.message for e in metrics if "valid_loss" in e.data)
 
 
 def test_list_pagination_files_and_jobs(url, tmp_path):

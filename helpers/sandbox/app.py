@@ -10,9 +10,8 @@ header, never as a traceback or a bare 500.
 from __future__ import annotations
 
 import asyncio
-import json
+import collections
 import logging
-import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -23,10 +22,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import errors, faults, requests, shapes
+from . import errors, faults, requests, shapes, streaming
 from .errors import ApiError
 from .files import MAX_FILE_BYTES, FileService
 from .protocol import Engine
@@ -56,69 +55,6 @@ def _endpoint(fn: Handler) -> Handler:
             return _json_error(errors.server_error())
 
     return wrapped
-
-
-def _sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
-
-
-def _stream(completion: dict[str, Any], include_usage: bool):
-    base = {
-        "id": completion["id"],
-        "object": "chat.completion.chunk",
-        "created": completion["created"],
-        "model": completion["model"],
-        "service_tier": "default",
-        "system_fingerprint": "fp_sandbox",
-    }
-
-    async def chunks():
-        for choice in completion["choices"]:
-            i = choice["index"]
-            first = {"role": "assistant", "content": "", "refusal": None}
-            yield _sse(
-                {
-                    **base,
-                    "choices": [
-                        {"index": i, "delta": first, "logprobs": None, "finish_reason": None}
-                    ],
-                }
-            )
-            for piece in re.findall(r"\s*\S+|\s+", choice["message"]["content"] or ""):
-                yield _sse(
-                    {
-                        **base,
-                        "choices": [
-                            {
-                                "index": i,
-                                "delta": {"content": piece},
-                                "logprobs": None,
-                                "finish_reason": None,
-                            }
-                        ],
-                    }
-                )
-                await asyncio.sleep(0)
-            yield _sse(
-                {
-                    **base,
-                    "choices": [
-                        {
-                            "index": i,
-                            "delta": {},
-                            "logprobs": None,
-                            "finish_reason": choice["finish_reason"],
-                        }
-                    ],
-                }
-            )
-        if include_usage:
-            yield _sse({**base, "choices": [], "usage": completion["usage"]})
-        yield b"data: [DONE]\n\n"
-
-    return StreamingResponse(
-        chunks(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
-    )
 
 
 def create_app(
@@ -227,10 +163,11 @@ def create_app(
     async def chat(request: Request) -> Response:
         body = await body_of(request)
         completion = await run(engine.chat, body)
-        if body.get("stream"):
+        if body.get("stream"):  # checked by the engine (requests.chat_request)
             options = body.get("stream_options") or {}
-            usage = bool(isinstance(options, dict) and options.get("include_usage"))
-            return _stream(completion, usage)
+            return streaming.response(
+                streaming.chat_chunks(completion, bool(options.get("include_usage")))
+            )
         return JSONResponse(completion)
 
     async def root(request: Request) -> Response:
@@ -280,24 +217,51 @@ class Gate:
     never stored, never logged.
     """
 
+    #: The limits announced in `x-ratelimit-*` headers (a tier-1 organization's gpt-4o-mini
+    #: limits); the sandbox counts requests per minute but never refuses one for this.
+    LIMIT_REQUESTS = 500
+    LIMIT_TOKENS = 200_000
+
     def __init__(self, app: Starlette, organization_id: str) -> None:
         self.app = app
         self.state = app.state
         self.organization = organization_id.encode()
+        self._recent: collections.deque[float] = collections.deque()
+
+    def rate_limit_headers(self) -> list[tuple[bytes, bytes]]:
+        """The real API's `x-ratelimit-*` headers, from this server's requests of the last minute."""
+        now = time.monotonic()
+        self._recent.append(now)
+        while self._recent and self._recent[0] < now - 60:
+            self._recent.popleft()
+        used = len(self._recent)
+        remaining = max(0, self.LIMIT_REQUESTS - used)
+        reset = f"{max(1, int(60_000 / self.LIMIT_REQUESTS))}ms"
+        return [
+            (b"x-ratelimit-limit-requests", str(self.LIMIT_REQUESTS).encode()),
+            (b"x-ratelimit-limit-tokens", str(self.LIMIT_TOKENS).encode()),
+            (b"x-ratelimit-remaining-requests", str(remaining).encode()),
+            (b"x-ratelimit-remaining-tokens", str(self.LIMIT_TOKENS).encode()),
+            (b"x-ratelimit-reset-requests", reset.encode()),
+            (b"x-ratelimit-reset-tokens", b"0s"),
+        ]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = f"req_{secrets.token_hex(16)}".encode()
+        limits = self.rate_limit_headers() if scope.get("path", "").startswith("/v1/") else []
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
+                extra = limits if message.get("status", 200) < 400 else []
                 message["headers"] = [
                     *message["headers"],
                     (b"x-request-id", request_id),
                     (b"openai-organization", self.organization),
+                    *extra,
                 ]
             await send(message)
 

@@ -17,6 +17,8 @@ chat completion, not before.
 from __future__ import annotations
 
 import base64
+import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,8 @@ from typing import Any
 from .. import dataset, models
 from ..local import catalog
 from ..local.worker import LocalJob, LocalQueue, ensure_worker
-from . import base_models, errors, requests, shapes
+from . import base_models, completions, errors, requests, shapes
+from . import events as texts
 from .errors import ApiError
 from .files import FileService
 from .ids import derived_id, random_id
@@ -58,6 +61,24 @@ def results_file_id(job_id: str) -> str:
 
 def _public_hyperparameters(hp: dict[str, Any]) -> dict[str, Any]:
     return {k: hp.get(k, "auto") for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
+
+
+_CHECKPOINT_EVENT = re.compile(r"Checkpoint created at step (\d+)$")
+
+
+def _event(job: LocalJob, event: Any) -> tuple[str, str, dict[str, Any]]:
+    """(message, type, data) of a worker's event, in the real API's words and cadence (the
+    same as the simulated engine's: `events.py`)."""
+    data = event.data or {}
+    if event.type == "metrics" and "step" in data and "total_steps" in data:
+        data = texts.step_data(data, int(data["total_steps"]))
+        return texts.step_message(data), "metrics", data
+    match = _CHECKPOINT_EVENT.match(event.message)
+    if match and job.fine_tuned_model:
+        step = int(match.group(1))
+        snapshot = f"{job.fine_tuned_model or job.request.get('fine_tuned_model')}:ckpt-step-{step}"
+        return texts.checkpoint_created(step, snapshot), event.type, data
+    return event.message, event.type, data
 
 
 class LocalEngine:
@@ -200,11 +221,9 @@ class LocalEngine:
         return self._job_json(self.queue.cancel(job_id) or job)
 
     def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        self._local_job(job_id)
+        job = self._local_job(job_id)
         items = [
-            shapes.event_object(
-                job_id, e.seq, e.created_at, e.level, e.message, e.type, e.data or {}
-            )
+            shapes.event_object(job_id, e.seq, e.created_at, e.level, *_event(job, e))
             for e in reversed(self.queue.events(job_id))
         ]
         return shapes.page(items, after, limit)
@@ -215,9 +234,8 @@ class LocalEngine:
         if job.status == "succeeded":
             for c in reversed(self.queue.checkpoints(job_id)):
                 model, _, _ = c.name.rpartition(":ckpt-step-")
-                items.append(
-                    shapes.checkpoint_object(job_id, c.step, c.created_at, model, c.metrics)
-                )
+                metrics = texts.checkpoint_metrics({"step": c.step, **c.metrics})
+                items.append(shapes.checkpoint_object(job_id, c.step, c.created_at, model, metrics))
         return shapes.with_first_last(shapes.page(items, after, limit))
 
     # -- models ---------------------------------------------------------------------------
@@ -278,8 +296,14 @@ class LocalEngine:
                     400, str(exc), param="model", code="local_model_unavailable"
                 ) from None
             prompt_tokens = out.prompt_tokens
-            completion_tokens += out.completion_tokens
-            choices.append(shapes.chat_choice(index, out.text, out.finish_reason))
+            gen = completions.Generation(out.text, out.finish_reason)
+            choice, counted = completions.choice(
+                req, index, gen, lambda text, top: _logprobs(source, req.messages, text, top)
+            )
+            completion_tokens += (
+                out.completion_tokens if counted == out.text else _count(source, counted)
+            )
+            choices.append(choice)
         return shapes.chat_completion(
             model=req.model,
             choices=choices,
@@ -288,3 +312,58 @@ class LocalEngine:
             created=self.clock(),
             fingerprint="fp_local",
         )
+
+
+def _chat_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Role and text of each message, as every chat template understands them."""
+    out = []
+    for m in messages:
+        role = "system" if m.get("role") == "developer" else m.get("role", "user")
+        content = completions.text_of(m.get("content"))
+        if not content and m.get("tool_calls"):
+            content = json.dumps(m["tool_calls"], ensure_ascii=False)
+        out.append({"role": role, "content": content})
+    return out
+
+
+def _count(source: str | Path, text: str) -> int:
+    from ..local import generate
+
+    tokenizer, _ = generate.load(source)
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _logprobs(
+    source: str | Path, messages: list[dict[str, Any]], content: str, top: int
+) -> list[dict[str, Any]]:
+    """The local model's own log-probabilities of `content` after the conversation: one
+    forward pass over prompt + answer, log-softmax of each position's logits."""
+    import torch
+
+    from ..local import generate
+
+    tokenizer, model = generate.load(source)
+    prompt = tokenizer.apply_chat_template(
+        _chat_messages(messages), tokenize=False, add_generation_prompt=True
+    )
+    p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    c_ids = tokenizer(content, add_special_tokens=False)["input_ids"]
+    if not c_ids:
+        return []
+    ids = torch.tensor([p_ids + c_ids], device=model.device)
+    with torch.no_grad():
+        logits = model(ids).logits[0].float()
+    logp = torch.log_softmax(logits[len(p_ids) - 1 : len(p_ids) + len(c_ids) - 1], dim=-1)
+
+    def raw(token_id: int) -> bytes:
+        return tokenizer.decode([token_id]).encode("utf-8")
+
+    entries = []
+    for k, tok in enumerate(c_ids):
+        row = logp[k]
+        alternatives = []
+        if top:
+            values, indices = row.topk(top)
+            alternatives = [(raw(int(i)), float(v)) for v, i in zip(values, indices, strict=True)]
+        entries.append(completions.token_entry(raw(tok), float(row[tok]), alternatives))
+    return entries

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import models
-from . import errors
+from . import errors, structured
 from .files import PURPOSES, FileService
 from .ids import derived_seed
 
@@ -79,6 +79,55 @@ def list_order(value: str) -> str:
 # -- chat --------------------------------------------------------------------------------------
 
 
+#: Every parameter of `POST /v1/chat/completions` in OpenAI's published description
+#: (CreateChatCompletionRequest); anything else is refused as the real API refuses it.
+CHAT_PARAMETERS = frozenset(
+    [
+        "audio",
+        "frequency_penalty",
+        "function_call",
+        "functions",
+        "logit_bias",
+        "logprobs",
+        "max_completion_tokens",
+        "max_tokens",
+        "messages",
+        "metadata",
+        "modalities",
+        "model",
+        "moderation",
+        "n",
+        "parallel_tool_calls",
+        "prediction",
+        "presence_penalty",
+        "prompt_cache_key",
+        "prompt_cache_options",
+        "prompt_cache_retention",
+        "reasoning_effort",
+        "response_format",
+        "safety_identifier",
+        "seed",
+        "service_tier",
+        "stop",
+        "store",
+        "stream",
+        "stream_options",
+        "temperature",
+        "tool_choice",
+        "tools",
+        "top_logprobs",
+        "top_p",
+        "user",
+        "verbosity",
+        "web_search_options",
+    ]
+)
+#: Parameters only reasoning models accept (none of the fine-tunable models is one).
+REASONING_ONLY = ("reasoning_effort",)
+MAX_STOP = 4
+MAX_TOP_LOGPROBS = 20
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     """The checked parameters of a chat completion request."""
@@ -90,13 +139,32 @@ class ChatRequest:
     n: int
     max_tokens: int | None  # max_completion_tokens, else max_tokens
     seed: int | None
+    stop: tuple[str, ...] = ()
+    logprobs: bool = False
+    top_logprobs: int = 0
+    response_format: dict[str, Any] | None = None  # json_object / json_schema (None: text)
+    tools: tuple[dict[str, Any], ...] = ()  # function definitions ({"name", "parameters"…})
+    tool_choice: str | dict[str, Any] = "none"  # none | auto | required | {"name": …}
+    stream: bool = False
+    include_usage: bool = False
+
+
+def unknown_argument(name: str) -> errors.ApiError:
+    # Confirmed (public transcripts of the real API, 2025): param and code are null.
+    return errors.bad_request(f"Unrecognized request argument supplied: {name}")
 
 
 def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
     """Check a chat request with the real API's error for each parameter."""
+    for name in body:
+        if name not in CHAT_PARAMETERS:
+            raise unknown_argument(name)
     model = body.get("model")
     if not model or not isinstance(model, str):
         raise errors.bad_request("you must provide a model parameter")
+    for name in REASONING_ONLY:
+        if body.get(name) is not None:  # an explicit null is accepted, as by the real API
+            raise unknown_argument(name)
     messages = _messages(body.get("messages"))
     temperature = _number(body.get("temperature"), "temperature", 1.0, 0.0, 2.0)
     top_p = _number(body.get("top_p"), "top_p", 1.0, 0.0, 1.0)
@@ -105,8 +173,103 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
     if max_tokens is not None:
         max_tokens = int(_number(max_tokens, "max_tokens", 1, 1, 1_000_000, integer=True))
     seed = body.get("seed")
-    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
-    return ChatRequest(model, messages, temperature, top_p, n, max_tokens, seed)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _invalid_type("seed", "an integer", seed)
+    stream = _boolean(body.get("stream"), "stream")
+    options = body.get("stream_options")
+    if options is not None and not stream:
+        # Confirmed (public transcripts): param "stream_options", code null.
+        raise errors.bad_request(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+        )
+    if options is not None and not isinstance(options, dict):
+        raise _invalid_type("stream_options", "an object", options)
+    include_usage = _boolean((options or {}).get("include_usage"), "stream_options.include_usage")
+    logprobs = _boolean(body.get("logprobs"), "logprobs")
+    top = body.get("top_logprobs")
+    top_logprobs = 0
+    if top is not None:
+        top_logprobs = int(_number(top, "top_logprobs", 0, 0, MAX_TOP_LOGPROBS, integer=True))
+        if not logprobs:
+            # Unconfirmed wording: the real API refuses top_logprobs without logprobs.
+            raise errors.bad_request(
+                "Invalid value for 'top_logprobs': 'logprobs' must be set to true when "
+                "'top_logprobs' is used.",
+                param="top_logprobs",
+                code="invalid_value",
+            )
+    tools = structured.tools(body.get("tools"))
+    tool_choice = structured.tool_choice(body.get("tool_choice"), tools)
+    response_format = structured.response_format(body.get("response_format"), messages)
+    return ChatRequest(
+        model,
+        messages,
+        temperature,
+        top_p,
+        n,
+        max_tokens,
+        seed,
+        stop=_stop(body.get("stop")),
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
+        response_format=response_format,
+        tools=tools,
+        tool_choice=tool_choice,
+        stream=stream,
+        include_usage=include_usage,
+    )
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if value is None:
+        return "null"
+    return "object"
+
+
+def _invalid_type(name: str, expected: str, value: Any) -> errors.ApiError:
+    article = "an" if _type_name(value)[0] in "aeiou" else "a"
+    return errors.bad_request(
+        f"Invalid type for '{name}': expected {expected}, but got {article} "
+        f"{_type_name(value)} instead.",
+        param=name,
+        code="invalid_type",
+    )
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid_type(name, "a boolean", value)
+    return value
+
+
+def _stop(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise _invalid_type("stop", "one of a string or array of strings", value)
+    if len(value) > MAX_STOP:
+        raise errors.bad_request(
+            f"Invalid 'stop': array too long. Expected an array with maximum length {MAX_STOP}, "
+            f"but got an array with length {len(value)} instead.",
+            param="stop",
+            code="array_above_max_length",
+        )
+    return tuple(s for s in value if s)
 
 
 def _number(
@@ -158,7 +321,8 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
     for i, msg in enumerate(raw):
         if not isinstance(msg, dict):
             raise errors.bad_request(
-                f"Invalid type for 'messages[{i}]': expected an object.",
+                f"Invalid type for 'messages[{i}]': expected an object, but got "
+                f"{'an' if _type_name(msg)[0] in 'aeiou' else 'a'} {_type_name(msg)} instead.",
                 param=f"messages[{i}]",
                 code="invalid_type",
             )
@@ -175,7 +339,53 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
                 param=f"messages[{i}].role",
                 code="invalid_value",
             )
+        _message(i, msg, raw[:i])
     return raw
+
+
+def _message(i: int, msg: dict[str, Any], before: list[Any]) -> None:
+    """One message's content and tool fields, as the real API checks them."""
+    role, where = msg["role"], f"messages[{i}]"
+    content = msg.get("content")
+    calls = msg.get("tool_calls") if role == "assistant" else None
+    if "content" not in msg or content is None:
+        # An assistant message may carry tool calls (or a function call) instead of text.
+        if not (role == "assistant" and (calls or msg.get("function_call"))):
+            raise errors.missing(f"{where}.content")
+    elif not isinstance(content, (str, list)):
+        # Confirmed wording and code (public transcripts of the real API).
+        raise _invalid_type(f"{where}.content", "one of a string or array of objects", content)
+    elif isinstance(content, list):
+        for j, part in enumerate(content):
+            if not isinstance(part, dict) or "type" not in part:
+                raise errors.missing(f"{where}.content[{j}].type")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise _invalid_type(f"{where}.tool_calls", "an array of objects", calls)
+        for j, call in enumerate(calls):
+            if not isinstance(call, dict):
+                raise _invalid_type(f"{where}.tool_calls[{j}]", "an object", call)
+            for key in ("id", "type", "function"):
+                if key not in call:
+                    raise errors.missing(f"{where}.tool_calls[{j}].{key}")
+    if role == "tool":
+        if "tool_call_id" not in msg:
+            # Unconfirmed: the wording follows the real API's other missing parameters.
+            raise errors.missing(f"{where}.tool_call_id")
+        answered = {
+            c.get("id")
+            for m in before
+            if isinstance(m, dict) and m.get("role") == "assistant"
+            for c in (m.get("tool_calls") or [])
+            if isinstance(c, dict)
+        }
+        if msg["tool_call_id"] not in answered:
+            # Confirmed wording (with the real API's spelling), param messages.[i].role.
+            raise errors.bad_request(
+                "Invalid parameter: messages with role 'tool' must be a response to a "
+                "preceeding message with 'tool_calls'.",
+                param=f"messages.[{i}].role",
+            )
 
 
 # -- fine-tuning jobs --------------------------------------------------------------------------
@@ -187,6 +397,22 @@ def model_not_available(model: str) -> errors.ApiError:
         param="model",
         code="model_not_available",
     )
+
+
+#: Every parameter of `POST /v1/fine_tuning/jobs` (CreateFineTuningJobRequest).
+JOB_PARAMETERS = frozenset(
+    [
+        "hyperparameters",
+        "integrations",
+        "metadata",
+        "method",
+        "model",
+        "seed",
+        "suffix",
+        "training_file",
+        "validation_file",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -221,6 +447,10 @@ def job_request(
 ) -> JobRequest:
     """Check a job-creation body as the real API does, in its order; `resolve_model` turns the
     requested model into the engine's own (or raises the API's error)."""
+    for name in body:
+        if name not in JOB_PARAMETERS:
+            # Unconfirmed for this route: the chat route's wording (confirmed) is assumed.
+            raise unknown_argument(name)
     model = body.get("model")
     if not model:
         raise errors.missing("model")

@@ -124,8 +124,6 @@ def file_object(row: Any) -> dict[str, Any]:
         "filename": row.filename,
         "purpose": row.purpose,
         "status": "processed",
-        "expires_at": None,
-        "status_details": None,
     }
 
 
@@ -144,14 +142,6 @@ def event_object(
     }
 
 
-METRIC_KEYS = (
-    "valid_loss",
-    "valid_mean_token_accuracy",
-    "full_valid_loss",
-    "full_valid_mean_token_accuracy",
-)
-
-
 def checkpoint_object(
     job_id: str, step: int, created_at: float, model: str, metrics: dict[str, Any]
 ) -> dict[str, Any]:
@@ -162,7 +152,7 @@ def checkpoint_object(
         "created_at": int(created_at),
         "fine_tuned_model_checkpoint": f"{model}:ckpt-step-{step}",
         "fine_tuning_job_id": job_id,
-        "metrics": {**dict.fromkeys(METRIC_KEYS), **metrics},
+        "metrics": metrics,
         "step_number": step,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import models, settings, tokens
-from .. import base_models, errors, requests, shapes
+from .. import base_models, completions, errors, requests, shapes, structured
 from ..database import Database
 from ..files import FileService
 from ..ids import random_id
@@ -163,23 +164,25 @@ class SimulatedEngine:
             seed = req.seed if req.seed is not None and req.seed >= 0 else None
             rng = np.random.default_rng(seed)
         encoder = tokens.encoding_for(base)
+        generic = replies.generic_answer(base, prompt)
+        usable = reply_model if reply_model is not None and reply_model.size else None
         choices = []
         completion_tokens = 0
         for index in range(req.n):
-            reply = (
-                reply_model.answer(prompt, progress, req.temperature, rng)
-                if reply_model is not None
-                else None
-            )
-            text = reply if reply is not None else replies.generic_answer(base, prompt)
-            ids = encoder.encode(text, disallowed_special=())
+            k = usable.pick(prompt, progress, req.temperature, rng) if usable else None
+            reply = usable.candidates[k] if usable and k < len(usable.candidates) else None
+            text = reply if reply is not None else generic
             finish = "stop"
-            if req.max_tokens is not None and len(ids) > req.max_tokens:
-                ids = ids[: req.max_tokens]
-                text = encoder.decode(ids)  # type: ignore[attr-defined]
-                finish = "length"
-            completion_tokens += len(ids)
-            choices.append(shapes.chat_choice(index, text, finish))
+            if not text.startswith(structured.TOOL_CALLS_MARK):
+                ids = encoder.encode(text, disallowed_special=())
+                if req.max_tokens is not None and len(ids) > req.max_tokens:
+                    text = encoder.decode(ids[: req.max_tokens])  # type: ignore[attr-defined]
+                    finish = "length"
+            gen = completions.Generation(text, finish, generic=reply is None)
+            scorer = _scorer(encoder, usable, prompt, progress, generic)
+            choice, counted = completions.choice(req, index, gen, scorer)
+            completion_tokens += len(encoder.encode(counted, disallowed_special=()))
+            choices.append(choice)
         prompt_tokens = tokens.count_messages(req.messages, base, encoder=encoder)
         return shapes.chat_completion(
             model=shown,
@@ -189,3 +192,41 @@ class SimulatedEngine:
             created=self.clock(),
             fingerprint="fp_sandbox",
         )
+
+
+def _scorer(encoder: Any, model: Any, prompt: str, progress: float, generic: str):
+    """The small model's own token probabilities: its replies are whole sequences, so the
+    probability of each next token is the mass of the replies that continue the text so far
+    with it (the base model's generic answer is one of them)."""
+
+    def score(content: str, top: int) -> list[dict[str, Any]]:
+        ids = encoder.encode(content, disallowed_special=())
+        raw = [encoder.decode_bytes([i]) for i in ids]
+        if model is None:  # a base model in the sandbox knows one answer: probability 1
+            return completions.certain_logprobs(raw, top)
+        p = model.distribution(prompt, progress)
+        texts = [*model.candidates, generic]
+        ranked = sorted(range(len(texts)), key=lambda i: -p[i])[:64]
+        alive = [(encoder.encode(texts[i], disallowed_special=()), float(p[i])) for i in ranked]
+        entries = []
+        for t, tok in enumerate(ids):
+            mass: dict[int, float] = {}
+            for seq, prob in alive:
+                if len(seq) > t:
+                    mass[seq[t]] = mass.get(seq[t], 0.0) + prob
+            total = sum(mass.values())
+            if tok not in mass or total <= 0:
+                entries += completions.certain_logprobs(raw[t:], top)
+                break
+            best = sorted(mass.items(), key=lambda kv: -kv[1])[:top]
+            entries.append(
+                completions.token_entry(
+                    raw[t],
+                    math.log(mass[tok] / total),
+                    [(encoder.decode_bytes([i]), math.log(m / total)) for i, m in best],
+                )
+            )
+            alive = [(seq, prob) for seq, prob in alive if len(seq) > t and seq[t] == tok]
+        return entries
+
+    return score

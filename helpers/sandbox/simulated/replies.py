@@ -15,6 +15,7 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 from ... import dataset
+from .. import structured
 
 # The base model's side of the softmax, and how fast training overtakes it.
 GENERIC_LOGIT = 3.0
@@ -46,6 +47,18 @@ def prompt_of(messages: list[Any]) -> str:
     return ""
 
 
+def _tool_calls_reply(calls: Any) -> str | None:
+    """A trained assistant message that calls tools: the reply standing for those calls."""
+    if not isinstance(calls, list) or not calls:
+        return None
+    out = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            out.append({"name": function["name"], "arguments": function.get("arguments", "{}")})
+    return structured.encode_tool_calls(out) if out else None
+
+
 def corpus_of(examples: list[dataset.Example]) -> dict[str, list[str]]:
     """(prompt, reply) pairs: each example's last trained assistant reply and the prompt before it."""
     prompts, replies = [], []
@@ -53,15 +66,16 @@ def corpus_of(examples: list[dataset.Example]) -> dict[str, list[str]]:
         msgs = ex.messages
         for i in range(len(msgs) - 1, -1, -1):
             m = msgs[i]
-            if (
-                isinstance(m, dict)
-                and m.get("role") == "assistant"
-                and m.get("weight", 1) != 0
-                and isinstance(m.get("content"), str)
-                and m["content"].strip()
+            if not (
+                isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight", 1) != 0
             ):
+                continue
+            reply = _tool_calls_reply(m.get("tool_calls"))
+            if reply is None and isinstance(m.get("content"), str) and m["content"].strip():
+                reply = m["content"]
+            if reply is not None:
                 prompts.append(prompt_of(msgs[:i]))
-                replies.append(m["content"])
+                replies.append(reply)
                 break
     return {"prompts": prompts, "replies": replies}
 
@@ -177,20 +191,30 @@ class ReplyModel:
         picked = logp[np.arange(len(target)), target]
         return float(-picked.mean()), float(np.exp(picked).mean())
 
+    def distribution(self, prompt: str, progress: float = 1.0):
+        """Probabilities of each candidate reply, then of the base model's generic answer."""
+        np = self.np
+        z = self.logits(self._prompt_sims(prompt), progress)[0]
+        p = np.exp(z - z.max())
+        return p / p.sum()
+
+    def pick(self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None) -> int:
+        """The index of the reply (`len(candidates)`: the generic answer)."""
+        np = self.np
+        z = self.logits(self._prompt_sims(prompt), progress)[0]
+        if temperature <= 1e-6 or rng is None:
+            return int(np.argmax(z))
+        w = (z - z.max()) / temperature
+        p = np.exp(w) / np.exp(w).sum()
+        return int(rng.choice(len(p), p=p))
+
     def answer(
         self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None
     ) -> str | None:
         """The reply for a prompt (None: the base model's generic answer wins)."""
-        np = self.np
         if not self.size:
             return None
-        z = self.logits(self._prompt_sims(prompt), progress)[0]
-        if temperature <= 1e-6 or rng is None:
-            k = int(np.argmax(z))
-        else:
-            w = (z - z.max()) / temperature
-            p = np.exp(w) / np.exp(w).sum()
-            k = int(rng.choice(len(p), p=p))
+        k = self.pick(prompt, progress, temperature, rng)
         return None if k == len(self.candidates) else self.candidates[k]
 
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import events as texts
 from .. import shapes
 from ..ids import derived_id
 from .jobs import JobRow
@@ -53,52 +54,36 @@ def schedule(job: JobRow) -> list[Event]:
     """Every event the job will ever emit if nobody cancels it, in order."""
     spec, plan = job.spec, job.plan
     events = [
-        Event(0.0, "info", f"Created fine-tuning job: {job.id}"),
-        Event(
-            0.0,
-            "info",
-            f"Validating training file: {spec['training_file']}"
-            + (
-                f" and validation file: {spec['validation_file']}"
-                if spec.get("validation_file")
-                else ""
-            ),
-        ),
+        Event(0.0, "info", texts.CREATED.format(job_id=job.id)),
+        Event(0.0, "info", texts.validating(spec["training_file"], spec.get("validation_file"))),
     ]
     failure = plan.get("failure")
     if failure is not None:
         events.append(Event(VALIDATE_S, "error", failure["message"]))
         return events
     events += [Event(VALIDATE_S, "warn", w) for w in plan["warnings"]]
-    events.append(Event(VALIDATE_S, "info", "Files validated, moving job to queued state"))
-    events.append(Event(VALIDATE_S + QUEUE_S, "info", "Fine-tuning job started"))
+    events.append(Event(VALIDATE_S, "info", texts.VALIDATED))
+    events.append(Event(VALIDATE_S + QUEUE_S, "info", texts.STARTED))
     steps = plan["steps"]
     every = max(1, math.ceil(steps / MAX_METRICS_EVENTS))
-    ckpts = set(checkpoint_steps(plan))
     for step in range(1, steps + 1):
-        if step % every == 0 or step == steps or step == 1:
-            data = _metrics_data(plan, step)
-            msg = f"Step {step}/{steps}: training loss={data['train_loss']:.2f}"
-            if "valid_loss" in data:
-                msg += f", validation loss={data['valid_loss']:.2f}"
-            if "full_valid_loss" in data:
-                msg += f", full validation loss={data['full_valid_loss']:.2f}"
+        due = step % every == 0 or step == steps or step == 1
+        if due or (every > 1 and texts.validation_due(step)):
+            data = texts.step_data(_metrics_data(plan, step), steps)
             events.append(
-                Event(
-                    _step_offset(plan, step), "info", msg, "metrics", {**data, "total_steps": steps}
-                )
-            )
-        if step in ckpts:
-            events.append(
-                Event(_step_offset(plan, step), "info", f"Checkpoint created at step {step}")
+                Event(_step_offset(plan, step), "info", texts.step_message(data), "metrics", data)
             )
     end = plan["end_s"]
-    name = job.ft_model
+    name = job.ft_model or ""
+    # As the real API: once training ends, the kept checkpoints (the last one is the model).
     events += [
-        Event(end - FINALIZE_S / 2, "info", f"New fine-tuned model created: {name}"),
-        Event(end - FINALIZE_S / 4, "info", "Evaluating model against our usage policies"),
-        Event(end, "info", "Usage policy evaluations completed, model is now enabled for sampling"),
-        Event(end, "info", "Fine tuning job successfully completed"),
+        Event(end - FINALIZE_S / 2, "info", texts.checkpoint_created(s, f"{name}:ckpt-step-{s}"))
+        for s in checkpoint_steps(plan)
+        if s != steps
+    ]
+    events += [
+        Event(end - FINALIZE_S / 2, "info", texts.model_created(name)),
+        Event(end, "info", texts.SUCCEEDED),
     ]
     return events
 
@@ -150,9 +135,7 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
         visible = [event for t, event in timeline if t <= horizon]
         if cancelled and now >= job.cancelled_at:
             visible.append(
-                _event_json(
-                    job, 10_000_000, job.cancelled_at, Event(0, "info", "Fine-tuning job cancelled")
-                )
+                _event_json(job, 10_000_000, job.cancelled_at, Event(0, "info", texts.CANCELLED))
             )
     failure = plan.get("failure")
     if failure is None:
@@ -222,7 +205,7 @@ def checkpoints_json(job: JobRow, now: float) -> list[dict[str, Any]]:
             step,
             at(job, _step_offset(job.plan, step)),
             job.ft_model or "",
-            _metrics_data(job.plan, step),
+            texts.checkpoint_metrics(_metrics_data(job.plan, step)),
         )
         for step in reversed(checkpoint_steps(job.plan))
     ]
@@ -239,5 +222,7 @@ def results_csv(job: JobRow) -> bytes:
     """The results file: the real columns, one row per step, base64-encoded like the real API's."""
     lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
     for step, (tl, ta, vl, va) in enumerate(job.plan["metrics"], start=1):
+        if not texts.validation_due(step):  # validated every few steps, as the real API
+            vl = va = None
         lines.append(f"{step},{tl},{ta},{'' if vl is None else vl},{'' if va is None else va}")
     return base64.b64encode(("\n".join(lines) + "\n").encode())

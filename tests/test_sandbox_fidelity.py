@@ -1,0 +1,354 @@
+"""The sandbox answers like the real API beyond the happy path (issue 13), through the real SDK:
+strict requests, structured outputs, tools, stop, logprobs, n, seed, streamed usage, headers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import openai
+import pytest
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
+from sandboxkit import COUCOU, client, strict, upload, wait_job, write_lines
+
+from helpers import models
+
+BASE = "gpt-4o-mini"
+HELLO = [{"role": "user", "content": "Bonjour"}]
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Météo actuelle d'une ville",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["city", "unit"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def url(module_sandbox):
+    return module_sandbox
+
+
+@pytest.fixture(scope="module")
+def tuned(url):
+    c = client(url)
+    f = upload(c, COUCOU)
+    job = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
+    assert job.status == "succeeded"
+    return job.fine_tuned_model
+
+
+def _refused(c, **kwargs) -> dict:
+    kwargs.setdefault("model", BASE)
+    kwargs.setdefault("messages", HELLO)
+    with pytest.raises(openai.BadRequestError) as err:
+        c.chat.completions.create(**kwargs)
+    return err.value.body
+
+
+# -- requests the real API refuses --------------------------------------------------------------
+
+
+def test_unknown_and_reasoning_parameters_are_refused(url):
+    c = client(url)
+    body = _refused(c, extra_body={"bogus": 1})
+    assert body == {
+        "message": "Unrecognized request argument supplied: bogus",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    body = _refused(c, reasoning_effort="low")
+    assert body["message"] == "Unrecognized request argument supplied: reasoning_effort"
+
+
+@pytest.mark.parametrize(
+    "messages, param, code",
+    [
+        ([{"role": "user"}], "messages[0].content", "missing_required_parameter"),
+        ([{"role": "user", "content": 123}], "messages[0].content", "invalid_type"),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {"role": "tool", "content": "12 °C"},
+            ],
+            "messages[1].tool_call_id",
+            "missing_required_parameter",
+        ),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {"role": "tool", "content": "y", "tool_call_id": "a"},
+            ],
+            "messages.[1].role",
+            None,
+        ),
+    ],
+)
+def test_bad_messages(url, messages, param, code):
+    body = _refused(client(url), messages=messages)
+    assert (body["param"], body["code"]) == (param, code)
+    if code == "invalid_type":
+        assert body["message"] == (
+            "Invalid type for 'messages[0].content': expected one of a string or array of "
+            "objects, but got an integer instead."
+        )
+
+
+def test_stream_options_without_stream(url):
+    body = _refused(client(url), stream_options={"include_usage": True})
+    assert body["param"] == "stream_options"
+    assert body["message"] == (
+        "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+    )
+
+
+def test_unknown_job_fields_are_refused(url):
+    c = client(url)
+    f = upload(c, COUCOU)
+    with pytest.raises(openai.BadRequestError) as err:
+        c.fine_tuning.jobs.create(
+            training_file=f.id, model=models.DEFAULT_MODEL, extra_body={"n_epochs": 3}
+        )
+    assert err.value.body["message"] == "Unrecognized request argument supplied: n_epochs"
+
+
+# -- structured outputs ------------------------------------------------------------------------
+
+
+class Fiche(BaseModel):
+    titre: str
+    note: int
+    tags: list[str]
+
+
+def test_parse_with_a_pydantic_model(url, tuned):
+    c = client(url)
+    for model in (BASE, tuned):
+        done = c.chat.completions.parse(
+            model=model,
+            messages=[{"role": "user", "content": "Fais une fiche"}],
+            response_format=Fiche,
+        )
+        strict(ChatCompletion, done.model_dump(mode="json", exclude={"choices"}) | {"choices": []})
+        fiche = done.choices[0].message.parsed
+        assert isinstance(fiche, Fiche) and fiche.titre
+
+
+def test_json_object_and_json_schema(url):
+    c = client(url)
+    body = _refused(c, response_format={"type": "json_object"})
+    assert body["param"] == "messages" and "'json'" in body["message"]
+    done = c.chat.completions.create(
+        model=BASE,
+        messages=[{"role": "user", "content": "Réponds en JSON"}],
+        response_format={"type": "json_object"},
+    )
+    assert isinstance(json.loads(done.choices[0].message.content), dict)
+    schema = {
+        "type": "object",
+        "properties": {"age": {"type": "integer", "minimum": 18}, "ok": {"type": "boolean"}},
+        "required": ["age", "ok"],
+        "additionalProperties": False,
+    }
+    done = c.chat.completions.create(
+        model=BASE,
+        messages=HELLO,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "r", "schema": schema, "strict": True},
+        },
+    )
+    from jsonschema import validate
+
+    validate(json.loads(done.choices[0].message.content), schema)
+
+
+def test_strict_schema_must_be_closed(url):
+    body = _refused(
+        client(url),
+        response_format={
+            "type": "json_schema",
+            "json_schema": {
+                "name": "r",
+                "strict": True,
+                "schema": {"type": "object", "properties": {"a": {"type": "string"}}},
+            },
+        },
+    )
+    assert body["param"] == "response_format"
+    assert "'additionalProperties' is required to be supplied and to be false" in body["message"]
+
+
+# -- tools ---------------------------------------------------------------------------------------
+
+
+def _weather_args(choice) -> dict:
+    (call,) = choice.message.tool_calls
+    assert call.function.name == "get_weather" and call.id.startswith("call_")
+    args = json.loads(call.function.arguments)
+    from jsonschema import validate
+
+    validate(args, WEATHER["function"]["parameters"])
+    return args
+
+
+def test_tool_choice_auto_required_named_none(url):
+    c = client(url)
+    ask = [{"role": "user", "content": "Quelle météo fait-il à Paris ?"}]
+    auto = c.chat.completions.create(model=BASE, messages=ask, tools=[WEATHER])
+    assert auto.choices[0].finish_reason == "tool_calls" and auto.choices[0].message.content is None
+    _weather_args(auto.choices[0])
+    unrelated = c.chat.completions.create(model=BASE, messages=HELLO, tools=[WEATHER])
+    assert unrelated.choices[0].message.tool_calls is None
+    required = c.chat.completions.create(
+        model=BASE, messages=HELLO, tools=[WEATHER], tool_choice="required"
+    )
+    assert required.choices[0].finish_reason == "tool_calls"
+    _weather_args(required.choices[0])
+    named = c.chat.completions.create(
+        model=BASE,
+        messages=HELLO,
+        tools=[WEATHER],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    )
+    assert named.choices[0].finish_reason == "stop"  # the real API's finish for a forced call
+    _weather_args(named.choices[0])
+    none = c.chat.completions.create(model=BASE, messages=ask, tools=[WEATHER], tool_choice="none")
+    assert none.choices[0].message.tool_calls is None and none.choices[0].message.content
+    # The tool's answer comes back: the model answers in text.
+    call = auto.choices[0].message.tool_calls[0]
+    follow = c.chat.completions.create(
+        model=BASE,
+        tools=[WEATHER],
+        messages=[
+            *ask,
+            auto.choices[0].message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "18 °C"},
+        ],
+    )
+    assert follow.choices[0].finish_reason == "stop" and follow.choices[0].message.content
+    body = _refused(c, tool_choice="required")
+    assert body["param"] == "tool_choice"
+
+
+def test_fine_tuned_model_answers_with_trained_tool_calls(url, tmp_path):
+    c = client(url)
+    lines = []
+    for i, city in enumerate(["Paris", "Lyon", "Nantes", "Lille", "Brest"] * 2):
+        args = json.dumps({"city": city, "unit": "celsius"})
+        lines.append(
+            {
+                "messages": [
+                    {"role": "user", "content": f"Quel temps fait-il à {city} ? ({i})"},
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": f"call_{i}",
+                                "type": "function",
+                                "function": {"name": "get_weather", "arguments": args},
+                            }
+                        ],
+                    },
+                ],
+                "tools": [WEATHER],
+            }
+        )
+    f = upload(c, write_lines(tmp_path / "tools.jsonl", lines))
+    job = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
+    assert job.status == "succeeded", job.error
+    done = c.chat.completions.create(
+        model=job.fine_tuned_model,
+        messages=[{"role": "user", "content": "Quel temps fait-il à Lyon ?"}],
+        tools=[WEATHER],
+        temperature=0,
+    )
+    assert done.choices[0].finish_reason == "tool_calls"
+    assert _weather_args(done.choices[0]) == {"city": "Lyon", "unit": "celsius"}
+
+
+# -- stop, logprobs, n, seed, streamed usage ---------------------------------------------------
+
+
+def test_stop_cuts_the_answer(url):
+    c = client(url)
+    full = c.chat.completions.create(model=BASE, messages=HELLO).choices[0].message.content
+    cut = c.chat.completions.create(model=BASE, messages=HELLO, stop=["puis"])
+    assert full.startswith(cut.choices[0].message.content)
+    assert "puis" not in cut.choices[0].message.content and cut.choices[0].finish_reason == "stop"
+    body = _refused(c, stop=["a", "b", "c", "d", "e"])
+    assert body["param"] == "stop"
+
+
+def test_logprobs_are_the_small_models_probabilities(url, tuned):
+    c = client(url)
+    done = c.chat.completions.create(
+        model=tuned, messages=HELLO, logprobs=True, top_logprobs=3, temperature=0
+    )
+    entries = done.choices[0].logprobs.content
+    assert "".join(e.token for e in entries) == done.choices[0].message.content
+    first = entries[0]
+    assert first.logprob <= 0 and len(first.top_logprobs) >= 1
+    total = sum(math.exp(t.logprob) for t in first.top_logprobs)
+    assert total <= 1.0 + 1e-6
+    assert first.top_logprobs[0].logprob >= first.top_logprobs[-1].logprob
+    assert not c.chat.completions.create(model=tuned, messages=HELLO).choices[0].logprobs
+    body = _refused(c, top_logprobs=2)
+    assert body["param"] == "top_logprobs"
+
+
+def test_n_and_seed(url, tuned):
+    c = client(url)
+    kwargs = dict(
+        model=tuned,
+        messages=[{"role": "user", "content": "Raconte une histoire"}],
+        n=5,
+        temperature=2,
+        seed=7,
+    )
+    first = c.chat.completions.create(**kwargs)
+    again = c.chat.completions.create(**kwargs)
+    assert [ch.index for ch in first.choices] == list(range(5))
+    assert [ch.message.content for ch in first.choices] == [
+        ch.message.content for ch in again.choices
+    ]
+
+
+def test_stream_usage_and_tool_calls(url):
+    c = client(url)
+    chunks = list(
+        c.chat.completions.create(
+            model=BASE, messages=HELLO, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
+    assert all(ch.usage is None for ch in chunks[:-1])
+    without = list(c.chat.completions.create(model=BASE, messages=HELLO, stream=True))
+    assert all(ch.usage is None for ch in without) and without[-1].choices
+    with c.chat.completions.stream(
+        model=BASE, messages=HELLO, tools=[WEATHER], tool_choice="required"
+    ) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].finish_reason == "tool_calls"
+    _weather_args(final.choices[0])
+
+
+def test_rate_limit_headers(url):
+    raw = client(url).models.with_raw_response.list()
+    for name in ("limit-requests", "remaining-requests", "reset-requests", "limit-tokens"):
+        assert raw.headers[f"x-ratelimit-{name}"]
+    assert int(raw.headers["x-ratelimit-remaining-requests"]) < int(
+        raw.headers["x-ratelimit-limit-requests"]
+    )
