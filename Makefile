@@ -30,8 +30,8 @@ test: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
 	$(PY) -m ruff format --check helpers tests bench tools
 	$(VENV)/bin/lint-imports --no-cache
-	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
-	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
+	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
+	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300 \
 	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 

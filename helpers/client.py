@@ -1,8 +1,9 @@
 """Build the `openai.OpenAI` client for the active mode.
 
 Notebooks never choose an endpoint themselves: the mode does. In `sandbox` (and `local`)
-mode the kit's own server is started on a free loopback port and the real SDK talks to it;
-an inherited `OPENAI_BASE_URL` is ignored there. In `openai` mode the learner's key is used.
+mode the real SDK talks to the workspace's kit server (one process per workspace, found or
+started on demand by `helpers.sandbox.connect`, its engine following the mode); an inherited
+`OPENAI_BASE_URL` is ignored there. In `openai` mode the learner's key is used.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def base_url(mode: str | None = None) -> str | None:
     if mode in ("sandbox", "local"):
         from . import sandbox
 
-        return sandbox.start(engine="local" if mode == "local" else "simulated")
+        return sandbox.connect(engine="local" if mode == "local" else "simulated")
     return os.environ.get("OPENAI_BASE_URL") or None
 
 

@@ -17,10 +17,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory, monkeypatch):
-    """A fresh workspace per test, sandbox mode, no inherited key or base URL."""
+    """A fresh workspace per test, sandbox mode, no inherited key or base URL.
+
+    The client serves the sandbox from the test's own process (and the commands it runs from
+    theirs): no workspace server process left behind per test. tests/test_server_process.py
+    tests the server processes themselves.
+    """
     home = tmp_path_factory.mktemp("atelier-home")
     monkeypatch.setenv("ATELIER_HOME", str(home))
     monkeypatch.setenv("ATELIER_MODE", "sandbox")
+    monkeypatch.setenv("ATELIER_SANDBOX_IN_PROCESS", "1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     yield home

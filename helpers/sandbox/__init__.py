@@ -1,18 +1,27 @@
 """The sandbox: a local, OpenAI-compatible server (files, fine-tuning jobs, chat, models).
 
-    from helpers import sandbox
-    url = sandbox.start()          # http://127.0.0.1:<free port>/v1, once per process and home
-    openai.OpenAI(base_url=url, api_key="sandbox")
-    sandbox.stop()
+One server process per workspace (and engine), shared by every kernel and command:
 
-or from a terminal: `python -m helpers.sandbox --port 8765 [--home DIR]`.
+    from helpers import sandbox
+    url = sandbox.connect()        # the workspace's server, started on demand (…/v1)
+    openai.OpenAI(base_url=url, api_key="sandbox")
+    sandbox.shutdown()             # stop it (it also stops by itself after ATELIER_SERVER_IDLE s)
+
+`helpers.client` does this for the notebooks: a kernel imports only the client side
+(`launcher`: advert file, pid, loopback ping, lock file), never the server's code. The
+server runs detached (`python -m helpers.sandbox --port 0 --home WS`), survives kernel
+restarts and exits after `ATELIER_SERVER_IDLE` seconds without a request (default 1800).
+
+In-process, for tests and benches: `sandbox.start()` serves from a daemon thread of this
+process (once per process and home), `sandbox.stop()` stops it; with
+`ATELIER_SANDBOX_IN_PROCESS=1`, `connect()` does the same.
 
 Storage is a SQLite file in the workspace (`ATELIER_HOME`, …), shared by every process
 that opens it. Job speed: `ATELIER_SANDBOX_SPEED` (1 ≈ a one-minute COUCOU job, 1000 for
 CI), read when a job is created. Faults on demand: see `helpers.sandbox.faults`.
 
 This package imports nothing from widgets, jobs, chat or notebooks; uvicorn, starlette and
-scikit-learn are imported only when a server starts or a model is fitted.
+scikit-learn are imported only where a server runs.
 """
 
 from __future__ import annotations
@@ -21,7 +30,18 @@ import os
 import threading
 from pathlib import Path
 
-__all__ = ["start", "stop", "running", "find_running", "reuse_running_servers"]
+__all__ = [
+    "start",
+    "stop",
+    "running",
+    "find_running",
+    "reuse_running_servers",
+    "connect",
+    "shutdown",
+]
+
+ENGINES = ("simulated", "local")
+IN_PROCESS_VAR = "ATELIER_SANDBOX_IN_PROCESS"
 
 _lock = threading.Lock()
 _servers: dict[tuple[int, str, str], object] = {}
@@ -44,15 +64,18 @@ def _home(home: str | Path | None) -> Path:
 
 def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
     """Start (once per process and workspace) the sandbox server; return its base URL (…/v1)."""
-    if engine not in ("simulated", "local"):
+    if engine not in ENGINES:
         raise ValueError(f"unknown sandbox engine: {engine!r}")
     path = _home(home)
     with _lock:
         running = _servers.get(_key(path, engine))
         if running is not None and running.alive():  # type: ignore[attr-defined]
             return running.url  # type: ignore[attr-defined]
-        if _reuse_others and (url := find_running(path, engine=engine)):
-            return url
+        if _reuse_others:
+            from . import launcher
+
+            if url := launcher.find_other(path, engine):
+                return url
         from .server import serve_in_thread
 
         running = serve_in_thread(path, engine=engine)
@@ -106,62 +129,56 @@ def stop(home: str | Path | None = None) -> None:
 
 def reuse_running_servers() -> None:
     """From now on, in this process, `start()` uses a live server of the same workspace that
-    another process advertises (e.g. the notebook's kernel) before starting its own."""
+    another process advertises (e.g. the workspace's server process) before starting its own."""
     global _reuse_others
     _reuse_others = True
 
 
-def _advert(home: Path, engine: str) -> Path:
-    return home / f"sandbox-{engine}.json"
-
-
 def _advertise(home: Path, engine: str, url: str) -> None:
-    import json
+    from . import launcher
 
-    try:
-        tmp = _advert(home, engine).with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
-        os.replace(tmp, _advert(home, engine))
-    except OSError:  # read-only workspace: other processes simply start their own server
-        pass
+    launcher.advertise(home, engine, url)
 
 
 def _withdraw(home: Path, engine: str) -> None:
-    import json
+    from . import launcher
 
-    path = _advert(home, engine)
-    try:
-        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
-            path.unlink()
-    except (OSError, ValueError):
-        pass
+    launcher.withdraw(home, engine)
 
 
 def find_running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:
-    """The URL of a live server that a process of this workspace advertises, or None."""
-    import json
-    import urllib.error
-    import urllib.request
+    """The URL of a live server of this workspace (this process's, or one another advertises)."""
+    from . import launcher
 
     path = _home(home)
-    try:
-        advert = json.loads(_advert(path, engine).read_text(encoding="utf-8"))
-        url, pid = str(advert["url"]), int(advert["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if pid == os.getpid():
-        return running(path, engine=engine)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except OSError:  # alive, owned by someone else (or no permission to signal): ask it
-        pass
-    if not url.startswith("http://127.0.0.1:"):
-        return None
-    request = urllib.request.Request(f"{url}/models", headers={"Authorization": "Bearer sandbox"})
-    try:
-        with urllib.request.urlopen(request, timeout=1.0) as answer:  # noqa: S310 - loopback only
-            return url if answer.status == 200 else None
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    return running(path, engine=engine) or launcher.find_other(path, engine)
+
+
+def in_process_wanted() -> bool:
+    """`ATELIER_SANDBOX_IN_PROCESS=1`: serve from this process (the unit tests), not a server process."""
+    return os.environ.get(IN_PROCESS_VAR, "").strip().lower() in ("1", "true", "yes")
+
+
+def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str:
+    """The URL (…/v1) a client of this workspace uses: this process's server if it runs one,
+    else the workspace's server process, started on demand (see `helpers.sandbox.launcher`)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown sandbox engine: {engine!r}")
+    path = _home(home)
+    url = running(path, engine=engine)
+    if url:
+        return url
+    if in_process_wanted():
+        return start(path, engine=engine)
+    from . import launcher
+
+    return launcher.ensure(path, engine)
+
+
+def shutdown(home: str | Path | None = None, *, engine: str | None = None) -> bool:
+    """Stop the workspace's server process(es) (another process than this one); True if any."""
+    from . import launcher
+
+    path = _home(home)
+    stopped = [launcher.shutdown(path, e) for e in ((engine,) if engine else ENGINES)]
+    return any(stopped)

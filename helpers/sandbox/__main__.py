@@ -1,4 +1,5 @@
-"""`python -m helpers.sandbox --port 8765 [--home DIR]`: the sandbox in the foreground."""
+"""`python -m helpers.sandbox --port 8765 [--home DIR] [--idle S]`: the sandbox in the foreground;
+`python -m helpers.sandbox --stop [--home DIR]`: stop the workspace's server process."""
 
 from __future__ import annotations
 
@@ -29,13 +30,34 @@ def main(argv: list[str] | None = None) -> int:
         default="simulated",
         help="entraînement simulé (défaut) ou réel sur cette machine (mode local)",
     )
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=0.0,
+        help="s'arrête après ce nombre de secondes sans requête (défaut 0 : jamais ; "
+        "le serveur lancé par les notebooks utilise ATELIER_SERVER_IDLE, 1800 par défaut)",
+    )
+    parser.add_argument(
+        "--stop",
+        action="store_true",
+        help="arrête le bac à sable de cet espace de travail (celui que les notebooks ont lancé)",
+    )
     args = parser.parse_args(argv)
 
     from .. import settings
-    from . import server
+    from . import launcher
 
     home = (args.home.expanduser() if args.home else settings.workspace_dir()).resolve()
     home.mkdir(parents=True, exist_ok=True)
+    if args.stop:
+        stopped = [launcher.shutdown(home, engine) for engine in ("simulated", "local")]
+        print("🧪 Bac à sable arrêté." if any(stopped) else "🧪 Aucun bac à sable en marche.")
+        return 0
+
+    from . import server
+
+    # A loopback server is the workspace's: its kernels and commands find it by its advert.
+    advertised = args.host in ("127.0.0.1", "localhost")
     try:
         server.serve_forever(
             home,
@@ -44,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             verbose=args.verbose,
             announce=lambda text: print(text, flush=True),
             engine=args.engine,
+            idle=args.idle,
+            on_ready=(lambda url: launcher.advertise(home, args.engine, url))
+            if advertised
+            else None,
         )
     except OSError as err:
         print(
@@ -54,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        launcher.withdraw(home, args.engine)
     return 0
 
 

@@ -6,6 +6,9 @@ The one place that knows both engines: `simulated` (this package) and `local`
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +77,41 @@ def serve_in_thread(home: Path, *, engine: str = "simulated", timeout: float = 1
     return KitServer(f"http://{LOOPBACK}:{running.port}/v1", home, running)
 
 
+class IdleWatch:
+    """ASGI wrapper that notes the last request; `idle_for()` is 0 while one is in flight."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.last = time.monotonic()
+        self.active = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.active += 1
+        self.last = time.monotonic()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+            self.last = time.monotonic()
+
+    def idle_for(self) -> float:
+        return 0.0 if self.active else time.monotonic() - self.last
+
+
+def _stop_when_idle(watch: IdleWatch, idle: float) -> None:
+    """Ask this process to stop (as Ctrl+C does) once nobody has called for `idle` seconds."""
+
+    def run() -> None:
+        while True:
+            left = idle - watch.idle_for()
+            if left <= 0:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(min(max(left, 0.05), 5.0))
+
+    threading.Thread(target=run, name="atelier-sandbox-idle", daemon=True).start()
+
+
 def serve_forever(
     home: Path,
     host: str = LOOPBACK,
@@ -82,15 +120,24 @@ def serve_forever(
     verbose: bool = False,
     announce: Callable[[str], None] = print,
     engine: str = "simulated",
+    idle: float = 0.0,
+    on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Foreground server for `python -m helpers.sandbox` (Ctrl+C stops it)."""
+    """Foreground server for `python -m helpers.sandbox` (Ctrl+C stops it).
+
+    `idle` > 0: stop after that many seconds without a request. `on_ready(url)` once the
+    port is bound (the workspace advert).
+    """
     shown = LOOPBACK if host in ("0.0.0.0", "") else host
 
     def ready(bound: int) -> None:
-        announce(
-            f"🧪 Bac à sable prêt : http://{shown}:{bound}/v1  (espace de travail : {home}). "
-            "Ctrl+C pour arrêter."
-        )
+        url = f"http://{shown}:{bound}/v1"
+        if on_ready is not None:
+            on_ready(url)
+        announce(f"🧪 Bac à sable prêt : {url}  (espace de travail : {home}). Ctrl+C pour arrêter.")
 
     app = build_app(home, engine=engine)
+    if idle > 0:
+        app = IdleWatch(app)
+        _stop_when_idle(app, idle)
     _serve_forever(app, host=host, port=port, verbose=verbose, announce=ready)

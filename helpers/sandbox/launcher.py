@@ -1,0 +1,259 @@
+"""Find or start the workspace's kit server: one server process per workspace and engine.
+
+Client side only: this module imports the standard library and `helpers.settings`, never
+the server's code (no starlette, uvicorn or scikit-learn in a kernel).
+
+- **Advert.** A serving process writes `<workspace>/sandbox-<engine>.json` (`url`, `pid`)
+  once its port is bound, and removes it when it stops. A server is "running" when its
+  advert names a live pid and its loopback URL answers.
+- **On demand, once.** `ensure()` returns the running server's URL, or starts one:
+  `python -m helpers.sandbox --port 0 --home WS --engine E --idle S`, detached (its own
+  session, not a child of the kernel: a kernel restart or shutdown leaves it running). Two
+  kernels that start at once take `<workspace>/sandbox-<engine>.lock` in turn: the second
+  finds the first one's server.
+- **Idle stop.** The server exits after `ATELIER_SERVER_IDLE` seconds without a request
+  (default 1800; 0 never). The next notebook or command starts it again; its state is in
+  the workspace (SQLite), so nothing is lost.
+- **Port 0.** The system picks a free port: thirty users of one host never clash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+IDLE_VAR = "ATELIER_SERVER_IDLE"
+DEFAULT_IDLE = 1800.0
+START_TIMEOUT = 60.0
+
+# A short-lived intermediate process starts the server in a new session and exits at once,
+# so the server is nobody's child: a kernel that restarts or dies neither kills nor leaves it
+# a zombie, and the kernel's process tree stays the kernel's own.
+_DETACH = (
+    "import subprocess, sys\n"
+    "subprocess.Popen(sys.argv[1:], start_new_session=True, close_fds=True,\n"
+    "                 stdin=subprocess.DEVNULL, stdout=sys.stdout, stderr=sys.stderr)\n"
+)
+
+
+def idle_seconds() -> float:
+    """`ATELIER_SERVER_IDLE` (seconds without a request before the server exits; 0: never)."""
+    raw = os.environ.get(IDLE_VAR, "").strip()
+    if not raw:
+        return DEFAULT_IDLE
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"{IDLE_VAR}={raw!r} : attendu un nombre de secondes (0 : jamais d'arrêt)."
+        ) from None
+    return max(0.0, value)
+
+
+def advert_path(home: Path, engine: str) -> Path:
+    return home / f"sandbox-{engine}.json"
+
+
+def log_path(home: Path, engine: str) -> Path:
+    """Where a detached server's own output goes (startup failures, tracebacks)."""
+    return home / f"sandbox-{engine}-process.log"
+
+
+def advertise(home: Path, engine: str, url: str, pid: int | None = None) -> None:
+    """Tell the workspace's other processes where this server answers."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        tmp = advert_path(home, engine).with_suffix(f".{pid}.tmp")
+        tmp.write_text(json.dumps({"url": url, "pid": pid}), encoding="utf-8")
+        os.replace(tmp, advert_path(home, engine))
+    except OSError:  # read-only workspace: other processes simply start their own server
+        pass
+
+
+def withdraw(home: Path, engine: str, pid: int | None = None) -> None:
+    """Remove the advert if it is still this process's (`pid`)."""
+    pid = os.getpid() if pid is None else pid
+    path = advert_path(home, engine)
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == pid:
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def read_advert(home: Path, engine: str) -> tuple[str, int] | None:
+    try:
+        advert = json.loads(advert_path(home, engine).read_text(encoding="utf-8"))
+        return str(advert["url"]), int(advert["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, owned by someone else (or no permission to signal)
+        return True
+    return True
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether a kit server answers at this loopback URL (…/v1)."""
+    if not url.startswith("http://127.0.0.1:"):
+        return False
+    request = urllib.request.Request(f"{url}/models", headers={"Authorization": "Bearer sandbox"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - loopback only
+            return answer.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def find_other(home: Path, engine: str) -> str | None:
+    """The URL of a live server that another process of this workspace advertises."""
+    advert = read_advert(home, engine)
+    if advert is None:
+        return None
+    url, pid = advert
+    if pid == os.getpid() or not pid_alive(pid):
+        return None
+    return url if answers(url) else None
+
+
+@contextlib.contextmanager
+def workspace_lock(home: Path, engine: str) -> Iterator[None]:
+    """One process at a time starts the workspace's server (an advisory file lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, at worst two servers start
+        yield
+        return
+    with open(home / f"sandbox-{engine}.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _kit_root() -> str:
+    return str(Path(__file__).resolve().parent.parent.parent)
+
+
+def command(home: Path, engine: str, idle: float | None = None) -> list[str]:
+    idle = idle_seconds() if idle is None else idle
+    return [
+        sys.executable,
+        "-m",
+        "helpers.sandbox",
+        "--port",
+        "0",
+        "--home",
+        str(home),
+        "--engine",
+        engine,
+        "--idle",
+        f"{idle:g}",
+    ]
+
+
+def spawn(home: Path, engine: str, idle: float | None = None) -> None:
+    """Start the server detached from this process; its output goes to `log_path()`."""
+    env = dict(os.environ)
+    # The server imports the same `helpers` as this process, wherever the notebook runs from.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_kit_root(), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    cmd = command(home, engine, idle)
+    with open(log_path(home, engine), "ab") as log:
+        if os.name == "posix":
+            subprocess.run(
+                [sys.executable, "-c", _DETACH, *cmd],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                cwd=str(home),
+                check=True,
+                timeout=30,
+            )
+        else:  # pragma: no cover - Windows
+            flags = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(
+                subprocess, "CREATE_NEW_PROCESS_GROUP", 0
+            )
+            subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                cwd=str(home),
+                creationflags=flags,
+            )
+
+
+def _log_tail(home: Path, engine: str, lines: int = 8) -> str:
+    try:
+        text = log_path(home, engine).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def ensure(
+    home: Path,
+    engine: str = "simulated",
+    *,
+    timeout: float = START_TIMEOUT,
+    idle: float | None = None,
+) -> str:
+    """The URL (…/v1) of the workspace's server for `engine`, started if none is running."""
+    url = find_other(home, engine)
+    if url:
+        return url
+    with workspace_lock(home, engine):
+        url = find_other(home, engine)  # another kernel may have started it while we waited
+        if url:
+            return url
+        spawn(home, engine, idle)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            url = find_other(home, engine)
+            if url:
+                return url
+            time.sleep(0.05)
+    tail = _log_tail(home, engine)
+    raise RuntimeError(
+        f"Le bac à sable n'a pas démarré en {timeout:g} s (journal : {log_path(home, engine)})"
+        + (f"\n{tail}" if tail else "")
+    )
+
+
+def shutdown(home: Path, engine: str = "simulated", timeout: float = 10.0) -> bool:
+    """Stop the workspace's server process for `engine` (not this process); True if one stopped."""
+    advert = read_advert(home, engine)
+    if advert is None or advert[1] == os.getpid() or not pid_alive(advert[1]):
+        return False
+    pid = advert[1]
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.05)
+    if pid_alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    withdraw(home, engine, pid)
+    return True

@@ -1,0 +1,165 @@
+"""One kit server process per workspace: started on demand, found by every later process,
+race-free, detached from the kernel that started it, stopped after an idle period; and a
+kernel that runs the course imports only the client side."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import sandbox
+from helpers.sandbox import launcher
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="detached server processes: POSIX")
+
+
+@pytest.fixture
+def server_processes(workspace, monkeypatch):
+    """The client's default path (no in-process server); the workspace's server stopped after."""
+    monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS", raising=False)
+    yield workspace
+    sandbox.shutdown(workspace)
+
+
+def _connect_in_subprocess(*, extra: str = "") -> subprocess.Popen[str]:
+    code = f"from helpers import sandbox; {extra}print(sandbox.connect(), flush=True)"
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _advert(home: Path) -> dict:
+    return json.loads((home / "sandbox-simulated.json").read_text())
+
+
+def test_started_on_demand_detached_and_found_again(server_processes):
+    home = server_processes
+    url = sandbox.connect()
+    pid = _advert(home)["pid"]
+    assert pid != os.getpid() and _advert(home)["url"] == url
+    assert os.getsid(pid) != os.getsid(0)  # its own session: a kernel shutdown does not reach it
+    assert os.getppid() != pid
+    with open(f"/proc/{pid}/stat") as stat:  # not a child of this process
+        assert int(stat.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
+    assert sandbox.connect() == url
+    # A later process (a restarted kernel, a command) finds the same server.
+    later = _connect_in_subprocess()
+    out, err = later.communicate(timeout=60)
+    assert out.strip() == url, err
+    assert sandbox.shutdown() is True
+    assert not launcher.pid_alive(pid) and not (home / "sandbox-simulated.json").exists()
+
+
+def test_two_kernels_at_once_share_one_server(server_processes):
+    first, second = _connect_in_subprocess(), _connect_in_subprocess()
+    urls = {p.communicate(timeout=90)[0].strip() for p in (first, second)}
+    assert len(urls) == 1 and next(iter(urls)).startswith("http://127.0.0.1:")
+    pid = _advert(server_processes)["pid"]
+    servers = subprocess.run(
+        ["pgrep", "-f", f"helpers.sandbox --port 0 --home {server_processes}"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert servers == [str(pid)]
+
+
+def test_outlives_the_process_that_started_it(server_processes):
+    starter = _connect_in_subprocess()
+    url = starter.communicate(timeout=60)[0].strip()
+    assert starter.returncode == 0
+    assert launcher.answers(url)  # the "kernel" is gone, the server still answers
+    assert sandbox.connect() == url
+
+
+def test_stops_after_the_idle_period(server_processes, monkeypatch):
+    monkeypatch.setenv("ATELIER_SERVER_IDLE", "1.5")
+    url = sandbox.connect()
+    pid = _advert(server_processes)["pid"]
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:  # requests keep it up
+        assert launcher.answers(url)
+        time.sleep(0.3)
+    deadline = time.monotonic() + 15
+    while launcher.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not launcher.pid_alive(pid)
+    assert not (server_processes / "sandbox-simulated.json").exists()
+    assert sandbox.connect() != url or launcher.answers(url)  # started again on demand
+
+
+def test_idle_setting_is_checked(monkeypatch):
+    monkeypatch.setenv("ATELIER_SERVER_IDLE", "bientôt")
+    with pytest.raises(ValueError, match="ATELIER_SERVER_IDLE"):
+        launcher.idle_seconds()
+    monkeypatch.delenv("ATELIER_SERVER_IDLE")
+    assert launcher.idle_seconds() == launcher.DEFAULT_IDLE
+
+
+def test_engine_follows_the_mode(server_processes, monkeypatch):
+    from helpers import client
+
+    monkeypatch.setenv("ATELIER_MODE", "sandbox")
+    url = client.base_url()
+    assert _advert(server_processes)["url"] == url
+    command = Path(f"/proc/{_advert(server_processes)['pid']}/cmdline").read_bytes().split(b"\0")
+    assert b"--engine" in command and command[command.index(b"--engine") + 1] == b"simulated"
+
+
+def test_a_server_that_cannot_start_is_reported(server_processes, monkeypatch):
+    monkeypatch.setattr(launcher, "command", lambda *a, **k: [sys.executable, "-c", "boom("])
+    with pytest.raises(RuntimeError, match="n'a pas démarré"):
+        launcher.ensure(server_processes, timeout=3)
+
+
+# --------------------------------------------------------------------------- kernels
+
+# The course's kernels: which heavy modules each may hold (what its own cells display).
+SERVER_SIDE = {"starlette", "uvicorn", "sklearn"}
+DISPLAY = {"pandas", "matplotlib", "ipywidgets"}
+PROBE = (
+    "import sys, json\n"
+    f"print('MODULES', json.dumps(sorted(m for m in {sorted(SERVER_SIDE | DISPLAY)!r} "
+    "if m in sys.modules)))"
+)
+
+
+def _notebook_modules(name: str, home: Path) -> set[str]:
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    env = {k: v for k, v in os.environ.items() if k != "ATELIER_SANDBOX_IN_PROCESS"}
+    env.update(ATELIER_HOME=str(home), ATELIER_MODE="sandbox", ATELIER_SANDBOX_SPEED="1000")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(env=env, cwd=str(REPO / "notebooks"))
+    try:
+        NotebookClient(nb, km=km, timeout=300, allow_errors=False).execute()
+    finally:
+        km.shutdown_kernel(now=True)
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    return set(json.loads(text.split("MODULES", 1)[1]))
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "name, allowed",
+    [
+        ("00_bienvenue", set()),
+        ("07_test", {"pandas"}),  # compare() shows a table
+        ("10_erreurs", set()),
+    ],
+)
+def test_a_kernel_imports_only_the_client_side(server_processes, name, allowed):
+    modules = _notebook_modules(name, server_processes)
+    assert not modules & SERVER_SIDE, modules
+    assert modules & DISPLAY <= allowed, modules
