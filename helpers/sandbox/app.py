@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import errors, faults, requests, shapes, streaming
+from . import errors, faults, requests, responses, shapes, streaming
 from .errors import ApiError
 from .files import MAX_FILE_BYTES, FileService
 from .protocol import Engine
@@ -61,6 +61,8 @@ def create_app(
     engine: Engine, files: FileService, *, clock: Callable[[], float] = time.time
 ) -> Starlette:
     """The ASGI app serving `/v1` with `engine` (jobs, models, chat) and `files`."""
+
+    stored = responses.ResponseStore(files.db)
 
     def run(fn, *args):
         return run_in_threadpool(fn, *args)
@@ -170,6 +172,19 @@ def create_app(
             )
         return JSONResponse(completion)
 
+    async def create_response(request: Request) -> Response:
+        body = await body_of(request)
+        response = await run(responses.create, body, engine.chat, stored, clock())
+        if body.get("stream"):
+            return streaming.response(responses.events(response))
+        return JSONResponse(response)
+
+    async def get_response(request: Request) -> Response:
+        return JSONResponse(await run(responses.retrieve, stored, request.path_params["id"]))
+
+    async def delete_response(request: Request) -> Response:
+        return JSONResponse(await run(responses.delete, stored, request.path_params["id"]))
+
     async def root(request: Request) -> Response:
         return JSONResponse(
             {
@@ -202,6 +217,9 @@ def create_app(
         Route("/v1/fine_tuning/jobs/{job_id}/events", _endpoint(events), methods=["GET"]),
         Route("/v1/fine_tuning/jobs/{job_id}/checkpoints", _endpoint(checkpoints), methods=["GET"]),
         Route("/v1/chat/completions", _endpoint(chat), methods=["POST"]),
+        Route("/v1/responses", _endpoint(create_response), methods=["POST"]),
+        Route("/v1/responses/{id}", _endpoint(get_response), methods=["GET"]),
+        Route("/v1/responses/{id}", _endpoint(delete_response), methods=["DELETE"]),
         Route("/v1/models", _endpoint(list_models), methods=["GET"]),
         Route("/v1/models/{model:path}", _endpoint(get_model), methods=["GET"]),
     ]
