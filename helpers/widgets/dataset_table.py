@@ -8,12 +8,12 @@ so the table, the file and the sandbox's own validation always agree.
 
 Nothing typed is lost: an import that cannot be read leaves the table as it was (lines that
 are not valid JSON come in as rows to fix), a failed save changes nothing, and the last
-deletion can be undone.
+deletion can be undone. Reading and writing files (JSONL, JSON array, CSV) is
+`helpers.dataset_io`'s: this module only shows what it reads and says what it refuses.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -24,7 +24,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .. import dataset, models, settings, workspace
+from .. import dataset, dataset_io, models, settings, workspace
+from ..fileio import write_atomic
 from ._common import box, diagnosis_html, esc
 from .compat import bottom_border, clear_upload, set_tooltip, uploaded_files
 
@@ -658,7 +659,7 @@ class DatasetTable(widgets.VBox):
             )
         shown = report.problems[:MAX_PROBLEMS_SHOWN]
         if shown:
-            items = "".join(f"<li>{esc(_problem_text(p))}</li>" for p in shown)
+            items = "".join(f"<li>{esc(dataset_io.row_problem_text(p))}</li>" for p in shown)
             more = len(report.problems) - len(shown)
             if more:
                 items += f"<li>… et {more} autre(s)</li>"
@@ -702,8 +703,9 @@ class DatasetTable(widgets.VBox):
         """Import a file's content. Returns False (table untouched, reason shown) when it cannot."""
         replace = self.replace.value if replace is None else replace
         try:
-            rows, note = _parse(data, name, self.model.value)
-        except ImportProblem as exc:
+            imported = dataset_io.read_import(data, name, self.model.value)
+            rows, note = _rows(imported.entries), imported.note
+        except dataset_io.ImportProblem as exc:
             self._say(
                 f"❌ Import de « {name} » impossible : {exc}\nTon tableau n'a pas changé.", "error"
             )
@@ -771,7 +773,7 @@ class DatasetTable(widgets.VBox):
         report = self.report
         try:
             if suffix == ".jsonl":
-                _atomic_write(path, self.jsonl().encode("utf-8"))
+                _save(path, self.jsonl())
             else:
                 unreadable = [i + 1 for i, r in enumerate(self.rows) if r.example() is None]
                 if unreadable:
@@ -781,9 +783,7 @@ class DatasetTable(widgets.VBox):
                         "error",
                     )
                     return None
-                buf = io.StringIO()
-                _to_csv_frame(self.examples).to_csv(buf, index=False)
-                _atomic_write(path, buf.getvalue().encode("utf-8"))
+                _save(path, dataset_io.dumps_csv(self.examples))
         except Exception as exc:
             from .. import errors
 
@@ -824,161 +824,11 @@ class DatasetTable(widgets.VBox):
         self.message.value = box(text, kind)
 
 
-# ---------------------------------------------------------------------------------------
-# Reading files
+def _rows(entries: list[dataset_io.Entry]) -> list[Row]:
+    """Imported entries as rows: examples become fields (or whole JSON), lines to fix stay text."""
+    return [Row.from_example(e) if isinstance(e, dict) else Row(raw=e, turns=[]) for e in entries]
 
 
-class ImportProblem(ValueError):
-    """A file the table cannot import (French message)."""
-
-
-def _problem_text(p: dataset.Problem) -> str:
-    where = f"Rangée {p.line}" if p.line else "Fichier"
-    if p.field:
-        where += f" ({p.field})"
-    return f"{'❌' if p.severity == 'error' else '⚠️'} {where} : {p.message} → {p.fix}"
-
-
-def _parse(data: bytes, name: str, model: str) -> tuple[list[Row], str]:
-    suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        return _parse_csv(data), ""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ImportProblem(
-            "le fichier n'est pas en UTF-8 (enregistre-le en « UTF-8 » depuis ton éditeur), "
-            "ou ce n'est pas un fichier texte."
-        ) from None
-    if not text.strip():
-        raise ImportProblem("le fichier est vide.")
-    if "\x00" in text:
-        raise ImportProblem("ce n'est pas un fichier texte (JSONL ou CSV attendu).")
-    stripped = text.strip()
-    if stripped.startswith("["):  # a JSON array, pretty-printed or not
-        try:
-            value = json.loads(stripped)
-        except ValueError:
-            value = None
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            return [Row.from_example(v) for v in value], (
-                "(C'était un tableau JSON [...], pas du JSONL : converti. Enregistre-le pour obtenir un "
-                "vrai .jsonl, un exemple par ligne.)"
-            )
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    rows: list[Row] = []
-    unreadable = 0
-    for line in lines:
-        try:
-            value = json.loads(line)
-        except ValueError:
-            value = None
-        if isinstance(value, dict):
-            rows.append(Row.from_example(value))
-        else:
-            unreadable += 1
-            rows.append(Row(raw=line, turns=[]))
-    if unreadable and unreadable * 2 > len(lines):
-        report = dataset.check_bytes(data, model)
-        first = "\n".join(_problem_text(p) for p in report.errors[:5])
-        raise ImportProblem(
-            f"{unreadable} ligne(s) sur {len(lines)} ne sont pas des objets JSON : ce n'est pas un fichier "
-            f'JSONL (un exemple {{"messages": […]}} par ligne).\n{first}'
-        )
-    return rows, ""
-
-
-_CSV_ALIASES = {
-    "system": "system",
-    "système": "system",
-    "systeme": "system",
-    "consigne": "system",
-    "user": "user",
-    "question": "user",
-    "prompt": "user",
-    "utilisateur": "user",
-    "assistant": "assistant",
-    "réponse": "assistant",
-    "reponse": "assistant",
-    "answer": "assistant",
-    "completion": "assistant",
-}
-
-
-def _parse_csv(data: bytes) -> list[Row]:
-    import pandas as pd
-
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything
-        raise ImportProblem("encodage du CSV illisible : enregistre-le en « CSV UTF-8 ».")
-    if not text.strip():
-        raise ImportProblem("le fichier est vide.")
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False
-        )
-    except Exception as exc:
-        raise ImportProblem(
-            f"CSV illisible ({exc}). Vérifie les guillemets et le séparateur (, ou ;)."
-        ) from None
-    columns: dict[str, Any] = {}
-    for c in df.columns:
-        key = str(c).strip().lower()
-        key = "messages" if key == "messages" else _CSV_ALIASES.get(key, "")
-        if key and key not in columns:
-            columns[key] = c
-    if "messages" not in columns and not {"user", "assistant"} <= set(columns):
-        raise ImportProblem(
-            f"colonnes trouvées : {', '.join(map(str, df.columns))}. Il faut au moins une colonne « user » "
-            "(la question) et une colonne « assistant » (la réponse), et si tu veux « system »."
-        )
-    rows = []
-    for record in df.to_dict(orient="records"):
-        cell = {k: str(record.get(c, "") or "") for k, c in columns.items()}
-        if cell.get("messages", "").strip():
-            try:
-                msgs = json.loads(cell["messages"])
-            except ValueError:
-                rows.append(Row(raw=cell["messages"], turns=[]))
-                continue
-            rows.append(Row.from_example({"messages": msgs}))
-        else:
-            rows.append(
-                Row(
-                    system=cell.get("system", ""),
-                    turns=[[cell.get("user", ""), cell.get("assistant", "")]],
-                )
-            )
-    return rows
-
-
-def _to_csv_frame(examples: list[dict[str, Any]]):
-    import pandas as pd
-
-    df = dataset.to_dataframe(examples)
-    if "messages" in df.columns:
-        df = df.assign(
-            messages=[
-                json.dumps(m, ensure_ascii=False) if isinstance(m, list) else ""
-                for m in df["messages"]
-            ]
-        )
-    return pd.DataFrame(df)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
+def _save(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomic(path, text)

@@ -1,0 +1,186 @@
+"""Dataset files in and out of the dataset table: JSONL, a JSON array or CSV in; CSV out.
+
+`read_import(data, name)` reads what a learner brings (a `.jsonl`, a pretty-printed JSON
+array, a spreadsheet's `.csv`) into entries: each one an example (a dict) or, for a line
+that is not a JSON object, the line itself (a str) so that the learner fixes it in the
+table rather than losing it. A file that cannot be read at all raises `ImportProblem`,
+whose French message says why and what to do. `dumps_csv(examples)` writes the CSV export.
+(JSONL out is `dataset.dumps_jsonl` / `dataset.write_jsonl`.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import dataset, models
+
+Entry = dict[str, Any] | str  # an example, or a line to fix (not a JSON object)
+
+
+class ImportProblem(ValueError):
+    """A file that cannot be imported (French message: why, and what to do)."""
+
+
+@dataclass
+class Imported:
+    entries: list[Entry]
+    note: str = ""  # French remark for the learner, e.g. "a JSON array, converted"
+
+
+def row_problem_text(p: dataset.Problem) -> str:
+    """A problem as the table shows it: rows, not lines."""
+    where = f"Rangée {p.line}" if p.line else "Fichier"
+    if p.field:
+        where += f" ({p.field})"
+    return f"{'❌' if p.severity == 'error' else '⚠️'} {where} : {p.message} → {p.fix}"
+
+
+def read_import(data: bytes, name: str, model: str = models.DEFAULT_MODEL) -> Imported:
+    """Entries of a `.csv` (by its name) or of a JSONL / JSON-array file; `ImportProblem` if unreadable."""
+    if Path(name).suffix.lower() == ".csv":
+        return parse_csv(data)
+    return parse_jsonl(data, model)
+
+
+def parse_jsonl(data: bytes, model: str = models.DEFAULT_MODEL) -> Imported:
+    """One example per line (blank lines skipped), or one JSON array of examples.
+
+    Lines that are not JSON objects come back as text to fix, unless they are more than half
+    of the file: then it is not JSONL at all (`ImportProblem`, with the check's first errors).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ImportProblem(
+            "le fichier n'est pas en UTF-8 (enregistre-le en « UTF-8 » depuis ton éditeur), "
+            "ou ce n'est pas un fichier texte."
+        ) from None
+    if not text.strip():
+        raise ImportProblem("le fichier est vide.")
+    if "\x00" in text:
+        raise ImportProblem("ce n'est pas un fichier texte (JSONL ou CSV attendu).")
+    stripped = text.strip()
+    if stripped.startswith("["):  # a JSON array, pretty-printed or not
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            value = None
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return Imported(
+                list(value),
+                "(C'était un tableau JSON [...], pas du JSONL : converti. Enregistre-le pour obtenir "
+                "un vrai .jsonl, un exemple par ligne.)",
+            )
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    entries: list[Entry] = []
+    unreadable = 0
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            entries.append(value)
+        else:
+            unreadable += 1
+            entries.append(line)
+    if unreadable and unreadable * 2 > len(lines):
+        report = dataset.check_bytes(data, model)
+        first = "\n".join(row_problem_text(p) for p in report.errors[:5])
+        raise ImportProblem(
+            f"{unreadable} ligne(s) sur {len(lines)} ne sont pas des objets JSON : ce n'est pas un fichier "
+            f'JSONL (un exemple {{"messages": […]}} par ligne).\n{first}'
+        )
+    return Imported(entries)
+
+
+# Column names a spreadsheet may use, in French or English → the role they hold.
+CSV_ALIASES = {
+    "system": "system",
+    "système": "system",
+    "systeme": "system",
+    "consigne": "system",
+    "user": "user",
+    "question": "user",
+    "prompt": "user",
+    "utilisateur": "user",
+    "assistant": "assistant",
+    "réponse": "assistant",
+    "reponse": "assistant",
+    "answer": "assistant",
+    "completion": "assistant",
+}
+
+
+def parse_csv(data: bytes) -> Imported:
+    """A spreadsheet export: columns user and assistant (and system), or one `messages` column
+    holding each example's JSON list. UTF-8 (with or without BOM) or Windows-1252; `,` or `;`."""
+    import pandas as pd
+
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes almost anything
+        raise ImportProblem("encodage du CSV illisible : enregistre-le en « CSV UTF-8 ».")
+    if not text.strip():
+        raise ImportProblem("le fichier est vide.")
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False
+        )
+    except Exception as exc:
+        raise ImportProblem(
+            f"CSV illisible ({exc}). Vérifie les guillemets et le séparateur (, ou ;)."
+        ) from None
+    columns: dict[str, Any] = {}
+    for c in df.columns:
+        key = str(c).strip().lower()
+        key = "messages" if key == "messages" else CSV_ALIASES.get(key, "")
+        if key and key not in columns:
+            columns[key] = c
+    if "messages" not in columns and not {"user", "assistant"} <= set(columns):
+        raise ImportProblem(
+            f"colonnes trouvées : {', '.join(map(str, df.columns))}. Il faut au moins une colonne « user » "
+            "(la question) et une colonne « assistant » (la réponse), et si tu veux « system »."
+        )
+    entries: list[Entry] = []
+    for record in df.to_dict(orient="records"):
+        cell = {k: str(record.get(c, "") or "") for k, c in columns.items()}
+        if cell.get("messages", "").strip():
+            try:
+                entries.append({"messages": json.loads(cell["messages"])})
+            except ValueError:
+                entries.append(cell["messages"])
+            continue
+        system = cell.get("system", "")
+        messages = [{"role": "system", "content": system}] if system.strip() else []
+        messages.append({"role": "user", "content": cell.get("user", "")})
+        messages.append({"role": "assistant", "content": cell.get("assistant", "")})
+        entries.append({"messages": messages})
+    return Imported(entries)
+
+
+def dumps_csv(examples: Iterable[dict[str, Any]]) -> str:
+    """The CSV export: columns system / user / assistant, plus `messages` (JSON) for the
+    examples those columns cannot hold (see `dataset.to_dataframe`)."""
+    df = dataset.to_dataframe(list(examples))
+    if "messages" in df.columns:
+        df = df.assign(
+            messages=[
+                json.dumps(m, ensure_ascii=False) if isinstance(m, list) else ""
+                for m in df["messages"]
+            ]
+        )
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    return buf.getvalue()
