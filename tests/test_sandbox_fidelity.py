@@ -352,3 +352,77 @@ def test_rate_limit_headers(url):
     assert int(raw.headers["x-ratelimit-remaining-requests"]) < int(
         raw.headers["x-ratelimit-limit-requests"]
     )
+
+
+# -- fine-tuning: pause/resume, delete a model, metadata filter --------------------------------
+
+
+def test_pause_and_resume(url, monkeypatch):
+    import time
+
+    c = client(url)
+    f = upload(c, COUCOU)
+    monkeypatch.setenv("ATELIER_SANDBOX_SPEED", "10")  # read when the job is created
+    job = c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL)
+    with pytest.raises(openai.BadRequestError) as err:
+        c.fine_tuning.jobs.resume(job.id)
+    assert err.value.code == "invalid_job_state"
+    deadline = time.monotonic() + 20
+    while c.fine_tuning.jobs.retrieve(job.id).status != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    paused = c.fine_tuning.jobs.pause(job.id)
+    assert paused.status == "paused" and paused.estimated_finish is None
+    steps_then = len([e for e in c.fine_tuning.jobs.list_events(job.id, limit=1000)])
+    time.sleep(0.5)
+    assert c.fine_tuning.jobs.retrieve(job.id).status == "paused"
+    events = list(c.fine_tuning.jobs.list_events(job.id, limit=1000))
+    assert len(events) == steps_then and events[0].message == "Fine-tuning job paused"
+    with pytest.raises(openai.BadRequestError):
+        c.fine_tuning.jobs.pause(job.id)
+    assert c.fine_tuning.jobs.resume(job.id).status == "running"
+    done = wait_job(c, job.id, timeout=60)
+    assert done.status == "succeeded"
+    messages = [e.message for e in c.fine_tuning.jobs.list_events(job.id, limit=1000)]
+    assert messages[0] == "The job has successfully completed"
+    assert messages.index("Fine-tuning job resumed") < messages.index("Fine-tuning job paused")
+    times = [e.created_at for e in c.fine_tuning.jobs.list_events(job.id, limit=1000)]
+    assert times == sorted(times, reverse=True)
+
+
+def test_delete_a_fine_tuned_model(url):
+    c = client(url)
+    f = upload(c, COUCOU)
+    job = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
+    name = job.fine_tuned_model
+    deleted = c.models.delete(name)
+    assert (deleted.id, deleted.deleted, deleted.object) == (name, True, "model")
+    assert name not in {m.id for m in c.models.list()}
+    for call in (
+        lambda: c.models.retrieve(name),
+        lambda: c.models.delete(name),
+        lambda: c.chat.completions.create(model=name, messages=HELLO),
+    ):
+        with pytest.raises(openai.NotFoundError):
+            call()
+    assert c.fine_tuning.jobs.retrieve(job.id).fine_tuned_model == name
+    with pytest.raises(openai.PermissionDeniedError):
+        c.models.delete(models.DEFAULT_MODEL)
+
+
+def test_jobs_list_metadata_filter(url):
+    c = client(url)
+    f = upload(c, COUCOU)
+    mine = c.fine_tuning.jobs.create(
+        training_file=f.id, model=models.DEFAULT_MODEL, metadata={"classe": "6B", "tp": "1"}
+    )
+    other = c.fine_tuning.jobs.create(
+        training_file=f.id, model=models.DEFAULT_MODEL, metadata={"classe": "5A"}
+    )
+    assert [j.id for j in c.fine_tuning.jobs.list(metadata={"classe": "6B"})] == [mine.id]
+    both = [j.id for j in c.fine_tuning.jobs.list(metadata={"classe": "5A", "tp": "1"})]
+    assert both == []
+    ids = {j.id for j in c.fine_tuning.jobs.list(limit=100)}
+    assert {mine.id, other.id} <= ids
+    raw = c.fine_tuning.jobs.with_raw_response.list(extra_query={"metadata": "null"}).parse()
+    assert not {mine.id, other.id} & {j.id for j in raw.data}

@@ -136,13 +136,24 @@ def create_app(
     async def list_jobs(request: Request) -> Response:
         q = request.query_params
         limit = requests.int_param(q.get("limit"), "limit", 20, 1, 100)
-        return JSONResponse(await run(synced(engine.list_jobs), q.get("after"), limit))
+        metadata = requests.metadata_filter(q.multi_items())
+        listing = synced(engine.list_jobs)
+        return JSONResponse(await run(listing, q.get("after"), limit, metadata))
 
     async def get_job(request: Request) -> Response:
         return JSONResponse(await run(synced(engine.retrieve_job), request.path_params["job_id"]))
 
     async def cancel_job(request: Request) -> Response:
         return JSONResponse(await run(engine.cancel_job, request.path_params["job_id"]))
+
+    async def pause_job(request: Request) -> Response:
+        return JSONResponse(await run(engine.pause_job, request.path_params["job_id"]))
+
+    async def resume_job(request: Request) -> Response:
+        return JSONResponse(await run(engine.resume_job, request.path_params["job_id"]))
+
+    async def delete_model(request: Request) -> Response:
+        return JSONResponse(await run(engine.delete_model, request.path_params["model"]))
 
     async def events(request: Request) -> Response:
         q = request.query_params
@@ -214,6 +225,8 @@ def create_app(
         Route("/v1/fine_tuning/jobs", _endpoint(list_jobs), methods=["GET"]),
         Route("/v1/fine_tuning/jobs/{job_id}", _endpoint(get_job), methods=["GET"]),
         Route("/v1/fine_tuning/jobs/{job_id}/cancel", _endpoint(cancel_job), methods=["POST"]),
+        Route("/v1/fine_tuning/jobs/{job_id}/pause", _endpoint(pause_job), methods=["POST"]),
+        Route("/v1/fine_tuning/jobs/{job_id}/resume", _endpoint(resume_job), methods=["POST"]),
         Route("/v1/fine_tuning/jobs/{job_id}/events", _endpoint(events), methods=["GET"]),
         Route("/v1/fine_tuning/jobs/{job_id}/checkpoints", _endpoint(checkpoints), methods=["GET"]),
         Route("/v1/chat/completions", _endpoint(chat), methods=["POST"]),
@@ -222,6 +235,7 @@ def create_app(
         Route("/v1/responses/{id}", _endpoint(delete_response), methods=["DELETE"]),
         Route("/v1/models", _endpoint(list_models), methods=["GET"]),
         Route("/v1/models/{model:path}", _endpoint(get_model), methods=["GET"]),
+        Route("/v1/models/{model:path}", _endpoint(delete_model), methods=["DELETE"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: invalid_url})
     app.state.engine = engine

@@ -91,6 +91,9 @@ class LocalEngine:
         self.clock = clock
         self.home = Path(home)
         self.queue = LocalQueue(home)
+        files.db.create(
+            "CREATE TABLE IF NOT EXISTS local_deleted_models (name TEXT PRIMARY KEY NOT NULL)"
+        )
         self._settled: set[str] = set()
 
     # -- jobs -----------------------------------------------------------------------------
@@ -204,9 +207,31 @@ class LocalEngine:
     def retrieve_job(self, job_id: str) -> dict[str, Any]:
         return self._job_json(self._local_job(job_id))
 
-    def list_jobs(self, after: str | None, limit: int) -> dict[str, Any]:
-        items = [self._job_json(j) for j in reversed(self.queue.jobs())]
+    def list_jobs(
+        self, after: str | None, limit: int, metadata: requests.MetadataFilter = None
+    ) -> dict[str, Any]:
+        items = [
+            self._job_json(j)
+            for j in reversed(self.queue.jobs())
+            if requests.metadata_matches(j.request.get("spec", {}), metadata)
+        ]
         return shapes.page(items, after, limit)
+
+    def pause_job(self, job_id: str) -> dict[str, Any]:
+        job = self._job_json(self._local_job(job_id))
+        if job["status"] != "running":
+            raise requests.invalid_job_state(job_id, job["status"], "paused")
+        # The training worker has no pause: it runs a job to its end or stops it (cancel).
+        raise errors.bad_request(
+            f"Job {job_id} cannot be paused: the local engine trains a job to its end "
+            "(cancel it to stop it).",
+            param="fine_tuning_job_id",
+            code="invalid_job_state",
+        )
+
+    def resume_job(self, job_id: str) -> dict[str, Any]:
+        job = self._job_json(self._local_job(job_id))
+        raise requests.invalid_job_state(job_id, job["status"], "resumed")
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job = self._local_job(job_id)
@@ -247,12 +272,31 @@ class LocalEngine:
         data += [
             shapes.model_object(name, at or 0, ORGANIZATION_ID)
             for name, at in self.queue.fine_tuned_models()
+            if not self._deleted(name)
         ]
         return {"object": "list", "data": data}
 
+    def _deleted(self, name: str) -> bool:
+        row = (
+            self.files.db.conn()
+            .execute("SELECT 1 FROM local_deleted_models WHERE name = ?", (name,))
+            .fetchone()
+        )
+        return row is not None
+
+    def delete_model(self, name: str) -> dict[str, Any]:
+        if not name.startswith("ft:"):
+            self.retrieve_model(name)  # unknown: the API's 404
+            raise requests.cannot_delete(name)
+        if self.queue.model_folder(name) is None or self._deleted(name) or ":ckpt-step-" in name:
+            raise errors.model_not_found(name)
+        with self.files.db.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO local_deleted_models (name) VALUES (?)", (name,))
+        return {"id": name, "object": "model", "deleted": True}
+
     def retrieve_model(self, name: str) -> dict[str, Any]:
         if name.startswith("ft:"):
-            if self.queue.model_folder(name) is None:
+            if self.queue.model_folder(name) is None or self._deleted(name):
                 raise errors.model_not_found(name)
             created = dict(self.queue.fine_tuned_models()).get(name) or 0
             return shapes.model_object(name, created, ORGANIZATION_ID)
@@ -264,7 +308,7 @@ class LocalEngine:
         """What generates the answer for a requested model name."""
         if model.startswith("ft:"):
             folder = self.queue.model_folder(model)
-            if folder is None:
+            if folder is None or self._deleted(model):
                 raise errors.model_not_found(model)
             return folder
         if models.base_model_of(model) == models.GUIDE_MODEL:

@@ -388,7 +388,63 @@ def _message(i: int, msg: dict[str, Any], before: list[Any]) -> None:
             )
 
 
-# -- fine-tuning jobs --------------------------------------------------------------------------
+# -- fine-tuning jobs ----
+
+#: A `metadata` filter on jobs.list: {key: value}, or {} for "jobs without metadata"
+#: (`metadata=null`), or None (no filter).
+MetadataFilter = dict[str, str] | None
+
+
+def metadata_filter(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
+    """`metadata[k]=v` query parameters (deepObject style) → a filter; `metadata=null` → {}."""
+    out: dict[str, str] = {}
+    found = False
+    for key, value in pairs:
+        if key == "metadata":
+            if value != "null":
+                raise errors.bad_request(
+                    "Invalid 'metadata': use metadata[key]=value, or metadata=null.",
+                    param="metadata",
+                    code="invalid_value",
+                )
+            found = True
+        elif key.startswith("metadata[") and key.endswith("]"):
+            out[key[len("metadata[") : -1]] = value
+            found = True
+    return out if found else None
+
+
+def metadata_matches(spec: dict[str, Any], wanted: dict[str, str] | None) -> bool:
+    """Whether a job (its stored request) passes a metadata filter."""
+    if wanted is None:
+        return True
+    own = spec.get("metadata")
+    if not wanted:
+        return not own
+    return bool(own) and all(own.get(k) == v for k, v in wanted.items())
+
+
+def invalid_job_state(job_id: str, status: str, verb: str) -> errors.ApiError:
+    """A pause/resume/cancel the job's status forbids (the cancel wording is the real API's;
+    the pause and resume ones follow it, unconfirmed)."""
+    return errors.bad_request(
+        f"Job {job_id} is {status} and cannot be {verb}.",
+        param="fine_tuning_job_id",
+        code="invalid_job_state",
+    )
+
+
+def cannot_delete(model: str) -> errors.ApiError:
+    # Unconfirmed wording: deleting a model one does not own is refused with a 403.
+    return errors.ApiError(
+        403,
+        f"You do not have permission to delete the model `{model}`: only fine-tuned models "
+        "owned by your organization can be deleted.",
+        code="model_not_owned",
+    )
+
+
+# -- job creation -------------------------------------------------------------------------------
 
 
 def model_not_available(model: str) -> errors.ApiError:

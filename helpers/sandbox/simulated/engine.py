@@ -86,11 +86,37 @@ class SimulatedEngine:
     def retrieve_job(self, job_id: str) -> dict[str, Any]:
         return timeline.job_json(self._job(job_id), self.clock())
 
-    def list_jobs(self, after: str | None, limit: int) -> dict[str, Any]:
+    def list_jobs(
+        self, after: str | None, limit: int, metadata: requests.MetadataFilter = None
+    ) -> dict[str, Any]:
         now = self.clock()
-        rows, has_more = self.jobs.list(after=after, limit=limit)
-        data = [timeline.job_json(r, now) for r in rows]
-        return {"object": "list", "data": data, "has_more": has_more}
+        if metadata is None:
+            rows, has_more = self.jobs.list(after=after, limit=limit)
+            data = [timeline.job_json(r, now) for r in rows]
+            return {"object": "list", "data": data, "has_more": has_more}
+        rows = [r for r in self.jobs.all() if requests.metadata_matches(r.spec, metadata)]
+        return shapes.page([timeline.job_json(r, now) for r in rows], after, limit)
+
+    def pause_job(self, job_id: str) -> dict[str, Any]:
+        job = self._job(job_id)
+        now = self.clock()
+        status = timeline.state(job, now, events=False).status
+        if status != "running" or not self.jobs.pause(job_id, now):
+            raise requests.invalid_job_state(job_id, status, "paused")
+        return timeline.job_json(self._job(job_id), now)
+
+    def resume_job(self, job_id: str) -> dict[str, Any]:
+        job = self._job(job_id)
+        now = self.clock()
+        status = timeline.state(job, now, events=False).status
+        if status != "paused":
+            raise requests.invalid_job_state(job_id, status, "resumed")
+        start = timeline.paused_at(job, now) or now
+        resumed = JobRow(**{**job.__dict__, "pauses": (*job.pauses[:-1], (start, now))})
+        end = timeline.real(resumed, timeline.unpaused_end(resumed))
+        if not self.jobs.resume(job_id, now, end):
+            raise requests.invalid_job_state(job_id, status, "resumed")
+        return timeline.job_json(self._job(job_id), now)
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job = self._job(job_id)
@@ -132,11 +158,22 @@ class SimulatedEngine:
             return self._ft_model_json(job, name)
         return base_models.retrieve(name)
 
+    def delete_model(self, name: str) -> dict[str, Any]:
+        if not name.startswith("ft:"):
+            base_models.snapshot(name)  # unknown or shut down: the API's 404
+            raise requests.cannot_delete(name)
+        job, _ = self._fine_tune(name)
+        if name != job.ft_model or not self.jobs.delete_model(name):
+            raise errors.model_not_found(name)  # checkpoints are not deleted on their own here
+        return {"id": name, "object": "model", "deleted": True}
+
     def _fine_tune(self, name: str) -> tuple[JobRow, float]:
         """The job behind a fine-tuned model or checkpoint name, and its training progress."""
         match = _CKPT.fullmatch(name)
         job = self.jobs.by_model(match.group(1)) if match else None
         if job is None or timeline.state(job, self.clock(), events=False).status != "succeeded":
+            raise errors.model_not_found(name)
+        if job.model_deleted and match.group(2) is None:
             raise errors.model_not_found(name)
         if match.group(2) is None:
             return job, 1.0

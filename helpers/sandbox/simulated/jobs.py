@@ -28,14 +28,24 @@ CREATE TABLE IF NOT EXISTS jobs (
     outcome TEXT NOT NULL,       -- 'succeeded' or 'failed' (decided at creation)
     ft_model TEXT,               -- the fine-tuned model name (NULL for failing jobs)
     cancelled_at REAL,
-    settled INTEGER NOT NULL DEFAULT 0   -- results file written / nothing more to write
+    settled INTEGER NOT NULL DEFAULT 0,  -- results file written / nothing more to write
+    pauses TEXT NOT NULL DEFAULT '[]',   -- [[paused_at, resumed_at or null], ...] (JSON)
+    model_deleted INTEGER NOT NULL DEFAULT 0  -- DELETE /v1/models/{fine_tuned_model}
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (settled, end_at);
 CREATE INDEX IF NOT EXISTS jobs_ft_model ON jobs (ft_model);
 """
 _COLUMNS = (
-    "id, created_at, model, spec, plan, speed, end_at, outcome, ft_model, cancelled_at, settled"
+    "id, created_at, model, spec, plan, speed, end_at, outcome, ft_model, cancelled_at, settled, "
+    "pauses, model_deleted"
 )
+#: Columns added after the first release: added to older workspaces' tables when opened.
+_ADDED = {
+    "pauses": "TEXT NOT NULL DEFAULT '[]'",
+    "model_deleted": "INTEGER NOT NULL DEFAULT 0",
+}
+#: `end_at` of a paused job: it ends when it is resumed.
+NEVER = 1e18
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class JobRow:
     ft_model: str | None
     cancelled_at: float | None
     settled: bool
+    pauses: tuple[tuple[float, float | None], ...] = ()
+    model_deleted: bool = False
 
 
 def _job(row: tuple) -> JobRow:
@@ -66,6 +78,8 @@ def _job(row: tuple) -> JobRow:
         row[8],
         row[9],
         bool(row[10]),
+        tuple((p[0], p[1]) for p in json.loads(row[11] or "[]")),
+        bool(row[12]),
     )
 
 
@@ -75,6 +89,11 @@ class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.create(SCHEMA)
+        with db.transaction() as c:
+            have = {r[1] for r in c.execute("PRAGMA table_info(jobs)").fetchall()}
+            for column, kind in _ADDED.items():
+                if column not in have:
+                    c.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
     def _select(self, where: str, args: tuple = ()) -> list[JobRow]:
         sql = f"SELECT {_COLUMNS} FROM jobs {where}"
@@ -103,6 +122,10 @@ class JobStore:
         rows = self._select("WHERE id = ?", (job_id,))
         return rows[0] if rows else None
 
+    def all(self) -> list[JobRow]:
+        """Every job, newest first."""
+        return self._select("ORDER BY seq DESC")
+
     def list(self, *, after: str | None = None, limit: int = 20) -> tuple[list[JobRow], bool]:
         where, args = "", ()
         if after:
@@ -120,7 +143,7 @@ class JobStore:
 
     def succeeded(self, now: float) -> list[JobRow]:
         return self._select(
-            "WHERE outcome = 'succeeded' AND end_at <= ? "
+            "WHERE outcome = 'succeeded' AND end_at <= ? AND model_deleted = 0 "
             "AND (cancelled_at IS NULL OR cancelled_at >= end_at) ORDER BY seq",
             (now,),
         )
@@ -134,6 +157,49 @@ class JobStore:
                 (now, job_id, now),
             ).rowcount
         return changed > 0
+
+    def pause(self, job_id: str, now: float) -> bool:
+        """Pause a job that has not ended by `now` (it ends when resumed)."""
+        with self.db.transaction() as c:
+            row = c.execute(
+                "SELECT pauses FROM jobs WHERE id = ? AND cancelled_at IS NULL AND end_at > ?",
+                (job_id, now),
+            ).fetchone()
+            pauses = json.loads(row[0]) if row else None
+            if pauses is None or (pauses and pauses[-1][1] is None):
+                return False
+            pauses.append([now, None])
+            c.execute(
+                "UPDATE jobs SET pauses = ?, end_at = ? WHERE id = ?",
+                (json.dumps(pauses), NEVER, job_id),
+            )
+        return True
+
+    def resume(self, job_id: str, now: float, end_at: float) -> bool:
+        """Resume a paused job, which now ends at `end_at`."""
+        with self.db.transaction() as c:
+            row = c.execute(
+                "SELECT pauses FROM jobs WHERE id = ? AND cancelled_at IS NULL", (job_id,)
+            ).fetchone()
+            pauses = json.loads(row[0]) if row else []
+            if not pauses or pauses[-1][1] is not None:
+                return False
+            pauses[-1][1] = now
+            c.execute(
+                "UPDATE jobs SET pauses = ?, end_at = ? WHERE id = ?",
+                (json.dumps(pauses), end_at, job_id),
+            )
+        return True
+
+    def delete_model(self, ft_model: str) -> bool:
+        with self.db.transaction() as c:
+            return (
+                c.execute(
+                    "UPDATE jobs SET model_deleted = 1 WHERE ft_model = ? AND model_deleted = 0",
+                    (ft_model,),
+                ).rowcount
+                > 0
+            )
 
     def unsettled(self, now: float) -> list[JobRow]:
         """Jobs that ended by `now` and whose results file is not written yet."""

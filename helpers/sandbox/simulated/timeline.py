@@ -88,9 +88,40 @@ def schedule(job: JobRow) -> list[Event]:
     return events
 
 
+def _pauses(job: JobRow) -> list[tuple[float, float]]:
+    return sorted((start, math.inf if end is None else end) for start, end in job.pauses)
+
+
+def effective(job: JobRow, t: float) -> float:
+    """The job's own clock at real time `t`: real time minus the time spent paused."""
+    return t - sum(max(0.0, min(t, end) - start) for start, end in _pauses(job) if start < t)
+
+
+def real(job: JobRow, t: float) -> float:
+    """The real time at which the job's own clock reads `t` (inf: not before a resume)."""
+    out = t
+    for start, end in _pauses(job):
+        if start <= out:
+            out += end - start
+    return out
+
+
 def at(job: JobRow, offset: float) -> float:
-    """Absolute time of a speed-1 offset for this job."""
-    return job.created_at + offset / job.speed
+    """Real time of a speed-1 offset for this job (pauses push it later)."""
+    return real(job, job.created_at + offset / job.speed)
+
+
+def unpaused_end(job: JobRow) -> float:
+    """When the job ends on its own clock (the real end, had it never been paused)."""
+    return job.created_at + job.plan["end_s"] / job.speed
+
+
+def paused_at(job: JobRow, now: float) -> float | None:
+    """When the pause in force at `now` began (None if the job is not paused at `now`)."""
+    for start, end in job.pauses:
+        if start <= now and (end is None or now < end):
+            return start
+    return None
 
 
 @dataclass
@@ -106,8 +137,9 @@ _TIMELINES_LOCK = threading.Lock()
 
 
 def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
-    """Every event with its absolute time, ids included (cached: a job's inputs never change)."""
-    key = (job.id, job.created_at, job.speed)
+    """Every event with its time on the job's own clock, ids and real times included (cached:
+    a job's inputs change only when it is paused or resumed)."""
+    key = (job.id, job.created_at, job.speed, job.pauses)
     with _TIMELINES_LOCK:
         cached = _TIMELINES.get(key)
         if cached is not None:
@@ -115,8 +147,9 @@ def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
             return cached
     timeline = []
     for i, ev in enumerate(schedule(job)):
-        t = at(job, ev.offset)
-        timeline.append((t, _event_json(job, i, t, ev)))
+        own = job.created_at + ev.offset / job.speed
+        when = real(job, own)  # inf: after a resume that has not happened (never visible yet)
+        timeline.append((own, _event_json(job, i, when if math.isfinite(when) else own, ev)))
     with _TIMELINES_LOCK:
         _TIMELINES[key] = timeline
         while len(_TIMELINES) > 256:
@@ -124,15 +157,28 @@ def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
     return timeline
 
 
+def _pause_events(job: JobRow, now: float) -> list[dict[str, Any]]:
+    out = []
+    for k, (start, end) in enumerate(job.pauses):
+        if start <= now:
+            out.append(_event_json(job, 20_000_000 + 2 * k, start, Event(0, "info", texts.PAUSED)))
+        if end is not None and end <= now:
+            out.append(_event_json(job, 20_000_001 + 2 * k, end, Event(0, "info", texts.RESUMED)))
+    return out
+
+
 def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     """Where a job is at `now`: a pure function of the stored job and the clock."""
     plan = job.plan
-    cancelled = job.cancelled_at is not None and job.cancelled_at < job.end_at
-    horizon = min(now, job.cancelled_at) if cancelled else now
+    end = unpaused_end(job)
+    own_now = effective(job, now)
+    cancelled = job.cancelled_at is not None and effective(job, job.cancelled_at) < end
+    horizon = min(own_now, effective(job, job.cancelled_at)) if cancelled else own_now
     visible: list[dict[str, Any]] = []
     if events:
-        timeline = _timeline(job)
-        visible = [event for t, event in timeline if t <= horizon]
+        visible = [event for t, event in _timeline(job) if t <= horizon]
+        if job.pauses:
+            visible = sorted(visible + _pause_events(job, now), key=lambda e: e["created_at"])
         if cancelled and now >= job.cancelled_at:
             visible.append(
                 _event_json(job, 10_000_000, job.cancelled_at, Event(0, "info", texts.CANCELLED))
@@ -143,17 +189,19 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
         progress = min(1.0, max(0.0, run))
     else:
         progress = 0.0
+    start = job.created_at
     if cancelled and now >= job.cancelled_at:
         return JobState("cancelled", visible, job.cancelled_at, progress)
-    if now < at(job, VALIDATE_S) and now < job.end_at:
+    if own_now < start + VALIDATE_S / job.speed and own_now < end:
         return JobState("validating_files", visible, None, 0.0)
     if failure is not None:
-        return JobState("failed", visible, job.end_at, 0.0)
-    if now < at(job, VALIDATE_S + QUEUE_S):
+        return JobState("failed", visible, real(job, end), 0.0)
+    if own_now < start + (VALIDATE_S + QUEUE_S) / job.speed:
         return JobState("queued", visible, None, 0.0)
-    if now < job.end_at:
-        return JobState("running", visible, None, progress)
-    return JobState("succeeded", visible, job.end_at, 1.0)
+    if own_now < end:
+        status = "paused" if paused_at(job, now) is not None else "running"
+        return JobState(status, visible, None, progress)
+    return JobState("succeeded", visible, real(job, end), 1.0)
 
 
 def _event_json(job: JobRow, index: int, t: float, ev: Event) -> dict[str, Any]:
@@ -168,7 +216,7 @@ def job_json(job: JobRow, now: float) -> dict[str, Any]:
     """The `fine_tuning.job` object as the real API returns it."""
     st = state(job, now, events=False)
     spec, plan = job.spec, job.plan
-    started = st.status in ("running", "succeeded") or (
+    started = st.status in ("running", "paused", "succeeded") or (
         st.status == "cancelled" and st.progress > 0
     )
     hp = (
