@@ -589,21 +589,19 @@ def _text_lines(text: str) -> Iterator[str]:
 
 
 def _file_lines(file: BinaryIO, decode_problems: list[Problem]) -> Iterator[bytes]:
-    """A file's lines, read one at a time, as bytes (decoded only where needed, see `_Lines`)."""
-    for number, raw in enumerate(file, start=1):
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
-        if number == 1 and raw.startswith(_BOM):
-            decode_problems.append(_bom_problem())
-            raw = raw[3:]
-        yield raw
+    """A file's lines, read one at a time, as bytes with their line end (see `_Lines.text`)."""
+    first = file.readline()
+    if first.startswith(_BOM):
+        decode_problems.append(_bom_problem())
+        first = first[3:]
+    return itertools.chain([first] if first else [], file)
 
 
 class _Lines:
     """Lines one at a time (numbered from 1), with a look-ahead for JSON spread over lines.
 
-    Lines read from a file stay bytes until `text` decodes them: a plain example is parsed
-    from its bytes directly (its parser checks UTF-8). `text` and `skip` report a line that is
+    Lines read from a file stay bytes, with their `\n`, until `text` decodes them: a plain
+    example is parsed from its bytes directly (its parser checks UTF-8, skips the `\n`). `text` and `skip` report a line that is
     not UTF-8 (into `decode_problems`, in line order), exactly as `_decode` does for a whole file.
     """
 
@@ -624,6 +622,8 @@ class _Lines:
     def text(self, raw: str | bytes, *, report: bool = True) -> str:
         if type(raw) is str:
             return raw
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -644,7 +644,6 @@ class _Lines:
             self.text(next(self))
 
 
-_SIMPLE_KEYS = frozenset(("role", "content"))
 _ROLE_BITS = {"system": 1, "user": 2, "assistant": 4}
 _MAX_JOIN = 200  # lines tried when looking for one JSON object spread over several lines
 
@@ -661,15 +660,17 @@ def _simple_roles(obj: Any) -> int:
     roles = 0
     bits = _ROLE_BITS
     for m in msgs:
-        if type(m) is not dict or not m.keys() <= _SIMPLE_KEYS:
+        # exactly two keys, a known role and a string content: the keys are role and content
+        if type(m) is not dict or len(m) != 2:
             return 0
         role = m.get("role")
         content = m.get("content")
-        if type(role) is not str or role not in bits or type(content) is not str:
+        if type(role) is not str or type(content) is not str or not content or content.isspace():
             return 0
-        if not content or content.isspace():
+        bit = bits.get(role)
+        if bit is None:
             return 0
-        roles |= bits[role]
+        roles |= bit
     return roles if roles & 4 else 0
 
 
@@ -913,10 +914,10 @@ class _Scan:
         else:
             self.report.problems.append(_duplicate(first, number, self.n))
 
-    def check_length(self, index: int, number: int) -> None:
+    def check_length(self, bound: int, number: int) -> None:
         """Figures only: the example's texts are queued; count it now if it may be too long."""
-        if self.counter.bound(index) > self.limit:
-            self.count_now(self.counter.example_tokens(index), number, keep=False)
+        if bound > self.limit:
+            self.count_now(self.counter.example_tokens(self.n - 1), number, keep=False)
 
     def count_now(self, n_tokens: int, number: int, *, keep: bool = True) -> None:
         if keep:

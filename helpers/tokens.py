@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import itertools
 import marshal
+import operator
 import os
 import sys
 import threading
@@ -253,10 +254,11 @@ def _encode_all(length: Callable[[str], int], texts: list[str]) -> array:
 class TokenCounter:
     """Exact Cookbook token counts for one model's encoding; each distinct text encoded once.
 
-    `text`, `value`, `messages` answer at once. For many examples, `add_example` returns at
-    once too: the texts are encoded in the background, in batches, on the other cores, and
-    `example_tokens` / `all_example_tokens` give the counts (waiting for them if needed). A counter's cache lives as long as
-    the counter: make one per dataset, not one for the whole process.
+    `text`, `value`, `messages` answer at once. For many examples, `add_example` (and
+    `add_chat`, its fast form) return at once too: the texts are encoded in the background,
+    in batches, on the other cores, and `example_tokens` / `all_example_tokens` give the
+    counts (waiting for them if needed). A counter's cache lives as long as the counter:
+    make one per dataset, not one for the whole process.
     """
 
     def __init__(
@@ -273,16 +275,19 @@ class TokenCounter:
         self._short: dict[str, int] = {}
         self._recent: dict[str, int] = {}
         self._older: dict[str, int] = {}
+        self._role_tokens: dict[str, int] = {}
+        # Slots: a text's count is _counts[slot], -1 while it is being encoded. New texts
+        # wait in _batch (slots _batch_first, _batch_first + 1, …) until it is big enough.
         self._counts = array("q")
+        self._next_slot = 0
         self._batch: list[str] = []
-        self._batch_slots: list[int] = []
+        self._batch_first = 0
         self._batch_chars = 0
         self._submitted_chars = 0
         self._workers = _workers() if background else 0
-        self._inflight: deque[tuple[list[int], Any]] = deque()
-        # Examples added: fixed tokens, bound, and the slots of their texts (flat arrays).
+        self._inflight: deque[tuple[int, Any]] = deque()
+        # Examples added: fixed tokens and where their slots end, in flat arrays.
         self._ex_fixed = array("q")
-        self._ex_bound = array("q")
         self._ex_slots = array("q")
         self._ex_end = array("q")
         self._ex_assistant = array("q")
@@ -297,63 +302,62 @@ class TokenCounter:
                 slot = self._short[text] = self._new_slot(text)
             return slot
         slot = self._recent.get(text)
-        if slot is not None:
-            return slot
-        slot = self._older.get(text)
         if slot is None:
-            slot = self._new_slot(text)
-        self._recent[text] = slot
-        if len(self._recent) >= _GENERATION:  # forget what has not come back since
-            self._older, self._recent = self._recent, {}
+            slot = self._older.get(text)
+            if slot is None:
+                slot = self._new_slot(text)
+            self._remember(text, slot)
         return slot
 
+    def _remember(self, text: str, slot: int) -> None:
+        recent = self._recent
+        recent[text] = slot
+        if len(recent) >= _GENERATION:  # forget what has not come back since
+            self._older, self._recent = recent, {}
+
     def _new_slot(self, text: str) -> int:
-        slot = len(self._counts)
-        self._counts.append(-1)
+        slot = self._next_slot
+        self._next_slot = slot + 1
         self._batch.append(text)
-        self._batch_slots.append(slot)
         self._batch_chars += len(text)
         if self._batch_chars >= _BATCH_CHARS:
-            self._dispatch()
+            self._dispatch(inline=False)
         return slot
 
     def count(self, slot: int) -> int:
-        n = self._counts[slot]
-        if n < 0:
+        counts = self._counts
+        if slot >= len(counts) or counts[slot] < 0:
             self.wait()
-            n = self._counts[slot]
-        return n
+        return counts[slot]
 
-    def _dispatch(self) -> None:
-        texts, slots = self._batch, self._batch_slots
+    def _dispatch(self, *, inline: bool) -> None:
+        texts, first = self._batch, self._batch_first
         self._submitted_chars += self._batch_chars
-        self._batch, self._batch_slots, self._batch_chars = [], [], 0
+        self._batch, self._batch_first, self._batch_chars = [], self._next_slot, 0
+        self._counts.extend(itertools.repeat(-1, len(texts)))
         self._collect(block=False)
         if (
-            self._workers
+            not inline
+            and self._workers
             and self._submitted_chars >= _MIN_BACKGROUND_CHARS
             and len(self._inflight) < 2 * self._workers
         ):
-            self._inflight.append((slots, _pool().submit(_encode_all, self._length, texts)))
+            self._inflight.append((first, _pool().submit(_encode_all, self._length, texts)))
         else:  # one core, little text, or the threads are busy enough: encode here
-            self._store(slots, _encode_all(self._length, texts))
+            self._store(first, _encode_all(self._length, texts))
 
-    def _store(self, slots: list[int], counts: array) -> None:
-        target = self._counts
-        for slot, n in zip(slots, counts, strict=True):
-            target[slot] = n
+    def _store(self, first: int, counts: array) -> None:
+        self._counts[first : first + len(counts)] = counts
 
     def _collect(self, *, block: bool) -> None:
         while self._inflight and (block or self._inflight[0][1].done()):
-            slots, future = self._inflight.popleft()
-            self._store(slots, future.result())
+            first, future = self._inflight.popleft()
+            self._store(first, future.result())
 
     def wait(self) -> None:
         """Encode whatever is queued and wait for the background batches."""
         if self._batch:
-            texts, slots = self._batch, self._batch_slots
-            self._batch, self._batch_slots, self._batch_chars = [], [], 0
-            self._store(slots, _encode_all(self._length, texts))
+            self._dispatch(inline=True)
         self._collect(block=True)
 
     # ------------------------------------------------------------------ counts
@@ -366,12 +370,9 @@ class TokenCounter:
         return 0 if value is None else self.text(value_text(value))
 
     def add_example(self, messages: Iterable[Any]) -> int:
-        """Queue an example's texts (Cookbook formula); returns its index in this counter.
-
-        Returns at once: `example_tokens(index)` gives the exact count (waiting if needed),
-        `bound(index)` an upper bound that needs no encoding (a token is at least one UTF-8
-        byte, a character at most four).
-        """
+        """Queue an example's texts (Cookbook formula) and return at once an upper bound of
+        its count, found without encoding (a token is at least one UTF-8 byte, a character at
+        most four). `example_tokens(i)` gives the exact count of the i-th example added."""
         fixed = TOKENS_REPLY_PRIMER
         chars = 0
         slots, assistant = self._ex_slots, self._ex_assistant
@@ -392,56 +393,47 @@ class TokenCounter:
                 elif key == "content" and text is value and message.get("role") == "assistant":
                     assistant.append(s)
         self._ex_fixed.append(fixed)
-        self._ex_bound.append(fixed + 4 * chars)
         self._ex_end.append(len(slots))
         self._ex_assistant_end.append(len(assistant))
-        return len(self._ex_fixed) - 1
+        return fixed + 4 * chars
 
     def add_chat(self, messages: list[dict[str, str]]) -> int:
         """`add_example` for a plain chat example: each message exactly a string role and a
         string content (what `dataset`'s fast path accepts). Same counts, less work."""
         fixed = TOKENS_REPLY_PRIMER + TOKENS_PER_MESSAGE * len(messages)
         chars = 0
-        slots, assistant, roles = self._ex_slots, self._ex_assistant, self._short
-        recent, older = self._recent, self._older
+        slots, assistant = self._ex_slots, self._ex_assistant
+        short, recent, roles = self._short, self._recent, self._role_tokens
         for message in messages:
             role, content = message["role"], message["content"]
-            chars += len(role) + len(content)
+            n = roles.get(role)
+            if n is None:
+                n = roles[role] = self.text(role)
+            fixed += n
+            chars += len(content)
             # self.slot(content), inlined: this loop runs for every message of a large file
             if len(content) <= _SHORT_TEXT:
-                s = roles.get(content)
+                s = short.get(content)
                 if s is None:
-                    s = roles[content] = self._new_slot(content)
+                    s = short[content] = self._new_slot(content)
             else:
                 s = recent.get(content)
                 if s is None:
-                    s = older.get(content)
+                    s = self._older.get(content)
                     if s is None:
                         s = self._new_slot(content)
-                    recent[content] = s
-                    if len(recent) >= _GENERATION:
-                        self._older, self._recent = older, recent = recent, {}
+                    self._remember(content, s)
+                    recent = self._recent
             slots.append(s)
-            r = roles.get(role)
-            slots.append(r if r is not None else self.slot(role))
             if role == "assistant":
                 assistant.append(s)
         self._ex_fixed.append(fixed)
-        self._ex_bound.append(fixed + 4 * chars)
         self._ex_end.append(len(slots))
         self._ex_assistant_end.append(len(assistant))
-        return len(self._ex_fixed) - 1
-
-    def bound(self, index: int) -> int:
-        return self._ex_bound[index]
+        return fixed + 4 * chars
 
     def _sum(self, slots: array, start: int, end: int) -> int:
-        counts = self._counts
-        n = 0
-        for i in range(start, end):
-            c = counts[slots[i]]
-            n += c if c >= 0 else self.count(slots[i])
-        return n
+        return sum(self.count(slots[i]) for i in range(start, end))
 
     def example_tokens(self, index: int) -> int:
         start = self._ex_end[index - 1] if index else 0
@@ -456,31 +448,33 @@ class TokenCounter:
     def all_example_tokens(self) -> tuple[list[int], list[int]]:
         """(tokens, assistant tokens) of every example added, in order."""
         self.wait()
-        counts = self._counts
+        count = self._counts.__getitem__
 
-        def sums(slots: array, ends: array, fixed: Iterable[int]) -> list[int]:
-            out, start = [], 0
-            for end, n in zip(ends, fixed, strict=True):
-                out.append(n + sum([counts[s] for s in slots[start:end]]))
-                start = end
-            return out
+        def sums(slots: array, ends: array) -> list[int]:
+            # running totals of the slots' counts: an example's sum is a difference of two
+            acc = list(itertools.accumulate(map(count, slots), initial=0))
+            return list(
+                map(operator.sub, map(acc.__getitem__, ends), map(acc.__getitem__, [0, *ends[:-1]]))
+            )
 
+        totals = sums(self._ex_slots, self._ex_end)
         return (
-            sums(self._ex_slots, self._ex_end, self._ex_fixed),
-            sums(
-                self._ex_assistant, self._ex_assistant_end, itertools.repeat(0, len(self._ex_end))
-            ),
+            list(map(operator.add, self._ex_fixed, totals)),
+            sums(self._ex_assistant, self._ex_assistant_end),
         )
 
     def messages(self, messages: Iterable[Any]) -> int:
         """Tokens of a chat example by the OpenAI Cookbook formula (see `count_messages`)."""
-        return self.example_tokens(self.add_example(messages))
+        self.add_example(messages)
+        return self.example_tokens(len(self._ex_fixed) - 1)
 
     def many(self, examples: Iterable[Iterable[Any]]) -> list[int]:
         """The Cookbook count of each example; distinct texts encoded once, on every core."""
-        indices = [self.add_example(m) for m in examples]
+        first = len(self._ex_fixed)
+        for m in examples:
+            self.add_example(m)
         self.wait()
-        return [self.example_tokens(i) for i in indices]
+        return [self.example_tokens(i) for i in range(first, len(self._ex_fixed))]
 
 
 def counter(model: str) -> TokenCounter:
