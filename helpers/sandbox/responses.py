@@ -402,9 +402,8 @@ def response_object(
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": usage["total_tokens"],
         },
-        "user": body.get("user"),
         "metadata": body.get("metadata") or {},
-    }
+    } | ({"user": body["user"]} if isinstance(body.get("user"), str) else {})
 
 
 def create(
@@ -448,8 +447,8 @@ def _event(kind: str, seq: int, **fields: Any) -> bytes:
 
 def events(response: dict[str, Any]) -> AsyncIterator[bytes]:
     """The real API's semantic events for a finished response, in order."""
-    pending = {**response, "status": "in_progress", "output": [], "usage": None}
-    pending["completed_at"] = None
+    pending = {**response, "status": "in_progress", "output": [], "completed_at": None}
+    del pending["usage"]  # not known yet (the description has no null usage)
 
     async def gen() -> AsyncIterator[bytes]:
         seq = 0
