@@ -1,0 +1,50 @@
+"""The official OpenAI Node.js SDK runs the whole flow against a sandbox started by the test
+(upload → job → events → checkpoints → chat → stream → Responses API → a 404), and every
+response it received is checked against OpenAI's published OpenAPI description.
+
+`tests/node/` pins the SDK (package.json + package-lock.json); `.ci/run` installs it with
+`npm ci`. On a laptop without Node or without `npm ci --prefix tests/node`, the test skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+from conftest import require
+from openapi_contract import check_all, recording_server
+from sandboxkit import COUCOU, HERE
+
+from helpers import models
+
+NODE_DIR = HERE / "node"
+
+
+def test_node_sdk_whole_flow(workspace):
+    node = shutil.which("node")
+    require(node is not None, "Node.js absent (Node ≥ 20)")
+    require((NODE_DIR / "node_modules" / "openai").is_dir(), "npm ci --prefix tests/node")
+    with recording_server(workspace) as (url, recorder):
+        env = {
+            **os.environ,
+            "OPENAI_BASE_URL": url,
+            "OPENAI_API_KEY": "sk-test-not-a-real-key",
+        }
+        done = subprocess.run(
+            [node, str(NODE_DIR / "flow.mjs"), str(COUCOU), models.DEFAULT_MODEL],
+            cwd=NODE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["answer"] == summary["streamed"] == summary["response"] == "COUCOU"
+    assert summary["model"].startswith(f"ft:{models.DEFAULT_MODEL}:") and summary["events"] > 5
+    assert all(c.startswith(summary["model"]) for c in summary["checkpoints"])
+    assert summary["notFound"] == 404
+    seen = check_all(recorder.exchanges)
+    assert {"FineTuningJob", "CreateChatCompletionStreamResponse", "Response"} <= set(seen)
