@@ -188,14 +188,8 @@ class _Figures:
     n_messages: array = field(default_factory=lambda: array("q"))
     assistant_tokens: list[int] = field(default_factory=list)
 
-    def add_simple(self, n_messages: int, roles: int) -> None:
-        """A plain chat example: its number of messages and its roles (`_ROLE_BITS`)."""
-        self.n += 1
-        self.n_messages.append(n_messages)
-        self.without_system += not roles & 1
-        self.without_user += not roles & 2
-
     def add(self, messages: list[Any]) -> None:
+        # (a plain chat example is added by `_Scan.simple`, inline: it knows the roles)
         self.n += 1
         self.n_messages.append(len(messages))
         roles = {m.get("role") for m in messages if isinstance(m, dict)}
@@ -611,13 +605,17 @@ class _Lines:
         self.decode_problems = decode_problems
         self.number = 0
 
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str | bytes:
-        raw = self._ahead.popleft() if self._ahead else next(self._lines)
-        self.number += 1
-        return raw
+    def __iter__(self) -> Iterator[str | bytes]:
+        ahead = self._ahead
+        for raw in self._lines:
+            while ahead:  # lines looked at ahead (pulled before `raw`) come first
+                self.number += 1
+                yield ahead.popleft()
+            self.number += 1
+            yield raw
+        while ahead:
+            self.number += 1
+            yield ahead.popleft()
 
     def text(self, raw: str | bytes, *, report: bool = True) -> str:
         if type(raw) is str:
@@ -640,8 +638,10 @@ class _Lines:
         return [self.text(raw, report=False) for raw in itertools.islice(self._ahead, n)]
 
     def skip(self, n: int) -> None:
+        """Pass over the next `n` lines (looked at ahead already)."""
         for _ in range(n):
-            self.text(next(self))
+            self.number += 1
+            self.text(self._ahead.popleft())
 
 
 _ROLE_BITS = {"system": 1, "user": 2, "assistant": 4}
@@ -881,8 +881,13 @@ class _Scan:
             else:
                 self.report._counts.append(None)
         else:
-            self.figures.add_simple(len(messages), roles)
-            self.check_length(self.counter.add_chat(messages), number)
+            figures = self.figures
+            figures.n += 1
+            figures.n_messages.append(len(messages))
+            figures.without_system += not roles & 1
+            figures.without_user += not roles & 2
+            if self.counter.add_chat(messages) > self.limit:
+                self.count_now(self.counter.example_tokens(self.n - 1), number, keep=False)
         key = _fingerprint(raw.strip())
         first = self.seen.get(key)
         if first is None:
