@@ -1,10 +1,13 @@
-"""The widgets in a real browser: JupyterLab on loopback, headless Chromium, notebooks 02, 03, 06.
+"""The course rehearsed in a real browser: JupyterLab on loopback, headless Chromium.
 
-Runs every cell of each notebook (copies, in a temporary folder: the real ones are left
-untouched), then checks that the widgets rendered (no "Error displaying widget", no
-traceback), that the key form empties its field and keeps the key out of the saved notebook,
-that the dataset table accepts a new row, and that the job monitor reaches "succeeded" with
-its chart. Screenshots go to `test-artifacts/`.
+A class's Run All, notebook after notebook (00 to the last, copies in a temporary folder, one
+shared workspace, sandbox mode): for each, no error output, no "Error displaying widget",
+the ✅ line of its check cell present, and a screenshot in `test-artifacts/rehearsal-*.png`;
+then its kernel is shut down, as notebook 10 asks students to do. Along the way: the key
+form empties its field and keeps the key out of the saved notebook (02), the dataset table
+accepts a new row (03), the job monitor reaches "succeeded" with its chart (06), and the
+step-8 page, still up after Run All, answers « Bonjour » and its status dot turns to
+« injoignable » once the proxy is stopped (08).
 
 Needs Debian's `chromium` (Playwright cannot download its own browser here) and Playwright's
 Python package: skipped with a reason on a laptop, fails in CI (`.ci/run` installs them).
@@ -38,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = REPO / "test-artifacts"
-NOTEBOOKS = ["02_cle", "03_dataset", "06_suivi"]
+NOTEBOOKS = [p.stem for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
 KEY = "sk-proj-BROWSERsecret0123456789abcdefQRST"
 LAB_SETTINGS = {
     # every cell stays in the page (JupyterLab otherwise only renders the visible ones)
@@ -129,7 +132,7 @@ def lab(tmp_path_factory):
         **os.environ,
         "ATELIER_HOME": str(home),
         "ATELIER_MODE": "sandbox",
-        "ATELIER_SANDBOX_SPEED": "25",
+        "ATELIER_SANDBOX_SPEED": "25",  # COUCOU in about two seconds
         "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
         "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
         "JUPYTER_CONFIG_DIR": str(base / "jupyter-config"),
@@ -207,6 +210,22 @@ def page(browser):
     context.close()
 
 
+def _kernel_js(code: str) -> str:
+    """JavaScript running `code` in the current notebook's kernel (resolves when done)."""
+    return (
+        "async () => { const w = window.jupyterapp.shell.currentWidget;"
+        f" await w.sessionContext.session.kernel.requestExecute({{code: {json.dumps(code)}}}).done; }}"
+    )
+
+
+def shutdown_kernel(page) -> None:
+    """What notebook 10 asks: shut the kernel down (one at a time, memory stays low)."""
+    page.evaluate(
+        """async () => { const w = window.jupyterapp.shell.currentWidget;
+                         if (w && w.sessionContext) { await w.sessionContext.shutdown(); } }"""
+    )
+
+
 def open_and_run(page, lab, name: str, timeout: float = 240) -> None:
     """Open a notebook, wait for its kernel, run all cells, wait until none is running."""
     page.goto(f"{lab['url']}/lab/tree/{name}.ipynb?reset", wait_until="domcontentloaded")
@@ -274,9 +293,14 @@ def assert_clean(page, name: str) -> None:
     assert not raised, f"{name}: a cell raised:\n{raised[0][:3000]}"
 
 
-def test_key_form_in_notebook_02(page, lab):
-    open_and_run(page, lab, "02_cle")
-    assert_clean(page, "02_cle")
+def assert_check_passed(page, name: str) -> None:
+    """The notebook's last code cell is its ✅ check: its output has the ✅ line."""
+    last = page.locator(".jp-Notebook .jp-CodeCell").last
+    text = last.locator(".jp-OutputArea").inner_text()
+    assert "✅" in text, f"{name}: no ✅ line in the check cell's output:\n{text[:2000]}"
+
+
+def check_key_form(page, lab) -> None:
     form = page.locator(".atelier-key-form").first
     form.wait_for(timeout=30_000)
     field = form.locator("input[type=password]")
@@ -303,9 +327,7 @@ def test_key_form_in_notebook_02(page, lab):
     )
 
 
-def test_dataset_table_in_notebook_03(page, lab):
-    open_and_run(page, lab, "03_dataset")
-    assert_clean(page, "03_dataset")
+def check_dataset_table(page, lab) -> None:
     table = page.locator(".atelier-dataset-table").first
     table.wait_for(timeout=30_000)
     areas_before = table.locator("textarea").count()
@@ -332,9 +354,7 @@ def test_dataset_table_in_notebook_03(page, lab):
     shot(page, "03-dataset-table-top")
 
 
-def test_job_monitor_in_notebook_06(page, lab):
-    open_and_run(page, lab, "06_suivi", timeout=300)
-    assert_clean(page, "06_suivi")
+def check_job_monitor(page, lab) -> None:
     monitor = page.locator(".atelier-job-monitor").first
     monitor.wait_for(timeout=30_000)
     page.wait_for_function(
@@ -349,6 +369,50 @@ def test_job_monitor_in_notebook_06(page, lab):
     text = monitor.inner_text()
     assert ":sandbox:" in text and "Terminé" in text
     shot(page, "06-job-monitor", monitor)
+
+
+def check_step8_page(page, lab) -> None:
+    """After Run All the page still answers, and its status dot follows the proxy."""
+    frame = page.frame_locator(".jp-Notebook iframe").first
+    status = frame.locator("#status")
+    status.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert "joignable" in status.inner_text() and "injoignable" not in status.inner_text()
+    frame.locator("#input").fill("Bonjour")
+    frame.locator("#send").click()
+    frame.locator(".bubble-assistant:not(.bubble-pending)").first.wait_for(timeout=30_000)
+    assert frame.locator(".bubble-assistant").last.inner_text().strip() == "COUCOU"
+    shot(page, "rehearsal-08-page", page.locator(".jp-Notebook iframe").first)
+    page.evaluate(_kernel_js("webdemo.stop()"))
+    deadline = time.monotonic() + 20
+    while "injoignable" not in status.inner_text():
+        assert time.monotonic() < deadline, f"status dot still says « {status.inner_text()} »"
+        page.wait_for_timeout(500)
+
+
+EXTRA_CHECKS = {
+    "02_cle": check_key_form,
+    "03_dataset": check_dataset_table,
+    "06_suivi": check_job_monitor,
+    "08_page_web": check_step8_page,
+}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_rehearsal_run_all(page, lab, name):
+    """One notebook of the class's Run All, in course order (the workspace is shared)."""
+    started = time.monotonic()
+    try:
+        open_and_run(page, lab, name, timeout=300)
+        page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
+        shot(page, f"rehearsal-{name}-top")  # title, banner; the end is in *-after-run.png
+        assert_clean(page, name)
+        assert_check_passed(page, name)
+        if name in EXTRA_CHECKS:
+            EXTRA_CHECKS[name](page, lab)
+    finally:
+        shutdown_kernel(page)
+    print(f"{name}: {time.monotonic() - started:.1f} s")
 
 
 def test_monitor_refreshes_in_the_background(page, lab):
