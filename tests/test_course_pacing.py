@@ -83,3 +83,16 @@ def test_a_gloss_keeps_the_english_original_labelled():
     unknown = french.gloss("Something new happened")
     assert "original anglais" in unknown and "Something new happened" in unknown
     assert french.status_fr("running") == "running (entraînement en cours)"
+
+
+def test_the_teachers_page_documents_the_setting_and_its_timings():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    page = (repo / "docs" / "enseignant.md").read_text(encoding="utf-8")
+    assert "ATELIER_JOB_SECONDS" in page and f"**{settings.COUCOU_JOB_SECONDS:g}**" in page
+    assert "bench/class_timings.py" in page and (repo / "bench" / "class_timings.py").is_file()
+    for n in range(11):
+        assert f"| {n:02} " in page, f"no timing for notebook {n:02}"
+    assert "JOB300" not in page, "timings at 300 s not filled in"
+    assert "docs/enseignant.md" in (repo / "README.md").read_text(encoding="utf-8")
