@@ -40,6 +40,10 @@ _PATTERNS: list[tuple[str, str]] = [
         "Étape {1}/{2} : perte d'entraînement {3}, perte de validation {4}",
     ),
     (r"Step (\d+)/(\d+): training loss=([\d.]+)", "Étape {1}/{2} : perte d'entraînement {3}"),
+    (
+        r"Checkpoint created at step (\d+) with Snapshot ID: (\S+)",
+        "Point de contrôle enregistré à l'étape {1} : {2}",
+    ),
     (r"Checkpoint created at step (\d+)", "Point de contrôle enregistré à l'étape {1}"),
     (r"New fine-tuned model created: (\S+)", "Nouveau modèle fine-tuné créé : {1}"),
     (
@@ -53,6 +57,8 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"Fine tuning job successfully completed", "Job d'entraînement terminé avec succès"),
     (r"The job has successfully completed", "Job d'entraînement terminé avec succès"),
     (r"Fine-tuning job cancelled", "Job d'entraînement annulé"),
+    (r"Fine-tuning job paused", "Job d'entraînement mis en pause"),
+    (r"Fine-tuning job resumed", "Job d'entraînement repris"),
     (
         r"Training file has (\d+) example\(s\), but must have at least (\d+) examples",
         "Le fichier d'entraînement a {1} exemple(s), il en faut au moins {2}",

@@ -76,6 +76,24 @@ def test_every_event_of_a_sandbox_job_has_a_french_gloss(module_sandbox, monkeyp
     assert french.event_fr(bad.error.message).startswith("Le fichier d'entraînement a 3 exemple")
 
 
+def test_every_event_text_of_the_kit_server_has_a_french_gloss():
+    from helpers.sandbox import events
+
+    texts = [
+        getattr(events, name).format(job_id="ftjob-abc123")
+        for name in dir(events)
+        if name.isupper() and isinstance(getattr(events, name), str)
+    ]
+    texts += [
+        events.validating("file-a", None),
+        events.validating("file-a", "file-b"),
+        events.checkpoint_created(3, "ft:gpt-4o-mini-2024-07-18:sandbox::x:ckpt-step-3"),
+        events.model_created("ft:gpt-4o-mini-2024-07-18:sandbox::x"),
+    ]
+    for text in texts:
+        assert french.event_fr(text), f"no French for the kit server's « {text} »"
+
+
 def test_a_gloss_keeps_the_english_original_labelled():
     text = french.gloss("Fine-tuning job started")
     assert text.startswith("Entraînement commencé") and "original anglais" in text
