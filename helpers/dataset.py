@@ -199,17 +199,20 @@ class _Figures:
     @classmethod
     def of(cls, examples: list[Example], counter: tokens.TokenCounter) -> _Figures:
         figures = cls()
+        contents: list[list[str]] = []  # the Cookbook's num_assistant_tokens_from_messages
         for e in examples:
             figures.add(e.messages)
-            figures.assistant_tokens.append(
-                sum(  # the Cookbook's num_assistant_tokens_from_messages
-                    counter.text(m["content"])
+            contents.append(
+                [
+                    m["content"]
                     for m in e.messages
                     if isinstance(m, dict)
                     and m.get("role") == "assistant"
                     and isinstance(m.get("content"), str)
-                )
+                ]
             )
+        counts = iter(counter.texts(itertools.chain.from_iterable(contents)))
+        figures.assistant_tokens = [sum(itertools.islice(counts, len(c))) for c in contents]
         return figures
 
 

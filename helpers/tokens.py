@@ -10,6 +10,10 @@ Counting goes through `TokenCounter`: each distinct text is encoded once (a per-
 cache), and large amounts of text are encoded in batches on background threads (tiktoken
 releases the GIL while it encodes) while the caller goes on, e.g. parsing the next lines.
 `count_text` and `count_messages` are its one-shot forms.
+
+Not used: `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
+faster, but importing it takes ≈ 1.2 s and 80 MB before the first count (146 MB with an
+encoding loaded): slower and heavier than tiktoken for a command that checks one file.
 """
 
 from __future__ import annotations
@@ -364,6 +368,12 @@ class TokenCounter:
     def text(self, text: str) -> int:
         """Tokens of a string (special tokens such as <|endoftext|> count as plain text)."""
         return self.count(self.slot(text))
+
+    def texts(self, texts: Iterable[str]) -> list[int]:
+        """Tokens of each string; distinct ones encoded once, in batches, on every core."""
+        slots = [self.slot(t) for t in texts]
+        self.wait()
+        return list(map(self._counts.__getitem__, slots))
 
     def value(self, value: Any) -> int:
         """Tokens of one field of a message (`messages.value_text`); None counts as nothing."""

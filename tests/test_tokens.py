@@ -63,3 +63,82 @@ def test_tolerant_of_malformed_messages():
         )
         > 6
     )
+
+
+# ---------------------------------------------------------------------------------------
+# TokenCounter: the one counter, exact whatever path a text takes
+
+
+def _reference(texts, model="gpt-4o-mini"):
+    enc = tokens.encoding_for(model)
+    return [len(enc.encode(t, disallowed_special=())) for t in texts]
+
+
+def test_counter_is_exact_on_every_path(monkeypatch):
+    monkeypatch.setattr(tokens, "_GENERATION", 64)  # forget and re-encode long texts often
+    monkeypatch.setattr(tokens, "_BATCH_CHARS", 2000)  # many batches, some in the background
+    monkeypatch.setattr(tokens, "_MIN_BACKGROUND_CHARS", 0)
+    texts = [
+        f"Question {i % 150} : pourquoi le modèle répond-il « COUCOU » ? " * (1 + i % 5)
+        for i in range(1500)
+    ]
+    texts += ["<|endoftext|> spécial", "a\ud800b", "", " ", "x" * 5000, "😀" * 40]
+    counter = tokens.TokenCounter("gpt-4o-mini")
+    assert counter.texts(texts) == _reference(texts)
+    assert [counter.text(t) for t in texts[::7]] == _reference(texts[::7])
+
+
+def test_counter_examples_match_the_cookbook_formula(monkeypatch):
+    monkeypatch.setattr(tokens, "_MIN_BACKGROUND_CHARS", 0)
+    monkeypatch.setattr(tokens, "_BATCH_CHARS", 500)
+    model = "gpt-4o-mini"
+    chats = [
+        [
+            {"role": "system", "content": "Tu réponds COUCOU."},
+            {"role": "user", "content": f"Question numéro {i} ?" * (i % 9 + 1)},
+            {"content": "COUCOU" if i % 2 else f"Réponse {i}", "role": "assistant"},
+        ]
+        for i in range(300)
+    ]
+    rich = [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function"}]},
+        {"role": "assistant", "content": "ok", "name": "léa", "weight": 1},
+        "pas un message",
+    ]
+    counter = tokens.TokenCounter(model)
+    bounds = [counter.add_chat(c) for c in chats] + [counter.add_example(rich)]
+    totals, assistant = counter.all_example_tokens()
+    expected = [tokens.count_messages(c, model) for c in [*chats, rich]]
+    assert totals == expected and all(b >= t for b, t in zip(bounds, totals, strict=True))
+    assert assistant[:2] == [
+        tokens.count_text(c[2]["content"], model) for c in chats[:2]
+    ] and assistant[-1] == tokens.count_text("ok", model)
+    assert counter.many([rich, chats[0]]) == [expected[-1], expected[0]]
+    one = tokens.TokenCounter(model)
+    one.add_example(chats[5])
+    assert one.add_chat(chats[5]) >= expected[5]  # roles counted exactly: a tighter bound
+    assert one.example_tokens(0) == one.example_tokens(1) == expected[5]
+
+
+def test_lean_core_and_its_marshal_copy_encode_like_tiktoken(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(tokens, "_cores", {})
+    import tiktoken
+
+    version = tiktoken.__version__
+    tokens.ensure_offline_encodings()  # in tmp_path: the ranks files, then their copies
+    first = tokens._encoding_params("cl100k_base", version)
+    assert (
+        len(list(tmp_path.glob("cl100k_base.*.marshal"))) == 1
+        and len(list(tmp_path.iterdir())) == 3
+    )
+    again = tokens._encoding_params("cl100k_base", version)  # read back from the copy
+    assert again == first
+    (next(tmp_path.glob("*.marshal"))).write_bytes(b"corrupted")
+    assert tokens._encoding_params("cl100k_base", version) == first  # rebuilt, not trusted
+    text = "Bonjour <|endoftext|>, ça va ? 12345 ’’ 😀"
+    length = tokens._length_function("cl100k_base")
+    assert length(text) == len(
+        tokens.get_encoding("cl100k_base").encode(text, disallowed_special=())
+    )
