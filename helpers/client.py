@@ -47,12 +47,13 @@ def client(mode: str | None = None, *, api_key: str | None = None, **options: An
     return openai.OpenAI(api_key=key, base_url=base_url(mode), **options)
 
 
-KeyStatus = Literal["valid", "invalid", "no_fine_tuning", "quota", "no_network"]
+KeyStatus = Literal["valid", "invalid", "no_fine_tuning", "quota", "no_network", "unavailable"]
 
 
 @dataclass(frozen=True)
 class KeyCheck:
-    """The verdict on a key: `status` in valid / invalid / no_fine_tuning / quota / no_network."""
+    """The verdict on a key: `status` in valid / invalid / no_fine_tuning / quota / no_network /
+    unavailable (the service answered 5xx: the key could not be checked, it is not refused)."""
 
     status: KeyStatus
     message: str  # French, never contains the key
@@ -102,6 +103,12 @@ def check_key(
     except openai.APIConnectionError as exc:
         d = explain(exc, today=today)
         return KeyCheck("no_network", f"{d.title} : impossible de vérifier la clé. {d.fix}")
+    except openai.InternalServerError:
+        return KeyCheck(
+            "unavailable",
+            "Service indisponible (erreur 5xx) : le serveur n'a pas pu vérifier ta clé, elle n'est "
+            "pas refusée pour autant. Réessaie dans une minute.",
+        )
     except openai.APIStatusError as exc:
         d = explain(exc, today=today)
         return KeyCheck("invalid", f"{d.title}. {d.fix}")

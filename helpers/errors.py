@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import models
+from . import models, settings
 from .exceptions import (
     GENERIC_FIX,
     DatasetError,
@@ -27,6 +27,8 @@ from .exceptions import (
     MissingKeyError,
     SettingsError,
     UsageError,
+    WorkspaceError,
+    workspace_problem,
 )
 from .settings import mask_key
 from .verbs import suggest
@@ -482,6 +484,11 @@ def _explain(exc: Any, today: date) -> Diagnosis:
         if diagnosis is not None:
             return diagnosis
 
+    if isinstance(exc, OSError) and workspace_problem(exc) is not None:
+        where = settings.workspace_dir_name()
+        if exc.filename:
+            where = str(exc.filename)
+        return _workspace(where, workspace_problem(exc) or "")
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or str(exc)
         return Diagnosis(
@@ -526,6 +533,8 @@ def _kit_error(exc: KitError) -> Diagnosis:
         )
     if isinstance(exc, SettingsError):
         return Diagnosis("Réglage invalide", str(exc), exc.fix, "settings")
+    if isinstance(exc, WorkspaceError):
+        return _workspace(exc.folder, exc.reason)
     if isinstance(exc, JobFailedError):
         return _failed_job(exc.job)
     if isinstance(exc, UsageError):
@@ -538,6 +547,40 @@ def _kit_error(exc: KitError) -> Diagnosis:
         scrub(str(exc)) or "Pas de détail.",
         exc.fix,
         "unknown",
+    )
+
+
+def _workspace(folder: str, reason: str) -> Diagnosis:
+    return Diagnosis(
+        "Espace de travail impossible à écrire",
+        f"Le kit range ton travail dans {folder}, mais {reason}.",
+        WorkspaceError.fix,
+        "workspace",
+    )
+
+
+def _kit_server_mode() -> bool:
+    """True in the modes served by the kit's own server (sandbox, local)."""
+    try:
+        return settings.get_mode() in ("sandbox", "local")
+    except Exception:
+        return False
+
+
+def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
+    """A 5xx of the kit's own server: not OpenAI's status page, the workspace's log file."""
+    code = getattr(exc, "code", None)
+    if code == "workspace_not_writable":
+        reason = re.search(r"\((.*)\)", message)
+        return _workspace(settings.workspace_dir_name(), reason.group(1) if reason else "?")
+    log = settings.workspace_dir_name().rstrip("/") + "/logs/kit-server.log"
+    return Diagnosis(
+        "Erreur du bac à sable (5xx)",
+        "Le serveur du kit a rencontré un problème interne (ce n'est pas ta faute).",
+        f"Relance la cellule. Si ça recommence, le détail est dans le fichier {log} : "
+        "montre-le à ton formateur ou ta formatrice.",
+        "server_error",
+        scrub(message),
     )
 
 
@@ -600,6 +643,8 @@ def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         return _bad_request(exc, message)
     if isinstance(exc, openai.RateLimitError):
         return _rate_limit(exc, message)
+    if isinstance(exc, openai.InternalServerError) and _kit_server_mode():
+        return _kit_server_error(exc, message)
     for name, title, cause, fix, code in _PLAIN_STATUS_ERRORS:
         if isinstance(exc, getattr(openai, name)):
             return Diagnosis(title, cause, fix, code, scrub(message))

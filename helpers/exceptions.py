@@ -94,3 +94,44 @@ class WebDemoError(KitError, RuntimeError):
 
 class LocalModelError(KitError, RuntimeError):
     """Local mode cannot do what was asked (French message, with what to do)."""
+
+
+class WorkspaceError(KitError, OSError):
+    """The workspace folder cannot be written (read-only, full, no permission): French message
+    naming the folder; the fix names `ATELIER_HOME`."""
+
+    fix = (
+        "Libère de la place ou choisis un dossier où tu peux écrire : définis ATELIER_HOME "
+        "(par exemple ATELIER_HOME=~/atelier-travail) avant de lancer Jupyter, ou dans une cellule "
+        "`import os; os.environ['ATELIER_HOME'] = '/un/dossier/à/toi'`, puis redémarre le noyau."
+    )
+
+    def __init__(self, folder: Any, reason: str):
+        self.folder = str(folder)
+        self.reason = reason
+        super().__init__(f"L'espace de travail {self.folder} n'est pas utilisable : {reason}.")
+
+
+def workspace_problem(exc: BaseException) -> str | None:
+    """In French, why a filesystem or SQLite error means the workspace cannot be written (None:
+    another kind of error)."""
+    import errno
+    import sqlite3
+
+    text = str(exc).lower()
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+            return "le disque (ou ton quota) est plein"
+        if exc.errno in (errno.EROFS,):
+            return "le dossier est en lecture seule"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "tu n'as pas le droit d'y écrire"
+        return None
+    if isinstance(exc, sqlite3.OperationalError):
+        if "disk is full" in text or "disk i/o error" in text:
+            return "le disque (ou ton quota) est plein"
+        if "readonly" in text or "read-only" in text:
+            return "le dossier est en lecture seule"
+        if "unable to open database" in text:
+            return "impossible d'y créer la base de données du bac à sable (droits ou place)"
+    return None

@@ -31,6 +31,8 @@ ATELIER_PROXY_TIMEOUT          upstream timeout in seconds (default 30 → 504 b
 ATELIER_PROXY_FORWARDED_HOPS   0 (default): the client is the TCP peer. N > 0: behind N reverse
                                proxies, the client is the N-th address from the right of
                                `X-Forwarded-For` (Render: 2, Cloudflare then Render's proxy)
+ATELIER_PROXY_ALLOWED_HOSTS    comma-separated host names this proxy answers to besides localhost,
+                               127.0.0.1 and [::1] (`*`: any; on Render its own name is added)
 ATELIER_PROXY_STATIC_DIR       folder of the page (default `web/` next to `helpers/`; `off` = none)
 ATELIER_PROXY_HOST, PORT       where `python -m helpers.proxy` listens (default 127.0.0.1:8787;
                                0.0.0.0 when `RENDER` is set, as on Render, which also sets PORT)
@@ -125,6 +127,17 @@ def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def host_name(host: str) -> str:
+    """`Host` header → host name without port, lower case (`[::1]:8787` → `[::1]`)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 @dataclass(frozen=True)
 class ProxySettings:
     """Everything the proxy needs. The key is hidden from `repr`."""
@@ -144,10 +157,16 @@ class ProxySettings:
     timeout: float = 30.0
     forwarded_hops: int = 0
     static_dir: Path | None = DEFAULT_STATIC_DIR
+    # Host names this proxy answers to ("*": any). On a learner's machine only loopback names:
+    # a page whose domain an attacker re-points to 127.0.0.1 (DNS rebinding) would otherwise be
+    # "same-origin" with the proxy and spend the key's budget.
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
 
     def __post_init__(self) -> None:
         origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.allowed_origins))
         object.__setattr__(self, "allowed_origins", origins)
+        hosts = tuple(dict.fromkeys(host_name(h) for h in self.allowed_hosts if h.strip()))
+        object.__setattr__(self, "allowed_hosts", hosts)
         for name in (
             "max_tokens",
             "max_messages",
@@ -192,7 +211,11 @@ class ProxySettings:
             timeout=_env_float(env, "ATELIER_PROXY_TIMEOUT", 30.0),
             forwarded_hops=_env_int(env, "ATELIER_PROXY_FORWARDED_HOPS", 0, 0),
             static_dir=static,
+            allowed_hosts=_hosts_from_env(env),
         )
+
+    def host_allowed(self, host: str) -> bool:
+        return "*" in self.allowed_hosts or host_name(host) in self.allowed_hosts
 
     def public_limits(self) -> dict[str, Any]:
         """What the page may know (shown by /healthz): no key, no model name, no URL."""
@@ -203,6 +226,16 @@ class ProxySettings:
             "rate_limit": self.rate_limit,
             "rate_window_s": self.rate_window,
         }
+
+
+def _hosts_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Loopback names, `ATELIER_PROXY_ALLOWED_HOSTS` (comma-separated, `*` for any) and, on
+    Render, the service's own host name (`RENDER_EXTERNAL_HOSTNAME`, set by Render)."""
+    hosts = list(LOOPBACK_HOSTS)
+    hosts += [h for h in env.get("ATELIER_PROXY_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    if env.get("RENDER_EXTERNAL_HOSTNAME", "").strip():
+        hosts.append(env["RENDER_EXTERNAL_HOSTNAME"])
+    return tuple(hosts)
 
 
 # --------------------------------------------------------------------------- rate limits
@@ -317,6 +350,10 @@ class ChatProxy:
 
     # -- routes ------------------------------------------------------------------
     async def preflight(self, request: Request) -> Response:
+        try:
+            self.check_host(request)
+        except ProxyError as err:
+            return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
         if self.origin_status(request) == "foreign":
             err = self.foreign_origin(request)
             return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
@@ -351,8 +388,19 @@ class ChatProxy:
             return error_response(err.status, err.message, err.code, {**cors, **err.headers})
         return JSONResponse(payload, headers=cors)
 
+    def check_host(self, request: Request) -> None:
+        host = request.headers.get("host", "")
+        if not self.settings.host_allowed(host):
+            raise ProxyError(
+                403,
+                f"Ce proxy ne répond pas au nom d'hôte {host[:100]!r}. Si c'est bien l'adresse de "
+                "ton proxy, ajoute ce nom à ATELIER_PROXY_ALLOWED_HOSTS sur le serveur du proxy.",
+                "host_not_allowed",
+            )
+
     async def _handle(self, request: Request) -> dict[str, Any]:
         s = self.settings
+        self.check_host(request)
         if self.origin_status(request) == "foreign":
             raise self.foreign_origin(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -428,8 +476,8 @@ class ChatProxy:
         """Keep only what the server allows: user/assistant text messages and a clamped max_tokens."""
         s = self.settings
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            body = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise ProxyError(
                 400, "Le corps de la requête n'est pas du JSON valide.", "bad_json"
             ) from None
@@ -475,6 +523,13 @@ class ChatProxy:
                 raise ProxyError(
                     400, f"Message n°{i} : « content » doit être un texte non vide.", "bad_content"
                 )
+            if not _is_text(content):
+                raise ProxyError(
+                    400,
+                    f"Message n°{i} : « content » contient un caractère invalide (une moitié de "
+                    "paire UTF-16 seule). Retape le message.",
+                    "bad_content",
+                )
             if len(content) > s.max_message_chars:
                 raise ProxyError(
                     400,
@@ -497,7 +552,11 @@ class ChatProxy:
         requested = body.get("max_tokens")
         if requested is None:
             max_tokens = s.max_tokens
-        elif isinstance(requested, bool) or not isinstance(requested, int | float):
+        elif (
+            isinstance(requested, bool)
+            or not isinstance(requested, int | float)
+            or not math.isfinite(requested)
+        ):
             raise ProxyError(400, "« max_tokens » doit être un nombre entier.", "bad_max_tokens")
         else:
             max_tokens = min(max(int(requested), 1), s.max_tokens)
@@ -637,6 +696,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _not_json(literal: str) -> Any:
+    raise ValueError(f"{literal} is not JSON")  # NaN, Infinity: Python accepts them, JSON does not
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800")
+        return False
+    return True
 
 
 async def _no_page(request: Request) -> Response:

@@ -46,17 +46,26 @@ def _writable(folder: Path) -> bool:
     return os.access(probe, os.W_OK)
 
 
+def _workspace_path() -> Path:
+    if os.environ.get("ATELIER_HOME"):
+        return Path(os.environ["ATELIER_HOME"]).expanduser()
+    root = repo_root()
+    return root / ".atelier" if root is not None and _writable(root) else Path.home() / ".atelier"
+
+
 def workspace_dir() -> Path:
     """`ATELIER_HOME`, else `.atelier/` at the repo root, else `~/.atelier/` (read-only checkout)."""
-    if os.environ.get("ATELIER_HOME"):
-        path = Path(os.environ["ATELIER_HOME"]).expanduser()
-    else:
-        root = repo_root()
-        path = (
-            root / ".atelier" if root is not None and _writable(root) else Path.home() / ".atelier"
-        )
+    path = _workspace_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def workspace_dir_name() -> str:
+    """The workspace folder as text, without creating it (never raises): for messages."""
+    try:
+        return str(_workspace_path())
+    except Exception:
+        return "ATELIER_HOME"
 
 
 def state_path() -> Path:

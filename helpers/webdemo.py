@@ -135,6 +135,10 @@ def start(
         base_url=base_url,
         system_prompt=system,
         allowed_origins=tuple(allowed_origins),
+        # Behind a hub or Colab the browser is on another machine and reaches the proxy through
+        # an authenticated Jupyter proxy with its own host name; on a learner's machine, loopback
+        # names only (DNS rebinding).
+        allowed_hosts=("*",) if where() != "local" else proxy_mod.LOOPBACK_HOSTS,
         **limits,
     )
     global _current

@@ -50,7 +50,7 @@ def make_client(fake: FakeUpstream, **overrides) -> TestClient:
         "allowed_origins": (PAGES,),
     }
     options.update(overrides)
-    return TestClient(create_app(ProxySettings(**options)))
+    return TestClient(create_app(ProxySettings(**options)), base_url="http://localhost")
 
 
 def assert_no_key(response) -> None:
@@ -245,7 +245,7 @@ def test_allowed_origin_gets_exact_cors(fake):
 def test_same_origin_page_is_allowed(fake):
     client = make_client(fake, allowed_origins=())
     assert (
-        client.post("/api/chat", json=HELLO, headers={"Origin": "http://testserver"}).status_code
+        client.post("/api/chat", json=HELLO, headers={"Origin": "http://localhost"}).status_code
         == 200
     )
     # Behind jupyter-server-proxy / Colab the Host may be rewritten: the browser's own header says so.

@@ -45,10 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .. import settings
+    from ..exceptions import WorkspaceError, workspace_problem
     from . import launcher
 
-    home = (args.home.expanduser() if args.home else settings.workspace_dir()).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home = (args.home.expanduser() if args.home else settings.workspace_dir()).resolve()
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = args.home or settings.workspace_dir_name()
+        err = WorkspaceError(where, workspace_problem(exc) or exc.strerror or str(exc))
+        print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
+        return 1
     if args.stop:
         stopped = [launcher.shutdown(home, engine) for engine in ("simulated", "local")]
         print("🧪 Bac à sable arrêté." if any(stopped) else "🧪 Aucun bac à sable en marche.")
@@ -71,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             if advertised
             else None,
         )
+    except WorkspaceError as err:
+        print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
+        return 1
     except OSError as err:
         print(
             f"❌ Impossible d'écouter sur {args.host}:{args.port} ({err.strerror}). "

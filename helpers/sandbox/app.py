@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import logging
 import secrets
 import time
@@ -21,16 +22,27 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse as StarletteJSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
+from ..exceptions import workspace_problem
 from . import errors, faults, requests, responses, shapes, streaming
 from .errors import ApiError
 from .files import MAX_FILE_BYTES, FileService
 from .protocol import Engine
 
 log = logging.getLogger("helpers.sandbox")
+
+
+class JSONResponse(StarletteJSONResponse):
+    """JSON as the real API sends it; text that cannot be encoded (a lone surrogate in what a
+    learner stored before the server refused them) is replaced, never a failed response."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
 
 
 def _json_error(err: ApiError) -> JSONResponse:
@@ -41,17 +53,26 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _endpoint(fn: Handler) -> Handler:
-    """Turn every failure into the real API's envelope; never let a traceback out."""
+    """Turn every failure into the real API's envelope; never let a traceback out (it goes to
+    the server's log file in the workspace, see `server.configure_log`)."""
 
     async def wrapped(request: Request) -> Response:
         try:
             return await fn(request)
         except ApiError as err:
             return _json_error(err)
-        except (
-            Exception
-        ):  # a sandbox bug: answer like the real API's 500, keep the trace in the log
-            log.exception("sandbox error on %s %s", request.method, request.url.path)
+        except ClientDisconnect:  # the client gave up (its timeout): nobody reads an answer
+            log.info("client left before the answer: %s %s", request.method, request.url.path)
+            return Response(status_code=499)
+        except Exception as exc:
+            reason = workspace_problem(exc)
+            if reason is not None:
+                log.error(
+                    "workspace not writable on %s %s: %s", request.method, request.url.path, exc
+                )
+                return _json_error(errors.workspace_error(reason))
+            # a kit server bug: answer like the real API's 500, keep the trace in the log file
+            log.exception("server error on %s %s", request.method, request.url.path)
             return _json_error(errors.server_error())
 
     return wrapped

@@ -27,6 +27,24 @@ def _created(name: str) -> int:
     return int(time.mktime((y, m, d, 0, 0, 0, 0, 0, -1)))
 
 
+#: Context windows (tokens) of the base models, as OpenAI publishes them.
+CONTEXT_WINDOWS = {
+    "gpt-4o-mini": 128_000,
+    "gpt-4o": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-3.5-turbo": 16_385,
+}
+DEFAULT_CONTEXT_WINDOW = 128_000
+
+
+def context_window(snapshot: str) -> int:
+    """The context window of a base model (its snapshot or family name)."""
+    for family in sorted(CONTEXT_WINDOWS, key=len, reverse=True):
+        if snapshot.startswith(family):
+            return CONTEXT_WINDOWS[family]
+    return DEFAULT_CONTEXT_WINDOW
+
+
 def shutdown_date(snapshot: str) -> str | None:
     info = models.get(snapshot)
     return info.shutdown_date.isoformat() if info and info.shutdown_date else None

@@ -89,3 +89,14 @@ def server_error() -> ApiError:
         "The server had an error while processing your request. Sorry about that!",
         type="server_error",
     )
+
+
+def workspace_error(reason: str) -> ApiError:
+    """The kit server cannot write its workspace (read-only, full): a 500 the kit explains in
+    French (`code` starts with `workspace_`; `reason` is already French)."""
+    return ApiError(
+        500,
+        f"The sandbox cannot write to its workspace folder ({reason}).",
+        type="server_error",
+        code="workspace_not_writable",
+    )

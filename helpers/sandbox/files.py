@@ -125,13 +125,12 @@ class FileService:
             )
         return row
 
-    def training_content(self, file_id: Any, param: str) -> bytes:
-        """The content of a file a job trains or validates on, with the real API's 400s."""
+    def check_training_file(self, file_id: Any, param: str) -> str:
+        """A file a job may train or validate on (metadata only), or the real API's 400."""
         if not isinstance(file_id, str) or not file_id:
             raise errors.bad_request(f"invalid {param}: {file_id}", param=param)
         try:
             row = self.get(file_id)
-            content = self.content(file_id)
         except errors.ApiError:
             raise errors.bad_request(f"invalid {param}: {file_id}", param=param) from None
         if row.purpose != "fine-tune":
@@ -140,4 +139,12 @@ class FileService:
                 "with purpose 'fine-tune'.",
                 param=param,
             )
-        return content
+        return file_id
+
+    def training_content(self, file_id: str, param: str) -> bytes:
+        """The content of a file a job trains or validates on, with the real API's 400s."""
+        self.check_training_file(file_id, param)
+        try:
+            return self.content(file_id)
+        except errors.ApiError:  # deleted in between
+            raise errors.bad_request(f"invalid {param}: {file_id}", param=param) from None

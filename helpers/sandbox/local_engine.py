@@ -34,6 +34,7 @@ from .ids import derived_id, random_id
 from .validation import failure_for
 
 ORGANIZATION_ID = "org-local"
+LOCAL_CONTEXT_WINDOW = 8192  # SmolLM2's; the small models of the catalog have 8k to 32k
 ORG_SLUG = "local"
 
 
@@ -112,12 +113,16 @@ class LocalEngine:
         model, base, validation_file = req.model, req.resolved, req.validation_file
         job_id = random_id("ftjob-")
         spec = {**req.spec(job_id), "requested_model": model}
-        report = dataset.check_bytes(req.train, models.DEFAULT_MODEL)
+        train = self.files.training_content(req.training_file, "training_file")
+        valid = (
+            self.files.training_content(validation_file, "validation_file")
+            if validation_file
+            else None
+        )
+        report = dataset.check_bytes(train, models.DEFAULT_MODEL)
         failure = failure_for(report)
-        if failure is None and req.valid is not None:
-            failure = failure_for(
-                dataset.check_bytes(req.valid, models.DEFAULT_MODEL), "validation"
-            )
+        if failure is None and valid is not None:
+            failure = failure_for(dataset.check_bytes(valid, models.DEFAULT_MODEL), "validation")
         events = [
             ("info", f"Created fine-tuning job: {job_id}"),
             (
@@ -136,8 +141,8 @@ class LocalEngine:
         job = self.queue.enqueue(
             job_id,
             model=base.source if base.source and base.is_folder else base.id,
-            training=req.train,
-            validation=req.valid,
+            training=train,
+            validation=valid,
             fine_tuned_model=fine_tuned_name(job_id, shown, req.suffix),
             hyperparameters=req.hyperparameters,
             seed=spec["seed"],
@@ -324,6 +329,7 @@ class LocalEngine:
 
         req = requests.chat_request(body, max_n=16)
         source = self._source(req.model)
+        requests.check_context(req.messages, models.DEFAULT_MODEL, LOCAL_CONTEXT_WINDOW)
         choices, prompt_tokens, completion_tokens = [], 0, 0
         for index in range(req.n):
             try:

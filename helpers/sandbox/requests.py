@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import models
+from .. import models, tokens
 from . import errors, structured
 from .files import PURPOSES, FileService
 from .ids import derived_seed
@@ -20,15 +20,55 @@ from .ids import derived_seed
 CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
+MAX_JSON_DEPTH = 64  # deeper bodies are refused (the real API's own limit is unpublished)
+
+
 def json_body(raw: bytes) -> dict[str, Any]:
-    """A request's JSON object (an empty body is an empty object)."""
+    """A request's JSON object (an empty body is an empty object), or the real API's 400.
+
+    Refused as unparsable, like JSON that is not: NaN/Infinity literals (not JSON), strings
+    with a lone UTF-16 surrogate (`"\\ud800"`: not Unicode text) and nesting deeper than
+    `MAX_JSON_DEPTH`. (Unconfirmed: the exact answer of the real API to each of these.)
+    """
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
+        body = json.loads(raw or b"{}", parse_constant=_not_json)
+    except (ValueError, RecursionError):
         raise errors.invalid_json_body() from None
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not _sound(body):
         raise errors.invalid_json_body()
     return body
+
+
+def _not_json(literal: str) -> Any:
+    raise ValueError(f"{literal} is not JSON")
+
+
+def _sound(value: Any) -> bool:
+    """No lone surrogate in any string or key, and no nesting deeper than MAX_JSON_DEPTH."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        if isinstance(item, str):
+            if not _is_text(item):
+                return False
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not _is_text(key):
+                    return False
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return True
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -272,6 +312,45 @@ def _stop(value: Any) -> tuple[str, ...]:
     return tuple(s for s in value if s)
 
 
+_CHUNK = 200_000  # characters encoded at a time when a prompt may exceed the context
+
+
+def check_context(messages: list[dict[str, Any]], encoding_model: str, limit: int) -> None:
+    """The real API's `context_length_exceeded` 400 when the messages exceed `limit` tokens.
+
+    Cheap for every normal request: a prompt cannot have more tokens than UTF-8 bytes, so only
+    prompts longer than `limit` bytes are counted — in chunks, stopping at twice the limit (a
+    50 MB message is refused in well under a second instead of being encoded whole).
+    """
+    texts = [
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        for message in messages
+        for value in message.values()
+        if value is not None
+    ]
+    if sum(len(t) for t in texts) * 4 + 4 * len(messages) + 3 <= limit:  # ≤ 4 bytes a char
+        return
+    encoder = tokens.encoding_for(encoding_model)
+    total, exact = 3 + 4 * len(messages), True
+    for text in texts:
+        for start in range(0, len(text), _CHUNK):
+            total += len(encoder.encode(text[start : start + _CHUNK], disallowed_special=()))
+            if total > 2 * limit:
+                exact = False
+                break
+        if not exact:
+            break
+    if total <= limit:
+        return
+    resulted = f"resulted in {total}" if exact else f"resulted in more than {2 * limit}"
+    raise errors.bad_request(
+        f"This model's maximum context length is {limit} tokens. However, your messages "
+        f"{resulted} tokens. Please reduce the length of the messages.",
+        param="messages",
+        code="context_length_exceeded",
+    )
+
+
 def _number(
     value: Any, name: str, default: float, low: float, high: float, *, integer: bool = False
 ) -> float:
@@ -483,8 +562,6 @@ class JobRequest:
     metadata: dict[str, str] | None
     training_file: str
     validation_file: str | None
-    train: bytes
-    valid: bytes | None
 
     def spec(self, job_id: str) -> dict[str, Any]:
         """What the job stores of the request; an unset seed is derived from the job id."""
@@ -556,9 +633,10 @@ def job_request(
             param="metadata",
             code="invalid_value",
         )
-    train = files.training_content(body["training_file"], "training_file")
+    files.check_training_file(body["training_file"], "training_file")
     validation_file = body.get("validation_file") or None
-    valid = files.training_content(validation_file, "validation_file") if validation_file else None
+    if validation_file:
+        files.check_training_file(validation_file, "validation_file")
     return JobRequest(
         model,
         resolved,
@@ -568,8 +646,6 @@ def job_request(
         metadata,
         body["training_file"],
         validation_file,
-        train,
-        valid,
     )
 
 

@@ -6,8 +6,11 @@ The one place that knows both engines: `simulated` (this package) and `local`
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -18,11 +21,45 @@ from typing import Any
 from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
+from ..exceptions import WorkspaceError, workspace_problem
 from .database import Database
 from .files import FileService
 from .protocol import Engine
 
 ENGINES = ("simulated", "local")
+LOG_NAME = "kit-server.log"
+#: Loggers whose records go to the workspace's log file and never to a terminal or a cell.
+LOGGERS = ("helpers.sandbox", "uvicorn.error")
+
+
+def log_path(home: Path) -> Path:
+    """Where the kit server writes its errors (tracebacks included): `<workspace>/logs/`."""
+    return Path(home) / "logs" / LOG_NAME
+
+
+def configure_log(home: Path) -> None:
+    """Send the server's logs to `log_path(home)` (rotated, 3 × 1 MB); never to stderr — a
+    traceback printed into a notebook cell or a learner's terminal helps nobody. A workspace
+    where the log cannot be written gets no log at all."""
+    try:
+        path = log_path(home)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8", delay=True
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            if getattr(old, "atelier", False):
+                logger.removeHandler(old)
+                old.close()
+        handler.atelier = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def make_engine(
@@ -47,8 +84,16 @@ def build_app(
     """The ASGI app of the kit server for the workspace `home`."""
     from .app import create_app
 
-    files = FileService(Database(home))
-    return create_app(make_engine(engine, home, files, clock), files, clock=clock)
+    configure_log(home)
+    try:
+        files = FileService(Database(home))
+        chosen = make_engine(engine, home, files, clock)
+    except (OSError, sqlite3.Error) as exc:
+        reason = workspace_problem(exc)
+        if reason is None:
+            raise
+        raise WorkspaceError(home, reason) from None
+    return create_app(chosen, files, clock=clock)
 
 
 @dataclass

@@ -81,3 +81,22 @@ def failure_for(report: dataset.Report, kind: str = "training") -> dict[str, Any
             "param": param,
         }
     return None
+
+
+def deleted_file(kind: str = "training") -> dict[str, Any]:
+    """The failure of a job whose file was deleted before it could be validated."""
+    return {
+        "code": f"invalid_{kind}_file",
+        "message": f"The job failed due to an invalid {kind} file. The file was deleted before "
+        "it could be validated.",
+        "param": f"{kind}_file",
+    }
+
+
+def internal_failure() -> dict[str, Any]:
+    """The failure of a job the server could not validate (its log file says why)."""
+    return {
+        "code": "server_error",
+        "message": "The job failed due to an internal error while validating the files.",
+        "param": None,
+    }

@@ -28,9 +28,10 @@ _VERDICT_KIND = {
     "no_fine_tuning": "warning",
     "quota": "warning",
     "no_network": "warning",
+    "unavailable": "warning",
 }
 # Statuses for which the key itself is genuine (or could not be checked): keep it.
-_KEEP = {"valid", "unchecked", "no_fine_tuning", "quota", "no_network"}
+_KEEP = {"valid", "unchecked", "no_fine_tuning", "quota", "no_network", "unavailable"}
 # What the sandbox (and the local server) can say about a key: nothing — they take any key.
 UNCHECKED = (
     "🧪 Clé non vérifiée : le bac à sable accepte n'importe quelle clé, il ne peut donc pas dire "

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ... import models, settings, tokens
-from .. import base_models, completions, errors, requests, shapes, structured
+from .. import base_models, completions, errors, requests, shapes, structured, validation
 from ..database import Database
 from ..files import FileService
 from ..ids import random_id
 from . import plan as planning
 from . import replies, timeline
-from .jobs import JobRow, JobStore
+from .jobs import PENDING_END, JobRow, JobStore
 
+log = logging.getLogger("helpers.sandbox")
 _CKPT = re.compile(r"(ft:.+?)(?::ckpt-step-(\d+))?")
+_PLANNING: set[str] = set()  # jobs being planned by this process
+_PLANNING_LOCK = threading.Lock()
+_PLANNERS = threading.Semaphore(1)
 
 
 class SimulatedEngine:
@@ -47,6 +53,9 @@ class SimulatedEngine:
             self.jobs.mark_settled(job.id)
 
     def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Answer at once, like the real API (`validating_files`): the files are validated and
+        the training planned in the background, so no client timeout can orphan a job."""
+
         def snapshot_of(model: str) -> str:
             snapshot = models.base_model_of(model)
             if snapshot not in models.FINE_TUNABLE:
@@ -54,33 +63,82 @@ class SimulatedEngine:
             return snapshot
 
         req = requests.job_request(body, snapshot_of, self.files)
-        snapshot = req.resolved
-        job_id = random_id("ftjob-")
-        spec = {"model": snapshot, **req.spec(job_id)}
-        plan, corpus = planning.make_plan(job_id, spec, req.train, req.valid)
         speed = planning.check_speed(settings.sandbox_speed())
+        job_id = random_id("ftjob-")
         now = self.clock()
-        failed = plan.get("failure") is not None
         job = JobRow(
             id=job_id,
             created_at=now,
-            model=snapshot,
-            spec=spec,
-            plan=plan,
+            model=req.resolved,
+            spec={"model": req.resolved, **req.spec(job_id)},
+            plan={},
             speed=speed,
-            end_at=now + plan["end_s"] / speed,
-            outcome="failed" if failed else "succeeded",
-            ft_model=None if failed else planning.fine_tuned_name(job_id, snapshot, req.suffix),
+            end_at=PENDING_END,
+            outcome="pending",
+            ft_model=None,
             cancelled_at=None,
             settled=False,
         )
-        self.jobs.add(job, corpus)
+        self.jobs.add(job, {})
+        self._plan_later(job_id)
         return timeline.job_json(job, now)
+
+    def _plan_later(self, job_id: str) -> None:
+        """Plan a job in a background thread of this process (once per process)."""
+        with _PLANNING_LOCK:
+            if job_id in _PLANNING:
+                return
+            _PLANNING.add(job_id)
+        threading.Thread(
+            target=self._plan, args=(job_id,), name=f"atelier-plan-{job_id}", daemon=True
+        ).start()
+
+    def _plan_pending(self, rows: list[JobRow]) -> None:
+        for row in rows:
+            if not row.planned:
+                self._plan_later(row.id)
+
+    def _plan(self, job_id: str) -> None:
+        try:
+            with _PLANNERS:  # CPU-bound: one plan at a time per process
+                job = self.jobs.get(job_id)
+                if job is None or job.planned:
+                    return
+                spec = job.spec
+                try:
+                    train = self.files.content(spec["training_file"])
+                    valid_id = spec.get("validation_file")
+                    valid = self.files.content(valid_id) if valid_id else None
+                    plan, corpus = planning.make_plan(job_id, spec, train, valid)
+                except errors.ApiError:  # a file deleted before it was validated
+                    plan, corpus = planning.failed_plan(validation.deleted_file()), {}
+                except Exception:
+                    log.exception("planning job %s failed", job_id)
+                    plan, corpus = planning.failed_plan(validation.internal_failure()), {}
+                # Validation lasts VALIDATE_S at the job's speed, or as long as it really took.
+                base = max(job.created_at, self.clock() - planning.VALIDATE_S / job.speed)
+                failed = plan.get("failure") is not None
+                self.jobs.set_plan(
+                    job_id,
+                    plan,
+                    corpus,
+                    base_at=base,
+                    end_at=base + plan["end_s"] / job.speed,
+                    outcome="failed" if failed else "succeeded",
+                    ft_model=None
+                    if failed
+                    else planning.fine_tuned_name(job_id, job.model, spec.get("suffix")),
+                )
+        finally:
+            with _PLANNING_LOCK:
+                _PLANNING.discard(job_id)
 
     def _job(self, job_id: str) -> JobRow:
         job = self.jobs.get(job_id)
         if job is None:
             raise errors.not_found("FineTuningJob", job_id)
+        if not job.planned:  # e.g. the process that created it stopped before planning it
+            self._plan_later(job_id)
         return job
 
     def retrieve_job(self, job_id: str) -> dict[str, Any]:
@@ -92,9 +150,11 @@ class SimulatedEngine:
         now = self.clock()
         if metadata is None:
             rows, has_more = self.jobs.list(after=after, limit=limit)
+            self._plan_pending(rows)
             data = [timeline.job_json(r, now) for r in rows]
             return {"object": "list", "data": data, "has_more": has_more}
         rows = [r for r in self.jobs.all() if requests.metadata_matches(r.spec, metadata)]
+        self._plan_pending(rows)
         return shapes.page([timeline.job_json(r, now) for r in rows], after, limit)
 
     def pause_job(self, job_id: str) -> dict[str, Any]:
@@ -193,6 +253,7 @@ class SimulatedEngine:
             reply_model = replies.reply_model(job.id, lambda: self.jobs.corpus(job.id))
         else:
             base = shown = base_models.snapshot(req.model)
+        requests.check_context(req.messages, base, base_models.context_window(base))
         prompt = replies.prompt_of(req.messages)
         rng = None
         if reply_model is not None and req.temperature > 0:

@@ -30,22 +30,26 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancelled_at REAL,
     settled INTEGER NOT NULL DEFAULT 0,  -- results file written / nothing more to write
     pauses TEXT NOT NULL DEFAULT '[]',   -- [[paused_at, resumed_at or null], ...] (JSON)
-    model_deleted INTEGER NOT NULL DEFAULT 0  -- DELETE /v1/models/{fine_tuned_model}
+    model_deleted INTEGER NOT NULL DEFAULT 0,  -- DELETE /v1/models/{fine_tuned_model}
+    base_at REAL                 -- when the timeline starts (NULL: created_at)
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (settled, end_at);
 CREATE INDEX IF NOT EXISTS jobs_ft_model ON jobs (ft_model);
 """
 _COLUMNS = (
     "id, created_at, model, spec, plan, speed, end_at, outcome, ft_model, cancelled_at, settled, "
-    "pauses, model_deleted"
+    "pauses, model_deleted, base_at"
 )
 #: Columns added after the first release: added to older workspaces' tables when opened.
 _ADDED = {
     "pauses": "TEXT NOT NULL DEFAULT '[]'",
     "model_deleted": "INTEGER NOT NULL DEFAULT 0",
+    "base_at": "REAL",
 }
 #: `end_at` of a paused job: it ends when it is resumed.
 NEVER = 1e18
+#: `end_at` of a job still being validated (its plan is computed in the background).
+PENDING_END = 1e15
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,17 @@ class JobRow:
     settled: bool
     pauses: tuple[tuple[float, float | None], ...] = ()
     model_deleted: bool = False
+    base_at: float | None = None
+
+    @property
+    def planned(self) -> bool:
+        """False while the files are being validated (the plan is still `{}`)."""
+        return bool(self.plan)
+
+    @property
+    def start(self) -> float:
+        """Time 0 of the job's timeline (later than `created_at` when validation was slow)."""
+        return self.created_at if self.base_at is None else self.base_at
 
 
 def _job(row: tuple) -> JobRow:
@@ -80,6 +95,7 @@ def _job(row: tuple) -> JobRow:
         bool(row[10]),
         tuple((p[0], p[1]) for p in json.loads(row[11] or "[]")),
         bool(row[12]),
+        row[13],
     )
 
 
@@ -140,6 +156,34 @@ class JobStore:
     def corpus(self, job_id: str) -> dict[str, Any]:
         row = self.db.conn().execute("SELECT corpus FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return json.loads(row[0]) if row else {}
+
+    def set_plan(
+        self,
+        job_id: str,
+        plan: dict[str, Any],
+        corpus: dict[str, Any],
+        *,
+        base_at: float,
+        end_at: float,
+        outcome: str,
+        ft_model: str | None,
+    ) -> bool:
+        """Store the plan of a job being validated (False: another process stored it first)."""
+        with self.db.transaction() as c:
+            changed = c.execute(
+                "UPDATE jobs SET plan = ?, corpus = ?, base_at = ?, end_at = ?, outcome = ?, "
+                "ft_model = ? WHERE id = ? AND plan = '{}'",
+                (
+                    json.dumps(plan),
+                    json.dumps(corpus, ensure_ascii=False),
+                    base_at,
+                    end_at,
+                    outcome,
+                    ft_model,
+                    job_id,
+                ),
+            ).rowcount
+        return changed > 0
 
     def succeeded(self, now: float) -> list[JobRow]:
         return self._select(

@@ -26,6 +26,40 @@ STEP_S = 0.45
 RUN_MIN_S = 15.0
 RUN_MAX_S = 120.0
 FINALIZE_S = 4.0
+MAX_METRICS_EVENTS = 200  # metrics events of a job, at most (about: first and last step too)
+MAX_METRIC_STEPS = 2000  # beyond, metrics are computed at sampled steps only
+
+
+def event_every(steps: int) -> int:
+    """A metrics event every this many steps."""
+    return max(1, math.ceil(steps / MAX_METRICS_EVENTS))
+
+
+def metric_steps(steps: int, checkpoints: list[int]) -> list[int]:
+    """The steps whose metrics a job computes: all of them for a normal job; for a very long
+    one (e.g. 3,500 examples × 50 epochs at batch 1 = 175,000 steps), a sample that keeps every
+    step an event, a checkpoint or the results file shows — computing each step's loss would
+    take minutes."""
+    if steps <= MAX_METRIC_STEPS:
+        return list(range(1, steps + 1))
+    every, shown = math.ceil(steps / MAX_METRIC_STEPS), event_every(steps)
+    picked = {1, steps, *checkpoints}
+    picked.update(s for s in range(1, steps + 1) if s % every == 0 or s % shown == 0)
+    return sorted(picked)
+
+
+def metrics_at(plan: dict[str, Any], step: int) -> list[float | None]:
+    """[train loss, train accuracy, valid loss, valid accuracy] at a computed step."""
+    steps = plan.get("metric_steps")
+    if steps is None:  # every step computed (and jobs stored by earlier versions)
+        return plan["metrics"][step - 1]
+    import bisect
+
+    return plan["metrics"][bisect.bisect_left(steps, step)]
+
+
+def computed_steps(plan: dict[str, Any]) -> list[int]:
+    return plan.get("metric_steps") or list(range(1, len(plan["metrics"]) + 1))
 
 
 def resolve_hyperparameters(requested: dict[str, Any], n_examples: int) -> dict[str, Any]:
@@ -37,6 +71,11 @@ def resolve_hyperparameters(requested: dict[str, Any], n_examples: int) -> dict[
         "batch_size": models.auto_batch_size(n_examples) if batch in (None, "auto") else int(batch),
         "learning_rate_multiplier": AUTO_LEARNING_RATE if lr in (None, "auto") else float(lr),
     }
+
+
+def failed_plan(failure: dict[str, Any]) -> dict[str, Any]:
+    """The plan of a job whose files cannot be validated."""
+    return {"failure": failure, "warnings": [], "end_s": VALIDATE_S}
 
 
 def make_plan(
@@ -53,8 +92,7 @@ def make_plan(
     if plan["failure"] is None and v_report is not None:
         plan["failure"] = failure_for(v_report, "validation")
     if plan["failure"] is not None:
-        plan["end_s"] = VALIDATE_S
-        return plan, {"prompts": [], "replies": []}
+        return failed_plan(plan["failure"]), {"prompts": [], "replies": []}
 
     too_long = [p for p in report.warnings if p.code == "too_long"]
     if too_long:
@@ -81,10 +119,14 @@ def make_plan(
     metrics: list[list[float | None]] = []
     perm = np.arange(0)
     b = hp["batch_size"]
+    sampled = metric_steps(steps, _checkpoints(hp["n_epochs"], spe))
+    wanted = set(sampled)
     for s in range(steps):
         epoch, j = divmod(s, spe)
         if j == 0:
             perm = rng.permutation(rm.size) if rm.size else perm
+        if s + 1 not in wanted:
+            continue
         progress = (s + 1) / steps
         if rm.size:
             rows = perm[(j * b) % rm.size :][:b]
@@ -118,6 +160,7 @@ def make_plan(
             "steps_per_epoch": spe,
             "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
             "metrics": metrics,
+            **({"metric_steps": sampled} if len(sampled) < steps else {}),
             "full_valid": full,
             "run_s": run_s,
             "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
@@ -130,12 +173,15 @@ def fine_tuned_name(job_id: str, model: str, suffix: str | None) -> str:
     return f"ft:{model}:{ORG_SLUG}:{suffix or ''}:{derived_id('', job_id, 'model', length=8)}"
 
 
+def _checkpoints(epochs: int, steps_per_epoch: int) -> list[int]:
+    return [e * steps_per_epoch for e in range(max(1, epochs - 2), epochs + 1)]
+
+
 def checkpoint_steps(plan: dict[str, Any]) -> list[int]:
     """Steps at the end of each of the last 3 epochs (the real API keeps only those)."""
     if plan.get("failure") is not None:
         return []
-    epochs, spe = plan["hyperparameters"]["n_epochs"], plan["steps_per_epoch"]
-    return [e * spe for e in range(max(1, epochs - 2), epochs + 1)]
+    return _checkpoints(plan["hyperparameters"]["n_epochs"], plan["steps_per_epoch"])
 
 
 def check_speed(speed: float) -> float:

@@ -18,10 +18,17 @@ from .. import events as texts
 from .. import shapes
 from ..ids import derived_id
 from .jobs import JobRow
-from .plan import FINALIZE_S, QUEUE_S, VALIDATE_S, checkpoint_steps
+from .plan import (
+    FINALIZE_S,
+    QUEUE_S,
+    VALIDATE_S,
+    checkpoint_steps,
+    computed_steps,
+    event_every,
+    metrics_at,
+)
 
 ORGANIZATION_ID = "org-sandbox"
-MAX_METRICS_EVENTS = 200
 
 
 @dataclass
@@ -38,7 +45,7 @@ def _step_offset(plan: dict[str, Any], step: int) -> float:
 
 
 def _metrics_data(plan: dict[str, Any], step: int) -> dict[str, Any]:
-    tl, ta, vl, va = plan["metrics"][step - 1]
+    tl, ta, vl, va = metrics_at(plan, step)
     data: dict[str, Any] = {"step": step, "train_loss": tl, "train_mean_token_accuracy": ta}
     if vl is not None:
         data.update(valid_loss=vl, valid_mean_token_accuracy=va)
@@ -57,6 +64,8 @@ def schedule(job: JobRow) -> list[Event]:
         Event(0.0, "info", texts.CREATED.format(job_id=job.id)),
         Event(0.0, "info", texts.validating(spec["training_file"], spec.get("validation_file"))),
     ]
+    if not job.planned:  # the files are still being validated
+        return events
     failure = plan.get("failure")
     if failure is not None:
         events.append(Event(VALIDATE_S, "error", failure["message"]))
@@ -65,7 +74,7 @@ def schedule(job: JobRow) -> list[Event]:
     events.append(Event(VALIDATE_S, "info", texts.VALIDATED))
     events.append(Event(VALIDATE_S + QUEUE_S, "info", texts.STARTED))
     steps = plan["steps"]
-    every = max(1, math.ceil(steps / MAX_METRICS_EVENTS))
+    every = event_every(steps)
     for step in range(1, steps + 1):
         due = step % every == 0 or step == steps or step == 1
         if due or (every > 1 and texts.validation_due(step)):
@@ -108,12 +117,12 @@ def real(job: JobRow, t: float) -> float:
 
 def at(job: JobRow, offset: float) -> float:
     """Real time of a speed-1 offset for this job (pauses push it later)."""
-    return real(job, job.created_at + offset / job.speed)
+    return real(job, job.start + offset / job.speed)
 
 
 def unpaused_end(job: JobRow) -> float:
     """When the job ends on its own clock (the real end, had it never been paused)."""
-    return job.created_at + job.plan["end_s"] / job.speed
+    return job.start + job.plan["end_s"] / job.speed
 
 
 def paused_at(job: JobRow, now: float) -> float | None:
@@ -139,7 +148,7 @@ _TIMELINES_LOCK = threading.Lock()
 def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
     """Every event with its time on the job's own clock, ids and real times included (cached:
     a job's inputs change only when it is paused or resumed)."""
-    key = (job.id, job.created_at, job.speed, job.pauses)
+    key = (job.id, job.start, job.speed, job.pauses, job.planned)
     with _TIMELINES_LOCK:
         cached = _TIMELINES.get(key)
         if cached is not None:
@@ -147,7 +156,8 @@ def _timeline(job: JobRow) -> list[tuple[float, dict[str, Any]]]:
             return cached
     timeline = []
     for i, ev in enumerate(schedule(job)):
-        own = job.created_at + ev.offset / job.speed
+        # The first two (created, validating) happen at creation, before any slow validation.
+        own = job.created_at if i < 2 else job.start + ev.offset / job.speed
         when = real(job, own)  # inf: after a resume that has not happened (never visible yet)
         timeline.append((own, _event_json(job, i, when if math.isfinite(when) else own, ev)))
     with _TIMELINES_LOCK:
@@ -170,6 +180,11 @@ def _pause_events(job: JobRow, now: float) -> list[dict[str, Any]]:
 def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     """Where a job is at `now`: a pure function of the stored job and the clock."""
     plan = job.plan
+    if not job.planned:
+        visible = [event for _, event in _timeline(job)] if events else []
+        if job.cancelled_at is not None and now >= job.cancelled_at:
+            return JobState("cancelled", visible, job.cancelled_at, 0.0)
+        return JobState("validating_files", visible, None, 0.0)
     end = unpaused_end(job)
     own_now = effective(job, now)
     cancelled = job.cancelled_at is not None and effective(job, job.cancelled_at) < end
@@ -185,11 +200,11 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
             )
     failure = plan.get("failure")
     if failure is None:
-        run = ((horizon - job.created_at) * job.speed - VALIDATE_S - QUEUE_S) / plan["run_s"]
+        run = ((horizon - job.start) * job.speed - VALIDATE_S - QUEUE_S) / plan["run_s"]
         progress = min(1.0, max(0.0, run))
     else:
         progress = 0.0
-    start = job.created_at
+    start = job.start
     if cancelled and now >= job.cancelled_at:
         return JobState("cancelled", visible, job.cancelled_at, progress)
     if own_now < start + VALIDATE_S / job.speed and own_now < end:
@@ -269,7 +284,8 @@ def checkpoint_progress(job: JobRow, step: int) -> float | None:
 def results_csv(job: JobRow) -> bytes:
     """The results file: the real columns, one row per step, base64-encoded like the real API's."""
     lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
-    for step, (tl, ta, vl, va) in enumerate(job.plan["metrics"], start=1):
+    for step in computed_steps(job.plan):
+        tl, ta, vl, va = metrics_at(job.plan, step)
         if not texts.validation_due(step):  # validated every few steps, as the real API
             vl = va = None
         lines.append(f"{step},{tl},{ta},{'' if vl is None else vl},{'' if va is None else va}")
