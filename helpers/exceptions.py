@@ -126,6 +126,8 @@ def workspace_problem(exc: BaseException) -> str | None:
             return "le dossier est en lecture seule"
         if exc.errno in (errno.EACCES, errno.EPERM):
             return "tu n'as pas le droit d'y écrire"
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            return "ce chemin mène à un fichier, pas à un dossier"
         return None
     if isinstance(exc, sqlite3.OperationalError):
         if "disk is full" in text or "disk i/o error" in text:
