@@ -106,7 +106,7 @@ class WorkspaceError(KitError, OSError):
         "`import os; os.environ['ATELIER_HOME'] = '/un/dossier/à/toi'`, puis redémarre le noyau."
     )
 
-    def __init__(self, folder: Any, reason: str):
+    def __init__(self, folder: Any, reason: str = "on ne peut pas y écrire"):
         self.folder = str(folder)
         self.reason = reason
         super().__init__(f"L'espace de travail {self.folder} n'est pas utilisable : {reason}.")

@@ -118,17 +118,29 @@ class SimulatedEngine:
                 # Validation lasts VALIDATE_S at the job's speed, or as long as it really took.
                 base = max(job.created_at, self.clock() - planning.VALIDATE_S / job.speed)
                 failed = plan.get("failure") is not None
-                self.jobs.set_plan(
-                    job_id,
-                    plan,
-                    corpus,
-                    base_at=base,
-                    end_at=base + plan["end_s"] / job.speed,
-                    outcome="failed" if failed else "succeeded",
-                    ft_model=None
-                    if failed
-                    else planning.fine_tuned_name(job_id, job.model, spec.get("suffix")),
-                )
+                name = planning.fine_tuned_name(job_id, job.model, spec.get("suffix"))
+                try:
+                    self.jobs.set_plan(
+                        job_id,
+                        plan,
+                        corpus,
+                        base_at=base,
+                        end_at=base + plan["end_s"] / job.speed,
+                        outcome="failed" if failed else "succeeded",
+                        ft_model=None if failed else name,
+                    )
+                except Exception:  # never leave a job validating forever
+                    log.exception("storing the plan of job %s failed", job_id)
+                    failure = planning.failed_plan(validation.internal_failure())
+                    self.jobs.set_plan(
+                        job_id,
+                        failure,
+                        {},
+                        base_at=base,
+                        end_at=base + failure["end_s"] / job.speed,
+                        outcome="failed",
+                        ft_model=None,
+                    )
         finally:
             with _PLANNING_LOCK:
                 _PLANNING.discard(job_id)

@@ -126,7 +126,7 @@ class JobStore:
                     job.model,
                     json.dumps(job.spec),
                     json.dumps(job.plan),
-                    json.dumps(corpus, ensure_ascii=False),
+                    json.dumps(corpus),
                     job.speed,
                     job.end_at,
                     job.outcome,
@@ -175,7 +175,7 @@ class JobStore:
                 "ft_model = ? WHERE id = ? AND plan = '{}'",
                 (
                     json.dumps(plan),
-                    json.dumps(corpus, ensure_ascii=False),
+                    json.dumps(corpus),  # ASCII: a lone surrogate in a file stays storable
                     base_at,
                     end_at,
                     outcome,

@@ -183,6 +183,9 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     if not job.planned:
         visible = [event for _, event in _timeline(job)] if events else []
         if job.cancelled_at is not None and now >= job.cancelled_at:
+            if events:
+                cancel = Event(0, "info", texts.CANCELLED)
+                visible.append(_event_json(job, 10_000_000, job.cancelled_at, cancel))
             return JobState("cancelled", visible, job.cancelled_at, 0.0)
         return JobState("validating_files", visible, None, 0.0)
     end = unpaused_end(job)
