@@ -157,8 +157,17 @@ def _load_core(name: str) -> Any:
         return get_encoding(name)
     loaded = tiktoken.registry.ENCODINGS.get(name)
     if loaded is None:
-        loaded = tiktoken.Encoding(**_encoding_params(name, tiktoken.__version__))
+        loaded = tiktoken.Encoding(**_encoding_params(name, _version(tiktoken)))
     return getattr(loaded, "_core_bpe", None) or loaded
+
+
+def _version(module: Any) -> str:
+    version = getattr(module, "__version__", None)  # tiktoken < 0.8 has none
+    if version is None:
+        from importlib import metadata
+
+        version = metadata.version(module.__name__)
+    return str(version)
 
 
 def _encoding_params(name: str, version: str) -> dict[str, Any]:

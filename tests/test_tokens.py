@@ -126,7 +126,7 @@ def test_lean_core_and_its_marshal_copy_encode_like_tiktoken(tmp_path, monkeypat
     monkeypatch.setattr(tokens, "_cores", {})
     import tiktoken
 
-    version = tiktoken.__version__
+    version = tokens._version(tiktoken)
     tokens.ensure_offline_encodings()  # in tmp_path: the ranks files, then their copies
     first = tokens._encoding_params("cl100k_base", version)
     assert (
