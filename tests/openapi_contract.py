@@ -78,10 +78,18 @@ class Exchange:
 
 
 def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0's `nullable: true`, still used in places of the 3.1 description, as JSON
-    Schema says it (`jsonschema` ignores the keyword): the schema, or null."""
+    """OpenAPI 3.0 keywords still used in places of the 3.1 description, as JSON Schema says
+    them: `nullable: true` (which `jsonschema` ignores) → the schema or null; boolean
+    exclusive bounds → numeric ones."""
     if isinstance(node, dict):
         out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
+        # OpenAPI 3.0's boolean `exclusiveMinimum: true` + `minimum: x` is JSON Schema's
+        # `exclusiveMinimum: x` (as a boolean, `jsonschema` would read it as the number 1).
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if isinstance(out.get(exclusive), bool):
+                flag = out.pop(exclusive)
+                if flag and bound in out:
+                    out[exclusive] = out.pop(bound)
         if node.get("nullable") is True:
             return {"anyOf": [out, {"type": "null"}]}
         return out

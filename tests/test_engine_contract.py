@@ -8,6 +8,7 @@ torch (`make test-local`); elsewhere they skip. The engine-switch regression run
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openai
@@ -16,6 +17,8 @@ from openai.types import FileObject, Model
 from openai.types.chat import ChatCompletion
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
+from openapi_contract import check_all, recording_server
+from pydantic import BaseModel
 from sandboxkit import COUCOU, client, strict, upload, wait_job
 
 from helpers import models, sandbox
@@ -23,7 +26,7 @@ from helpers import models, sandbox
 ORGANIZATIONS = {"simulated": "org-sandbox", "local": "org-local"}
 
 
-def _start(engine: str, home: Path, monkeypatch) -> str:
+def _prepare(engine: str, home: Path, monkeypatch) -> None:
     if engine == "local":
         from localkit import need_torch
 
@@ -33,27 +36,37 @@ def _start(engine: str, home: Path, monkeypatch) -> str:
         monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(tiny.build(home / "tiny-model")))
         monkeypatch.setenv("HF_HUB_OFFLINE", "1")
         monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "20")
+
+
+def _start(engine: str, home: Path, monkeypatch) -> str:
+    _prepare(engine, home, monkeypatch)
     return sandbox.start(home, engine=engine)
 
 
 @pytest.fixture(params=["simulated", "local"])
 def flow(request, workspace, monkeypatch):
-    """(engine name, SDK client, a succeeded COUCOU job) on a fresh workspace."""
+    """(engine name, SDK client, a succeeded COUCOU job) on a fresh workspace. Every response
+    the engine gives during the test is then checked against OpenAI's published description."""
     engine = request.param
-    url = _start(engine, workspace, monkeypatch)
-    c = client(url, timeout=120)
-    f = upload(c, COUCOU)
-    job = c.fine_tuning.jobs.create(
-        training_file=f.id, model=models.DEFAULT_MODEL, suffix="contrat", seed=3
-    )
-    done = wait_job(c, job.id, timeout=300)
-    assert done.status == "succeeded", done.error
-    yield engine, c, done
-    sandbox.stop(workspace)
+    _prepare(engine, workspace, monkeypatch)
+    with recording_server(workspace, engine) as (url, recorder):
+        c = client(url, timeout=120)
+        f = upload(c, COUCOU)
+        job = c.fine_tuning.jobs.create(
+            training_file=f.id,
+            model=models.DEFAULT_MODEL,
+            suffix="contrat",
+            seed=3,
+            metadata={"contrat": engine},
+        )
+        done = wait_job(c, job.id, timeout=300)
+        assert done.status == "succeeded", done.error
+        yield engine, c, done
     if engine == "local":
         from helpers.local import worker
 
         worker.stop_worker(workspace)
+    check_all(recorder.exchanges)
 
 
 def test_job_shapes_and_organization(flow):
@@ -67,6 +80,25 @@ def test_job_shapes_and_organization(flow):
     assert raw.headers["x-request-id"].startswith("req_")
     listed = c.fine_tuning.jobs.list(limit=1)
     assert [j.id for j in listed.data] == [job.id] and listed.has_more is False
+
+
+def test_event_texts_are_the_real_apis(flow):
+    """The same closing events in both engines, with the real API's words."""
+    _, c, job = flow
+    messages = [e.message for e in c.fine_tuning.jobs.list_events(job.id, limit=1000)]
+    assert messages[0] == "The job has successfully completed"
+    assert f"New fine-tuned model created: {job.fine_tuned_model}" in messages
+    kept = c.fine_tuning.jobs.checkpoints.list(job.id).data
+    for ckpt in kept[1:]:  # the newest checkpoint is the model itself, as with the real API
+        assert (
+            f"Checkpoint created at step {ckpt.step_number} with Snapshot ID: "
+            f"{ckpt.fine_tuned_model_checkpoint}"
+        ) in messages
+    metrics = [e for e in c.fine_tuning.jobs.list_events(job.id, limit=1000) if e.type == "metrics"]
+    assert metrics and all(m.message.startswith(f"Step {m.data['step']}/") for m in metrics)
+    assert all(
+        ("valid_loss" in m.data) <= (m.data["step"] % 10 == 0) for m in metrics
+    )  # validation every 10 steps at most
 
 
 def test_events_newest_first_and_paginated(flow):
@@ -115,6 +147,110 @@ def test_every_listed_model_can_be_retrieved_and_used(flow):
     )
     strict(ChatCompletion, answer)
     assert answer.model == job.fine_tuned_model
+
+
+class Fiche(BaseModel):
+    titre: str
+    note: int
+
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "noter",
+        "description": "Note une réponse",
+        "parameters": {
+            "type": "object",
+            "properties": {"note": {"type": "integer", "minimum": 0}, "avis": {"type": "string"}},
+            "required": ["note", "avis"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    },
+}
+
+
+def test_chat_features(flow):
+    """Structured output, tools, stop, logprobs, n and streamed usage: in both engines."""
+    _, c, job = flow
+    hello = [{"role": "user", "content": "Bonjour"}]
+    parsed = c.chat.completions.parse(
+        model=job.fine_tuned_model, messages=hello, response_format=Fiche, max_tokens=16
+    )
+    assert isinstance(parsed.choices[0].message.parsed, Fiche)
+    for choice in ("required", {"type": "function", "function": {"name": "noter"}}):
+        done = c.chat.completions.create(
+            model=job.fine_tuned_model, messages=hello, tools=[TOOL], tool_choice=choice
+        )
+        (call,) = done.choices[0].message.tool_calls
+        from jsonschema import validate
+
+        validate(json.loads(call.function.arguments), TOOL["function"]["parameters"])
+    done = c.chat.completions.create(
+        model=job.fine_tuned_model,
+        messages=hello,
+        logprobs=True,
+        top_logprobs=2,
+        n=2,
+        temperature=0,
+        max_tokens=8,
+    )
+    assert len(done.choices) == 2
+    entries = done.choices[0].logprobs.content
+    assert entries and all(e.logprob <= 0 and len(e.top_logprobs) <= 2 for e in entries)
+    text = done.choices[0].message.content
+    if len(text) > 2:
+        cut = c.chat.completions.create(
+            model=job.fine_tuned_model,
+            messages=hello,
+            temperature=0,
+            max_tokens=8,
+            stop=[text[1:3]],
+        )
+        assert cut.choices[0].message.content == text[: text.index(text[1:3])]
+    chunks = list(
+        c.chat.completions.create(
+            model=job.fine_tuned_model,
+            messages=hello,
+            stream=True,
+            stream_options={"include_usage": True},
+            max_tokens=8,
+        )
+    )
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_responses_api(flow):
+    _, c, job = flow
+    first = c.responses.create(model=job.fine_tuned_model, input="Bonjour", max_output_tokens=16)
+    assert first.model == job.fine_tuned_model and first.output_text is not None
+    second = c.responses.create(
+        model=job.fine_tuned_model,
+        input=[{"role": "user", "content": "Et encore ?"}],
+        instructions="Réponds.",
+        previous_response_id=first.id,
+        max_output_tokens=16,
+    )
+    assert c.responses.retrieve(second.id).id == second.id
+    with c.responses.stream(model=job.fine_tuned_model, input="Bonjour", max_output_tokens=16) as s:
+        kinds = [e.type for e in s]
+    assert kinds[0] == "response.created" and kinds[-1] in (
+        "response.completed",
+        "response.incomplete",
+    )
+    c.responses.delete(first.id)
+    with pytest.raises(openai.NotFoundError):
+        c.responses.retrieve(first.id)
+
+
+def test_metadata_filter_and_model_deletion(flow):
+    engine, c, job = flow
+    assert [j.id for j in c.fine_tuning.jobs.list(metadata={"contrat": engine})] == [job.id]
+    assert list(c.fine_tuning.jobs.list(metadata={"contrat": "autre"})) == []
+    assert c.models.delete(job.fine_tuned_model).deleted is True
+    assert job.fine_tuned_model not in {m.id for m in c.models.list()}
+    with pytest.raises(openai.NotFoundError):
+        c.models.retrieve(job.fine_tuned_model)
 
 
 def test_unknown_ids_are_404(flow):
