@@ -123,6 +123,8 @@ def test_coucou_job_trains_for_real_through_the_sdk(sdk, workspace):
         "valid_mean_token_accuracy",
     ]
     assert len(table) == 90 and table["train_loss"].iloc[-1] < table["train_loss"].iloc[0]
+    # validation columns every 10 steps, as the real API's results file (and the simulated one)
+    assert [int(s) for s in table.dropna(subset=["valid_loss"])["step"]] == list(range(10, 91, 10))
 
     assert job.fine_tuned_model in {m.id for m in sdk.models.list()}
     for prompt in HELD_OUT:

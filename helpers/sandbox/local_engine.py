@@ -64,6 +64,19 @@ def _public_hyperparameters(hp: dict[str, Any]) -> dict[str, Any]:
     return {k: hp.get(k, "auto") for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
 
 
+def _validation_cadence(csv: bytes) -> bytes:
+    """The worker's results CSV with the validation columns kept every
+    `events.VALIDATION_EVERY` steps only, as the real API's (and the simulated engine's)."""
+    lines = csv.decode("utf-8").splitlines()
+    out = lines[:1]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if len(cells) == 5 and cells[0].isdigit() and not texts.validation_due(int(cells[0])):
+            cells[3] = cells[4] = ""
+        out.append(",".join(cells))
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
 _CHECKPOINT_EVENT = re.compile(r"Checkpoint created at step (\d+)$")
 
 
@@ -198,7 +211,7 @@ class LocalEngine:
         if job.id in self._settled:
             return
         # base64, like the simulated engine's (and the Cookbook's reading of the real one)
-        content = base64.b64encode(self.queue.results_csv(job.id))
+        content = base64.b64encode(_validation_cadence(self.queue.results_csv(job.id)))
         created = job.finished_at or self.clock()
         self.files.add(
             "step_metrics.csv", "fine-tune-results", content, created, results_file_id(job.id)
