@@ -66,7 +66,9 @@ def _write_background_notebook(path: Path) -> None:
     }
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "import os\n"
+            "import os, tempfile\n"
+            "# its own workspace, hence its own sandbox server, which reads the speed below\n"
+            "os.environ['ATELIER_HOME'] = tempfile.mkdtemp(prefix='atelier-background-')\n"
             "from helpers import jobs, notebook\n"
             "from helpers.widgets import JobMonitor\n"
             "os.environ['ATELIER_SANDBOX_SPEED'] = '5'  # a job of about ten seconds\n"
