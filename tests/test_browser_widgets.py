@@ -204,6 +204,15 @@ def browser(lab):
             b.close()
 
 
+@pytest.fixture(scope="module")
+def class_page(browser):
+    """One JupyterLab page for the whole rehearsal, as a student keeps one tab open."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -221,16 +230,27 @@ def _kernel_js(code: str) -> str:
 
 
 def shutdown_kernel(page) -> None:
-    """What notebook 10 asks: shut the kernel down (one at a time, memory stays low)."""
+    """What notebook 10 asks: shut the kernel down (one at a time, memory stays low), then
+    close the tab without saving (the copies are throwaway; no "save changes?" dialog)."""
     page.evaluate(
         """async () => { const w = window.jupyterapp.shell.currentWidget;
-                         if (w && w.sessionContext) { await w.sessionContext.shutdown(); } }"""
+                         if (w && w.sessionContext) { await w.sessionContext.shutdown(); }
+                         if (w && w.context) { w.context.model.dirty = false; w.dispose(); } }"""
     )
 
 
 def open_and_run(page, lab, name: str, timeout: float = 240) -> None:
-    """Open a notebook, wait for its kernel, run all cells, wait until none is running."""
-    page.goto(f"{lab['url']}/lab/tree/{name}.ipynb?reset", wait_until="domcontentloaded")
+    """Open a notebook, wait for its kernel, run all cells, wait until none is running.
+
+    In a page where JupyterLab already runs, the notebook opens in it (no reload)."""
+    loaded = page.url.startswith(lab["url"]) and page.evaluate("() => !!window.jupyterapp")
+    if loaded:
+        page.evaluate(
+            f"() => {{ window.jupyterapp.commands.execute('docmanager:open', "
+            f"{{path: '{name}.ipynb'}}); }}"
+        )
+    else:
+        page.goto(f"{lab['url']}/lab/tree/{name}.ipynb?reset", wait_until="domcontentloaded")
     page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function(
@@ -401,8 +421,9 @@ EXTRA_CHECKS = {
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_rehearsal_run_all(page, lab, name):
+def test_rehearsal_run_all(class_page, lab, name):
     """One notebook of the class's Run All, in course order (the workspace is shared)."""
+    page = class_page
     started = time.monotonic()
     try:
         open_and_run(page, lab, name, timeout=300)
