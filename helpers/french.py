@@ -87,18 +87,6 @@ _PATTERNS: list[tuple[str, str]] = [
 _COMPILED = [(re.compile(p), fr) for p, fr in _PATTERNS]
 _WORDS = {"training": "d'entraînement", "validation": "de validation"}
 
-# Job statuses, in French (the same words as the guide's table).
-STATUS_FR = {
-    "validating_files": "vérification du dataset",
-    "queued": "en attente de ressources",
-    "running": "entraînement en cours",
-    "succeeded": "terminé ✅",
-    "failed": "erreur ⚠️",
-    "cancelled": "annulé",
-    "paused": "en pause",
-}
-
-
 def event_fr(message: str) -> str | None:
     """The French of a known API message (ids and numbers kept), or None."""
     text = (message or "").strip()
@@ -121,6 +109,9 @@ def gloss(message: str) -> str:
 
 
 def status_fr(status: str) -> str:
-    """« running (entraînement en cours) »: the API's word, then its French meaning."""
+    """« running (Entraînement en cours) »: the API's word, then its French meaning (the
+    guide's table, `helpers.jobs.STATUS_FR`)."""
+    from .jobs import STATUS_FR
+
     meaning = STATUS_FR.get(status)
     return f"{status} ({meaning})" if meaning else status

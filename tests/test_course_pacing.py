@@ -100,7 +100,7 @@ def test_a_gloss_keeps_the_english_original_labelled():
     assert "Fine-tuning job started" in text
     unknown = french.gloss("Something new happened")
     assert "original anglais" in unknown and "Something new happened" in unknown
-    assert french.status_fr("running") == "running (entraînement en cours)"
+    assert french.status_fr("running") == "running (Entraînement en cours)"
 
 
 def test_the_teachers_page_documents_the_setting_and_its_timings():
