@@ -102,7 +102,8 @@ def choice(
             }
             for tool, args in calls
         ]
-        # The real API ends a call it was told to make (a named function) with "stop".
+        # Confirmed (OpenAI's answers quoted in vllm-project/vllm#25054): a named function ends
+        # with "stop", `auto`/`required` calls with "tool_calls", streamed or not.
         finish = "stop" if isinstance(req.tool_choice, dict) else "tool_calls"
         counted = "".join(args for _, args in calls)
         if req.logprobs:

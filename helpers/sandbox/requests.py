@@ -459,7 +459,8 @@ def _message(i: int, msg: dict[str, Any], before: list[Any]) -> None:
             if isinstance(c, dict)
         }
         if msg["tool_call_id"] not in answered:
-            # Confirmed wording (with the real API's spelling), param messages.[i].role.
+            # Confirmed (a gpt-4-turbo transcript, smarter-sh/smarter#264): wording with the
+            # real API's spelling, param messages.[i].role, code null.
             raise errors.bad_request(
                 "Invalid parameter: messages with role 'tool' must be a response to a "
                 "preceeding message with 'tool_calls'.",

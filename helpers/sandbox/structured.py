@@ -115,7 +115,8 @@ def response_format(value: Any, messages: list[dict[str, Any]]) -> dict[str, Any
         return None
     if kind == "json_object":
         if not _mentions_json(messages):
-            # Confirmed wording (the real API's documented JSON-mode rule); code unconfirmed.
+            # The rule is documented (JSON mode needs the word in the messages); the wording and
+            # param are unconfirmed (no public transcript found).
             raise errors.bad_request(
                 "'messages' must contain the word 'json' in some form, to use 'response_format' "
                 "of type 'json_object'.",
