@@ -22,7 +22,7 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-lab requirements-dev.txt
 # No ATELIER_MODE here: the default mode is already the sandbox, and forcing it would make
 # helpers.use_mode("openai") (notebook 02) silently ineffective.
 lab: $(VENV)/.stamp-lab
-	$(VENV)/bin/jupyter lab notebooks/00_bienvenue.ipynb
+	$(VENV)/bin/jupyter lab --config=binder/jupyter_server_config.py notebooks/00_bienvenue.ipynb
 
 # Notebooks run in order in ONE fresh workspace (each continues from the previous one), in
 # sandbox mode at CI speed; the Colab edition (a concatenation of them) is not re-run.
@@ -32,7 +32,7 @@ test: $(VENV)/.stamp-test
 	$(VENV)/bin/lint-imports --no-cache
 	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300 \
-	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
+	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --ignore=tests/test_hub.py --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
@@ -124,4 +124,38 @@ test-oldest: $(OLDEST_VENV)/.stamp-oldest
 	$(OLDEST_VENV)/bin/python -m pytest tests -q -p no:cacheprovider -W ignore::DeprecationWarning \
 		--ignore=tests/test_browser_widgets.py --ignore=tests/test_browser_proxy.py \
 		--ignore=tests/test_widgets_colab.py --ignore=tests/test_course_sentinel.py \
-		--ignore=tests/test_notebooks_clean.py $(PYTEST_ARGS)
+		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py $(PYTEST_ARGS)
+
+# --- a real JupyterHub on 127.0.0.1 (issue 11): hub, proxy and single-user servers in their own venv ---
+# JupyterHub + nbgitpuller + jupyter-server-proxy + the kit's dependencies (not the kit itself:
+# each student's kernels import the copy nbgitpuller pulled into their home), and
+# configurable-http-proxy from npm in a git-ignored folder.
+HUB_VENV ?= .venv-hub
+HUB_PY := $(HUB_VENV)/bin/python
+HUB_NODE ?= .hub-node
+HUB_STUDENTS ?= 3
+HUB_PINS := "jupyterhub>=5,<7" "jupyterlab>=4,<5" "nbgitpuller>=1.2" "jupyter-server-proxy>=4.1" ipykernel
+.PHONY: venv-hub test-hub bench-hub
+
+$(HUB_VENV)/.stamp-hub: requirements.txt pyproject.toml
+	test -x $(HUB_PY) || $(PYTHON) -m venv $(HUB_VENV)
+	$(HUB_PY) -m pip install -q --upgrade pip
+	grep -v '^-e' requirements.txt > $(HUB_VENV)/requirements-kit.txt
+	$(HUB_PY) -m pip install -q -r $(HUB_VENV)/requirements-kit.txt $(HUB_PINS) \
+		"$$(grep -o 'jsonschema[^"]*' pyproject.toml)" "$$(grep -o 'orjson[^"]*' pyproject.toml)"
+	touch $@
+
+$(HUB_NODE)/node_modules/.bin/configurable-http-proxy:
+	mkdir -p $(HUB_NODE)
+	npm install --silent --prefix $(HUB_NODE) configurable-http-proxy@4
+
+venv-hub: $(HUB_VENV)/.stamp-hub $(HUB_NODE)/node_modules/.bin/configurable-http-proxy
+
+# The hub test: $(HUB_STUDENTS) students, one of them in Chromium (tests/test_hub.py).
+test-hub: $(VENV)/.stamp-test venv-hub
+	ATELIER_HUB_VENV=$(HUB_VENV) ATELIER_HUB_NODE=$(HUB_NODE) ATELIER_HUB_STUDENTS=$(HUB_STUDENTS) \
+		$(PY) -m pytest tests/test_hub.py -p no:cacheprovider -v $(PYTEST_ARGS)
+
+# The hub bench: N students (make bench-hub HUB_STUDENTS=10).
+bench-hub: $(VENV)/.stamp-test venv-hub
+	$(PY) bench/hub_class.py --students $(HUB_STUDENTS) --venv $(HUB_VENV) --node $(HUB_NODE)

@@ -59,3 +59,21 @@ def require(condition: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(f"missing in CI (.ci/run should install it): {reason}")
     pytest.skip(reason)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the kit server processes that this session's kernels and commands started (in its
+    temporary folders): they would otherwise wait for their idle period (ATELIER_SERVER_IDLE)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    try:
+        base = factory.getbasetemp()
+    except (OSError, ValueError):
+        return
+    from helpers.sandbox import launcher
+
+    for advert in base.rglob("sandbox-*.json"):
+        engine = advert.stem.removeprefix("sandbox-")
+        if engine in ("simulated", "local"):
+            launcher.shutdown(advert.parent, engine, timeout=5)

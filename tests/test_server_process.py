@@ -163,3 +163,18 @@ def test_a_kernel_imports_only_the_client_side(server_processes, name, allowed):
     modules = _notebook_modules(name, server_processes)
     assert not modules & SERVER_SIDE, modules
     assert modules & DISPLAY <= allowed, modules
+
+
+def test_stops_when_its_workspace_is_deleted(tmp_path, monkeypatch):
+    monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS", raising=False)
+    home = tmp_path / "temporary-workspace"
+    home.mkdir()
+    sandbox.connect(home)
+    pid = _advert(home)["pid"]
+    import shutil
+
+    shutil.rmtree(home)
+    deadline = time.monotonic() + 20
+    while launcher.pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not launcher.pid_alive(pid)

@@ -143,13 +143,14 @@ class IdleWatch:
         return 0.0 if self.active else time.monotonic() - self.last
 
 
-def _stop_when_idle(watch: IdleWatch, idle: float) -> None:
-    """Ask this process to stop (as Ctrl+C does) once nobody has called for `idle` seconds."""
+def _stop_when_idle(watch: IdleWatch, idle: float, home: Path) -> None:
+    """Ask this process to stop (as Ctrl+C does) once nobody has called for `idle` seconds,
+    or once its workspace folder is gone (a deleted temporary workspace)."""
 
     def run() -> None:
         while True:
             left = idle - watch.idle_for()
-            if left <= 0:
+            if left <= 0 or not home.is_dir():
                 os.kill(os.getpid(), signal.SIGINT)
                 return
             time.sleep(min(max(left, 0.05), 5.0))
@@ -184,5 +185,5 @@ def serve_forever(
     app = build_app(home, engine=engine)
     if idle > 0:
         app = IdleWatch(app)
-        _stop_when_idle(app, idle)
+        _stop_when_idle(app, idle, home)
     _serve_forever(app, host=host, port=port, verbose=verbose, announce=ready)

@@ -1,0 +1,104 @@
+"""A class on a real JupyterHub (127.0.0.1): the README's nbgitpuller link pulls the course
+from a loopback git server into each student's home; the students run the 11 notebooks at
+the same time in their own single-user servers (REST + kernel websocket; one in Chromium);
+no student sees another's workspace, files, jobs or models; the step-8 page works behind the
+hub through jupyter-server-proxy, in Chromium.
+
+`make test-hub` (ATELIER_HUB_STUDENTS, default 3) installs the hub's venv and the proxy first;
+a plain `pytest tests` skips this module (fails in CI if the hub's venv is missing).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import REPO, require
+from hubkit import (
+    CLONE,
+    api_student,
+    browser_student,
+    chromium_path,
+    git_server,
+    running_hub,
+    student_memory,
+)
+
+VENV = Path(os.environ.get("ATELIER_HUB_VENV", REPO / ".venv-hub"))
+NODE = Path(os.environ.get("ATELIER_HUB_NODE", REPO / ".hub-node"))
+STUDENTS = int(os.environ.get("ATELIER_HUB_STUDENTS", "3"))
+pytestmark = [pytest.mark.timeout(900), pytest.mark.hub]
+
+
+def _ready() -> None:
+    require(
+        (VENV / "bin" / "jupyterhub").exists(),
+        f"no hub venv at {VENV}: run make test-hub (it installs it)",
+    )
+    require(
+        (NODE / "node_modules" / ".bin" / "configurable-http-proxy").exists(),
+        "configurable-http-proxy missing: make venv-hub",
+    )
+    require(chromium_path() is not None, "Chromium absent (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    _ready()
+    root = tmp_path_factory.mktemp("hub")
+    with git_server(root / "git") as repo_url, running_hub(root / "hub", VENV, NODE) as hub:
+        hub.repo_url = repo_url
+        yield hub
+    if os.environ.get("CI"):
+        print((root / "hub" / "hub.log").read_text(errors="replace")[-3000:])
+
+
+def test_a_class_on_jupyterhub(hub):
+    users = [f"eleve{i}" for i in range(STUDENTS)]
+    for user in users:
+        hub.add_student(user)
+    out: dict = {}
+    threads = [threading.Thread(target=browser_student, args=(hub, users[0], out))]
+    threads += [threading.Thread(target=api_student, args=(hub, u, out)) for u in users[1:]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failed = {u: v for u, v in out.items() if v[0] != "ok"}
+    assert not failed, f"{failed}\n{hub.log_tail()}"
+    for user in users:  # the figures: bench/hub_class.py
+        pss, rss = student_memory(hub, user)
+        print(f"{user}: {out[user][1]:.0f} s, PSS {pss / 2**20:.0f} MiB, RSS {rss / 2**20:.0f} MiB")
+    _check_isolation(hub, users)
+
+
+def _check_isolation(hub, users: list[str]) -> None:
+    """Each student's kit server, workspace, files, jobs and models are their own."""
+    import json
+
+    import openai
+
+    seen: dict[str, dict[str, set[str]]] = {}
+    urls = set()
+    for user in users:
+        workspace = hub.home(user) / CLONE / ".atelier"
+        advert = json.loads((workspace / "sandbox-simulated.json").read_text())
+        urls.add(advert["url"])
+        api = openai.OpenAI(base_url=advert["url"], api_key="sandbox", max_retries=0)
+        seen[user] = {
+            "files": {f.id for f in api.files.list()},
+            "jobs": {j.id for j in api.fine_tuning.jobs.list(limit=100)},
+            "models": {m.id for m in api.models.list() if m.id.startswith("ft:")},
+        }
+        assert all(seen[user].values()), (user, seen[user])
+        # A student's Jupyter server shows their home only.
+        other = next(u for u in users if u != user)
+        status, _ = hub.api("GET", f"/user/{user}/api/contents/..%2F{other}")
+        assert status in (400, 403, 404), status
+    assert len(urls) == len(users)  # one kit server per student
+    for kind in ("files", "jobs", "models"):
+        for i, a in enumerate(users):
+            for b in users[i + 1 :]:
+                assert not seen[a][kind] & seen[b][kind], (kind, a, b)
