@@ -104,6 +104,8 @@ def test_verdicts_are_true_to_the_mode():
     assert '"sandbox": "dans le bac à sable' in text04
     text07 = "\n".join(_learner_code(_by_name("07")))
     assert 'if helpers.get_mode() == "sandbox"' in text07 and "rien n'a été entraîné" in text07
+    text06 = _learner_code(_by_name("06"))[-1]
+    assert 'if helpers.get_mode() == "sandbox"' in text06 and "simulé" in text06
     text02 = "\n".join(_learner_code(_by_name("02")))
     assert "key_verdict" in text02 and "check_key(" not in text02
 
