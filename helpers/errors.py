@@ -269,9 +269,27 @@ def _invalid_training_file() -> tuple[str, str]:
     )
 
 
+_UNKNOWN_PARAMETER = re.compile(
+    r"(?:Unrecognized request argument supplied: |Unknown parameter: ')([\w.\[\]-]+)"
+)
+
+
 def _bad_request(exc: BaseException, message: str) -> Diagnosis:
     low = message.lower()
     param = getattr(exc, "param", None)
+    unknown = _UNKNOWN_PARAMETER.search(message)
+    if unknown:
+        name = unknown.group(1)
+        return Diagnosis(
+            f"Paramètre inconnu : {name}",
+            f"L'API ne connaît pas le paramètre « {name} » pour cette requête : une faute de "
+            "frappe, ou une option d'une autre route ou d'autres modèles (`reasoning_effort` "
+            "n'existe que pour les modèles de raisonnement, pas pour gpt-4o-mini).",
+            "Vérifie son nom dans la documentation de l'API, ou retire-le. Le bac à sable refuse "
+            "les mêmes paramètres que l'API réelle.",
+            "unknown_parameter",
+            scrub(message),
+        )
     if "invalid training_file" in low or param == "training_file" or "training file" in low:
         cause, fix = _invalid_training_file()
         return Diagnosis(

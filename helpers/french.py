@@ -87,6 +87,7 @@ _PATTERNS: list[tuple[str, str]] = [
 _COMPILED = [(re.compile(p), fr) for p, fr in _PATTERNS]
 _WORDS = {"training": "d'entraînement", "validation": "de validation"}
 
+
 def event_fr(message: str) -> str | None:
     """The French of a known API message (ids and numbers kept), or None."""
     text = (message or "").strip()

@@ -424,3 +424,16 @@ def test_jobs_list_metadata_filter(url):
     assert {mine.id, other.id} <= ids
     raw = c.fine_tuning.jobs.with_raw_response.list(extra_query={"metadata": "null"}).parse()
     assert not {mine.id, other.id} & {j.id for j in raw.data}
+
+
+def test_unknown_parameters_are_explained_in_french(url):
+    from helpers import errors
+
+    c = client(url)
+    with pytest.raises(openai.BadRequestError) as err:
+        c.chat.completions.create(model=BASE, messages=HELLO, reasoning_effort="low")
+    diagnosis = errors.explain(err.value)
+    assert diagnosis.code == "unknown_parameter" and "reasoning_effort" in diagnosis.title
+    with pytest.raises(openai.BadRequestError) as err:
+        c.responses.create(model=BASE, input="x", extra_body={"bogus": 1})
+    assert errors.explain(err.value).code == "unknown_parameter"
