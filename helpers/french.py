@@ -39,6 +39,12 @@ _PATTERNS: list[tuple[str, str]] = [
         r"Step (\d+)/(\d+): training loss=([\d.]+), validation loss=([\d.]+)",
         "Étape {1}/{2} : perte d'entraînement {3}, perte de validation {4}",
     ),
+    (
+        # The last step of a job whose step count is not a multiple of 10 (the real API
+        # computes the validation loss every 10 steps, the full one on the last step).
+        r"Step (\d+)/(\d+): training loss=([\d.]+), full validation loss=([\d.]+)",
+        "Étape {1}/{2} : perte d'entraînement {3}, perte de validation complète {4}",
+    ),
     (r"Step (\d+)/(\d+): training loss=([\d.]+)", "Étape {1}/{2} : perte d'entraînement {3}"),
     (
         r"Checkpoint created at step (\d+) with Snapshot ID: (\S+)",

@@ -437,3 +437,25 @@ def test_unknown_parameters_are_explained_in_french(url):
     with pytest.raises(openai.BadRequestError) as err:
         c.responses.create(model=BASE, input="x", extra_body={"bogus": 1})
     assert errors.explain(err.value).code == "unknown_parameter"
+
+
+def test_every_event_of_a_job_has_its_french_gloss(url, tmp_path):
+    """The real API's event texts the sandbox now emits (checkpoints with their snapshot, the
+    validation cadence, the last step's full validation, pause/resume) are all glossed."""
+    from sandboxkit import UNSEEN, example
+
+    from helpers import french
+
+    c = client(url)
+    train = upload(c, COUCOU)
+    valid = upload(c, write_lines(tmp_path / "valid.jsonl", [example(p) for p in UNSEEN]))
+    job = wait_job(
+        c,
+        c.fine_tuning.jobs.create(
+            training_file=train.id, validation_file=valid.id, model=models.DEFAULT_MODEL
+        ).id,
+    )
+    messages = [e.message for e in c.fine_tuning.jobs.list_events(job.id, limit=1000)]
+    assert [m for m in messages if french.event_fr(m) is None] == []
+    for text in ("Fine-tuning job paused", "Fine-tuning job resumed"):
+        assert french.event_fr(text)
