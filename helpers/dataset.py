@@ -609,16 +609,19 @@ class _Lines:
         self.number = 0
 
     def __iter__(self) -> Iterator[str | bytes]:
-        ahead = self._ahead
-        for raw in self._lines:
-            while ahead:  # lines looked at ahead (pulled before `raw`) come first
+        ahead, source = self._ahead, self._lines
+        while True:
+            while ahead:  # lines looked at ahead come first
                 self.number += 1
                 yield ahead.popleft()
-            self.number += 1
-            yield raw
-        while ahead:
-            self.number += 1
-            yield ahead.popleft()
+            for raw in source:
+                self.number += 1
+                yield raw
+                if ahead:  # the caller looked ahead: those lines come before the next one
+                    break
+            else:
+                if not ahead:
+                    return
 
     def text(self, raw: str | bytes, *, report: bool = True) -> str:
         if type(raw) is str:
@@ -675,10 +678,6 @@ def _simple_roles(obj: Any) -> int:
             return 0
         roles |= bit
     return roles if roles & 4 else 0
-
-
-def _simple_ok(obj: Any) -> bool:
-    return _simple_roles(obj) != 0
 
 
 try:  # a faster parser, used only where its result is exactly `json.loads`'s (see below)

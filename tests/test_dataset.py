@@ -356,3 +356,19 @@ def test_lone_surrogate_is_counted_not_an_internal_error(tmp_path):
         assert report.token_counts[0] == tokens.count_messages(
             json.loads(line)["messages"], models.DEFAULT_MODEL
         )
+
+
+def test_long_runs_of_broken_lines_keep_their_numbers(tmp_path):
+    # each "{" line makes the check look up to 199 lines ahead for a multi-line object
+    good = json.dumps(dataset.example("q", "r"))
+    lines = ["{pas du JSON"] * 450 + [good] * 3 + ['{"messages": ['] * 250 + [good] * 9
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for report in (dataset.check_file(path), dataset.check_file(path, keep_examples=False)):
+        bad = [p.line for p in report.problems if p.code == "invalid_json"]
+        assert bad == [*range(1, 451), *range(454, 704)]
+        assert [p.line for p in report.problems if p.code == "duplicate"] == [
+            *range(452, 454),
+            *range(704, 713),
+        ]
+        assert report.n_lines == len(lines) and report.n_examples == 12
