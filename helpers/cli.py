@@ -8,6 +8,7 @@
     python -m helpers check dataset.jsonl [--model M]
     python -m helpers doctor
     python -m helpers reset [--step N]
+    python -m helpers export ft:…:local:… [-o DOSSIER]   (mode local : emporter ton modèle)
 
 Results are printed as JSON; errors as a French diagnosis (`errors.explain`) with a non-zero
 exit code, never a traceback. The mode (sandbox or openai) decides where requests go.
@@ -383,6 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import explain
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export":  # local mode's weights: helpers.local.export (issue 14)
+        from .local.export import main as export_main
+
+        return export_main(argv[1:])
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         right = suggest(argv[0])
         if right:

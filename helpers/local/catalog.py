@@ -6,7 +6,9 @@ on a machine that has neither.
 Which model trains: the job's `model` when it names a local model (an id below, a hub repo
 id, or a folder made with `save_pretrained`); an OpenAI name such as `gpt-4o-mini-2024-07-18`
 (what the notebooks send by default) means "the default local model", chosen with
-`ATELIER_LOCAL_MODEL` (an id, hub repo or folder; `smollm2-135m-instruct` when unset).
+`ATELIER_LOCAL_MODEL` (an id, hub repo, folder or `.gguf` file; `smollm2-135m-instruct` when
+unset). A `.gguf` file (what Ollama and LM Studio keep) is converted once into the workspace's
+model cache (`helpers.local.convert`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
 DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
 DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
 INSTALL_HINT = "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
+DEFAULT_LEARNING_RATE = 2e-4  # LoRA, at learning_rate_multiplier = 1
 REQUIRED = {"torch": "2.4", "transformers": "5", "peft": "0.20", "accelerate": "1.0"}
 
 
@@ -39,8 +42,21 @@ class LocalModel:
     builtin: bool = False  # built on this machine (never downloaded)
 
     @property
+    def is_gguf(self) -> bool:
+        """A GGUF file (`.gguf`, or any file: Ollama's blobs have no extension)."""
+        if not self.source or self.builtin:
+            return False
+        return self.source.lower().endswith(".gguf") or Path(self.source).expanduser().is_file()
+
+    @property
     def is_folder(self) -> bool:
-        return self.builtin or (bool(self.source) and Path(self.source).expanduser().is_dir())
+        """A source on this machine (a folder, or a `.gguf` file): nothing to download."""
+        if self.builtin:
+            return True
+        if not self.source:
+            return False
+        path = Path(self.source).expanduser()
+        return path.is_dir() or (self.is_gguf and path.is_file())
 
 
 CATALOG: dict[str, LocalModel] = {
@@ -52,7 +68,7 @@ CATALOG: dict[str, LocalModel] = {
             "SmolLM2 135M Instruct (Hugging Face) : le plus petit, rapide même sur CPU ; anglais surtout.",
             "135 M",
             "≈ 270 Mo",
-            2e-4,
+            1e-3,
         ),
         LocalModel(
             "smollm2-360m-instruct",
@@ -60,7 +76,7 @@ CATALOG: dict[str, LocalModel] = {
             "SmolLM2 360M Instruct : meilleur, encore raisonnable sur CPU (quelques minutes).",
             "360 M",
             "≈ 720 Mo",
-            2e-4,
+            1e-3,
         ),
         LocalModel(
             "qwen2.5-0.5b-instruct",
@@ -68,7 +84,7 @@ CATALOG: dict[str, LocalModel] = {
             "Qwen2.5 0.5B Instruct (Alibaba) : multilingue, parle français ; idéal avec un GPU (Colab).",
             "494 M",
             "≈ 1 Go",
-            2e-4,
+            DEFAULT_LEARNING_RATE,
         ),
         LocalModel(
             "tiny",
@@ -96,8 +112,29 @@ def is_openai_name(name: str) -> bool:
     return base.startswith(("gpt-", "o1", "o3", "o4")) or models.get(base) is not None
 
 
+def _settings_for(name: str) -> LocalModel | None:
+    """The catalog entry whose id starts a folder or file name (SmolLM2-135M-Instruct.Q4_1 →
+    smollm2-135m-instruct): its training settings suit that model."""
+    slug = _slug(name)
+    for m in sorted(CATALOG.values(), key=lambda m: -len(m.id)):
+        if not m.builtin and slug.startswith(m.id):
+            return m
+    return None
+
+
+def _local(path: Path, kind: str) -> LocalModel:
+    name = re.sub(
+        r"[.\-](q\d\w*|f16|f32|bf16)$", "", path.stem if kind == "gguf" else path.name, flags=re.I
+    )
+    known = _settings_for(name)
+    description = f"Modèle local ({path})" if kind == "folder" else f"Fichier GGUF {path}"
+    if known is not None:
+        return replace(known, source=str(path.resolve()), description=description, download="")
+    return LocalModel(_slug(name), str(path.resolve()), description, "?", "", DEFAULT_LEARNING_RATE)
+
+
 def _from_spec(spec: str) -> LocalModel:
-    """A catalog id, a hub repo id (catalog or not) or a folder → LocalModel."""
+    """A catalog id, a hub repo id (catalog or not), a folder or a `.gguf` file → LocalModel."""
     spec = spec.strip()
     if spec in CATALOG:
         return CATALOG[spec]
@@ -105,6 +142,10 @@ def _from_spec(spec: str) -> LocalModel:
         if m.source and m.source.lower() == spec.lower():
             return m
     folder = Path(spec).expanduser()
+    if spec.lower().endswith(".gguf") or folder.is_file():
+        from .convert import check_file
+
+        return _local(check_file(folder), "gguf")
     if folder.is_dir():
         if not (folder / "config.json").exists():
             raise LocalModelError(
@@ -113,16 +154,19 @@ def _from_spec(spec: str) -> LocalModel:
             )
         if (folder / "atelier_tiny.json").exists():  # built by tiny.build: same settings as "tiny"
             return replace(CATALOG["tiny"], source=str(folder.resolve()), builtin=False)
-        return LocalModel(
-            _slug(folder.name), str(folder.resolve()), f"Modèle local ({folder})", "?", "", 2e-4
-        )
+        return _local(folder, "folder")
     if re.fullmatch(r"[\w.\-]+/[\w.\-]+", spec):
         return LocalModel(
-            _slug(spec.split("/")[-1]), spec, f"Modèle du hub Hugging Face {spec}", "?", "?", 2e-4
+            _slug(spec.split("/")[-1]),
+            spec,
+            f"Modèle du hub Hugging Face {spec}",
+            "?",
+            "?",
+            DEFAULT_LEARNING_RATE,
         )
     raise LocalModelError(
         f"Modèle local inconnu : {spec!r}. Choisis parmi {', '.join(CATALOG)}, un nom du hub "
-        "Hugging Face (« organisation/modèle ») ou un dossier de modèle."
+        "Hugging Face (« organisation/modèle »), un dossier de modèle ou un fichier .gguf."
     )
 
 
@@ -141,12 +185,17 @@ def resolve(name: str | None) -> LocalModel:
     return _from_spec(name)
 
 
-def model_path(model: LocalModel) -> str:
-    """What `from_pretrained` takes: a folder (the tiny model is built on first use) or a repo id."""
+def model_path(model: LocalModel, on_stage: Any = None) -> str:
+    """What `from_pretrained` takes: a folder (the tiny model is built on first use, a `.gguf`
+    file converted on first use; `on_stage(text)` hears its stages) or a repo id."""
     if model.builtin and not model.source:
         from . import tiny
 
         return str(tiny.ensure())
+    if model.is_gguf:
+        from . import convert
+
+        return str(convert.ensure(model.source, on_stage=on_stage))
     return model.source
 
 
@@ -200,11 +249,13 @@ def device() -> str:
 
 
 def dtype_for(device_name: str) -> Any:
-    """float32 on CPU; bfloat16 on a GPU that supports it (fp32 otherwise: no loss scaling here)."""
+    """The base model's weights: float32 on CPU (half precision is slower there); on a GPU,
+    bfloat16 when it supports it (A100, L4…), else float16 (Colab's T4: training scales
+    the loss, see `train`). LoRA weights stay float32 (peft's default)."""
     import torch
 
-    if device_name.startswith("cuda") and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
+    if device_name.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
 

@@ -1,8 +1,11 @@
 """Chat completion with a local model: a base model (catalog id, hub repo, folder) or a
 fine-tuned result folder (LoRA adapter merged in memory, or a merged model).
 
-Loaded models are cached (the last few), so a notebook's comparison table does not reload
-them for every prompt. Temperature 0 means greedy decoding: the same answer every time.
+Loaded models are cached (the last few) in the process that answers (the kit's server), so a
+notebook's comparison table does not reload them for every prompt. Temperature 0 means greedy
+decoding: the same answer every time. Without `max_tokens`, an answer stops after
+`DEFAULT_MAX_TOKENS` tokens: a small model on a CPU writes 20–40 tokens a second, and an
+untrained base model rambles on.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from .train import INFO_FILE, _clean, load_base, quiet
 
 CACHE_SIZE = 3
+DEFAULT_MAX_TOKENS = 128
 _cache: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 _lock = threading.RLock()
 
@@ -46,6 +50,7 @@ def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
     from .catalog import device as pick_device
 
     dev = device or pick_device()
+    _threads(dev)
     key = f"{Path(source).resolve() if Path(source).exists() else source}@{dev}"
     with _lock:
         if key in _cache:
@@ -71,6 +76,22 @@ def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
         return tokenizer, model
+
+
+_threads_set = False
+
+
+def _threads(device: str) -> None:
+    """On CPU, as many torch threads as there are idle cores (see `train.cpu_threads`)."""
+    global _threads_set
+    if _threads_set or device != "cpu":
+        return
+    import torch
+
+    from .train import cpu_threads
+
+    torch.set_num_threads(cpu_threads())
+    _threads_set = True
 
 
 def forget(source: str | Path | None = None) -> None:
@@ -101,7 +122,7 @@ def complete(
         _clean(messages), tokenize=False, add_generation_prompt=True
     )
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
-    limit = max_tokens or 256
+    limit = max_tokens or DEFAULT_MAX_TOKENS
     options: dict[str, Any] = {"max_new_tokens": limit, "pad_token_id": tokenizer.pad_token_id}
     eos = model.generation_config.eos_token_id
     options["eos_token_id"] = eos if eos is not None else tokenizer.eos_token_id

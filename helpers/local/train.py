@@ -52,6 +52,13 @@ class TrainConfig:
     num_threads: int | None = None  # torch threads on CPU (None: torch's default)
     merge: bool = False  # save the merged model instead of the adapter
     min_lr_ratio: float = 0.1  # linear decay from lr to lr × ratio
+    pack: bool = True  # a batch's examples in one row, without padding (see `_collate`)
+    # Early stop: after `early_stop_patience` steps in a row with a training loss below
+    # `early_stop_loss` and every label token right, the whole training set is evaluated;
+    # when it passes the same test, nothing is left to learn and training stops.
+    early_stop_loss: float | None = 0.05  # None: always train every epoch
+    early_stop_patience: int = 3
+    progress: bool | None = None  # tqdm bar with ETA on stderr (None: when it is a terminal)
 
 
 @dataclass
@@ -109,6 +116,10 @@ class Callbacks:
     def on_checkpoint(self, step: int, path: Path, metrics: StepMetrics) -> None:  # noqa: B027
         pass
 
+    def on_early_stop(self, metrics: StepMetrics, train_set_loss: float) -> None:  # noqa: B027
+        """Training stops after `metrics.step`: the loss plateaued near 0 (`train_set_loss`:
+        the mean loss on the whole training set, every label token right)."""
+
     def should_stop(self) -> bool:
         return False
 
@@ -121,6 +132,7 @@ class TrainResult:
     seconds: float
     metrics: list[StepMetrics] = field(default_factory=list)
     checkpoints: list[tuple[int, Path]] = field(default_factory=list)
+    stopped_early: bool = False
 
     @property
     def tokens_per_second(self) -> float:
@@ -217,15 +229,44 @@ def encode(
 
 
 # ---------------------------------------------------------------- training
+PACK_LIMIT = 4096  # tokens: a batch longer than this is padded instead of packed
+
+
 def _batches(items: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
     order = items[:]
     rng.shuffle(order)
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def _collate(encoded: list[tuple[list[int], list[int]]], pad_id: int, device: str):
+@dataclass
+class Batch:
+    input_ids: Any
+    labels: Any
+    attention_mask: Any  # None when packed
+    position_ids: Any  # restart at 0 for each example when packed (None otherwise)
+    n_tokens: int  # real tokens (no padding)
+
+
+def _collate(
+    encoded: list[tuple[list[int], list[int]]], pad_id: int, device: str, *, pack: bool = False
+) -> Batch:
+    """One batch: padded rows, or (`pack`) every example in one row without padding, each
+    with its own positions (transformers then keeps attention inside each example)."""
     import torch
 
+    n_tokens = sum(len(ids) for ids, _ in encoded)
+    if pack and len(encoded) > 1 and n_tokens <= PACK_LIMIT:
+        ids = [t for seq, _ in encoded for t in seq]
+        # an example's first token is never learned: nothing crosses from the one before it
+        labels = [IGNORE if i == 0 else t for _, labs in encoded for i, t in enumerate(labs)]
+        positions = [i for seq, _ in encoded for i in range(len(seq))]
+        return Batch(
+            torch.tensor([ids], device=device),
+            torch.tensor([labels], device=device),
+            None,
+            torch.tensor([positions], device=device),
+            n_tokens,
+        )
     width = max(len(ids) for ids, _ in encoded)
     input_ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
     labels = torch.full((len(encoded), width), IGNORE, dtype=torch.long)
@@ -234,33 +275,54 @@ def _collate(encoded: list[tuple[list[int], list[int]]], pad_id: int, device: st
         input_ids[row, : len(ids)] = torch.tensor(ids)
         labels[row, : len(labs)] = torch.tensor(labs)
         mask[row, : len(ids)] = 1
-    return input_ids.to(device), labels.to(device), mask.to(device)
+    return Batch(input_ids.to(device), labels.to(device), mask.to(device), None, n_tokens)
 
 
-def _loss(model: Any, batch: Any) -> tuple[Any, int, int]:
-    """Token-mean cross-entropy on label tokens, correct predictions, label token count."""
+def _loss(model: Any, batch: Batch) -> tuple[Any, int, int]:
+    """Token-mean cross-entropy on label tokens, correct predictions, label token count.
+
+    Logits are computed only where a label follows (`logits_to_keep`): the vocabulary
+    projection is a large share of a small model's compute, and most tokens are prompt."""
+    import torch
     import torch.nn.functional as F
 
-    input_ids, labels, mask = batch
-    logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1, :].float()
-    target = labels[:, 1:]
-    loss = F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=IGNORE
-    )
-    valid = target != IGNORE
-    correct = int(((logits.argmax(-1) == target) & valid).sum())
-    return loss, correct, int(valid.sum())
+    target = batch.labels[:, 1:]
+    keep = torch.zeros_like(batch.labels, dtype=torch.bool)
+    keep[:, :-1] = target != IGNORE
+    count = int(keep.sum())
+    if not count:
+        return torch.zeros((), device=batch.labels.device, requires_grad=True), 0, 0
+    logits = model(
+        input_ids=batch.input_ids,
+        attention_mask=batch.attention_mask,
+        position_ids=batch.position_ids,
+        logits_to_keep=keep,
+        use_cache=False,  # with a cache, transformers would not separate packed examples
+    ).logits.float()
+    logits = logits.reshape(-1, logits.size(-1))
+    wanted = target[keep[:, :-1]]
+    loss = F.cross_entropy(logits, wanted)
+    correct = int((logits.argmax(-1) == wanted).sum())
+    return loss, correct, count
 
 
 def _evaluate(
-    model: Any, encoded: list, indices: list[int], batch_size: int, pad_id: int, device: str
+    model: Any,
+    encoded: list,
+    indices: list[int],
+    batch_size: int,
+    pad_id: int,
+    device: str,
+    pack: bool = False,
 ):
     import torch
 
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
         for i in range(0, len(indices), batch_size):
-            batch = _collate([encoded[j] for j in indices[i : i + batch_size]], pad_id, device)
+            batch = _collate(
+                [encoded[j] for j in indices[i : i + batch_size]], pad_id, device, pack=pack
+            )
             loss, ok, n = _loss(model, batch)
             if n:
                 total_loss += loss.item() * n
@@ -315,6 +377,23 @@ def quiet() -> None:
         pass
 
 
+def cpu_threads() -> int:
+    """Torch threads on CPU: the cores this process may use, minus those other programs keep
+    busy (load average). Threads that wait for a busy core waste more than they compute: on
+    a shared 2-core machine, one thread trains several times faster than two."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy + 0.5)))
+
+
 def total_steps(n_examples: int, n_epochs: int, batch_size: int) -> int:
     return math.ceil(n_examples / batch_size) * n_epochs if n_examples else 0
 
@@ -337,8 +416,8 @@ def train(
 
     callbacks = callbacks or Callbacks()
     device = config.device or pick_device()
-    if config.num_threads and device == "cpu":
-        torch.set_num_threads(config.num_threads)
+    if device == "cpu":
+        torch.set_num_threads(config.num_threads or cpu_threads())
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     tokenizer, model = load_base(config.base, device)
@@ -349,7 +428,6 @@ def train(
     valid_keep = [
         i for i, (_, labels) in enumerate(valid_encoded) if any(t != IGNORE for t in labels)
     ]
-    pad_id = tokenizer.pad_token_id
 
     lora = LoraConfig(
         r=config.lora_r,
@@ -386,28 +464,90 @@ def train(
         )
     )
 
+    bar = _progress_bar(config.progress, n_steps)
+    try:
+        return _loop(
+            model,
+            tokenizer,
+            encoded,
+            keep,
+            valid_encoded,
+            valid_keep,
+            config,
+            callbacks,
+            bar,
+            optimizer,
+            scheduler,
+            rng,
+            steps_per_epoch,
+            n_steps,
+            device,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _progress_bar(show: bool | None, total: int) -> Any:
+    import sys
+
+    if not (sys.stderr.isatty() if show is None else show):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Entraînement", unit="étape", file=sys.stderr)
+
+
+def _loop(
+    model: Any,
+    tokenizer: Any,
+    encoded: list,
+    keep: list[int],
+    valid_encoded: list,
+    valid_keep: list[int],
+    config: TrainConfig,
+    callbacks: Callbacks,
+    bar: Any,
+    optimizer: Any,
+    scheduler: Any,
+    rng: random.Random,
+    steps_per_epoch: int,
+    n_steps: int,
+    device: str,
+) -> TrainResult:
+    import torch
+
+    pad_id = tokenizer.pad_token_id
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     result = TrainResult(output_dir, 0, 0, 0.0)
     valid_rng = random.Random(config.seed + 1)
     valid_order: list[int] = []
+    # float16 weights (a GPU without bfloat16, e.g. Colab's T4) need loss scaling
+    scaler = torch.amp.GradScaler(
+        device.split(":")[0], enabled=next(model.parameters()).dtype == torch.float16
+    )
+    trainable_params = [p for p in model.parameters() if p.requires_grad]
     started = time.perf_counter()
     step = 0
+    calm = 0  # consecutive steps with a loss near 0 and every label token right
     for epoch in range(1, config.n_epochs + 1):
         for batch_indices in _batches(keep, config.batch_size, rng):
             if callbacks.should_stop():
                 result.seconds = time.perf_counter() - started
                 raise Cancelled(f"stopped before step {step + 1}/{n_steps}")
             model.train()
-            batch = _collate([encoded[i] for i in batch_indices], pad_id, device)
+            batch = _collate([encoded[i] for i in batch_indices], pad_id, device, pack=config.pack)
             loss, correct, count = _loss(model, batch)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(trainable_params, 1.0)
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             step += 1
-            result.trained_tokens += int(batch[2].sum())
+            result.trained_tokens += batch.n_tokens
             metrics = StepMetrics(
                 step,
                 n_steps,
@@ -427,17 +567,36 @@ def train(
                     valid_order[config.batch_size :],
                 )
                 metrics.valid_loss, metrics.valid_mean_token_accuracy = _evaluate(
-                    model, valid_encoded, chosen, config.batch_size, pad_id, device
+                    model, valid_encoded, chosen, config.batch_size, pad_id, device, config.pack
                 )
                 if step % steps_per_epoch == 0:
                     metrics.full_valid_loss, metrics.full_valid_mean_token_accuracy = _evaluate(
-                        model, valid_encoded, valid_keep, config.batch_size, pad_id, device
+                        model,
+                        valid_encoded,
+                        valid_keep,
+                        config.batch_size,
+                        pad_id,
+                        device,
+                        config.pack,
                     )
             metrics.elapsed = time.perf_counter() - started
             result.metrics.append(metrics)
             result.steps = step
             callbacks.on_step(metrics)
-        if steps_per_epoch and config.keep_checkpoints > 0:
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{metrics.train_loss:.3f}")
+            limit = config.early_stop_loss
+            calm = calm + 1 if limit is not None and loss.item() < limit and correct == count else 0
+            if limit is not None and step < n_steps and calm >= config.early_stop_patience:
+                model.eval()
+                whole, accuracy = _evaluate(model, encoded, keep, 16, pad_id, device, True)
+                calm = 0
+                if whole is not None and whole < limit and accuracy == 1.0:
+                    result.stopped_early = True
+                    callbacks.on_early_stop(metrics, whole)
+                    break
+        if steps_per_epoch and config.keep_checkpoints > 0:  # also where it stopped early
             path = output_dir / "checkpoints" / f"step-{step}"
             _save(model, tokenizer, path, config, merge=False)
             result.checkpoints.append((step, path))
@@ -445,6 +604,8 @@ def train(
                 shutil.rmtree(old, ignore_errors=True)
             result.checkpoints = result.checkpoints[-config.keep_checkpoints :]
             callbacks.on_checkpoint(step, path, result.metrics[-1])
+        if result.stopped_early:
+            break
     result.seconds = time.perf_counter() - started
     _save(model, tokenizer, output_dir, config, merge=config.merge)
     return result

@@ -426,6 +426,8 @@ def ensure_worker(home: str | Path) -> bool:
     root = str(package_dir().parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # Threads that wait for a busy core sleep instead of spinning (a shared or busy machine).
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     log = open(local_dir(home) / "worker.log", "ab")  # noqa: SIM115 - handed to the child
     kwargs: dict[str, Any] = (
         {"start_new_session": True}
@@ -536,6 +538,17 @@ class _JobCallbacks:
             )
             self.queue.add_event(self.job.id, f"Checkpoint created at step {step}", conn=c)
 
+    def on_early_stop(self, m: Any, train_set_loss: float) -> None:
+        self.queue.add_event(
+            self.job.id,
+            f"Training loss has plateaued near 0 at step {m.step}/{m.total_steps} (loss on the "
+            f"whole training file: {train_set_loss:.4f}, every answer token right): stopping early, "
+            "the remaining steps would not change the model",
+        )
+
+    def on_converting(self, stage: str) -> None:
+        self.queue.add_event(self.job.id, f"Converting the GGUF file of {self.base_label}: {stage}")
+
     def should_stop(self) -> bool:
         now = time.monotonic()
         if not self._stop and now - self._last_check >= 0.05:
@@ -584,8 +597,8 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
         examples = _read_jsonl(folder / "train.jsonl")
         validation = _read_jsonl(folder / "valid.jsonl")
         model = catalog.resolve(job.model)
-        base = catalog.model_path(model)
         callbacks.base_label = model.id
+        base = catalog.model_path(model, on_stage=callbacks.on_converting)
         lora = catalog.lora_defaults(len(examples), model)
         hp = resolve_hyperparameters(job.request, len(examples), lora.learning_rate)
         with queue._tx() as c:
@@ -602,6 +615,7 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
             target_modules=lora.target_modules,
             seed=job.request.get("seed") or 0,
             num_threads=1 if catalog.is_tiny(model) else None,
+            progress=False,
         )
         result = train(examples, config, validation=validation, callbacks=callbacks)
         (folder / "results.csv").write_bytes(queue.results_csv(job.id))
