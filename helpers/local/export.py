@@ -49,15 +49,17 @@ def nothing_to_export(name: str, mode: str | None = None) -> str | None:
     """Why `name` has no weights to export (French), or None when it may be a local model."""
     parts = name.split(":")
     org = parts[2] if name.startswith("ft:") and len(parts) > 2 else ""
+    if mode == "openai" and org != "local":
+        org = org or "openai"
     if org == "sandbox" or (mode == "sandbox" and org != "local"):
         return (
             f"{name} est un modèle du bac à sable : son entraînement est simulé, il n'a pas de "
             "poids à emporter. Pour un vrai modèle à garder, entraîne-le en mode « local » "
             "(ATELIER_MODE=local) : voir le notebook 00."
         )
-    if name.startswith("ft:") and org not in ("local", ""):
+    if org not in ("local", ""):
         return (
-            f"{name} a été entraîné chez OpenAI : OpenAI ne donne jamais les poids d'un modèle "
+            f"{name or 'Ton modèle'} a été entraîné chez OpenAI : OpenAI ne donne jamais les poids d'un modèle "
             "fine-tuné, il ne s'utilise qu'à travers son API. Pour un modèle que tu peux emporter, "
             "entraîne-le en mode « local »."
         )
