@@ -98,7 +98,7 @@ test-local: $(LOCAL_VENV)/.stamp-local $(SMOLLM2_DIR)/atelier_gguf.json
 		tests/test_local_real.py \
 		tests/test_notebook_helpers.py -p no:cacheprovider --durations=8 $(PYTEST_ARGS)
 	H=$$(mktemp -d) && trap 'rm -rf "$$H"' EXIT && ATELIER_HOME=$$H ATELIER_MODE=local \
-		ATELIER_LOCAL_MODEL=$(SMOLLM2_DIR) HF_HUB_OFFLINE=1 \
+		ATELIER_LOCAL_MODEL=$(SMOLLM2_DIR) HF_HUB_OFFLINE=1 ATELIER_EXPORT_DIR=$$H/exports \
 		ATELIER_LOCAL_WORKER_IDLE=10 $(LOCAL_PY) -m pytest $(LOCAL_NOTEBOOKS) --nbval-lax \
 		--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
 		--durations=8

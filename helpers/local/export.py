@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from typing import Any
 
 from .catalog import LocalModelError
 
-DEFAULT_DIR = "modeles-exportes"  # under the current folder
+DEFAULT_DIR = "modeles-exportes"  # under the current folder…
+DIR_VAR = "ATELIER_EXPORT_DIR"  # …unless this names another parent folder (tests)
 DTYPES = ("float32", "bfloat16", "float16")
 
 
@@ -179,7 +181,8 @@ def export(
             f"Aucun modèle local nommé {name} dans cet espace de travail ({home}). Vérifie le nom "
             "(python -m helpers api models.list) : le job doit avoir fini (succeeded)."
         )
-    folder = Path(dest) if dest is not None else Path.cwd() / DEFAULT_DIR / _slug(name)
+    parent = Path(os.environ.get(DIR_VAR) or Path.cwd() / DEFAULT_DIR)
+    folder = Path(dest) if dest is not None else parent / _slug(name)
     return _write(name, source, folder, dtype)
 
 
