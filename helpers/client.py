@@ -29,13 +29,32 @@ def base_url(mode: str | None = None) -> str | None:
     return os.environ.get("OPENAI_BASE_URL") or None
 
 
+SPEED_HEADER = "X-Atelier-Sandbox-Speed"
+
+
+def speed_header() -> dict[str, str]:
+    """The kernel's sandbox speed, sent to the workspace's one kit server: every kernel (a class
+    setting, a fast replay) gets its own pace. Empty when the setting is unusable (the server's
+    own applies, and explains it)."""
+    try:
+        return {SPEED_HEADER: repr(settings.sandbox_speed())}
+    except Exception:
+        return {}
+
+
 def client(mode: str | None = None, *, api_key: str | None = None, **options: Any):
     """A ready `openai.OpenAI`. Extra options (timeout, max_retries…) go to the SDK."""
     import openai
 
     mode = settings.check_mode(mode) if mode else settings.get_mode()
     if mode in ("sandbox", "local"):
-        return openai.OpenAI(base_url=base_url(mode), api_key=api_key or "sandbox", **options)
+        headers = {**speed_header(), **options.pop("default_headers", {})}
+        return openai.OpenAI(
+            base_url=base_url(mode),
+            api_key=api_key or "sandbox",
+            default_headers=headers,
+            **options,
+        )
     key = api_key or settings.find_api_key()
     if not key:
         raise MissingKeyError(

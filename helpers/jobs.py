@@ -126,6 +126,11 @@ def create(
         params["validation_file"] = validation_file
     if seed is not None:
         params["seed"] = seed
+    from . import settings
+    from .client import speed_header
+
+    if settings.get_mode() == "sandbox":  # the speed at this moment (e.g. a fast replay)
+        params["extra_headers"] = speed_header()
     job = _client(client).fine_tuning.jobs.create(**params)
     workspace.record(
         job_id=job.id, base_model=job.model or model, suffix=suffix, fine_tuned_model=None

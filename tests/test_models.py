@@ -122,10 +122,6 @@ def test_availability_and_lists_agree():
     assert models.world_today("sandbox") == models.SANDBOX_TODAY == NOW
 
 
-@pytest.mark.xfail(
-    reason="sandbox base_models/requests: list and train from models.availability(…, SANDBOX_TODAY)",
-    strict=False,
-)
 def test_the_sandbox_lists_and_trains_what_the_facts_say(module_sandbox):
     import openai
     from sandboxkit import COUCOU, client, upload

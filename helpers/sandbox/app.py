@@ -152,7 +152,9 @@ def create_app(
         return Response(content, media_type="application/octet-stream")
 
     async def create_job(request: Request) -> Response:
-        return JSONResponse(await run(engine.create_job, await body_of(request)))
+        body = await body_of(request)
+        speed = requests.speed_header(request.headers.get(requests.SPEED_HEADER))
+        return JSONResponse(await run(lambda: engine.create_job(body, speed=speed)))
 
     async def list_jobs(request: Request) -> Response:
         q = request.query_params

@@ -1,7 +1,9 @@
 """The OpenAI base models every engine answers to, and the real API's errors about them.
 
-The sandbox is a world frozen in time: its list does not depend on today's date; only the
-guide's model (`gpt-3.5-turbo-0125`) is shut down, so notebook 10 can show that error.
+The sandbox is a world frozen in time: it lives on `models.SANDBOX_TODAY`, whatever the clock
+says, and follows `helpers.models` (the one source of model facts) on that day: it lists the
+models not shut down yet, answers with them, and trains the ones still open; the guide's
+`gpt-3.5-turbo-0125` is shut down, so notebook 10 can show that error.
 """
 
 from __future__ import annotations
@@ -56,17 +58,23 @@ def _object(snapshot: str, shown: str) -> dict[str, Any]:
 
 def listed() -> list[dict[str, Any]]:
     """The base models `GET /v1/models` lists."""
-    return [_object(n, n) for n in models.FINE_TUNABLE if n != models.GUIDE_MODEL]
+    return [_object(m.name, m.name) for m in models.listed(models.SANDBOX_TODAY)]
 
 
 def snapshot(name: str) -> str:
     """The snapshot a base-model name stands for, or the real API's 404 (shut down, unknown)."""
     snap = models.base_model_of(name)
-    if snap == models.GUIDE_MODEL:
+    state = models.availability(snap, models.SANDBOX_TODAY)
+    if state == "shut_down":
         raise errors.model_shut_down(name)
-    if snap not in models.FINE_TUNABLE:
+    if state == "unknown":
         raise errors.model_not_found(name)
     return snap
+
+
+def trainable(name: str) -> bool:
+    """True when a new job may start on this base model in the sandbox's world."""
+    return models.availability(name, models.SANDBOX_TODAY) == "open"
 
 
 def retrieve(name: str) -> dict[str, Any]:

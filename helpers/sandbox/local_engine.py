@@ -111,7 +111,9 @@ class LocalEngine:
         self._settled: set[str] = set()
 
     # -- jobs -----------------------------------------------------------------------------
-    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create_job(self, body: dict[str, Any], *, speed: float | None = None) -> dict[str, Any]:
+        del speed  # real training takes the time it takes
+
         def local_model(model: str) -> catalog.LocalModel:
             try:
                 return catalog.resolve(model)
@@ -329,7 +331,7 @@ class LocalEngine:
             if folder is None or self._deleted(model):
                 raise errors.model_not_found(model)
             return folder
-        if models.base_model_of(model) == models.GUIDE_MODEL:
+        if models.availability(models.base_model_of(model), models.SANDBOX_TODAY) == "shut_down":
             raise errors.model_shut_down(model)
         try:
             return catalog.model_path(catalog.resolve(model))

@@ -24,7 +24,10 @@ class Engine(Protocol):
     #: `organization_id` of its jobs and the `openai-organization` response header.
     organization_id: str
 
-    def create_job(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def create_job(self, body: dict[str, Any], *, speed: float | None = None) -> dict[str, Any]:
+        """`speed`: the sandbox speed the client asked for (`X-Atelier-Sandbox-Speed`), for
+        engines whose jobs follow a simulated clock; None: the server's own setting."""
+        ...
 
     def retrieve_job(self, job_id: str) -> dict[str, Any]: ...
 

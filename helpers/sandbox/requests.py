@@ -71,6 +71,20 @@ def _is_text(text: str) -> bool:
     return True
 
 
+#: The kit's own header: the sandbox speed of the kernel that creates a job (a class setting,
+#: or a fast replay), since one kit server serves every kernel of a workspace.
+SPEED_HEADER = "x-atelier-sandbox-speed"
+
+
+def speed_header(raw: str | None) -> float | None:
+    """The speed a client asks for (None: absent or unusable, the server's setting applies)."""
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value < float("inf") else None
+
+
 def int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
@@ -594,7 +608,8 @@ def job_request(
         )
     if "training_file" not in body or body["training_file"] in (None, ""):
         raise errors.missing("training_file")
-    if model.startswith("ft:") or models.base_model_of(model) == models.GUIDE_MODEL:
+    known = models.availability(models.base_model_of(model), models.SANDBOX_TODAY)
+    if model.startswith("ft:") or known in ("shut_down", "inference_only"):
         raise model_not_available(model)
     resolved = resolve_model(model)
     suffix = body.get("suffix")

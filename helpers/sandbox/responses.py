@@ -381,20 +381,20 @@ def response_object(
         "max_tool_calls": None,
         "model": completion["model"],
         "output": output,
-        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "parallel_tool_calls": _or(body.get("parallel_tool_calls"), True),
         "previous_response_id": body.get("previous_response_id"),
         "prompt_cache_key": None,
         "reasoning": {"effort": None, "summary": None},
         "safety_identifier": None,
         "service_tier": "default",
         "store": body.get("store", True) is not False,
-        "temperature": body.get("temperature", 1.0),
+        "temperature": _or(body.get("temperature"), 1.0),
         "text": {"format": fmt, "verbosity": "medium"},
-        "tool_choice": body.get("tool_choice", "auto"),
+        "tool_choice": _or(body.get("tool_choice"), "auto"),
         "tools": body.get("tools") or [],
-        "top_logprobs": body.get("top_logprobs", 0),
-        "top_p": body.get("top_p", 1.0),
-        "truncation": body.get("truncation", "disabled"),
+        "top_logprobs": _or(body.get("top_logprobs"), 0),
+        "top_p": _or(body.get("top_p"), 1.0),
+        "truncation": _or(body.get("truncation"), "disabled"),
         "usage": {
             "input_tokens": usage["prompt_tokens"],
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
@@ -506,3 +506,8 @@ def events(response: dict[str, Any]) -> AsyncIterator[bytes]:
         yield _event(kind, nxt(), response=response)
 
     return gen()
+
+
+def _or(value: Any, default: Any) -> Any:
+    """A request field echoed in the response: an explicit null means the default."""
+    return default if value is None else value

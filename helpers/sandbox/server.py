@@ -60,6 +60,7 @@ def configure_log(home: Path) -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+        logger.disabled = False  # a host's dictConfig (e.g. a Jupyter app) may have disabled it
 
 
 def make_engine(

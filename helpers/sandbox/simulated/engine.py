@@ -52,18 +52,18 @@ class SimulatedEngine:
                 )
             self.jobs.mark_settled(job.id)
 
-    def create_job(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create_job(self, body: dict[str, Any], *, speed: float | None = None) -> dict[str, Any]:
         """Answer at once, like the real API (`validating_files`): the files are validated and
         the training planned in the background, so no client timeout can orphan a job."""
 
         def snapshot_of(model: str) -> str:
             snapshot = models.base_model_of(model)
-            if snapshot not in models.FINE_TUNABLE:
+            if not base_models.trainable(snapshot):
                 raise requests.model_not_available(model)
             return snapshot
 
         req = requests.job_request(body, snapshot_of, self.files)
-        speed = planning.check_speed(settings.sandbox_speed())
+        speed = planning.check_speed(speed or settings.sandbox_speed())
         job_id = random_id("ftjob-")
         now = self.clock()
         job = JobRow(
