@@ -203,7 +203,78 @@ def _fix_surrogates(text: str) -> str:
 
 
 def _length_function(name: str) -> Callable[[str], int]:
-    """An exact `str -> number of tokens` (special tokens counted as ordinary text)."""
+    """An exact `str -> number of tokens` (special tokens counted as ordinary text).
+
+    In a notebook's kernel, the workspace's kit server counts when it runs (it holds the
+    encoding once for every kernel: docs/ARCHITECTURE.md, "One kit server per workspace").
+    """
+    remote = _remote_length(name)
+    return remote if remote is not None else local_length_function(name)
+
+
+_remotes: dict[tuple[str, str], Any] = {}
+
+
+def _remote_length(name: str) -> Any:
+    if "ipykernel" not in sys.modules or name not in _BLOBS:
+        return None
+    from . import advert, settings
+
+    try:
+        home = settings.workspace_dir()
+    except Exception:  # noqa: BLE001 - no workspace: count here
+        return None
+    known = _remotes.get((str(home), name))
+    if known is not None and not known.fallen_back:
+        return known
+    for engine in ("simulated", "local"):
+        url = advert.find_other(home, engine)
+        if url:
+            remote = _remotes[(str(home), name)] = _ServerLength(advert.RemoteLengths(url, name))
+            return remote
+    return None
+
+
+class _ServerLength:
+    """Lengths from the kit server; this process's own encoding if the server goes away."""
+
+    def __init__(self, remote: Any) -> None:
+        self.remote = remote
+        self.fallen_back = False
+        self._local: Callable[[str], int] | None = None
+
+    def _fall_back(self) -> Callable[[str], int]:
+        self.fallen_back = True
+        if self._local is None:
+            self._local = local_length_function(self.remote.name)
+        return self._local
+
+    def __call__(self, text: str) -> int:
+        if not self.fallen_back:
+            try:
+                return self.remote(text)
+            except OSError:
+                pass
+        return self._fall_back()(text)
+
+    def many(self, texts: list[str]) -> list[int]:
+        if not self.fallen_back:
+            try:
+                return self.remote.many(texts)
+            except OSError:
+                pass
+        length = self._fall_back()
+        return [length(t) for t in texts]
+
+
+def local_lengths(name: str, texts: list[str]) -> list[int]:
+    """Exact token lengths with this process's own encoding (what the kit server answers)."""
+    length = local_length_function(name)
+    return [length(t) for t in texts]
+
+
+def local_length_function(name: str) -> Callable[[str], int]:
+    """`_length_function` with this process's own encoding, whatever process this is."""
     core = _core(name)
     to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
     if to_buffer is not None:  # one buffer object instead of a list of ints
@@ -261,6 +332,9 @@ def _pool() -> Any:
 
 
 def _encode_all(length: Callable[[str], int], texts: list[str]) -> array:
+    many = getattr(length, "many", None)  # the kit server's: one request for the batch
+    if many is not None:
+        return array("q", many(texts))
     return array("q", [length(t) for t in texts])
 
 

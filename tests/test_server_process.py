@@ -178,3 +178,30 @@ def test_stops_when_its_workspace_is_deleted(tmp_path, monkeypatch):
     while launcher.pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not launcher.pid_alive(pid)
+
+
+def test_a_kernel_counts_tokens_with_the_kit_server(server_processes):
+    """A kernel never loads an encoding while the workspace's kit server runs (≈ 45 MB each)."""
+    from helpers import tokens
+
+    sandbox.connect()
+    texts = ["Bonjour le monde", "Écris un poème sur la mer 🌊", "x" * 5000, "\ud800 seul"]
+    code = (
+        "import sys, types, json\n"
+        "sys.modules['ipykernel'] = types.ModuleType('ipykernel')  # as in a notebook's kernel\n"
+        "from helpers import tokens, dataset\n"
+        f"counts = [tokens.count_text(t, 'gpt-4o-mini') for t in {texts!r}]\n"
+        "report = dataset.check_file('data/coucou.jsonl')\n"
+        "print(json.dumps([counts, report.token_counts, 'tiktoken' in sys.modules]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ATELIER_SANDBOX_IN_PROCESS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    counts, dataset_counts, loaded = json.loads(done.stdout)
+    assert loaded is False
+    assert counts == [tokens.count_text(t, "gpt-4o-mini") for t in texts]
+    from helpers import dataset
+
+    assert dataset_counts == list(dataset.check_file(REPO / "data" / "coucou.jsonl").token_counts)

@@ -20,16 +20,23 @@ the server's code (no starlette, uvicorn or scikit-learn in a kernel).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from ..advert import (  # noqa: F401 - the launcher's public names, re-exported
+    advert_path,
+    advertise,
+    answers,
+    find_other,
+    pid_alive,
+    read_advert,
+    withdraw,
+)
 
 IDLE_VAR = "ATELIER_SERVER_IDLE"
 DEFAULT_IDLE = 1800.0
@@ -59,76 +66,9 @@ def idle_seconds() -> float:
     return max(0.0, value)
 
 
-def advert_path(home: Path, engine: str) -> Path:
-    return home / f"sandbox-{engine}.json"
-
-
 def log_path(home: Path, engine: str) -> Path:
     """Where a detached server's own output goes (startup failures, tracebacks)."""
     return home / f"sandbox-{engine}-process.log"
-
-
-def advertise(home: Path, engine: str, url: str, pid: int | None = None) -> None:
-    """Tell the workspace's other processes where this server answers."""
-    pid = os.getpid() if pid is None else pid
-    try:
-        tmp = advert_path(home, engine).with_suffix(f".{pid}.tmp")
-        tmp.write_text(json.dumps({"url": url, "pid": pid}), encoding="utf-8")
-        os.replace(tmp, advert_path(home, engine))
-    except OSError:  # read-only workspace: other processes simply start their own server
-        pass
-
-
-def withdraw(home: Path, engine: str, pid: int | None = None) -> None:
-    """Remove the advert if it is still this process's (`pid`)."""
-    pid = os.getpid() if pid is None else pid
-    path = advert_path(home, engine)
-    try:
-        if json.loads(path.read_text(encoding="utf-8")).get("pid") == pid:
-            path.unlink()
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-def read_advert(home: Path, engine: str) -> tuple[str, int] | None:
-    try:
-        advert = json.loads(advert_path(home, engine).read_text(encoding="utf-8"))
-        return str(advert["url"]), int(advert["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # alive, owned by someone else (or no permission to signal)
-        return True
-    return True
-
-
-def answers(url: str, timeout: float = 1.0) -> bool:
-    """Whether a kit server answers at this loopback URL (…/v1)."""
-    if not url.startswith("http://127.0.0.1:"):
-        return False
-    request = urllib.request.Request(f"{url}/models", headers={"Authorization": "Bearer sandbox"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - loopback only
-            return answer.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def find_other(home: Path, engine: str) -> str | None:
-    """The URL of a live server that another process of this workspace advertises."""
-    advert = read_advert(home, engine)
-    if advert is None:
-        return None
-    url, pid = advert
-    if pid == os.getpid() or not pid_alive(pid):
-        return None
-    return url if answers(url) else None
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ The one place that knows both engines: `simulated` (this package) and `local`
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 import os
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..advert import TOKENS_PATH
 from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
@@ -94,7 +96,53 @@ def build_app(
         if reason is None:
             raise
         raise WorkspaceError(home, reason) from None
-    return create_app(chosen, files, clock=clock)
+    return KitRoutes(create_app(chosen, files, clock=clock))
+
+
+class KitRoutes:
+    """The kit's own routes beside the API: `POST /kit/tokens` counts tokens for the
+    workspace's kernels (`helpers.advert.RemoteLengths`), so no kernel loads an encoding."""
+
+    ENCODINGS = ("cl100k_base", "o200k_base")
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != TOKENS_PATH:
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status, answer = 200, b""
+        try:
+            request = json.loads(body)
+            name, texts = request["encoding"], request["texts"]
+            if scope["method"] != "POST" or name not in self.ENCODINGS:
+                raise ValueError(name)
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                raise ValueError("texts")
+        except (ValueError, KeyError, TypeError):
+            status, answer = 400, b'{"error": "expected {encoding, texts: [str]}"}'
+        else:
+            import anyio.to_thread
+
+            from .. import tokens
+
+            lengths = await anyio.to_thread.run_sync(tokens.local_lengths, name, texts)
+            answer = json.dumps({"lengths": lengths}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
 
 
 @dataclass
@@ -144,17 +192,41 @@ class IdleWatch:
         return 0.0 if self.active else time.monotonic() - self.last
 
 
+TRIM_AFTER = 2.0  # seconds without a request before the server returns freed memory
+
+
+def release_memory() -> None:
+    """Return the heap's free pages to the system (glibc keeps them otherwise): a class's
+    host counts 30 kit servers that mostly wait for the next cell."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        pass
+
+
 def _stop_when_idle(watch: IdleWatch, idle: float, home: Path) -> None:
     """Ask this process to stop (as Ctrl+C does) once nobody has called for `idle` seconds,
     or once its workspace folder is gone (a deleted temporary workspace)."""
 
     def run() -> None:
+        trimmed = True
         while True:
-            left = idle - watch.idle_for()
+            quiet = watch.idle_for()
+            left = idle - quiet
             if left <= 0 or not home.is_dir():
                 os.kill(os.getpid(), signal.SIGINT)
                 return
-            time.sleep(min(max(left, 0.05), 5.0))
+            if quiet < TRIM_AFTER:
+                trimmed = False
+            elif not trimmed:  # a burst of requests is over: give its freed memory back
+                trimmed = True
+                release_memory()
+            time.sleep(min(max(left, 0.05), TRIM_AFTER / 2, 5.0))
 
     threading.Thread(target=run, name="atelier-sandbox-idle", daemon=True).start()
 
