@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import SettingsError
+from .fileio import write_atomic
 
 MODES = ("sandbox", "openai", "local")
 DEFAULT_MODE = "sandbox"
@@ -234,11 +235,9 @@ def save_key_to_env_file(key: str) -> Path:
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     lines = [ln for ln in lines if not ln.strip().startswith(f"{KEY_VAR}=")]
     lines.append(f"{KEY_VAR}={key}")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    os.chmod(path, 0o600)
-    return path
+    # Never written through a symlink (a `.env` pointing elsewhere is replaced by a file of its
+    # own), and owner-only from its first byte.
+    return write_atomic(path, "\n".join(lines) + "\n", mode=0o600)
 
 
 def forget_key() -> None:
@@ -251,4 +250,4 @@ def forget_key() -> None:
             for ln in path.read_text(encoding="utf-8").splitlines()
             if not ln.strip().startswith(f"{KEY_VAR}=")
         ]
-        path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        write_atomic(path, "\n".join(lines) + ("\n" if lines else ""), mode=0o600)

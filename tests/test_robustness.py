@@ -311,3 +311,28 @@ def test_proxy_allowed_hosts_from_the_environment():
 
 def test_bad_bodies_never_break_the_module_sandbox(module_sandbox):
     assert client(module_sandbox).models.list().data
+
+
+# -- the key file ---------------------------------------------------------------------------
+
+
+def test_env_file_is_never_written_through_a_symlink(tmp_path, monkeypatch):
+    """A `.env` that is a symlink to another file: the key lands in a `.env` of its own
+    (owner-only), the link's target is neither written nor chmod-ed."""
+    import os
+    import stat
+
+    from helpers import settings
+
+    target = tmp_path / "somebody-elses-file"
+    target.write_text("PRECIOUS=1\n")
+    target.chmod(0o644)
+    env = tmp_path / ".env"
+    env.symlink_to(target)
+    monkeypatch.setattr(settings, "env_file", lambda: env)
+    settings.save_key_to_env_file("sk-test-" + "x" * 30)
+    assert target.read_text() == "PRECIOUS=1\n" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert not env.is_symlink() and stat.S_IMODE(os.stat(env).st_mode) == 0o600
+    assert "sk-test-" in env.read_text() and "PRECIOUS=1" in env.read_text()
+    settings.forget_key()
+    assert "sk-test-" not in env.read_text() and stat.S_IMODE(os.stat(env).st_mode) == 0o600
