@@ -231,6 +231,20 @@ def _stop_when_idle(watch: IdleWatch, idle: float, home: Path) -> None:
     threading.Thread(target=run, name="atelier-sandbox-idle", daemon=True).start()
 
 
+def _spool_in_workspace(home: Path) -> None:
+    """Uploads bigger than 1 MB are spooled to a temporary file before they are stored: in this
+    server process, in the workspace (`<workspace>/tmp/`), not in /tmp — on a hub /tmp is often
+    small or in memory, and the workspace is where the file goes anyway."""
+    import tempfile
+
+    folder = Path(home) / "tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    tempfile.tempdir = str(folder)
+
+
 def serve_forever(
     home: Path,
     host: str = LOOPBACK,
@@ -256,6 +270,7 @@ def serve_forever(
         announce(f"🧪 Bac à sable prêt : {url}  (espace de travail : {home}). Ctrl+C pour arrêter.")
 
     app = build_app(home, engine=engine)
+    _spool_in_workspace(home)
     if idle > 0:
         app = IdleWatch(app)
         _stop_when_idle(app, idle, home)
