@@ -16,6 +16,7 @@ machine: 30 students, 0 failed, chat p95 < 50 ms and ≤ 2× the trivial endpoin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import statistics
@@ -181,9 +182,10 @@ def trivial_app():
 def serve_trivial() -> None:
     from helpers.asgi_thread import serve_forever
 
-    serve_forever(
-        trivial_app(), announce=lambda port: print(f"http://127.0.0.1:{port}/v1", flush=True)
-    )
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_forever(
+            trivial_app(), announce=lambda port: print(f"http://127.0.0.1:{port}/v1", flush=True)
+        )
 
 
 def trivial() -> tuple[subprocess.Popen, str]:
