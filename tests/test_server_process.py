@@ -205,3 +205,23 @@ def test_a_kernel_counts_tokens_with_the_kit_server(server_processes):
     from helpers import dataset
 
     assert dataset_counts == list(dataset.check_file(REPO / "data" / "coucou.jsonl").token_counts)
+
+
+def test_a_server_start_failure_is_reported_at_once(server_processes):
+    """The server's own (French) reason reaches the kernel at once, not after a timeout."""
+    (server_processes / "sandbox.sqlite3").mkdir()  # the database cannot be opened
+    started = time.monotonic()
+    with pytest.raises(launcher.ServerStartError) as caught:
+        sandbox.connect()
+    assert time.monotonic() - started < 30
+    assert str(server_processes) in str(caught.value) or "ATELIER_HOME" in str(caught.value)
+
+
+def test_local_mode_without_its_packages_says_so_at_once(server_processes, monkeypatch):
+    from helpers.local import catalog
+    from helpers.sandbox.local_engine import LocalModeUnavailable
+
+    monkeypatch.setattr(catalog, "is_available", lambda: False)
+    with pytest.raises(LocalModeUnavailable, match="torch"):
+        sandbox.connect(engine="local")
+    assert not (server_processes / "sandbox-local.json").exists()

@@ -170,6 +170,10 @@ def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str
         return url
     if in_process_wanted():
         return start(path, engine=engine)
+    if engine == "local":  # say at once what is missing, rather than after a server's failure
+        from .local_engine import check_usable
+
+        check_usable()
     from . import launcher
 
     return launcher.ensure(path, engine)

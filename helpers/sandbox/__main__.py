@@ -80,16 +80,21 @@ def main(argv: list[str] | None = None) -> int:
         )
     except WorkspaceError as err:
         print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
+        launcher.report_failure(home, args.engine, f"{err} {err.fix}")
         return 1
     except OSError as err:
-        print(
-            f"❌ Impossible d'écouter sur {args.host}:{args.port} ({err.strerror}). "
-            "Ce port est peut-être déjà pris : essaie --port 0 (un port libre).",
-            file=sys.stderr,
+        message = (
+            f"Impossible d'écouter sur {args.host}:{args.port} ({err.strerror}). "
+            "Ce port est peut-être déjà pris : essaie --port 0 (un port libre)."
         )
+        print(f"❌ {message}", file=sys.stderr)
+        launcher.report_failure(home, args.engine, message)
         return 1
     except KeyboardInterrupt:
         pass
+    except Exception as err:  # e.g. local mode without its packages: tell the waiting kernel
+        launcher.report_failure(home, args.engine, str(err) or type(err).__name__)
+        raise
     finally:
         launcher.withdraw(home, args.engine)
     return 0

@@ -142,6 +142,27 @@ def spawn(home: Path, engine: str, idle: float | None = None) -> None:
             )
 
 
+class ServerStartError(RuntimeError):
+    """The workspace's kit server could not start; the message (French) is the server's own."""
+
+
+def failure_path(home: Path, engine: str) -> Path:
+    return home / f"sandbox-{engine}.failed"
+
+
+def report_failure(home: Path, engine: str, message: str) -> None:
+    """Written by a server that cannot start, for the process waiting for it (`ensure`)."""
+    with contextlib.suppress(OSError):
+        failure_path(home, engine).write_text(message, encoding="utf-8")
+
+
+def _failure(home: Path, engine: str) -> str | None:
+    try:
+        return failure_path(home, engine).read_text(encoding="utf-8").strip() or "?"
+    except OSError:
+        return None
+
+
 def _log_tail(home: Path, engine: str, lines: int = 8) -> str:
     try:
         text = log_path(home, engine).read_text(encoding="utf-8", errors="replace")
@@ -165,12 +186,17 @@ def ensure(
         url = find_other(home, engine)  # another kernel may have started it while we waited
         if url:
             return url
+        with contextlib.suppress(OSError):
+            failure_path(home, engine).unlink()
         spawn(home, engine, idle)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             url = find_other(home, engine)
             if url:
                 return url
+            failed = _failure(home, engine)
+            if failed:
+                raise ServerStartError(failed)
             time.sleep(0.05)
     tail = _log_tail(home, engine)
     raise RuntimeError(
