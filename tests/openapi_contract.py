@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, str, str | None]] = [
     ("DELETE", r"/v1/models/.+", "DeleteModelResponse"),
     ("POST", r"/v1/chat/completions", "CreateChatCompletionResponse"),
     ("POST", r"/v1/responses", "Response"),
+    ("GET", r"/v1/responses/[^/]+/input_items", "ResponseItemList"),
     ("GET", r"/v1/responses/[^/]+", "Response"),
     # The description documents no body for a deleted response (checked by hand below).
     ("DELETE", r"/v1/responses/[^/]+", None),

@@ -104,6 +104,7 @@ def _session(c: openai.OpenAI) -> None:
     )
     resp = c.responses.create(model=model, input="Bonjour", instructions="Sois bref.")
     c.responses.retrieve(resp.id)
+    list(c.responses.input_items.list(resp.id))
     c.responses.create(model=model, input="Encore", previous_response_id=resp.id)
     list(c.responses.create(model=model, input="Bonjour", stream=True))
     c.responses.create(
@@ -168,6 +169,7 @@ def test_every_response_matches_the_published_description(workspace):
         "CreateChatCompletionResponse",
         "CreateChatCompletionStreamResponse",
         "Response",
+        "ResponseItemList",
         "ResponseStreamEvent",
         "ErrorResponse",
     }

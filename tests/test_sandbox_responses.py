@@ -60,6 +60,10 @@ def test_store_previous_retrieve_delete(url, tuned):
     assert c.responses.retrieve(first.id).output_text == first.output_text
     second = c.responses.create(model=tuned, input="Et encore ?", previous_response_id=first.id)
     assert second.previous_response_id == first.id
+    items = list(c.responses.input_items.list(second.id))
+    assert [(i.type, i.role, i.content[0].text) for i in items] == [
+        ("message", "user", "Et encore ?")
+    ]
     c.responses.delete(first.id)
     with pytest.raises(openai.NotFoundError):
         c.responses.retrieve(first.id)

@@ -29,6 +29,7 @@ ROOTS = [
     "CreateChatCompletionResponse",
     "CreateChatCompletionStreamResponse",
     "Response",
+    "ResponseItemList",
     "ResponseStreamEvent",
     "ErrorResponse",
 ]

@@ -216,6 +216,14 @@ def create_app(
     async def get_response(request: Request) -> Response:
         return JSONResponse(await run(responses.retrieve, stored, request.path_params["id"]))
 
+    async def response_input_items(request: Request) -> Response:
+        q = request.query_params
+        limit = requests.int_param(q.get("limit"), "limit", 20, 1, 100)
+        order = requests.list_order(q.get("order", "desc"))
+        listing = responses.list_input_items
+        args = (stored, request.path_params["id"], q.get("after"), limit, order)
+        return JSONResponse(await run(listing, *args))
+
     async def delete_response(request: Request) -> Response:
         return JSONResponse(await run(responses.delete, stored, request.path_params["id"]))
 
@@ -256,6 +264,7 @@ def create_app(
         Route("/v1/responses", _endpoint(create_response), methods=["POST"]),
         Route("/v1/responses/{id}", _endpoint(get_response), methods=["GET"]),
         Route("/v1/responses/{id}", _endpoint(delete_response), methods=["DELETE"]),
+        Route("/v1/responses/{id}/input_items", _endpoint(response_input_items), methods=["GET"]),
         Route("/v1/models", _endpoint(list_models), methods=["GET"]),
         Route("/v1/models/{model:path}", _endpoint(get_model), methods=["GET"]),
         Route("/v1/models/{model:path}", _endpoint(delete_model), methods=["DELETE"]),

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS responses (
     id TEXT NOT NULL UNIQUE,
     created_at REAL NOT NULL,
     response TEXT NOT NULL,      -- the response object (JSON)
-    conversation TEXT NOT NULL   -- chat messages it continues, its output included (JSON)
+    conversation TEXT NOT NULL,  -- chat messages it continues, its output included (JSON)
+    inputs TEXT NOT NULL DEFAULT '[]'  -- its input items, as `input_items` lists them (JSON)
 );
 """
 
@@ -75,18 +76,37 @@ class ResponseStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.create(SCHEMA)
+        with db.transaction() as c:  # tables made before `inputs` existed
+            have = {r[1] for r in c.execute("PRAGMA table_info(responses)").fetchall()}
+            if "inputs" not in have:
+                c.execute("ALTER TABLE responses ADD COLUMN inputs TEXT NOT NULL DEFAULT '[]'")
 
-    def add(self, response: dict[str, Any], conversation: list[dict[str, Any]]) -> None:
+    def add(
+        self,
+        response: dict[str, Any],
+        conversation: list[dict[str, Any]],
+        inputs: list[dict[str, Any]] | None = None,
+    ) -> None:
         with self.db.transaction() as c:
             c.execute(
-                "INSERT INTO responses (id, created_at, response, conversation) VALUES (?, ?, ?, ?)",
+                "INSERT INTO responses (id, created_at, response, conversation, inputs) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (
                     response["id"],
                     response["created_at"],
                     json.dumps(response, ensure_ascii=False),
                     json.dumps(conversation, ensure_ascii=False),
+                    json.dumps(inputs or [], ensure_ascii=False),
                 ),
             )
+
+    def inputs(self, response_id: str) -> list[dict[str, Any]] | None:
+        row = (
+            self.db.conn()
+            .execute("SELECT inputs FROM responses WHERE id = ?", (response_id,))
+            .fetchone()
+        )
+        return json.loads(row[0]) if row else None
 
     def get(self, response_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         row = (
@@ -418,8 +438,79 @@ def create(
     output, kept = _output(completion["choices"][0])
     response = response_object(body, completion, output, now)
     if response["store"]:
-        store.add(response, [*conversation, kept])
+        store.add(response, [*conversation, kept], input_items(body["input"]))
     return response
+
+
+def input_items(value: Any) -> list[dict[str, Any]]:
+    """A request's input as the items `GET /v1/responses/{id}/input_items` lists (oldest
+    first), each with an id. (Unconfirmed: whether the real list also holds the items of
+    `previous_response_id`'s conversation; here, only this response's own input.)"""
+    items = (
+        [{"type": "message", "role": "user", "content": value}] if isinstance(value, str) else value
+    )
+    out = []
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "message":
+            text = _text(item.get("content"), "input")
+            if item.get("role") == "assistant":
+                part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+            else:
+                part = {"type": "input_text", "text": text}
+            out.append(
+                {
+                    "id": random_id("msg_", 48),
+                    "type": "message",
+                    "role": item.get("role"),
+                    "status": "completed",
+                    "content": [part],
+                }
+            )
+        elif kind == "function_call":
+            out.append(
+                {
+                    "id": random_id("fc_", 48),
+                    "type": "function_call",
+                    "status": "completed",
+                    "call_id": item.get("call_id"),
+                    "name": item.get("name"),
+                    "arguments": item.get("arguments", "{}"),
+                }
+            )
+        else:
+            output = item.get("output")
+            out.append(
+                {
+                    "id": random_id("fco_", 48),
+                    "type": "function_call_output",
+                    "status": "completed",
+                    "call_id": item.get("call_id"),
+                    "output": output if isinstance(output, str) else json.dumps(output),
+                }
+            )
+    return out
+
+
+def list_input_items(
+    store: ResponseStore, response_id: str, after: str | None, limit: int, order: str
+) -> dict[str, Any]:
+    items = store.inputs(response_id)
+    if items is None:
+        raise not_found(response_id)
+    if order == "desc":
+        items = list(reversed(items))
+    if after:
+        ids = [i["id"] for i in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    data = items[:limit]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": len(items) > limit,
+    }
 
 
 def retrieve(store: ResponseStore, response_id: str) -> dict[str, Any]:
