@@ -388,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .local.export import main as export_main
 
         return export_main(argv[1:])
+    if argv and argv[0] == "class":  # a class server for a whole class (the teacher's commands)
+        from .sandbox.classroom.cli import main as class_main
+
+        return class_main(argv[1:])
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         right = suggest(argv[0])
         if right:

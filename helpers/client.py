@@ -23,6 +23,9 @@ def base_url(mode: str | None = None) -> str | None:
     """Where the SDK will send requests in this mode (None: OpenAI's default)."""
     mode = settings.check_mode(mode) if mode else settings.get_mode()
     if mode in ("sandbox", "local"):
+        served = settings.class_server()
+        if served is not None:  # the class's server (a setting), not one of this workspace's
+            return served[0]
         from . import sandbox
 
         return sandbox.connect(engine="local" if mode == "local" else "simulated")
@@ -49,9 +52,10 @@ def client(mode: str | None = None, *, api_key: str | None = None, **options: An
     mode = settings.check_mode(mode) if mode else settings.get_mode()
     if mode in ("sandbox", "local"):
         headers = {**speed_header(), **options.pop("default_headers", {})}
+        served = settings.class_server()  # the class's server: this student's key
         return openai.OpenAI(
             base_url=base_url(mode),
-            api_key=api_key or "sandbox",
+            api_key=api_key or (served[1] if served else "sandbox"),
             default_headers=headers,
             **options,
         )

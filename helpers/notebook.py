@@ -113,6 +113,9 @@ class Banner:
                 else "Clé : aucune pour l'instant → notebook 02"
             )
         out.extend(self.local)
+        served = settings.class_server() if self.mode in ("sandbox", "local") else None
+        if served is not None:
+            out.append(f"🏫 Serveur de la classe : {served[0]} (réglage ATELIER_CLASS_URL)")
         if self.mode == "sandbox" and self.job_seconds is not None:
             out.append(
                 f"⏱️ Durée d'un entraînement COUCOU ici : {duration_fr(self.job_seconds)} "

@@ -161,6 +161,24 @@ def job_seconds() -> float:
     return COUCOU_JOB_SECONDS / sandbox_speed()
 
 
+CLASS_URL_VAR = "ATELIER_CLASS_URL"
+CLASS_KEY_VAR = "ATELIER_CLASS_KEY"
+
+
+def class_server() -> tuple[str, str] | None:
+    """The class's kit server, when the teacher runs one: (URL ending in /v1, this student's
+    key). `ATELIER_CLASS_URL` names it; the key is `ATELIER_CLASS_KEY` (keys the teacher
+    issued), else, on a JupyterHub, the hub's own `JUPYTERHUB_API_TOKEN`. Sandbox and local
+    modes then use it instead of a server of this workspace; nothing else changes."""
+    url = os.environ.get(CLASS_URL_VAR, "").strip().rstrip("/")
+    if not url:
+        return None
+    if not url.endswith("/v1"):
+        url += "/v1"
+    key = os.environ.get(CLASS_KEY_VAR, "").strip() or os.environ.get("JUPYTERHUB_API_TOKEN", "")
+    return url, key.strip()
+
+
 def on_colab() -> bool:
     return "google.colab" in sys.modules or bool(os.environ.get("COLAB_RELEASE_TAG"))
 

@@ -271,6 +271,7 @@ def create_app(
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: invalid_url})
     app.state.engine = engine
+    app.state.files = files
     return Gate(app, engine.organization_id)  # type: ignore[return-value]
 
 

@@ -76,10 +76,10 @@ def wal_supported(folder: Path) -> bool:
 class Database:
     """Thread-safe access to one workspace's database (one connection per thread)."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, name: str = DB_NAME) -> None:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
-        self.path = self.home / DB_NAME
+        self.path = self.home / name
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

@@ -82,12 +82,18 @@ def make_engine(
 
 
 def build_app(
-    home: Path, *, engine: str = "simulated", clock: Callable[[], float] = time.time
+    home: Path,
+    *,
+    engine: str = "simulated",
+    clock: Callable[[], float] = time.time,
+    log: bool = True,
 ) -> Any:
-    """The ASGI app of the kit server for the workspace `home`."""
+    """The ASGI app of the kit server for the workspace `home` (`log=False`: the caller has
+    configured the log file, e.g. the class server for all its students)."""
     from .app import create_app
 
-    configure_log(home)
+    if log:
+        configure_log(home)
     try:
         files = FileService(Database(home))
         chosen = make_engine(engine, home, files, clock)

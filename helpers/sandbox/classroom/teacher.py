@@ -1,0 +1,163 @@
+"""The teacher's page: students × steps, the queue, the quotas; cancel a job.
+
+Served by the class server under `/classe/` (plain HTML and a little JavaScript, no build
+step). The page asks for the teacher's key once and sends it as a Bearer token; every
+`/classe/api/…` answer needs it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import ApiError
+from .router import ClassServer, bearer
+
+PAGE = Path(__file__).parent / "page"
+PROBE = "Bonjour"
+STATUS_FR = {
+    "validating_files": "vérification du fichier",
+    "queued": "en file d'attente",
+    "running": "entraînement en cours",
+    "paused": "en pause",
+    "succeeded": "terminé",
+    "failed": "échoué",
+    "cancelled": "annulé",
+}
+
+
+class TeacherPage:
+    def __init__(self, state: ClassServer) -> None:
+        self.state = state
+        self._answers: dict[str, bool] = {}  # fine-tuned model → answers exactly COUCOU
+        self._lock = threading.Lock()
+        routes = [
+            Route("/classe", self.page, methods=["GET"]),
+            Route("/classe/", self.page, methods=["GET"]),
+            Route("/classe/app.js", self.asset, methods=["GET"]),
+            Route("/classe/style.css", self.asset, methods=["GET"]),
+            Route("/classe/api/overview", self.overview, methods=["GET"]),
+            Route(
+                "/classe/api/students/{name}/jobs/{job_id}/cancel", self.cancel, methods=["POST"]
+            ),
+        ]
+        self.app = Starlette(routes=routes)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    async def page(self, request: Request) -> Response:
+        return FileResponse(PAGE / "index.html", headers={"cache-control": "no-store"})
+
+    async def asset(self, request: Request) -> Response:
+        return FileResponse(PAGE / request.url.path.rsplit("/", 1)[-1])
+
+    def _teacher(self, request: Request) -> JSONResponse | None:
+        person = self.state.identity.who(bearer(request.scope))
+        if person is None or not person.teacher:
+            return JSONResponse(
+                {"error": "Page réservée à l'enseignant·e : donne la clé enseignant·e."},
+                status_code=401,
+            )
+        return None
+
+    async def overview(self, request: Request) -> Response:
+        import anyio.to_thread
+
+        refused = await anyio.to_thread.run_sync(self._teacher, request)
+        if refused is not None:
+            return refused
+        return JSONResponse(await anyio.to_thread.run_sync(self.build_overview))
+
+    async def cancel(self, request: Request) -> Response:
+        import anyio.to_thread
+
+        refused = await anyio.to_thread.run_sync(self._teacher, request)
+        if refused is not None:
+            return refused
+        name, job_id = request.path_params["name"], request.path_params["job_id"]
+        if name not in self.state.people():
+            return JSONResponse({"error": f"Élève inconnu·e : {name}."}, status_code=404)
+        engine = self.state.engine_for(name)
+        try:
+            job = await anyio.to_thread.run_sync(engine.cancel_job, job_id)
+        except ApiError as err:
+            return JSONResponse({"error": err.message}, status_code=err.status)
+        return JSONResponse({"id": job["id"], "status": job["status"]})
+
+    # -- the overview ---------------------------------------------------------------------
+
+    def _answers_coucou(self, name: str, model: str) -> bool:
+        with self._lock:
+            if model in self._answers:
+                return self._answers[model]
+        body = {
+            "model": model,
+            "messages": [{"role": "user", "content": PROBE}],
+            "temperature": 0,
+            "max_tokens": 16,
+        }
+        try:
+            reply = self.state.engine_for(name).chat(body)["choices"][0]["message"]["content"]
+        except Exception:
+            return False
+        ok = (reply or "").strip() == "COUCOU"
+        with self._lock:
+            self._answers[model] = ok
+        return ok
+
+    def _student(self, name: str) -> dict[str, Any]:
+        engine, files = self.state.engine_for(name), self.state.files_for(name)
+        datasets, _ = files.list(purpose="fine-tune", limit=100)
+        jobs = engine.list_jobs(None, 100)["data"]
+        row: dict[str, Any] = {
+            "name": name,
+            "datasets": len(datasets),
+            "dataset": datasets[0].filename if datasets else None,
+            "jobs": len(jobs),
+            "job": None,
+            "coucou": None,
+        }
+        if jobs:
+            job = jobs[0]
+            events = engine.events(job["id"], None, 200)["data"]
+            losses = [
+                e["data"]["train_loss"]
+                for e in events
+                if (e.get("data") or {}).get("train_loss") is not None
+            ]
+            row["job"] = {
+                "id": job["id"],
+                "status": job["status"],
+                "status_fr": STATUS_FR.get(job["status"], job["status"]),
+                "created_at": job["created_at"],
+                "estimated_finish": job.get("estimated_finish"),
+                "loss": losses[0] if losses else None,
+                "model": job.get("fine_tuned_model"),
+                "error": (job.get("error") or {}).get("message"),
+            }
+            if job.get("fine_tuned_model"):
+                row["coucou"] = self._answers_coucou(name, job["fine_tuned_model"])
+        return row
+
+    def build_overview(self) -> dict[str, Any]:
+        students = [self._student(n) for n in self.state.people()]
+        waiting = [
+            {"name": s["name"], **s["job"]}
+            for s in students
+            if s["job"]
+            and s["job"]["status"] in ("validating_files", "queued", "running", "paused")
+        ]
+        waiting.sort(key=lambda j: j["created_at"])
+        return {
+            "engine": self.state.engine,
+            "students": students,
+            "queue": waiting,
+            "quotas": self.state.roster.quotas(),
+        }
