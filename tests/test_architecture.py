@@ -19,9 +19,6 @@ grimp = pytest.importorskip("grimp")
 # TODO(dataset): the token counting that goes to one home in `tokens` (issue 10).
 PENDING_PRIVATE = {
     ("helpers.dataset", "helpers.tokens._value_text"),
-    # TODO(local): issue 14 is rewriting these modules; make the names public when it lands.
-    ("helpers.local.generate", "helpers.local.train._clean"),
-    ("helpers.local.train", "helpers.local.catalog._from_spec"),
 }
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import LocalModelError
+from .convert import slug
 
 LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
 DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
@@ -101,10 +102,6 @@ CATALOG: dict[str, LocalModel] = {
 }
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9.\-]+", "-", text.lower()).strip("-") or "model"
-
-
 def is_openai_name(name: str) -> bool:
     from .. import models
 
@@ -115,9 +112,9 @@ def is_openai_name(name: str) -> bool:
 def _settings_for(name: str) -> LocalModel | None:
     """The catalog entry whose id starts a folder or file name (SmolLM2-135M-Instruct.Q4_1 →
     smollm2-135m-instruct): its training settings suit that model."""
-    slug = _slug(name)
+    short = slug(name)
     for m in sorted(CATALOG.values(), key=lambda m: -len(m.id)):
-        if not m.builtin and slug.startswith(m.id):
+        if not m.builtin and short.startswith(m.id):
             return m
     return None
 
@@ -130,10 +127,10 @@ def _local(path: Path, kind: str) -> LocalModel:
     description = f"Modèle local ({path})" if kind == "folder" else f"Fichier GGUF {path}"
     if known is not None:
         return replace(known, source=str(path.resolve()), description=description, download="")
-    return LocalModel(_slug(name), str(path.resolve()), description, "?", "", DEFAULT_LEARNING_RATE)
+    return LocalModel(slug(name), str(path.resolve()), description, "?", "", DEFAULT_LEARNING_RATE)
 
 
-def _from_spec(spec: str) -> LocalModel:
+def from_spec(spec: str) -> LocalModel:
     """A catalog id, a hub repo id (catalog or not), a folder or a `.gguf` file → LocalModel."""
     spec = spec.strip()
     if spec in CATALOG:
@@ -157,7 +154,7 @@ def _from_spec(spec: str) -> LocalModel:
         return _local(folder, "folder")
     if re.fullmatch(r"[\w.\-]+/[\w.\-]+", spec):
         return LocalModel(
-            _slug(spec.split("/")[-1]),
+            slug(spec.split("/")[-1]),
             spec,
             f"Modèle du hub Hugging Face {spec}",
             "?",
@@ -172,7 +169,7 @@ def _from_spec(spec: str) -> LocalModel:
 
 def default_model() -> LocalModel:
     """The model that an OpenAI model name stands for in local mode (`ATELIER_LOCAL_MODEL`)."""
-    return _from_spec(os.environ.get(LOCAL_MODEL_VAR, "").strip() or DEFAULT_LOCAL_MODEL)
+    return from_spec(os.environ.get(LOCAL_MODEL_VAR, "").strip() or DEFAULT_LOCAL_MODEL)
 
 
 def resolve(name: str | None) -> LocalModel:
@@ -182,7 +179,7 @@ def resolve(name: str | None) -> LocalModel:
     default = default_model()
     if name in (default.id, default.source):
         return default
-    return _from_spec(name)
+    return from_spec(name)
 
 
 def model_path(model: LocalModel, on_stage: Any = None) -> str:

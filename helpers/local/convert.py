@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .catalog import LocalModelError
+from ..exceptions import LocalModelError
 
 MARKER = "atelier_gguf.json"  # written in a converted folder: where it comes from
 MAGIC = b"GGUF"
@@ -42,6 +43,11 @@ GGUF_HINT = "pip install gguf"
 Progress = Callable[[str], None]
 
 
+def slug(text: str) -> str:
+    """A model name made safe for a folder name (`SmolLM2 135M` → `smollm2-135m`)."""
+    return re.sub(r"[^a-z0-9.\-]+", "-", text.lower()).strip("-") or "model"
+
+
 def _fingerprint(path: Path) -> dict[str, Any]:
     stat = path.stat()
     return {"source": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
@@ -49,11 +55,10 @@ def _fingerprint(path: Path) -> dict[str, Any]:
 
 def cache_name(path: str | Path) -> str:
     """Folder name of a GGUF file's conversion: its name, plus a hash of where and what it is."""
-    from .catalog import _slug
 
     path = Path(path).expanduser().resolve()
     key = json.dumps(_fingerprint(path), sort_keys=True).encode()
-    return f"{_slug(path.stem)}-{hashlib.sha256(key).hexdigest()[:8]}"
+    return f"{slug(path.stem)}-{hashlib.sha256(key).hexdigest()[:8]}"
 
 
 def cache_dir() -> Path:
@@ -216,7 +221,7 @@ def _convert(source: Path, out: Path, stages: _Stages) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-    from .train import quiet
+    from .quiet import quiet
 
     quiet()
     folder, name = str(source.parent), source.name

@@ -73,7 +73,7 @@ def nothing_to_export(name: str, mode: str | None = None) -> str | None:
     return None
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     parts = name.split(":")
     if len(parts) >= 5:
         name = "-".join(p for p in (parts[1], parts[3], parts[4]) if p)
@@ -182,7 +182,7 @@ def export(
             "(python -m helpers api models.list) : le job doit avoir fini (succeeded)."
         )
     parent = Path(os.environ.get(DIR_VAR) or Path.cwd() / DEFAULT_DIR)
-    folder = Path(dest) if dest is not None else parent / _slug(name)
+    folder = Path(dest) if dest is not None else parent / slug(name)
     return _write(name, source, folder, dtype)
 
 
@@ -190,11 +190,11 @@ def _write(name: str, source: Path, folder: Path, dtype: str) -> Exported:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .generate import _adapter_base
-    from .train import quiet
+    from .generate import adapter_base
+    from .quiet import quiet
 
     quiet()
-    base = _adapter_base(source)
+    base = adapter_base(source)
     tokenizer = AutoTokenizer.from_pretrained(source)
     if base is not None:
         from peft import PeftModel
@@ -225,7 +225,7 @@ def _shown_base(base: str) -> str:
     from . import catalog
 
     try:
-        model = catalog._from_spec(base)
+        model = catalog.from_spec(base)
     except LocalModelError:
         return base
     known = catalog.CATALOG.get(model.id)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .train import INFO_FILE, _clean, load_base, quiet
+from .quiet import quiet
+from .train import INFO_FILE, clean_messages, load_base
 
 CACHE_SIZE = 3
 DEFAULT_MAX_TOKENS = 128
@@ -33,7 +34,7 @@ class Completion:
     finish_reason: str  # "stop" or "length"
 
 
-def _adapter_base(folder: Path) -> str | None:
+def adapter_base(folder: Path) -> str | None:
     """The base model of a LoRA adapter folder (None when `folder` is a full model)."""
     if not (folder / "adapter_config.json").exists():
         return None
@@ -58,7 +59,7 @@ def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
             return _cache[key]
         quiet()
         folder = Path(source)
-        base = _adapter_base(folder) if folder.is_dir() else None
+        base = adapter_base(folder) if folder.is_dir() else None
         if base is not None:
             from peft import PeftModel
 
@@ -119,7 +120,7 @@ def complete(
 
     tokenizer, model = load(source, device)
     prompt = tokenizer.apply_chat_template(
-        _clean(messages), tokenize=False, add_generation_prompt=True
+        clean_messages(messages), tokenize=False, add_generation_prompt=True
     )
     inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
     limit = max_tokens or DEFAULT_MAX_TOKENS

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .quiet import quiet
+
 IGNORE = -100
 INFO_FILE = "atelier.json"
 
@@ -150,7 +152,7 @@ def _text(content: Any) -> str:
     return str(content)
 
 
-def _clean(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+def clean_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Messages as every chat template understands them (role + string content)."""
     out = []
     for m in messages:
@@ -181,7 +183,7 @@ def assistant_spans(
     A turn's span runs from the end of the generation prompt to the end of its rendering
     (content + end-of-turn token), found by rendering prefixes, so it works with any template.
     """
-    clean = _clean(messages)
+    clean = clean_messages(messages)
     full = _render(tokenizer, clean, False)
     eos = tokenizer.eos_token or ""
     spans: list[tuple[int, int]] = []
@@ -337,7 +339,7 @@ def load_base(base: str, device: str):
     """Tokenizer and model from a folder or the hub; French LocalModelError when unreachable."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .catalog import LocalModel, LocalModelError, _from_spec, dtype_for, unavailable_message
+    from .catalog import LocalModel, LocalModelError, dtype_for, from_spec, unavailable_message
 
     quiet()
     try:
@@ -345,7 +347,7 @@ def load_base(base: str, device: str):
         model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype_for(device))
     except OSError as exc:
         try:
-            known = _from_spec(base)
+            known = from_spec(base)
         except LocalModelError:
             known = LocalModel(Path(base).name, base, "", "?", "", 0)
         raise LocalModelError(unavailable_message(known, exc)) from exc
@@ -357,24 +359,6 @@ def load_base(base: str, device: str):
             "« Instruct » du catalogue."
         )
     return tokenizer, model.to(device)
-
-
-def quiet() -> None:
-    """No progress bars or advisory warnings in the worker's logs."""
-    import os
-
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import warnings
-
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except Exception:
-        pass
 
 
 def cpu_threads() -> int:

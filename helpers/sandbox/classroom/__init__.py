@@ -16,6 +16,7 @@ In the notebooks the class server is a setting (`ATELIER_CLASS_URL`, and `ATELIE
 in keys mode): `helpers.client` talks to it instead of starting a server; no notebook changes.
 """
 
-from .router import ClassServer, create_class_app
+from .router import create_class_app
+from .tenants import ClassServer
 
 __all__ = ["ClassServer", "create_class_app"]

@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import ApiError
-from .router import ClassServer, bearer
+from .tenants import ClassServer, bearer
 
 PAGE = Path(__file__).parent / "page"
 PROBE = "Bonjour"
