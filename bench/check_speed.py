@@ -188,6 +188,7 @@ def main() -> int:
         size = path.stat().st_size
         print(f"file: {args.n} examples, {size / 1e6:.1f} MB, {model}, {os.cpu_count()} cores")
         walls: dict[str, list[float]] = {"ours": [], "naive": []}
+        cpus: dict[str, list[float]] = {"ours": [], "naive": []}
         peaks: dict[str, list[float]] = {"ours": [], "naive": []}
         totals: dict[str, set[int]] = {"ours": set(), "naive": set()}
         for round_ in range(1, args.rounds + 1):
@@ -196,6 +197,7 @@ def main() -> int:
                 found = re.search(r"total (\d+)\.", out) if name == "ours" else None
                 totals[name].add(int(found.group(1) if found else out.split()[-1]))
                 walls[name].append(wall)
+                cpus[name].append(cpu)
                 peaks[name].append(peak)
                 print(
                     f"  round {round_} {name:5}: {wall:5.2f} s, {peak:6.1f} MB  (cpu {cpu:.2f} s)"
@@ -217,6 +219,10 @@ def main() -> int:
     ):
         best = min(walls[name])
         print(f"{label}: {wall:5.2f} s (median; best {best:.2f} s), {peak:6.1f} MB")
+    print(
+        f"CPU time, all threads (median): ours {statistics.median(cpus['ours']):.2f} s, "
+        f"naive {statistics.median(cpus['naive']):.2f} s"
+    )
     speed_ok, memory_ok = speed >= SPEED_TARGET, memory <= MEMORY_TARGET
     print(
         f"speed: {speed:.2f}x faster (target ≥ {SPEED_TARGET}x) {'OK' if speed_ok else 'BELOW TARGET'}"
