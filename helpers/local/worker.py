@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .turns import Turns
+
 BUSY_TIMEOUT_S = 30.0
 IDLE_EXIT = 120.0
 IDLE_VAR = "ATELIER_LOCAL_WORKER_IDLE"  # seconds without work before the worker exits
@@ -328,6 +330,14 @@ class LocalQueue:
                 (job_id,),
             ).fetchall()
         return [Checkpoint(*r[:6], json.loads(r[6])) for r in rows]
+
+    def next_queued(self) -> LocalJob | None:
+        """The job `claim` would take next (left queued)."""
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1"
+            ).fetchone()
+        return self.get(row[0]) if row else None
 
     def model_folder(self, name: str) -> Path | None:
         """The folder serving a fine-tuned model or checkpoint name (None: not a local one)."""
@@ -669,6 +679,22 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
             queue.add_event(job.id, message, level="error", conn=c)
 
 
+def _cancel_asked(queue: LocalQueue, job_id: str) -> bool:
+    job = queue.get(job_id)
+    return job is None or job.cancel_requested
+
+
+def cancel_queued(queue: LocalQueue, job_id: str) -> None:
+    """A job cancelled while it waited for its turn never trains."""
+    with queue._tx() as c:
+        changed = c.execute(
+            "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'",
+            (time.time(), job_id),
+        ).rowcount
+        if changed:
+            queue.add_event(job_id, "Fine-tuning job cancelled", conn=c)
+
+
 def claim(queue: LocalQueue) -> LocalJob | None:
     """Move the oldest queued job to running (atomically). None when nothing is queued."""
     with queue._tx() as c:
@@ -725,11 +751,25 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
     os.environ["ATELIER_HOME"] = str(Path(home).resolve())  # e.g. where "tiny" is built
     queue = LocalQueue(home)
     fail_orphans(queue)
+    turns = Turns.from_env()  # class mode: one GPU, students take turns
     idle_since = time.monotonic()
     while True:
+        if turns is not None:
+            waiting = queue.next_queued()
+            if waiting is not None and not turns.wait(
+                waiting.id,
+                Path(home).name,
+                cancelled=lambda job_id=waiting.id: _cancel_asked(queue, job_id),
+            ):
+                cancel_queued(queue, waiting.id)
+                continue
         job = claim(queue)
         if job is not None:
-            run_job(queue, job)
+            try:
+                run_job(queue, job)
+            finally:
+                if turns is not None:
+                    turns.done(job.id)
             idle_since = time.monotonic()
             continue
         if once or time.monotonic() - idle_since > idle_exit:

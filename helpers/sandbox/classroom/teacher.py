@@ -155,6 +155,11 @@ class TeacherPage:
             and s["job"]["status"] in ("validating_files", "queued", "running", "paused")
         ]
         waiting.sort(key=lambda j: j["created_at"])
+        turns = {job: (rank, now) for rank, (_, job, now) in enumerate(self.state.turns(), 1)}
+        for job in waiting:  # local engine: the class-wide turn of each waiting job
+            rank, now = turns.get(job["id"], (None, False))
+            job["turn"] = rank
+            job["training_now"] = now
         return {
             "engine": self.state.engine,
             "students": students,

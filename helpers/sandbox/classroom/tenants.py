@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...local.turns import TURNS_VAR, Turns
 from ..errors import ApiError
 from ..server import build_app, configure_log
 from .identity import HubIdentity, Identity
@@ -36,6 +38,18 @@ class ClassServer:
         self.identity = (
             HubIdentity(self.roster, self.hub_auth) if self.hub else Identity(self.roster)
         )
+        if self.engine == "local":  # one GPU (or CPU) for the class: the workers take turns
+            os.environ.setdefault(TURNS_VAR, str(self.turns_path))
+
+    @property
+    def turns_path(self) -> Path:
+        return Path(os.environ.get(TURNS_VAR) or self.home / "turns.sqlite3")
+
+    def turns(self) -> list[tuple[str, str, bool]]:
+        """(student, job id, training now) in turn order (local engine), else []."""
+        if self.engine != "local" or not self.turns_path.exists():
+            return []
+        return Turns(self.turns_path).waiting()
 
     def workspace(self, name: str) -> Path:
         return self.home / "students" / name
