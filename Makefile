@@ -32,7 +32,7 @@ test: $(VENV)/.stamp-test
 	$(VENV)/bin/lint-imports --no-cache
 	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300 \
-	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --ignore=tests/test_hub.py --nbval-lax --nbval-current-env \
+	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
@@ -138,7 +138,7 @@ test-oldest: $(OLDEST_VENV)/.stamp-oldest
 	$(OLDEST_VENV)/bin/python -m pytest tests -q -p no:cacheprovider -W ignore::DeprecationWarning \
 		--ignore=tests/test_browser_widgets.py --ignore=tests/test_browser_proxy.py \
 		--ignore=tests/test_widgets_colab.py --ignore=tests/test_course_sentinel.py \
-		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py $(PYTEST_ARGS)
+		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py $(PYTEST_ARGS)
 
 # --- a real JupyterHub on 127.0.0.1 (issue 11): hub, proxy and single-user servers in their own venv ---
 # JupyterHub + nbgitpuller + jupyter-server-proxy + the kit's dependencies (not the kit itself:
@@ -168,7 +168,7 @@ venv-hub: $(HUB_VENV)/.stamp-hub $(HUB_NODE)/node_modules/.bin/configurable-http
 # The hub test: $(HUB_STUDENTS) students, one of them in Chromium (tests/test_hub.py).
 test-hub: $(VENV)/.stamp-test venv-hub
 	ATELIER_HUB_VENV=$(HUB_VENV) ATELIER_HUB_NODE=$(HUB_NODE) ATELIER_HUB_STUDENTS=$(HUB_STUDENTS) \
-		$(PY) -m pytest tests/test_hub.py -p no:cacheprovider -v $(PYTEST_ARGS)
+		$(PY) -m pytest tests/test_hub.py tests/test_hub_class_server.py -p no:cacheprovider -v $(PYTEST_ARGS)
 
 # The hub bench: N students (make bench-hub HUB_STUDENTS=10).
 bench-hub: $(VENV)/.stamp-test venv-hub

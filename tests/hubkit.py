@@ -176,7 +176,8 @@ c.Spawner.http_timeout = 90
 c.Spawner.start_timeout = 180
 c.JupyterHub.services = [{{"name": "tests", "api_token": {self.token!r}}}]
 c.JupyterHub.load_roles = [{{"name": "tests", "services": ["tests"],
-    "scopes": ["admin:users", "admin:servers", "admin:server_state", "access:servers"]}}]
+    "scopes": ["admin:users", "admin:servers", "admin:server_state", "access:servers",
+               "tokens", "admin:groups"]}}]
 """
 
     def start(self) -> None:

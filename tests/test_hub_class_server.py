@@ -1,0 +1,121 @@
+"""The class server beside a real JupyterHub (127.0.0.1): students are identified by their own
+hub API token through JupyterHub's HubAuth (the class server holds a service token), each is
+an isolated tenant, a token the hub does not know is refused, and a member of the teachers'
+group opens the teacher's overview.
+
+Runs in `make test-hub` (the hub's venv has jupyterhub); a plain `pytest tests` skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import openai
+import pytest
+from conftest import REPO, require
+from hubkit import free_port, running_hub, wait_for
+from sandboxkit import COUCOU, client, upload, wait_job
+
+from helpers import models
+
+VENV = Path(os.environ.get("ATELIER_HUB_VENV", REPO / ".venv-hub"))
+NODE = Path(os.environ.get("ATELIER_HUB_NODE", REPO / ".hub-node"))
+pytestmark = [pytest.mark.timeout(600), pytest.mark.hub]
+
+
+@pytest.fixture(scope="module")
+def hub_and_class(tmp_path_factory):
+    require((VENV / "bin" / "jupyterhub").exists(), f"no hub venv at {VENV}: make test-hub")
+    require(
+        (NODE / "node_modules" / ".bin" / "configurable-http-proxy").exists(),
+        "configurable-http-proxy missing: make venv-hub",
+    )
+    root = tmp_path_factory.mktemp("hub-class")
+    with running_hub(root / "hub", VENV, NODE) as hub:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "ATELIER_"))}
+        env.update(
+            JUPYTERHUB_API_URL=f"{hub.url}/hub/api",
+            JUPYTERHUB_API_TOKEN=hub.token,  # the class server's service token
+            ATELIER_SANDBOX_SPEED="1000",
+            PYTHONPATH=str(REPO),
+        )
+        proc = subprocess.Popen(
+            [str(VENV / "bin" / "python"), "-m", "helpers", "class", "serve", "--hub"]
+            + ["--port", str(port), "--home", str(root / "classe")],
+            cwd=REPO,
+            env=env,
+            stdout=open(root / "classe.log", "ab"),  # noqa: SIM115 - closed with the process
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: _answers(base), 60, "the class server")
+            yield hub, base
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _answers(base: str) -> bool:
+    try:
+        urllib.request.urlopen(base + "/classe/", timeout=2)  # noqa: S310 - loopback
+        return True
+    except OSError:
+        return False
+
+
+def _token(hub, user: str) -> str:
+    status, _ = hub.api("POST", f"/hub/api/users/{user}")
+    assert status in (201, 409)
+    status, body = hub.api("POST", f"/hub/api/users/{user}/tokens", {"note": "atelier"})
+    assert status in (200, 201), body
+    return body["token"]
+
+
+def test_students_are_who_the_hub_says(hub_and_class):
+    hub, base = hub_and_class
+    alice, bob = _token(hub, "alice"), _token(hub, "bob")
+    a = client(base + "/v1", api_key=alice, timeout=60)
+    f = upload(a, COUCOU)
+    job = wait_job(
+        a, a.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id, 60
+    )
+    assert job.status == "succeeded"
+    b = client(base + "/v1", api_key=bob, timeout=60)
+    with pytest.raises(openai.NotFoundError):
+        b.fine_tuning.jobs.retrieve(job.id)
+    with pytest.raises(openai.NotFoundError):
+        b.files.retrieve(f.id)
+    assert job.fine_tuned_model not in {m.id for m in b.models.list()}
+    with pytest.raises(openai.AuthenticationError):
+        client(base + "/v1", api_key="not-a-hub-token").models.list()
+
+
+def test_the_teachers_group_opens_the_overview(hub_and_class):
+    hub, base = hub_and_class
+    teacher = _token(hub, "prof")
+    status, _ = hub.api("POST", "/hub/api/groups/enseignants", {"users": ["prof"]})
+    assert status in (201, 409)
+    if status == 409:
+        hub.api("POST", "/hub/api/groups/enseignants/users", {"users": ["prof"]})
+    time.sleep(0.1)
+    request = urllib.request.Request(
+        base + "/classe/api/overview", headers={"Authorization": f"Bearer {teacher}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        overview = json.loads(answer.read())
+    assert "alice" in [s["name"] for s in overview["students"]]
+    student = _token(hub, "alice")
+    request = urllib.request.Request(
+        base + "/classe/api/overview", headers={"Authorization": f"Bearer {student}"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback
+    assert refused.value.code == 401
