@@ -39,8 +39,26 @@ _EN_FR = [
 ]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help in French: « utilisation : » instead of « usage: »."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        return super().add_usage(
+            usage, actions, groups, "utilisation : " if prefix is None else prefix
+        )
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with French errors raised as `UsageError` (no exit from inside a library)."""
+    """argparse, with French help and errors; errors are raised as `UsageError` (no exit
+    from inside a library)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide et s'arrête")
 
     def error(self, message: str) -> NoReturn:
         m = re.search(r"invalid choice: '([^']*)'", message)
@@ -66,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide."
     )
-    sub = p.add_subparsers(dest="command", metavar="{api,check,doctor,reset}", parser_class=_Parser)
+    sub = p.add_subparsers(
+        dest="command", metavar="{api,check,doctor,reset,export,class}", parser_class=_Parser
+    )
     sub.required = True
 
     api = sub.add_parser("api", help="appeler l'API (comme `openai api …`)")
@@ -80,8 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-check", action="store_true", help="ne pas vérifier le fichier avant l'envoi"
     )
     verbs.add_parser("files.list", help="lister les fichiers")
-    for name in ("files.retrieve", "files.delete"):
-        verbs.add_parser(name).add_argument("-i", "--id", required=True)
+    for name, what in (
+        ("files.retrieve", "afficher un fichier envoyé"),
+        ("files.delete", "supprimer un fichier envoyé"),
+    ):
+        verbs.add_parser(name, help=what).add_argument(
+            "-i", "--id", required=True, help="id file-…"
+        )
 
     v = verbs.add_parser("fine_tuning.jobs.create", help="lancer un fine-tuning")
     v.add_argument(
@@ -94,36 +119,57 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("-m", "--model", default=None, help="modèle de base")
     v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
     v.add_argument(
-        "-V", "--validation-file", "--validation_file", dest="validation_file", default=None
+        "-V",
+        "--validation-file",
+        "--validation_file",
+        dest="validation_file",
+        default=None,
+        help="id file-… d'un fichier de validation (facultatif)",
     )
-    v.add_argument("-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto")
-    v.add_argument("--seed", type=int, default=None)
-    for name in ("fine_tuning.jobs.retrieve", "fine_tuning.jobs.cancel", "fine_tuning.jobs.follow"):
-        verbs.add_parser(name).add_argument(
+    v.add_argument(
+        "-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto", help="époques (auto)"
+    )
+    v.add_argument("--seed", type=int, default=None, help="graine (résultats reproductibles)")
+    for name, what in (
+        ("fine_tuning.jobs.retrieve", "afficher l'état d'un job"),
+        ("fine_tuning.jobs.cancel", "annuler un job"),
+        ("fine_tuning.jobs.follow", "suivre un job jusqu'à la fin (événements en français)"),
+    ):
+        verbs.add_parser(name, help=what).add_argument(
             "-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)"
         )
-    v = verbs.add_parser("fine_tuning.jobs.list_events")
-    v.add_argument("-i", "--id", default=None)
-    v.add_argument("-l", "--limit", type=int, default=20)
-    v = verbs.add_parser("fine_tuning.jobs.list")
-    v.add_argument("-l", "--limit", type=int, default=20)
-    v.add_argument("-a", "--after", default=None)
+    v = verbs.add_parser("fine_tuning.jobs.list_events", help="lister les événements d'un job")
+    v.add_argument("-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)")
+    v.add_argument("-l", "--limit", type=int, default=20, help="combien (20 par défaut)")
+    v = verbs.add_parser("fine_tuning.jobs.list", help="lister tes jobs")
+    v.add_argument("-l", "--limit", type=int, default=20, help="combien (20 par défaut)")
+    v.add_argument("-a", "--after", default=None, help="après ce job (page suivante)")
 
     v = verbs.add_parser("chat.completions.create", help="parler à un modèle")
     v.add_argument("-m", "--model", default=None, help="modèle (par défaut : ton modèle fine-tuné)")
     v.add_argument(
-        "-g", "--message", nargs=2, action="append", metavar=("ROLE", "CONTENU"), default=[]
+        "-g",
+        "--message",
+        nargs=2,
+        action="append",
+        metavar=("ROLE", "CONTENU"),
+        default=[],
+        help="un message, par exemple -g user Bonjour (plusieurs -g possibles)",
     )
     v.add_argument("-j", "--json", default=None, help="corps JSON de la requête")
-    v.add_argument("-t", "--temperature", type=float, default=None)
-    v.add_argument("-M", "--max-tokens", dest="max_tokens", type=int, default=None)
-    v.add_argument("-n", type=int, default=None)
+    v.add_argument("-t", "--temperature", type=float, default=None, help="0 : toujours pareil")
+    v.add_argument(
+        "-M", "--max-tokens", dest="max_tokens", type=int, default=None, help="longueur maximale"
+    )
+    v.add_argument("-n", type=int, default=None, help="nombre de réponses")
     verbs.add_parser("models.list", help="lister les modèles")
 
     c = sub.add_parser("check", help="vérifier un dataset .jsonl")
-    c.add_argument("file")
-    c.add_argument("--model", "-m", default=None)
+    c.add_argument("file", help="le fichier .jsonl à vérifier")
+    c.add_argument("--model", "-m", default=None, help="modèle visé (jetons et coût)")
     sub.add_parser("doctor", help="diagnostic de l'environnement")
+    sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
+    sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
     r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
     r.add_argument(
         "--step", type=int, default=None, help="à partir de l'étape N (toutes par défaut)"
@@ -153,13 +199,15 @@ def _page(data: list[Any], has_more: bool = False) -> dict[str, Any]:
 
 
 def _run_api(args: argparse.Namespace) -> int:
-    from . import jobs, models
+    from . import jobs, models, workspace
     from .client import client
 
     verb = args.verb
     if verb == "files.create":
         if args.purpose == "fine-tune":
+            before = workspace.get("file_id")
             _print_json(jobs.upload(args.file, check=not args.no_check))
+            _say_shared("file_id", before, "le fichier envoyé (étape 04)", 4)
         else:
             with open(args.file, "rb") as f:
                 _print_json(client().files.create(file=f, purpose=args.purpose))
@@ -178,6 +226,8 @@ def _run_api(args: argparse.Namespace) -> int:
                 raise UsageError(
                     f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}."
                 ) from None
+        before = workspace.get("job_id")
+        model_before = workspace.get("fine_tuned_model")
         _print_json(
             jobs.create(
                 args.training_file,
@@ -188,6 +238,13 @@ def _run_api(args: argparse.Namespace) -> int:
                 seed=args.seed,
             )
         )
+        _say_shared("job_id", before, "le job suivi (étapes 05 et 06)", 5)
+        if model_before:
+            print(
+                f"ℹ️  Ton modèle précédent reste utilisable : {model_before} "
+                f"(python -m helpers api chat.completions.create -m {model_before} -g user Bonjour).",
+                file=sys.stderr,
+            )
     elif verb == "fine_tuning.jobs.retrieve":
         _print_json(jobs.retrieve(args.id))
     elif verb == "fine_tuning.jobs.cancel":
@@ -218,6 +275,21 @@ def _run_api(args: argparse.Namespace) -> int:
     elif verb == "models.list":
         _print_json(_page(list(client().models.list().data)))
     return 0
+
+
+def _say_shared(name: str, before: str | None, what: str, step: int) -> None:
+    """The notebooks and the commands share the workspace: say when a command changed what
+    the notebooks will use (on stderr: the JSON on stdout stays clean)."""
+    from . import workspace
+
+    after = workspace.get(name)
+    if after and after != before:
+        print(
+            f"ℹ️  Les notebooks utiliseront désormais {after} comme {what}"
+            + (f", au lieu de {before}" if before else "")
+            + f". Pour revenir en arrière, relance le notebook {step:02d}.",
+            file=sys.stderr,
+        )
 
 
 def _chat_params(args: argparse.Namespace) -> dict[str, Any]:

@@ -229,3 +229,34 @@ def test_python_dash_m(tmp_path):
     )
     assert proc.returncode == 2 and "chat.completions.create" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_help_is_french_and_lists_every_verb(capsys):
+    from helpers.verbs import VERBS
+
+    code, out, _ = run(capsys, "api", "-h")
+    assert code == 0 and out.startswith("utilisation : python -m helpers api")
+    assert "usage:" not in out and "show this help" not in out
+    lines = out.splitlines()
+    for verb in VERBS:
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(verb))
+        described = lines[at].strip()[len(verb) :].strip() or lines[at + 1].strip()
+        assert described and not described.startswith(tuple(VERBS)), verb
+    for verb in VERBS:
+        code, out, _ = run(capsys, "api", verb, "-h")
+        assert code == 0 and "utilisation :" in out and "options:" in out, verb
+    code, out, _ = run(capsys, "-h")
+    assert "export" in out and "class" in out and "utilisation :" in out
+
+
+def test_a_command_that_changes_what_the_notebooks_use_says_so(fake, capsys, tmp_path):
+    path = _dataset(tmp_path)
+    code, out, err = run(capsys, "api", "files.create", "-f", str(path))
+    first = json.loads(out)["id"]
+    assert code == 0 and f"Les notebooks utiliseront désormais {first}" in err
+    code, out, err = run(capsys, "api", "files.create", "-f", str(path))
+    second = json.loads(out)["id"]  # stdout stays the JSON alone
+    assert f"{second} comme le fichier envoyé (étape 04), au lieu de {first}" in err
+    assert workspace.get("file_id") == second
+    code, out, err = run(capsys, "api", "fine_tuning.jobs.create")
+    assert code == 0 and "comme le job suivi (étapes 05 et 06)" in err
