@@ -226,8 +226,8 @@ def _not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
         return Diagnosis(
             f"Modèle introuvable : {model}",
             "Ce nom de modèle n'existe pas, est mal écrit, ou ta clé n'y a pas accès.",
-            f"Vérifie l'orthographe ; pour le fine-tuning, prends un modèle de "
-            f"helpers.models.FINE_TUNABLE, par exemple {models.DEFAULT_MODEL}.",
+            f"Vérifie l'orthographe ; pour le fine-tuning, prends un modèle encore ouvert : "
+            f"{_open_models()}.",
             "model_not_found",
             scrub(message),
         )
@@ -316,8 +316,7 @@ def _bad_request(exc: BaseException, message: str) -> Diagnosis:
             "Ce modèle ne peut pas être fine-tuné",
             "Seuls certains modèles (instantanés datés) acceptent le fine-tuning ; d'autres sont "
             "arrêtés (gpt-3.5-turbo-0125 depuis le 23/10/2026).",
-            f"Prends un modèle de helpers.models.FINE_TUNABLE encore ouvert, par exemple "
-            f"{models.DEFAULT_MODEL}.",
+            f"Prends un modèle encore ouvert au fine-tuning : {_open_models()}.",
             "model_not_fine_tunable",
             scrub(message),
         )
@@ -566,6 +565,18 @@ def _kit_error(exc: KitError) -> Diagnosis:
         exc.fix,
         "unknown",
     )
+
+
+def _open_models() -> str:
+    """The base models a new job can use today, in the active mode's world (never raises)."""
+    try:
+        today = models.world_today(settings.get_mode())
+        names = [m.name for m in models.open_models(today)]
+    except Exception:
+        names = []
+    if not names:
+        return "aucun chez OpenAI depuis le 6 janvier 2027 ; passe en mode bac à sable ou local"
+    return ", ".join(names)
 
 
 def _workspace(folder: str, reason: str) -> Diagnosis:
