@@ -111,8 +111,8 @@ def bench_job(spec: str, home: Path) -> dict:
 
 ROWS = [
     ("job time, SDK create → succeeded", "job_s", "{:.1f} s"),
-    ("  of which: queued → worker ready", "queue_s", "{:.1f} s"),
-    ("  of which: model load", "startup_s", "{:.1f} s"),
+    ("  of which: until the worker takes it", "queue_s", "{:.1f} s"),
+    ("  of which: imports + model load", "startup_s", "{:.1f} s"),
     ("  of which: training steps", "train_s", "{:.1f} s"),
     ("steps run / planned", "steps", "{}"),
     ("training tokens", "tokens", "{}"),

@@ -259,3 +259,12 @@ def test_orphaned_running_job_fails_cleanly(local_env, workspace):
     assert worker.serve(workspace, once=True) == 0
     orphan = queue.get(job.id)
     assert orphan.status == "failed" and orphan.error["code"] == "server_error"
+
+
+def test_prewarm_loads_the_default_model_in_the_background(local_env):
+    from helpers.local import generate
+
+    generate.forget()
+    generate.prewarm().join(timeout=120)
+    key = f"{local_env.resolve()}@cpu"
+    assert key in generate._cache

@@ -141,7 +141,7 @@ class _Stages:
                 total=sum(self.WEIGHTS.values()),
                 desc=f"Conversion de {name}",
                 unit="%",
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}] {postfix}",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}",
                 file=sys.stderr,
             )
 

@@ -95,6 +95,32 @@ def _threads(device: str) -> None:
     _threads_set = True
 
 
+def prewarm(source: str | Path | None = None) -> threading.Thread:
+    """Import torch/transformers and load `source` (default: the default local base model)
+    in a background thread, so that the first chat answer does not wait for them (≈ 10 s on
+    a 2-core CPU). For the server to call when it starts with the local engine."""
+
+    def run() -> None:
+        try:
+            from . import catalog
+
+            target = source
+            if target is None:
+                model = catalog.default_model()
+                if not catalog.is_cached(model):  # never a download nobody asked for yet
+                    import transformers  # noqa: F401
+
+                    return
+                target = catalog.model_path(model)
+            load(target)
+        except Exception:  # a model that cannot load says so at the first real request
+            pass
+
+    thread = threading.Thread(target=run, name="atelier-local-prewarm", daemon=True)
+    thread.start()
+    return thread
+
+
 def forget(source: str | Path | None = None) -> None:
     """Drop cached models (all of them, or those loaded from `source`)."""
     with _lock:
