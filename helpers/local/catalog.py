@@ -382,6 +382,19 @@ def doctor(*, check_device: bool = True) -> Doctor:
             notes.append(
                 f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question."
             )
+        if ready and model.is_gguf:
+            from . import convert
+
+            if importlib.util.find_spec("gguf") is None:
+                problems.append(
+                    f"{Path(model.source).name} est un fichier GGUF : il faut le paquet gguf "
+                    f"({convert.GGUF_HINT})."
+                )
+            elif convert.cached_folder(model.source) is None:
+                notes.append(
+                    f"{Path(model.source).name} sera converti une fois (GGUF → dossier Hugging "
+                    "Face, environ une minute) au premier entraînement ou à la première question."
+                )
     except LocalModelError as exc:
         problems.append(str(exc))
     notes.append(
