@@ -275,6 +275,11 @@ class Follower:
                 self._record_success(job)
             return Update(job=job, new_events=new, done=done, requests=2)
 
+    @property
+    def catching_up(self) -> bool:
+        """True while the last poll walked older pages of events (more to read right away)."""
+        return self._pending_cursor is not None
+
     def _limit(self) -> int:
         """Events to ask for. The API lists newest first and has no `before` cursor, so the
         page that reaches the newest event already delivered re-reads it and anything after
@@ -376,7 +381,8 @@ def follow(
                 f"Le job {follower.job_id} n'est pas fini après {timeout:g} s (statut « {update.status} ») ; "
                 "il continue sur le serveur : relance helpers.jobs.follow() pour reprendre."
             )
-        time.sleep(interval)
+        if not follower.catching_up:  # a long history is read page after page without waiting
+            time.sleep(interval)
 
 
 def wait(

@@ -59,6 +59,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -710,6 +711,24 @@ def _is_text(text: str) -> bool:
     return True
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown route, wrong method) as the proxy's JSON errors."""
+    status = getattr(exc, "status_code", 404)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if status == 405:
+        allowed = headers.get("Allow") or headers.get("allow") or "POST"
+        return error_response(
+            405,
+            f"Méthode {request.method[:10]} refusée sur {request.url.path[:100]} : cette adresse "
+            f"accepte seulement {allowed}.",
+            "method_not_allowed",
+            headers,
+        )
+    if status == 404:
+        return await _no_page(request)
+    return error_response(status, f"Requête refusée (HTTP {status}).", "bad_request", headers)
+
+
 async def _no_page(request: Request) -> Response:
     return error_response(
         404, "Pas de page ici : ce proxy ne sert que /api/chat et /healthz.", "not_found"
@@ -731,7 +750,7 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
         routes.append(Mount("/", StaticFiles(directory=str(settings.static_dir), html=True)))
     else:
         routes.append(Route("/", _no_page, methods=["GET"]))
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.proxy = proxy
     wrapped: Any = SecurityHeaders(app)
     wrapped.state = app.state  # convenient for tests and the launcher

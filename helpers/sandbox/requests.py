@@ -411,6 +411,7 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
             param="messages",
             code="empty_array",
         )
+    answered: set[Any] = set()  # ids of the tool calls made so far (one pass: no re-scan)
     for i, msg in enumerate(raw):
         if not isinstance(msg, dict):
             raise errors.bad_request(
@@ -432,12 +433,19 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
                 param=f"messages[{i}].role",
                 code="invalid_value",
             )
-        _message(i, msg, raw[:i])
+        _message(i, msg, answered)
+        if msg["role"] == "assistant" and isinstance(msg.get("tool_calls"), list):
+            answered.update(
+                c["id"]
+                for c in msg["tool_calls"]
+                if isinstance(c, dict) and isinstance(c.get("id"), str)
+            )
     return raw
 
 
-def _message(i: int, msg: dict[str, Any], before: list[Any]) -> None:
-    """One message's content and tool fields, as the real API checks them."""
+def _message(i: int, msg: dict[str, Any], answered: set[Any]) -> None:
+    """One message's content and tool fields, as the real API checks them; `answered`: the
+    ids of the tool calls of the messages before it."""
     role, where = msg["role"], f"messages[{i}]"
     content = msg.get("content")
     calls = msg.get("tool_calls") if role == "assistant" else None
@@ -465,14 +473,8 @@ def _message(i: int, msg: dict[str, Any], before: list[Any]) -> None:
         if "tool_call_id" not in msg:
             # Unconfirmed: the wording follows the real API's other missing parameters.
             raise errors.missing(f"{where}.tool_call_id")
-        answered = {
-            c.get("id")
-            for m in before
-            if isinstance(m, dict) and m.get("role") == "assistant"
-            for c in (m.get("tool_calls") or [])
-            if isinstance(c, dict)
-        }
-        if msg["tool_call_id"] not in answered:
+        call_id = msg["tool_call_id"]
+        if not isinstance(call_id, str) or call_id not in answered:
             # Confirmed (a gpt-4-turbo transcript, smarter-sh/smarter#264): wording with the
             # real API's spelling, param messages.[i].role, code null.
             raise errors.bad_request(

@@ -1,0 +1,125 @@
+"""What bench/attack.py found (issue 12, second round), kept as regression tests.
+
+Each test stands alone (no bench needed): a chat request whose tool-call ids are lists or
+objects, a conversation of 100,000 messages, the proxy's own refusals of a method or a route,
+and `follow` on a finished job with a long history.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from fakeapi import FakeAPI, install
+from starlette.testclient import TestClient
+
+from helpers import jobs
+from helpers.dataset import example, write_jsonl
+from helpers.proxy import ProxySettings, create_app
+from helpers.sandbox import requests as sandbox_requests
+
+MODEL = "gpt-4o-mini-2024-07-18"
+
+
+def _post(url: str, path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": "Bearer sk-test", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def _tool_conversation(call_id, answer_id) -> list[dict]:
+    return [
+        {"role": "user", "content": "Quel temps fait-il ?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": call_id, "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "content": "Beau", "tool_call_id": answer_id},
+    ]
+
+
+@pytest.mark.parametrize(
+    "call_id, answer_id",
+    [([1], "call_1"), ({"a": 1}, "call_1"), ("call_1", [1]), ("call_1", {"a": 1})],
+    ids=["call id list", "call id object", "answer id list", "answer id object"],
+)
+def test_unhashable_tool_call_ids_are_a_400_not_a_500(module_sandbox, call_id, answer_id):
+    """A list or an object as a tool call's id reached a set: TypeError → 500."""
+    body = {"model": MODEL, "messages": _tool_conversation(call_id, answer_id)}
+    status, answer = _post(module_sandbox, "/chat/completions", body)
+    assert status == 400, answer
+    assert answer["error"]["type"] == "invalid_request_error"
+
+
+def test_a_tool_answer_still_needs_its_call(module_sandbox):
+    ok = {"model": MODEL, "messages": _tool_conversation("call_1", "call_1")}
+    assert _post(module_sandbox, "/chat/completions", ok)[0] == 200
+    orphan = {"model": MODEL, "messages": _tool_conversation("call_1", "call_2")}
+    status, answer = _post(module_sandbox, "/chat/completions", orphan)
+    assert status == 400 and "preceeding message with 'tool_calls'" in answer["error"]["message"]
+
+
+def test_100000_messages_are_checked_in_linear_time():
+    """Each message used to copy every message before it: 100,000 short messages (1.3 MB)
+    kept the kit server busy for about a minute."""
+    messages = [{"role": "user", "content": "a"}] * 100_000
+    messages += _tool_conversation("call_1", "call_1") * 2_000
+    start = time.perf_counter()
+    sandbox_requests.chat_request({"model": MODEL, "messages": messages}, max_n=128)
+    assert time.perf_counter() - start < 3.0
+
+
+def _proxy() -> TestClient:
+    settings = ProxySettings(model=MODEL, api_key="sk-test-proxy", static_dir=None)
+    return TestClient(create_app(settings), base_url="http://localhost")
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_proxy_wrong_method_is_a_french_json_error(method):
+    """Starlette's plain-text « Method Not Allowed » on /api/chat; the page reads JSON."""
+    answer = _proxy().request(method, "/api/chat")
+    assert answer.status_code == 405
+    error = answer.json()["error"]
+    assert error["code"] == "method_not_allowed" and "POST" in error["message"]
+    assert "refusée" in error["message"]
+    assert "POST" in answer.headers["allow"]
+
+
+def test_proxy_unknown_route_is_a_french_json_error():
+    answer = _proxy().post("/api/banana", json={})
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+
+
+@pytest.fixture
+def fake(monkeypatch) -> FakeAPI:
+    return install(monkeypatch)
+
+
+def test_follow_reads_a_finished_jobs_long_history_without_waiting(fake, tmp_path, monkeypatch):
+    """`python -m helpers api fine_tuning.jobs.follow -i <finished job>` waited the poll
+    interval (10 s with the real API) between pages of its history."""
+    fake.metrics_steps = 300
+    jobs.upload(write_jsonl([example(f"Q {i}", "COUCOU") for i in range(12)], tmp_path / "d.jsonl"))
+    job = jobs.wait(jobs.create().id, interval=0)
+    assert job.status == "succeeded"
+    naps: list[float] = []
+    monkeypatch.setattr(jobs.time, "sleep", naps.append)
+    updates = list(jobs.follow(job.id, interval=10))
+    assert len(updates) > 1 and naps == []  # several pages, read one after the other
+    seen = [e.id for u in updates for e in u.new_events]
+    assert seen == [e["id"] for e in fake.jobs[job.id].events]
