@@ -141,9 +141,9 @@ test-oldest: $(OLDEST_VENV)/.stamp-oldest
 		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py $(PYTEST_ARGS)
 
 # --- a real JupyterHub on 127.0.0.1 (issue 11): hub, proxy and single-user servers in their own venv ---
-# JupyterHub + nbgitpuller + jupyter-server-proxy + the kit's dependencies (not the kit itself:
-# each student's kernels import the copy nbgitpuller pulled into their home), and
-# configurable-http-proxy from npm in a git-ignored folder.
+# JupyterHub + nbgitpuller + jupyter-server-proxy + the kit and its dependencies, as in a hub
+# image (each student's kernels import the copy nbgitpuller pulled into their home first:
+# PYTHONPATH, docs/jupyterhub.md), and configurable-http-proxy from npm in a git-ignored folder.
 HUB_VENV ?= .venv-hub
 HUB_PY := $(HUB_VENV)/bin/python
 HUB_NODE ?= .hub-node
@@ -154,9 +154,8 @@ HUB_PINS := "jupyterhub>=5,<7" "jupyterlab>=4,<5" "nbgitpuller>=1.2" "jupyter-se
 $(HUB_VENV)/.stamp-hub: requirements.txt pyproject.toml
 	test -x $(HUB_PY) || $(PYTHON) -m venv $(HUB_VENV)
 	$(HUB_PY) -m pip install -q --upgrade pip
-	grep -v '^-e' requirements.txt > $(HUB_VENV)/requirements-kit.txt
-	$(HUB_PY) -m pip install -q -r $(HUB_VENV)/requirements-kit.txt $(HUB_PINS) \
-		"$$(grep -o 'jsonschema[^"]*' pyproject.toml)" "$$(grep -o 'orjson[^"]*' pyproject.toml)"
+	sed 's/^-e \.$$/./' requirements.txt > $(HUB_VENV)/requirements-kit.txt
+	$(HUB_PY) -m pip install -q -r $(HUB_VENV)/requirements-kit.txt $(HUB_PINS)
 	touch $@
 
 $(HUB_NODE)/node_modules/.bin/configurable-http-proxy:
