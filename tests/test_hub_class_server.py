@@ -119,3 +119,82 @@ def test_the_teachers_group_opens_the_overview(hub_and_class):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback
     assert refused.value.code == 401
+
+
+# -- three students run notebooks 03–07 against the class server ------------------------------
+
+NOTEBOOKS = ["03_dataset.ipynb", "04_envoi.ipynb", "05_lancement.ipynb", "06_suivi.ipynb"]
+NOTEBOOKS += ["07_test.ipynb"]
+
+
+def test_three_students_run_the_course_on_the_class_server(tmp_path_factory):
+    """The hub gives each student ATELIER_CLASS_URL; their notebooks (unchanged) send their own
+    JUPYTERHUB_API_TOKEN; the class server, beside the hub, keeps each in their own tenant."""
+    import threading
+
+    from hubkit import CLONE, Hub, git_server, pull_through_api, run_notebook_remotely
+
+    require((VENV / "bin" / "jupyterhub").exists(), f"no hub venv at {VENV}: make test-hub")
+    root = tmp_path_factory.mktemp("hub-class-course")
+    port = free_port()
+
+    class ClassHub(Hub):
+        def config(self) -> str:
+            return super().config() + (
+                f"\nc.Spawner.environment['ATELIER_CLASS_URL'] = 'http://127.0.0.1:{port}'\n"
+            )
+
+    hub = ClassHub(root / "hub", VENV, NODE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "ATELIER_"))}
+    env.update(
+        JUPYTERHUB_API_URL=f"{hub.url}/hub/api",
+        JUPYTERHUB_API_TOKEN=hub.token,
+        ATELIER_SANDBOX_SPEED="1000",
+        PYTHONPATH=str(REPO),
+    )
+    server = subprocess.Popen(
+        [str(VENV / "bin" / "python"), "-m", "helpers", "class", "serve", "--hub"]
+        + ["--port", str(port), "--home", str(root / "classe")],
+        cwd=REPO,
+        env=env,
+        stdout=open(root / "classe.log", "ab"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.STDOUT,
+    )
+    users = ["eleve0", "eleve1", "eleve2"]
+    out: dict[str, list[str]] = {}
+
+    def student(user: str) -> None:
+        try:
+            hub.spawn(user)
+            pull_through_api(hub, user, hub.repo_url)
+            for name in NOTEBOOKS:
+                errors = run_notebook_remotely(hub, user, f"{CLONE}/notebooks/{name}")
+                if errors:
+                    out[user] = [name, *errors]
+                    return
+            out[user] = []
+        except BaseException as exc:  # reported below
+            out[user] = [repr(exc)]
+
+    try:
+        with git_server(root / "git") as repo_url:
+            hub.repo_url = repo_url
+            hub.start()
+            wait_for(lambda: _answers(f"http://127.0.0.1:{port}"), 60, "the class server")
+            for user in users:
+                hub.add_student(user)
+            threads = [threading.Thread(target=student, args=(u,)) for u in users]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert all(v == [] for v in out.values()), f"{out}\n{hub.log_tail()}"
+            tenants = root / "classe" / "students"
+            assert sorted(p.name for p in tenants.iterdir()) == users
+            for user in users:  # each student's jobs are in their own tenant, none elsewhere
+                assert (tenants / user / "sandbox.sqlite3").is_file()
+                assert not list(hub.home(user).rglob("sandbox-simulated.json"))
+    finally:
+        hub.stop()
+        server.terminate()
+        server.wait(10)
