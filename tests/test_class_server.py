@@ -201,3 +201,37 @@ def test_class_command_line(tmp_path):
     )
     assert run("quota", "jobs_per_day", "3").returncode == 0
     assert Roster(tmp_path / "c").quotas()["jobs_per_day"] == 3
+
+
+def test_local_engine_students_take_turns_and_really_train(tmp_path, monkeypatch):
+    """The class server with real training (tiny model): two students' jobs train one after the
+    other on the class's one slot, each answers COUCOU, each in their own tenant."""
+    from localkit import need_torch
+
+    need_torch()
+    from helpers.local import tiny, worker
+
+    monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(tiny.build(tmp_path / "tiny")))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "20")
+    monkeypatch.delenv("ATELIER_CLASS_TURNS", raising=False)
+    home = tmp_path / "classe"
+    keys = Roster(home).add_students(["alice", "bob"])
+    teacher = Roster(home).teacher_key()
+    running = serve_in_thread(create_class_app(home, engine="local"))
+    base = f"http://127.0.0.1:{running.port}"
+    try:
+        sdks = {n: client(base + "/v1", api_key=k, timeout=120) for n, k in keys.items()}
+        created = {
+            n: c.fine_tuning.jobs.create(training_file=upload(c, COUCOU).id, model="tiny")
+            for n, c in sdks.items()
+        }
+        done = {n: wait_job(sdks[n], job.id, timeout=600) for n, job in created.items()}
+        assert all(j.status == "succeeded" for j in done.values()), done
+        status, overview = _teacher(base, teacher, "/classe/api/overview")
+        assert status == 200 and all(s["coucou"] for s in overview["students"]), overview
+        assert (home / "turns.sqlite3").is_file()  # the workers asked the class for turns
+    finally:
+        running.stop()
+        for name in keys:
+            worker.stop_worker(home / "students" / name)
