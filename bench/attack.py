@@ -125,8 +125,10 @@ class KitServer:
         self.stderr_path = home.parent / f"{home.name}-server-stderr.txt"
 
     def start(self) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env = {
-            **os.environ,
+            **env,
+            "ATELIER_MODE": "sandbox",
             "ATELIER_SANDBOX_SPEED": str(self.speed),
             "PYTHONUNBUFFERED": "1",
             "ATELIER_HOME": str(self.home),
@@ -438,6 +440,43 @@ def dataset_variants() -> list[tuple[str, bytes, str, bool]]:
     return out
 
 
+#: `python -m helpers check` on many files in one interpreter (cli.main per file, its output
+#: captured; an exception escaping main is printed as the traceback a terminal would show).
+CHECK_DRIVER = """
+import contextlib, io, json, sys, traceback
+from helpers import cli
+for path in sys.argv[1:]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            rc = cli.main(["check", path])
+        except BaseException:
+            traceback.print_exc()
+            rc = -1
+    print(json.dumps({"rc": rc, "out": out.getvalue()}), flush=True)
+"""
+#: Variants also checked by a real `python -m helpers check FILE` process each.
+REAL_PROCESS = ("CR seules", "UTF-16 LE sans BOM", "octet NUL dans", 'type": "banana', "géante")
+
+
+def run_checks(paths: list[Path], home: Path) -> list[tuple[int, str]]:
+    env = {**os.environ, "ATELIER_HOME": str(home), "ATELIER_MODE": "sandbox"}
+    proc = subprocess.run(
+        [sys.executable, "-c", CHECK_DRIVER, *map(str, paths)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=600,
+    )
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if len(results) != len(paths):
+        raise RuntimeError(f"check driver stopped: {short(proc.stderr, 500)}")
+    return [(r["rc"], r["out"]) for r in results]
+
+
 def run_check(path: Path, home: Path) -> tuple[int, str]:
     env = {**os.environ, "ATELIER_HOME": str(home), "ATELIER_MODE": "sandbox"}
     proc = subprocess.run(
@@ -549,13 +588,25 @@ def group_datasets(tally: Tally, url: str, home: Path, work: Path) -> None:
         p = folder / f"v{i:02d}.jsonl"
         p.write_bytes(data)
         paths.append(p)
+    checks = run_checks(paths, home)
+    real = [i for i, v in enumerate(variants) if any(part in v[0] for part in REAL_PROCESS)]
     with ThreadPoolExecutor(2) as pool:
-        checks = list(pool.map(lambda p: run_check(p, home), paths))
-    for (name, _, expect, line), path, (rc, out) in zip(variants, paths, checks, strict=True):
+        in_terminal = dict(
+            zip(real, pool.map(lambda i: run_check(paths[i], home), real), strict=True)
+        )
+    for i, ((name, _, expect, line), path) in enumerate(zip(variants, paths, strict=True)):
         problems = []
+        rc, out = checks[i]
         verdict = judge_check(rc, out, expect, line, name)
         if verdict:
             problems.append("check : " + verdict)
+        if i in in_terminal:
+            rc_t, out_t = in_terminal[i]
+            verdict_t = judge_check(rc_t, out_t, expect, line, name)
+            if verdict_t and verdict_t != verdict:
+                problems.append("python -m helpers check : " + verdict_t)
+            if rc_t != rc:
+                problems.append(f"python -m helpers check : code {rc_t} au lieu de {rc}")
         server = judge_server(url, path, expect)
         if server:
             problems.append("serveur : " + server)
@@ -1276,7 +1327,16 @@ def group_faults(
             except Exception as exc:  # noqa: BLE001
                 verdict = f"exception : {exc!r}"
             tally.add("faults", name, not verdict, verdict)
-    group_cli_faults(tally, url, home, file_path, job_id)
+    # The CLI's SDK retries 429 and 5xx answers (about 1.5 s each): the in-process CLI cases
+    # (they change os.environ, so one at a time) run beside the terminal processes and the
+    # kill -9 recovery, which pass their settings explicitly.
+    cli = threading.Thread(target=group_cli_faults, args=(tally, url, home, file_path, job_id))
+    cli.start()
+    try:
+        group_terminal_faults(tally, url, home)
+        group_recovery(tally, home.parent, file_path.read_bytes())
+    finally:
+        cli.join()
 
 
 def group_cli_faults(tally: Tally, url: str, home: Path, file_path: Path, job_id: str) -> None:
@@ -1330,7 +1390,10 @@ def group_cli_faults(tally: Tally, url: str, home: Path, file_path: Path, job_id
                 # job cannot be cancelled)
                 verdict = "" if rc == 0 else judge_diagnosis(err.getvalue(), key)
             tally.add("faults", name, not verdict, verdict)
-    # One real subprocess per fault (the learner's terminal).
+
+
+def group_terminal_faults(tally: Tally, url: str, home: Path) -> None:
+    """One real `python -m helpers api fine_tuning.jobs.create` process per fault."""
     with ThreadPoolExecutor(2) as pool:
 
         def one(fault: str) -> tuple[str, str]:
@@ -1510,8 +1573,11 @@ def group_proxy(tally: Tally, url: str) -> None:
     }
     import logging
 
+    def quiet(record: logging.LogRecord) -> bool:
+        return False
+
     for name in ("atelier.proxy", "uvicorn.error"):  # refusals are logged: expected here
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+        logging.getLogger(name).addFilter(quiet)
     proxies: dict[str, Proxy] = {}
     secrets_ = {PROXY_SECRET}
 
@@ -1756,6 +1822,8 @@ def group_proxy(tally: Tally, url: str) -> None:
     )
     for p in proxies.values():
         p.stop()
+    for name in ("atelier.proxy", "uvicorn.error"):
+        logging.getLogger(name).removeFilter(quiet)
 
 
 # --------------------------------------------------------------------------- main
@@ -1820,7 +1888,6 @@ def main(argv: list[str] | None = None) -> int:
                 ("datasets", lambda: group_datasets(tally, url, home, work)),
                 ("api", lambda: group_api(tally, url, file_id, job_id)),
                 ("faults", lambda: group_faults(tally, url, home, valid_path, file_id, job_id)),
-                ("faults", lambda: group_recovery(tally, work, valid)),
                 ("proxy", lambda: group_proxy(tally, url)),
             ]
             for key, step in steps:
