@@ -122,6 +122,7 @@ def create_app(
             content = await upload.read()
             filename = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
             row = await run(synced(files.upload), filename, purpose, content, clock())
+            await run(engine.file_uploaded, purpose)
             return JSONResponse(shapes.file_object(row))
         finally:
             await form.close()

@@ -57,6 +57,10 @@ class Engine(Protocol):
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
+    def file_uploaded(self, purpose: str) -> None:
+        """A learner uploaded a file: an engine may get ready for the job that usually follows."""
+        ...
+
     def sync_files(self) -> None:
         """Write the results files of the jobs that have finished by now (idempotent)."""
         ...

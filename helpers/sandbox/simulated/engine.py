@@ -41,6 +41,9 @@ class SimulatedEngine:
 
     # -- jobs -----------------------------------------------------------------------------
 
+    def file_uploaded(self, purpose: str) -> None:
+        """Nothing to get ready: a simulated job needs no model."""
+
     def sync_files(self) -> None:
         now = self.clock()
         for job in self.jobs.unsettled(now):
