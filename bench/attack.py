@@ -1536,6 +1536,7 @@ def group_recovery(tally: Tally, work: Path, dataset: bytes) -> None:
         tally.add("faults", "reprise après kill -9", False, short(repr(exc)))
     finally:
         server.stop()
+    group_flaky(tally, work, dataset)
     text = server.stderr_text()
     tally.add(
         "faults",
@@ -1543,6 +1544,78 @@ def group_recovery(tally: Tally, work: Path, dataset: bytes) -> None:
         "Traceback" not in text,
         short(text),
     )
+
+
+def group_flaky(tally: Tally, work: Path, dataset: bytes) -> None:
+    """Two kit servers on one workspace, polled in turn, 35 % of the polls failing (500):
+    every event delivered once, in order, none lost."""
+    import random
+
+    import httpx
+    import openai
+
+    from helpers import jobs
+
+    home = work / "flaky"
+    home.mkdir()
+    first, second = KitServer(home), KitServer(home)
+    urls = [first.start(), second.start()]
+    try:
+        c = sdk(urls[0], default_headers={"X-Atelier-Sandbox-Speed": "30"})
+        f = c.files.create(file=("a.jsonl", dataset), purpose="fine-tune")
+        job = c.fine_tuning.jobs.create(training_file=f.id, model=MODEL)
+        seen_by_second = sdk(urls[1]).fine_tuning.jobs.retrieve(job.id).id == job.id
+        tally.add(
+            "faults", "deux serveurs sur un espace : le job de l'un vu par l'autre", seen_by_second
+        )
+        rnd = random.Random(35)
+        ports = [urlsplit(u).port for u in urls]
+        failures = 0
+
+        def chaos(request: httpx.Request) -> None:
+            request.url = request.url.copy_with(port=rnd.choice(ports))
+            if rnd.random() < 0.35:
+                request.headers["X-Sandbox-Fault"] = "server_error"
+
+        flaky = sdk(urls[0], http_client=httpx.Client(event_hooks={"request": [chaos]}))
+        follower = jobs.Follower(job.id, client=flaky, page_size=5)
+        deadline = time.monotonic() + 60
+        done = False
+        while not done and time.monotonic() < deadline:
+            try:
+                done = follower.poll().done
+            except openai.APIError:
+                failures += 1
+            time.sleep(0.05)
+        expected = [e.id for e in reversed(c.fine_tuning.jobs.list_events(job.id, limit=1000).data)]
+        got = [e.id for e in follower.events]
+        ok = done and got == expected
+        what = (
+            ""
+            if ok
+            else (
+                f"fini : {done}, {len(got)} événements livrés sur {len(expected)}, "
+                f"{len(got) - len(set(got))} en double"
+            )
+        )
+        tally.add(
+            "faults",
+            f"35 % de sondages en échec ({failures}), deux serveurs en "
+            "alternance : chaque événement une fois, dans l'ordre",
+            ok,
+            what,
+        )
+    finally:
+        first.stop()
+        second.stop()
+    for server in (first, second):
+        text = server.stderr_text()
+        tally.add(
+            "faults",
+            "aucune trace Python sur la sortie d'erreur (deux serveurs)",
+            "Traceback" not in text,
+            short(text),
+        )
 
 
 # --------------------------------------------------------------------------- 4. proxy
@@ -1784,6 +1857,14 @@ def group_proxy(tally: Tally, url: str) -> None:
     limited = proxy("limited", rate_limit=3, rate_window=60.0)
     for i in range(5):
         ask(f"débit : requête {i + 1}/5 (3 par minute)", limited, ok if i < 3 else {429})
+    spoofed = proxy("spoofed", rate_limit=3, rate_window=60.0)
+    for i in range(5):
+        ask(
+            f"débit : X-Forwarded-For changé à chaque requête {i + 1}/5",
+            spoofed,
+            ok if i < 3 else {429},
+            headers={"X-Forwarded-For": f"10.0.0.{i}", "X-Real-IP": f"10.0.1.{i}"},
+        )
     daily = proxy("daily", daily_limit=3)
     for i in range(5):
         ask(f"plafond du jour : requête {i + 1}/5 (3 par jour)", daily, ok if i < 3 else {429})

@@ -43,6 +43,10 @@ def config(app: Any, *, verbose: bool = False) -> Any:
         server_header=False,
         timeout_graceful_shutdown=2,
         timeout_keep_alive=30,
+        # The client is the TCP peer: uvicorn's default trusts X-Forwarded-For from 127.0.0.1,
+        # so any local caller could pick its address (the step-8 proxy's per-client rate limit
+        # reads it; behind a reverse proxy the proxy's own FORWARDED_HOPS setting decides).
+        proxy_headers=False,
     )
 
 

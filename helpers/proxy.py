@@ -790,7 +790,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     print(f"Proxy Atelier sur http://{args.host}:{args.port}/ — {describe(settings)}", flush=True)
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, server_header=False, log_level="info"
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        server_header=False,
+        log_level="info",
+        proxy_headers=False,  # X-Forwarded-For is read by ATELIER_PROXY_FORWARDED_HOPS alone
     )
     return 0
 

@@ -123,3 +123,54 @@ def test_follow_reads_a_finished_jobs_long_history_without_waiting(fake, tmp_pat
     assert len(updates) > 1 and naps == []  # several pages, read one after the other
     seen = [e.id for u in updates for e in u.new_events]
     assert seen == [e["id"] for e in fake.jobs[job.id].events]
+
+
+def _chat_status(port: int, forwarded_for: str) -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/api/chat",
+            body=json.dumps({"messages": [{"role": "user", "content": "Bonjour"}]}),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+        )
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_proxy_rate_limit_is_not_bypassed_by_x_forwarded_for(module_sandbox):
+    """uvicorn trusted X-Forwarded-For from 127.0.0.1 by default: a local caller changing it
+    at each request was a new client each time for the per-client rate limit."""
+    from helpers.asgi_thread import serve_in_thread
+
+    settings = ProxySettings(
+        model=MODEL,
+        api_key="sk-test-proxy",
+        base_url=module_sandbox,
+        static_dir=None,
+        rate_limit=2,
+        daily_limit=0,
+    )
+    running = serve_in_thread(create_app(settings), name="test-proxy")
+    try:
+        statuses = [_chat_status(running.port, f"10.0.0.{i}") for i in range(4)]
+    finally:
+        running.stop()
+    assert statuses == [200, 200, 429, 429]
+
+
+def test_proxy_command_reads_the_tcp_peer(monkeypatch):
+    """`python -m helpers.proxy` (Render, a learner's machine) runs uvicorn without its own
+    reading of X-Forwarded-For: ATELIER_PROXY_FORWARDED_HOPS alone decides."""
+    import uvicorn
+
+    from helpers import proxy
+
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setenv("ATELIER_PROXY_MODEL", MODEL)
+    assert proxy.main(["--port", "0"]) == 0
+    assert seen["proxy_headers"] is False
