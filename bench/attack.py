@@ -1187,6 +1187,29 @@ def group_api(tally: Tally, url: str, file_id: str, job_id: str) -> None:
         if not verdict and elapsed > SLOW_ANSWER:
             verdict = f"HTTP {answer.status} après {elapsed:.0f} s (le serveur reste occupé)"
         tally.add("api", name, not verdict, verdict)
+    # A whole class clicking at once: uploads, job creations and retrieves in parallel.
+    dataset = jsonl([example(i) for i in range(12)]).encode()
+
+    def student(i: int) -> str:
+        c = sdk(url, timeout=60)
+        try:
+            f = c.files.create(file=(f"eleve{i}.jsonl", dataset), purpose="fine-tune")
+            job = c.fine_tuning.jobs.create(training_file=f.id, model=MODEL, suffix=f"e{i}")
+            return c.fine_tuning.jobs.retrieve(job.id).id
+        except Exception as exc:  # noqa: BLE001
+            return f"échec : {short(repr(exc))}"
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(student, range(32)))
+    bad = [x for x in ids if not x.startswith("ftjob-")]
+    listed = {j.id for j in sdk(url).fine_tuning.jobs.list(limit=100).data}
+    missing = [x for x in ids if x.startswith("ftjob-") and x not in listed]
+    tally.add(
+        "api",
+        "32 envois + jobs en parallèle (16 à la fois)",
+        not bad and not missing and len(set(ids)) == 32,
+        f"{len(bad)} échec(s) {bad[:2]}, {len(missing)} job(s) absent(s) de la liste",
+    )
     # The server still answers normally after all that.
     c = sdk(url)
     try:
@@ -1978,6 +2001,18 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"… {GROUPS[key]} : {time.monotonic() - t0:.0f} s", flush=True)
         finally:
             server.stop()
+        leaks = [
+            str(path.relative_to(work))
+            for path in work.rglob("*")
+            if path.is_file()
+            and any(k.encode() in path.read_bytes() for k in (SECRET, PROXY_SECRET))
+        ]
+        tally.add(
+            "faults",
+            "aucune clé dans les espaces de travail (SQLite, journaux, état, fichiers du serveur)",
+            not leaks,
+            f"clé trouvée dans {leaks[:5]}",
+        )
         text = server.stderr_text()
         if "Traceback" in text:
             tally.add("api", "sortie d'erreur du serveur sans trace Python", False, short(text))
