@@ -65,7 +65,9 @@ ENGLISH = re.compile(
     r"codec can't|can't decode|can't encode|Traceback \(most recent|line \d+ column \d+|"
     r"Out of range float|surrogates not allowed|maximum recursion|NoneType|object has no attribute"
 )
-FRENCH = re.compile(r"[éèàùçêâô]|\b(le|la|les|ton|ta|tes|une?|des|du|est|pas)\b", re.I)
+FRENCH = re.compile(
+    r"[éèàùçêâô]|\b(le|la|les|ton|ta|tes|une?|des|du|est|pas|pourquoi|que faire)\b", re.I
+)
 
 
 # --------------------------------------------------------------------------- results
@@ -1210,6 +1212,7 @@ def group_api(tally: Tally, url: str, file_id: str, job_id: str) -> None:
         not bad and not missing and len(set(ids)) == 32,
         f"{len(bad)} échec(s) {bad[:2]}, {len(missing)} job(s) absent(s) de la liste",
     )
+    group_cli_abuse(tally, url, work=Path(os.environ["ATELIER_HOME"]).parent)
     # The server still answers normally after all that.
     c = sdk(url)
     try:
@@ -1219,6 +1222,67 @@ def group_api(tally: Tally, url: str, file_id: str, job_id: str) -> None:
         tally.add("api", "listes et retrieve après l'attaque", ok)
     except Exception as exc:  # noqa: BLE001
         tally.add("api", "listes et retrieve après l'attaque", False, short(repr(exc)))
+
+
+def group_cli_abuse(tally: Tally, url: str, work: Path) -> None:
+    """`python -m helpers …` given what a learner mistypes (in this process, output captured):
+    a French message and exit code 1 or 2, never a traceback nor « Erreur inattendue »."""
+    from helpers import cli
+
+    folder = work / "cli"
+    folder.mkdir()
+    (folder / "binaire.jsonl").write_bytes(bytes(range(256)) * 8)
+    chat = ["api", "chat.completions.create", "-m", MODEL]
+    argvs = {
+        "check d'un dossier": ["check", str(folder)],
+        "check d'un fichier absent": ["check", str(folder / "absent.jsonl")],
+        "check d'un fichier binaire": ["check", str(folder / "binaire.jsonl")],
+        "files.create d'un dossier": ["api", "files.create", "-f", str(folder)],
+        "files.create d'un fichier absent": ["api", "files.create", "-f", str(folder / "x")],
+        "-j avec NaN": [*chat, "-j", '{"messages": NaN}'],
+        "-j avec Infinity": [*chat, "-j", '{"messages": [], "temperature": Infinity}'],
+        "-j messages texte": [*chat, "-j", '{"messages": "Bonjour"}'],
+        "-j tableau": [*chat, "-j", "[1, 2]"],
+        "-j tronqué": [*chat, "-j", '{"messages": ['],
+        "-M -1": [*chat, "-M", "-1", "-g", "user", "x"],
+        "-t texte": [*chat, "-t", "chaud", "-g", "user", "x"],
+        "-g sans contenu": [*chat, "-g", "user"],
+        "rôle inconnu": [*chat, "-g", "robot", "x"],
+        "retrieve ../../etc": ["api", "fine_tuning.jobs.retrieve", "-i", "../../etc"],
+        "files.retrieve %00": ["api", "files.retrieve", "-i", "%00"],
+        "jobs.create -e 0": ["api", "fine_tuning.jobs.create", "-F", "file-nope", "-e", "0"],
+        "jobs.create -e beaucoup": ["api", "fine_tuning.jobs.create", "-e", "beaucoup"],
+        "jobs.list -l 0": ["api", "fine_tuning.jobs.list", "-l", "0"],
+        "list_events -l 100000": [
+            "api",
+            "fine_tuning.jobs.list_events",
+            "-i",
+            "ftjob-x",
+            "-l",
+            "100000",
+        ],
+        "verbe inconnu": ["api", "fine_tune.create"],
+        "commande inconnue": ["entraine"],
+        "rien": [],
+    }
+    with environ(OPENAI_BASE_URL=None, OPENAI_API_KEY=None):
+        for name, argv in argvs.items():
+            with captured() as (out, err):
+                try:
+                    rc = cli.main(argv)
+                    escaped = None
+                except BaseException as exc:  # noqa: BLE001 - a traceback in a terminal
+                    rc, escaped = -1, exc
+            text = out.getvalue() + err.getvalue()
+            if escaped is not None:
+                verdict = f"exception non rattrapée : {escaped!r}"
+            elif "Traceback" in text or "Erreur inattendue" in text:
+                verdict = short(text)
+            elif rc not in (1, 2):
+                verdict = f"code de sortie {rc} : {short(text)}"
+            else:
+                verdict = "" if FRENCH.search(text) else "pas de message français : " + short(text)
+            tally.add("api", f"CLI : {name}", not verdict, verdict)
 
 
 # --------------------------------------------------------------------------- 3. faults
@@ -2007,12 +2071,13 @@ def main(argv: list[str] | None = None) -> int:
             if path.is_file()
             and any(k.encode() in path.read_bytes() for k in (SECRET, PROXY_SECRET))
         ]
-        tally.add(
-            "faults",
-            "aucune clé dans les espaces de travail (SQLite, journaux, état, fichiers du serveur)",
-            not leaks,
-            f"clé trouvée dans {leaks[:5]}",
-        )
+        if "faults" in only:
+            tally.add(
+                "faults",
+                "aucune clé dans les espaces de travail (SQLite, journaux, état, fichiers)",
+                not leaks,
+                f"clé trouvée dans {leaks[:5]}",
+            )
         text = server.stderr_text()
         if "Traceback" in text:
             tally.add("api", "sortie d'erreur du serveur sans trace Python", False, short(text))

@@ -296,7 +296,7 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if args.json:
         try:
-            params = json.loads(args.json)
+            params = json.loads(args.json, parse_constant=_not_json)
         except json.JSONDecodeError as err:
             raise UsageError(
                 f"Le JSON passé à -j est invalide ({err.msg}, colonne {err.colno}).",
@@ -307,7 +307,13 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(
                 "Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'"
             )
-    messages = list(params.get("messages") or [])
+    messages = params.get("messages") or []
+    if not isinstance(messages, list):
+        raise UsageError(
+            "Dans le JSON passé à -j, « messages » doit être une liste [...].",
+            'Exemple : -j \'{"messages": [{"role": "user", "content": "Bonjour"}]}\'.',
+        )
+    messages = list(messages)
     messages += [{"role": role, "content": content} for role, content in args.message]
     if not messages:
         raise UsageError(
@@ -326,6 +332,14 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
         if value is not None:
             params[name] = value
     return params
+
+
+def _not_json(literal: str) -> Any:
+    """NaN, Infinity: Python's json reads them, JSON (and the API) does not."""
+    raise UsageError(
+        f"Le JSON passé à -j contient {literal}, qui n'est pas du JSON (l'API le refuse).",
+        f"Remplace {literal} par un nombre, par exemple 0.7.",
+    )
 
 
 def _run_check(args: argparse.Namespace) -> int:

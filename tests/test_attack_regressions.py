@@ -174,3 +174,20 @@ def test_proxy_command_reads_the_tcp_peer(monkeypatch):
     monkeypatch.setenv("ATELIER_PROXY_MODEL", MODEL)
     assert proxy.main(["--port", "0"]) == 0
     assert seen["proxy_headers"] is False
+
+
+@pytest.mark.parametrize(
+    "raw, says",
+    [
+        ('{"messages": NaN}', "NaN"),
+        ('{"messages": [{"role": "user", "content": "a"}], "temperature": Infinity}', "Infinity"),
+        ('{"messages": "Bonjour"}', "liste"),
+    ],
+)
+def test_cli_chat_json_that_is_not_json_is_a_french_usage_error(raw, says, capsys):
+    """`-j '{"messages": NaN}'` was « Erreur inattendue (TypeError) »: Python's json reads NaN."""
+    from helpers import cli
+
+    code = cli.main(["api", "chat.completions.create", "-m", MODEL, "-j", raw])
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and "inattendue" not in err and "Traceback" not in err
