@@ -237,6 +237,9 @@ def _distribution(values: list[int]) -> dict[str, float]:
 
 
 def _json_problem(text: str, err: json.JSONDecodeError, line: int) -> Problem:
+    special = _cr_problem(text, line) or _control_problem(err, line)
+    if special is not None:
+        return special
     stripped = text.strip()
     fix = 'Écris un objet JSON complet par ligne, par exemple {"messages": [...]}.'
     if re.search(r",\s*[}\]]", stripped):
@@ -264,6 +267,55 @@ def _json_problem(text: str, err: json.JSONDecodeError, line: int) -> Problem:
     else:
         msg = f"JSON invalide ({err.msg}, colonne {err.colno})"
     return Problem("invalid_json", msg, fix, line=line)
+
+
+_CONTROL_NAMES = {
+    "\t": ("une tabulation", "Écris \\t à la place de la tabulation (ou supprime-la)."),
+    "\x00": (
+        "un octet nul (NUL, U+0000)",
+        "Supprime ce caractère invisible (souvent un reste de copier-coller ou d'un fichier "
+        "UTF-16), ou écris \\u0000 s'il fait partie du texte.",
+    ),
+    "\r": (
+        "un retour chariot (CR)",
+        "Supprime-le, ou écris \\r s'il fait partie du texte.",
+    ),
+}
+
+
+def _control_problem(err: json.JSONDecodeError, line: int) -> Problem | None:
+    """A raw control character inside a JSON string: which one, where, and how to write it."""
+    if not err.msg.startswith("Invalid control character") or err.pos >= len(err.doc):
+        return None
+    char = err.doc[err.pos]
+    name, fix = _CONTROL_NAMES.get(
+        char,
+        (
+            f"un caractère de contrôle invisible (U+{ord(char):04X})",
+            f"Supprime ce caractère, ou écris \\u{ord(char):04x} s'il fait partie du texte.",
+        ),
+    )
+    return Problem(
+        "control_character",
+        f"caractère interdit tel quel dans un texte JSON, colonne {err.colno} : {name}",
+        fix,
+        line=line,
+    )
+
+
+def _cr_problem(text: str, line: int) -> Problem | None:
+    """Lines ended by CR alone (old Mac format): the whole file reads as one line."""
+    inner = text.strip()
+    if "\r" not in inner:
+        return None
+    n = inner.count("\r") + 1
+    return Problem(
+        "cr_line_endings",
+        f"fins de ligne CR seules (ancien format Mac) : {n} exemples collés sur une seule ligne",
+        "Convertis les fins de ligne en LF (Unix) : Notepad++ → Édition → Convertir les sauts de "
+        "ligne → Unix (LF) ; ou dans un terminal : tr '\\r' '\\n' < ancien.jsonl > nouveau.jsonl.",
+        line=line,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -375,52 +427,13 @@ def _check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator
             )
     if "name" in msg and not isinstance(msg["name"], str):
         yield p("bad_name", '"name" doit être un texte', "Mets le nom entre guillemets.", "name")
-    if "tool_calls" in msg:
-        calls = msg["tool_calls"]
-        if role != "assistant":
-            yield p(
-                "tool_calls_not_assistant",
-                '"tool_calls" n\'est permis que sur un message assistant',
-                "Déplace l'appel d'outil dans un message assistant.",
-                "tool_calls",
-            )
-        if not isinstance(calls, list) or not calls:
-            yield p(
-                "bad_tool_calls",
-                '"tool_calls" doit être une liste non vide',
-                'Écris "tool_calls": [{"id": …, "type": "function", "function": {…}}].',
-                "tool_calls",
-            )
-        else:
-            for j, call in enumerate(calls):
-                fn = call.get("function") if isinstance(call, dict) else None
-                ok = (
-                    isinstance(call, dict)
-                    and isinstance(call.get("id"), str)
-                    and call.get("type") == "function"
-                    and isinstance(fn, dict)
-                    and isinstance(fn.get("name"), str)
-                    and isinstance(fn.get("arguments"), str)
-                )
-                if not ok:
-                    yield p(
-                        "bad_tool_call",
-                        'appel d\'outil mal formé (il faut id, type "function", '
-                        "function.name et function.arguments en texte JSON)",
-                        'Corrige cet appel : {"id": "call_1", "type": "function", '
-                        '"function": {"name": "…", "arguments": "{…}"}}.',
-                        f"tool_calls[{j}]",
-                    )
-                elif fn is not None:
-                    try:
-                        json.loads(fn["arguments"])
-                    except ValueError:
-                        yield p(
-                            "bad_tool_arguments",
-                            "function.arguments n'est pas un JSON valide",
-                            'Mets dans arguments un objet JSON encodé en texte, ex. "{\\"ville\\": \\"Paris\\"}".',
-                            f"tool_calls[{j}].function.arguments",
-                        )
+    if "tool_calls" in msg and role != "assistant":
+        yield p(
+            "tool_calls_not_assistant",
+            '"tool_calls" n\'est permis que sur un message assistant',
+            "Déplace l'appel d'outil dans un message assistant.",
+            "tool_calls",
+        )
     if role == "tool" and not isinstance(msg.get("tool_call_id"), str):
         yield p(
             "missing_tool_call_id",
@@ -507,12 +520,242 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
             'Mets "weight": 1 (ou retire weight) sur au moins une réponse.',
             "messages",
         )
-    if "tools" in obj and not isinstance(obj["tools"], list):
-        p(
-            "bad_tools",
-            '"tools" doit être une liste',
-            'Écris "tools": [{"type": "function", …}].',
-            "tools",
+    if _has_tool_fields(obj):
+        out.extend(_tool_problems(obj, line, ex))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Values JSON allows but the API refuses: NaN / Infinity, lone UTF-16 surrogates
+
+# Only a line that holds one of these is walked (the fast path never sees them: orjson refuses them).
+_MAYBE_NOT_PLAIN = re.compile(r"NaN|Infinity|\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_plain_json(obj: Any, line: int) -> Problem | None:
+    """The first NaN / Infinity number or lone surrogate in a parsed line, as a problem."""
+    found = _find_not_plain(obj, "")
+    if found is None:
+        return None
+    path, value = found
+    fld = path or None
+    if isinstance(value, float):
+        literal = "NaN" if value != value else ("-Infinity" if value < 0 else "Infinity")
+        return Problem(
+            "invalid_json",
+            f"{literal} n'est pas une valeur JSON valide (l'API refuse NaN et Infinity)",
+            "Remplace-le par un nombre (pour weight : 0 ou 1), ou mets-le entre guillemets "
+            f'si c\'est du texte : "{literal}".',
+            line=line,
+            field=fld,
+        )
+    where = "une clé" if path.endswith("(clé)") else "un texte"
+    return Problem(
+        "lone_surrogate",
+        f"{where} contient une moitié de caractère Unicode isolée ({value}, « surrogate » UTF-16 "
+        "seul) : impossible à encoder en UTF-8",
+        f"Supprime la séquence {value}, ou écris le caractère voulu tel quel (un emoji "
+        "copié-collé, par exemple) ou avec ses deux moitiés \\ud83d\\ude00.",
+        line=line,
+        field=fld,
+    )
+
+
+def _find_not_plain(value: Any, path: str) -> tuple[str, Any] | None:
+    if type(value) is float:
+        return (path, value) if value - value != 0 else None  # NaN and ±inf only
+    if type(value) is str:
+        m = _SURROGATE.search(value)
+        return (path, f"\\u{ord(m.group()):04x}") if m else None
+    if type(value) is list:
+        for i, item in enumerate(value):
+            found = _find_not_plain(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    elif type(value) is dict:
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else key
+            m = _SURROGATE.search(key)
+            if m:
+                return f"{_SURROGATE.sub('?', sub)} (clé)", f"\\u{ord(m.group()):04x}"
+            found = _find_not_plain(item, sub)
+            if found is not None:
+                return found
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Tools and function calls: their shape is checked against a JSON Schema
+
+_JSON_TEXT = "json-text"  # format: a string that holds JSON (function arguments)
+_FUNCTION = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"},
+        "description": {"type": "string"},
+        "parameters": {"type": "object"},
+        "strict": {"type": ["boolean", "null"]},
+    },
+    "additionalProperties": False,
+}
+_CALL = {
+    "type": "object",
+    "required": ["name", "arguments"],
+    "properties": {
+        "name": {"type": "string"},
+        "arguments": {"type": "string", "format": _JSON_TEXT},
+    },
+    "additionalProperties": False,
+}
+TOOLS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "tools": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "function"],
+                "properties": {"type": {"const": "function"}, "function": _FUNCTION},
+                "additionalProperties": False,
+            },
+        },
+        "functions": {"type": "array", "items": _FUNCTION},
+        "parallel_tool_calls": {"type": "boolean"},
+        "messages": {
+            "type": "array",
+            "items": {  # only messages that are objects (the other checks report the rest)
+                "properties": {
+                    "function_call": _CALL,
+                    "tool_calls": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "type", "function"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "type": {"const": "function"},
+                                "function": _CALL,
+                            },
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+_TOOL_FIXES = {
+    "tools": 'Écris "tools": [{"type": "function", "function": {"name": "meteo", '
+    '"description": "…", "parameters": {"type": "object", "properties": {…}}}}].',
+    "functions": 'Écris "functions": [{"name": "meteo", "description": "…", '
+    '"parameters": {"type": "object", "properties": {…}}}] (ou mieux : "tools").',
+    "parallel_tool_calls": 'Écris "parallel_tool_calls": true ou false, sans guillemets.',
+    "function_call": 'Écris "function_call": {"name": "meteo", "arguments": "{\\"ville\\": \\"Paris\\"}"} '
+    "(arguments : un objet JSON encodé en texte).",
+    "tool_calls": 'Écris "tool_calls": [{"id": "call_1", "type": "function", "function": '
+    '{"name": "meteo", "arguments": "{\\"ville\\": \\"Paris\\"}"}}].',
+}
+_JSON_TYPES = {
+    "array": "une liste [...]",
+    "object": "un objet {…}",
+    "string": "un texte entre guillemets",
+    "boolean": "true ou false (sans guillemets)",
+    "null": "null",
+}
+
+
+def _has_tool_fields(obj: dict[str, Any]) -> bool:
+    if "tools" in obj or "functions" in obj or "parallel_tool_calls" in obj:
+        return True
+    messages = obj.get("messages")
+    return isinstance(messages, list) and any(
+        isinstance(m, dict) and ("function_call" in m or "tool_calls" in m) for m in messages
+    )
+
+
+_tools_validator: Any = None
+
+
+def _validator() -> Any:
+    global _tools_validator
+    if _tools_validator is None:
+        import jsonschema  # only lines with tools or function calls need it
+
+        formats = jsonschema.FormatChecker(formats=())
+
+        @formats.checks(_JSON_TEXT, raises=ValueError)
+        def _json_text(value: object) -> bool:
+            if isinstance(value, str):
+                json.loads(value)
+            return True
+
+        cls = jsonschema.validators.validator_for(TOOLS_SCHEMA)
+        _tools_validator = cls(TOOLS_SCHEMA, format_checker=formats)
+    return _tools_validator
+
+
+def _field_path(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _tool_problems(obj: dict[str, Any], line: int, ex: int) -> list[Problem]:
+    """The tools / functions / parallel_tool_calls / function_call / tool_calls of one example
+    against `TOOLS_SCHEMA`: one French problem per mistake, with its field."""
+    out: list[Problem] = []
+    for err in sorted(_validator().iter_errors(obj), key=lambda e: list(map(str, e.path))):
+        path = list(err.path)
+        index = None
+        if path[:1] == ["messages"] and len(path) >= 3:
+            index, path = path[1], path[2:]
+        top = str(path[0]) if path else ""
+        fld = _field_path(path)
+        if index is not None:
+            fld = f"messages[{index}].{fld}"
+        name = f'"{fld.rsplit(".", 1)[-1]}"'
+        value = json.dumps(err.instance, ensure_ascii=False)
+        value = value if len(value) <= 40 else value[:37] + "…"
+        kind = err.validator
+        if kind == "type":
+            types = err.validator_value
+            types = [types] if isinstance(types, str) else types
+            want = " ou ".join(_JSON_TYPES.get(t, t) for t in types)
+            message = f"{name} doit être {want}, pas {value}"
+        elif kind == "const":
+            message = f"{name} doit valoir {json.dumps(err.validator_value)}, pas {value}"
+        elif kind == "required":
+            missing = next((k for k in err.validator_value if k not in err.instance), "?")
+            message = f'il manque "{missing}" dans {name}'
+        elif kind == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            message = f"clé inconnue {', '.join(map(repr, extra))} dans {name}"
+        elif kind == "format":
+            message = f"{name} n'est pas un JSON valide : {value}"
+        elif kind == "minItems":
+            message = f"{name} est une liste vide"
+        elif kind == "pattern":
+            message = f"{name} {value} : seulement lettres, chiffres, _ et - (64 au plus)"
+        else:  # pragma: no cover - every keyword of TOOLS_SCHEMA is named above
+            message = f"{name} mal formé ({kind})"
+        code = "bad_tool_arguments" if kind == "format" else f"bad_{top or 'tools'}"
+        if code == "bad_tool_calls" and len(path) > 1:
+            code = "bad_tool_call"  # one call of the list
+        out.append(
+            Problem(
+                code,
+                message,
+                _TOOL_FIXES.get(top, _TOOL_FIXES["tools"]),
+                line=line,
+                field=fld or None,
+                example=ex,
+                message_index=None if index is None else index + 1,
+            )
         )
     return out
 
@@ -522,15 +765,6 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
 
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def _utf16_problem() -> Problem:
-    return Problem(
-        "utf16",
-        "le fichier est en UTF-16 (Unicode « 16 bits »), pas en UTF-8",
-        "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8).",
-        line=1,
-    )
 
 
 def _bom_problem() -> Problem:
@@ -553,15 +787,41 @@ def _not_utf8_problem(line: int, err: UnicodeDecodeError) -> Problem:
     )
 
 
+def _wide_codec(head: bytes) -> str | None:
+    """ "utf-16-le", "utf-32-be"… if a file's first 4 bytes are UTF-16 / UTF-32 (BOM or not)."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if head.startswith(_UTF16_BOMS):
+        return "utf-16"
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    zero = [b == 0 for b in head[:4]]
+    return {
+        (False, True, True, True): "utf-32-le",
+        (True, True, True, False): "utf-32-be",
+        (False, True, False, True): "utf-16-le",
+        (True, False, True, False): "utf-16-be",
+    }.get(tuple(zero))  # type: ignore[arg-type]
+
+
+def _decode_wide(data: bytes, codec: str) -> tuple[str, list[Problem]]:
+    bits = "32" if "32" in codec else "16"
+    problem = Problem(
+        f"utf{bits}",
+        f"le fichier est en UTF-{bits} (Unicode « {bits} bits »), pas en UTF-8",
+        "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8 ; "
+        "VS Code : « Save with Encoding » → UTF-8).",
+        line=1,
+    )
+    text = data.decode(codec, errors="replace")
+    return text.removeprefix("\ufeff"), [problem]
+
+
 def _decode(data: bytes) -> tuple[str, list[Problem]]:
     problems: list[Problem] = []
-    if data.startswith(_UTF16_BOMS):
-        problems.append(_utf16_problem())
-        for codec in ("utf-16", "latin-1"):
-            try:
-                return data.decode(codec), problems
-            except UnicodeDecodeError:
-                continue
+    codec = _wide_codec(data[:4])
+    if codec is not None:
+        return _decode_wide(data, codec)
     if data.startswith(_BOM):
         problems.append(_bom_problem())
         data = data[3:]
@@ -808,6 +1068,12 @@ class _Scan:
                 continue
             raw = lines.text(raw)
             obj, err = _parse(raw)
+            if err is None and _MAYBE_NOT_PLAIN.search(raw):
+                bad = _not_plain_json(obj, number)
+                if bad is not None:
+                    content = True
+                    problems.append(bad)
+                    continue
             if err is None:
                 content = True
                 roles = _simple_roles(obj)
@@ -935,8 +1201,8 @@ class _Scan:
 
 def _check_stream(file: BinaryIO, model: str) -> Report:
     """`check_bytes` on a file read line by line, keeping figures instead of examples."""
-    start = file.read(2)
-    if start.startswith(_UTF16_BOMS):  # rare: decode the whole file as `check_bytes` does
+    start = file.read(4)
+    if _wide_codec(start) is not None:  # rare: decode the whole file as `check_bytes` does
         text, decode_problems = _decode(start + file.read())
         return _run(_text_lines(text), decode_problems, model, keep=False)
     file.seek(0)
@@ -1017,7 +1283,8 @@ def check_file(
 
 def check_examples(examples: Iterable[dict[str, Any]], model: str = models.DEFAULT_MODEL) -> Report:
     """Check examples held in memory (e.g. the dataset table): line N = example N."""
-    return check_bytes(dumps_jsonl(examples).encode("utf-8"), model)
+    # a lone surrogate stays an escape (\ud800), which the check reports with its line
+    return check_bytes(dumps_jsonl(examples).encode("utf-8", "backslashreplace"), model)
 
 
 def read_jsonl(path: str | Path, model: str = models.DEFAULT_MODEL) -> list[dict[str, Any]]:

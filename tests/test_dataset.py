@@ -346,18 +346,6 @@ def test_figures_only_check_matches_on_mutated_files(tmp_path, values, cuts):
     _same_report(path)
 
 
-def test_lone_surrogate_is_counted_not_an_internal_error(tmp_path):
-    # json.loads accepts "\ud800"; tiktoken cannot encode it as is (it was "vérification interrompue")
-    line = '{"messages": [{"role": "user", "content": "a\\ud800b"}, {"role": "assistant", "content": "c"}]}\n'
-    path = tmp_path / "s.jsonl"
-    path.write_text(line * 10, encoding="utf-8")
-    for report in (dataset.check_file(path), dataset.check_file(path, keep_examples=False)):
-        assert "internal" not in {p.code for p in report.problems}
-        assert report.token_counts[0] == tokens.count_messages(
-            json.loads(line)["messages"], models.DEFAULT_MODEL
-        )
-
-
 def test_long_runs_of_broken_lines_keep_their_numbers(tmp_path):
     # each "{" line makes the check look up to 199 lines ahead for a multi-line object
     good = json.dumps(dataset.example("q", "r"))
