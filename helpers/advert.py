@@ -12,6 +12,7 @@ server) and `helpers.tokens` (which counts tokens through it in a kernel) both u
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -20,6 +21,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from .fileio import write_atomic
 
 TOKENS_PATH = "/kit/tokens"
 
@@ -31,12 +34,9 @@ def advert_path(home: Path, engine: str) -> Path:
 def advertise(home: Path, engine: str, url: str, pid: int | None = None) -> None:
     """Tell the workspace's other processes where this server answers."""
     pid = os.getpid() if pid is None else pid
-    try:
-        tmp = advert_path(home, engine).with_suffix(f".{pid}.tmp")
-        tmp.write_text(json.dumps({"url": url, "pid": pid}), encoding="utf-8")
-        os.replace(tmp, advert_path(home, engine))
-    except OSError:  # read-only workspace: other processes simply start their own server
-        pass
+    # A read-only workspace: other processes simply start their own server.
+    with contextlib.suppress(OSError):
+        write_atomic(advert_path(home, engine), json.dumps({"url": url, "pid": pid}))
 
 
 def withdraw(home: Path, engine: str, pid: int | None = None) -> None:

@@ -85,10 +85,7 @@ def load_state() -> dict[str, Any]:
 
 def save_state(data: dict[str, Any]) -> None:
     """Replace the state file atomically (a reader never sees half a file)."""
-    path = state_path()
-    tmp = path.with_name(f".state.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(state_path(), json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def check_mode(mode: str) -> str:

@@ -15,6 +15,7 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 from ... import dataset
+from ...messages import content_text
 from .. import structured
 
 # The base model's side of the softmax, and how fast training overtakes it.
@@ -24,26 +25,14 @@ _ALPHA_GAIN = 8.0
 _PRIOR_WEIGHT = 0.5
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(
-            p.get("text", "")
-            for p in content
-            if isinstance(p, dict) and isinstance(p.get("text"), str)
-        )
-    return ""
-
-
 def prompt_of(messages: list[Any]) -> str:
     """What the model is asked: the last user message (else the last message with text)."""
     for msg in reversed(messages):
         if isinstance(msg, dict) and msg.get("role") == "user":
-            return _text(msg.get("content"))
+            return content_text(msg.get("content"))
     for msg in reversed(messages):
-        if isinstance(msg, dict) and _text(msg.get("content")):
-            return _text(msg.get("content"))
+        if isinstance(msg, dict) and content_text(msg.get("content")):
+            return content_text(msg.get("content"))
     return ""
 
 
