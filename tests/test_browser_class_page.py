@@ -5,12 +5,10 @@ can be cancelled from the page, and a student's key does not open it. Screenshot
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import REPO, require
+from browserkit import ARTIFACTS, chromium
 from sandboxkit import COUCOU, client, upload, wait_job
 
 from helpers import models
@@ -19,35 +17,12 @@ from helpers.sandbox.classroom import create_class_app
 from helpers.sandbox.classroom.roster import Roster
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    require(
-        Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
-        "Chromium absent (apt-get install -y chromium)",
-    )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "playwright absent (pip install playwright)")
-        raise
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def test_teacher_page_in_chromium(browser, tmp_path):

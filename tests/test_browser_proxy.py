@@ -6,48 +6,24 @@ else against a fake upstream answering COUCOU. Screenshots go to `test-artifacts
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, require
+from browserkit import ARTIFACTS, chromium
 from fake_upstream import FakeUpstream, sandbox_available, sandbox_coucou_model
 
 from helpers import webdemo
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KEY = "sk-test-SECRETbrowser-0123456789abcdef0123456789"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    require(
-        Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
-        "Chromium absent (apt-get install -y chromium)",
-    )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "playwright absent (pip install playwright)")
-        raise
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

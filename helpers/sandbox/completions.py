@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..messages import content_text
 from . import structured
 from .ids import random_id
 from .requests import ChatRequest
@@ -33,20 +34,10 @@ class Generation:
     generic: bool = False
 
 
-def text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(
-            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
-        )
-    return ""
-
-
 def last_user_text(messages: list[dict[str, Any]]) -> str:
     for msg in reversed(messages):
         if msg.get("role") == "user":
-            return text_of(msg.get("content"))
+            return content_text(msg.get("content"))
     return ""
 
 

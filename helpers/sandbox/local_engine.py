@@ -26,6 +26,7 @@ from typing import Any
 from .. import dataset, models
 from ..local import catalog
 from ..local.worker import LocalJob, LocalQueue, ensure_worker
+from ..messages import content_text
 from . import base_models, completions, errors, requests, shapes
 from . import events as texts
 from .errors import ApiError
@@ -395,7 +396,7 @@ def _chat_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
     for m in messages:
         role = "system" if m.get("role") == "developer" else m.get("role", "user")
-        content = completions.text_of(m.get("content"))
+        content = content_text(m.get("content"))
         if not content and m.get("tool_calls"):
             content = json.dumps(m["tool_calls"], ensure_ascii=False)
         out.append({"role": role, "content": content})

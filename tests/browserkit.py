@@ -1,0 +1,48 @@
+"""Headless Debian Chromium driven by Playwright, for the browser tests (one place for the
+executable, its flags and the screenshots folder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from conftest import REPO, require
+
+CHROMIUM = os.environ.get("ATELIER_CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps trying hosts this machine cannot reach.
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def chromium_path() -> str | None:
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A Playwright browser on Debian's Chromium (skips, or fails in CI, when one is missing)."""
+    require(chromium_path() is not None, "Chromium absent (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "playwright absent (pip install playwright)")
+        raise
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), args=LAUNCH_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
