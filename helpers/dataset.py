@@ -303,10 +303,13 @@ def _control_problem(err: json.JSONDecodeError, line: int) -> Problem | None:
     )
 
 
+_CR_BETWEEN = re.compile(r"[}\]][ \t]*\r[ \t\r]*[{\[]")  # }⏎{ : one example per CR-ended line
+
+
 def _cr_problem(text: str, line: int) -> Problem | None:
     """Lines ended by CR alone (old Mac format): the whole file reads as one line."""
     inner = text.strip()
-    if "\r" not in inner:
+    if "\r" not in inner or not _CR_BETWEEN.search(inner):  # a CR inside a text is not a line end
         return None
     n = inner.count("\r") + 1
     return Problem(
@@ -1090,6 +1093,10 @@ class _Scan:
             content = True
             if raw.rstrip().endswith(","):
                 obj, err2 = _parse(raw.rstrip()[:-1])
+                bad = _not_plain_json(obj, number) if err2 is None else None
+                if bad is not None:
+                    problems.append(bad)
+                    continue
                 if err2 is None:
                     problems.append(
                         Problem(

@@ -258,3 +258,17 @@ def test_wide_encodings_are_named(tmp_path, codec, code, name):
         assert [(p.code, p.line) for p in report.errors] == [(code, 1)], report.summary()
         assert name in report.errors[0].message and "UTF-8" in report.errors[0].fix
         assert report.n_examples == 12
+
+
+def test_a_lone_cr_inside_a_text_is_a_control_character(tmp_path):
+    bad = (
+        '{"messages": [{"role": "user", "content": "a\rb"}, {"role": "assistant", "content": "C"}]}'
+    )
+    for report in _both(tmp_path, _lines(bad)):
+        _assert_named(report, "control_character", 3, None, "CR", "\\r")
+
+
+def test_trailing_comma_and_nan(tmp_path):
+    bad = '{"messages": [{"role": "user", "content": NaN}, {"role": "assistant", "content": "C"}]},'
+    for report in _both(tmp_path, _lines(bad)):
+        _assert_named(report, "invalid_json", 3, "messages[0].content", "NaN")
