@@ -272,3 +272,20 @@ def test_trailing_comma_and_nan(tmp_path):
     bad = '{"messages": [{"role": "user", "content": NaN}, {"role": "assistant", "content": "C"}]},'
     for report in _both(tmp_path, _lines(bad)):
         _assert_named(report, "invalid_json", 3, "messages[0].content", "NaN")
+
+
+@pytest.mark.parametrize(
+    ("data", "english"),
+    [
+        (_lines('{"messages": [{"role": "user", "content": "q\t"}]}'), "not valid JSON"),
+        (_lines(json.dumps(GOOD[2])).replace(b"\n", b"\r"), "not valid JSON"),
+        (_lines('{"messages": [{"role": "user", "content": "\\ud800"}]}'), "not valid JSON"),
+        ("".join(json.dumps(e) + "\n" for e in GOOD).encode("utf-32"), "not valid UTF-8"),
+    ],
+)
+def test_the_sandbox_fails_the_job_like_the_api(data, english):
+    from helpers.sandbox import validation
+
+    failure = validation.failure_for(dataset.check_bytes(data))
+    assert failure is not None and english in failure["message"], failure
+    failure["message"].encode("utf-8")

@@ -26,13 +26,13 @@ def _detail(p: dataset.Problem, report: dataset.Report) -> str:
     code = p.code
     if code in ("missing_messages", "legacy_format", "not_object"):
         return "Unexpected file format, expected either prompt/completion pairs or chat messages."
-    if code == "invalid_json":
+    if code in ("invalid_json", "control_character", "cr_line_endings", "lone_surrogate"):
         return f"Invalid file format. Line {p.line}, the line is not valid JSON."
     if code == "blank_line":
         return f"Invalid file format. Line {p.line} is empty."
     if code == "bom":
         return "Invalid file format. Line 1, unexpected UTF-8 BOM (byte order mark) at the start of the file."
-    if code == "not_utf8":
+    if code in ("not_utf8", "utf16", "utf32"):
         return "Invalid file format. The file is not valid UTF-8 text."
     texts = {
         "missing_role": "Discriminator 'role' is missing in value",
