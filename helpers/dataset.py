@@ -264,9 +264,33 @@ def _json_problem(text: str, err: json.JSONDecodeError, line: int) -> Problem:
             "guillemets simples ' ' : JSON exige des guillemets doubles",
             "Remplace les ' par des \".",
         )
+    elif stripped.strip("\x00") == "":
+        msg = "ligne faite d'octets NUL (caractère 0) : le fichier est abîmé ou mal copié"
+        fix = "Supprime cette ligne (ou ré-exporte le fichier en UTF-8 depuis son logiciel d'origine)."
     else:
-        msg = f"JSON invalide ({err.msg}, colonne {err.colno})"
+        msg = f"JSON invalide : {_json_reason_fr(err.msg)}, colonne {err.colno}"
     return Problem("invalid_json", msg, fix, line=line)
+
+
+#: The JSON parser's messages (English), in French for the learner.
+_JSON_REASONS_FR = {
+    "Expecting value": "une valeur est attendue ici (texte entre guillemets, nombre, {…} ou […])",
+    "Expecting property name enclosed in double quotes": (
+        "un nom de champ entre guillemets doubles est attendu ici"
+    ),
+    "Expecting ',' delimiter": "il manque une virgule entre deux éléments",
+    "Expecting ':' delimiter": "il manque les deux-points entre un champ et sa valeur",
+    "Unterminated string starting at": (
+        "un texte n'est pas fermé : il manque son guillemet de fin (ligne coupée ?)"
+    ),
+    "Extra data": "du texte en trop après la fin de l'objet",
+    "Invalid \\escape": "une barre oblique inverse \\ qui n'est pas une séquence permise",
+    "Invalid control character at": "un caractère de contrôle dans un texte",
+}
+
+
+def _json_reason_fr(reason: str) -> str:
+    return _JSON_REASONS_FR.get(reason, "syntaxe JSON incorrecte")
 
 
 _CONTROL_NAMES = {
