@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..messages import content_text
 from .quiet import quiet
 
 IGNORE = -100
@@ -142,23 +143,13 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------- encoding
-def _text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts
-        return "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-    return str(content)
-
-
 def clean_messages(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     """Messages as every chat template understands them (role + string content)."""
     out = []
     for m in messages:
         role = m.get("role", "user")
         role = "system" if role == "developer" else role
-        content = _text(m.get("content"))
+        content = content_text(m.get("content"))
         if not content and m.get("tool_calls"):
             content = json.dumps(m["tool_calls"], ensure_ascii=False)
         if not content and m.get("function_call"):

@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from ..messages import content_text
 from . import errors
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -89,18 +90,7 @@ def strict_problem(schema: Any, context: tuple[str, ...] = ()) -> str | None:
 
 
 def _mentions_json(messages: list[dict[str, Any]]) -> bool:
-    for msg in messages:
-        content = msg.get("content")
-        texts = (
-            [content]
-            if isinstance(content, str)
-            else [p.get("text", "") for p in content or [] if isinstance(p, dict)]
-            if isinstance(content, list)
-            else []
-        )
-        if any(isinstance(t, str) and "json" in t.lower() for t in texts):
-            return True
-    return False
+    return any("json" in content_text(msg.get("content")).lower() for msg in messages)
 
 
 def response_format(value: Any, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
