@@ -96,6 +96,16 @@ def report(label: str, runs: list[dict], seconds: float) -> None:
             f"   job {k + 1}: wait p50 {statistics.median(values):6.2f} s, max {max(values):6.2f} s"
         )
     print(f"   a student behind another's second job: {unfair} time(s)")
+    per_student: dict[str, list[float]] = {}
+    for r in sorted(runs, key=lambda r: (r["student"], r["job"])):
+        per_student.setdefault(r["student"], []).append(r["start"] - r["asked"])
+    print(
+        "   waits per student (job 1 / job 2, s): "
+        + " ".join(
+            f"{n}={w[0]:.1f}/{w[1]:.1f}" if len(w) > 1 else f"{n}={w[0]:.1f}"
+            for n, w in per_student.items()
+        )
+    )
 
 
 def main() -> int:
