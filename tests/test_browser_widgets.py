@@ -26,21 +26,12 @@ import time
 from pathlib import Path
 
 import pytest
+from browserkit import ARTIFACTS, CHROMIUM
+from browserkit import LAUNCH_ARGS as CHROMIUM_ARGS
 from conftest import REPO, require
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("ATELIER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = REPO / "test-artifacts"
 NOTEBOOKS = [p.stem for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
 KEY = "sk-proj-BROWSERsecret0123456789abcdefQRST"
 LAB_SETTINGS = {

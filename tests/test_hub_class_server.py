@@ -39,21 +39,7 @@ def hub_and_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("hub-class")
     with running_hub(root / "hub", VENV, NODE) as hub:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "ATELIER_"))}
-        env.update(
-            JUPYTERHUB_API_URL=f"{hub.url}/hub/api",
-            JUPYTERHUB_API_TOKEN=hub.token,  # the class server's service token
-            ATELIER_SANDBOX_SPEED="1000",
-            PYTHONPATH=str(REPO),
-        )
-        proc = subprocess.Popen(
-            [str(VENV / "bin" / "python"), "-m", "helpers", "class", "serve", "--hub"]
-            + ["--port", str(port), "--home", str(root / "classe")],
-            cwd=REPO,
-            env=env,
-            stdout=open(root / "classe.log", "ab"),  # noqa: SIM115 - closed with the process
-            stderr=subprocess.STDOUT,
-        )
+        proc = _class_server(hub, port, root / "classe", root / "classe.log")
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for(lambda: _answers(base), 60, "the class server")
@@ -61,6 +47,25 @@ def hub_and_class(tmp_path_factory):
         finally:
             proc.terminate()
             proc.wait(10)
+
+
+def _class_server(hub, port: int, home: Path, log: Path) -> subprocess.Popen:
+    """`python -m helpers class serve --hub` beside the hub, with the hub's service token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "ATELIER_"))}
+    env.update(
+        JUPYTERHUB_API_URL=f"{hub.url}/hub/api",
+        JUPYTERHUB_API_TOKEN=hub.token,  # the class server's service token
+        ATELIER_SANDBOX_SPEED="1000",
+        PYTHONPATH=str(REPO),
+    )
+    return subprocess.Popen(
+        [str(VENV / "bin" / "python"), "-m", "helpers", "class", "serve", "--hub"]
+        + ["--port", str(port), "--home", str(home)],
+        cwd=REPO,
+        env=env,
+        stdout=open(log, "ab"),  # noqa: SIM115 - closed with the process
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _answers(base: str) -> bool:
@@ -145,21 +150,7 @@ def test_three_students_run_the_course_on_the_class_server(tmp_path_factory):
             )
 
     hub = ClassHub(root / "hub", VENV, NODE)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "ATELIER_"))}
-    env.update(
-        JUPYTERHUB_API_URL=f"{hub.url}/hub/api",
-        JUPYTERHUB_API_TOKEN=hub.token,
-        ATELIER_SANDBOX_SPEED="1000",
-        PYTHONPATH=str(REPO),
-    )
-    server = subprocess.Popen(
-        [str(VENV / "bin" / "python"), "-m", "helpers", "class", "serve", "--hub"]
-        + ["--port", str(port), "--home", str(root / "classe")],
-        cwd=REPO,
-        env=env,
-        stdout=open(root / "classe.log", "ab"),  # noqa: SIM115 - closed with the process
-        stderr=subprocess.STDOUT,
-    )
+    server = _class_server(hub, port, root / "classe", root / "classe.log")
     users = ["eleve0", "eleve1", "eleve2"]
     out: dict[str, list[str]] = {}
 
