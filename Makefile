@@ -136,7 +136,7 @@ test-oldest: $(OLDEST_VENV)/.stamp-oldest
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(OLDEST_VENV)/bin/python -m pytest tests -q -p no:cacheprovider -W ignore::DeprecationWarning \
-		--ignore=tests/test_browser_widgets.py --ignore=tests/test_browser_proxy.py \
+		$(addprefix --ignore=,$(wildcard tests/test_browser_*.py)) \
 		--ignore=tests/test_widgets_colab.py --ignore=tests/test_course_sentinel.py \
 		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py $(PYTEST_ARGS)
 
