@@ -7,8 +7,9 @@ exact same ids without any network. If tiktoken itself cannot be imported, puret
 (pure Python, identical ids) is used instead.
 
 Counting goes through `TokenCounter`: each distinct text is encoded once (a per-counter
-cache), and large amounts of text are encoded in batches on background threads (tiktoken
-releases the GIL while it encodes) while the caller goes on, e.g. parsing the next lines.
+cache), and large amounts of text are encoded in batches on background threads while the
+caller goes on, e.g. parsing the next lines. A batch is one tiktoken call, which releases
+the GIL once for all its texts (`_LocalLength.many`).
 `count_text` and `count_messages` are its one-shot forms.
 
 Not used: `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
@@ -241,9 +242,9 @@ class _ServerLength:
     def __init__(self, remote: Any) -> None:
         self.remote = remote
         self.fallen_back = False
-        self._local: Callable[[str], int] | None = None
+        self._local: _LocalLength | None = None
 
-    def _fall_back(self) -> Callable[[str], int]:
+    def _fall_back(self) -> _LocalLength:
         self.fallen_back = True
         if self._local is None:
             self._local = local_length_function(self.remote.name)
@@ -263,19 +264,51 @@ class _ServerLength:
                 return self.remote.many(texts)
             except OSError:
                 pass
-        length = self._fall_back()
-        return [length(t) for t in texts]
+        return self._fall_back().many(texts)
 
 
 def local_lengths(name: str, texts: list[str]) -> list[int]:
     """Exact token lengths with this process's own encoding (what the kit server answers)."""
-    length = local_length_function(name)
-    return [length(t) for t in texts]
+    return local_length_function(name).many(texts)
 
 
-def local_length_function(name: str) -> Callable[[str], int]:
-    """`_length_function` with this process's own encoding, whatever process this is."""
-    core = _core(name)
+class _LocalLength:
+    """`length(text)` and `length.many(texts)` with this process's own encoding.
+
+    `many` encodes a whole batch in one call, i.e. in one release of the GIL: the texts
+    joined by the `<|endoftext|>` special token, which tiktoken never merges with its
+    neighbours (it encodes the text between two special tokens on its own, exactly as
+    if it were alone). The buffer of token ids is then cut at that token's 4 bytes. The
+    cut is exact: the id is at least 2**16 and below 2**24 with no zero byte in its lower
+    three, and every id's highest byte is 0, so those 4 bytes can only start at a token.
+    A batch holding the special token itself, or a text tiktoken cannot encode whole, is
+    counted text by text. Per text, one call each releases and takes the GIL back: with
+    several threads encoding, that hand-over costs more than the encoding.
+    """
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self._one = _single_length(core)
+        self._batch = _batch_cut(core)
+
+    def __call__(self, text: str) -> int:
+        return self._one(text)
+
+    def many(self, texts: list[str]) -> list[int]:
+        if self._batch is not None and len(texts) > 1:
+            to_buffer, special, cut = self._batch
+            joined = special.join(texts)
+            if joined.count(special) == len(texts) - 1:
+                try:
+                    buffer = to_buffer(joined, {special})
+                except UnicodeEncodeError:  # a lone surrogate somewhere: text by text
+                    pass
+                else:
+                    return [len(part) >> 2 for part in bytes(memoryview(buffer)).split(cut)]
+        return list(map(self._one, texts))
+
+
+def _single_length(core: Any) -> Callable[[str], int]:
     to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
     if to_buffer is not None:  # one buffer object instead of a list of ints
         empty: set[str] = set()
@@ -298,6 +331,30 @@ def local_length_function(name: str) -> Callable[[str], int]:
 
         return length
     return lambda text: len(core.encode(text, disallowed_special=()))  # pragma: no cover
+
+
+_SEPARATOR = "<|endoftext|>"
+
+
+def _batch_cut(core: Any) -> tuple[Callable[..., Any], str, bytes] | None:
+    """tiktoken's buffer encoder, the separator and its id's bytes, when the cut is exact."""
+    to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
+    single = getattr(core, "encode_single_token", None)
+    if to_buffer is None or single is None:
+        return None
+    try:
+        token = int(single(_SEPARATOR.encode()))
+    except (KeyError, ValueError, TypeError):
+        return None
+    low = token.to_bytes(4, "little")
+    if not (1 << 16 <= token < 1 << 24) or 0 in low[:3]:
+        return None
+    return to_buffer, _SEPARATOR, low
+
+
+def local_length_function(name: str) -> _LocalLength:
+    """`_length_function` with this process's own encoding, whatever process this is."""
+    return _LocalLength(_core(name))
 
 
 # ---------------------------------------------------------------------------------------

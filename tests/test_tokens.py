@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import tokens
 
@@ -142,3 +144,49 @@ def test_lean_core_and_its_marshal_copy_encode_like_tiktoken(tmp_path, monkeypat
     assert length(text) == len(
         tokens.get_encoding("cl100k_base").encode(text, disallowed_special=())
     )
+
+
+_PIECES = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\n",
+        "\r\n",
+        "\t",
+        "a",
+        "Bonjour",
+        "l'",
+        "'s",
+        "’",
+        "12",
+        "1234",
+        "é",
+        "😀",
+        "<|endoftext|>",
+        "<|endofprompt|>",
+        "COUCOU",
+        "!?",
+        " .",
+        "\u00a0",
+        "a\ud800",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=12).map("".join), max_size=20))
+def test_batch_encoding_cut_at_the_separator_is_exact(texts):
+    """One call for many texts (joined at <|endoftext|>) gives each text's own count: spaces
+    and newlines at the joins, the separator inside a text, a lone surrogate."""
+    for name in ("o200k_base", "cl100k_base"):
+        length = tokens.local_length_function(name)
+        assert length.many(texts) == [length(t) for t in texts]
+
+
+def test_batch_encoding_is_one_call(monkeypatch):
+    length = tokens.local_length_function("o200k_base")
+    calls = []
+    real = length._batch
+    monkeypatch.setattr(length, "_batch", (lambda *a: calls.append(1) or real[0](*a), *real[1:]))
+    texts = ["Bonjour  ", "\n\nmonde", " ", "", "fin\r\n"]
+    assert length.many(texts) == [length(t) for t in texts] and calls == [1]
