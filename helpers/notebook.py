@@ -28,6 +28,7 @@ from typing import Any
 
 from . import settings, workspace
 from .exceptions import MissingStateError
+from .fileio import write_atomic
 
 # What each step produces, in course order: (record name, notebook, French label).
 STEPS: list[tuple[str, str, str]] = [
@@ -379,10 +380,7 @@ def export_state(path: str | Path = DRIVE_STATE) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = settings.get_mode()
-    path.write_text(
-        json.dumps({"mode": mode, **workspace.snapshot(mode)}, indent=2), encoding="utf-8"
-    )
-    return path
+    return write_atomic(path, json.dumps({"mode": mode, **workspace.snapshot(mode)}, indent=2))
 
 
 def import_state(path: str | Path) -> dict[str, Any]:

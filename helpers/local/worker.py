@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fileio import write_atomic
 from .turns import Turns
 
 BUSY_TIMEOUT_S = 30.0
@@ -455,7 +456,7 @@ def ensure_worker(home: str | Path) -> bool:
         **kwargs,
     )
     log.close()
-    marker.write_text(f"{process.pid} {time.time()}")
+    write_atomic(marker, f"{process.pid} {time.time()}")
     return True
 
 
@@ -643,7 +644,7 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
             progress=False,
         )
         result = train(examples, config, validation=validation, callbacks=callbacks)
-        (folder / "results.csv").write_bytes(queue.results_csv(job.id))
+        write_atomic(folder / "results.csv", queue.results_csv(job.id))
         with queue._tx() as c:
             c.execute(
                 "UPDATE jobs SET status = 'succeeded', finished_at = ?, trained_tokens = ?, "
