@@ -25,7 +25,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BUDGET = 1024**3
-HEAVY = ("starlette", "uvicorn", "sklearn", "pandas", "matplotlib", "ipywidgets", "openai", "torch")
+HEAVY = (
+    "starlette",
+    "uvicorn",
+    "scipy",
+    "sklearn",
+    "pandas",
+    "matplotlib",
+    "ipywidgets",
+    "openai",
+    "torch",
+)
 PROBE = f"import sys, json\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
 
 

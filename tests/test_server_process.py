@@ -121,7 +121,7 @@ def test_a_server_that_cannot_start_is_reported(server_processes, monkeypatch):
 # --------------------------------------------------------------------------- kernels
 
 # The course's kernels: which heavy modules each may hold (what its own cells display).
-SERVER_SIDE = {"starlette", "uvicorn", "sklearn"}
+SERVER_SIDE = {"starlette", "uvicorn", "scipy", "sklearn"}
 DISPLAY = {"pandas", "matplotlib", "ipywidgets"}
 PROBE = (
     "import sys, json\n"

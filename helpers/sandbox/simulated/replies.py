@@ -1,11 +1,12 @@
 """The simulated engine's small model: the answer of the most similar training prompt.
 
-TF-IDF over character n-grams of the prompts, cosine similarity. It answers with the reply of
-the most similar training prompt (the most frequent reply when nothing is similar). During
-training it competes with the base model's generic answer, whose weight fades as training
-progresses; the loss of each step is the cross-entropy of that softmax over the step's batch
-(each example scored without itself), so it falls as epochs pass, and early checkpoints may
-still answer like the base model.
+TF-IDF over character n-grams of the prompts, cosine similarity (`tfidf`: what scikit-learn's
+TfidfVectorizer(analyzer="char_wb") computes, the same floats, on numpy and scipy.sparse). It
+answers with the reply of the most similar training prompt (the most frequent reply when
+nothing is similar). During training it competes with the base model's generic answer, whose
+weight fades as training progresses; the loss of each step is the cross-entropy of that
+softmax over the step's batch (each example scored without itself), so it falls as epochs
+pass, and early checkpoints may still answer like the base model.
 """
 
 from __future__ import annotations
@@ -91,15 +92,9 @@ class ReplyModel:
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         if prompts:
-            from sklearn.feature_extraction.text import TfidfVectorizer
+            from .tfidf import CharTfidf
 
-            vectorizer = TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=(2, 4),
-                sublinear_tf=True,
-                strip_accents="unicode",
-                lowercase=True,
-            )
+            vectorizer = CharTfidf()
             try:
                 self.matrix = vectorizer.fit_transform(prompts)
                 self.vectorizer = vectorizer
