@@ -190,3 +190,29 @@ def test_batch_encoding_is_one_call(monkeypatch):
     monkeypatch.setattr(length, "_batch", (lambda *a: calls.append(1) or real[0](*a), *real[1:]))
     texts = ["Bonjour  ", "\n\nmonde", " ", "", "fin\r\n"]
     assert length.many(texts) == [length(t) for t in texts] and calls == [1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_the_servers_lean_encoding_encodes_and_decodes_like_tiktoken(text):
+    tiktoken = pytest.importorskip("tiktoken")
+    tokens.ensure_offline_encodings()
+    for model, name in (("gpt-4o-mini", "o200k_base"), ("gpt-3.5-turbo", "cl100k_base")):
+        full, lean = tiktoken.get_encoding(name), tokens.encoding_for(model)
+        ids = full.encode(text, disallowed_special=())
+        assert lean.encode(text, disallowed_special=()) == ids
+        assert lean.decode(ids) == full.decode(ids)
+        assert [lean.decode_bytes([i]) for i in ids] == [
+            full.decode_single_token_bytes(i) for i in ids
+        ]
+
+
+def test_the_server_loads_no_second_copy_of_the_ranks(monkeypatch):
+    """encoding_for and the counter share one Rust core; tiktoken's Python dict of the
+    ranks (and the second core an Encoding builds) is never loaded: ≈ 70 MB per server."""
+    tiktoken = pytest.importorskip("tiktoken")
+    monkeypatch.setattr(tokens, "_cores", {})
+    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})
+    tokens.encoding_for("gpt-4o-mini").encode("Bonjour")
+    tokens.TokenCounter("gpt-4o-mini").text("Bonjour")
+    assert tiktoken.registry.ENCODINGS == {} and list(tokens._cores) == ["o200k_base"]
