@@ -1,13 +1,14 @@
 # Atelier fine-tuning — three commands. Each one creates or refreshes .venv itself.
 #   make lab    open the course in JupyterLab (sandbox mode: no key, no cost)
 #   make test   run the unit tests and every notebook under nbval (sandbox mode)
+#   make course rehearse the whole course under nbval (fresh sandbox workspace)
 #   make bench  print the benchmark figures
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: lab test bench lint clean-notebooks notebook-outputs hooks clean
+.PHONY: lab test course bench lint clean-notebooks notebook-outputs hooks clean
 
 $(VENV)/.stamp-lab: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,18 @@ test: $(VENV)/.stamp-test
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300 \
 	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+# The whole course rehearsed as a class runs it: the notebooks in order, in one fresh sandbox
+# workspace, under nbval (bench/course_time.py times this very command). The pytest process
+# only drives the kernels: the plugins the notebooks never use stay out of it (schemathesis
+# and hypothesis took 4.8 s to load; the unraisable-exception check, 1 s of garbage
+# collection at exit).
+course: $(VENV)/.stamp-test
+	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
+	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
+	$(PY) -m pytest notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+		-p no:schemathesis -p no:hypothesispytest -p no:unraisableexception -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
 	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/attack.py; do \

@@ -2,10 +2,11 @@
 
     python bench/course_time.py [--repeat N]
 
-In the same run: (1) `pytest notebooks --nbval-lax --nbval-current-env` over the 11 course
-notebooks (sandbox mode, fresh workspace, ATELIER_SANDBOX_SPEED=1000, as `make test`);
-(2) start and stop 11 bare Python kernels one after the other (jupyter_client), which is
-the floor nbval cannot go below. Prints both and the ratio; the target is ≤ 3×.
+In the same run: (1) `make course`, as a teacher rehearses the class: every course notebook
+under nbval, in order, in one fresh sandbox workspace (ATELIER_SANDBOX_SPEED=1000, as
+`make test`), timed from process start to exit; (2) start and stop as many bare Python
+kernels one after the other (jupyter_client), the floor nbval cannot go below. Prints both
+and the ratio; the target is ≤ 3×.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,32 +24,17 @@ TARGET = 3.0
 
 
 def course_under_nbval() -> float:
-    with tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ATELIER_", "OPENAI_"))}
-        env.update(
-            {"ATELIER_HOME": home, "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "1000"}
-        )
-        start = time.perf_counter()
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                *map(str, COURSE),
-                "--nbval-lax",
-                "--nbval-current-env",
-                "--nbval-sanitize-with",
-                str(REPO / "tests" / "nbval_sanitize.cfg"),
-                "-p",
-                "no:cacheprovider",
-                "-q",
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        elapsed = time.perf_counter() - start
+    """`make course`, process start to exit: the notebooks under nbval, fresh workspace."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATELIER_", "OPENAI_"))}
+    start = time.perf_counter()
+    run = subprocess.run(
+        ["make", "--no-print-directory", "-s", "course"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
     if run.returncode != 0:
         print(run.stdout[-3000:], run.stderr[-2000:], sep="\n")
         raise SystemExit("the course failed under nbval: fix that first")

@@ -59,13 +59,20 @@ def read_advert(home: Path, engine: str) -> tuple[str, int] | None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs. A zombie (exited, not yet reaped by its parent: a server
+    whose starter has gone waits for the container's init) holds nothing: it counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # alive, owned by someone else (or no permission to signal)
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS, Windows): signal 0 answered
+        return True
+    return state != b"Z"
 
 
 def answers(url: str, timeout: float = 1.0) -> bool:

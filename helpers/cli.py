@@ -414,9 +414,9 @@ def _run_doctor(args: argparse.Namespace) -> int:
         note = "ignorée en mode bac à sable" if mode != "openai" else "utilisée"
         print(f"OPENAI_BASE_URL : définie ({note})")
     try:
-        from .tokens import get_encoding
+        from .tokens import local_length_function
 
-        get_encoding("o200k_base").encode("ok")
+        local_length_function("o200k_base")("ok")
         print("Comptage de jetons hors ligne : ✅")
     except Exception as err:  # noqa: BLE001
         print(f"Comptage de jetons hors ligne : ❌ {type(err).__name__}")

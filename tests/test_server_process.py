@@ -225,3 +225,20 @@ def test_local_mode_without_its_packages_says_so_at_once(server_processes, monke
     with pytest.raises(LocalModeUnavailable, match="torch"):
         sandbox.connect(engine="local")
     assert not (server_processes / "sandbox-local.json").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc only")
+def test_an_exited_server_not_yet_reaped_counts_as_stopped():
+    """A zombie (exited, parent not waiting yet) holds no port: `--stop` and the launcher
+    do not wait for the container's init to reap it."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if Path(f"/proc/{child.pid}/stat").read_bytes().rpartition(b")")[2].split()[0] == b"Z":
+            break
+        time.sleep(0.01)
+    try:
+        assert not launcher.pid_alive(child.pid)
+    finally:
+        child.wait()
+    assert launcher.pid_alive(os.getpid())
