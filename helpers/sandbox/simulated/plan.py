@@ -15,7 +15,7 @@ from ... import dataset, models
 from ..errors import ApiError
 from ..ids import derived_id
 from ..validation import failure_for
-from .replies import GENERIC_LOGIT, ReplyModel, corpus_of
+from .replies import GENERIC_LOGIT, corpus_of, reply_model
 
 ORG_SLUG = "sandbox"
 AUTO_LEARNING_RATE = 1.8  # what the real API reports for "auto" on small files
@@ -106,7 +106,8 @@ def make_plan(
     spe = math.ceil(n / hp["batch_size"])
     steps = models.total_steps(n, hp["n_epochs"], hp["batch_size"])
     seed = spec["seed"]
-    rm = ReplyModel(corpus["prompts"], corpus["replies"])
+    # Fitted once: the job's first chat finds it in the per-process cache.
+    rm = reply_model(job_id, lambda: corpus)
     v_corpus = (
         corpus_of(v_report.examples) if v_report is not None else {"prompts": [], "replies": []}
     )

@@ -110,13 +110,11 @@ class CharTfidf:
         data += 1.0
         data *= self.idf[indices]
         # Squares summed one entry after the other in each row's stored order, as
-        # scikit-learn's loop does (numpy's pairwise sums could differ in the last bit).
+        # scikit-learn's loop does (numpy's pairwise sums could differ in the last bit):
+        # bincount adds its weights in input order, from 0.0, in one pass.
         lengths = np.diff(indptr)
-        squares = data * data
-        norms = np.zeros(len(lengths))
-        for k in range(int(lengths.max(initial=0))):
-            rows = np.flatnonzero(lengths > k)
-            norms[rows] += squares[indptr[rows] + k]
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        norms = np.bincount(rows, weights=data * data, minlength=len(lengths)).astype(np.float64)
         np.sqrt(norms, out=norms)
         norms[norms == 0.0] = 1.0  # empty rows stay zero
         data /= np.repeat(norms, lengths)
