@@ -204,6 +204,15 @@ class ReplyModel:
 
 _MODELS: OrderedDict[str, ReplyModel] = OrderedDict()
 _MODELS_LOCK = threading.Lock()
+# The cache holds the most recently used models up to this many stored similarities' entries
+# (≈ 12 bytes each): hundreds of a class's small models (a COUCOU model holds ≈ 1,500), one
+# or two models of a large dataset. A count alone would evict a class's models one by one
+# once more jobs ran than it holds, and every chat would fit its model again.
+_CACHE_ENTRIES = 2_000_000
+
+
+def _entries(model: ReplyModel) -> int:
+    return 1 + (model.matrix.nnz if model.matrix is not None else 0) + model.size
 
 
 def reply_model(job_id: str, load_corpus) -> ReplyModel:
@@ -217,8 +226,9 @@ def reply_model(job_id: str, load_corpus) -> ReplyModel:
     fitted = ReplyModel(corpus.get("prompts", []), corpus.get("replies", []))
     with _MODELS_LOCK:
         _MODELS[job_id] = fitted
-        while len(_MODELS) > 64:
-            _MODELS.popitem(last=False)
+        held = sum(map(_entries, _MODELS.values()))
+        while held > _CACHE_ENTRIES and len(_MODELS) > 1:
+            held -= _entries(_MODELS.popitem(last=False)[1])
     return fitted
 
 
