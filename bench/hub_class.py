@@ -1,4 +1,4 @@
-"""A class on a real JupyterHub (127.0.0.1): N students run the 11 notebooks at once.
+"""A class on a real JupyterHub (127.0.0.1): N students run the course notebooks at once.
 
     make bench-hub HUB_STUDENTS=10        # installs .venv-hub and the proxy first
     python bench/hub_class.py --students 10 [--browser] [--speed 1000]
