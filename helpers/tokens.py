@@ -307,7 +307,8 @@ class _LocalLength:
     neighbours (it encodes the text between two special tokens on its own, exactly as
     if it were alone). The buffer of token ids is then cut at that token's 4 bytes. The
     cut is exact: the id is at least 2**16 and below 2**24 with no zero byte in its lower
-    three, and every id's highest byte is 0, so those 4 bytes can only start at a token.
+    three, and every id's highest byte is 0, so those 4 bytes can only start at a token
+    (in either byte order).
     A batch holding the special token itself, or a text tiktoken cannot encode whole, is
     counted text by text. Per text, one call each releases and takes the GIL back: with
     several threads encoding, that hand-over costs more than the encoding.
@@ -366,17 +367,23 @@ _SEPARATOR = "<|endoftext|>"
 def _batch_cut(core: Any) -> tuple[Callable[..., Any], str, bytes] | None:
     """tiktoken's buffer encoder, the separator and its id's bytes, when the cut is exact."""
     to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
+    if to_buffer is None and callable(getattr(core, "encode", None)):
+        # tiktoken < 0.8 has no buffer encoder: the list of ids, packed by array (in C)
+        encode = core.encode
+
+        def to_buffer(text: str, allowed: set[str]) -> bytes:
+            return array("I", encode(text, allowed)).tobytes()
+
     single = getattr(core, "encode_single_token", None)
-    if to_buffer is None or single is None:
+    if to_buffer is None or single is None or array("I").itemsize != 4:
         return None
     try:
         token = int(single(_SEPARATOR.encode()))
     except (KeyError, ValueError, TypeError):
         return None
-    low = token.to_bytes(4, "little")
-    if not (1 << 16 <= token < 1 << 24) or 0 in low[:3]:
+    if not (1 << 16 <= token < 1 << 24) or 0 in token.to_bytes(3, "little"):
         return None
-    return to_buffer, _SEPARATOR, low
+    return to_buffer, _SEPARATOR, token.to_bytes(4, sys.byteorder)  # tiktoken's buffer: native
 
 
 def local_length_function(name: str) -> _LocalLength:
