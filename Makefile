@@ -40,8 +40,10 @@ test: $(VENV)/.stamp-test
 # workspace, under nbval (bench/course_time.py times this very command). The pytest process
 # only drives the kernels: the plugins the notebooks never use stay out of it (schemathesis
 # and hypothesis took 4.8 s to load; the unraisable-exception check, 1 s of garbage
-# collection at exit).
+# collection at exit). The kit's bytecode is compiled first (once; later runs find it): where
+# PYTHONDONTWRITEBYTECODE is set, every kernel and command would compile the kit again.
 course: $(VENV)/.stamp-test
+	$(PY) -m compileall -q helpers
 	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(PY) -m pytest notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
