@@ -386,6 +386,7 @@ def _batch_cut(core: Any) -> tuple[Callable[..., Any], str, bytes] | None:
     return to_buffer, _SEPARATOR, token.to_bytes(4, sys.byteorder)  # tiktoken's buffer: native
 
 
+@functools.lru_cache(maxsize=4)
 def local_length_function(name: str) -> _LocalLength:
     """`_length_function` with this process's own encoding, whatever process this is."""
     return _LocalLength(_core(name))
