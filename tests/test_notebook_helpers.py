@@ -167,3 +167,52 @@ def test_side_project_puts_the_course_records_back(workspace):
         ws.record(file_id="file-other2", job_id="ftjob-other2", fine_tuned_model="ft:x:sandbox:m:2")
     state = ws.snapshot()
     assert state == {"file_id": "file-coucou1", "fine_tuned_model": "ft:x:sandbox:coucou:1"}
+
+
+def test_still_served_knows_what_the_sandbox_holds(workspace):
+    import helpers
+    from helpers.client import still_served
+
+    model = notebook.ensure("fine_tuned_model")
+    state = ws.snapshot()
+    assert still_served("fine_tuned_model", model) and still_served("file_id", state["file_id"])
+    assert still_served("job_id", state["job_id"])
+    assert not still_served("fine_tuned_model", model + "x")
+    assert not still_served("file_id", "file-nexistepas") and not still_served("job_id", "ftjob-x")
+    c = helpers.client()
+    c.files.delete(state["file_id"])
+    assert not still_served("file_id", state["file_id"])
+    with notebook.fast_sandbox():
+        job = c.fine_tuning.jobs.create(
+            training_file=notebook.ensure("file_id"), model="gpt-4o-mini-2024-07-18"
+        )
+    c.fine_tuning.jobs.cancel(job.id)
+    assert not still_served("job_id", job.id)  # a cancelled job is not worth continuing
+    with pytest.raises(ValueError):
+        still_served("dataset_path", "x.jsonl")
+
+
+def test_checking_a_recorded_model_does_not_import_the_sdk(workspace, tmp_path):
+    """A kernel that only checks its workspace (notebook 11) stays light: no openai."""
+    import subprocess
+    import sys
+
+    model = notebook.ensure("fine_tuned_model")
+    from helpers import sandbox
+
+    url = sandbox.connect()
+    code = (
+        "import sys\nfrom helpers import notebook\n"
+        f"assert notebook._still_there('fine_tuned_model', {model!r})\n"
+        "assert not notebook._still_there('fine_tuned_model', 'ft:x')\n"
+        "print('openai' in sys.modules)"
+    )
+    import os
+
+    env = {**os.environ, "ATELIER_SANDBOX_IN_PROCESS": "0"}
+    assert url
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
