@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from check_speed import NAIVE, _own_peak, _sentence  # noqa: E402
+from check_speed import _own_peak, _sentence, side_by_side  # noqa: E402
 
 from helpers import models, tokens  # noqa: E402
 
@@ -89,15 +89,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "huge.jsonl"
         subprocess.run([sys.executable, __file__, str(args.mb), "--write", str(path)], check=True)
-        naive_py = Path(tmp) / "naive.py"
-        naive_py.write_text(NAIVE, encoding="utf-8")
-        env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache), ATELIER_HOME=str(Path(tmp) / "home"))
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        env.pop("ATELIER_MODE", None)
-        commands = {
-            "ours": [sys.executable, "-m", "helpers", "check", str(path)],
-            "naive": [sys.executable, str(naive_py), str(path), tokens.encoding_name_for(model)],
-        }
+        env, commands = side_by_side(Path(tmp), path, cache, model)
         print(f"file: one line, {path.stat().st_size / 1e6:.1f} MB, {model}")
         for round_ in range(1, args.rounds + 1):
             for name in ("ours", "naive"):

@@ -162,6 +162,23 @@ def _own_peak() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1e6
 
 
+def side_by_side(
+    tmp: Path, path: Path, cache: Path, model: str
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The environment and the two commands run on `path`: `python -m helpers check` as the
+    learner types it, and the naive script (written into `tmp`)."""
+    naive_py = tmp / "naive.py"
+    naive_py.write_text(NAIVE, encoding="utf-8")
+    env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache), ATELIER_HOME=str(tmp / "home"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.pop("ATELIER_MODE", None)
+    commands = {
+        "ours": [sys.executable, "-m", "helpers", "check", str(path)],
+        "naive": [sys.executable, str(naive_py), str(path), tokens.encoding_name_for(model)],
+    }
+    return env, commands
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=50_000)
@@ -176,15 +193,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dataset.jsonl"
         subprocess.run([sys.executable, __file__, str(args.n), "--write", str(path)], check=True)
-        naive_py = Path(tmp) / "naive.py"
-        naive_py.write_text(NAIVE, encoding="utf-8")
-        env = dict(os.environ, TIKTOKEN_CACHE_DIR=str(cache), ATELIER_HOME=str(Path(tmp) / "home"))
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        env.pop("ATELIER_MODE", None)
-        commands = {
-            "ours": [sys.executable, "-m", "helpers", "check", str(path)],
-            "naive": [sys.executable, str(naive_py), str(path), tokens.encoding_name_for(model)],
-        }
+        env, commands = side_by_side(Path(tmp), path, cache, model)
         size = path.stat().st_size
         print(f"file: {args.n} examples, {size / 1e6:.1f} MB, {model}, {os.cpu_count()} cores")
         walls: dict[str, list[float]] = {"ours": [], "naive": []}
