@@ -32,6 +32,12 @@ def base_url(mode: str | None = None) -> str | None:
     return os.environ.get("OPENAI_BASE_URL") or None
 
 
+def kit_server_key() -> str:
+    """The key sent to the kit's server: this student's on the class's server, else any."""
+    served = settings.class_server()
+    return served[1] if served else "sandbox"
+
+
 SPEED_HEADER = "X-Atelier-Sandbox-Speed"
 
 
@@ -52,10 +58,9 @@ def client(mode: str | None = None, *, api_key: str | None = None, **options: An
     mode = settings.check_mode(mode) if mode else settings.get_mode()
     if mode in ("sandbox", "local"):
         headers = {**speed_header(), **options.pop("default_headers", {})}
-        served = settings.class_server()  # the class's server: this student's key
         return openai.OpenAI(
             base_url=base_url(mode),
-            api_key=api_key or (served[1] if served else "sandbox"),
+            api_key=api_key or kit_server_key(),
             default_headers=headers,
             **options,
         )
@@ -86,10 +91,8 @@ def still_served(name: str, value: str, mode: str | None = None) -> bool:
     mode = settings.check_mode(mode) if mode else settings.get_mode()
     if mode not in ("sandbox", "local") or name not in _SERVED_PATHS:
         raise ValueError(f"no kit server object for {name!r} in mode {mode!r}")
-    served = settings.class_server()
-    key = served[1] if served else "sandbox"
     url = f"{base_url(mode)}/{_SERVED_PATHS[name]}/{urllib.parse.quote(value, safe='')}"
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {kit_server_key()}"})
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the kit's server
             found = json.loads(answer.read())
