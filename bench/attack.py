@@ -463,18 +463,23 @@ for path in sys.argv[1:]:
 REAL_PROCESS = ("CR seules", "UTF-16 LE sans BOM", "octet NUL dans", 'type": "banana', "géante")
 
 
-def run_checks(paths: list[Path], home: Path) -> list[tuple[int, str]]:
+def _run_in_sandbox(args: list[str], home: Path, timeout: float) -> subprocess.CompletedProcess:
+    """`python ARGS` in the repository, sandbox mode, workspace `home`, output as text."""
     env = {**os.environ, "ATELIER_HOME": str(home), "ATELIER_MODE": "sandbox"}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHECK_DRIVER, *map(str, paths)],
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         encoding="utf-8",
         errors="replace",
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def run_checks(paths: list[Path], home: Path) -> list[tuple[int, str]]:
+    proc = _run_in_sandbox(["-c", CHECK_DRIVER, *map(str, paths)], home, 600)
     results = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     if len(results) != len(paths):
         raise RuntimeError(f"check driver stopped: {short(proc.stderr, 500)}")
@@ -482,17 +487,7 @@ def run_checks(paths: list[Path], home: Path) -> list[tuple[int, str]]:
 
 
 def run_check(path: Path, home: Path) -> tuple[int, str]:
-    env = {**os.environ, "ATELIER_HOME": str(home), "ATELIER_MODE": "sandbox"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "helpers", "check", str(path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=120,
-    )
+    proc = _run_in_sandbox(["-m", "helpers", "check", str(path)], home, 120)
     return proc.returncode, proc.stdout + proc.stderr
 
 
