@@ -1061,6 +1061,16 @@ def _run(
         if gc_was_on:
             gc.enable()
     report.problems[:0] = decode_problems
+    advice = models.alias_advice(model)
+    if advice is not None:  # counted and priced as its snapshot, but a job would be refused
+        report.problems.append(
+            Problem(
+                "model_alias",
+                f"le modèle visé, « {model} », est un alias (un nom sans date)",
+                advice,
+                severity="warning",
+            )
+        )
     return report
 
 

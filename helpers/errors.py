@@ -274,7 +274,49 @@ _UNKNOWN_PARAMETER = re.compile(
 )
 
 
-def _bad_request(exc: BaseException, message: str) -> Diagnosis:
+_WRONG_TYPE = re.compile(
+    r"Invalid type for '([^']+)': expected (an? [\w' ]+?|one of [^,]+), but got (an? \w+) instead"
+)
+_TYPE_FR = {
+    "a decimal": "un nombre (décimal)",
+    "an integer": "un nombre entier",
+    "a string": "du texte (une chaîne)",
+    "a boolean": "un booléen (True ou False)",
+    "an object": "un dictionnaire (objet JSON)",
+    "an array": "une liste",
+    "a null": "None (null)",
+}
+
+
+def _wrong_type(match: re.Match[str], message: str) -> Diagnosis:
+    """A parameter of the wrong JSON type; the classic case: a number typed in a widget or read
+    with input(), which arrives as a string."""
+    name, expected, got = match.groups()
+    expected_fr = _TYPE_FR.get(expected.removesuffix(" or 'auto'"), expected)
+    got_fr = _TYPE_FR.get(got, got)
+    cause = f"Le paramètre « {name} » doit être {expected_fr}, mais ton code a envoyé {got_fr}."
+    if got == "a string" and expected.startswith(("a decimal", "an integer")):
+        convert = "int(valeur)" if expected.startswith("an integer") else "float(valeur)"
+        cause += (
+            " C'est le cas classique d'une valeur lue dans un widget texte (ipywidgets.Text) ou "
+            "avec input() : elle arrive toujours sous forme de texte, même si tu as tapé 0.7."
+        )
+        fix = (
+            f"Convertis-la avant l'appel : {name}={convert} ; ou prends un widget numérique "
+            "(FloatSlider, FloatText, IntText), dont la valeur est déjà un nombre."
+        )
+    else:
+        fix = f"Passe à « {name} » une valeur du bon type ({expected_fr})."
+    return Diagnosis(
+        f"Mauvais type pour le paramètre {name}",
+        cause,
+        fix,
+        "invalid_type",
+        scrub(message),
+    )
+
+
+def _bad_request(exc: BaseException, message: str, today: date | None = None) -> Diagnosis:
     low = message.lower()
     param = getattr(exc, "param", None)
     unknown = _UNKNOWN_PARAMETER.search(message)
@@ -312,12 +354,38 @@ def _bad_request(exc: BaseException, message: str) -> Diagnosis:
         or ("model" in low and "fine-tun" in low)
         or param == "model"
     ):
+        named = re.search(r"Model (\S+) is not available", message)
+        advice = models.alias_advice(named.group(1), today or date.today()) if named else None
+        if advice is not None:
+            return Diagnosis(
+                "Ce nom de modèle est un alias : le fine-tuning demande le nom daté",
+                f"« {named.group(1)} » est un alias (un nom sans date), et {advice}.",
+                f"Relance le job avec model=« {models.dated_name(named.group(1))} » (le même nom "
+                "que dans le tableau des modèles du notebook 05).",
+                "model_alias",
+                scrub(message),
+            )
         return Diagnosis(
             "Ce modèle ne peut pas être fine-tuné",
             "Seuls certains modèles (instantanés datés) acceptent le fine-tuning ; d'autres sont "
             "arrêtés (gpt-3.5-turbo-0125 depuis le 23/10/2026).",
             f"Prends un modèle encore ouvert au fine-tuning : {_open_models()}.",
             "model_not_fine_tunable",
+            scrub(message),
+        )
+    wrong_type = _WRONG_TYPE.search(message)
+    if wrong_type:
+        return _wrong_type(wrong_type, message)
+    if "is too large" in low and "completion tokens" in low:
+        limit = re.search(r"at most (\d+)", message)
+        return Diagnosis(
+            "max_tokens trop grand pour ce modèle",
+            "Tu demandes une réponse plus longue que ce que le modèle peut écrire d'un coup"
+            + (f" (au plus {limit.group(1)} jetons)" if limit else "")
+            + ".",
+            "Baisse max_tokens (ou max_completion_tokens) sous cette limite, ou ne le donne pas du "
+            "tout : le modèle s'arrête de lui-même à la fin de sa réponse.",
+            "max_tokens_too_large",
             scrub(message),
         )
     if param == "suffix" or "suffix" in low:
@@ -452,8 +520,8 @@ def _from_text(text: str, today: date) -> Diagnosis:
         )
     if "invalid_n_examples" in low:
         return _failed_job({"id": "?", "error": {"code": "invalid_n_examples", "message": text}})
-    if "invalid_request_error" in low:
-        return _bad_request(Exception(text), text)
+    if "invalid_request_error" in low or "not available for fine-tuning" in low:
+        return _bad_request(Exception(text), text, today)
     if "incorrect api key" in low or "invalid_api_key" in low:
         return _auth(Exception(text), text)
     if "missing credentials" in low or "api_key client option" in low:
@@ -669,7 +737,7 @@ def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
     if isinstance(exc, openai.NotFoundError):
         return _not_found(exc, message, today)
     if isinstance(exc, openai.BadRequestError):
-        return _bad_request(exc, message)
+        return _bad_request(exc, message, today)
     if isinstance(exc, openai.RateLimitError):
         return _rate_limit(exc, message)
     if isinstance(exc, openai.InternalServerError) and _kit_server_mode():

@@ -42,6 +42,9 @@ class ModelInfo:
     limit_confirmed: bool
     training_price_per_million: float  # USD per 1M trained tokens
     shutdown_date: date | None
+    #: The most tokens one answer may have (`max_tokens` / `max_completion_tokens` above it
+    #: are refused), as OpenAI's model pages publish it.
+    completion_token_limit: int
 
     def is_shut_down(self, today: date) -> bool:
         return self.shutdown_date is not None and today >= self.shutdown_date
@@ -82,12 +85,22 @@ class ModelInfo:
 FINE_TUNABLE: dict[str, ModelInfo] = {
     m.name: m
     for m in [
-        ModelInfo("gpt-4o-mini-2024-07-18", "o200k_base", 65_536, True, 3.0, date(2027, 1, 14)),
-        ModelInfo("gpt-4o-2024-08-06", "o200k_base", 65_536, True, 25.0, date(2027, 1, 14)),
-        ModelInfo("gpt-4.1-mini-2025-04-14", "o200k_base", 65_536, False, 5.0, date(2027, 1, 14)),
-        ModelInfo("gpt-4.1-2025-04-14", "o200k_base", 65_536, False, 25.0, date(2027, 1, 14)),
-        ModelInfo("gpt-4.1-nano-2025-04-14", "o200k_base", 65_536, False, 1.5, date(2026, 10, 23)),
-        ModelInfo("gpt-3.5-turbo-0125", "cl100k_base", 16_385, True, 8.0, date(2026, 10, 23)),
+        ModelInfo(
+            "gpt-4o-mini-2024-07-18", "o200k_base", 65_536, True, 3.0, date(2027, 1, 14), 16_384
+        ),
+        ModelInfo("gpt-4o-2024-08-06", "o200k_base", 65_536, True, 25.0, date(2027, 1, 14), 16_384),
+        ModelInfo(
+            "gpt-4.1-mini-2025-04-14", "o200k_base", 65_536, False, 5.0, date(2027, 1, 14), 32_768
+        ),
+        ModelInfo(
+            "gpt-4.1-2025-04-14", "o200k_base", 65_536, False, 25.0, date(2027, 1, 14), 32_768
+        ),
+        ModelInfo(
+            "gpt-4.1-nano-2025-04-14", "o200k_base", 65_536, False, 1.5, date(2026, 10, 23), 32_768
+        ),
+        ModelInfo(
+            "gpt-3.5-turbo-0125", "cl100k_base", 16_385, True, 8.0, date(2026, 10, 23), 4_096
+        ),
     ]
 }
 
@@ -110,6 +123,25 @@ _ALIASES = {
     "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
     "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
 }
+
+
+def dated_name(alias: str) -> str | None:
+    """The dated snapshot an alias stands for (`gpt-4o-mini` → `gpt-4o-mini-2024-07-18`), or
+    None when `alias` is not one of the aliases of a fine-tunable model. The real API answers
+    chat under an alias but refuses it for fine-tuning: a job needs the dated name."""
+    return _ALIASES.get(alias)
+
+
+def alias_advice(model: str, today: date | None = None) -> str | None:
+    """« utilise le nom daté … » when `model` is an alias (None otherwise): the one French
+    sentence the dataset check and the error diagnoses show about it. With `today`, None also
+    when the dated snapshot itself no longer takes new jobs (the alias is not the problem)."""
+    dated = dated_name(model)
+    if dated is None:
+        return None
+    if today is not None and not FINE_TUNABLE[dated].accepts_new_jobs(today):
+        return None
+    return f"l'API refuse un alias pour le fine-tuning : utilise le nom daté « {dated} »"
 
 
 def base_model_of(model: str) -> str:

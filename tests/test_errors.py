@@ -118,8 +118,16 @@ def test_bad_request_invalid_training_file():
     [
         ("Invalid file format for Fine-Tuning API. Must be .jsonl", "file", "invalid_file_format"),
         (
-            "Model gpt-4o is not available for fine-tuning or does not exist.",
-            "model",
+            "Model gpt-3.5-turbo-0125 is not available for fine-tuning or does not exist.",
+            None,
+            "model_not_fine_tunable",
+        ),
+        # the alias of a model still open: « utilise le nom daté » (the real API's param: null)
+        ("Model gpt-4o is not available for fine-tuning or does not exist.", None, "model_alias"),
+        # the alias of a model shut down: the alias is not the problem
+        (
+            "Model gpt-3.5-turbo is not available for fine-tuning or does not exist.",
+            None,
             "model_not_fine_tunable",
         ),
         ("suffix must be at most 64 characters", "suffix", "bad_suffix"),

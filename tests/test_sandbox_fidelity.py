@@ -105,6 +105,69 @@ def test_bad_messages(url, messages, param, code):
         )
 
 
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        # Confirmed wordings (transcripts of the real API in public issues).
+        (
+            {"temperature": "0.7"},
+            "Invalid type for 'temperature': expected a decimal, but got a string instead.",
+        ),
+        ({"top_p": "1"}, "Invalid type for 'top_p': expected a decimal, but got a string instead."),
+        ({"n": "2"}, "Invalid type for 'n': expected an integer, but got a string instead."),
+        ({"n": 1.5}, "Invalid type for 'n': expected an integer, but got a decimal instead."),
+        (
+            {"max_tokens": "50"},
+            "Invalid type for 'max_tokens': expected an integer, but got a string instead.",
+        ),
+        (
+            {"max_tokens": 100_000},
+            "max_tokens is too large: 100000. This model supports at most 16384 completion "
+            "tokens, whereas you provided 100000.",
+        ),
+        (
+            {"max_completion_tokens": 20_000},
+            "max_completion_tokens is too large: 20000. This model supports at most 16384 "
+            "completion tokens, whereas you provided 20000.",
+        ),
+        (
+            {"frequency_penalty": "0"},
+            "Invalid type for 'frequency_penalty': expected a decimal, but got a string instead.",
+        ),
+        ({"user": 42}, "Invalid type for 'user': expected a string, but got an integer instead."),
+        (
+            {"metadata": {"classe": 6}},
+            "Invalid type for 'metadata.classe': expected a string, but got an integer instead.",
+        ),
+    ],
+)
+def test_wrong_types_and_limits_in_the_real_apis_words(url, kwargs, message):
+    body = _refused(client(url), **kwargs)
+    assert body["message"] == message and body["type"] == "invalid_request_error"
+
+
+def test_a_temperature_typed_in_a_widget_is_explained_in_french(url):
+    from helpers import errors
+
+    with pytest.raises(openai.BadRequestError) as err:
+        client(url).chat.completions.create(model=BASE, messages=HELLO, temperature="0.7")
+    diagnosis = errors.explain(err.value)
+    assert diagnosis.code == "invalid_type" and "temperature" in diagnosis.title
+    assert "widget" in diagnosis.cause and "input()" in diagnosis.cause
+    assert "float(" in diagnosis.fix
+
+
+def test_the_completion_limit_is_the_models_own(url):
+    """The limit comes from helpers.models (one source of model facts), per model."""
+    c = client(url)
+    for name in ("gpt-4o-mini", "gpt-4.1-mini-2025-04-14"):
+        limit = models.get(name).completion_token_limit
+        ok = c.chat.completions.create(model=name, messages=HELLO, max_tokens=limit)
+        assert ok.choices[0].message.content
+        body = _refused(c, model=name, max_tokens=limit + 1)
+        assert f"at most {limit} completion tokens" in body["message"]
+
+
 def test_stream_options_without_stream(url):
     body = _refused(client(url), stream_options={"include_usage": True})
     assert body["param"] == "stream_options"

@@ -8,6 +8,7 @@ them in French on the learner's side).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -222,10 +223,14 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
     messages = _messages(body.get("messages"))
     temperature = _number(body.get("temperature"), "temperature", 1.0, 0.0, 2.0)
     top_p = _number(body.get("top_p"), "top_p", 1.0, 0.0, 1.0)
+    for name in ("frequency_penalty", "presence_penalty"):
+        _number(body.get(name), name, 0.0, -2.0, 2.0)
     n = int(_number(body.get("n"), "n", 1, 1, max_n, integer=True))
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None:
-        max_tokens = int(_number(max_tokens, "max_tokens", 1, 1, 1_000_000, integer=True))
+    max_tokens = _max_tokens(body, model)
+    for name in ("user", "safety_identifier", "prompt_cache_key"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise _invalid_type(name, "a string", body[name])
+    metadata(body.get("metadata"))
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise _invalid_type("seed", "an integer", seed)
@@ -275,13 +280,76 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
     )
 
 
+def _max_tokens(body: dict[str, Any], model: str) -> int | None:
+    """`max_completion_tokens` (else the older `max_tokens`): an integer ≥ 1, at most what the
+    model can write in one answer (`helpers.models`: 16,384 for gpt-4o-mini)."""
+    name = (
+        "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
+    )
+    value = body.get(name)
+    if value is None:
+        return None
+    value = int(_number(value, name, 1, 1, 2**31 - 1, integer=True))
+    info = models.get(model)
+    if info is not None and value > info.completion_token_limit:
+        # Confirmed wording (public transcripts of the real API, 2025, for max_tokens; the
+        # max_completion_tokens form is quoted by clients). Unconfirmed: param and code.
+        raise errors.bad_request(
+            f"{name} is too large: {value}. This model supports at most "
+            f"{info.completion_token_limit} completion tokens, whereas you provided {value}.",
+            param=name,
+            code="invalid_value",
+        )
+    return value
+
+
+MAX_METADATA_PAIRS = 16
+
+
+def metadata(value: Any) -> dict[str, str] | None:
+    """A `metadata` object (chat and jobs): at most 16 pairs of strings, keys ≤ 64 characters,
+    values ≤ 512 (OpenAI's Metadata schema). Unconfirmed: the real API's exact wordings; these
+    follow its usual type and length messages."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _invalid_type("metadata", "an object", value)
+    if len(value) > MAX_METADATA_PAIRS:
+        raise errors.bad_request(
+            f"Invalid 'metadata': too many properties. Expected an object with at most "
+            f"{MAX_METADATA_PAIRS} properties, but got an object with {len(value)} properties "
+            "instead.",
+            param="metadata",
+            code="object_above_max_properties",
+        )
+    for key, item in value.items():
+        if len(key) > 64:
+            raise errors.bad_request(
+                f"Invalid 'metadata': string too long. Expected a string with maximum length 64, "
+                f"but got a string with length {len(key)} instead.",
+                param="metadata",
+                code="string_above_max_length",
+            )
+        if not isinstance(item, str):
+            raise _invalid_type(f"metadata.{key}", "a string", item)
+        if len(item) > 512:
+            raise errors.bad_request(
+                f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
+                f"length 512, but got a string with length {len(item)} instead.",
+                param=f"metadata.{key}",
+                code="string_above_max_length",
+            )
+    return value
+
+
 def _type_name(value: Any) -> str:
+    """The real API's name of a JSON value's type (« a decimal » for a number with a point)."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
         return "integer"
     if isinstance(value, float):
-        return "number"
+        return "decimal"
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
@@ -370,13 +438,10 @@ def _number(
 ) -> float:
     if value is None:
         return default
-    kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-        raise errors.bad_request(
-            f"Invalid type for '{name}': expected {kind}, but got {type(value).__name__} instead.",
-            param=name,
-            code="invalid_type",
-        )
+        # Confirmed wording (public transcripts): "Invalid type for 'temperature': expected a
+        # decimal, but got a string instead." — "an integer" for integers.
+        raise _invalid_type(name, "an integer" if integer else "a decimal", value)
     word = "integer" if integer else "decimal"
     if value > high:
         raise errors.bad_request(
@@ -544,9 +609,10 @@ def cannot_delete(model: str) -> errors.ApiError:
 
 
 def model_not_available(model: str) -> errors.ApiError:
+    # Confirmed (a transcript of a real call with the alias gpt-4o-mini, Aug 2025, in a public
+    # issue): this wording, code model_not_available, param null.
     return errors.bad_request(
         f"Model {model} is not available for fine-tuning or does not exist.",
-        param="model",
         code="model_not_available",
     )
 
@@ -611,21 +677,14 @@ def job_request(
     if "training_file" not in body or body["training_file"] in (None, ""):
         raise errors.missing("training_file")
     known = models.availability(models.base_model_of(model), models.SANDBOX_TODAY)
-    if model.startswith("ft:") or known in ("shut_down", "inference_only"):
+    if (
+        model.startswith("ft:")
+        or known in ("shut_down", "inference_only")
+        or models.dated_name(model) is not None  # an alias: a job needs the dated snapshot
+    ):
         raise model_not_available(model)
     resolved = resolve_model(model)
-    suffix = body.get("suffix")
-    if suffix is not None and not isinstance(suffix, str):
-        raise errors.bad_request(
-            "Invalid type for 'suffix': expected a string.", param="suffix", code="invalid_type"
-        )
-    if suffix is not None and len(suffix) > 64:
-        raise errors.bad_request(
-            f"Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a "
-            f"string with length {len(suffix)} instead.",
-            param="suffix",
-            code="string_above_max_length",
-        )
+    suffix = job_suffix(body.get("suffix"))
     hyper = hyperparameters(body)
     seed = body.get("seed")
     if seed is not None and (
@@ -636,21 +695,7 @@ def job_request(
             param="seed",
             code="invalid_value",
         )
-    metadata = body.get("metadata")
-    if metadata is not None and (
-        not isinstance(metadata, dict)
-        or len(metadata) > 16
-        or not all(
-            isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
-            for k, v in metadata.items()
-        )
-    ):
-        raise errors.bad_request(
-            "Invalid 'metadata': at most 16 pairs of strings (keys ≤ 64 characters, "
-            "values ≤ 512 characters).",
-            param="metadata",
-            code="invalid_value",
-        )
+    pairs = metadata(body.get("metadata"))
     files.check_training_file(body["training_file"], "training_file")
     validation_file = body.get("validation_file") or None
     if validation_file:
@@ -661,10 +706,48 @@ def job_request(
         suffix or None,
         hyper,
         seed,
-        metadata,
+        pairs,
         body["training_file"],
         validation_file,
     )
+
+
+SUFFIX = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def job_suffix(suffix: Any) -> str | None:
+    """A job's `suffix`: 1 to 64 characters (OpenAI's description), letters, digits, `-` and `_`.
+
+    Unconfirmed: the real API's rule on characters (no public transcript). What the sandbox
+    chose: the pattern the real API applies to its other names (functions, schemas), so that
+    a space, « ! » or « : » (the separator of `ft:` names) never ends up in a model id.
+    """
+    if suffix is None:
+        return None
+    if not isinstance(suffix, str):
+        raise _invalid_type("suffix", "a string", suffix)
+    if not suffix:
+        raise errors.bad_request(
+            "Invalid 'suffix': empty string. Expected a string with minimum length 1, but got an "
+            "empty string instead.",
+            param="suffix",
+            code="empty_string",
+        )
+    if len(suffix) > 64:
+        raise errors.bad_request(
+            f"Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a "
+            f"string with length {len(suffix)} instead.",
+            param="suffix",
+            code="string_above_max_length",
+        )
+    if not SUFFIX.match(suffix):
+        raise errors.bad_request(
+            "Invalid 'suffix': string does not match pattern. Expected a string that matches the "
+            "pattern '^[a-zA-Z0-9_-]+$'.",
+            param="suffix",
+            code="invalid_value",
+        )
+    return suffix
 
 
 _HYPER = {
@@ -693,20 +776,17 @@ def hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
                 param="method.type",
                 code="invalid_value",
             )
-        supervised = method.get("supervised") or {}
+        supervised = method.get("supervised")
+        if supervised is None:
+            supervised = {}
         if not isinstance(supervised, dict):
-            raise errors.bad_request(
-                "Invalid type for 'method.supervised': expected an object.",
-                param="method.supervised",
-                code="invalid_type",
-            )
+            raise _invalid_type("method.supervised", "an object", supervised)
         if supervised.get("hyperparameters") is not None:
             raw, where = supervised["hyperparameters"], "method.supervised.hyperparameters"
-    raw = raw or {}
-    if not isinstance(raw, dict):
-        raise errors.bad_request(
-            f"Invalid type for '{where}': expected an object.", param=where, code="invalid_type"
-        )
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):  # `[]` too: an array is not an object
+        raise _invalid_type(where, "an object", raw)
     unknown = sorted(set(raw) - set(_HYPER))
     if unknown:
         raise errors.bad_request(
@@ -722,11 +802,9 @@ def hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
             out[key] = "auto"
             continue
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-            raise errors.bad_request(
-                f"Invalid type for '{name}': expected {'an integer' if integer else 'a number'} or 'auto', but got "
-                f"{type(value).__name__} instead.",
-                param=name,
-                code="invalid_type",
+            # Unconfirmed wording: the real API's type message with its "auto" alternative.
+            raise _invalid_type(
+                name, f"{'an integer' if integer else 'a decimal'} or 'auto'", value
             )
         word = "integer" if integer else "decimal"
         if high is not None and value > high:
