@@ -18,7 +18,14 @@ COURSE_BROKEN = HERE.parent / "data" / "broken"
 _spec = importlib.util.spec_from_file_location("make_broken", HERE / "data" / "make_broken.py")
 make_broken = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_broken)
-FILE_LEVEL = {"too_few_examples", "empty_file", "unreadable", "bad_extension", "internal"}
+FILE_LEVEL = {
+    "too_few_examples",
+    "empty_file",
+    "unreadable",
+    "bad_extension",
+    "internal",
+    "model_alias",
+}
 
 
 def test_corpus_is_up_to_date():
@@ -63,6 +70,19 @@ def test_guide_three_examples_too_few():
 def test_coucou_is_ready():
     report = dataset.check_file(HERE.parent / "data" / "coucou.jsonl")
     assert report.ok, report.summary()
+
+
+def test_an_alias_is_counted_but_the_check_says_use_the_dated_name():
+    """Issue 20: the real API refuses the alias for a job; counting and cost still work."""
+    coucou = HERE.parent / "data" / "coucou.jsonl"
+    report = dataset.check_file(coucou, "gpt-4o-mini")
+    assert report.ok  # a warning: the file itself is fine
+    (alias,) = [p for p in report.warnings if p.code == "model_alias"]
+    assert alias.line is None and "« gpt-4o-mini-2024-07-18 »" in alias.fix
+    assert "nom daté" in report.summary()
+    assert report.cost().model == "gpt-4o-mini-2024-07-18"
+    dated = dataset.check_file(coucou, "gpt-4o-mini-2024-07-18")
+    assert not [p for p in dated.problems if p.code == "model_alias"]
 
 
 def test_cookbook_crash_cases_are_reported_not_raised():

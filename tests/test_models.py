@@ -136,3 +136,23 @@ def test_the_sandbox_lists_and_trains_what_the_facts_say(module_sandbox):
         else:
             with pytest.raises(openai.BadRequestError):
                 c.fine_tuning.jobs.create(training_file=f.id, model=name)
+
+
+def test_aliases_need_the_dated_name():
+    """Issue 20: the real API refuses `gpt-4o-mini` for fine-tuning; the kit says « utilise le
+    nom daté » from this one place (the dataset check and the error diagnoses use it)."""
+    assert models.dated_name("gpt-4o-mini") == "gpt-4o-mini-2024-07-18"
+    assert models.dated_name("gpt-4o-mini-2024-07-18") is None
+    advice = models.alias_advice("gpt-4o-mini", NOW)
+    assert advice is not None and "« gpt-4o-mini-2024-07-18 »" in advice
+    assert models.alias_advice("gpt-4o-mini-2024-07-18") is None
+    # the alias of a shut-down model: the dated name would not help
+    assert models.alias_advice("gpt-3.5-turbo", NOW) is None
+
+
+def test_completion_token_limits():
+    """What one answer may hold, per model (max_tokens above it: the real API's 400)."""
+    assert models.get("gpt-4o-mini").completion_token_limit == 16_384
+    assert models.get("gpt-4o-2024-08-06").completion_token_limit == 16_384
+    assert models.get("gpt-4.1-mini-2025-04-14").completion_token_limit == 32_768
+    assert models.get("gpt-3.5-turbo-0125").completion_token_limit == 4_096
