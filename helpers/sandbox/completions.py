@@ -41,6 +41,11 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def forced_call(req: ChatRequest) -> bool:
+    """Whether the request forces a tool call (`required` or a named function)."""
+    return bool(req.tools) and (req.tool_choice == "required" or isinstance(req.tool_choice, dict))
+
+
 def _calls(req: ChatRequest, gen: Generation) -> list[tuple[dict[str, Any], str]]:
     """(function, JSON arguments) of the tool calls this choice makes (none: a text answer)."""
     if not req.tools or req.tool_choice == "none":

@@ -261,11 +261,19 @@ class SimulatedEngine:
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         req = requests.chat_request(body, max_n=128)
-        reply_model, progress = None, 1.0
+        reply_model, follow_model, progress = None, None, 1.0
+        # Tool results are back and nothing forces another call: the model answers in text
+        # (the whole conversation decides, not only its last user message).
+        answering = replies.answers_tool_results(req.messages) and not completions.forced_call(req)
         if req.model.startswith("ft:"):
             job, progress = self._fine_tune(req.model)
             base, shown = job.model, req.model
             reply_model = replies.reply_model(job.id, lambda: self.jobs.corpus(job.id))
+            if answering:
+                follow_model = replies.reply_model(
+                    f"{job.id}:followups",
+                    lambda: self.jobs.corpus(job.id).get("followups") or {},
+                )
         else:
             base = shown = base_models.snapshot(req.model)
         requests.check_context(req.messages, base, base_models.context_window(base))
@@ -285,6 +293,11 @@ class SimulatedEngine:
             k = usable.pick(prompt, progress, req.temperature, rng) if usable else None
             reply = usable.candidates[k] if usable and k < len(usable.candidates) else None
             text = reply if reply is not None else generic
+            if answering:
+                text = self._answer_to_results(req, follow_model, reply, progress, rng)
+                reply, scored = text, None
+            else:
+                scored = usable
             finish = "stop"
             if not text.startswith(structured.TOOL_CALLS_MARK):
                 ids = encoder.encode(text, disallowed_special=())
@@ -292,7 +305,7 @@ class SimulatedEngine:
                     text = encoder.decode(ids[: req.max_tokens])  # type: ignore[attr-defined]
                     finish = "length"
             gen = completions.Generation(text, finish, generic=reply is None)
-            scorer = _scorer(encoder, usable, prompt, progress, generic)
+            scorer = _scorer(encoder, scored, prompt, progress, generic)
             choice, counted = completions.choice(req, index, gen, scorer)
             completion_tokens += len(encoder.encode(counted, disallowed_special=()))
             choices.append(choice)
@@ -305,6 +318,30 @@ class SimulatedEngine:
             created=self.clock(),
             fingerprint="fp_sandbox",
         )
+
+    @staticmethod
+    def _answer_to_results(
+        req: requests.ChatRequest,
+        follow_model: replies.ReplyModel | None,
+        reply: str | None,
+        progress: float,
+        rng: Any,
+    ) -> str:
+        """The text a model answers once its tools' results are back: what it was trained to
+        say after results (the follow-up replies of its dataset), else its own trained text
+        reply, else (it was trained on tool calls only, or is a base model) the results put in
+        a sentence. Never the same tool call again: a tool loop ends."""
+        if follow_model is not None and follow_model.size:
+            key = replies.followup_prompt_of(req.messages)
+            k = follow_model.pick(key, progress, req.temperature, rng)
+            if k < len(follow_model.candidates):
+                trained = follow_model.candidates[k]
+                # a next step of a chain (another tool), never a call already made
+                if not replies.calls_again(req.messages, trained):
+                    return trained
+        if reply is not None and not reply.startswith(structured.TOOL_CALLS_MARK):
+            return reply
+        return replies.tool_result_answer(req.messages)
 
 
 def _scorer(encoder: Any, model: Any, prompt: str, progress: float, generic: str):

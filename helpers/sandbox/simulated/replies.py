@@ -11,6 +11,7 @@ pass, and early checkpoints may still answer like the base model.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter, OrderedDict
 from typing import Any
@@ -26,6 +27,88 @@ _ALPHA_GAIN = 8.0
 _PRIOR_WEIGHT = 0.5
 
 
+#: The roles of the messages that bring a tool's result back (`function`: the 2023 format).
+RESULT_ROLES = ("tool", "function")
+
+
+def answers_tool_results(messages: list[Any]) -> bool:
+    """Whether the model's turn is to answer tool results: the conversation ends with `tool`
+    (or legacy `function`) messages. A real model then answers in text, with the results."""
+    for msg in reversed(messages):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        if role in ("system", "developer"):
+            continue
+        return role in RESULT_ROLES
+    return False
+
+
+def _results(messages: list[Any]) -> list[tuple[str, str]]:
+    """(tool name, result text) of the results ending the conversation, in order."""
+    names: dict[str, str] = {}
+    for msg in messages:
+        if isinstance(msg, dict) and msg.get("role") == "assistant":
+            for call in msg.get("tool_calls") or []:
+                if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                    names[str(call.get("id"))] = str(call["function"].get("name") or "")
+    out: list[tuple[str, str]] = []
+    for msg in reversed(messages):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        if role not in RESULT_ROLES:
+            break
+        name = msg.get("name") or names.get(str(msg.get("tool_call_id")), "")
+        out.append((str(name or "l'outil"), content_text(msg.get("content"))))
+    return out[::-1]
+
+
+def calls_again(messages: list[Any], reply: str) -> bool:
+    """Whether a reply standing for tool calls only repeats calls made since the last user
+    message (answering it would loop)."""
+    if not reply.startswith(structured.TOOL_CALLS_MARK):
+        return False
+    made = set()
+    for msg in reversed(messages):
+        if not isinstance(msg, dict) or msg.get("role") == "user":
+            break
+        if msg.get("role") == "assistant":
+            calls = list(msg.get("tool_calls") or [])
+            if isinstance(msg.get("function_call"), dict):
+                calls.append({"function": msg["function_call"]})
+            made.update(
+                c["function"].get("name")
+                for c in calls
+                if isinstance(c, dict) and isinstance(c.get("function"), dict)
+            )
+    names = {c.get("name") for c in _parse_mark(reply)}
+    return bool(names) and names <= made
+
+
+def _parse_mark(reply: str) -> list[dict[str, Any]]:
+    try:
+        calls = json.loads(reply[len(structured.TOOL_CALLS_MARK) :])
+    except ValueError:
+        return []
+    return [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+
+
+def followup_prompt_of(messages: list[Any]) -> str:
+    """What the model answers after tool results: the question, then the results."""
+    return "\n".join([prompt_of(messages), *(text for _, text in _results(messages))])
+
+
+def tool_result_answer(messages: list[Any]) -> str:
+    """A model's text answer once the tools' results are back (the sandbox has no language
+    model: it reports the results, as a real model would use them to answer)."""
+    parts = []
+    for name, text in _results(messages):
+        short = " ".join(text.split())
+        if len(short) > 200:
+            short = short[:197] + "…"
+        parts.append(f"{name} → {short or '(résultat vide)'}")
+    if not parts:
+        return "Voilà, c'est fait."
+    return "D'après le résultat obtenu : " + " ; ".join(parts) + "."
+
+
 def prompt_of(messages: list[Any]) -> str:
     """What the model is asked: the last user message (else the last message with text)."""
     for msg in reversed(messages):
@@ -37,8 +120,11 @@ def prompt_of(messages: list[Any]) -> str:
     return ""
 
 
-def _tool_calls_reply(calls: Any) -> str | None:
-    """A trained assistant message that calls tools: the reply standing for those calls."""
+def _tool_calls_reply(calls: Any, function_call: Any = None) -> str | None:
+    """A trained assistant message that calls tools (or a function, the 2023 format): the reply
+    standing for those calls."""
+    if isinstance(function_call, dict) and not calls:
+        calls = [{"function": function_call}]
     if not isinstance(calls, list) or not calls:
         return None
     out = []
@@ -49,25 +135,44 @@ def _tool_calls_reply(calls: Any) -> str | None:
     return structured.encode_tool_calls(out) if out else None
 
 
-def corpus_of(examples: list[dataset.Example]) -> dict[str, list[str]]:
-    """(prompt, reply) pairs: each example's last trained assistant reply and the prompt before it."""
+def _trained_reply(m: Any) -> str | None:
+    if not (isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight", 1) != 0):
+        return None
+    reply = _tool_calls_reply(m.get("tool_calls"), m.get("function_call"))
+    if reply is None and isinstance(m.get("content"), str) and m["content"].strip():
+        reply = m["content"]
+    return reply
+
+
+def corpus_of(examples: list[dataset.Example]) -> dict[str, Any]:
+    """(prompt, reply) pairs: each example's last trained assistant reply to a user turn and
+    the prompt before it; and, apart (`followups`), its last trained reply to tool results with
+    the question and results before it (what the model says once a tool has answered)."""
     prompts, replies = [], []
+    follow_prompts, follow_replies = [], []
     for ex in examples:
         msgs = ex.messages
+        main = follow = False
         for i in range(len(msgs) - 1, -1, -1):
-            m = msgs[i]
-            if not (
-                isinstance(m, dict) and m.get("role") == "assistant" and m.get("weight", 1) != 0
-            ):
+            reply = _trained_reply(msgs[i])
+            if reply is None:
                 continue
-            reply = _tool_calls_reply(m.get("tool_calls"))
-            if reply is None and isinstance(m.get("content"), str) and m["content"].strip():
-                reply = m["content"]
-            if reply is not None:
+            if answers_tool_results(msgs[:i]):
+                if not follow:
+                    follow_prompts.append(followup_prompt_of(msgs[:i]))
+                    follow_replies.append(reply)
+                    follow = True
+            elif not main:
                 prompts.append(prompt_of(msgs[:i]))
                 replies.append(reply)
+                main = True
+            if main and follow:
                 break
-    return {"prompts": prompts, "replies": replies}
+    return {
+        "prompts": prompts,
+        "replies": replies,
+        "followups": {"prompts": follow_prompts, "replies": follow_replies},
+    }
 
 
 class ReplyModel:
