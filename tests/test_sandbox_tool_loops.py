@@ -144,3 +144,121 @@ def test_the_responses_api_loop_ends_too(url):
     )
     assert not [item for item in second.output if item.type == "function_call"]
     assert "18 °C" in second.output_text
+
+
+# -- the 2023 format: `functions` / `function_call` (deprecated, still served by the real API) --
+
+FUNCTION = WEATHER["function"]
+
+
+def test_a_forced_function_call_gets_a_function_call(url):
+    c = client(url)
+    done = c.chat.completions.create(
+        model=BASE,
+        messages=[{"role": "user", "content": "Bonjour"}],
+        functions=[FUNCTION],
+        function_call={"name": "get_weather"},
+    )
+    choice = done.choices[0]
+    assert choice.message.content is None and choice.message.tool_calls is None
+    assert choice.message.function_call.name == "get_weather"
+    assert set(json.loads(choice.message.function_call.arguments)) == {"city"}
+    assert choice.finish_reason == "stop"  # forced by name, as a named tool_choice
+    auto = c.chat.completions.create(
+        model=BASE,
+        messages=[{"role": "user", "content": "Quelle météo à Paris ?"}],
+        functions=[FUNCTION],
+    )
+    assert auto.choices[0].finish_reason == "function_call"
+    assert auto.choices[0].message.function_call.name == "get_weather"
+    none = c.chat.completions.create(
+        model=BASE,
+        messages=[{"role": "user", "content": "Quelle météo à Paris ?"}],
+        functions=[FUNCTION],
+        function_call="none",
+    )
+    assert none.choices[0].message.function_call is None and none.choices[0].message.content
+
+
+def test_function_call_without_functions_is_refused_as_the_real_api(url):
+    with pytest.raises(openai.BadRequestError) as err:
+        client(url).chat.completions.create(
+            model=BASE, messages=[{"role": "user", "content": "x"}], function_call="auto"
+        )
+    assert err.value.body == {
+        "message": "Invalid value for 'function_call': 'function_call' is only allowed when "
+        "'functions' are specified.",
+        "type": "invalid_request_error",
+        "param": "function_call",
+        "code": None,
+    }
+
+
+def test_a_function_loop_ends(url):
+    c = client(url)
+    messages: list = [{"role": "user", "content": "Quelle météo à Paris ?"}]
+    first = c.chat.completions.create(model=BASE, messages=messages, functions=[FUNCTION])
+    call = first.choices[0].message.function_call
+    messages += [
+        {"role": "assistant", "content": None, "function_call": call.model_dump()},
+        {"role": "function", "name": call.name, "content": "18 °C"},
+    ]
+    second = c.chat.completions.create(model=BASE, messages=messages, functions=[FUNCTION])
+    assert second.choices[0].message.function_call is None
+    assert "18 °C" in second.choices[0].message.content
+
+
+def test_a_function_call_streams_in_the_2023_format(url):
+    chunks = list(
+        client(url).chat.completions.create(
+            model=BASE,
+            messages=[{"role": "user", "content": "Bonjour"}],
+            functions=[FUNCTION],
+            function_call={"name": "get_weather"},
+            stream=True,
+        )
+    )
+    deltas = [ch.choices[0].delta for ch in chunks if ch.choices]
+    assert deltas[0].function_call.name == "get_weather"
+    arguments = "".join(d.function_call.arguments for d in deltas if d.function_call)
+    assert set(json.loads(arguments)) == {"city"}
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_a_model_trained_on_the_2023_format_answers_in_it(url, tmp_path):
+    """Training lines with `functions` and assistant `function_call` (OpenAI's 2023 fine-tuning
+    guide): the model calls the trained function, in that format, then ends the loop."""
+    c = client(url)
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Quel temps à {city} ?"},
+                {
+                    "role": "assistant",
+                    "function_call": {
+                        "name": "get_weather",
+                        "arguments": json.dumps({"city": city}),
+                    },
+                },
+            ],
+            "functions": [FUNCTION],
+        }
+        for city in CITIES
+    ]
+    model = _train(c, tmp_path, lines)
+    messages: list = [{"role": "user", "content": "Quel temps à Lille ?"}]
+    first = c.chat.completions.create(
+        model=model, messages=messages, functions=[FUNCTION], temperature=0
+    )
+    call = first.choices[0].message.function_call
+    assert first.choices[0].finish_reason == "function_call"
+    assert (call.name, json.loads(call.arguments)) == ("get_weather", {"city": "Lille"})
+    messages += [
+        {"role": "assistant", "content": None, "function_call": call.model_dump()},
+        {"role": "function", "name": "get_weather", "content": _weather("Lille")},
+    ]
+    second = c.chat.completions.create(
+        model=model, messages=messages, functions=[FUNCTION], temperature=0
+    )
+    assert second.choices[0].message.function_call is None
+    assert "18 °C" in second.choices[0].message.content

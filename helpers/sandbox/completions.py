@@ -88,7 +88,18 @@ def choice(
     calls = _calls(req, gen)
     message: dict[str, Any] = {"role": "assistant", "refusal": None, "annotations": []}
     logprobs = None
-    if calls:
+    if calls and req.legacy_functions:
+        # The 2023 format: one `function_call`, finish "function_call" — "stop" when forced by
+        # name (unconfirmed for functions: what the real API does for a named tool).
+        calls = calls[:1]
+        (tool, args), *_ = calls
+        message["content"] = None
+        message["function_call"] = {"name": tool["name"], "arguments": args}
+        finish = "stop" if isinstance(req.tool_choice, dict) else "function_call"
+        counted = args
+        if req.logprobs:
+            logprobs = {"content": None, "refusal": None}
+    elif calls:
         message["content"] = None
         message["tool_calls"] = [
             {

@@ -200,6 +200,8 @@ class ChatRequest:
     response_format: dict[str, Any] | None = None  # json_object / json_schema (None: text)
     tools: tuple[dict[str, Any], ...] = ()  # function definitions ({"name", "parameters"…})
     tool_choice: str | dict[str, Any] = "none"  # none | auto | required | {"name": …}
+    #: The tools came as the 2023 `functions` (and `function_call`): answer in that format.
+    legacy_functions: bool = False
     stream: bool = False
     include_usage: bool = False
 
@@ -260,6 +262,13 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
             )
     tools = structured.tools(body.get("tools"))
     tool_choice = structured.tool_choice(body.get("tool_choice"), tools)
+    functions = structured.functions(body.get("functions"))
+    function_call = structured.function_call(body.get("function_call"), functions)
+    legacy = bool(functions) and not tools
+    if legacy:
+        # Unconfirmed: what the real API does with both `tools` and `functions`; the sandbox
+        # answers in the current format then (tools), in the 2023 one with functions only.
+        tools, tool_choice = functions, function_call
     response_format = structured.response_format(body.get("response_format"), messages)
     return ChatRequest(
         model,
@@ -275,6 +284,7 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
         response_format=response_format,
         tools=tools,
         tool_choice=tool_choice,
+        legacy_functions=legacy,
         stream=stream,
         include_usage=include_usage,
     )
@@ -534,6 +544,9 @@ def _message(i: int, msg: dict[str, Any], answered: set[Any]) -> None:
             for key in ("id", "type", "function"):
                 if key not in call:
                     raise errors.missing(f"{where}.tool_calls[{j}].{key}")
+    if role == "function" and not isinstance(msg.get("name"), str):
+        # Unconfirmed wording: a 2023 `function` message names the function it answers.
+        raise errors.missing(f"{where}.name")
     if role == "tool":
         if "tool_call_id" not in msg:
             # Unconfirmed: the wording follows the real API's other missing parameters.

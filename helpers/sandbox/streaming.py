@@ -48,7 +48,18 @@ def _choice_deltas(choice: dict[str, Any]) -> Iterable[dict[str, Any]]:
         logprobs = {"content": lp, "refusal": None} if asked_logprobs and lp is not None else None
         return {"index": i, "delta": d, "logprobs": logprobs, "finish_reason": finish}
 
-    first: dict[str, Any] = {"role": "assistant", "content": None if calls else "", "refusal": None}
+    legacy = message.get("function_call")
+    first: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if calls or legacy else "",
+        "refusal": None,
+    }
+    if legacy:  # the 2023 format: the name first, then the arguments piece by piece
+        yield delta({**first, "function_call": {"name": legacy["name"], "arguments": ""}})
+        for part in re.findall(r".{1,16}", legacy["arguments"], re.S):
+            yield delta({"function_call": {"arguments": part}})
+        yield delta({}, finish=choice["finish_reason"])
+        return
     yield delta(first)
     if calls:
         for j, call in enumerate(calls):

@@ -214,6 +214,65 @@ def function_tool(function: dict[str, Any], where: str) -> dict[str, Any]:
     }
 
 
+def functions(value: Any) -> tuple[dict[str, Any], ...]:
+    """The 2023 `functions` (deprecated, still served): function definitions, unwrapped."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise errors.bad_request(
+            "Invalid type for 'functions': expected an array of objects.",
+            param="functions",
+            code="invalid_type",
+        )
+    out = []
+    for i, function in enumerate(value):
+        if not isinstance(function, dict):
+            raise errors.bad_request(
+                f"Invalid type for 'functions[{i}]': expected an object.",
+                param=f"functions[{i}]",
+                code="invalid_type",
+            )
+        out.append(function_tool(function, f"functions[{i}]"))
+    return tuple(out)
+
+
+def function_call(value: Any, defined: tuple[dict[str, Any], ...]) -> str | dict[str, Any]:
+    """The 2023 `function_call`: `none`, `auto` or `{"name": …}` (forces that function)."""
+    if value is None:
+        return "auto" if defined else "none"
+    if not defined:
+        # Confirmed (public transcript, 2024): param function_call, code null.
+        raise errors.bad_request(
+            "Invalid value for 'function_call': 'function_call' is only allowed when "
+            "'functions' are specified.",
+            param="function_call",
+        )
+    if isinstance(value, str):
+        if value not in ("none", "auto"):
+            raise errors.bad_request(
+                f"Invalid value: '{value}'. Supported values are: 'none' and 'auto'.",
+                param="function_call",
+                code="invalid_value",
+            )
+        return value
+    if isinstance(value, dict):
+        name = value.get("name")
+        if not isinstance(name, str):
+            raise errors.missing("function_call.name")
+        if name not in {f["name"] for f in defined}:
+            # Unconfirmed wording (the tool_choice one, for functions).
+            raise errors.bad_request(
+                f"Invalid value for 'function_call': function '{name}' not found in 'functions'.",
+                param="function_call",
+            )
+        return {"name": name}
+    raise errors.bad_request(
+        "Invalid type for 'function_call': expected one of a string or an object.",
+        param="function_call",
+        code="invalid_type",
+    )
+
+
 def tool_choice(value: Any, defined: tuple[dict[str, Any], ...]) -> str | dict[str, Any]:
     """`none`, `auto`, `required` or `{"name": …}` (a named function)."""
     if value is None:
