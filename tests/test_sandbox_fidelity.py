@@ -236,6 +236,87 @@ def test_json_object_and_json_schema(url):
     validate(json.loads(done.choices[0].message.content), schema)
 
 
+@pytest.mark.parametrize(
+    "messages",
+    [
+        # keys named in prose, typed by the words after them (French and English)
+        [
+            {
+                "role": "system",
+                "content": "Réponds en JSON avec les clés « titre » (texte), « note » (entier) "
+                "et « tags » (liste).",
+            },
+            {"role": "user", "content": "Fais une fiche sur Paris"},
+        ],
+        [
+            {
+                "role": "user",
+                "content": "Return a JSON object with the keys 'titre', 'note' (an integer) and "
+                "'tags' (a list of strings).",
+            }
+        ],
+        # an example object
+        [
+            {
+                "role": "user",
+                "content": 'Réponds en JSON, exactement comme ceci : {"titre": "…", "note": 3, '
+                '"tags": ["…"]}',
+            }
+        ],
+        # a JSON Schema in the system message (what Instructor's JSON mode sends)
+        [
+            {
+                "role": "system",
+                "content": "As a genius expert, your task is to understand the content and "
+                "provide the parsed objects in json that match the following json_schema:\n\n"
+                + json.dumps(Fiche.model_json_schema(), indent=2)
+                + "\n\nMake sure to return an instance of the JSON, not the schema itself",
+            },
+            {"role": "user", "content": "Une fiche sur Paris"},
+        ],
+    ],
+)
+def test_json_mode_follows_the_keys_the_prompt_asks_for(url, tuned, messages):
+    """Issue 20: JSON mode answered {"response": …} whatever the prompt asked; a library that
+    parses JSON mode into its own schema failed."""
+    c = client(url)
+    for model in (BASE, tuned):
+        done = c.chat.completions.create(
+            model=model, messages=messages, response_format={"type": "json_object"}
+        )
+        fiche = Fiche.model_validate_json(done.choices[0].message.content)  # as a library does
+        assert fiche.titre and isinstance(fiche.note, int) and fiche.tags
+
+
+def test_json_mode_without_a_description_and_a_model_trained_on_json(url, tmp_path):
+    c = client(url)
+    plain = c.chat.completions.create(
+        model=BASE,
+        messages=[{"role": "user", "content": "Réponds en JSON"}],
+        response_format={"type": "json_object"},
+    )
+    assert list(json.loads(plain.choices[0].message.content)) == ["response"]
+    own = {"ville": "Paris", "ok": True}
+    lines = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Donne la ville n° {i} en JSON"},
+                {"role": "assistant", "content": json.dumps(own)},
+            ]
+        }
+        for i in range(10)
+    ]
+    f = upload(c, write_lines(tmp_path / "json.jsonl", lines))
+    job = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
+    trained = c.chat.completions.create(
+        model=job.fine_tuned_model,
+        messages=[{"role": "user", "content": "Donne la ville n° 3 en JSON, clés « a » et « b »"}],
+        response_format={"type": "json_object"},
+        temperature=0,
+    )
+    assert json.loads(trained.choices[0].message.content) == own  # its trained format wins
+
+
 def test_strict_schema_must_be_closed(url):
     body = _refused(
         client(url),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..messages import content_text
-from . import structured
+from . import json_mode, structured
 from .ids import random_id
 from .requests import ChatRequest
 
@@ -117,7 +117,9 @@ def choice(
             logprobs = {"content": None, "refusal": None}
     else:
         text = _plain(gen.text)
-        if req.response_format is not None:
+        if req.response_format is not None and req.response_format["type"] == "json_object":
+            text = json_mode.content(req.messages, text)
+        elif req.response_format is not None:
             text = structured.json_content(req.response_format, text)
         text, finish = _cut(text, req.stop, gen.finish_reason)
         message["content"] = text
