@@ -487,6 +487,39 @@ def test_stream_usage_and_tool_calls(url):
     _weather_args(final.choices[0])
 
 
+def test_stream_chunks_carry_obfuscation(url):
+    """The real API pads every chunk with an `obfuscation` string (ChatCompletionChunk's
+    field), unless `stream_options.include_obfuscation` is false."""
+    c = client(url)
+    chunks = list(
+        c.chat.completions.create(
+            model=BASE, messages=HELLO, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert all(isinstance(ch.obfuscation, str) and ch.obfuscation for ch in chunks)
+    plain = list(
+        c.chat.completions.create(
+            model=BASE,
+            messages=HELLO,
+            stream=True,
+            stream_options={"include_obfuscation": False},
+        )
+    )
+    assert all(ch.obfuscation is None for ch in plain)
+    assert "".join(ch.choices[0].delta.content or "" for ch in plain) == "".join(
+        ch.choices[0].delta.content or "" for ch in chunks if ch.choices
+    )
+
+
+def test_the_model_list_is_the_described_one(url):
+    """The model list has no `has_more`: OpenAI's description (ListModelsResponse: object,
+    data) and the SDK's SyncPage for models have none, and transcripts of the real list show
+    none (checked for issue 20)."""
+    raw = client(url).models.with_raw_response.list()
+    page = json.loads(raw.content)
+    assert set(page) == {"object", "data"} and page["object"] == "list"
+
+
 def test_rate_limit_headers(url):
     raw = client(url).models.with_raw_response.list()
     for name in ("limit-requests", "remaining-requests", "reset-requests", "limit-tokens"):

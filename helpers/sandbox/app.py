@@ -202,9 +202,12 @@ def create_app(
         completion = await run(engine.chat, body)
         if body.get("stream"):  # checked by the engine (requests.chat_request)
             options = body.get("stream_options") or {}
-            return streaming.response(
-                streaming.chat_chunks(completion, bool(options.get("include_usage")))
+            chunks = streaming.chat_chunks(
+                completion,
+                bool(options.get("include_usage")),
+                obfuscate=options.get("include_obfuscation") is not False,
             )
+            return streaming.response(chunks)
         return JSONResponse(completion)
 
     async def create_response(request: Request) -> Response:

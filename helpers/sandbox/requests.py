@@ -247,6 +247,7 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
     if options is not None and not isinstance(options, dict):
         raise _invalid_type("stream_options", "an object", options)
     include_usage = _boolean((options or {}).get("include_usage"), "stream_options.include_usage")
+    _boolean((options or {}).get("include_obfuscation"), "stream_options.include_obfuscation")
     logprobs = _boolean(body.get("logprobs"), "logprobs")
     top = body.get("top_logprobs")
     top_logprobs = 0

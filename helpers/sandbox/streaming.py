@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -78,8 +79,17 @@ def _choice_deltas(choice: dict[str, Any]) -> Iterable[dict[str, Any]]:
     yield delta({}, finish=choice["finish_reason"])
 
 
-def chat_chunks(completion: dict[str, Any], include_usage: bool) -> AsyncIterator[bytes]:
-    """The chunks of a `chat.completion`, ending with `data: [DONE]`."""
+def obfuscation() -> str:
+    """The `obfuscation` field of a chunk: random characters of a random length, which the real
+    API adds to every chunk (by default) so that a chunk's size does not reveal its text."""
+    return secrets.token_urlsafe(12)[: secrets.randbelow(12) + 1]
+
+
+def chat_chunks(
+    completion: dict[str, Any], include_usage: bool, *, obfuscate: bool = True
+) -> AsyncIterator[bytes]:
+    """The chunks of a `chat.completion`, ending with `data: [DONE]`; each carries an
+    `obfuscation` string unless `stream_options.include_obfuscation` is false."""
     base = {
         "id": completion["id"],
         "object": "chat.completion.chunk",
@@ -91,13 +101,16 @@ def chat_chunks(completion: dict[str, Any], include_usage: bool) -> AsyncIterato
     if include_usage:
         base["usage"] = None
 
+    def chunk(payload: dict[str, Any]) -> bytes:
+        return sse({**payload, "obfuscation": obfuscation()} if obfuscate else payload)
+
     async def chunks() -> AsyncIterator[bytes]:
         for choice in completion["choices"]:
             for d in _choice_deltas(choice):
-                yield sse({**base, "choices": [d]})
+                yield chunk({**base, "choices": [d]})
                 await asyncio.sleep(0)
         if include_usage:
-            yield sse({**base, "choices": [], "usage": completion["usage"]})
+            yield chunk({**base, "choices": [], "usage": completion["usage"]})
         yield b"data: [DONE]\n\n"
 
     return chunks()
