@@ -194,6 +194,9 @@ def _not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
     path = _request_path(exc)
     code = getattr(exc, "code", None)
     low = message.lower()
+    elsewhere = _not_served(code, low, message)
+    if elsewhere is not None:
+        return elsewhere
     if (
         code == "model_not_found"
         or "model" in low
@@ -257,6 +260,46 @@ def _not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
         "not_found",
         scrub(message),
     )
+
+
+def _not_served(code: Any, low: str, message: str) -> Diagnosis | None:
+    """A route the sandbox does not imitate, the Evals API (shut down), or a chat model on the
+    legacy text completions route."""
+    if code == "evals_api_shut_down" or "evals api shut down" in low:
+        return Diagnosis(
+            "L'API Evals d'OpenAI est fermée (depuis le 30/11/2026)",
+            "OpenAI a arrêté son API d'évaluation (client.evals) le 30 novembre 2026 ; le bac à "
+            "sable ne l'imite donc pas non plus.",
+            "Évalue ton modèle avec le kit : `python -m helpers eval MODELE FICHIER.jsonl` ou "
+            "`helpers.evaluate(...)` (notebook 12), ou avec Promptfoo (outil libre, npm "
+            "promptfoo), qui interroge n'importe quelle API compatible OpenAI.",
+            "evals_api_shut_down",
+            scrub(message),
+        )
+    if code == "not_imitated_by_sandbox" or "does not imitate" in low:
+        instead = message.split("Instead: ", 1)[1] if "Instead: " in message else ""
+        return Diagnosis(
+            "Le bac à sable n'imite pas cette partie de l'API",
+            "Ton adresse est juste (c'est bien une route de l'API d'OpenAI), mais le bac à sable "
+            "ne reproduit que les fichiers, le fine-tuning, les modèles, le chat, l'API Responses, "
+            "les embeddings et la modération.",
+            'Pour cette route, passe en mode openai (`helpers.use_mode("openai")`, payant)'
+            + (f" ; ou, d'après le message d'origine : {instead}" if instead else "")
+            + ".",
+            "not_imitated_by_sandbox",
+            scrub(message),
+        )
+    if "this is a chat model and not supported in the v1/completions" in low:
+        return Diagnosis(
+            "Modèle de chat appelé sur l'ancienne route des complétions de texte",
+            "client.completions.create (/v1/completions) ne sert que les anciens modèles de "
+            "complétion ; gpt-4o-mini et tes modèles fine-tunés sont des modèles de chat.",
+            'Utilise client.chat.completions.create avec messages=[{"role": "user", '
+            '"content": ton_texte}].',
+            "chat_model_on_completions",
+            scrub(message),
+        )
+    return None
 
 
 def _invalid_training_file() -> tuple[str, str]:

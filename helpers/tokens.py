@@ -98,7 +98,7 @@ def encoding_name_for(model: str) -> str:
     from .models import base_model_of
 
     base = base_model_of(model)
-    if base.startswith("gpt-3.5") or (
+    if base.startswith(("gpt-3.5", "text-embedding-")) or (
         base.startswith("gpt-4") and not base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5"))
     ):
         return "cl100k_base"

@@ -28,7 +28,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..exceptions import workspace_problem
-from . import errors, faults, requests, responses, shapes, streaming
+from . import (
+    embeddings,
+    errors,
+    faults,
+    moderations,
+    not_imitated,
+    requests,
+    responses,
+    shapes,
+    streaming,
+    text_completions,
+)
 from .errors import ApiError
 from .files import MAX_FILE_BYTES, FileService
 from .protocol import Engine
@@ -242,6 +253,9 @@ def create_app(
 
     async def invalid_url(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
+        elsewhere = not_imitated.answer(request.method, request.url.path)
+        if status == 404 and elsewhere is not None:
+            return _json_error(elsewhere)
         return _json_error(
             ApiError(
                 404 if status == 404 else status,
@@ -273,10 +287,37 @@ def create_app(
         Route("/v1/models/{model:path}", _endpoint(get_model), methods=["GET"]),
         Route("/v1/models/{model:path}", _endpoint(delete_model), methods=["DELETE"]),
     ]
+    routes += _other_endpoints(engine, run)
     app = Starlette(routes=routes, exception_handlers={HTTPException: invalid_url})
     app.state.engine = engine
     app.state.files = files
     return Gate(app, engine.organization_id)  # type: ignore[return-value]
+
+
+# -- OpenAI's other endpoints (issue 20) ---------------------------------------------------------
+# Each resource in its own module, with its checks and response shapes: embeddings and
+# moderations imitated, text completions refused as the real API refuses chat models. The
+# routes the sandbox does not imitate answer from `not_imitated` (see `invalid_url`).
+
+
+def _other_endpoints(engine: Engine, run: Callable[..., Awaitable[Any]]) -> list[Route]:
+    async def create_embeddings(request: Request) -> Response:
+        body = requests.json_body(await request.body())
+        return JSONResponse(await run(embeddings.create, body))
+
+    async def create_moderation(request: Request) -> Response:
+        body = requests.json_body(await request.body())
+        return JSONResponse(await run(moderations.create, body))
+
+    async def create_text_completion(request: Request) -> Response:
+        body = requests.json_body(await request.body())
+        return JSONResponse(await run(text_completions.create, body, engine.retrieve_model))
+
+    return [
+        Route("/v1/embeddings", _endpoint(create_embeddings), methods=["POST"]),
+        Route("/v1/moderations", _endpoint(create_moderation), methods=["POST"]),
+        Route("/v1/completions", _endpoint(create_text_completion), methods=["POST"]),
+    ]
 
 
 class Gate:

@@ -47,6 +47,18 @@ def context_window(snapshot: str) -> int:
     return DEFAULT_CONTEXT_WINDOW
 
 
+#: OpenAI's other base models the kit server serves, on their own routes only (embeddings,
+#: moderations; never chat): name → `created` as the real model list gives it (omni-moderation:
+#: a public transcript; the embedding models' dates: unconfirmed).
+OTHER_MODELS: dict[str, int] = {
+    "text-embedding-3-small": 1705948997,
+    "text-embedding-3-large": 1705953180,
+    "text-embedding-ada-002": 1671217299,
+    "omni-moderation-latest": 1731689265,
+    "omni-moderation-2024-09-26": 1732734466,
+}
+
+
 def shutdown_date(snapshot: str) -> str | None:
     info = models.get(snapshot)
     return info.shutdown_date.isoformat() if info and info.shutdown_date else None
@@ -57,12 +69,23 @@ def _object(snapshot: str, shown: str) -> dict[str, Any]:
 
 
 def listed() -> list[dict[str, Any]]:
-    """The base models `GET /v1/models` lists."""
-    return [_object(m.name, m.name) for m in models.listed(models.SANDBOX_TODAY)]
+    """The base models `GET /v1/models` lists: the chat models, then the others."""
+    chat = [_object(m.name, m.name) for m in models.listed(models.SANDBOX_TODAY)]
+    return chat + [shapes.model_object(n, c, "system") for n, c in OTHER_MODELS.items()]
 
 
 def snapshot(name: str) -> str:
-    """The snapshot a base-model name stands for, or the real API's 404 (shut down, unknown)."""
+    """The snapshot a chat model's name stands for, or the real API's 404 (shut down, unknown,
+    not a chat model)."""
+    if name in OTHER_MODELS:
+        # The real API's answer for a model of another route on chat (its wording for the
+        # legacy completion models; unconfirmed for the embedding and moderation models).
+        raise errors.ApiError(
+            404,
+            "This is not a chat model and thus not supported in the v1/chat/completions "
+            "endpoint. Did you mean to use v1/completions?",
+            param="model",
+        )
     snap = models.base_model_of(name)
     state = models.availability(snap, models.SANDBOX_TODAY)
     if state == "shut_down":
@@ -79,4 +102,6 @@ def trainable(name: str) -> bool:
 
 def retrieve(name: str) -> dict[str, Any]:
     """`GET /v1/models/{name}` for a base model (an alias keeps the name it was asked by)."""
+    if name in OTHER_MODELS:
+        return shapes.model_object(name, OTHER_MODELS[name], "system")
     return _object(snapshot(name), name)

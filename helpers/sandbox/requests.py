@@ -231,11 +231,11 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
     max_tokens = _max_tokens(body, model)
     for name in ("user", "safety_identifier", "prompt_cache_key"):
         if body.get(name) is not None and not isinstance(body[name], str):
-            raise _invalid_type(name, "a string", body[name])
+            raise invalid_type(name, "a string", body[name])
     metadata(body.get("metadata"))
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise _invalid_type("seed", "an integer", seed)
+        raise invalid_type("seed", "an integer", seed)
     stream = _boolean(body.get("stream"), "stream")
     options = body.get("stream_options")
     if options is not None and not stream:
@@ -245,7 +245,7 @@ def chat_request(body: dict[str, Any], *, max_n: int) -> ChatRequest:
             param="stream_options",
         )
     if options is not None and not isinstance(options, dict):
-        raise _invalid_type("stream_options", "an object", options)
+        raise invalid_type("stream_options", "an object", options)
     include_usage = _boolean((options or {}).get("include_usage"), "stream_options.include_usage")
     _boolean((options or {}).get("include_obfuscation"), "stream_options.include_obfuscation")
     logprobs = _boolean(body.get("logprobs"), "logprobs")
@@ -324,7 +324,7 @@ def metadata(value: Any) -> dict[str, str] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _invalid_type("metadata", "an object", value)
+        raise invalid_type("metadata", "an object", value)
     if len(value) > MAX_METADATA_PAIRS:
         raise errors.bad_request(
             f"Invalid 'metadata': too many properties. Expected an object with at most "
@@ -342,7 +342,7 @@ def metadata(value: Any) -> dict[str, str] | None:
                 code="string_above_max_length",
             )
         if not isinstance(item, str):
-            raise _invalid_type(f"metadata.{key}", "a string", item)
+            raise invalid_type(f"metadata.{key}", "a string", item)
         if len(item) > 512:
             raise errors.bad_request(
                 f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
@@ -370,7 +370,7 @@ def _type_name(value: Any) -> str:
     return "object"
 
 
-def _invalid_type(name: str, expected: str, value: Any) -> errors.ApiError:
+def invalid_type(name: str, expected: str, value: Any) -> errors.ApiError:
     article = "an" if _type_name(value)[0] in "aeiou" else "a"
     return errors.bad_request(
         f"Invalid type for '{name}': expected {expected}, but got {article} "
@@ -384,7 +384,7 @@ def _boolean(value: Any, name: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise _invalid_type(name, "a boolean", value)
+        raise invalid_type(name, "a boolean", value)
     return value
 
 
@@ -394,7 +394,7 @@ def _stop(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,) if value else ()
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise _invalid_type("stop", "one of a string or array of strings", value)
+        raise invalid_type("stop", "one of a string or array of strings", value)
     if len(value) > MAX_STOP:
         raise errors.bad_request(
             f"Invalid 'stop': array too long. Expected an array with maximum length {MAX_STOP}, "
@@ -452,7 +452,7 @@ def _number(
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
         # Confirmed wording (public transcripts): "Invalid type for 'temperature': expected a
         # decimal, but got a string instead." — "an integer" for integers.
-        raise _invalid_type(name, "an integer" if integer else "a decimal", value)
+        raise invalid_type(name, "an integer" if integer else "a decimal", value)
     word = "integer" if integer else "decimal"
     if value > high:
         raise errors.bad_request(
@@ -531,17 +531,17 @@ def _message(i: int, msg: dict[str, Any], answered: set[Any]) -> None:
             raise errors.missing(f"{where}.content")
     elif not isinstance(content, (str, list)):
         # Confirmed wording and code (public transcripts of the real API).
-        raise _invalid_type(f"{where}.content", "one of a string or array of objects", content)
+        raise invalid_type(f"{where}.content", "one of a string or array of objects", content)
     elif isinstance(content, list):
         for j, part in enumerate(content):
             if not isinstance(part, dict) or "type" not in part:
                 raise errors.missing(f"{where}.content[{j}].type")
     if calls is not None:
         if not isinstance(calls, list):
-            raise _invalid_type(f"{where}.tool_calls", "an array of objects", calls)
+            raise invalid_type(f"{where}.tool_calls", "an array of objects", calls)
         for j, call in enumerate(calls):
             if not isinstance(call, dict):
-                raise _invalid_type(f"{where}.tool_calls[{j}]", "an object", call)
+                raise invalid_type(f"{where}.tool_calls[{j}]", "an object", call)
             for key in ("id", "type", "function"):
                 if key not in call:
                     raise errors.missing(f"{where}.tool_calls[{j}].{key}")
@@ -739,7 +739,7 @@ def job_suffix(suffix: Any) -> str | None:
     if suffix is None:
         return None
     if not isinstance(suffix, str):
-        raise _invalid_type("suffix", "a string", suffix)
+        raise invalid_type("suffix", "a string", suffix)
     if not suffix:
         raise errors.bad_request(
             "Invalid 'suffix': empty string. Expected a string with minimum length 1, but got an "
@@ -794,13 +794,13 @@ def hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
         if supervised is None:
             supervised = {}
         if not isinstance(supervised, dict):
-            raise _invalid_type("method.supervised", "an object", supervised)
+            raise invalid_type("method.supervised", "an object", supervised)
         if supervised.get("hyperparameters") is not None:
             raw, where = supervised["hyperparameters"], "method.supervised.hyperparameters"
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):  # `[]` too: an array is not an object
-        raise _invalid_type(where, "an object", raw)
+        raise invalid_type(where, "an object", raw)
     unknown = sorted(set(raw) - set(_HYPER))
     if unknown:
         raise errors.bad_request(
@@ -817,9 +817,7 @@ def hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
             # Unconfirmed wording: the real API's type message with its "auto" alternative.
-            raise _invalid_type(
-                name, f"{'an integer' if integer else 'a decimal'} or 'auto'", value
-            )
+            raise invalid_type(name, f"{'an integer' if integer else 'a decimal'} or 'auto'", value)
         word = "integer" if integer else "decimal"
         if high is not None and value > high:
             raise errors.bad_request(

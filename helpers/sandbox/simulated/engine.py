@@ -235,7 +235,7 @@ class SimulatedEngine:
 
     def delete_model(self, name: str) -> dict[str, Any]:
         if not name.startswith("ft:"):
-            base_models.snapshot(name)  # unknown or shut down: the API's 404
+            base_models.retrieve(name)  # unknown or shut down: the API's 404
             raise requests.cannot_delete(name)
         job, _ = self._fine_tune(name)
         if name != job.ft_model or not self.jobs.delete_model(name):
