@@ -43,6 +43,8 @@ ROUTES: list[tuple[str, str, str | None]] = [
     ("GET", r"/v1/responses/[^/]+", "Response"),
     # The description documents no body for a deleted response (checked by hand below).
     ("DELETE", r"/v1/responses/[^/]+", None),
+    ("POST", r"/v1/embeddings", "CreateEmbeddingResponse"),
+    ("POST", r"/v1/moderations", "CreateModerationResponse"),
 ]
 STREAMS = {"/v1/chat/completions": "CreateChatCompletionStreamResponse"}
 STREAMS["/v1/responses"] = "ResponseStreamEvent"
@@ -60,7 +62,24 @@ def _normalize_job(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
+def decode_embeddings(page: dict[str, Any]) -> dict[str, Any]:
+    # 3. `encoding_format: "base64"` (what the SDKs ask by default) returns each embedding as
+    #    the base64 of little-endian float32 values; the description types it as an array.
+    import base64
+    import struct
+
+    def floats(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        raw = base64.b64decode(value, validate=True)
+        assert len(raw) % 4 == 0, "base64 embedding: not float32 values"
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+
+    return {**page, "data": [{**d, "embedding": floats(d.get("embedding"))} for d in page["data"]]}
+
+
 KNOWN_DIFFERENCES = {
+    "CreateEmbeddingResponse": decode_embeddings,
     "FineTuningJob": _normalize_job,
     "ListPaginatedFineTuningJobsResponse": lambda page: {
         **page,

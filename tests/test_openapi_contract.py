@@ -8,7 +8,14 @@ import json
 
 import openai
 import pytest
-from openai.types import FileDeleted, FileObject, Model, ModelDeleted
+from openai.types import (
+    CreateEmbeddingResponse,
+    FileDeleted,
+    FileObject,
+    Model,
+    ModelDeleted,
+    ModerationCreateResponse,
+)
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
@@ -27,6 +34,8 @@ SDK_TYPES = {
     "DeleteModelResponse": ModelDeleted,
     "CreateChatCompletionResponse": ChatCompletion,
     "Response": Response,
+    "CreateEmbeddingResponse": CreateEmbeddingResponse,
+    "CreateModerationResponse": ModerationCreateResponse,
 }
 LISTS = {
     "ListFilesResponse": FileObject,
@@ -114,6 +123,7 @@ def _session(c: openai.OpenAI) -> None:
         tool_choice="required",
     )
     c.responses.delete(resp.id)
+    _issue_20_shapes(c, model)
     c.models.delete(model)
     c.files.delete(f.id)
     for call in (
@@ -128,8 +138,56 @@ def _session(c: openai.OpenAI) -> None:
             call()
 
 
+def _issue_20_shapes(c: openai.OpenAI, model: str) -> None:
+    """The shapes issue 20 added: embeddings, moderations, a tool loop's final answer, the
+    2023 function_call format (streamed too), JSON mode, and the new refusals."""
+    hello = [{"role": "user", "content": "Bonjour"}]
+    c.embeddings.create(model="text-embedding-3-small", input=["Bonjour", "Salut"])
+    c.embeddings.create(
+        model="text-embedding-3-large", input="Bonjour", dimensions=64, encoding_format="float"
+    )
+    c.moderations.create(input=["Bonjour", "Salut"])
+    c.moderations.create(
+        input=[
+            {"type": "text", "text": "Bonjour"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        ]
+    )
+    ask = [{"role": "user", "content": "Quelle météo à Paris ?"}]
+    call = c.chat.completions.create(model=model, messages=ask, tools=[WEATHER])
+    called = call.choices[0].message
+    if called.tool_calls:
+        c.chat.completions.create(
+            model=model,
+            tools=[WEATHER],
+            messages=[
+                *ask,
+                called.model_dump(exclude_none=True),
+                {"role": "tool", "tool_call_id": called.tool_calls[0].id, "content": "18 °C"},
+            ],
+        )
+    legacy = {"functions": [WEATHER["function"]], "function_call": {"name": "get_weather"}}
+    c.chat.completions.create(model="gpt-4o-mini", messages=hello, **legacy)
+    list(c.chat.completions.create(model="gpt-4o-mini", messages=hello, stream=True, **legacy))
+    c.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "En JSON, avec les clés « a » et « b » (entier)"}],
+        response_format={"type": "json_object"},
+    )
+    for refused in (
+        lambda: c.chat.completions.create(model="gpt-4o-mini", messages=hello, max_tokens=10**5),
+        lambda: c.chat.completions.create(model="gpt-4o-mini", messages=hello, temperature="1"),
+        lambda: c.completions.create(model="gpt-4o-mini", prompt="Bonjour"),
+        lambda: c.embeddings.create(model="text-embedding-3-small", input=""),
+        lambda: c.batches.list(),
+        lambda: c.get("/evals", cast_to=object),
+    ):
+        with pytest.raises(openai.APIStatusError):
+            refused()
+
+
 def _check_sdk_types(recorded: list[Exchange]) -> None:
-    from openapi_contract import schema_for
+    from openapi_contract import decode_embeddings, schema_for
 
     events = TypeAdapter(ResponseStreamEvent)
     for ex in recorded:
@@ -144,7 +202,10 @@ def _check_sdk_types(recorded: list[Exchange]) -> None:
             continue
         name = schema_for(ex.method, ex.path)
         if name in SDK_TYPES:
-            strict(SDK_TYPES[name], json.loads(ex.body))
+            body = json.loads(ex.body)
+            if name == "CreateEmbeddingResponse":  # base64 floats: the SDK decodes them first
+                body = decode_embeddings(body)
+            strict(SDK_TYPES[name], body)
         elif name in LISTS:
             for item in json.loads(ex.body)["data"]:
                 strict(LISTS[name], item)
@@ -172,5 +233,7 @@ def test_every_response_matches_the_published_description(workspace):
         "ResponseItemList",
         "ResponseStreamEvent",
         "ErrorResponse",
+        "CreateEmbeddingResponse",
+        "CreateModerationResponse",
     }
     assert expected <= set(seen), expected - set(seen)

@@ -31,6 +31,8 @@ OPERATIONS = {
     "/chat/completions": ["post"],
     "/responses": ["post"],
     "/responses/{response_id}": ["get", "delete"],
+    "/embeddings": ["post"],
+    "/moderations": ["post"],
 }
 #: Where the published description is stricter than the real API, as observed: a list with no
 #: item answers `"first_id": null, "last_id": null` (the description types them as strings).
@@ -38,6 +40,9 @@ NULLABLE = {"ListFilesResponse": ("first_id", "last_id")}
 #: A file uploaded with purpose `evals` (allowed by CreateFileRequest) keeps that purpose; the
 #: description's OpenAIFile enum omits it.
 EXTRA_ENUM = {("OpenAIFile", "purpose"): ("evals",)}
+#: `encoding_format: "base64"` (what the SDKs ask by default) returns each embedding as a
+#: base64 string of float32 values; the description's Embedding types it as an array only.
+ALSO_STRING = [("Embedding", "embedding")]
 #: Error answers documented as a bare `Error` object: the real API wraps every error in its
 #: envelope `{"error": {...}}` (ErrorResponse), as the SDK expects.
 ENVELOPED = [("/responses/{response_id}", "delete", "404")]
@@ -91,6 +96,9 @@ def build(spec: dict[str, Any], commit: str) -> dict[str, Any]:
         for field in fields:
             prop = schemas[name]["properties"][field]
             schemas[name]["properties"][field] = {"anyOf": [prop, {"type": "null"}]}
+    for name, field in ALSO_STRING:
+        prop = schemas[name]["properties"][field]
+        schemas[name]["properties"][field] = {"anyOf": [prop, {"type": "string"}]}
     for (name, field), values in EXTRA_ENUM.items():
         schemas[name]["properties"][field]["enum"] += list(values)
     return {

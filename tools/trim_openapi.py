@@ -32,6 +32,8 @@ ROOTS = [
     "ResponseItemList",
     "ResponseStreamEvent",
     "ErrorResponse",
+    "CreateEmbeddingResponse",
+    "CreateModerationResponse",
 ]
 DROPPED = {"description", "title", "example", "examples", "x-oaiMeta", "x-stainless-const"}
 PREFIX = "#/components/schemas/"
