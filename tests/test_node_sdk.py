@@ -48,3 +48,46 @@ def test_node_sdk_whole_flow(workspace):
     assert summary["notFound"] == 404
     seen = check_all(recorder.exchanges)
     assert {"FineTuningJob", "CreateChatCompletionStreamResponse", "Response"} <= set(seen)
+
+
+def test_node_sdk_issue_20(workspace):
+    """Issue 20 through the Node SDK: its tool runner ends with a text answer, the 2023
+    function_call format, JSON mode's keys, the alias refused, the real API's messages,
+    obfuscated stream chunks, embeddings, moderations, routes not imitated and the Evals API;
+    every response checked against the published description."""
+    node = shutil.which("node")
+    require(node is not None, "Node.js absent (Node ≥ 20)")
+    require((NODE_DIR / "node_modules" / "openai").is_dir(), "npm ci --prefix tests/node")
+    with recording_server(workspace) as (url, recorder):
+        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        done = subprocess.run(
+            [node, str(NODE_DIR / "fidelity.mjs"), str(COUCOU), models.DEFAULT_MODEL],
+            cwd=NODE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["toolRuns"] == 1 and summary["completions"] == 2  # call, result, answer
+    assert summary["functionCall"] == "get_weather"
+    assert summary["jsonKeys"] == ["titre", "note"]
+    assert summary["alias"] == {
+        "status": 400,
+        "code": "model_not_available",
+        "param": None,
+        "message": "Model gpt-4o-mini is not available for fine-tuning or does not exist.",
+    }
+    assert summary["messages"] == [
+        "Invalid type for 'temperature': expected a decimal, but got a string instead.",
+        "max_tokens is too large: 100000. This model supports at most 16384 completion tokens, "
+        "whereas you provided 100000.",
+    ]
+    assert summary["obfuscated"] > 1
+    assert summary["embedding"] == {"count": 2, "size": 1536}
+    assert summary["moderation"] == {"flagged": False, "categories": 13}
+    assert summary["notImitated"] == {"status": 404, "code": "not_imitated_by_sandbox"}
+    assert summary["evals"] == {"status": 404, "code": "evals_api_shut_down"}
+    seen = check_all(recorder.exchanges)
+    assert {"CreateEmbeddingResponse", "CreateModerationResponse", "ErrorResponse"} <= set(seen)
