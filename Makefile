@@ -146,14 +146,16 @@ $(OLDEST_VENV)/.stamp-oldest: requirements-oldest.txt pyproject.toml
 	$(OLDEST_VENV)/bin/python -m pip install -q --no-deps -e .
 	touch $@
 
-# Unit and sandbox tests (the notebooks, browser and Colab tests need Jupyter: they run in make test).
+# Unit and sandbox tests (the notebooks, browser and Colab tests need Jupyter: they run in make test;
+# so does the Cookbook notebook run in an IPython shell, tests/test_cookbook_function_calling.py).
 test-oldest: $(OLDEST_VENV)/.stamp-oldest
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(OLDEST_VENV)/bin/python -m pytest tests -q -p no:cacheprovider -W ignore::DeprecationWarning \
 		$(addprefix --ignore=,$(wildcard tests/test_browser_*.py)) \
 		--ignore=tests/test_widgets_colab.py --ignore=tests/test_course_sentinel.py \
-		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py $(PYTEST_ARGS)
+		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py \
+		--ignore=tests/test_cookbook_function_calling.py $(PYTEST_ARGS)
 
 # --- a real JupyterHub on 127.0.0.1 (issue 11): hub, proxy and single-user servers in their own venv ---
 # JupyterHub + nbgitpuller + jupyter-server-proxy + the kit and its dependencies, as in a hub

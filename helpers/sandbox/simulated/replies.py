@@ -106,7 +106,8 @@ def tool_result_answer(messages: list[Any]) -> str:
         parts.append(f"{name} → {short or '(résultat vide)'}")
     if not parts:
         return "Voilà, c'est fait."
-    return "D'après le résultat obtenu : " + " ; ".join(parts) + "."
+    text = "D'après le résultat obtenu : " + " ; ".join(parts)
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def prompt_of(messages: list[Any]) -> str:
