@@ -132,6 +132,15 @@ def dated_name(alias: str) -> str | None:
     return _ALIASES.get(alias)
 
 
+def dated_names_phrase() -> str:
+    """« use the dated name » once, for the model tables (README, notebook 05)."""
+    alias = next(a for a, d in _ALIASES.items() if d == DEFAULT_MODEL)
+    return (
+        "Pour le fine-tuning, écris le nom daté de la première colonne : l'alias sans date "
+        f"(`{alias}`) sert à discuter, mais l'API le refuse pour un job."
+    )
+
+
 def alias_advice(model: str, today: date | None = None) -> str | None:
     """« utilise le nom daté … » when `model` is an alias (None otherwise): the one French
     sentence the dataset check and the error diagnoses show about it. With `today`, None also

@@ -289,3 +289,11 @@ def test_the_model_line_has_the_right_tense():
     after = DatasetTable(examples, record=False, today=date(2027, 2, 1))
     shown = html.unescape(after.summary.value)
     assert "éteint depuis le 14/01/2027" in shown and "prévu" not in shown
+
+
+def test_an_alias_opens_the_table_on_its_dated_name(tmp_path):
+    """Issue 20: a job needs the dated name; the table shows it for an alias."""
+    t = DatasetTable(export_dir=tmp_path / "perso", model="gpt-4o-2024-08-06")
+    assert t.model.value == "gpt-4o-2024-08-06"
+    alias = DatasetTable(export_dir=tmp_path / "perso", model="gpt-4o")
+    assert alias.model.value == "gpt-4o-2024-08-06"  # not silently the default model

@@ -377,6 +377,8 @@ def readme_models() -> str:
             "",
             models.facts_markdown(day),
             "",
+            models.dated_names_phrase(),
+            "",
             f"Le modèle par défaut du kit est `{models.DEFAULT_MODEL}`, le moins cher de ceux qu'on "
             f"peut encore entraîner. Le bac à sable vit au {models.SANDBOX_TODAY:%d/%m/%Y} : il "
             "propose et entraîne exactement les modèles marqués « entraînable » ci-dessus.",

@@ -366,6 +366,7 @@ class DatasetTable(widgets.VBox):
         self._views: list[RowView] = []
 
         names = models.offered(self._today())
+        model = models.dated_name(model) or model  # an alias: its dated name (what a job needs)
         self.model = widgets.Dropdown(
             options=names,
             value=model if model in names else models.DEFAULT_MODEL,
@@ -373,7 +374,9 @@ class DatasetTable(widgets.VBox):
             layout=widgets.Layout(width="360px"),
         )
         set_tooltip(
-            self.model, "Le modèle de base : il fixe le prix et la limite de jetons par exemple"
+            self.model,
+            "Le modèle de base, sous son nom daté (l'alias sans date est refusé pour le "
+            "fine-tuning) : il fixe le prix et la limite de jetons par exemple",
         )
         self.model.observe(lambda _c: self._changed(), names="value")
 
