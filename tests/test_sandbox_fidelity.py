@@ -176,6 +176,24 @@ def test_stream_options_without_stream(url):
     )
 
 
+def test_the_alias_refused_for_fine_tuning_is_explained_in_french(url):
+    from helpers import errors
+
+    c = client(url)
+    f = upload(c, COUCOU)
+    with pytest.raises(openai.BadRequestError) as err:
+        c.fine_tuning.jobs.create(training_file=f.id, model="gpt-4o-mini")
+    assert err.value.body == {
+        "message": "Model gpt-4o-mini is not available for fine-tuning or does not exist.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "model_not_available",
+    }
+    diagnosis = errors.explain(err.value)
+    assert diagnosis.code == "model_alias" and "gpt-4o-mini-2024-07-18" in diagnosis.fix
+    assert "nom daté" in diagnosis.cause
+
+
 def test_unknown_job_fields_are_refused(url):
     c = client(url)
     f = upload(c, COUCOU)

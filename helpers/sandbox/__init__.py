@@ -1,4 +1,5 @@
-"""The sandbox: a local, OpenAI-compatible server (files, fine-tuning jobs, chat, models).
+"""The sandbox: a local, OpenAI-compatible server (files, fine-tuning jobs, chat, models,
+responses, embeddings, moderations; what it does not imitate: docs/bac-a-sable.md).
 
 One server process per workspace (and engine), shared by every kernel and command:
 
