@@ -634,6 +634,9 @@ def api_cases(file_id: str, job_id: str) -> list[tuple[str, str, str, Any, dict[
         "/v1/responses/resp_nope": {"GET", "DELETE"},
         "/v1/models": {"GET"},
         f"/v1/models/{MODEL}": {"GET", "DELETE"},
+        "/v1/embeddings": {"POST"},
+        "/v1/moderations": {"POST"},
+        "/v1/completions": {"POST"},
     }
     for path, allowed in routes.items():
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -716,6 +719,51 @@ def api_cases(file_id: str, job_id: str) -> list[tuple[str, str, str, Any, dict[
     }
     for name, body in resp_bad.items():
         cases.append((f"responses : {name}", "POST", "/v1/responses", body, {}))
+
+    other_bad = {  # issue 20: the other endpoints, and the 2023 functions
+        "embeddings input vide": (
+            "/v1/embeddings",
+            {"model": "text-embedding-3-small", "input": ""},
+        ),
+        "embeddings input [[]]": (
+            "/v1/embeddings",
+            {"model": "text-embedding-3-small", "input": [[]]},
+        ),
+        "embeddings jetons géants": (
+            "/v1/embeddings",
+            {"model": "text-embedding-3-small", "input": [[10**12, -1]]},
+        ),
+        "embeddings dimensions 0": (
+            "/v1/embeddings",
+            {"model": "text-embedding-3-small", "input": "x", "dimensions": 0},
+        ),
+        "embeddings dimensions texte": (
+            "/v1/embeddings",
+            {"model": "text-embedding-3-large", "input": "x", "dimensions": "64"},
+        ),
+        "embeddings format banana": (
+            "/v1/embeddings",
+            {"model": "text-embedding-3-small", "input": "x", "encoding_format": "banana"},
+        ),
+        "embeddings modèle de chat": ("/v1/embeddings", {"model": MODEL, "input": "x"}),
+        "moderations input absent": ("/v1/moderations", {}),
+        "moderations input nombre": ("/v1/moderations", {"input": 42}),
+        "moderations parties bizarres": ("/v1/moderations", {"input": [{"type": "banana"}]}),
+        "completions modèle de chat": ("/v1/completions", {"model": MODEL, "prompt": "x"}),
+        "completions sans modèle": ("/v1/completions", {"prompt": "x"}),
+        "functions nombre": ("/v1/chat/completions", chat(functions=42)),
+        "function_call sans functions": ("/v1/chat/completions", chat(function_call="auto")),
+        "function_call inconnue": (
+            "/v1/chat/completions",
+            chat(functions=[{"name": "f"}], function_call={"name": "g"}),
+        ),
+        "message function sans nom": (
+            "/v1/chat/completions",
+            chat(messages=[{"role": "function", "content": "x"}]),
+        ),
+    }
+    for name, (path, body) in other_bad.items():
+        cases.append((f"{path} : {name}", "POST", path, body, {}))
 
     def job(**fields: Any) -> dict[str, Any]:
         body = {"model": MODEL, "training_file": file_id}
