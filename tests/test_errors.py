@@ -131,6 +131,17 @@ def test_bad_request_invalid_training_file():
             "model_not_fine_tunable",
         ),
         ("suffix must be at most 64 characters", "suffix", "bad_suffix"),
+        (
+            "max_tokens is too large: 100000. This model supports at most 16384 completion "
+            "tokens, whereas you provided 100000.",
+            "max_tokens",
+            "max_tokens_too_large",
+        ),
+        (
+            "Invalid type for 'n': expected an integer, but got a string instead.",
+            "n",
+            "invalid_type",
+        ),
         ("Something else is wrong", None, "invalid_request"),
     ],
 )
@@ -310,3 +321,23 @@ def test_friendly_swallows_and_shows(capsys):
     assert "Aucune clé" in capsys.readouterr().err
     with pytest.raises(MissingKeyError), errors.friendly(reraise=True):
         raise MissingKeyError("x")
+
+
+def test_a_number_typed_as_text_is_explained():
+    """Issue 20: a value from a text widget or input() is a string; the fix converts it."""
+    d = explain(
+        api_error(
+            400,
+            "Invalid type for 'n': expected an integer, but got a string instead.",
+            param="n",
+        )
+    )
+    assert "int(valeur)" in d.fix and "input()" in d.cause
+    d = explain(
+        api_error(
+            400,
+            "Invalid type for 'metadata.tp': expected a string, but got an integer instead.",
+            param="metadata.tp",
+        )
+    )
+    assert d.code == "invalid_type" and "du texte" in d.cause and "widget" not in d.cause
