@@ -167,6 +167,13 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="vérifier un dataset .jsonl")
     c.add_argument("file", help="le fichier .jsonl à vérifier")
     c.add_argument("--model", "-m", default=None, help="modèle visé (jetons et coût)")
+    c.add_argument(
+        "--method",
+        choices=("supervised", "dpo"),
+        default=None,
+        help="supervised (exemples de chat) ou dpo (paires de préférences) ; par défaut : "
+        "le format trouvé dans le fichier",
+    )
     sub.add_parser("doctor", help="diagnostic de l'environnement")
     sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
     sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
@@ -344,11 +351,14 @@ def _not_json(literal: str) -> Any:
 
 def _run_check(args: argparse.Namespace) -> int:
     from . import models
-    from .dataset import check_file
+    from .preference_data import check_file
 
     # Figures only, file read line by line: a large dataset is checked in little memory.
-    report = check_file(args.file, args.model or models.DEFAULT_MODEL, keep_examples=False)
+    model = args.model or models.DEFAULT_MODEL
+    report = check_file(args.file, model, method=args.method, keep_examples=False)
     print(report.summary())
+    if report.n_examples:
+        print(f"Format : {_FORMAT_FR[report.method]}.")
     if report.n_examples:
         stats = report.stats()
         tok = stats["jetons_par_exemple"]
@@ -359,6 +369,12 @@ def _run_check(args: argparse.Namespace) -> int:
         with contextlib.suppress(ValueError):  # a model without a known price
             print("Coût estimé : " + report.cost().describe())
     return 0 if report.ok else 1
+
+
+_FORMAT_FR = {
+    "supervised": "exemples de chat (entraînement supervisé)",
+    "dpo": "paires de préférences (DPO)",
+}
 
 
 def _version(dist: str) -> str:
