@@ -500,6 +500,9 @@ def _failed_job(job: Any) -> Diagnosis:
             "invalid_n_examples",
             scrub(message) or None,
         )
+    mismatch = _method_mismatch(job, code, message) if code == "invalid_training_file" else None
+    if mismatch is not None:
+        return mismatch
     if code == "invalid_training_file":
         cause, fix = _invalid_training_file()
         m = re.search(r"Example (\d+)", message)
@@ -517,6 +520,42 @@ def _failed_job(job: Any) -> Diagnosis:
         "OpenAI a arrêté l'entraînement" + (f" (code {code})" if code else "") + ".",
         JobFailedError.fix,
         f"job_failed:{code}" if code else "job_failed",
+        scrub(message) or None,
+    )
+
+
+def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
+    """A DPO job given chat examples, or a supervised job given preference pairs (the file's
+    format is not the job's method)."""
+    method = getattr(getattr(job, "method", None), "type", None)
+    job_id = getattr(job, "id", "?")
+    if "expected preference pairs" in message:
+        cause = (
+            "Ce job est un entraînement par préférences (DPO), mais ton fichier contient des "
+            'exemples de chat ({"messages": [...]}) : un job DPO attend des paires (input, '
+            "preferred_output, non_preferred_output)."
+        )
+        fix = (
+            "Pour un entraînement supervisé, relance le job sans method DPO ; pour DPO, écris des "
+            "paires (notebook 13) et vérifie-les avec `python -m helpers check FICHIER --method dpo`."
+        )
+    elif method == "supervised" and "expected either prompt/completion pairs or chat" in message:
+        cause = (
+            "Le fichier n'est pas au format des exemples de chat ({\"messages\": [...]}). S'il "
+            "contient des paires de préférences (input, preferred_output, non_preferred_output), "
+            "c'est un job DPO qu'il faut lancer."
+        )
+        fix = (
+            'Relance le job avec method={"type": "dpo"} (helpers.jobs.create(..., method="dpo"), '
+            "notebook 13) ; sinon corrige le fichier (`python -m helpers check FICHIER`)."
+        )
+    else:
+        return None
+    return Diagnosis(
+        f"Le job {job_id} a échoué : le fichier n'est pas au format de sa méthode",
+        cause,
+        fix,
+        code,
         scrub(message) or None,
     )
 
