@@ -2,10 +2,11 @@
 
     python -m helpers api files.create -p fine-tune -f dataset.jsonl
     python -m helpers api fine_tuning.jobs.create --training-file file-… --model M --suffix S
+    python -m helpers api fine_tuning.jobs.create -F file-… -m ft:… --method dpo --beta 0.1
     python -m helpers api fine_tuning.jobs.retrieve -i ftjob-…
     python -m helpers api fine_tuning.jobs.list
     python -m helpers api chat.completions.create -m ft:… -j '{"messages": [...], "temperature": 0}'
-    python -m helpers check dataset.jsonl [--model M]
+    python -m helpers check dataset.jsonl [--model M] [--method supervised|dpo]
     python -m helpers doctor
     python -m helpers reset [--step N]
     python -m helpers export ft:…:local:… [-o DOSSIER]   (mode local : emporter ton modèle)
@@ -130,6 +131,15 @@ def _parser() -> argparse.ArgumentParser:
         "-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto", help="époques (auto)"
     )
     v.add_argument("--seed", type=int, default=None, help="graine (résultats reproductibles)")
+    v.add_argument(
+        "--method",
+        choices=("supervised", "dpo"),
+        default="supervised",
+        help="supervised (exemples de chat, par défaut) ou dpo (paires de préférences)",
+    )
+    v.add_argument(
+        "--beta", default="auto", help="DPO : écart permis au modèle de départ, 0 à 2 (auto)"
+    )
     for name, what in (
         ("fine_tuning.jobs.retrieve", "afficher l'état d'un job"),
         ("fine_tuning.jobs.cancel", "annuler un job"),
@@ -233,6 +243,14 @@ def _run_api(args: argparse.Namespace) -> int:
                 raise UsageError(
                     f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}."
                 ) from None
+        beta: Any = args.beta
+        if beta != "auto":
+            try:
+                beta = float(beta)
+            except ValueError:
+                raise UsageError(
+                    f"--beta attend un nombre (entre 0 et 2) ou « auto », reçu {beta!r}."
+                ) from None
         before = workspace.get("job_id")
         model_before = workspace.get("fine_tuned_model")
         _print_json(
@@ -243,6 +261,8 @@ def _run_api(args: argparse.Namespace) -> int:
                 validation_file=args.validation_file,
                 n_epochs=epochs,
                 seed=args.seed,
+                method=args.method,
+                beta=beta,
             )
         )
         _say_shared("job_id", before, "le job suivi (étapes 05 et 06)", 5)

@@ -356,3 +356,51 @@ def test_sdk_params_types_accept_the_request(pairs_file):
     method = dpo(0.2, n_epochs=2)
     assert job_create_params.Method.__annotations__  # the SDK knows `method`
     json.dumps(method)
+
+
+def test_helpers_and_the_command_line_create_a_dpo_job(url, pairs_file, capsys, monkeypatch):
+    """`helpers.jobs.create(..., method="dpo", beta=…)` and `python -m helpers api
+    fine_tuning.jobs.create --method dpo --beta …`: the same request, the real API's shape."""
+    from helpers import cli, jobs, workspace
+    from helpers.exceptions import JobError
+
+    c = client(url)
+    sft = wait_job(c, c.fine_tuning.jobs.create(model=BASE, training_file=upload(c, COUCOU)).id)
+    pairs_id = jobs.upload(pairs_file, client=c, record=False).id
+    assert workspace.get("file_id") is None  # a side file: not the course's
+    job = jobs.create(
+        pairs_id, model=sft.fine_tuned_model, method="dpo", beta=0.3, record=False, client=c
+    )
+    assert job.method.type == "dpo" and job.method.dpo.hyperparameters.beta == 0.3
+    assert workspace.get("job_id") is None
+    done = jobs.wait(job.id, client=c)
+    assert done.status == "succeeded"
+    with pytest.raises(JobError):
+        jobs.create(pairs_id, beta=0.3, client=c)  # beta without DPO
+    with pytest.raises(JobError):
+        jobs.create(pairs_id, method="rlhf", client=c)
+    # a preference file is checked as pairs before it is sent (its format is detected)
+    with pytest.raises(Exception) as err:
+        jobs.upload(BROKEN / "output_object.jsonl", client=c)
+    assert "crochets" in str(err.value.report.summary())
+
+    monkeypatch.setattr("helpers.client.client", lambda *a, **k: c)
+    code = cli.main(
+        [
+            "api",
+            "fine_tuning.jobs.create",
+            "-F",
+            pairs_id,
+            "-m",
+            sft.fine_tuned_model,
+            "--method",
+            "dpo",
+            "--beta",
+            "0.25",
+        ]
+    )
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["method"]["type"] == "dpo"
+    assert printed["method"]["dpo"]["hyperparameters"]["beta"] == 0.25
+    assert cli.main(["api", "fine_tuning.jobs.create", "-F", pairs_id, "--beta", "beaucoup"]) == 2
