@@ -63,7 +63,9 @@ def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
         if base is not None:
             from peft import PeftModel
 
-            _, model = load_base(base, dev)
+            from .adapters import load_merged
+
+            _, model = load_merged(base, dev)  # (a base that is itself a fine-tune: merged too)
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(folder)

@@ -622,6 +622,10 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
     try:
         examples = _read_jsonl(folder / "train.jsonl")
         validation = _read_jsonl(folder / "valid.jsonl")
+        from . import preference
+
+        if preference.is_preference_job(job.request):  # pairs (DPO): their own trainer
+            train = preference.trainer_for(job.request)  # noqa: F811 - same signature
         model = catalog.resolve(job.model)
         callbacks.base_label = model.id
         base = catalog.model_path(model, on_stage=callbacks.on_converting)

@@ -680,7 +680,7 @@ def job_request(
     ):
         raise model_not_available(model)
     method = methods.requested(body)
-    if not models.supports(model, method.type):
+    if models.get(model) is not None and not models.supports(model, method.type):
         raise model_not_available(model)  # Unconfirmed: the real API's answer, same wording
     resolved = resolve_model(model)
     suffix = job_suffix(body.get("suffix"))
