@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -19,12 +20,12 @@ from ..ids import random_id
 from . import plan as planning
 from . import replies, timeline
 from .jobs import PENDING_END, JobRow, JobStore
+from .planners import PLANNERS
 
 log = logging.getLogger("helpers.sandbox")
 _CKPT = re.compile(r"(ft:.+?)(?::ckpt-step-(\d+))?")
 _PLANNING: set[str] = set()  # jobs being planned by this process
 _PLANNING_LOCK = threading.Lock()
-_PLANNERS = threading.Semaphore(1)
 
 
 class SimulatedEngine:
@@ -38,6 +39,7 @@ class SimulatedEngine:
         self.files = files
         self.jobs = JobStore(Database(home))
         self.clock = clock
+        self.workspace = str(Path(home).resolve())  # whose turn it is to plan (planners.py)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -103,7 +105,8 @@ class SimulatedEngine:
 
     def _plan(self, job_id: str) -> None:
         try:
-            with _PLANNERS:  # CPU-bound: one plan at a time per process
+            # CPU-bound: one plan at a time per workspace, fair between workspaces.
+            with PLANNERS.turn(self.workspace, self._files_size(job_id)):
                 job = self.jobs.get(job_id)
                 if job is None or job.planned:
                     return
@@ -147,6 +150,19 @@ class SimulatedEngine:
         finally:
             with _PLANNING_LOCK:
                 _PLANNING.discard(job_id)
+
+    def _files_size(self, job_id: str) -> int:
+        """The bytes a job's plan reads (its training and validation files), 0 if unknown."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return 0
+        size = 0
+        for key in ("training_file", "validation_file"):
+            file_id = job.spec.get(key)
+            if file_id:
+                with contextlib.suppress(errors.ApiError):
+                    size += self.files.get(file_id).bytes
+        return size
 
     def _job(self, job_id: str) -> JobRow:
         job = self.jobs.get(job_id)

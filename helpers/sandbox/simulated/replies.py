@@ -155,12 +155,20 @@ class ReplyModel:
         generic = np.full((scores.shape[0], 1), GENERIC_LOGIT * (1.0 - progress))
         return np.concatenate([z, generic], axis=1)
 
+    def text_scores(self, texts: list[str]):
+        """Per text, per candidate reply: the scores `loss(scores=…)` takes (computed once for
+        a validation set, then picked batch by batch)."""
+        return self._scores(self._sims_texts(texts))
+
     def loss(
-        self, rows, progress: float, *, texts: list[str] | None = None, labels=None
+        self, rows, progress: float, *, texts: list[str] | None = None, labels=None, scores=None
     ) -> tuple[float, float]:
-        """Mean cross-entropy and mean probability of the right reply over a batch."""
+        """Mean cross-entropy and mean probability of the right reply over a batch: training
+        `rows`, or other `texts` (or their `text_scores`) with their `labels`."""
         np = self.np
-        if texts is not None:
+        if scores is not None:
+            z = self.logits(None, progress, scores=scores)
+        elif texts is not None:
             z = self.logits(self._sims_texts(texts), progress)
         else:
             # Training rows: similarity to the other examples, plus what the model has memorized of
@@ -252,3 +260,15 @@ def generic_answer(model: str, prompt: str) -> str:
         f"Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à sable). "
         f"À « {short} », je répondrais de façon détaillée et nuancée, sans style particulier."
     )
+
+
+def sample_corpus(corpus: dict[str, list[str]], limit: int, seed: Any) -> dict[str, list[str]]:
+    """At most `limit` of the corpus's pairs, in their order: a sample drawn with `seed` (the
+    job's), so a job's plan and its chats see the same pairs; a smaller corpus as it is."""
+    n = len(corpus["prompts"])
+    if n <= limit:
+        return corpus
+    import random
+
+    keep = sorted(random.Random(seed).sample(range(n), limit))
+    return {key: [corpus[key][i] for i in keep] for key in ("prompts", "replies")}

@@ -1,0 +1,128 @@
+"""Planning a simulated job (issue 19): bounded by a sample of the data, and fair between the
+workspaces of one process (the class server's students) — one student's heavy job never
+holds another student's small one."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from sandboxkit import COUCOU, example
+
+from helpers import models
+from helpers.sandbox.database import Database
+from helpers.sandbox.files import FileService
+from helpers.sandbox.simulated import SimulatedEngine, replies
+from helpers.sandbox.simulated import plan as planning
+from helpers.sandbox.simulated.planners import Planners
+
+SPEC = {
+    "model": models.DEFAULT_MODEL,
+    "seed": 3,
+    "hyperparameters": {"n_epochs": 1, "batch_size": 64, "learning_rate_multiplier": "auto"},
+}
+
+
+def _dataset(n: int) -> bytes:
+    lines = [
+        json.dumps(
+            example(f"question {i} sur le sujet {i % 37}", "COUCOU" if i % 4 else f"r{i % 9}")
+        )
+        for i in range(n)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_the_small_model_is_fitted_on_a_bounded_sample():
+    """A 5,000-example job fits its model (and stores the corpus its chats fit) on at most
+    MAX_MODEL_EXAMPLES pairs; its steps and tokens still count every example."""
+    data = _dataset(planning.MAX_MODEL_EXAMPLES + 3000)
+    plan, corpus = planning.make_plan("ftjob-bounded", SPEC, data, _dataset(2000))
+    assert plan["failure"] is None
+    assert len(corpus["prompts"]) == len(corpus["replies"]) == planning.MAX_MODEL_EXAMPLES
+    assert replies.reply_model("ftjob-bounded", lambda: {}).size == planning.MAX_MODEL_EXAMPLES
+    assert plan["n_examples"] == planning.MAX_MODEL_EXAMPLES + 3000
+    assert plan["steps"] == -(-(planning.MAX_MODEL_EXAMPLES + 3000) // 64)
+    again, corpus_again = planning.make_plan("ftjob-bounded-2", SPEC, data, _dataset(2000))
+    assert corpus_again == corpus and again["metrics"] == plan["metrics"]  # the job's seed
+
+
+def test_a_small_dataset_is_planned_on_all_its_examples():
+    data = COUCOU.read_bytes()
+    _, corpus = planning.make_plan("ftjob-small", SPEC, data, None)
+    assert len(corpus["prompts"]) == len(data.splitlines())
+
+
+def test_metric_steps_of_a_long_job_are_a_sample():
+    steps = 5_000_000
+    picked = planning.metric_steps(steps, [steps])
+    assert len(picked) <= 2 * planning.MAX_METRIC_STEPS + 3 and picked[-1] == steps
+
+
+def test_planners_serve_each_workspace_in_turn_and_small_plans_never_wait():
+    planners = Planners(slots=1, large=100)
+    inside = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+
+    def heavy(workspace: str) -> None:
+        with planners.turn(workspace, 1_000):
+            order.append(workspace)
+            inside.set()
+            release.wait(30)
+
+    first = threading.Thread(target=heavy, args=("a",))
+    first.start()
+    assert inside.wait(30)
+    done = threading.Event()
+
+    def small() -> None:
+        with planners.turn("b", 10):  # another workspace's small plan: at once
+            done.set()
+
+    threading.Thread(target=small).start()
+    assert done.wait(30), "a small plan waited for another workspace's heavy plan"
+    inside.clear()
+    second = threading.Thread(target=heavy, args=("c",))  # a large plan: waits for the slot
+    second.start()
+    assert not inside.wait(0.3)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert order == ["a", "c"]
+    assert planners._workspaces == {}  # nothing kept once everyone is done
+
+
+def _engine(home) -> SimulatedEngine:
+    return SimulatedEngine(home, FileService(Database(home)))
+
+
+def test_one_workspace_heavy_plan_does_not_hold_another_workspace(tmp_path, monkeypatch):
+    """Two students of one process: while alice's job is still planning, bob's is planned."""
+    alice, bob = _engine(tmp_path / "alice"), _engine(tmp_path / "bob")
+    planning_alice = threading.Event()
+    release = threading.Event()
+    real = planning.make_plan
+
+    def make_plan(job_id, spec, train, valid):
+        if spec["training_file"] == a_file.id:
+            planning_alice.set()
+            release.wait(60)
+        return real(job_id, spec, train, valid)
+
+    monkeypatch.setattr(planning, "make_plan", make_plan)
+    body = {"model": models.DEFAULT_MODEL}
+    a_file = alice.files.upload("a.jsonl", "fine-tune", COUCOU.read_bytes(), 0)
+    b_file = bob.files.upload("b.jsonl", "fine-tune", COUCOU.read_bytes(), 0)
+    try:
+        job_a = alice.create_job({**body, "training_file": a_file.id}, speed=1000)
+        assert planning_alice.wait(30)
+        job_b = bob.create_job({**body, "training_file": b_file.id}, speed=1000)
+        for _ in range(600):
+            if bob.jobs.get(job_b["id"]).planned:
+                break
+            threading.Event().wait(0.05)
+        assert bob.jobs.get(job_b["id"]).planned, "bob's job waited for alice's plan"
+        assert not alice.jobs.get(job_a["id"]).planned
+    finally:
+        release.set()
