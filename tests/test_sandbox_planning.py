@@ -5,6 +5,7 @@ holds another student's small one."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 from sandboxkit import COUCOU, example
@@ -59,38 +60,70 @@ def test_metric_steps_of_a_long_job_are_a_sample():
     assert len(picked) <= 2 * planning.MAX_METRIC_STEPS + 3 and picked[-1] == steps
 
 
-def test_planners_serve_each_workspace_in_turn_and_small_plans_never_wait():
+def test_planners_serve_each_workspace_in_turn():
     planners = Planners(slots=1, large=100)
     inside = threading.Event()
     release = threading.Event()
     order: list[str] = []
 
-    def heavy(workspace: str) -> None:
-        with planners.turn(workspace, 1_000):
-            order.append(workspace)
+    def plan(workspace: str, tag: str) -> None:
+        with planners.turn(workspace):
+            order.append(tag)
             inside.set()
             release.wait(30)
 
-    first = threading.Thread(target=heavy, args=("a",))
+    first = threading.Thread(target=plan, args=("a", "a1"))
     first.start()
     assert inside.wait(30)
-    done = threading.Event()
-
-    def small() -> None:
-        with planners.turn("b", 10):  # another workspace's small plan: at once
-            done.set()
-
-    threading.Thread(target=small).start()
-    assert done.wait(30), "a small plan waited for another workspace's heavy plan"
     inside.clear()
-    second = threading.Thread(target=heavy, args=("c",))  # a large plan: waits for the slot
-    second.start()
+    other = threading.Thread(target=plan, args=("b", "b1"))  # another workspace: at once
+    other.start()
+    assert inside.wait(30), "a workspace waited for another workspace's plan"
+    inside.clear()
+    again = threading.Thread(target=plan, args=("a", "a2"))  # the same workspace: waits
+    again.start()
     assert not inside.wait(0.3)
     release.set()
-    first.join(30)
-    second.join(30)
-    assert order == ["a", "c"]
+    for t in (first, other, again):
+        t.join(30)
+    assert order == ["a1", "b1", "a2"]
     assert planners._workspaces == {}  # nothing kept once everyone is done
+
+
+def test_a_large_plan_runs_in_its_own_process_and_a_small_one_here():
+    planners = Planners(slots=1, large=100)
+    assert planners.compute(10, os.getpid) == os.getpid()
+    assert planners.compute(1_000, os.getpid) != os.getpid()
+
+
+def test_large_plans_take_the_shared_slots_in_arrival_order():
+    planners = Planners(slots=1, large=100)
+    order: list[str] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with planners._slot():
+            holding.set()
+            release.wait(30)
+
+    def wait_slot(tag: str) -> None:
+        with planners._slot():
+            order.append(tag)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    assert holding.wait(30)
+    waiters = []
+    for tag in ("b", "c", "d"):
+        waiters.append(threading.Thread(target=wait_slot, args=(tag,)))
+        waiters[-1].start()
+        while len(planners._queue) < len(waiters):
+            threading.Event().wait(0.01)
+    release.set()
+    for t in (first, *waiters):
+        t.join(30)
+    assert order == ["b", "c", "d"]
 
 
 def _engine(home) -> SimulatedEngine:
@@ -126,3 +159,23 @@ def test_one_workspace_heavy_plan_does_not_hold_another_workspace(tmp_path, monk
         assert not alice.jobs.get(job_a["id"]).planned
     finally:
         release.set()
+
+
+def test_a_job_planned_in_its_own_process_is_the_same_job(tmp_path, monkeypatch):
+    from helpers.sandbox.simulated.planners import PLANNERS
+
+    body = {"model": models.DEFAULT_MODEL, "seed": 5}
+    plans = []
+    for large in (10**9, 1):  # in this thread, then in a process of its own
+        monkeypatch.setattr(PLANNERS, "large", large)
+        engine = _engine(tmp_path / str(large))
+        file_id = engine.files.upload("c.jsonl", "fine-tune", COUCOU.read_bytes(), 0).id
+        job = engine.create_job({**body, "training_file": file_id}, speed=1000)
+        for _ in range(1200):
+            if engine.jobs.get(job["id"]).planned:
+                break
+            threading.Event().wait(0.05)
+        row = engine.jobs.get(job["id"])
+        assert row.planned and row.outcome == "succeeded"
+        plans.append({k: v for k, v in row.plan.items()})
+    assert plans[0] == plans[1]

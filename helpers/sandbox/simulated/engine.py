@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import re
@@ -106,7 +105,7 @@ class SimulatedEngine:
     def _plan(self, job_id: str) -> None:
         try:
             # CPU-bound: one plan at a time per workspace, fair between workspaces.
-            with PLANNERS.turn(self.workspace, self._files_size(job_id)):
+            with PLANNERS.turn(self.workspace):
                 job = self.jobs.get(job_id)
                 if job is None or job.planned:
                     return
@@ -115,7 +114,9 @@ class SimulatedEngine:
                     train = self.files.content(spec["training_file"])
                     valid_id = spec.get("validation_file")
                     valid = self.files.content(valid_id) if valid_id else None
-                    plan, corpus = planning.make_plan(job_id, spec, train, valid)
+                    size = len(train) + len(valid or b"")
+                    args = (job_id, spec, train, valid)
+                    plan, corpus = PLANNERS.compute(size, planning.make_plan, *args)
                 except errors.ApiError:  # a file deleted before it was validated
                     plan, corpus = planning.failed_plan(validation.deleted_file()), {}
                 except Exception:
@@ -150,19 +151,6 @@ class SimulatedEngine:
         finally:
             with _PLANNING_LOCK:
                 _PLANNING.discard(job_id)
-
-    def _files_size(self, job_id: str) -> int:
-        """The bytes a job's plan reads (its training and validation files), 0 if unknown."""
-        job = self.jobs.get(job_id)
-        if job is None:
-            return 0
-        size = 0
-        for key in ("training_file", "validation_file"):
-            file_id = job.spec.get(key)
-            if file_id:
-                with contextlib.suppress(errors.ApiError):
-                    size += self.files.get(file_id).bytes
-        return size
 
     def _job(self, job_id: str) -> JobRow:
         job = self.jobs.get(job_id)

@@ -3,10 +3,14 @@
 Planning a job (`plan.make_plan`) is CPU work that grows with its files (the dataset check is
 linear; the small model is fitted on a bounded sample). In one process:
 
-- each workspace plans one job at a time (a student's twenty jobs plan one after the other);
-- a small plan (files under `LARGE_BYTES`) never waits for another workspace;
-- a large plan also takes one of `SLOTS` shared slots, in arrival order, so a few students'
-  huge files cannot hold the memory of many plans at once.
+- each workspace plans one job at a time (`turn`: a student's twenty jobs plan one after the
+  other);
+- a small plan (files under `LARGE_BYTES`) runs at once in the caller's thread (`compute`):
+  it never waits for another workspace;
+- a large plan runs in a process of its own (Python's threads share one interpreter lock: a
+  plan of 100,000 examples in a thread slowed every other request of the server several
+  times), and takes one of `SLOTS` shared slots, in arrival order, so a few students' huge
+  files cannot hold the memory of many plans at once.
 
 So one student's heavy job never delays another student's small one; heavy jobs of several
 students take turns, first come first served. (Before: one slot for the whole process, and a
@@ -19,7 +23,10 @@ import collections
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 LARGE_BYTES = 4 * 1024 * 1024
 SLOTS = max(1, min(4, os.cpu_count() or 1))
@@ -37,18 +44,22 @@ class Planners:
         self._running = 0
 
     @contextlib.contextmanager
-    def turn(self, workspace: str, size: int) -> Iterator[None]:
-        """Wait for this workspace's turn (and a shared slot when `size` bytes is large)."""
+    def turn(self, workspace: str) -> Iterator[None]:
+        """Wait for this workspace's turn to plan."""
         lock = self._enter(workspace)
         try:
             with lock:
-                if size < self.large:
-                    yield
-                    return
-                with self._slot():
-                    yield
+                yield
         finally:
             self._leave(workspace)
+
+    def compute(self, size: int, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` for a plan reading `size` bytes: here when small, else in a process of
+        its own once a shared slot is free (`fn` and its arguments must pickle)."""
+        if size < self.large:
+            return fn(*args)
+        with self._slot():
+            return in_own_process(fn, *args)
 
     def _enter(self, workspace: str) -> threading.Lock:
         with self._guard:
@@ -80,6 +91,17 @@ class Planners:
             with self._slots:
                 self._running -= 1
                 self._slots.notify_all()
+
+
+def in_own_process(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a fresh process (spawned: safe beside the server's threads), which
+    exits after it, giving back the memory of a large plan."""
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(fn, *args).result()
 
 
 #: The process's planners (every engine of the process, e.g. every student of a class server).
