@@ -179,3 +179,31 @@ def test_a_job_planned_in_its_own_process_is_the_same_job(tmp_path, monkeypatch)
         assert row.planned and row.outcome == "succeeded"
         plans.append({k: v for k, v in row.plan.items()})
     assert plans[0] == plans[1]
+
+
+def test_a_very_long_job_has_a_bounded_number_of_events():
+    """2,000 examples × 50 epochs at batch 1: 100,000 steps, and still a few hundred events
+    (a validation event every 10 steps made 10,000, built again on every look)."""
+    from helpers.sandbox.simulated import timeline
+    from helpers.sandbox.simulated.jobs import JobRow
+
+    spec = {**SPEC, "training_file": "file-x", "validation_file": None, "suffix": None}
+    spec["hyperparameters"] = {**SPEC["hyperparameters"], "n_epochs": 50, "batch_size": 1}
+    plan, _ = planning.make_plan("ftjob-long", spec, _dataset(2000), None)
+    assert plan["steps"] == 100_000
+    job = JobRow(
+        "ftjob-long",
+        0.0,
+        spec["model"],
+        spec,
+        plan,
+        1.0,
+        plan["end_s"],
+        "succeeded",
+        "ft:x",
+        None,
+        False,
+    )
+    metrics = [e for e in timeline.schedule(job) if e.type == "metrics"]
+    assert len(metrics) <= 2 * planning.MAX_METRICS_EVENTS + 2
+    assert metrics[0].data["step"] == 1 and metrics[-1].data["step"] == 100_000

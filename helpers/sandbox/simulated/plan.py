@@ -13,6 +13,7 @@ from typing import Any
 
 from ... import dataset, models
 from ..errors import ApiError
+from ..events import VALIDATION_EVERY
 from ..ids import derived_id
 from ..validation import failure_for
 from .replies import GENERIC_LOGIT, corpus_of, reply_model, sample_corpus
@@ -39,6 +40,19 @@ MAX_VALID_EXAMPLES = 500
 def event_every(steps: int) -> int:
     """A metrics event every this many steps."""
     return max(1, math.ceil(steps / MAX_METRICS_EVENTS))
+
+
+def event_steps(steps: int) -> list[int]:
+    """The steps with a metrics event: the first, the last, every `event_every` steps and,
+    when that skips steps, the validation steps (every VALIDATION_EVERY steps; on a very long
+    job fewer, so that a job never has more than about 2 × MAX_METRICS_EVENTS of them — a
+    5,000,000-step job once had 500,000 events to build on every look)."""
+    every = event_every(steps)
+    picked = {1, steps, *range(every, steps + 1, every)}
+    if every > 1:
+        validate = VALIDATION_EVERY * math.ceil(steps / (VALIDATION_EVERY * MAX_METRICS_EVENTS))
+        picked.update(range(validate, steps + 1, validate))
+    return sorted(s for s in picked if s >= 1)
 
 
 def metric_steps(steps: int, checkpoints: list[int]) -> list[int]:
