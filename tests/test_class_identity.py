@@ -245,6 +245,7 @@ def test_the_teachers_page_answers_json_in_the_envelope(tmp_path, served):
     base = served(create_class_app(home))
     for method, path, status in (
         ("GET", "/classe/api/nope", 404),
+        ("GET", "/classe/api/overview/", 404),
         ("GET", "/classe/nope.js", 404),
         ("POST", "/classe/api/overview", 405),
         ("DELETE", "/classe/", 405),

@@ -30,6 +30,7 @@ MB = 1024 * 1024
 JSON_MAX = 32 * MB  # a JSON request's body (the real API's own cap is unpublished)
 FRAMING = 64 * 1024  # multipart framing around an uploaded file, at most
 DRAIN_MAX = 2 * MAX_FILE_BYTES  # a refused body is read (and dropped) up to this, then cut
+DRAIN_IDLE = 5.0  # seconds without any of it: the rest is not coming
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -94,9 +95,15 @@ def _declared_length(scope: dict[str, Any]) -> int | None:
 
 
 async def _drain(receive: Receive, seen: int = 0) -> None:
-    """Read the rest of a refused body (dropped), up to DRAIN_MAX bytes."""
+    """Read the rest of a refused body (dropped), up to DRAIN_MAX bytes, while it comes (a
+    client that announced more than it sends is answered after DRAIN_IDLE seconds)."""
+    import asyncio
+
     while seen <= DRAIN_MAX:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), DRAIN_IDLE)
+        except asyncio.TimeoutError:
+            return
         if message["type"] != "http.request":
             return
         seen += len(message.get("body", b""))

@@ -59,6 +59,7 @@ class TeacherPage:
             routes=routes,
             exception_handlers={HTTPException: self.http_error, Exception: self.server_error},
         )
+        self.app.router.redirect_slashes = False  # `/classe/api/overview/`: a 404, not a 307
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
