@@ -8,6 +8,7 @@ import http.client
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -209,6 +210,45 @@ def test_a_hub_that_does_not_answer_is_named(tmp_path, served, monkeypatch):
     assert diagnosis.code == "hub_unavailable" and "JupyterHub" in diagnosis.title
     status, body, _ = _get(base, "tok-0", "/classe/api/overview")
     assert status == 503 and _envelope(body)["code"] == "hub_unavailable"
+
+
+class HungHubAuth(FakeHubAuth):
+    """A hub that accepts the connection and never answers (until the test ends)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(names)
+        self.hung = threading.Event()
+        self.release = threading.Event()
+        self.calls = 0
+
+    def user_for_token(self, token, use_cache=True):
+        self.calls += 1
+        if self.hung.is_set():
+            self.release.wait(120)
+            raise RuntimeError("HTTP 500: Failed to connect to Hub API")
+        return super().user_for_token(token, use_cache)
+
+
+def test_a_hung_hub_does_not_hold_the_class_server(tmp_path, served, monkeypatch):
+    from helpers.sandbox.classroom import identity
+
+    monkeypatch.setattr(identity, "HUB_TIMEOUT", 0.5)
+    hub = HungHubAuth(["alice", "bob"])
+    base = served(create_class_app(tmp_path / "c", hub=True, hub_auth=hub))
+    try:
+        alice = client(base + "/v1", api_key="tok-0", timeout=30)
+        upload(alice, COUCOU)  # alice was named by the hub before it hung
+        hub.hung.set()
+        with pytest.raises(openai.InternalServerError) as err:  # bob: not an endless wait
+            client(base + "/v1", api_key="tok-1", timeout=30).models.list()
+        assert err.value.code == "hub_unavailable"
+        calls = hub.calls
+        with pytest.raises(openai.InternalServerError):
+            client(base + "/v1", api_key="tok-1", timeout=30).models.list()
+        assert hub.calls == calls  # left alone for a moment, no thread piled up on it
+        assert len(alice.files.list().data) == 1  # alice goes on meanwhile
+    finally:
+        hub.release.set()
 
 
 def test_a_wrong_class_key_is_explained_as_the_class_s(tmp_path, served):

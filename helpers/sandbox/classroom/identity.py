@@ -7,15 +7,20 @@ admins and members of the `ATELIER_TEACHERS_GROUP` group (default `enseignants`)
 
 Every hub user name works: it is mapped one-to-one to a tenant id (`hub_tenant`), the name of
 the user's workspace folder. A hub that does not answer is said so (503 `hub_unavailable`),
-never mistaken for a wrong key.
+never mistaken for a wrong key, and within `HUB_TIMEOUT` seconds: a hung hub must not hold
+the class server's threads (HubAuth's own client waits 5 minutes). After a failure the hub is
+left alone for `HUB_COOLDOWN` seconds; people it named in the last minute go on meanwhile.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import logging
 import os
 import string
+import threading
+import time
 from typing import Any
 
 from ..errors import ApiError
@@ -23,6 +28,11 @@ from .roster import RESERVED, Person, Roster
 
 TEACHERS_GROUP_VAR = "ATELIER_TEACHERS_GROUP"
 log = logging.getLogger("helpers.sandbox")
+
+HUB_TIMEOUT = 10.0  # seconds for the hub to say who a token is
+HUB_COOLDOWN = 5.0  # after the hub failed to, seconds before asking it again
+KNOWN_S = 60.0  # a token the hub named is trusted this long (HubAuth's own cache too)
+UNKNOWN_S = 5.0  # a token the hub did not know is refused this long without asking again
 
 _PLAIN = frozenset(string.ascii_lowercase + string.digits + "._-")
 _LONGEST = 96  # tenant ids longer than this end with a hash (folder names stay short)
@@ -92,18 +102,43 @@ class HubIdentity(Identity):
         self.hub_auth = hub_auth
         self.teachers_group = os.environ.get(TEACHERS_GROUP_VAR, "enseignants")
         self._enrolled: set[Person] = set()  # written to the roster already (no write per request)
+        self._seen: dict[str, tuple[Person | None, float]] = {}  # token's SHA-256 → answer
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._asking = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="atelier-hub")
 
     def who(self, key: str) -> Person | None:
         person = super().who(key)
         if person is not None or not key:
             return person
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            seen, until = self._seen.get(digest, (None, 0.0))
+            if until > now:
+                return seen
+            if now < self._down_until:
+                raise hub_unavailable()
         try:
             # HubAuth answers None for a token the hub does not know, and raises when the
-            # hub cannot be asked (connection refused, timeout, 5xx, service token refused).
-            user = self.hub_auth.user_for_token(key, use_cache=True)
+            # hub cannot be asked (connection refused, 5xx, service token refused); a hung
+            # hub is given up after HUB_TIMEOUT seconds.
+            asked = self._asking.submit(self.hub_auth.user_for_token, key, True)
+            user = asked.result(timeout=HUB_TIMEOUT)
         except Exception as exc:
             log.warning("JupyterHub did not answer: %s", type(exc).__name__)
+            with self._lock:
+                self._down_until = time.monotonic() + HUB_COOLDOWN
             raise hub_unavailable() from None
+        person = self._person(user)
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[digest] = (person, now + (KNOWN_S if person else UNKNOWN_S))
+        return person
+
+    def _person(self, user: Any) -> Person | None:
+        """The person of a hub user model (enrolled in the roster the first time)."""
         if not isinstance(user, dict) or user.get("kind", "user") != "user":
             return None
         name = user.get("name")
