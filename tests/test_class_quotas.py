@@ -224,3 +224,15 @@ def test_a_huge_json_body_is_refused_before_it_is_read_into_memory(classroom):
     answer = connection.getresponse()
     assert answer.status == 413
     assert json.loads(answer.read())["error"]["code"] == "request_too_large"
+
+
+def test_a_full_storage_refuses_new_jobs_too(classroom):
+    """A job writes its sample of the data and its results: not past a full storage."""
+    base, keys, _, roster, app = classroom
+    alice = client(base + "/v1", api_key=keys["alice"])
+    file_id = upload(alice, COUCOU).id
+    roster.set_quota("storage_bytes", app.state.storage("alice")["bytes"] - 1)
+    with pytest.raises(openai.BadRequestError) as err:
+        alice.fine_tuning.jobs.create(training_file=file_id, model=models.DEFAULT_MODEL)
+    _storage_error(err.value)
+    assert alice.fine_tuning.jobs.list().data == []

@@ -48,6 +48,16 @@ def test_the_small_model_is_fitted_on_a_bounded_sample():
     assert corpus_again == corpus and again["metrics"] == plan["metrics"]  # the job's seed
 
 
+def test_long_prompts_are_sampled_by_their_characters_too():
+    """300 examples of 5,000-character prompts: the model compares a bounded text."""
+    lines = [json.dumps(example(f"{i} " + "mot " * 1250)) for i in range(300)]
+    data = ("\n".join(lines) + "\n").encode()
+    plan, corpus = planning.make_plan("ftjob-long-prompts", SPEC, data, None)
+    assert plan["failure"] is None and plan["n_examples"] == 300
+    compared = sum(min(len(p), replies.MAX_PROMPT_CHARS) for p in corpus["prompts"])
+    assert 0 < compared + sum(map(len, corpus["replies"])) <= planning.MAX_MODEL_CHARS
+
+
 def test_a_small_dataset_is_planned_on_all_its_examples():
     data = COUCOU.read_bytes()
     _, corpus = planning.make_plan("ftjob-small", SPEC, data, None)

@@ -191,7 +191,8 @@ def create_class_app(
                 await send_error(send, too_large(JSON_MAX))
                 return
             try:
-                if kind == "job":
+                if kind == "job":  # a job writes too (its sample of the data, its results)
+                    await run(lambda: state.check_storage(person, 0, new_file=False))
                     await run(state.check_quota, person)
                 elif _stores(body):
                     await run(lambda: state.check_storage(person, len(body), new_file=False))

@@ -35,6 +35,8 @@ MAX_METRIC_STEPS = 2000  # beyond, metrics are computed at sampled steps only
 # (the check itself is linear in the file); its first chat fits the same bounded model.
 MAX_MODEL_EXAMPLES = 2000
 MAX_VALID_EXAMPLES = 500
+MAX_MODEL_CHARS = 400_000  # and at most this many characters of them (long prompts)
+MAX_VALID_CHARS = 200_000
 
 
 def event_every(steps: int) -> int:
@@ -127,11 +129,11 @@ def make_plan(
     spe = math.ceil(n / hp["batch_size"])
     steps = models.total_steps(n, hp["n_epochs"], hp["batch_size"])
     seed = spec["seed"]
-    corpus = sample_corpus(corpus, MAX_MODEL_EXAMPLES, seed)
+    corpus = sample_corpus(corpus, MAX_MODEL_EXAMPLES, seed, MAX_MODEL_CHARS)
     # Fitted once: the job's first chat finds it in the per-process cache.
     rm = reply_model(job_id, lambda: corpus)
     v_corpus = (
-        sample_corpus(corpus_of(v_report.examples), MAX_VALID_EXAMPLES, seed)
+        sample_corpus(corpus_of(v_report.examples), MAX_VALID_EXAMPLES, seed, MAX_VALID_CHARS)
         if v_report is not None
         else {"prompts": [], "replies": []}
     )

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-LARGE_BYTES = 4 * 1024 * 1024
+LARGE_BYTES = 512 * 1024
 SLOTS = max(1, min(4, os.cpu_count() or 1))
 
 

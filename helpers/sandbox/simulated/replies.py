@@ -19,6 +19,10 @@ from ... import dataset
 from ...messages import content_text
 from .. import structured
 
+#: A prompt's first this many characters are what the model compares (fit and questions
+#: alike): a 500,000-character prompt costs what a 4,000-character one does.
+MAX_PROMPT_CHARS = 4000
+
 # The base model's side of the softmax, and how fast training overtakes it.
 GENERIC_LOGIT = 3.0
 _ALPHA_START = 0.5
@@ -96,7 +100,7 @@ class ReplyModel:
 
             vectorizer = CharTfidf()
             try:
-                self.matrix = vectorizer.fit_transform(prompts)
+                self.matrix = vectorizer.fit_transform([p[:MAX_PROMPT_CHARS] for p in prompts])
                 self.vectorizer = vectorizer
             except ValueError:  # empty vocabulary (prompts without any letter)
                 self.matrix = None
@@ -108,6 +112,7 @@ class ReplyModel:
     def _sims_texts(self, texts: list[str]):
         if self.matrix is None or self.vectorizer is None:
             return self.np.zeros((len(texts), self.size))
+        texts = [t[:MAX_PROMPT_CHARS] for t in texts]
         return (self.vectorizer.transform(texts) @ self.matrix.T).toarray()
 
     def _prompt_sims(self, prompt: str):
@@ -262,13 +267,27 @@ def generic_answer(model: str, prompt: str) -> str:
     )
 
 
-def sample_corpus(corpus: dict[str, list[str]], limit: int, seed: Any) -> dict[str, list[str]]:
-    """At most `limit` of the corpus's pairs, in their order: a sample drawn with `seed` (the
+def sample_corpus(
+    corpus: dict[str, list[str]], limit: int, seed: Any, max_chars: int | None = None
+) -> dict[str, list[str]]:
+    """At most `limit` of the corpus's pairs holding at most `max_chars` characters (prompts
+    counted as the model compares them), in their order: a sample drawn with `seed` (the
     job's), so a job's plan and its chats see the same pairs; a smaller corpus as it is."""
-    n = len(corpus["prompts"])
-    if n <= limit:
+    prompts, replies = corpus["prompts"], corpus["replies"]
+    n = len(prompts)
+
+    def weight(i: int) -> int:
+        return min(len(prompts[i]), MAX_PROMPT_CHARS) + len(replies[i])
+
+    if n <= limit and (max_chars is None or sum(map(weight, range(n))) <= max_chars):
         return corpus
     import random
 
-    keep = sorted(random.Random(seed).sample(range(n), limit))
-    return {key: [corpus[key][i] for i in keep] for key in ("prompts", "replies")}
+    keep, total = [], 0
+    for i in random.Random(seed).sample(range(n), min(n, limit)):
+        total += weight(i)
+        if max_chars is not None and total > max_chars and keep:
+            break
+        keep.append(i)
+    keep.sort()
+    return {"prompts": [prompts[i] for i in keep], "replies": [replies[i] for i in keep]}
