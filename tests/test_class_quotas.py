@@ -187,7 +187,7 @@ def test_concurrent_uploads_cannot_beat_the_file_quota(classroom):
         try:
             upload(alice, COUCOU)
             return "stored"
-        except openai.BadRequestError:
+        except (openai.BadRequestError, openai.RateLimitError):  # storage, or 8 at once
             return "refused"
 
     with ThreadPoolExecutor(12) as pool:
@@ -236,3 +236,30 @@ def test_a_full_storage_refuses_new_jobs_too(classroom):
         alice.fine_tuning.jobs.create(training_file=file_id, model=models.DEFAULT_MODEL)
     _storage_error(err.value)
     assert alice.fine_tuning.jobs.list().data == []
+
+
+def test_one_student_cannot_take_all_the_server_s_threads(classroom):
+    """20 requests at once from one student: at most IN_FLIGHT served at a time, the rest a
+    429 the SDK retries; another student is answered meanwhile."""
+    from helpers.sandbox.classroom.tenants import IN_FLIGHT
+
+    base, keys, _, _, _ = classroom
+    slow = client(base + "/v1", api_key=keys["alice"], timeout=60)
+    start = threading.Barrier(21)
+
+    def ask(_: int) -> str:
+        start.wait(30)
+        try:
+            slow.models.list(extra_headers={"X-Sandbox-Fault": "slow=2"})
+            return "served"
+        except openai.RateLimitError as err:
+            assert err.code == "rate_limit_exceeded"
+            return "later"
+
+    with ThreadPoolExecutor(20) as pool:
+        asked = pool.map(ask, range(20))
+        start.wait(30)
+        bob = client(base + "/v1", api_key=keys["bob"], timeout=60)
+        assert bob.models.list().data  # while alice's requests are all in progress
+        outcomes = list(asked)
+    assert outcomes.count("served") == IN_FLIGHT, outcomes

@@ -4,7 +4,8 @@ Every `/v1/…` request is identified (`identity.py`) and handed to the person's
 (`server.build_app` over their workspace): isolation is the workspaces' own. A student's
 writes pass their door one at a time (`ClassServer.door`): a job creation is checked against
 the daily quotas, an upload or a stored response against the storage quota, each check and
-the write it admits together, so concurrent requests cannot beat a quota. Bodies are capped
+the write it admits together, so concurrent requests cannot beat a quota; a student has at
+most `IN_FLIGHT` requests in progress (the class shares the server's threads). Bodies are capped
 (a file: the API's 512 MB and what the student's storage has left; JSON: 32 MB); a refused
 body is read to its end first, so the client gets the answer instead of a broken pipe.
 `/classe/…` is the teacher's page. Every answer, errors included, is the API's JSON envelope.
@@ -245,6 +246,18 @@ def create_class_app(
         if person is None:
             await send_error(send, _unknown_key())
             return
+        try:
+            state.enter(person)
+        except ApiError as err:  # too many of their requests at once
+            await _drain(receive)
+            await send_error(send, err)
+            return
+        try:
+            await serve(person, scope, receive, send)
+        finally:
+            state.leave(person)
+
+    async def serve(person: Person, scope: Any, receive: Receive, send: Any) -> None:
         kind = _write_kind(scope["method"], scope.get("path", ""))
         if kind is not None and not person.teacher:
             await write(person, kind, scope, receive, send)

@@ -27,6 +27,9 @@ from .roster import Person, Roster
 
 DAY = 86_400.0
 BYTES_PER_TOKEN = 4  # a job still to be trained counts its file's bytes / 4 tokens per epoch
+#: Requests of one student in progress at once, at most: the server's threads are shared by
+#: the class (40), and one student's hundred parallel requests must not take them all.
+IN_FLIGHT = 8
 
 
 @dataclass
@@ -42,6 +45,7 @@ class ClassServer:
     _apps: dict[Path, Any] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _doors: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _in_flight: dict[str, int] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -97,6 +101,25 @@ class ClassServer:
         """One write at a time per student (quota checks and what they count, atomically)."""
         with self._lock:
             return self._doors.setdefault(name, asyncio.Lock())
+
+    def enter(self, person: Person) -> None:
+        """A student's request begins (a teacher's is not counted); the real API's 429 when
+        they already have IN_FLIGHT of them in progress. Pair with `leave`."""
+        if person.teacher:
+            return
+        with self._lock:
+            busy = self._in_flight.get(person.name, 0)
+            if busy >= IN_FLIGHT:
+                raise too_many_requests(person.name)
+            self._in_flight[person.name] = busy + 1
+
+    def leave(self, person: Person) -> None:
+        if person.teacher:
+            return
+        with self._lock:
+            left = self._in_flight.pop(person.name, 1) - 1
+            if left > 0:
+                self._in_flight[person.name] = left
 
     # -- quotas -----------------------------------------------------------------------------
 
@@ -166,6 +189,20 @@ class ClassServer:
         full = used["bytes"] + incoming > quotas["storage_bytes"]
         if full or (new_file and used["files"] >= quotas["storage_files"]):
             raise storage_full(quotas, used)
+
+
+def too_many_requests(name: str) -> ApiError:
+    # The real API's rate-limit envelope (429, type `requests`, code `rate_limit_exceeded`);
+    # Unconfirmed: it limits requests per minute, the class server requests at once. The SDK
+    # retries after `retry-after`.
+    return ApiError(
+        429,
+        f"Rate limit reached for requests in organization class-{name}: Limit {IN_FLIGHT} "
+        "requests at once. Please try again in 1s.",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers={"retry-after": "1"},
+    )
 
 
 def _mb(n: int) -> str:
