@@ -332,7 +332,7 @@ def group_identity(add: Add, work: Path) -> None:
         from helpers import errors
 
         try:
-            sdk(base, "tok-0").models.list()
+            sdk(base, "tok-998").models.list()  # never named: the hub must be asked
             add(g, "hub injoignable : diagnostic français", False, "pas d'erreur")
         except Exception as exc:  # noqa: BLE001
             d = errors.explain(exc)
@@ -363,7 +363,7 @@ def group_quotas(add: Add, work: Path) -> None:
     g = "classe_quotas"
     home = work / "classe-quotas"
     roster = Roster(home)
-    names = [f"e{i}" for i in range(10)]
+    names = [f"e{i}" for i in range(12)]
     keys = roster.add_students(names)
     slow = {"X-Atelier-Sandbox-Speed": "0.01"}
     with class_server(home) as base:
@@ -534,6 +534,33 @@ def group_quotas(add: Add, work: Path) -> None:
             },
         )
         add(g, "Content-Length annoncé de 600 Mo : refus immédiat", status == 400, f"HTTP {status}")
+        # a flood: 40 slow requests at once from one student, another one answered meanwhile
+        flooder, other = sdk(base, keys[names.pop()]), sdk(base, keys[names.pop()])
+
+        def flood(_: int) -> str:
+            return _outcome(
+                lambda: flooder.models.list(extra_headers={"X-Sandbox-Fault": "slow=3"})
+            )
+
+        with ThreadPoolExecutor(40) as pool:
+            flooding = pool.map(flood, range(40))
+            time.sleep(0.5)
+            t0 = time.perf_counter()
+            answered = _outcome(other.models.list)
+            took = time.perf_counter() - t0
+            outcomes = list(flooding)
+        add(
+            g,
+            "40 requêtes lentes simultanées d'un·e élève : 8 servies, les autres 429",
+            outcomes.count("ok") <= 8 and set(outcomes) <= {"ok", "RateLimitError"},
+            f"{outcomes.count('ok')} servies",
+        )
+        add(
+            g,
+            "pendant ce temps, un·e autre élève est servi·e (≤ 2 s)",
+            answered == "ok" and took <= 2,
+            f"{answered} en {took:.1f} s",
+        )
         status, _, overview = request(base, "GET", "/classe/api/overview", roster.teacher_key())
         quotas = overview.get("quotas", {}) if isinstance(overview, dict) else {}
         add(
