@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .. import errors
 from ..errors import ApiError
 from ..files import MAX_FILE_BYTES
+from .bodies import Receive, declared_length, drain, read_body, replay
 from .roster import Person
 from .tenants import ClassServer, bearer
 
@@ -30,10 +31,6 @@ log = logging.getLogger("helpers.sandbox")
 MB = 1024 * 1024
 JSON_MAX = 32 * MB  # a JSON request's body (the real API's own cap is unpublished)
 FRAMING = 64 * 1024  # multipart framing around an uploaded file, at most
-DRAIN_MAX = 2 * MAX_FILE_BYTES  # a refused body is read (and dropped) up to this, then cut
-DRAIN_IDLE = 5.0  # seconds without any of it: the rest is not coming
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 async def _send_json(send: Any, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
@@ -82,69 +79,6 @@ def too_large(limit: int) -> ApiError:
     )
 
 
-# -- bodies -----------------------------------------------------------------------------------
-
-
-def _declared_length(scope: dict[str, Any]) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name.lower() == b"content-length":
-            try:
-                return max(0, int(value))
-            except ValueError:
-                return None
-    return None
-
-
-async def _drain(receive: Receive, seen: int = 0) -> None:
-    """Read the rest of a refused body (dropped), up to DRAIN_MAX bytes, while it comes (a
-    client that announced more than it sends is answered after DRAIN_IDLE seconds)."""
-    import asyncio
-
-    while seen <= DRAIN_MAX:
-        try:
-            message = await asyncio.wait_for(receive(), DRAIN_IDLE)
-        except asyncio.TimeoutError:
-            return
-        if message["type"] != "http.request":
-            return
-        seen += len(message.get("body", b""))
-        if not message.get("more_body"):
-            return
-
-
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None (drained) when it is longer than `limit` bytes."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            if message.get("more_body"):
-                await _drain(receive, size)
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that gives the body already read, then whatever comes next."""
-    given = False
-
-    async def again() -> dict[str, Any]:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
-
-
 def _write_kind(method: str, path: str) -> str | None:
     """Which quota a request writes against: job, file, response, or None (no write)."""
     if method != "POST":
@@ -176,7 +110,7 @@ def create_class_app(
     async def write(person: Person, kind: str, scope: Any, receive: Receive, send: Any) -> None:
         """A student's write, behind their door: check the quota, then let it through."""
         inner = await run(state.app_for, person)
-        declared = _declared_length(scope)
+        declared = declared_length(scope)
         async with state.door(person.name):
             if kind == "file":
                 admitted = await upload(person, declared, receive, send)
@@ -184,10 +118,10 @@ def create_class_app(
                     await inner(scope, admitted, send)
                 return
             if declared is not None and declared > JSON_MAX:
-                await _drain(receive)
+                await drain(receive)
                 await send_error(send, too_large(JSON_MAX))
                 return
-            body = await _read(receive, JSON_MAX)
+            body = await read_body(receive, JSON_MAX)
             if body is None:
                 await send_error(send, too_large(JSON_MAX))
                 return
@@ -200,7 +134,7 @@ def create_class_app(
             except ApiError as err:
                 await send_error(send, err)
                 return
-            await inner(scope, _replay(body, receive), send)
+            await inner(scope, replay(body, receive), send)
 
     async def upload(
         person: Person, declared: int | None, receive: Receive, send: Any
@@ -215,7 +149,7 @@ def create_class_app(
         try:
             await run(admit, max(0, (declared or 0) - FRAMING))
         except ApiError as err:
-            await _drain(receive)
+            await drain(receive)
             await send_error(send, err)
             return None
         if declared is not None:  # h11 holds the client to it: no longer body can come
@@ -223,7 +157,7 @@ def create_class_app(
         used = await run(state.storage, person)
         room = state.roster.quotas()["storage_bytes"] - used["bytes"]
         limit = max(0, min(MAX_FILE_BYTES, room)) + FRAMING
-        body = await _read(receive, limit)  # chunked: read here, within what is left
+        body = await read_body(receive, limit)  # chunked: read here, within what is left
         if body is None:
             try:
                 await run(admit, limit + 1 - FRAMING)
@@ -231,7 +165,7 @@ def create_class_app(
             except ApiError as err:
                 await send_error(send, err)
             return None
-        return _replay(body, receive)
+        return replay(body, receive)
 
     async def api(scope: Any, receive: Receive, send: Any) -> None:
         key = bearer(scope)
@@ -249,7 +183,7 @@ def create_class_app(
         try:
             state.enter(person)
         except ApiError as err:  # too many of their requests at once
-            await _drain(receive)
+            await drain(receive)
             await send_error(send, err)
             return
         try:
@@ -262,10 +196,10 @@ def create_class_app(
         if kind is not None and not person.teacher:
             await write(person, kind, scope, receive, send)
             return
-        declared = _declared_length(scope)
+        declared = declared_length(scope)
         limit = MAX_FILE_BYTES + FRAMING if kind == "file" else JSON_MAX
         if declared is not None and declared > limit:
-            await _drain(receive)
+            await drain(receive)
             await send_error(send, too_large(limit))
             return
         inner = await run(state.app_for, person)
