@@ -146,7 +146,7 @@ class ClassServer:
 
     def check_quota(self, person: Person) -> None:
         """The real API's 429 when a student has used the class's daily job or token quota.
-        Call it behind the student's `door`, with the job created before the door opens."""
+        Call it behind the student's `door`, and create the job before leaving it."""
         if person.teacher:
             return
         name, quotas = person.name, self.roster.quotas()
