@@ -103,7 +103,8 @@ def test_add_students_says_when_a_key_is_replaced(tmp_path):
         )
 
     teacher = run("teacher-key")
-    assert teacher.returncode == 0
+    assert teacher.returncode == 0 and "nouvelle clé" not in teacher.stdout
+    assert "nouvelle clé" in run("teacher-key").stdout  # the first one stops working: said
     refused = run("add-students", "alice", "enseignant")
     assert refused.returncode == 2 and "réservé" in refused.stderr
     assert "Traceback" not in refused.stderr

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .roster import DEFAULT_QUOTAS
+from .roster import DEFAULT_QUOTAS, TEACHER
 
 
 def _home(raw: str | None) -> Path:
@@ -81,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 again = "\t(nouvelle clé : l'ancienne ne marche plus)" if name in had else ""
                 print(f"  {name}\t{key}{again}")
         elif args.command == "teacher-key":
+            again = roster.has_key(TEACHER)
             print(f"🔑 Clé enseignant·e (page /classe/) : {roster.teacher_key()}")
+            if again:
+                print("   (nouvelle clé : l'ancienne ne marche plus)")
         else:
             roster.set_quota(args.name, args.value)
             per = "par élève" if args.name.startswith("storage") else "par élève et par jour"
