@@ -104,6 +104,8 @@ def test_a_large_plan_runs_in_its_own_process_and_a_small_one_here():
     planners = Planners(slots=1, large=100)
     assert planners.compute(10, os.getpid) == os.getpid()
     assert planners.compute(1_000, os.getpid) != os.getpid()
+    if hasattr(os, "nice"):  # and at a lower priority than the server's
+        assert planners.compute(1_000, os.nice, 0) > os.nice(0)
 
 
 def test_large_plans_take_the_shared_slots_in_arrival_order():

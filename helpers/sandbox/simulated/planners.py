@@ -94,14 +94,23 @@ class Planners:
 
 
 def in_own_process(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` in a fresh process (spawned: safe beside the server's threads), which
-    exits after it, giving back the memory of a large plan."""
+    """`fn(*args)` in a fresh process (spawned: safe beside the server's threads), at a lower
+    priority than the server's (the class's requests and small plans go first on a busy
+    machine), which exits after it, giving back the memory of a large plan."""
     import concurrent.futures
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=lower_priority
+    ) as pool:
         return pool.submit(fn, *args).result()
+
+
+def lower_priority() -> None:
+    """Be nicer to the machine's other processes (Unix; elsewhere nothing)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(10)
 
 
 #: The process's planners (every engine of the process, e.g. every student of a class server).
