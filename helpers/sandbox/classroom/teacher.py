@@ -113,7 +113,7 @@ class TeacherPage:
         name, job_id = request.path_params["name"], request.path_params["job_id"]
         if name not in await anyio.to_thread.run_sync(self.state.people):
             return _error(ApiError(404, f"Élève inconnu·e : {name}.", param="name"))
-        engine = self.state.engine_for(name)
+        engine = await anyio.to_thread.run_sync(self.state.engine_for, name)
         try:
             job = await anyio.to_thread.run_sync(engine.cancel_job, job_id)
         except ApiError as err:
