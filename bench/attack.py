@@ -17,7 +17,10 @@ prints `groupe | essayés | tenus | échoués` then every case that did not hold
    every helper and CLI verb: a French diagnosis, never a traceback nor the key; `kill -9` of
    the server mid-job and mid-upload: the job completes, no event twice, nothing lost;
 4. the proxy: bad bodies, origins, Host names, methods, content types, sizes, limits,
-   upstream down or slow: the documented status, never 500, never the key.
+   upstream down or slow: the documented status, never 500, never the key;
+5–8. the class server (`bench/attack_class.py`, issue 19): identity (keys, reserved names,
+   every hub user name, a hub that is down), quotas (bursts, storage, body sizes), isolation
+   between students, the teacher's page (JSON everywhere) and fairness beside a heavy job.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import attack_class  # noqa: E402 - the class server's groups (5–8)
 
 MODEL = "gpt-4o-mini-2024-07-18"
 # Key-shaped secrets that must never be echoed, built at run time: nothing in the repository
@@ -107,6 +113,7 @@ GROUPS = {
     "api": "2. Abus de l'API",
     "faults": "3. Pannes et reprise",
     "proxy": "4. Proxy",
+    **attack_class.GROUPS,
 }
 
 
@@ -2072,8 +2079,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        default="datasets,api,faults,proxy",
-        help="groupes à lancer (datasets,api,faults,proxy)",
+        default=",".join(GROUPS),
+        help=f"groupes à lancer ({','.join(GROUPS)})",
     )
     parser.add_argument("--verbose", action="store_true", help="les cas les plus lents")
     args = parser.parse_args(argv)
@@ -2102,6 +2109,10 @@ def main(argv: list[str] | None = None) -> int:
                 ("api", lambda: group_api(tally, url, file_id, job_id)),
                 ("faults", lambda: group_faults(tally, url, home, valid_path, file_id, job_id)),
                 ("proxy", lambda: group_proxy(tally, url)),
+            ]
+            steps += [
+                (key, lambda key=key: attack_class.run(key, tally.add, work))
+                for key in attack_class.GROUPS
             ]
             for key, step in steps:
                 if key in only:

@@ -143,6 +143,8 @@ def _missing_key() -> Diagnosis:
 
 
 def _auth(exc: BaseException, message: str) -> Diagnosis:
+    if "class server" in message.lower():
+        return _class_key(message)
     return Diagnosis(
         "Clé d'API refusée (erreur 401)",
         "OpenAI ne reconnaît pas cette clé : elle est mal recopiée (espace, guillemet, caractère "
@@ -384,6 +386,8 @@ def _bad_request(exc: BaseException, message: str, today: date | None = None) ->
             "invalid_training_file",
             scrub(message),
         )
+    if "file storage quota" in low:
+        return _storage_full(message)
     if "must be .jsonl" in low or "invalid file format" in low:
         return Diagnosis(
             "Format de fichier refusé",
@@ -454,6 +458,8 @@ def _rate_limit(exc: BaseException, message: str) -> Diagnosis:
     code = getattr(exc, "code", None)
     kind = getattr(exc, "type", None)
     low = message.lower()
+    if "per day in organization class-" in low:
+        return _class_daily_quota(exc, message)
     if "insufficient_quota" in (code, kind) or "quota" in low:
         return Diagnosis(
             "Crédit épuisé (insufficient_quota / exceeded_quota)",
@@ -724,6 +730,65 @@ def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
     )
 
 
+# The class server (`ATELIER_CLASS_URL`): its own refusals, said as the class meets them.
+
+
+def _class_key(message: str) -> Diagnosis:
+    return Diagnosis(
+        "Clé refusée par le serveur de la classe (erreur 401)",
+        "Le serveur de la classe ne reconnaît pas ta clé : elle est mal recopiée, ton "
+        "enseignant·e en a donné une nouvelle, ou, sur un JupyterHub, le jeton de ton serveur "
+        "a expiré.",
+        "Recopie la clé que ton enseignant·e t'a donnée dans ATELIER_CLASS_KEY (fichier .env ou "
+        "première cellule du notebook 00) ; sur un hub, arrête puis relance ton serveur (File › "
+        "Hub Control Panel). Si ça continue, demande ta clé à ton enseignant·e.",
+        "class_invalid_key",
+        scrub(message),
+    )
+
+
+def _hub_unavailable(message: str) -> Diagnosis:
+    return Diagnosis(
+        "Le JupyterHub ne répond pas au serveur de la classe",
+        "Le serveur de la classe demande au hub à qui appartient ton jeton ; le hub n'a pas "
+        "répondu (arrêté, surchargé, ou le jeton de service du serveur de classe est refusé). "
+        "Ta clé n'est pas en cause.",
+        "Réessaie dans une minute. Si ça dure, préviens ton enseignant·e : le hub ou le service "
+        "« classe » du hub est à vérifier.",
+        "hub_unavailable",
+        scrub(message),
+    )
+
+
+def _storage_full(message: str) -> Diagnosis:
+    return Diagnosis(
+        "Espace de stockage plein (fichiers)",
+        "Tes fichiers envoyés (et tes réponses enregistrées) prennent toute la place permise : "
+        "le serveur de la classe limite chaque élève, la vraie API chaque organisation. Rien "
+        "n'a été enregistré.",
+        "Supprime les fichiers dont tu n'as plus besoin (`python -m helpers api files.list`, "
+        "puis `python -m helpers api files.delete -i file-…`) ou envoie un fichier plus petit, "
+        "puis relance la cellule. En classe, ton enseignant·e peut aussi agrandir le quota.",
+        "storage_quota",
+        scrub(message),
+    )
+
+
+def _class_daily_quota(exc: BaseException, message: str) -> Diagnosis:
+    wait = _retry_after(exc)
+    hours = f"dans environ {max(1, round(wait / 3600))} h" if wait else "demain"
+    what = "de jetons d'entraînement" if "tokens" in message.lower() else "de jobs"
+    return Diagnosis(
+        "Quota du jour atteint sur le serveur de la classe (erreur 429)",
+        f"Ton enseignant·e limite le nombre {what} par élève et par jour ; tu l'as atteint. "
+        "Ce n'est ni une panne ni un problème de crédit, et réessayer tout de suite ne sert à rien.",
+        f"Continue avec le modèle que tu as déjà entraîné (il reste disponible), ou relance "
+        f"{hours}. Ton enseignant·e peut relever le quota (`python -m helpers class quota`).",
+        "class_quota",
+        scrub(message),
+    )
+
+
 # SDK status errors whose diagnosis depends on their class alone: (class, title, cause, fix, code).
 _PLAIN_STATUS_ERRORS = (
     (
@@ -783,6 +848,8 @@ def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         return _bad_request(exc, message, today)
     if isinstance(exc, openai.RateLimitError):
         return _rate_limit(exc, message)
+    if isinstance(exc, openai.APIStatusError) and getattr(exc, "code", None) == "hub_unavailable":
+        return _hub_unavailable(message)
     if isinstance(exc, openai.InternalServerError) and _kit_server_mode():
         return _kit_server_error(exc, message)
     for name, title, cause, fix, code in _PLAIN_STATUS_ERRORS:

@@ -118,6 +118,14 @@ class Database:
     def transaction(self) -> Transaction:
         return Transaction(self.conn())
 
+    def used_bytes(self) -> int:
+        """What the database's content weighs: its pages in use (freed pages, which SQLite
+        reuses, are not counted), read in constant time (a class's storage quota)."""
+        c = self.conn()
+        pages = c.execute("PRAGMA page_count").fetchone()[0]
+        free = c.execute("PRAGMA freelist_count").fetchone()[0]
+        return (pages - free) * c.execute("PRAGMA page_size").fetchone()[0]
+
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:

@@ -19,12 +19,12 @@ from ..ids import random_id
 from . import plan as planning
 from . import replies, timeline
 from .jobs import PENDING_END, JobRow, JobStore
+from .planners import PLANNERS
 
 log = logging.getLogger("helpers.sandbox")
 _CKPT = re.compile(r"(ft:.+?)(?::ckpt-step-(\d+))?")
 _PLANNING: set[str] = set()  # jobs being planned by this process
 _PLANNING_LOCK = threading.Lock()
-_PLANNERS = threading.Semaphore(1)
 
 
 class SimulatedEngine:
@@ -38,6 +38,7 @@ class SimulatedEngine:
         self.files = files
         self.jobs = JobStore(Database(home))
         self.clock = clock
+        self.workspace = str(Path(home).resolve())  # whose turn it is to plan (planners.py)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -103,7 +104,8 @@ class SimulatedEngine:
 
     def _plan(self, job_id: str) -> None:
         try:
-            with _PLANNERS:  # CPU-bound: one plan at a time per process
+            # CPU-bound: one plan at a time per workspace, fair between workspaces.
+            with PLANNERS.turn(self.workspace):
                 job = self.jobs.get(job_id)
                 if job is None or job.planned:
                     return
@@ -112,7 +114,9 @@ class SimulatedEngine:
                     train = self.files.content(spec["training_file"])
                     valid_id = spec.get("validation_file")
                     valid = self.files.content(valid_id) if valid_id else None
-                    plan, corpus = planning.make_plan(job_id, spec, train, valid)
+                    size = len(train) + len(valid or b"")
+                    args = (job_id, spec, train, valid)
+                    plan, corpus = PLANNERS.compute(size, planning.make_plan, *args)
                 except errors.ApiError:  # a file deleted before it was validated
                     plan, corpus = planning.failed_plan(validation.deleted_file()), {}
                 except Exception:

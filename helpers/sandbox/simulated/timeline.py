@@ -24,7 +24,7 @@ from .plan import (
     VALIDATE_S,
     checkpoint_steps,
     computed_steps,
-    event_every,
+    event_steps,
     metrics_at,
 )
 
@@ -74,14 +74,11 @@ def schedule(job: JobRow) -> list[Event]:
     events.append(Event(VALIDATE_S, "info", texts.VALIDATED))
     events.append(Event(VALIDATE_S + QUEUE_S, "info", texts.STARTED))
     steps = plan["steps"]
-    every = event_every(steps)
-    for step in range(1, steps + 1):
-        due = step % every == 0 or step == steps or step == 1
-        if due or (every > 1 and texts.validation_due(step)):
-            data = texts.step_data(_metrics_data(plan, step), steps)
-            events.append(
-                Event(_step_offset(plan, step), "info", texts.step_message(data), "metrics", data)
-            )
+    for step in event_steps(steps):
+        data = texts.step_data(_metrics_data(plan, step), steps)
+        events.append(
+            Event(_step_offset(plan, step), "info", texts.step_message(data), "metrics", data)
+        )
     end = plan["end_s"]
     name = job.ft_model or ""
     # As the real API: once training ends, the kept checkpoints (the last one is the model).
