@@ -25,8 +25,11 @@ from .fileio import write_atomic
 
 VERSION = "0.121.20"  # the Promptfoo the kit tests (tests/promptfoo/package-lock.json)
 CONFIG = "promptfooconfig.yaml"
-# Promptfoo calls nothing but the providers with these (telemetry, update check, sharing,
-# remote generation): tests/test_promptfoo.py runs it so, and the notebook says so.
+# Promptfoo's switches for telemetry, the update check, sharing and remote generation.
+# Unconfirmed by its docs, seen in 0.121.20's code: with telemetry off it still posts one
+# « telemetry disabled » event. So when the models are on this machine (the kit's server),
+# `offline_env` also sends every other request to a closed local port through a proxy that
+# the loopback addresses bypass: nothing leaves the machine (tests/test_promptfoo.py checks it).
 OFFLINE_ENV = {
     "PROMPTFOO_DISABLE_TELEMETRY": "1",
     "PROMPTFOO_DISABLE_UPDATE": "1",
@@ -35,6 +38,23 @@ OFFLINE_ENV = {
     "PROMPTFOO_DISABLE_REDTEAM_REMOTE_GENERATION": "1",
     "PROMPTFOO_DISABLE_SHARE_EMAIL_REQUEST": "1",
 }
+LOOPBACK_ONLY = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost,::1",
+}
+
+
+def offline_env(base_url: str | None) -> dict[str, str]:
+    """The environment variables that keep Promptfoo off the network: its switches, and the
+    loopback-only proxy when `base_url` is on this machine."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base_url or "").hostname or ""
+    local = host in ("127.0.0.1", "localhost", "::1")
+    return {**OFFLINE_ENV, **(LOOPBACK_ONLY if local else {})}
+
+
 # The loose comparison of `evaluation.normalize`, in JavaScript: marks dropped after NFD,
 # whitespace removed, lower case.
 LOOSE_JS = (
@@ -51,9 +71,10 @@ class Written:
     tests: int
     providers: list[str]
     key_variable: str | None  # the environment variable Promptfoo reads the key from
+    env: dict[str, str]  # what keeps Promptfoo off the network (`offline_env`)
 
     def command(self) -> str:
-        env = " ".join(f"{k}={v}" for k, v in OFFLINE_ENV.items())
+        env = " ".join(f"{k}={v}" for k, v in self.env.items())
         return f"{env} npx promptfoo@{VERSION} eval -c {self.config} --no-cache -j {evaluation.WORKERS}"
 
     def lines(self) -> list[str]:
@@ -65,7 +86,9 @@ class Written:
             out.append(
                 f"  Clé : Promptfoo la lit dans la variable {self.key_variable} (jamais écrite dans le fichier)."
             )
-        out.append("Pour la lancer (Node.js ≥ 20 ; rien d'autre n'est envoyé sur le réseau) :")
+        out.append(
+            "Pour la lancer (Node.js ≥ 20.20 ; les variables coupent ses envois sur Internet) :"
+        )
         out.append(f"  {self.command()}")
         return out
 
@@ -173,7 +196,12 @@ def write_config(
     out.mkdir(parents=True, exist_ok=True)
     target = write_atomic(out / CONFIG, json.dumps(config, ensure_ascii=False, indent=2) + "\n")
     written = Written(
-        out, target, len(examples), [p["label"] for p in config["providers"]], variable
+        out,
+        target,
+        len(examples),
+        [p["label"] for p in config["providers"]],
+        variable,
+        offline_env(url),
     )
     write_atomic(out / "LISEZMOI.md", _readme(written, mode, url))
     return written
