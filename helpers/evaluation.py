@@ -272,23 +272,28 @@ def split(
         "train_sha256": _digest(train_text),
         "heldout_sha256": _digest(heldout_text),
     }
-    reused = False
     try:
-        reused = json.loads(record.read_text(encoding="utf-8")) == wanted and all(
-            p.is_file() and _digest(p.read_bytes()) == wanted[k]
-            for p, k in ((train, "train_sha256"), (held_path, "heldout_sha256"))
-        )
+        before = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        reused = False
+        before = {}
+    reused = before == wanted and all(
+        p.is_file() and _digest(p.read_bytes()) == wanted[k]
+        for p, k in ((train, "train_sha256"), (held_path, "heldout_sha256"))
+    )
     if not reused:
         out.mkdir(parents=True, exist_ok=True)
-        for target, text in ((train, train_text), (held_path, heldout_text)):
-            if target.is_file() and target.read_text(encoding="utf-8") != text:
-                backup = target.with_name(f"{target.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
-                target.replace(backup)
-                (say or print)(
-                    f"ℹ️ {target.name} avait changé : l'ancienne version est gardée dans {backup.name}."
-                )
+        for target, text, key in (
+            (train, train_text, "train_sha256"),
+            (held_path, heldout_text, "heldout_sha256"),
+        ):
+            if target.is_file():
+                current = _digest(target.read_bytes())
+                if current not in (_digest(text), before.get(key)):  # edited by hand: keep it
+                    backup = target.with_name(f"{target.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
+                    target.replace(backup)
+                    (say or print)(
+                        f"ℹ️ {target.name} avait été modifié : l'ancienne version est gardée dans {backup.name}."
+                    )
             write_atomic(target, text)
         write_atomic(record, json.dumps(wanted, indent=2, ensure_ascii=False) + "\n")
     return Split(source, train, held_path, seed, heldout, classes, reused)
