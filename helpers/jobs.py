@@ -238,10 +238,16 @@ class Follower:
     """Follows one job, poll by poll. Thread-safe; never prints (safe from a background thread)."""
 
     def __init__(
-        self, job_id: str | None = None, *, client: Any = None, page_size: int = EVENTS_PAGE
+        self,
+        job_id: str | None = None,
+        *,
+        client: Any = None,
+        page_size: int = EVENTS_PAGE,
+        record: bool = True,
     ):
         self.job_id = resolve_job_id(job_id)
         self._client = client
+        self.record = record  # False: a side project's job never becomes the course's model
         self.page_size = page_size
         self.job: Any = None
         self.events: list[Any] = []  # every event delivered, oldest first
@@ -271,7 +277,7 @@ class Follower:
             # Finished when every event is delivered and the read began from the newest event
             # after the job had ended (events added during a walk are read from the top next).
             done = terminal and self._round_terminal and not self._pending
-            if job.status == "succeeded" and job.fine_tuned_model:
+            if job.status == "succeeded" and job.fine_tuned_model and self.record:
                 self._record_success(job)
             return Update(job=job, new_events=new, done=done, requests=2)
 
@@ -362,13 +368,15 @@ def follow(
     interval: float | None = None,
     timeout: float | None = None,
     client: Any = None,
+    record: bool = True,
 ) -> Iterator[Update]:
     """Yield an `Update` per poll until the job is finished (succeeded, failed or cancelled).
 
     `validating_files` and `queued` count as unfinished. After `timeout` seconds a
-    `TimeoutError` (French) is raised: the job keeps running on the server.
+    `TimeoutError` (French) is raised: the job keeps running on the server. With
+    `record=False` a success is not recorded as the workspace's model (a side project).
     """
-    follower = Follower(job_id, client=client)
+    follower = Follower(job_id, client=client, record=record)
     interval = default_interval() if interval is None else interval
     start = time.monotonic()
     while True:
@@ -392,10 +400,12 @@ def wait(
     interval: float | None = None,
     client: Any = None,
     raise_on_failure: bool = False,
+    record: bool = True,
 ) -> Any:
-    """Block until the job is finished; return it (a `failed` job is returned, or raised)."""
+    """Block until the job is finished; return it (a `failed` job is returned, or raised).
+    `record=False`: its model does not become the workspace's (a side project, notebooks 09, 12)."""
     job = None
-    for update in follow(job_id, interval=interval, timeout=timeout, client=client):
+    for update in follow(job_id, interval=interval, timeout=timeout, client=client, record=record):
         job = update.job
     if raise_on_failure and job is not None and job.status == "failed":
         raise JobFailedError(job)
