@@ -57,9 +57,19 @@ class Problem:
     def __str__(self) -> str:
         where = f"Ligne {self.line}" if self.line else "Fichier"
         if self.field:
-            where += f", champ {self.field}"
+            where += ", " + field_fr(self.field)
         icon = "❌" if self.severity == "error" else "⚠️"
         return f"{icon} {where} : {self.message} → {self.fix}"
+
+
+def field_fr(path: str) -> str:
+    """Where a problem is, in words a learner reads: `messages[1].content` → « message 2, champ
+    content » (messages counted from 1, as in the notebooks), anything else « champ … »."""
+    match = re.fullmatch(r"messages\[(\d+)\](?:\.(.+))?", path)
+    if match is None:
+        return f"champ {path}"
+    where = f"message {int(match.group(1)) + 1}"
+    return where + (f", champ {match.group(2)}" if match.group(2) else "")
 
 
 @dataclass
@@ -1365,6 +1375,8 @@ def to_dataframe(examples: Iterable[dict[str, Any]]):  # -> pandas.DataFrame
             row["messages"] = msgs
         rows.append(row)
     df = pd.DataFrame(rows, columns=["system", "user", "assistant", "messages"])
+    # Rows numbered as a learner counts examples (1, 2, …), not pandas' 0, 1, …
+    df.index = pd.RangeIndex(1, len(df) + 1, name="exemple")
     if df["messages"].isna().all():
         df = df.drop(columns="messages")
     return df

@@ -101,7 +101,22 @@ def create(
     seed: int | None = None,
     client: Any = None,
 ) -> Any:
-    """Create a supervised fine-tuning job (the `method` form). Records `job_id`, `base_model`, `suffix`."""
+    """Create a supervised fine-tuning job (the `method` form). Records `job_id`, `base_model`, `suffix`.
+
+    Without `training_file` the workspace's file is used — except in `openai` mode, where a job
+    is paid: there the file must be named (or use `notebook.launch`, which shows the cost and
+    asks), so that `helpers.create_job()` never starts a paid job by itself.
+    """
+    from . import settings
+
+    if training_file is None and settings.get_mode() == "openai":
+        raise JobError(
+            "En mode openai, un job d'entraînement est payant : helpers.jobs.create() sans fichier "
+            "ne lance rien tout seul.",
+            'Nomme le fichier (training_file="file-…", ou --training-file en ligne de commande), ou '
+            "lance le job avec notebook.launch(), qui affiche le coût et demande ta confirmation "
+            "(notebook 05).",
+        )
     training_file = training_file or workspace.get("file_id")
     if not training_file:
         raise JobError(
@@ -126,7 +141,6 @@ def create(
         params["validation_file"] = validation_file
     if seed is not None:
         params["seed"] = seed
-    from . import settings
     from .client import speed_header
 
     if settings.get_mode() == "sandbox":  # the speed at this moment (e.g. a fast replay)

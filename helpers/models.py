@@ -34,6 +34,13 @@ MAX_EPOCHS = 50
 MAX_BATCH_SIZE = 256
 
 
+def number_fr(value: float, decimals: int | None = None) -> str:
+    """A number as the course writes it: French decimal comma (« 1,5 », « 0,0062 »); with
+    `decimals`, that many digits after the comma, else as few as needed."""
+    text = f"{value:.{decimals}f}" if decimals is not None else f"{value:g}"
+    return text.replace(".", ",")
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
@@ -76,7 +83,7 @@ class ModelInfo:
     @property
     def price_fr(self) -> str:
         """« 1,5 $ / million de jetons » (French decimal comma)."""
-        return f"{self.training_price_per_million:g}".replace(".", ",") + " $ / million de jetons"
+        return number_fr(self.training_price_per_million) + " $ / million de jetons"
 
 
 FINE_TUNABLE: dict[str, ModelInfo] = {
@@ -279,11 +286,12 @@ class CostEstimate:
 
     def describe(self) -> str:
         """French one-liner for notebooks and widgets."""
+        tokens = f"{self.billed_tokens:,}".replace(",", "\u202f")
         return (
             f"{self.n_examples} exemples × {self.epochs} époques → "
-            f"{self.billed_tokens:,} jetons facturés × {self.price_per_million:g} $/M "
-            f"≈ {self.usd:.4f} $ ({self.model})"
-        ).replace(",", "\u202f")
+            f"{tokens} jetons facturés × {number_fr(self.price_per_million)} $/M "
+            f"≈ {number_fr(round(self.usd, 4), 4)} $ ({self.model})"
+        )
 
 
 def estimate_cost(
