@@ -115,7 +115,9 @@ def test_the_course_goes_on_after_notebook_10():
 def test_09s_verdict_says_it_is_simulated_in_the_sandbox():
     check = _sources("09_nouveau_projet.ipynb")[-2]
     assert 'if helpers.get_mode() == "sandbox"' in check and "simulé" in check
-    launch = next(s for s in _sources("09_nouveau_projet.ipynb") if "side_project()" in s and "wait" in s)
+    launch = next(
+        s for s in _sources("09_nouveau_projet.ipynb") if "side_project()" in s and "wait" in s
+    )
     inside = launch.split("with notebook.side_project():")[1].split("\nprint(")[0]
     assert "jobs.wait" not in inside, "09 must not wait inside the side project"
     assert "record=False" in launch

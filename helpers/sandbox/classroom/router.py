@@ -51,15 +51,20 @@ def create_class_app(
     home: Path, *, engine: str = "simulated", hub: bool = False, hub_auth: Any = None
 ) -> Any:
     """The class server's ASGI app over the class folder `home`."""
+    from .evaluations import Evaluations
     from .teacher import TeacherPage
 
     state = ClassServer(Path(home), engine=engine, hub=hub, hub_auth=hub_auth)
     teacher = TeacherPage(state)
+    evaluations = Evaluations(state)  # notebook 12's results: its own routes (evaluations.py)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         path: str = scope.get("path", "")
+        if evaluations.handles(path):
+            await evaluations(scope, receive, send)
+            return
         if path == "/classe" or path.startswith("/classe/"):
             await teacher(scope, receive, send)
             return
