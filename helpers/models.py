@@ -28,6 +28,8 @@ CHECKED_ON = date(2026, 11, 23)
 NEW_ORGS_REFUSED_FROM = date(2026, 5, 7)
 INACTIVE_ORGS_REFUSED_FROM = date(2026, 7, 2)
 FINE_TUNING_CLOSED_FROM = date(2027, 1, 6)
+# OpenAI's Evals API (`client.evals`, `/v1/evals`): shut down; the SDK points to Promptfoo.
+EVALS_API_SHUT_DOWN = date(2026, 11, 30)
 
 MIN_EXAMPLES = 10
 MAX_EPOCHS = 50
@@ -199,6 +201,13 @@ def wind_down(today: date) -> list[str]:
             FINE_TUNING_CLOSED_FROM,
             "plus personne ne peut lancer de job",
             "plus personne ne pourra lancer de job",
+        ),
+        (
+            EVALS_API_SHUT_DOWN,
+            "l'API d'évaluation d'OpenAI (Evals) est fermée : le SDK renvoie vers Promptfoo, un "
+            "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)",
+            "l'API d'évaluation d'OpenAI (Evals) sera fermée : le SDK renvoie vers Promptfoo, un "
+            "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)",
         ),
     ]
     shutdowns: dict[date, list[str]] = {}
