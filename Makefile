@@ -57,7 +57,7 @@ course: $(VENV)/.stamp-test
 		-p no:schemathesis -p no:hypothesispytest -p no:unraisableexception -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
-	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/attack.py; do \
+	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/attack.py bench/eval_speed.py; do \
 		echo "== $$b"; $(PY) $$b || exit 1; done
 	@echo "== bench/local_train.py"
 	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py; \
