@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         "--training-file",
         "--training_file",
         dest="training_file",
-        help="id file-… (par défaut : le dernier fichier envoyé)",
+        help="id file-… (par défaut : le dernier fichier envoyé ; obligatoire en mode openai, où un job est payant)",
     )
     v.add_argument("-m", "--model", default=None, help="modèle de base")
     v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
