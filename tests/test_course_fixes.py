@@ -121,3 +121,32 @@ def test_09s_verdict_says_it_is_simulated_in_the_sandbox():
     inside = launch.split("with notebook.side_project():")[1].split("\nprint(")[0]
     assert "jobs.wait" not in inside, "09 must not wait inside the side project"
     assert "record=False" in launch
+
+
+def test_jupyterlab_opens_in_french_without_the_news(tmp_path):
+    """The overrides the kit installs (make lab, the hub venv, Binder) make French JupyterLab's
+    default language and turn the « Jupyter news » pop-up off, as JupyterLab itself reads them."""
+    import os
+    import sys
+
+    settings_utils = pytest.importorskip("jupyterlab_server.settings_utils")
+    translation_utils = pytest.importorskip("jupyterlab_server.translation_utils")
+    schemas = os.path.join(sys.prefix, "share", "jupyter", "lab", "schemas")
+    if not os.path.isdir(schemas):
+        pytest.skip("JupyterLab's schemas are not installed here")
+    (tmp_path / "overrides.d").mkdir()
+    source = REPO / "binder" / "jupyterlab-overrides.json"
+    (tmp_path / "overrides.d" / "atelier.json").write_bytes(source.read_bytes())
+    found, _ = settings_utils.get_settings(str(tmp_path), schemas, str(tmp_path / "user"))
+    defaults = {
+        s["id"]: {k: v.get("default") for k, v in s["schema"]["properties"].items()}
+        for s in found["settings"]
+    }
+    assert defaults["@jupyterlab/translation-extension:plugin"]["locale"] == "fr_FR"
+    assert defaults["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    packs, _ = translation_utils.get_language_packs()
+    assert "fr_FR" in packs, "pip install jupyterlab-language-pack-fr-FR (requirements.txt)"
+    make = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert make.count("cp binder/jupyterlab-overrides.json") == 2  # make lab, the hub venv
+    assert "jupyterlab-language-pack-fr-FR" in make  # the hub venv's pins
+    assert "jupyterlab-overrides.json" in (REPO / "binder" / "postBuild").read_text()
