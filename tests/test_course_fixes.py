@@ -139,7 +139,7 @@ def test_jupyterlab_opens_in_french_without_the_news(tmp_path):
     (tmp_path / "overrides.d" / "atelier.json").write_bytes(source.read_bytes())
     found, _ = settings_utils.get_settings(str(tmp_path), schemas, str(tmp_path / "user"))
     defaults = {
-        s["id"]: {k: v.get("default") for k, v in s["schema"]["properties"].items()}
+        s["id"]: {k: v.get("default") for k, v in s["schema"].get("properties", {}).items()}
         for s in found["settings"]
     }
     assert defaults["@jupyterlab/translation-extension:plugin"]["locale"] == "fr_FR"
