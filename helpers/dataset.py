@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Literal
 from . import models, tokens
 from .exceptions import DatasetError
 from .fileio import write_atomic
+from .messages import content_text
 
 Severity = Literal["error", "warning"]
 
@@ -1380,6 +1381,24 @@ def to_dataframe(examples: Iterable[dict[str, Any]]):  # -> pandas.DataFrame
     if df["messages"].isna().all():
         df = df.drop(columns="messages")
     return df
+
+
+def examples_table(examples: Iterable[dict[str, Any]], limit: int | None = None):  # -> Table
+    """The first `limit` examples as a light table (no pandas: a kernel stays small): the
+    example's number, then its system, user and assistant texts (« … » for richer ones)."""
+    from .tables import Table
+
+    rows = []
+    for n, e in enumerate(examples, 1):
+        if limit is not None and n > limit:
+            break
+        msgs = e.get("messages", []) if isinstance(e, dict) else []
+        texts = {"system": "", "user": "", "assistant": ""}
+        for m in msgs if isinstance(msgs, list) else []:
+            if isinstance(m, dict) and m.get("role") in texts and not texts[m["role"]]:
+                texts[m["role"]] = content_text(m.get("content"))
+        rows.append([n, texts["system"], texts["user"], texts["assistant"]])
+    return Table(["exemple", "system", "user", "assistant"], rows)
 
 
 def from_dataframe(df) -> list[dict[str, Any]]:

@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import settings
+from .charts import Chart, bars, lines
 from .exceptions import EvaluationError
 from .fileio import write_atomic
 from .messages import content_text
+from .tables import Table
 
 Match = Literal["exact", "loose"]
 MATCHES: tuple[Match, ...] = ("exact", "loose")
@@ -393,46 +395,29 @@ class Evaluation:
             c[1] += 1
         return {k: (v[0], v[1]) for k, v in counts.items()}
 
-    def per_class(self):  # -> pandas.DataFrame
+    def per_class(self) -> Table:
         """One row per expected answer: right, total, rate (%)."""
-        import pandas as pd
+        rows = [[k, r, t, round(100 * r / t)] for k, (r, t) in self.per_class_counts().items()]
+        return Table(["réponse attendue", "justes", "total", "taux (%)"], rows)
 
-        rows = [
-            {"réponse attendue": k, "justes": r, "total": t, "taux (%)": round(100 * r / t)}
-            for k, (r, t) in self.per_class_counts().items()
-        ]
-        return pd.DataFrame(
-            rows, columns=["réponse attendue", "justes", "total", "taux (%)"]
-        ).set_index("réponse attendue")
-
-    def confusion(self):  # -> pandas.DataFrame
+    def confusion(self) -> Table:
         """Rows: the expected answer; columns: what the model answered (answers outside the
         classes grouped as « (autre réponse) »); each cell counts questions."""
-        import pandas as pd
-
         classes = self.classes
         known = {normalize(c, self.match): c for c in classes}
-        table = pd.DataFrame(
-            0, index=pd.Index(classes, name="attendu ↓ / répondu →"), columns=[*classes, OTHER]
-        )
+        columns = [*classes, OTHER]
+        counts = {c: dict.fromkeys(columns, 0) for c in classes}
         for o in self.outcomes:
-            table.loc[o.expected, known.get(normalize(o.answer, self.match), OTHER)] += 1
-        if not table[OTHER].any():
-            table = table.drop(columns=OTHER)
-        return table
+            counts[o.expected][known.get(normalize(o.answer, self.match), OTHER)] += 1
+        if not any(counts[c][OTHER] for c in classes):
+            columns.remove(OTHER)
+        rows = [[c, *(counts[c][k] for k in columns)] for c in classes]
+        return Table(["attendu ↓ / répondu →", *columns], rows)
 
-    def mistakes(self):  # -> pandas.DataFrame
+    def mistakes(self) -> Table:
         """The questions it got wrong: question, expected answer, the model's answer."""
-        import pandas as pd
-
-        rows = [
-            {"question": o.question, "attendu": o.expected, "réponse du modèle": o.answer}
-            for o in self.outcomes
-            if not o.correct
-        ]
-        return pd.DataFrame(rows, columns=["question", "attendu", "réponse du modèle"]).set_index(
-            "question"
-        )
+        rows = [[o.question, o.expected, o.answer] for o in self.outcomes if not o.correct]
+        return Table(["question", "attendu", "réponse du modèle"], rows)
 
     def headline(self) -> str:
         who = CONTENDERS.get(self.label, self.label)
@@ -636,38 +621,58 @@ def _bar(total: int, model: str) -> Any:
     )
 
 
-def compare(evaluations: Sequence[Evaluation]):  # -> pandas.DataFrame
+def compare(evaluations: Sequence[Evaluation]) -> Table:
     """One row per contender: model, right answers, total, accuracy (%)."""
-    import pandas as pd
-
     rows = [
-        {
-            "candidat": CONTENDERS.get(e.label, e.label),
-            "modèle": e.model,
-            "justes": e.correct,
-            "total": e.total,
-            "taux (%)": round(100 * e.accuracy, 1),
-        }
+        [CONTENDERS.get(e.label, e.label), e.model, e.correct, e.total, round(100 * e.accuracy)]
         for e in evaluations
     ]
-    return pd.DataFrame(
-        rows, columns=["candidat", "modèle", "justes", "total", "taux (%)"]
-    ).set_index("candidat")
+    return Table(["candidat", "modèle", "justes", "total", "taux (%)"], rows)
 
 
-def per_class_table(evaluations: Sequence[Evaluation]):  # -> pandas.DataFrame
+def per_class_table(evaluations: Sequence[Evaluation]) -> Table:
     """Rows: the expected answers; one column per contender: its rate (%) on that answer."""
-    import pandas as pd
+    classes = list(dict.fromkeys(k for e in evaluations for k in e.per_class_counts()))
+    rows = []
+    for k in classes:
+        row: list[Any] = [k]
+        for e in evaluations:
+            right, total = e.per_class_counts().get(k, (0, 0))
+            row.append(round(100 * right / total) if total else None)
+        rows.append(row)
+    return Table(
+        ["réponse attendue (taux en %)", *(CONTENDERS.get(e.label, e.label) for e in evaluations)],
+        rows,
+    )
 
-    columns = {}
-    for e in evaluations:
-        counts = e.per_class_counts()
-        columns[CONTENDERS.get(e.label, e.label)] = {
-            k: round(100 * r / t) for k, (r, t) in counts.items()
-        }
-    table = pd.DataFrame(columns)
-    table.index.name = "réponse attendue (taux en %)"
-    return table
+
+def chart(evaluations: Sequence[Evaluation]) -> Chart:
+    """A bar per contender: its rate of right answers (%) on the held-out questions."""
+    return bars(
+        [CONTENDERS.get(e.label, e.label) for e in evaluations],
+        [round(100 * e.accuracy) for e in evaluations],
+        title="Réponses justes sur les questions mises de côté",
+        ylabel="réponses justes (%)",
+        top=100,
+        colors=("#90a4ae", "#ffb74d", "#43a047"),
+    )
+
+
+def loss_chart(rows: Sequence[dict[str, float | None]]) -> Chart:
+    """Training loss at every step and validation loss where it was measured (the rows of
+    `jobs.result_rows`)."""
+    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
+    valid = [(r["step"], r["valid_loss"]) for r in rows if r.get("valid_loss") is not None]
+    series = {"entraînement": ([s for s, _ in train], [v for _, v in train])}
+    if valid:
+        series["validation"] = ([s for s, _ in valid], [v for _, v in valid])
+    return lines(
+        series,
+        title="Perte : entraînement et validation",
+        xlabel="étape",
+        ylabel="perte",
+        markers=("validation",),
+    )
 
 
 # --------------------------------------------------------------------------- the class

@@ -194,18 +194,39 @@ def events(job_id: str | None = None, *, client: Any = None, limit: int = 100) -
     return found[::-1]
 
 
-def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.DataFrame
-    """The job's results CSV (step, train_loss, train_accuracy, valid_loss, …) as a DataFrame."""
-    import pandas as pd
-
+def _results_csv(job_id: str | None, client: Any) -> bytes:
     api = _client(client)
     job = api.fine_tuning.jobs.retrieve(resolve_job_id(job_id))
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."
         )
-    raw = api.files.content(job.result_files[0]).read()
-    return pd.read_csv(io.BytesIO(_maybe_base64(raw)))
+    return _maybe_base64(api.files.content(job.result_files[0]).read())
+
+
+def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.DataFrame
+    """The job's results CSV (step, train_loss, train_accuracy, valid_loss, …) as a DataFrame."""
+    import pandas as pd
+
+    return pd.read_csv(io.BytesIO(_results_csv(job_id, client)))
+
+
+def result_rows(job_id: str | None = None, *, client: Any = None) -> list[dict[str, float | None]]:
+    """The same results as plain rows (numbers, None for an empty cell), without pandas: for
+    a kernel that must stay light (notebook 12)."""
+    import csv
+
+    text = _results_csv(job_id, client).decode("utf-8-sig")
+    rows = []
+    for record in csv.DictReader(io.StringIO(text)):
+        row: dict[str, float | None] = {}
+        for name, value in record.items():
+            try:
+                row[name] = float(value) if value not in (None, "") else None
+            except ValueError:
+                row[name] = None
+        rows.append(row)
+    return rows
 
 
 def _maybe_base64(raw: bytes) -> bytes:

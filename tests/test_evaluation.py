@@ -113,7 +113,7 @@ def test_evaluate_sends_requests_concurrently_at_temperature_0(workspace):
     assert all(c["temperature"] == 0 and c["max_tokens"] > 0 for c in fake.calls)
     assert (result.correct, result.total) == (7, 8)
     assert [o.question for o in result.outcomes] == [evaluation.question_of(e) for e in examples]
-    assert result.mistakes().index.tolist() == [evaluation.question_of(examples[0])]
+    assert result.mistakes().column("question") == [evaluation.question_of(examples[0])]
     assert result.path is not None and result.path.parent == workspace / "evaluation" / "results"
     saved = json.loads(result.path.read_text(encoding="utf-8"))
     assert saved["correct"] == 7 and saved["label"] == "base" and not saved["simulated"]
@@ -228,3 +228,46 @@ def test_cli_eval_writes_the_promptfoo_configuration(subject_model, tmp_path):
 def test_ensure_is_still_the_notebook_entry(workspace):
     """Notebook 12 asks for the COUCOU model like 07 does (the forgetting check)."""
     assert notebook.ensure("fine_tuned_model").startswith("ft:")
+
+
+def test_tables_and_charts_need_no_pandas_nor_matplotlib(workspace):
+    """Notebook 12's tables and charts keep its kernel small (bench/class_memory.py)."""
+    import xml.etree.ElementTree as ET
+
+    code = (
+        "import sys, json\n"
+        "from helpers import evaluation\n"
+        "from helpers.evaluation import Evaluation, Outcome\n"
+        "o = [Outcome('q1', 'A', 'A', True), Outcome('q2', 'B', 'A', False), Outcome('q<3>', 'B', 'zut', False)]\n"
+        "e = Evaluation('m', 'fine-tune', 'exact', 'd', o, 'sandbox', True)\n"
+        "b = Evaluation('m', 'base', 'exact', 'd', o[:1], 'sandbox', True)\n"
+        "parts = [e.per_class(), e.confusion(), e.mistakes(), evaluation.compare([b, e]),\n"
+        "         evaluation.per_class_table([b, e])]\n"
+        "html = [t._repr_html_() for t in parts]\n"
+        "svg = [evaluation.chart([b, e])._repr_svg_(),\n"
+        "       evaluation.loss_chart([{'step': 1.0, 'train_loss': 2.0, 'valid_loss': 2.5},\n"
+        "                              {'step': 2.0, 'train_loss': 1.0, 'valid_loss': None}])._repr_svg_()]\n"
+        "print(json.dumps({'html': html, 'text': [repr(t) for t in parts], 'svg': svg,\n"
+        "  'heavy': sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["heavy"] == []
+    per_class, confusion, mistakes, scores, by_class = out["html"]
+    assert "q&lt;3&gt;" in mistakes and "<td" in mistakes
+    assert "(autre réponse)" in confusion  # « zut » is no class
+    assert "modèle de base" in scores and "modèle fine-tuné" in scores
+    assert ">100</td></tr>" in per_class and ">0</td></tr>" in per_class  # A: 1/1, B: 0/2
+    assert "réponse attendue" in out["text"][0].splitlines()[0]
+    for svg in out["svg"]:
+        root = ET.fromstring(svg)  # well-formed SVG
+        assert root.tag.endswith("svg")
+    assert out["svg"][0].count("<rect") == 3  # background + two bars
+    assert "validation" in out["svg"][1] and "<circle" in out["svg"][1]
