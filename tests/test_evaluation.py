@@ -271,3 +271,31 @@ def test_tables_and_charts_need_no_pandas_nor_matplotlib(workspace):
         assert root.tag.endswith("svg")
     assert out["svg"][0].count("<rect") == 3  # background + two bars
     assert "validation" in out["svg"][1] and "<circle" in out["svg"][1]
+
+
+def test_promptfoo_config_never_holds_a_key(workspace, tmp_path, monkeypatch):
+    """openai mode: Promptfoo reads OPENAI_API_KEY itself and goes to OpenAI (no loopback-only
+    proxy); a class server: the variable holding the student's key, never the key."""
+    from helpers import promptfoo
+
+    secret = "sk-" + "proj-" + "x" * 40  # built at run time
+    heldout = evaluation.split(MATIERES).heldout
+    monkeypatch.setenv("ATELIER_MODE", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    written = promptfoo.write_config(
+        tmp_path / "openai", ["ft:gpt-4o-mini-2024-07-18:o::x"], heldout
+    )
+    text = written.config.read_text(encoding="utf-8")
+    assert secret not in text and "apiKey" not in text
+    assert json.loads(text)["providers"][0]["config"]["apiBaseUrl"] == "https://api.openai.com/v1"
+    assert written.key_variable == "OPENAI_API_KEY" and "HTTPS_PROXY" not in written.env
+    monkeypatch.setenv("ATELIER_MODE", "sandbox")
+    monkeypatch.setenv("ATELIER_CLASS_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("ATELIER_CLASS_KEY", "cle-de-classe-secrete")
+    written = promptfoo.write_config(tmp_path / "classe", ["m"], heldout, match="loose")
+    config = json.loads(written.config.read_text(encoding="utf-8"))
+    assert "cle-de-classe-secrete" not in written.config.read_text(encoding="utf-8")
+    assert config["providers"][0]["config"]["apiKeyEnvar"] == "ATELIER_CLASS_KEY"
+    assert config["providers"][0]["config"]["apiBaseUrl"] == "http://127.0.0.1:9/v1"
+    assert config["tests"][0]["assert"][0]["type"] == "javascript"
+    assert written.env["NO_PROXY"].startswith("127.0.0.1")
