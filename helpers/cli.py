@@ -6,6 +6,7 @@
     python -m helpers api fine_tuning.jobs.list
     python -m helpers api chat.completions.create -m ft:… -j '{"messages": [...], "temperature": 0}'
     python -m helpers check dataset.jsonl [--model M]
+    python -m helpers eval ft:… heldout.jsonl [--loose] [--json] [--promptfoo DOSSIER]
     python -m helpers doctor
     python -m helpers reset [--step N]
     python -m helpers export ft:…:local:… [-o DOSSIER]   (mode local : emporter ton modèle)
@@ -85,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide."
     )
     sub = p.add_subparsers(
-        dest="command", metavar="{api,check,doctor,reset,export,class}", parser_class=_Parser
+        dest="command", metavar="{api,check,eval,doctor,reset,export,class}", parser_class=_Parser
     )
     sub.required = True
 
@@ -114,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         "--training-file",
         "--training_file",
         dest="training_file",
-        help="id file-… (par défaut : le dernier fichier envoyé)",
+        help="id file-… (par défaut : le dernier fichier envoyé ; obligatoire en mode openai, où un job est payant)",
     )
     v.add_argument("-m", "--model", default=None, help="modèle de base")
     v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
@@ -167,6 +168,36 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="vérifier un dataset .jsonl")
     c.add_argument("file", help="le fichier .jsonl à vérifier")
     c.add_argument("--model", "-m", default=None, help="modèle visé (jetons et coût)")
+    e = sub.add_parser("eval", help="évaluer un modèle sur des exemples mis de côté (notebook 12)")
+    e.add_argument("model", help="le modèle à évaluer (ft:… ou un modèle de base)")
+    e.add_argument("file", help="le fichier .jsonl des exemples mis de côté")
+    e.add_argument(
+        "--loose",
+        action="store_true",
+        help="ignorer la casse, les espaces et les accents (par défaut : comparaison exacte)",
+    )
+    e.add_argument(
+        "--system", default=None, help="remplace le message system de chaque exemple (un prompt)"
+    )
+    e.add_argument(
+        "--few-shot",
+        dest="few_shot",
+        metavar="FICHIER",
+        default=None,
+        help="le bon prompt : les réponses possibles et deux exemples, pris dans ce fichier "
+        "d'entraînement",
+    )
+    e.add_argument("--label", default=None, help="nom du candidat : base, prompt, fine-tune…")
+    e.add_argument(
+        "--workers", type=int, default=None, help="questions posées en même temps (4 par défaut)"
+    )
+    e.add_argument("--json", action="store_true", help="le résultat en JSON (pour un programme)")
+    e.add_argument(
+        "--promptfoo",
+        metavar="DOSSIER",
+        default=None,
+        help="écrire la même évaluation pour Promptfoo dans DOSSIER (sans la lancer)",
+    )
     sub.add_parser("doctor", help="diagnostic de l'environnement")
     sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
     sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
@@ -361,6 +392,48 @@ def _run_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _run_eval(args: argparse.Namespace) -> int:
+    from . import evaluation
+
+    match = "loose" if args.loose else "exact"
+    system = args.system
+    if args.few_shot:
+        if system is not None:
+            raise UsageError("--system et --few-shot s'excluent.", "Garde l'une des deux options.")
+        system = evaluation.few_shot_prompt(evaluation.read_examples(args.few_shot))
+    if args.promptfoo:
+        from .promptfoo import write_config
+
+        written = write_config(
+            args.promptfoo,
+            [args.model],
+            args.file,
+            match=match,
+            system=system,
+            labels=[args.label] if args.label else None,
+        )
+        print("\n".join(written.lines()))
+        return 0
+    workers = args.workers if args.workers is not None else evaluation.WORKERS
+    if workers < 1:
+        raise UsageError("--workers attend un nombre ≥ 1.", "Par exemple --workers 4.")
+    result = evaluation.evaluate(
+        args.model,
+        args.file,
+        match=match,
+        system=system,
+        label=args.label,
+        workers=workers,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps({**result.to_dict(), "path": str(result.path)}, ensure_ascii=False))
+    else:
+        print(result)
+        print(f"Résultats enregistrés : {result.path}")
+    return 0
+
+
 def _version(dist: str) -> str:
     from importlib import metadata
 
@@ -505,6 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_api(args)
         if args.command == "check":
             return _run_check(args)
+        if args.command == "eval":
+            return _run_eval(args)
         if args.command == "doctor":
             return _run_doctor(args)
         return _run_reset(args)

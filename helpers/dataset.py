@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Literal
 from . import models, tokens
 from .exceptions import DatasetError
 from .fileio import write_atomic
+from .messages import content_text
 
 Severity = Literal["error", "warning"]
 
@@ -57,9 +58,19 @@ class Problem:
     def __str__(self) -> str:
         where = f"Ligne {self.line}" if self.line else "Fichier"
         if self.field:
-            where += f", champ {self.field}"
+            where += ", " + field_fr(self.field)
         icon = "❌" if self.severity == "error" else "⚠️"
         return f"{icon} {where} : {self.message} → {self.fix}"
+
+
+def field_fr(path: str) -> str:
+    """Where a problem is, in words a learner reads: `messages[1].content` → « message 2, champ
+    content » (messages counted from 1, as in the notebooks), anything else « champ … »."""
+    match = re.fullmatch(r"messages\[(\d+)\](?:\.(.+))?", path)
+    if match is None:
+        return f"champ {path}"
+    where = f"message {int(match.group(1)) + 1}"
+    return where + (f", champ {match.group(2)}" if match.group(2) else "")
 
 
 @dataclass
@@ -1375,9 +1386,29 @@ def to_dataframe(examples: Iterable[dict[str, Any]]):  # -> pandas.DataFrame
             row["messages"] = msgs
         rows.append(row)
     df = pd.DataFrame(rows, columns=["system", "user", "assistant", "messages"])
+    # Rows numbered as a learner counts examples (1, 2, …), not pandas' 0, 1, …
+    df.index = pd.RangeIndex(1, len(df) + 1, name="exemple")
     if df["messages"].isna().all():
         df = df.drop(columns="messages")
     return df
+
+
+def examples_table(examples: Iterable[dict[str, Any]], limit: int | None = None):  # -> Table
+    """The first `limit` examples as a light table (no pandas: a kernel stays small): the
+    example's number, then its system, user and assistant texts (« … » for richer ones)."""
+    from .tables import Table
+
+    rows = []
+    for n, e in enumerate(examples, 1):
+        if limit is not None and n > limit:
+            break
+        msgs = e.get("messages", []) if isinstance(e, dict) else []
+        texts = {"system": "", "user": "", "assistant": ""}
+        for m in msgs if isinstance(msgs, list) else []:
+            if isinstance(m, dict) and m.get("role") in texts and not texts[m["role"]]:
+                texts[m["role"]] = content_text(m.get("content"))
+        rows.append([n, texts["system"], texts["user"], texts["assistant"]])
+    return Table(["exemple", "system", "user", "assistant"], rows)
 
 
 def from_dataframe(df) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from . import models, settings
 from .exceptions import (
     GENERIC_FIX,
     DatasetError,
+    EvaluationError,
     JobFailedError,
     KitError,
     MissingKeyError,
@@ -671,6 +672,8 @@ def _kit_error(exc: KitError) -> Diagnosis:
         return _workspace(exc.folder, exc.reason)
     if isinstance(exc, JobFailedError):
         return _failed_job(exc.job)
+    if isinstance(exc, EvaluationError):
+        return Diagnosis("Évaluation impossible", str(exc), exc.fix, "evaluation")
     if isinstance(exc, UsageError):
         text = str(exc)
         if "invalid choice" in text:

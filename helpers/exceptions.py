@@ -92,6 +92,15 @@ class WebDemoError(KitError, RuntimeError):
     """The demo cannot start or be checked (French message, never containing a key)."""
 
 
+class EvaluationError(KitError, ValueError):
+    """An evaluation cannot run as asked: a file, an example, a setting (French message)."""
+
+    fix = (
+        "Vérifie le fichier et les réglages indiqués (un fichier .jsonl dont chaque exemple finit "
+        "par la réponse « assistant » attendue), puis relance."
+    )
+
+
 class LocalModelError(KitError, RuntimeError):
     """Local mode cannot do what was asked (French message, with what to do)."""
 

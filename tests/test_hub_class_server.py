@@ -160,12 +160,13 @@ def test_the_teachers_group_opens_the_overview(hub_and_class):
 # -- three students run notebooks 03–07 against the class server ------------------------------
 
 NOTEBOOKS = ["03_dataset.ipynb", "04_envoi.ipynb", "05_lancement.ipynb", "06_suivi.ipynb"]
-NOTEBOOKS += ["07_test.ipynb"]
+NOTEBOOKS += ["07_test.ipynb", "12_evaluer.ipynb"]
 
 
 def test_three_students_run_the_course_on_the_class_server(tmp_path_factory):
     """The hub gives each student ATELIER_CLASS_URL; their notebooks (unchanged) send their own
-    JUPYTERHUB_API_TOKEN; the class server, beside the hub, keeps each in their own tenant."""
+    JUPYTERHUB_API_TOKEN; the class server, beside the hub, keeps each in their own tenant.
+    Each student's evaluation (notebook 12) appears on the teacher's page, with the ranking."""
     import threading
 
     from hubkit import CLONE, Hub, git_server, pull_through_api, run_notebook_remotely
@@ -216,7 +217,28 @@ def test_three_students_run_the_course_on_the_class_server(tmp_path_factory):
             for user in users:  # each student's jobs are in their own tenant, none elsewhere
                 assert (tenants / user / "sandbox.sqlite3").is_file()
                 assert not list(hub.home(user).rglob("sandbox-simulated.json"))
+            _the_teacher_sees_the_evaluations(hub, f"http://127.0.0.1:{port}", users)
     finally:
         hub.stop()
         server.terminate()
         server.wait(10)
+
+
+def _the_teacher_sees_the_evaluations(hub, base: str, users: list[str]) -> None:
+    """Notebook 12 ran as each student: the teacher's page has their three contenders, and the
+    ranking has the three of them (the same seeds: the same figures for the whole class)."""
+    teacher = _token(hub, "prof")
+    status, _ = hub.api("POST", "/hub/api/groups/enseignants", {"users": ["prof"]})
+    if status == 409:
+        hub.api("POST", "/hub/api/groups/enseignants/users", {"users": ["prof"]})
+    request = urllib.request.Request(
+        base + "/classe/api/evaluations", headers={"Authorization": f"Bearer {teacher}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        page = json.loads(answer.read())
+    assert sorted(s["name"] for s in page["students"]) == users, page
+    for row in page["students"]:
+        assert all(row[c] and row[c]["total"] == 18 for c in ("base", "prompt", "fine-tune")), row
+        assert row["simulated"] is True
+    assert sorted(r["name"] for r in page["ranking"]) == users
+    assert len({r["accuracy"] for r in page["ranking"]}) == 1, "same seeds, same figures"

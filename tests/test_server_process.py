@@ -157,6 +157,7 @@ def _notebook_modules(name: str, home: Path) -> set[str]:
         ("00_bienvenue", set()),
         ("07_test", {"pandas"}),  # compare() shows a table
         ("10_erreurs", set()),
+        ("12_evaluer", set()),  # its tables and charts are light (helpers.tables, helpers.charts)
     ],
 )
 def test_a_kernel_imports_only_the_client_side(server_processes, name, allowed):

@@ -629,12 +629,14 @@ class DatasetTable(widgets.VBox):
         )
         try:
             cost = report.cost("auto")
+            tokens = f"{cost.billed_tokens:,}".replace(",", "\u202f")
             detail = (
-                f"{cost.n_examples} exemples × {cost.epochs} époques → {cost.billed_tokens:,} jetons "
-                f"facturés × {cost.price_per_million:g} $ le million"
-            ).replace(",", "\u202f")
+                f"{cost.n_examples} exemples × {cost.epochs} époques → {tokens} jetons "
+                f"facturés × {models.number_fr(cost.price_per_million)} $ le million"
+            )
             line += (
-                f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(detail)})"
+                "<br>💰 coût estimé de l'entraînement : "
+                f"<b>{models.number_fr(round(cost.usd, 4), 4)} $</b> ({esc(detail)})"
             )
             info = models.get(model := self.model.value)
             if info:

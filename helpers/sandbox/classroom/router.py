@@ -97,10 +97,12 @@ def create_class_app(
     home: Path, *, engine: str = "simulated", hub: bool = False, hub_auth: Any = None
 ) -> Any:
     """The class server's ASGI app over the class folder `home`."""
+    from .evaluations import Evaluations
     from .teacher import TeacherPage
 
     state = ClassServer(Path(home), engine=engine, hub=hub, hub_auth=hub_auth)
     teacher = TeacherPage(state)
+    evaluations = Evaluations(state)  # notebook 12's results: its own routes (evaluations.py)
 
     async def run(fn: Callable[..., Any], *args: Any) -> Any:
         import anyio.to_thread
@@ -217,7 +219,9 @@ def create_class_app(
 
         path: str = scope.get("path", "")
         try:
-            if path == "/classe" or path.startswith("/classe/"):
+            if evaluations.handles(path):
+                await evaluations(scope, receive, tracked)
+            elif path == "/classe" or path.startswith("/classe/"):
                 await teacher(scope, receive, tracked)
             elif path == "/v1" or path.startswith("/v1/"):
                 await api(scope, receive, tracked)

@@ -40,6 +40,44 @@ STATUS_FR = {
 }
 
 
+def json_app(routes: list[Route]) -> Starlette:
+    """A Starlette app of the class server's own routes: unknown routes (404), wrong methods
+    (405) and bugs (500) answer in the API's envelope, as on `/v1` (the router logs traces)."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        headers = getattr(exc, "headers", None) or {}
+        err = ApiError(status, f"Invalid URL ({request.method} {request.url.path})")
+        return JSONResponse(err.body(), status_code=status, headers=headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return error_response(errors.server_error())
+
+    app = Starlette(
+        routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error}
+    )
+    app.router.redirect_slashes = False  # `/classe/api/overview/`: a 404, not a 307
+    return app
+
+
+def teacher_refusal(state: ClassServer, request: Request) -> JSONResponse | None:
+    """None when the request carries a teacher's key, else the refusal to send (blocking:
+    the hub may be asked)."""
+    try:
+        person = state.identity.who(bearer(request.scope))
+    except ApiError as err:  # the hub did not answer
+        return error_response(err)
+    if person is None or not person.teacher:
+        return error_response(
+            ApiError(
+                401,
+                "Page réservée à l'enseignant·e : donne la clé enseignant·e.",
+                code="teacher_only",
+            )
+        )
+    return None
+
+
 class TeacherPage:
     def __init__(self, state: ClassServer) -> None:
         self.state = state
@@ -55,11 +93,7 @@ class TeacherPage:
                 "/classe/api/students/{name}/jobs/{job_id}/cancel", self.cancel, methods=["POST"]
             ),
         ]
-        self.app = Starlette(
-            routes=routes,
-            exception_handlers={HTTPException: self.http_error, Exception: self.server_error},
-        )
-        self.app.router.redirect_slashes = False  # `/classe/api/overview/`: a 404, not a 307
+        self.app = json_app(routes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
@@ -70,31 +104,8 @@ class TeacherPage:
     async def asset(self, request: Request) -> Response:
         return FileResponse(PAGE / request.url.path.rsplit("/", 1)[-1])
 
-    async def http_error(self, request: Request, exc: Exception) -> Response:
-        """Unknown routes (404) and wrong methods (405): the API's envelope, as on `/v1`."""
-        status = exc.status_code if isinstance(exc, HTTPException) else 404
-        headers = getattr(exc, "headers", None) or {}
-        err = ApiError(status, f"Invalid URL ({request.method} {request.url.path})")
-        return JSONResponse(err.body(), status_code=status, headers=headers)
-
-    async def server_error(self, request: Request, exc: Exception) -> Response:
-        """A bug: the API's 500 envelope (the router logs the trace in the class's log)."""
-        return _error(errors.server_error())
-
     def _teacher(self, request: Request) -> JSONResponse | None:
-        try:
-            person = self.state.identity.who(bearer(request.scope))
-        except ApiError as err:  # the hub did not answer
-            return _error(err)
-        if person is None or not person.teacher:
-            return _error(
-                ApiError(
-                    401,
-                    "Page réservée à l'enseignant·e : donne la clé enseignant·e.",
-                    code="teacher_only",
-                )
-            )
-        return None
+        return teacher_refusal(self.state, request)
 
     async def overview(self, request: Request) -> Response:
         import anyio.to_thread
@@ -112,12 +123,12 @@ class TeacherPage:
             return refused
         name, job_id = request.path_params["name"], request.path_params["job_id"]
         if name not in await anyio.to_thread.run_sync(self.state.people):
-            return _error(ApiError(404, f"Élève inconnu·e : {name}.", param="name"))
+            return error_response(ApiError(404, f"Élève inconnu·e : {name}.", param="name"))
         engine = await anyio.to_thread.run_sync(self.state.engine_for, name)
         try:
             job = await anyio.to_thread.run_sync(engine.cancel_job, job_id)
         except ApiError as err:
-            return _error(err)
+            return error_response(err)
         return JSONResponse({"id": job["id"], "status": job["status"]})
 
     # -- the overview ---------------------------------------------------------------------
@@ -208,5 +219,5 @@ class TeacherPage:
         }
 
 
-def _error(err: ApiError) -> JSONResponse:
+def error_response(err: ApiError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
