@@ -76,6 +76,7 @@ def test_a_students_evaluation_reaches_the_teachers_page(classroom, monkeypatch)
         {
             "rank": 1,
             "name": "alice",
+            "display": "alice",
             "accuracy": pytest.approx(runs[2].accuracy),
             "gain_over_base": pytest.approx(runs[2].accuracy - runs[0].accuracy),
         }
