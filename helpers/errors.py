@@ -143,6 +143,18 @@ def _missing_key() -> Diagnosis:
 
 
 def _auth(exc: BaseException, message: str) -> Diagnosis:
+    if "kit server" in message:  # the workspace's own server (helpers.sandbox.door)
+        return Diagnosis(
+            "Le serveur du kit refuse cette clé (erreur 401)",
+            "Le serveur du kit de ton espace de travail ne répond qu'aux clients de cet espace "
+            "(ils envoient sa clé, rangée dans le fichier kit-server.key de l'espace). Ce client "
+            "a été créé pour un autre espace de travail, ou avant que cette clé soit refaite.",
+            "Recrée le client avec helpers.client() (ou redémarre le noyau), puis relance la "
+            "cellule. Pour un client écrit à la main : api_key = la sortie de "
+            "`python -m helpers.sandbox --key`.",
+            "kit_server_key",
+            scrub(message),
+        )
     return Diagnosis(
         "Clé d'API refusée (erreur 401)",
         "OpenAI ne reconnaît pas cette clé : elle est mal recopiée (espace, guillemet, caractère "

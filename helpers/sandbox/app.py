@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..exceptions import workspace_problem
-from . import errors, faults, requests, responses, shapes, streaming
+from . import door, errors, faults, requests, responses, shapes, streaming
 from .errors import ApiError
 from .files import MAX_FILE_BYTES, FileService
 from .protocol import Engine
@@ -104,6 +104,8 @@ def create_app(
     async def upload(request: Request) -> Response:
         try:
             form = await request.form(max_files=4, max_fields=16)
+        except ApiError:  # the body went past its limit (Gate)
+            raise
         except Exception:
             raise errors.bad_request(
                 "Could not parse the multipart form: send 'purpose' and 'file'."
@@ -283,6 +285,12 @@ class Gate:
     never stored, never logged.
     """
 
+    #: The biggest request bodies: an upload (the API's 512 MB file limit, plus the form's own
+    #: bytes), any other request. Unconfirmed: the real API's limit on a JSON body (not
+    #: published); 32 MiB holds a full context window of text many times over.
+    MAX_UPLOAD_BODY = MAX_FILE_BYTES + 1024 * 1024
+    MAX_JSON_BODY = 32 * 1024 * 1024
+
     #: The limits announced in `x-ratelimit-*` headers (a tier-1 organization's gpt-4o-mini
     #: limits); the sandbox counts requests per minute but never refuses one for this.
     LIMIT_REQUESTS = 500
@@ -358,4 +366,11 @@ class Gate:
                     return
                 if fault.name == "slow":
                     await asyncio.sleep(fault.value)
+            upload = scope.get("method") == "POST" and path.rstrip("/") == "/v1/files"
+            limit = self.MAX_UPLOAD_BODY if upload else self.MAX_JSON_BODY
+            declared = door.declared_length(scope)
+            if declared is not None and declared > limit:  # refused before anything is read
+                await _json_error(door.too_large(limit))(scope, receive, send_with_id)
+                return
+            receive = door.capped_receive(scope, receive, limit)
         await self.app(scope, receive, send_with_id)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..advert import TOKENS_PATH
+from ..advert import TOKENS_MAX_BODY, TOKENS_PATH
 from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
@@ -107,7 +107,8 @@ def build_app(
 
 class KitRoutes:
     """The kit's own routes beside the API: `POST /kit/tokens` counts tokens for the
-    workspace's kernels (`helpers.advert.RemoteLengths`), so no kernel loads an encoding."""
+    workspace's kernels (`helpers.advert.RemoteLengths`), so no kernel loads an encoding.
+    Its body is capped (`TOKENS_MAX_BODY`, 413 beyond); errors use the API's envelope."""
 
     ENCODINGS = ("cl100k_base", "o200k_base")
 
@@ -118,37 +119,51 @@ class KitRoutes:
         if scope["type"] != "http" or scope["path"] != TOKENS_PATH:
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status, answer = 200, b""
+        from .door import capped_receive, send_error
+        from .errors import ApiError
+
+        if scope["method"] != "POST":
+            await send_error(send, ApiError(405, f"Invalid URL ({scope['method']} {TOKENS_PATH})"))
+            return
+        receive = capped_receive(scope, receive, TOKENS_MAX_BODY)
+        body = bytearray()
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client left
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+        except ApiError as err:  # too large: the rest is not read
+            await send_error(send, err, close=True)
+            return
         try:
             request = json.loads(body)
             name, texts = request["encoding"], request["texts"]
-            if scope["method"] != "POST" or name not in self.ENCODINGS:
+            if name not in self.ENCODINGS:
                 raise ValueError(name)
             if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
                 raise ValueError("texts")
-        except (ValueError, KeyError, TypeError):
-            status, answer = 400, b'{"error": "expected {encoding, texts: [str]}"}'
-        else:
-            import anyio.to_thread
+        except (ValueError, KeyError, TypeError, RecursionError):
+            message = "Expected a JSON body {encoding: cl100k_base | o200k_base, texts: [str]}."
+            await send_error(send, ApiError(400, message))
+            return
+        import anyio.to_thread
 
-            from .. import tokens
+        from .. import tokens
 
-            lengths = await anyio.to_thread.run_sync(tokens.local_lengths, name, texts)
-            answer = json.dumps({"lengths": lengths}).encode()
+        lengths = await anyio.to_thread.run_sync(tokens.local_lengths, name, texts)
         await send(
             {
                 "type": "http.response.start",
-                "status": status,
+                "status": 200,
                 "headers": [(b"content-type", b"application/json")],
             }
         )
-        await send({"type": "http.response.body", "body": answer})
+        await send(
+            {"type": "http.response.body", "body": json.dumps({"lengths": lengths}).encode()}
+        )
 
 
 @dataclass
@@ -170,10 +185,17 @@ def _not_started(reason: str) -> Exception:
     return RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
 
 
-def serve_in_thread(home: Path, *, engine: str = "simulated", timeout: float = 15.0) -> KitServer:
-    """Start the kit server on a free loopback port; return once it accepts requests."""
-    app = build_app(home, engine=engine)
-    running = _serve_in_thread(app, name="atelier-sandbox", timeout=timeout, failure=_not_started)
+def serve_in_thread(
+    home: Path, *, engine: str = "simulated", timeout: float = 15.0, timeouts: Any = None
+) -> KitServer:
+    """Start the kit server on a free loopback port; return once it accepts requests (only
+    from the workspace's own clients: `door.KeyLock`). `timeouts`: `proxy.ReadTimeouts`."""
+    from .door import KeyLock
+
+    app = KeyLock(build_app(home, engine=engine), home)
+    running = _serve_in_thread(
+        app, name="atelier-sandbox", timeout=timeout, failure=_not_started, timeouts=timeouts
+    )
     return KitServer(f"http://{LOOPBACK}:{running.port}/v1", home, running)
 
 
@@ -273,9 +295,14 @@ def serve_forever(
         url = f"http://{shown}:{bound}/v1"
         if on_ready is not None:
             on_ready(url)
-        announce(f"🧪 Bac à sable prêt : {url}  (espace de travail : {home}). Ctrl+C pour arrêter.")
+        announce(
+            f"🧪 Bac à sable prêt : {url}  (espace de travail : {home} ; sa clé : "
+            "python -m helpers.sandbox --key). Ctrl+C pour arrêter."
+        )
 
-    app = build_app(home, engine=engine)
+    from .door import KeyLock
+
+    app = KeyLock(build_app(home, engine=engine), home)
     _spool_in_workspace(home)
     if idle > 0:
         app = IdleWatch(app)
