@@ -289,3 +289,24 @@ def test_the_model_line_has_the_right_tense():
     after = DatasetTable(examples, record=False, today=date(2027, 2, 1))
     shown = html.unescape(after.summary.value)
     assert "éteint depuis le 14/01/2027" in shown and "prévu" not in shown
+
+
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ('{"messages": [], "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "imbriqué"),
+        ('{"messages": [], "n": ' + "9" * 5000 + "}", "chiffres"),
+    ],
+    ids=["nested 100,000 deep", "5000 digits"],
+)
+def test_an_unreadable_line_arrives_as_text_with_the_checks_words(table, bad, says):
+    """A deeply nested line was « Erreur inattendue (RecursionError) » and the import failed,
+    where `check` explains it: it arrives as a line to fix, with the check's French words."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in coucou(10)] + [bad]
+    assert table.import_bytes(("\n".join(lines) + "\n").encode(), "profond.jsonl")
+    assert len(table) == 11
+    message = text(table.message.value)
+    assert "inattendue" not in message and "illisible" in message
+    summary = text(table.summary.value)
+    assert "Rangée 11" in summary and says in summary
+    assert table.jsonl().splitlines()[10] == bad  # the learner's text, kept
