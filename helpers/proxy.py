@@ -145,7 +145,7 @@ class ProxySettings:
 
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = None
+    base_url: str | None = field(default=None, repr=False)  # may hold a key (`?api-key=…`)
     allowed_origins: tuple[str, ...] = ()
     system_prompt: str | None = None
     max_tokens: int = 300
@@ -875,15 +875,33 @@ def http_protocol(timeouts: ReadTimeouts | None = None) -> type:
     return TimedH11Protocol
 
 
+def shown_url(url: str) -> str:
+    """An upstream URL fit for a console or a log: scheme, host, port and path only. A key in
+    its query string (`?api-key=…`, as some OpenAI-compatible services take it) or a user and
+    password in it are never shown."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(adresse illisible)"
+    if not parts.scheme or not host:
+        return "(adresse illisible)"
+    host = f"[{host}]" if ":" in host else host
+    hidden = " (paramètres masqués)" if parts.query or parts.fragment or "@" in parts.netloc else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{hidden}"
+
+
 def describe(settings: ProxySettings) -> str:
-    """A French summary for the console (no key, ever)."""
+    """A French summary for the console (no key, ever: not even in the upstream URL)."""
     origins = (
         ", ".join(settings.allowed_origins) or "aucune (seulement la page servie par le proxy)"
     )
     return (
         f"modèle : {settings.model or '⚠️ non configuré (ATELIER_PROXY_MODEL)'} ; "
         f"clé : {'configurée' if settings.api_key else '⚠️ absente (OPENAI_API_KEY)'} ; "
-        f"API : {settings.base_url or 'OpenAI'} ; origines autorisées : {origins} ; "
+        f"API : {shown_url(settings.base_url) if settings.base_url else 'OpenAI'} ; "
+        f"origines autorisées : {origins} ; "
         f"limites : {settings.rate_limit} requêtes / {settings.rate_window:g} s par client, "
         f"max_tokens ≤ {settings.max_tokens}"
     )
@@ -933,5 +951,6 @@ __all__ = [
     "describe",
     "http_protocol",
     "main",
+    "shown_url",
     "normalize_origin",
 ]
