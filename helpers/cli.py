@@ -167,7 +167,13 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="vérifier un dataset .jsonl")
     c.add_argument("file", help="le fichier .jsonl à vérifier")
     c.add_argument("--model", "-m", default=None, help="modèle visé (jetons et coût)")
-    sub.add_parser("doctor", help="diagnostic de l'environnement")
+    doctor = sub.add_parser("doctor", help="diagnostic de l'environnement")
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="met de côté les fichiers abîmés de l'espace de travail (renommés, jamais effacés) "
+        "et reprend ce qui peut y être relu",
+    )
     sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
     sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
     r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
@@ -385,6 +391,9 @@ def _run_doctor(args: argparse.Namespace) -> int:
     )
     print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
     print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    if not _doctor_workspace(getattr(args, "repair", False)):
+        print("⚠️ Corrige les points marqués ❌.")
+        return 1
     try:
         mode = settings.get_mode()
     except settings.SettingsError as err:
@@ -431,6 +440,37 @@ def _run_doctor(args: argparse.Namespace) -> int:
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
     return 0 if ok else 1
+
+
+def _doctor_workspace(repair: bool) -> bool:
+    """The workspace's files and free space; `repair`: set the damaged files aside."""
+    from . import repair as repairs
+    from . import settings
+
+    try:
+        home = settings.workspace_dir()
+    except OSError as err:
+        from .errors import explain
+
+        print(f"Espace de travail : ❌ {explain(err)}")
+        return False
+    found = repairs.find(home)
+    if found and repair:
+        for line in repairs.repair(home):
+            print(line)
+        found = repairs.find(home)
+    for item in found:
+        print(f"❌ {item.error}\n   → python -m helpers doctor --repair")
+    free = repairs.free_space(home)
+    if free is not None and free < repairs.MIN_FREE_BYTES:
+        print(
+            f"❌ Disque presque plein : {free // 1024} Ko libres pour {home}. Libère de la place "
+            "ou choisis un autre dossier (ATELIER_HOME), puis relance."
+        )
+        return False
+    if not found:
+        print("Fichiers de l'espace de travail : ✅ lisibles")
+    return not found
 
 
 def _doctor_sandbox(mode: str) -> bool:

@@ -116,8 +116,9 @@ def test_engine_follows_the_mode(server_processes, monkeypatch):
 
 def test_a_server_that_cannot_start_is_reported(server_processes, monkeypatch):
     monkeypatch.setattr(launcher, "command", lambda *a, **k: [sys.executable, "-c", "boom("])
-    with pytest.raises(RuntimeError, match="n'a pas démarré"):
-        launcher.ensure(server_processes, timeout=3)
+    with pytest.raises(launcher.ServerStartError, match="démarrage") as caught:
+        launcher.ensure(server_processes, timeout=60)  # seen dead at once, not at the timeout
+    assert "SyntaxError" in str(caught.value)  # the server's own words, from its log
 
 
 # --------------------------------------------------------------------------- kernels

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .. import settings
-    from ..exceptions import WorkspaceError, workspace_problem
+    from ..exceptions import DamagedFileError, WorkspaceError, workspace_problem
     from . import launcher
 
     try:
@@ -92,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     except WorkspaceError as err:
         print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
-        launcher.report_failure(home, args.engine, f"{err} {err.fix}")
+        launcher.report_failure(home, args.engine, str(err), err.fix, "workspace")
+        return 1
+    except DamagedFileError as err:
+        print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
+        launcher.report_failure(home, args.engine, str(err), err.fix, "damaged_file")
         return 1
     except OSError as err:
         message = (

@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..exceptions import workspace_problem
-from . import door, errors, faults, requests, responses, shapes, streaming
+from . import database, door, errors, faults, requests, responses, shapes, streaming
 from .errors import ApiError
 from .files import MAX_FILE_BYTES, FileService
 from .protocol import Engine
@@ -65,6 +65,9 @@ def _endpoint(fn: Handler) -> Handler:
             log.info("client left before the answer: %s %s", request.method, request.url.path)
             return Response(status_code=499)
         except Exception as exc:
+            if database.damaged(exc):
+                log.error("damaged database on %s %s: %s", request.method, request.url.path, exc)
+                return _json_error(errors.workspace_damaged(database.DB_NAME))
             reason = workspace_problem(exc)
             if reason is not None:
                 log.error(

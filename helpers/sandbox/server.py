@@ -24,6 +24,7 @@ from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
 from ..exceptions import WorkspaceError, workspace_problem
+from . import database
 from .database import Database
 from .files import FileService
 from .protocol import Engine
@@ -98,6 +99,8 @@ def build_app(
         files = FileService(Database(home))
         chosen = make_engine(engine, home, files, clock)
     except (OSError, sqlite3.Error) as exc:
+        if database.damaged(exc):
+            raise database.damaged_error(Path(home) / database.DB_NAME) from None
         reason = workspace_problem(exc)
         if reason is None:
             raise
@@ -185,14 +188,25 @@ def _not_started(reason: str) -> Exception:
     return RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
 
 
+def workspace_app(home: Path, engine: str = "simulated") -> Any:
+    """The kit server of one workspace, answering only the workspace's own clients
+    (`door.KeyLock`). A workspace that cannot hold its files raises `WorkspaceError`."""
+    from .door import KeyLock
+
+    app = build_app(home, engine=engine)
+    try:
+        return KeyLock(app, home)
+    except OSError as exc:  # the key file cannot be written: a full disk, a read-only folder
+        reason = workspace_problem(exc) or (exc.strerror or type(exc).__name__).lower()
+        raise WorkspaceError(home, reason) from None
+
+
 def serve_in_thread(
     home: Path, *, engine: str = "simulated", timeout: float = 15.0, timeouts: Any = None
 ) -> KitServer:
     """Start the kit server on a free loopback port; return once it accepts requests (only
     from the workspace's own clients: `door.KeyLock`). `timeouts`: `proxy.ReadTimeouts`."""
-    from .door import KeyLock
-
-    app = KeyLock(build_app(home, engine=engine), home)
+    app = workspace_app(home, engine)
     running = _serve_in_thread(
         app, name="atelier-sandbox", timeout=timeout, failure=_not_started, timeouts=timeouts
     )
@@ -300,9 +314,7 @@ def serve_forever(
             "python -m helpers.sandbox --key). Ctrl+C pour arrêter."
         )
 
-    from .door import KeyLock
-
-    app = KeyLock(build_app(home, engine=engine), home)
+    app = workspace_app(home, engine)
     _spool_in_workspace(home)
     if idle > 0:
         app = IdleWatch(app)
