@@ -444,6 +444,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 def _doctor_workspace(repair: bool) -> bool:
     """The workspace's files and free space; `repair`: set the damaged files aside."""
+    import os
+
     from . import repair as repairs
     from . import settings
 
@@ -470,6 +472,11 @@ def _doctor_workspace(repair: bool) -> bool:
         return False
     if not found:
         print("Fichiers de l'espace de travail : ✅ lisibles")
+    if os.name == "posix" and home.stat().st_mode & 0o077:
+        print(
+            f"⚠️ {home} est lisible par les autres utilisateurs de cette machine : "
+            f"`chmod 700 {home}` le réserve à toi."
+        )
     return not found
 
 

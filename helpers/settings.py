@@ -55,9 +55,12 @@ def _workspace_path() -> Path:
 
 
 def workspace_dir() -> Path:
-    """`ATELIER_HOME`, else `.atelier/` at the repo root, else `~/.atelier/` (read-only checkout)."""
+    """`ATELIER_HOME`, else `.atelier/` at the repo root, else `~/.atelier/` (read-only checkout).
+
+    Made owner-only when the kit creates it: on a shared host (a hub, a lab machine) the
+    other users can neither read the sandbox's database nor the state file."""
     path = _workspace_path()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

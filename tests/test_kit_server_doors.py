@@ -328,3 +328,14 @@ def test_a_server_process_refuses_the_key_of_another_workspace(tmp_path, monkeyp
         assert os.stat(advert.key_path(mine)).st_mode & 0o077 == 0
     finally:
         launcher.shutdown(mine)
+
+
+def test_a_new_workspace_is_owner_only(tmp_path, monkeypatch):
+    """The data at rest too: another user of the host cannot read the sandbox's database or
+    the state file of a workspace the kit created."""
+    from helpers import settings
+
+    home = tmp_path / "nouveau" / "atelier"
+    monkeypatch.setenv("ATELIER_HOME", str(home))
+    settings.workspace_dir()
+    assert stat.S_IMODE(home.stat().st_mode) & 0o077 == 0
