@@ -339,3 +339,6 @@ def test_a_new_workspace_is_owner_only(tmp_path, monkeypatch):
     monkeypatch.setenv("ATELIER_HOME", str(home))
     settings.workspace_dir()
     assert stat.S_IMODE(home.stat().st_mode) & 0o077 == 0
+    given = tmp_path / "donne"  # a workspace given to the sandbox itself (--home, start(home))
+    sandbox.key(given)
+    assert stat.S_IMODE(given.stat().st_mode) & 0o077 == 0

@@ -63,7 +63,7 @@ def _home(home: str | Path | None) -> Path:
     from .. import settings
 
     path = Path(home).expanduser() if home is not None else settings.workspace_dir()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, as settings makes it
     return path.resolve()
 
 

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         home = (args.home.expanduser() if args.home else settings.workspace_dir()).resolve()
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         where = args.home or settings.workspace_dir_name()
         err = WorkspaceError(where, workspace_problem(exc) or exc.strerror or str(exc))

@@ -143,7 +143,7 @@ class Database:
 
     def __init__(self, home: Path, name: str = DB_NAME) -> None:
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = self.home / name
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
