@@ -244,15 +244,18 @@ def raw(
     """One HTTP request, bytes as given (http.client: any method, any header, any Host). To a
     kit server the bench started it carries the workspace key, unless `headers` gives its
     header (an empty value: none)."""
+    from helpers.advert import KEY_HEADER
+
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     sent = {**kit_headers(base), **(headers or {})}
+    if not sent.get(KEY_HEADER, True):
+        del sent[KEY_HEADER]
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", host if host is not None else parts.netloc)
         for k, v in sent.items():
-            if v != "":
-                conn.putheader(k, v)
+            conn.putheader(k, v)
         if body is not None:
             conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body)
