@@ -360,7 +360,11 @@ def _ask_openai(name: str, say: Callable[[str], None]) -> str:
     notebook = dict((n, nb) for n, nb, _ in STEPS)[name]
     label = dict((n, lab) for n, _, lab in STEPS)[name]
     if DRIVE_STATE.is_file():
-        saved = import_state(DRIVE_STATE)
+        try:
+            saved = import_state(DRIVE_STATE)
+        except DamagedFileError as err:  # a copy that cannot be read: the other ways remain
+            say(f"⚠️ {err}")
+            saved = {}
         if saved.get(name):
             say(f"↻ Repris depuis ton Drive ({DRIVE_STATE}) : {label}.")
             return saved[name]
@@ -418,8 +422,23 @@ def export_state(path: str | Path = DRIVE_STATE) -> Path:
 
 
 def import_state(path: str | Path) -> dict[str, Any]:
-    """Load records saved by `export_state` into this mode's workspace (same mode only)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """Load records saved by `export_state` into this mode's workspace (same mode only). A file
+    that cannot be read as such raises `DamagedFileError` (nothing is loaded)."""
+    path = Path(path)
+    what = "l'état enregistré par notebook.export_state"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k, ""), str) for k in ("mode", *_ORDER)
+    ):
+        err = DamagedFileError(path, what, "ce n'est pas un état lisible")
+        err.fix = (
+            "Enregistre-le à nouveau avec notebook.export_state() depuis un notebook qui a ces "
+            "identifiants, ou donne l'identifiant quand le notebook le demande."
+        )
+        raise err
     mode = settings.get_mode()
     if data.get("mode", mode) != mode:
         return {}

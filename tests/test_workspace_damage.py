@@ -266,3 +266,16 @@ def test_kit_errors_show_their_diagnosis_in_a_notebook():
         shell.set_custom_exc((), None)
         notebook._french_errors_on = monkey
         InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize("content", [b"[]", b'{"file_id": 3}', b"{coup", b"\xff\xfe"])
+def test_a_damaged_saved_state_is_named_not_a_traceback(tmp_path, content):
+    """The state saved on Drive (`notebook.export_state`, Colab) hand-edited or cut short: a
+    French message naming it, nothing loaded (it was `AttributeError` or `JSONDecodeError`)."""
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    with pytest.raises(DamagedFileError) as caught:
+        notebook.import_state(path)
+    diagnosis = errors.explain(caught.value)
+    assert str(path) in diagnosis.cause and "export_state" in diagnosis.fix
+    assert records.snapshot() == {}
