@@ -309,6 +309,12 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
                 "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
                 'l\'intérieur (sous PowerShell, préfère plutôt -g user "Bonjour").',
             ) from None
+        except (ValueError, RecursionError):  # too many digits for Python, nested too deep
+            raise UsageError(
+                "Le JSON passé à -j ne se lit pas : un nombre de milliers de chiffres ou des "
+                "milliers de [ ou { ouverts.",
+                "Raccourcis le nombre (ou mets-le entre guillemets) et simplifie le JSON.",
+            ) from None
         if not isinstance(params, dict):
             raise UsageError(
                 "Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'"

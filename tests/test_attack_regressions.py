@@ -193,3 +193,22 @@ def test_cli_chat_json_that_is_not_json_is_a_french_usage_error(raw, says, capsy
     code = cli.main(["api", "chat.completions.create", "-m", MODEL, "-j", raw])
     err = capsys.readouterr().err
     assert code == 2 and says in err and "inattendue" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"messages": [{"role": "user", "content": "a"}], "max_tokens": ' + "9" * 5000 + "}",
+        '{"messages": ' + "[" * 100_000 + "}",
+    ],
+    ids=["5000 digits", "nested 100,000 deep"],
+)
+def test_cli_chat_json_python_cannot_read_is_a_french_usage_error(raw, capsys):
+    """Issue 19: a 5000-digit number in `-j` was « Erreur inattendue (ValueError) » with
+    Python's English limit message."""
+    from helpers import cli
+
+    code = cli.main(["api", "chat.completions.create", "-m", MODEL, "-j", raw])
+    err = capsys.readouterr().err
+    assert code == 2 and "chiffres" in err and "inattendue" not in err
+    assert "Exceeds" not in err and "Traceback" not in err
