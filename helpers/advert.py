@@ -49,12 +49,11 @@ def key_path(home: Path) -> Path:
 def workspace_key(home: Path) -> str:
     """The workspace's own key (created on first use, owner-only): see the module docstring.
 
-    A key file that is not a regular file of this user, readable by nobody else, holding a
-    key, is replaced: a key another user could read or chose is no key.
-    """
+    A key file that is not a regular file of this user, or that others could read, is
+    replaced: a key another user could read or chose is no key."""
     path = key_path(home)
-    key = _read_key(path)
-    if key is not None:
+    found, key = _read_key(path)
+    if found == "ok":
         return key
     new = _KEY_PREFIX + secrets.token_urlsafe(32)
     tmp = path.with_name(f".{KEY_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -62,38 +61,53 @@ def workspace_key(home: Path) -> str:
     try:
         with os.fdopen(fd, "w", encoding="ascii") as out:
             out.write(new + "\n")
-        try:
-            os.link(tmp, path)  # at most one key: two processes creating it at once agree
-        except FileExistsError:
-            key = _read_key(path)
-            if key is None:  # an unusable file: replaced (never written through a link)
-                os.replace(tmp, path)
+        if found == "missing":
+            try:
+                os.link(tmp, path)  # at most one key: two processes creating it agree
                 return new
-            return key
-        except OSError:  # a file system without hard links
-            if _read_key(path) is None:
-                os.replace(tmp, path)
-        return _read_key(path) or new
+            except FileExistsError:  # another process made it first: theirs
+                found, key = _read_key(path)
+                if found == "ok":
+                    return key
+            except OSError:  # a file system without hard links
+                pass
+        os.replace(tmp, path)  # never written through a link: the link itself is replaced
+        return new
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
 
 
-def _read_key(path: Path) -> str | None:
+def _read_key(path: Path) -> tuple[str, str]:
+    """("ok", key) for a regular file of this user holding a key that nobody else can read;
+    ("missing", "") when there is none; ("unusable", "") for anything else. A key others could
+    read is unusable, unless its file system cannot keep permissions at all (a FAT USB stick):
+    there no key file could do better, and it is kept."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:  # missing, or a symbolic link (ELOOP)
-        return None
+    except FileNotFoundError:
+        return "missing", ""
+    except OSError:  # a symbolic link (ELOOP), unreadable
+        return "unusable", ""
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return None
-        if os.name == "posix" and (info.st_uid != os.getuid() or info.st_mode & 0o077):
-            return None
+            return "unusable", ""
+        if os.name == "posix" and info.st_uid != os.getuid():
+            return "unusable", ""
         text = os.read(fd, 256).decode("ascii", "replace").strip()
+        if not _KEY_RE.fullmatch(text):
+            return "unusable", ""
+        if os.name == "posix" and info.st_mode & 0o077:
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError:
+                return "ok", text
+            if os.fstat(fd).st_mode & 0o077 == 0:
+                return "unusable", ""  # it could be read by others: a new key
     finally:
         os.close(fd)
-    return text if _KEY_RE.fullmatch(text) else None
+    return "ok", text
 
 
 def advert_path(home: Path, engine: str) -> Path:
