@@ -39,10 +39,10 @@ from urllib.parse import quote, urlsplit
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4o-mini-2024-07-18"
 GROUPS = {
-    "classe_identite": "5. Classe : identité",
-    "classe_quotas": "6. Classe : quotas",
-    "classe_isolement": "7. Classe : isolement",
-    "classe_page": "8. Classe : page",
+    "classe_identite": "7. Classe : identité",
+    "classe_quotas": "8. Classe : quotas",
+    "classe_isolement": "9. Classe : isolement",
+    "classe_page": "10. Classe : page",
 }
 Add = Callable[[str, str, bool, str], None]
 

@@ -198,7 +198,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="écrire la même évaluation pour Promptfoo dans DOSSIER (sans la lancer)",
     )
-    sub.add_parser("doctor", help="diagnostic de l'environnement")
+    doctor = sub.add_parser("doctor", help="diagnostic de l'environnement")
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="met de côté les fichiers abîmés de l'espace de travail (renommés, jamais effacés) "
+        "et reprend ce qui peut y être relu",
+    )
     sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
     sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
     r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
@@ -334,6 +340,12 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
                 "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
                 'l\'intérieur (sous PowerShell, préfère plutôt -g user "Bonjour").',
             ) from None
+        except (ValueError, RecursionError):  # too many digits for Python, nested too deep
+            raise UsageError(
+                "Le JSON passé à -j ne se lit pas : un nombre de milliers de chiffres ou des "
+                "milliers de [ ou { ouverts.",
+                "Raccourcis le nombre (ou mets-le entre guillemets) et simplifie le JSON.",
+            ) from None
         if not isinstance(params, dict):
             raise UsageError(
                 "Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'"
@@ -458,6 +470,9 @@ def _run_doctor(args: argparse.Namespace) -> int:
     )
     print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
     print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    if not _doctor_workspace(getattr(args, "repair", False)):
+        print("⚠️ Corrige les points marqués ❌.")
+        return 1
     try:
         mode = settings.get_mode()
     except settings.SettingsError as err:
@@ -504,6 +519,44 @@ def _run_doctor(args: argparse.Namespace) -> int:
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
     return 0 if ok else 1
+
+
+def _doctor_workspace(repair: bool) -> bool:
+    """The workspace's files and free space; `repair`: set the damaged files aside."""
+    import os
+
+    from . import repair as repairs
+    from . import settings
+
+    try:
+        home = settings.workspace_dir()
+    except OSError as err:
+        from .errors import explain
+
+        print(f"Espace de travail : ❌ {explain(err)}")
+        return False
+    found = repairs.find(home)
+    if found and repair:
+        for line in repairs.repair(home):
+            print(line)
+        found = repairs.find(home)
+    for item in found:
+        print(f"❌ {item.error}\n   → python -m helpers doctor --repair")
+    free = repairs.free_space(home)
+    if free is not None and free < repairs.MIN_FREE_BYTES:
+        print(
+            f"❌ Disque presque plein : {free // 1024} Ko libres pour {home}. Libère de la place "
+            "ou choisis un autre dossier (ATELIER_HOME), puis relance."
+        )
+        return False
+    if not found:
+        print("Fichiers de l'espace de travail : ✅ lisibles")
+    if os.name == "posix" and home.stat().st_mode & 0o077:
+        print(
+            f"⚠️ {home} est lisible par les autres utilisateurs de cette machine : "
+            f"`chmod 700 {home}` le réserve à toi."
+        )
+    return not found
 
 
 def _doctor_sandbox(mode: str) -> bool:

@@ -725,15 +725,19 @@ def _validator() -> Any:
 
         formats = jsonschema.FormatChecker(formats=())
 
-        @formats.checks(_JSON_TEXT, raises=ValueError)
+        @formats.checks(_JSON_TEXT, raises=(ValueError, RecursionError))
         def _json_text(value: object) -> bool:
-            if isinstance(value, str):
-                json.loads(value)
+            if isinstance(value, str):  # strict JSON: NaN and Infinity are not JSON (the API
+                json.loads(value, parse_constant=_refuse_constant)  # refuses them)
             return True
 
         cls = jsonschema.validators.validator_for(TOOLS_SCHEMA)
         _tools_validator = cls(TOOLS_SCHEMA, format_checker=formats)
     return _tools_validator
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise ValueError(f"{literal} is not JSON")
 
 
 def _field_path(path: Iterable[Any]) -> str:
@@ -1001,7 +1005,9 @@ def _fast_simple(raw: str | bytes) -> tuple[Any, int]:
     return (obj, roles) if roles else (None, 0)
 
 
-def _parse(raw: str) -> tuple[Any, Exception | None]:
+def parse_json(raw: str | bytes) -> tuple[Any, Exception | None]:
+    """(value, None), or (None, the error) for text that is not JSON, holds a number too long
+    for Python, or nests too deep: every reader of a learner's JSON lines goes through it."""
     try:
         return json.loads(raw), None
     except (ValueError, RecursionError) as err:  # JSONDecodeError, too many digits, too deep
@@ -1011,11 +1017,18 @@ def _parse(raw: str) -> tuple[Any, Exception | None]:
 def _parse_problem(raw: str, err: Exception, line: int) -> Problem:
     if isinstance(err, json.JSONDecodeError):
         return _json_problem(raw, err, line)
+    fix = 'Écris un exemple simple : {"messages": [...]}.'
     if isinstance(err, RecursionError):
         msg = "JSON imbriqué trop profondément (des milliers de [ ou { ouverts)"
+    elif "digits" in str(err):  # Python's limit on integer digits (sys.get_int_max_str_digits)
+        msg = (
+            "un nombre de cette ligne est trop long (des milliers de chiffres) : ni le kit ni "
+            "l'API ne le lisent"
+        )
+        fix = 'Raccourcis ce nombre, ou mets-le entre guillemets si c\'est du texte : "123…".'
     else:
-        msg = f"valeur JSON illisible ({str(err)[:80]})"
-    return Problem("invalid_json", msg, 'Écris un exemple simple : {"messages": [...]}.', line=line)
+        msg = "valeur JSON illisible"
+    return Problem("invalid_json", msg, fix, line=line)
 
 
 def _multiline(first: str, lines: _Lines) -> int | None:
@@ -1028,7 +1041,7 @@ def _multiline(first: str, lines: _Lines) -> int | None:
         parts.append(line)
         joined = "\n".join(parts).rstrip().rstrip(",")
         if joined.endswith(("}", "]")):
-            obj, err = _parse(joined)
+            obj, err = parse_json(joined)
             if err is None and isinstance(obj, (dict, list)):
                 return n
     return None
@@ -1115,7 +1128,7 @@ class _Scan:
                 self.simple(obj, roles, raw, number)
                 continue
             raw = lines.text(raw)
-            obj, err = _parse(raw)
+            obj, err = parse_json(raw)
             if err is None and _MAYBE_NOT_PLAIN.search(raw):
                 bad = _not_plain_json(obj, number)
                 if bad is not None:
@@ -1137,7 +1150,7 @@ class _Scan:
                 continue
             content = True
             if raw.rstrip().endswith(","):
-                obj, err2 = _parse(raw.rstrip()[:-1])
+                obj, err2 = parse_json(raw.rstrip()[:-1])
                 bad = _not_plain_json(obj, number) if err2 is None else None
                 if bad is not None:
                     problems.append(bad)

@@ -21,11 +21,13 @@ from typing import Any
 from . import models, settings
 from .exceptions import (
     GENERIC_FIX,
+    DamagedFileError,
     DatasetError,
     EvaluationError,
     JobFailedError,
     KitError,
     MissingKeyError,
+    ServerStartError,
     SettingsError,
     UsageError,
     WorkspaceError,
@@ -52,6 +54,9 @@ class Diagnosis:
         if self.detail:
             text += f"\n(message d'origine : {self.detail})"
         return text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text form
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -146,6 +151,18 @@ def _missing_key() -> Diagnosis:
 def _auth(exc: BaseException, message: str) -> Diagnosis:
     if "class server" in message.lower():
         return _class_key(message)
+    if "kit server" in message:  # the workspace's own server (helpers.sandbox.door)
+        return Diagnosis(
+            "Le serveur du kit refuse cette clé (erreur 401)",
+            "Le serveur du kit de ton espace de travail ne répond qu'aux clients de cet espace "
+            "(ils envoient sa clé, rangée dans le fichier kit-server.key de l'espace). Ce client "
+            "a été créé pour un autre espace de travail, ou avant que cette clé soit refaite.",
+            "Recrée le client avec helpers.client() (ou redémarre le noyau), puis relance la "
+            "cellule. Pour un client écrit à la main : api_key = la sortie de "
+            "`python -m helpers.sandbox --key`.",
+            "kit_server_key",
+            scrub(message),
+        )
     return Diagnosis(
         "Clé d'API refusée (erreur 401)",
         "OpenAI ne reconnaît pas cette clé : elle est mal recopiée (espace, guillemet, caractère "
@@ -670,6 +687,16 @@ def _kit_error(exc: KitError) -> Diagnosis:
         return Diagnosis("Réglage invalide", str(exc), exc.fix, "settings")
     if isinstance(exc, WorkspaceError):
         return _workspace(exc.folder, exc.reason)
+    if isinstance(exc, DamagedFileError):
+        name = exc.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return Diagnosis(f"Fichier abîmé : {name}", str(exc), exc.fix, "damaged_file")
+    if isinstance(exc, ServerStartError):
+        title = {
+            "workspace": "Espace de travail impossible à écrire",
+            "damaged_file": "Fichier abîmé dans l'espace de travail",
+        }.get(exc.kind, "Le serveur du kit n'a pas pu démarrer")
+        code = {"workspace": "workspace", "damaged_file": "damaged_file"}
+        return Diagnosis(title, str(exc), exc.fix, code.get(exc.kind, "server_start"))
     if isinstance(exc, JobFailedError):
         return _failed_job(exc.job)
     if isinstance(exc, EvaluationError):
@@ -722,6 +749,22 @@ def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
     if code == "workspace_not_writable":
         reason = re.search(r"\((.*)\)", message)
         return _workspace(settings.workspace_dir_name(), reason.group(1) if reason else "?")
+    if code == "workspace_damaged":
+        if settings.class_server() is not None:  # the class's server holds the file
+            return Diagnosis(
+                "Fichier abîmé sur le serveur de la classe",
+                "La base de données de ton espace sur le serveur de la classe ne peut plus être "
+                "lue (ce n'est pas ta faute).",
+                "Préviens ton enseignant·e : `python -m helpers doctor --repair` sur le serveur "
+                "de la classe (ATELIER_HOME = ton dossier d'élève) la met de côté et repart "
+                "d'une base neuve.",
+                "damaged_file",
+                scrub(message),
+            )
+        from .sandbox.database import DB_NAME, damaged_error
+
+        err = damaged_error(settings.workspace_dir_name().rstrip("/") + "/" + DB_NAME)
+        return Diagnosis(f"Fichier abîmé : {DB_NAME}", str(err), err.fix, "damaged_file")
     log = settings.workspace_dir_name().rstrip("/") + "/logs/kit-server.log"
     return Diagnosis(
         "Erreur du bac à sable (5xx)",

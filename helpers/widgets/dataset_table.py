@@ -91,7 +91,10 @@ class Row:
                         [body[i]["content"], body[i + 1]["content"]] for i in range(0, len(body), 2)
                     ],
                 )
-        return cls(raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[])
+        try:
+            return cls(raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[])
+        except (ValueError, RecursionError):  # nested too deep to lay out: on one line
+            return cls(raw=json.dumps(example, ensure_ascii=False), turns=[])
 
     def copy(self) -> Row:
         return Row(self.system, [list(t) for t in self.turns], self.raw)
@@ -106,10 +109,7 @@ class Row:
     def example(self) -> dict[str, Any] | None:
         """The example as a dict (None: a raw row whose JSON does not parse)."""
         if self.raw is not None:
-            try:
-                value = json.loads(self.raw)
-            except ValueError:
-                return None
+            value, _ = dataset.parse_json(self.raw)
             return value if isinstance(value, dict) else None
         msgs: list[dict[str, Any]] = []
         if self.system.strip():
@@ -124,8 +124,8 @@ class Row:
         if self.raw is not None:
             try:
                 return json.dumps(json.loads(self.raw), ensure_ascii=False)
-            except ValueError:  # keep the learner's text, on one line, for the check to point at
-                return " ".join(self.raw.split("\n")).strip()
+            except (ValueError, RecursionError):  # keep the learner's text, on one line, for
+                return " ".join(self.raw.split("\n")).strip()  # the check to point at
         return json.dumps(self.example(), ensure_ascii=False)
 
 

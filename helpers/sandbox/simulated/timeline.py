@@ -1,8 +1,10 @@
 """The simulated engine's timeline: where a job is at a given time.
 
-Everything about a job's progress is a pure function of what was stored at creation and the
-clock: `state(job, now)`. Ids of events and checkpoints derive from the job id, so any
-number of processes agree and nothing is emitted twice.
+Everything about a job's progress is a pure function of what was stored and the clock:
+`state(job, now)`. Ids of events and checkpoints derive from the job id, so any number of
+processes agree and nothing is emitted twice. A clock that jumps forward then back never
+undoes a status: the furthest time the job was seen at (`JobRow.reached`, stored by the engine
+when a status changes) is a floor of the time it is judged at.
 """
 
 from __future__ import annotations
@@ -176,6 +178,8 @@ def _pause_events(job: JobRow, now: float) -> list[dict[str, Any]]:
 
 def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     """Where a job is at `now`: a pure function of the stored job and the clock."""
+    if job.reached is not None and now < job.reached:  # the clock went back: not the job
+        now = job.reached
     plan = job.plan
     if not job.planned:
         visible = [event for _, event in _timeline(job)] if events else []
