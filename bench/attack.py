@@ -1,6 +1,6 @@
 """Attack the kit as a person would: broken datasets, API abuse, faults and recovery, the proxy.
 
-    .venv/bin/python bench/attack.py            # the four groups, then the table
+    .venv/bin/python bench/attack.py            # the six groups, then the table
     .venv/bin/python bench/attack.py --only proxy,api
 
 Starts its own kit server (`python -m helpers.sandbox --port 0 --home TMP`, a separate
@@ -17,7 +17,22 @@ prints `groupe | essayés | tenus | échoués` then every case that did not hold
    every helper and CLI verb: a French diagnosis, never a traceback nor the key; `kill -9` of
    the server mid-job and mid-upload: the job completes, no event twice, nothing lost;
 4. the proxy: bad bodies, origins, Host names, methods, content types, sizes, limits,
-   upstream down or slow: the documented status, never 500, never the key.
+   upstream down or slow: the documented status, never 500, never the key;
+5. the doors of a learner's kit server (issue 19): every route without the workspace's key,
+   with another workspace's, a key-shaped one, a cut one, one in the URL → the real API's 401,
+   nothing echoed; `/kit/tokens` and `/v1` bodies past their cap → 413 at once; 300
+   connections whose headers never end and 20 trickled bodies → all cut (ReadTimeouts), a
+   normal request answered meanwhile; the key file owner-only, in no advert;
+6. a damaged workspace (issue 19): `sandbox.sqlite3` corrupted at start or while serving,
+   `state.json` hand-edited, cut short, a folder; a full disk (a small tmpfs, root only) → a
+   French diagnosis naming the file and the repair, nothing overwritten, `python -m helpers
+   doctor --repair` sets it aside and salvages the ids; a clock that jumps forward then back.
+7–10. the class server (`bench/attack_class.py`, issue 19): identity (keys, reserved names,
+   every hub user name, a hub that is down), quotas (bursts, storage, body sizes), isolation
+   between students, the teacher's page (JSON everywhere) and fairness beside a heavy job.
+
+The kit server answers only its workspace's clients: the bench sends the workspace's key in
+its own header (as `helpers.client` does) beside the key-shaped SECRET it checks for leaks.
 """
 
 from __future__ import annotations
@@ -45,6 +60,9 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import attack_class  # noqa: E402 - the class server's groups (7–10)
 
 MODEL = "gpt-4o-mini-2024-07-18"
 # Key-shaped secrets that must never be echoed, built at run time: nothing in the repository
@@ -107,6 +125,9 @@ GROUPS = {
     "api": "2. Abus de l'API",
     "faults": "3. Pannes et reprise",
     "proxy": "4. Proxy",
+    "doors": "5. Portes du serveur",
+    "workspace": "6. Espace abîmé",
+    **attack_class.GROUPS,
 }
 
 
@@ -129,6 +150,8 @@ class KitServer:
         self.stderr_path = home.parent / f"{home.name}-server-stderr.txt"
 
     def start(self) -> str:
+        from helpers import sandbox
+
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env = {
             **env,
@@ -152,6 +175,7 @@ class KitServer:
         self.url = line[line.index("http://") :].split()[0].rstrip("/")
         if not self.url.endswith("/v1"):
             self.url += "/v1"
+        KIT_KEYS[self.root] = sandbox.key(self.home)  # the server answers only with it
         return self.url
 
     @property
@@ -178,11 +202,26 @@ class KitServer:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
 
+#: The workspace key of each kit server the bench started (root URL → key): the key-shaped
+#: SECRET stays the API key (it must never be echoed), the workspace key rides beside it in
+#: its own header, as `helpers.client` sends it.
+KIT_KEYS: dict[str, str] = {}
+
+
+def kit_headers(url: str) -> dict[str, str]:
+    from helpers.advert import KEY_HEADER
+
+    parts = urlsplit(url)
+    key = KIT_KEYS.get(f"{parts.scheme}://{parts.netloc}")
+    return {KEY_HEADER: key} if key else {}
+
+
 def sdk(url: str, key: str = SECRET, **options: Any):
     import openai
 
     options.setdefault("max_retries", 0)
     options.setdefault("timeout", 30)
+    options["default_headers"] = {**kit_headers(url), **options.get("default_headers", {})}
     return openai.OpenAI(base_url=url, api_key=key, **options)
 
 
@@ -209,13 +248,20 @@ def raw(
     host: str | None = None,
     timeout: float = 60,
 ) -> Answer:
-    """One HTTP request, bytes as given (http.client: any method, any header, any Host)."""
+    """One HTTP request, bytes as given (http.client: any method, any header, any Host). To a
+    kit server the bench started it carries the workspace key, unless `headers` gives its
+    header (an empty value: none)."""
+    from helpers.advert import KEY_HEADER
+
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    sent = {**kit_headers(base), **(headers or {})}
+    if not sent.get(KEY_HEADER, True):
+        del sent[KEY_HEADER]
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", host if host is not None else parts.netloc)
-        for k, v in (headers or {}).items():
+        for k, v in sent.items():
             conn.putheader(k, v)
         if body is not None:
             conn.putheader("Content-Length", str(len(body)))
@@ -1605,6 +1651,8 @@ def group_recovery(tally: Tally, work: Path, dataset: bytes) -> None:
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     conn.putrequest("POST", "/v1/files")
     conn.putheader("Authorization", f"Bearer {SECRET}")
+    for k, v in kit_headers(url).items():
+        conn.putheader(k, v)
     conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
     conn.putheader("Content-Length", str(len(body)))
     conn.endheaders()
@@ -1766,10 +1814,29 @@ class Proxy:
         self.running.stop()
 
 
+def slow_upstream(seconds: float) -> Any:
+    """An upstream that answers every request `seconds` late (a running server in a thread)."""
+    import asyncio
+
+    from helpers.asgi_thread import serve_in_thread
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await asyncio.sleep(seconds)
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return serve_in_thread(app, name="attack-slow-upstream")
+
+
 def group_proxy(tally: Tally, url: str) -> None:
+    from helpers.advert import KEY_HEADER
+
+    kit_key = kit_headers(url)[KEY_HEADER]  # the kit server's own key: the proxy's upstream key
     base = {
         "model": MODEL,
-        "api_key": PROXY_SECRET,
+        "api_key": kit_key,
         "base_url": url,
         "allowed_origins": ("https://ton-pseudo.github.io",),
         "rate_limit": 10_000,
@@ -1784,7 +1851,7 @@ def group_proxy(tally: Tally, url: str) -> None:
     for name in ("atelier.proxy", "uvicorn.error"):  # refusals are logged: expected here
         logging.getLogger(name).addFilter(quiet)
     proxies: dict[str, Proxy] = {}
-    secrets_ = {PROXY_SECRET}
+    secrets_ = {PROXY_SECRET, kit_key}
 
     def proxy(name: str, **overrides: Any) -> Proxy:
         if name not in proxies:
@@ -2011,7 +2078,10 @@ def group_proxy(tally: Tally, url: str) -> None:
     # upstream trouble
     down = proxy("down", base_url="http://127.0.0.1:9/v1")
     ask("amont injoignable", down, {502})
-    slow = proxy("slow", api_key="sk-sandbox-slow-3", timeout=1.0)
+    # A slow upstream of its own: the kit server's `slow` fault answers normally, late, so it
+    # needs the workspace key, which the proxy (one key, no header) cannot send beside it.
+    late = slow_upstream(3.0)
+    slow = proxy("slow", base_url=f"http://127.0.0.1:{late.port}/v1", timeout=1.0)
     ask("amont lent (3 s, délai 1 s)", slow, {504})
     for fault, expect in (
         ("invalid-key", {502}),
@@ -2035,8 +2105,538 @@ def group_proxy(tally: Tally, url: str) -> None:
     )
     for p in proxies.values():
         p.stop()
+    late.stop()
     for name in ("atelier.proxy", "uvicorn.error"):
         logging.getLogger(name).removeFilter(quiet)
+
+
+# --------------------------------------------------------------------------- 5. the doors
+
+
+#: Every route of a learner's kit server (method, path with {file}/{job}/{model}, body).
+DOOR_ROUTES: tuple[tuple[str, str, bytes | None], ...] = (
+    ("GET", "/v1/models", None),
+    ("GET", "/v1/models/{model}", None),
+    ("DELETE", "/v1/models/{model}", None),
+    ("GET", "/v1/files", None),
+    ("POST", "/v1/files", b"--x--\r\n"),
+    ("GET", "/v1/files/{file}", None),
+    ("GET", "/v1/files/{file}/content", None),
+    ("DELETE", "/v1/files/{file}", None),
+    ("GET", "/v1/fine_tuning/jobs", None),
+    (
+        "POST",
+        "/v1/fine_tuning/jobs",
+        b'{"training_file": "{file}", "model": "' + MODEL.encode() + b'"}',
+    ),
+    ("GET", "/v1/fine_tuning/jobs/{job}", None),
+    ("GET", "/v1/fine_tuning/jobs/{job}/events", None),
+    ("GET", "/v1/fine_tuning/jobs/{job}/checkpoints", None),
+    ("POST", "/v1/fine_tuning/jobs/{job}/cancel", b"{}"),
+    ("POST", "/v1/chat/completions", b'{"model": "' + MODEL.encode() + b'", "messages": []}'),
+    ("POST", "/v1/responses", b'{"model": "' + MODEL.encode() + b'", "input": "Salut"}'),
+    ("GET", "/", None),
+    ("POST", "/kit/tokens", b'{"encoding": "o200k_base", "texts": ["Bonjour"]}'),
+    ("GET", "/ailleurs", None),
+    ("OPTIONS", "/v1/models", None),
+)
+
+
+def judge_refusal(answer: Answer, presented: str | None) -> str:
+    """'' when the request was refused as the real API refuses a wrong key."""
+    if answer.status != 401:
+        return f"HTTP {answer.status} (attendu 401) : {short(answer.body)}"
+    err = (answer.json() or {}).get("error") if isinstance(answer.json(), dict) else None
+    if not isinstance(err, dict) or not {"message", "type", "param", "code"} <= set(err):
+        return f"401 sans enveloppe d'erreur : {short(answer.body)}"
+    if "x-request-id" not in answer.headers:
+        return "401 sans x-request-id"
+    if presented and len(presented) > 8 and presented in answer.body.decode("utf-8", "replace"):
+        return "la clé présentée est recopiée dans la réponse"
+    return ""
+
+
+def slow_connections(port: int, n: int, first: bytes) -> list[Any]:
+    import socket
+
+    out = []
+    for _ in range(n):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall(first)
+        sock.setblocking(False)
+        out.append(sock)
+    return out
+
+
+def still_open(sockets: list[Any]) -> int:
+    """How many of these connections the server keeps open (reading what it sent)."""
+    import select
+
+    alive = 0
+    for sock in sockets:
+        readable, _, _ = select.select([sock], [], [], 0)
+        try:
+            if not readable or sock.recv(65536):
+                alive += 1
+        except BlockingIOError:
+            alive += 1
+        except OSError:
+            pass
+    return alive
+
+
+def group_doors(tally: Tally, url: str, home: Path, work: Path, file_id: str, job_id: str) -> None:
+    """A learner's own kit server: only its workspace's clients get in (issue 19, item 9),
+    `/kit/tokens` and `/v1` bodies are capped (item 7), slow clients are cut (item 8)."""
+    import stat
+
+    from helpers import sandbox
+    from helpers.advert import KEY_HEADER, RemoteLengths, advert_path, key_path
+    from helpers.proxy import ReadTimeouts
+
+    root = url[: -len("/v1")]
+    key = KIT_KEYS[root]
+    other_home = work / "autre-eleve"
+    other = KitServer(other_home)
+    other_url = other.start()
+    other_key = KIT_KEYS[other_url[: -len("/v1")]]
+    model = next(
+        (m.id for m in sdk(url).models.list().data if m.id.startswith("ft:")), f"ft:{MODEL}:x"
+    )
+    credentials = {
+        "sans clé": {},
+        "clé « sandbox »": {"Authorization": "Bearer sandbox"},
+        "clé au format OpenAI": {"Authorization": f"Bearer {SECRET}"},
+        "clé d'un autre espace": {"Authorization": f"Bearer {other_key}"},
+        "clé d'un autre espace (en-tête)": {KEY_HEADER: other_key},
+        "clé amputée d'un caractère": {"Authorization": f"Bearer {key[:-1]}"},
+        "clé dans l'adresse": {"X-Query": "1"},
+    }
+    for method, template, body in DOOR_ROUTES:
+        path = template.replace("{file}", file_id).replace("{job}", job_id)
+        path = path.replace("{model}", model)
+        data = body.replace(b"{file}", file_id.encode()) if body else None
+        for how, headers in credentials.items():
+            sent = {KEY_HEADER: "", **headers}  # no workspace key unless the case gives one
+            target = path
+            if "X-Query" in sent:
+                del sent["X-Query"]
+                target += ("&" if "?" in path else "?") + f"api_key={key}"
+            if data is not None:
+                sent["Content-Type"] = "application/json"
+            try:
+                answer = raw(root, method, target, data, sent, timeout=30)
+            except Exception as exc:  # noqa: BLE001
+                tally.add("doors", f"{method} {template} — {how}", False, repr(exc))
+                continue
+            presented = (headers.get("Authorization") or "").removeprefix("Bearer ") or None
+            verdict = judge_refusal(answer, presented)
+            tally.add("doors", f"{method} {template} — {how}", not verdict, verdict)
+    c = sdk(url)
+    intact = c.files.retrieve(file_id).id == file_id and c.fine_tuning.jobs.retrieve(job_id).id
+    tally.add("doors", "après ces essais : fichier, job et modèle toujours là", bool(intact))
+    theirs = raw(
+        other.root, "GET", "/v1/models", None, {KEY_HEADER: "", "Authorization": f"Bearer {key}"}
+    )
+    tally.add("doors", "ma clé sur le serveur d'un autre élève", not judge_refusal(theirs, key))
+    other.stop()
+    # the doors open for the kit's own clients
+    mine = raw(root, "GET", "/v1/models", None, {KEY_HEADER: "", "Authorization": f"Bearer {key}"})
+    tally.add("doors", "la clé de l'espace ouvre (Authorization)", mine.status == 200)
+    lengths = RemoteLengths(url, "o200k_base", key)
+    try:
+        counted = lengths.many(["Bonjour", "COUCOU"] * 1000)
+        tally.add("doors", "RemoteLengths avec la clé", len(counted) == 2000)
+    except OSError as exc:
+        tally.add("doors", "RemoteLengths avec la clé", False, repr(exc))
+    try:
+        RemoteLengths(url, "o200k_base", other_key).many(["Bonjour"])
+        tally.add("doors", "RemoteLengths avec une autre clé : refusé", False, "accepté")
+    except OSError:
+        tally.add("doors", "RemoteLengths avec une autre clé : refusé", True)
+    # the key: owner-only, written nowhere else
+    mode = stat.S_IMODE(key_path(home).stat().st_mode)
+    tally.add(
+        "doors", "kit-server.key : lisible par son seul propriétaire", mode == 0o600, oct(mode)
+    )
+    advert = advert_path(home, "simulated").read_text(encoding="utf-8")
+    tally.add("doors", "l'annonce du serveur ne contient pas la clé", key not in advert)
+    fresh = work / "espace-neuf"
+    sandbox.key(fresh)
+    mode = stat.S_IMODE(fresh.stat().st_mode)
+    tally.add("doors", "un espace de travail neuf : 0700", mode & 0o077 == 0, oct(mode))
+    # bodies: capped, refused at once
+    group_door_bodies(tally, root, key)
+    # slow clients
+    timeouts = ReadTimeouts()
+    port = urlsplit(url).port
+    t0 = time.monotonic()
+    heads = slow_connections(port, 300, b"GET /v1/models HTTP/1.1\r\nHost: x\r\n")
+    bodies = slow_connections(
+        port,
+        20,
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + key.encode()
+        + b"\r\nContent-Length: 100000\r\n\r\n{",
+    )
+    during = raw(root, "GET", "/v1/models", None, {"Authorization": f"Bearer {key}"})
+    tally.add("doors", "une requête normale pendant 320 connexions lentes", during.status == 200)
+    time.sleep(max(0.0, timeouts.header + 5 - (time.monotonic() - t0)))
+    left = still_open(heads)
+    print(
+        f"… lentes : {left}/300 connexions aux en-têtes inachevés encore ouvertes après "
+        f"{time.monotonic() - t0:.0f} s (délai {timeouts.header:g} s)",
+        flush=True,
+    )
+    tally.add(
+        "doors", "300 connexions aux en-têtes inachevés : fermées", left == 0, f"{left} ouvertes"
+    )
+    time.sleep(max(0.0, timeouts.body + 5 - (time.monotonic() - t0)))
+    left = still_open(bodies)
+    tally.add("doors", "20 corps envoyés au compte-gouttes : coupés", left == 0, f"{left} ouverts")
+    for sock in heads + bodies:
+        sock.close()
+    proxy = Proxy(model=MODEL, api_key=key, base_url=url)
+    try:
+        slow = slow_connections(proxy.running.port, 50, b"POST /api/chat HTTP/1.1\r\n")
+        time.sleep(timeouts.header + 5)
+        left = still_open(slow)
+        tally.add("doors", "proxy : 50 connexions lentes fermées", left == 0, f"{left} ouvertes")
+        for sock in slow:
+            sock.close()
+    finally:
+        proxy.stop()
+
+
+def group_door_bodies(tally: Tally, root: str, key: str) -> None:
+    from helpers.advert import KEY_HEADER, TOKENS_MAX_BODY, TOKENS_PATH
+
+    auth = {KEY_HEADER: "", "Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    parts = urlsplit(root)
+    for name, path, declared in (
+        ("/kit/tokens annonce 100 Mo", TOKENS_PATH, 100 * 2**20),
+        ("/kit/tokens annonce 5 Go", TOKENS_PATH, 5 * 2**30),
+        ("chat annonce 100 Mo", "/v1/chat/completions", 100 * 2**20),
+        ("envoi de fichier annonce 600 Mo", "/v1/files", 600 * 2**20),
+    ):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        t0 = time.monotonic()
+        try:
+            conn.putrequest("POST", path)
+            for k, v in auth.items():
+                if v:
+                    conn.putheader(k, v)
+            conn.putheader("Content-Length", str(declared))
+            conn.endheaders()
+            conn.send(b'{"encoding": "o200k_base", "texts": ["')
+            answer = conn.getresponse()
+            data = answer.read()
+            err = json.loads(data).get("error", {})
+            ok = answer.status == 413 and err.get("code") == "request_too_large"
+            what = f"HTTP {answer.status} en {time.monotonic() - t0:.1f} s : {short(data)}"
+        except Exception as exc:  # noqa: BLE001
+            ok, what = False, repr(exc)
+        finally:
+            conn.close()
+        tally.add("doors", f"{name} : 413 aussitôt", ok, what)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    chunk = b"a" * 2**20
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"encoding": "o200k_base", "texts": ["'
+        for _ in range(TOKENS_MAX_BODY // len(chunk) + 2):
+            yield chunk
+
+    try:
+        headers = {k: v for k, v in auth.items() if v}
+        conn.request("POST", TOKENS_PATH, body=chunks(), headers=headers, encode_chunked=True)
+        status = conn.getresponse().status
+    except (BrokenPipeError, ConnectionResetError):
+        status = 413  # cut while sending: refused too
+    finally:
+        conn.close()
+    tally.add("doors", "/kit/tokens en morceaux au-delà du plafond : 413", status == 413, status)
+    for name, body, expect in (
+        ("/kit/tokens JSON cassé", b"{", 400),
+        ("/kit/tokens encodage inconnu", b'{"encoding": "gpt2", "texts": []}', 400),
+        ("/kit/tokens textes non textuels", b'{"encoding": "o200k_base", "texts": [1]}', 400),
+        ("/kit/tokens imbriqué 100 000 fois", b"[" * 100_000, 400),
+    ):
+        answer = raw(root, "POST", TOKENS_PATH, body, auth)
+        err = (answer.json() or {}).get("error") if isinstance(answer.json(), dict) else None
+        ok = answer.status == expect and isinstance(err, dict) and "message" in err
+        tally.add("doors", name, ok, f"HTTP {answer.status} {short(answer.body)}")
+    answer = raw(root, "GET", TOKENS_PATH, None, auth)
+    tally.add("doors", "GET /kit/tokens : 405 en JSON", answer.status == 405, answer.status)
+
+
+# --------------------------------------------------------------------------- 6. damage
+
+
+#: What a learner's kernel does first, in a fresh process of a damaged workspace.
+FIRST_CELL = """
+import helpers, json, time
+from helpers import errors, notebook
+t0 = time.monotonic()
+try:
+    shown = str(notebook.banner())
+    helpers.client().models.list()
+    helpers.jobs.list_jobs()
+    print(json.dumps({"ok": True, "seconds": time.monotonic() - t0, "text": shown}))
+except Exception as exc:
+    d = errors.explain(exc)
+    print(json.dumps({"ok": False, "seconds": time.monotonic() - t0, "code": d.code,
+                      "text": str(d), "type": type(exc).__name__}))
+"""
+
+
+def judge_damage(text: str, names: str) -> str:
+    """'' when the message is a French diagnosis naming the file and the repair."""
+    if "Traceback" in text:
+        return "traceback : " + short(text[text.index("Traceback") :])
+    if "Erreur inattendue" in text:
+        return "diagnostic générique : " + short(text)
+    if names not in text:
+        return f"ne nomme pas {names} : " + short(text)
+    if "doctor" not in text and "ATELIER_HOME" not in text:
+        return "pas de réparation proposée : " + short(text)
+    if re.search(r"file is not a database|malformed|Expecting|object has no attribute", text):
+        return "texte anglais de Python ou de SQLite : " + short(text)
+    return ""
+
+
+def first_cell(home: Path, **env: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", FIRST_CELL],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "ATELIER_SANDBOX_IN_PROCESS"},
+            "ATELIER_HOME": str(home),
+            "ATELIER_MODE": "sandbox",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"ok": False, "text": proc.stdout + proc.stderr, "seconds": 0}
+    return json.loads(lines[-1])
+
+
+def helpers_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return _run_in_sandbox(["-m", "helpers", *args], home, 180)
+
+
+STATE_DAMAGE: dict[str, bytes | None] = {
+    '{"runs": []}': b'{"runs": []}',
+    "une liste []": b"[]",
+    "runs de listes": b'{"runs": {"sandbox": []}}',
+    '"mode": 3': b'{"mode": 3}',
+    "tronqué": b'{\n  "mode": "sandbox",\n  "runs": {\n    "sandbox": {\n      "file_id": "file-'
+    b'abc",\n      "job_id": "ftjob-1',
+    "vide": b"",
+    "octets non UTF-8": b"\xff\xfe\x00",
+    "un dossier": None,
+}
+
+
+def group_workspace(tally: Tally, work: Path) -> None:
+    """A damaged workspace (issue 19, item 10) and a wandering clock (item 11)."""
+    from helpers.sandbox import launcher
+
+    base = work / "abime"
+    base.mkdir()
+
+    def fresh(name: str) -> Path:
+        home = base / name
+        home.mkdir()
+        return home
+
+    # sandbox.sqlite3 damaged at start, then repaired
+    for name, damage in (
+        ("octets au hasard", lambda p: p.write_bytes(os.urandom(8192))),
+        ("en-tête effacé", lambda p: p.write_bytes(b"\0" * 100 + os.urandom(8000))),
+        ("un dossier", lambda p: p.mkdir()),
+    ):
+        home = fresh(f"db-{len(list(base.iterdir()))}")
+        damage(home / "sandbox.sqlite3")
+        seen = first_cell(home)
+        names = "ATELIER_HOME" if name == "un dossier" else "sandbox.sqlite3"
+        verdict = "démarré malgré tout" if seen["ok"] else judge_damage(seen["text"], names)
+        tally.add("workspace", f"sandbox.sqlite3 {name} : premier notebook", not verdict, verdict)
+        if name == "un dossier":
+            continue
+        doctor = helpers_cli(home, "doctor")
+        out = doctor.stdout + doctor.stderr
+        verdict = "" if "--repair" in out and doctor.returncode == 1 else short(out)
+        tally.add("workspace", f"sandbox.sqlite3 {name} : doctor le signale", not verdict, verdict)
+        before = (home / "sandbox.sqlite3").read_bytes()
+        helpers_cli(home, "doctor", "--repair")
+        aside = list(home.glob("sandbox.sqlite3.abime-*"))
+        kept = len(aside) == 1 and aside[0].read_bytes() == before
+        after = first_cell(home)
+        tally.add(
+            "workspace",
+            f"sandbox.sqlite3 {name} : doctor --repair (mis de côté intact, puis ça marche)",
+            kept and after["ok"],
+            f"mis de côté : {kept} ; ensuite : {short(after['text'])}",
+        )
+        launcher.shutdown(home)
+    # sandbox.sqlite3 damaged while the server runs (every page but the first)
+    home = fresh("db-en-service")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, helpers\nfrom pathlib import Path\nfrom helpers import errors, sandbox\n"
+            "helpers.jobs.upload(Path('data/coucou.jsonl'), client=helpers.client())\n"
+            "sandbox.stop()\n"
+            "db = Path(os.environ['ATELIER_HOME']) / 'sandbox.sqlite3'\n"
+            "raw = bytearray(db.read_bytes()); raw[4096:] = os.urandom(len(raw) - 4096)\n"
+            "db.write_bytes(bytes(raw))\n"
+            "try:\n    helpers.client(max_retries=2).files.list()\n    print('OK')\n"
+            "except Exception as exc:\n    print(errors.explain(exc))\n",
+        ],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "ATELIER_HOME": str(home),
+            "ATELIER_MODE": "sandbox",
+            "ATELIER_SANDBOX_IN_PROCESS": "1",
+            "ATELIER_SANDBOX_WAL": "0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    verdict = judge_damage(proc.stdout + proc.stderr, "sandbox.sqlite3")
+    tally.add("workspace", "sandbox.sqlite3 abîmé pendant le service", not verdict, verdict)
+    # state.json hand-edited, cut short, replaced by a folder
+    for name, content in STATE_DAMAGE.items():
+        home = fresh(f"etat-{len(list(base.iterdir()))}")
+        state = home / "state.json"
+        if content is None:
+            state.mkdir()
+        else:
+            state.write_bytes(content)
+        seen = first_cell(home, ATELIER_MODE="")
+        verdict = (
+            "accepté sans rien dire" if seen["ok"] else judge_damage(seen["text"], "state.json")
+        )
+        tally.add("workspace", f"state.json {name} : premier notebook", not verdict, verdict)
+        for command in (["reset"], ["api", "fine_tuning.jobs.list_events"], ["doctor"]):
+            done = _run_in_sandbox(["-m", "helpers", *command], home, 120)
+            out = done.stdout + done.stderr
+            verdict = judge_damage(out, "state.json") or ("" if done.returncode else "code 0")
+            tally.add(
+                "workspace",
+                f"state.json {name} : helpers {' '.join(command)}",
+                not verdict,
+                verdict,
+            )
+        intact = (state.read_bytes() == content) if content is not None else state.is_dir()
+        tally.add("workspace", f"state.json {name} : laissé tel quel (rien d'écrasé)", intact)
+        helpers_cli(home, "doctor", "--repair")
+        aside = list(home.glob("state.json.abime-*"))
+        kept = len(aside) == 1 and (
+            aside[0].is_dir() if content is None else aside[0].read_bytes() == content
+        )
+        after = first_cell(home)
+        tally.add(
+            "workspace",
+            f"state.json {name} : doctor --repair (mis de côté intact, puis ça marche)",
+            kept and after["ok"],
+            f"mis de côté : {kept} ; ensuite : {short(after['text'])}",
+        )
+        if name == "tronqué":
+            from helpers import settings
+
+            salvaged = json.loads((home / "state.json").read_text(encoding="utf-8"))
+            tally.add(
+                "workspace",
+                "state.json tronqué : les identifiants lisibles sont repris",
+                salvaged.get("runs", {}).get("sandbox", {}).get("file_id") == "file-abc"
+                and settings.MODES,
+                short(json.dumps(salvaged)),
+            )
+        launcher.shutdown(home)
+    group_full_disk(tally, work)
+    group_clock(tally, work)
+
+
+def group_full_disk(tally: Tally, work: Path) -> None:
+    """A workspace on a full disk (a small tmpfs, filled up: root only)."""
+    mount = work / "disque-plein"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        print("… disque plein : pas essayé (monter un petit tmpfs demande root)", flush=True)
+        return
+    try:
+        home = mount / "atelier"
+        home.mkdir()
+        with open(mount / "filler", "wb", buffering=0) as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 4096)
+        seen = first_cell(home)
+        print(f"… disque plein : diagnostic en {seen['seconds']:.1f} s (avant : 60 s)", flush=True)
+        verdict = "démarré ?" if seen["ok"] else judge_damage(seen["text"], str(home))
+        if not verdict and "plein" not in seen["text"]:
+            verdict = "ne dit pas que le disque est plein : " + short(seen["text"])
+        tally.add(
+            "workspace",
+            "disque plein au démarrage : dit aussitôt, dossier nommé",
+            not verdict,
+            verdict,
+        )
+        done = _run_in_sandbox(["-m", "helpers", "doctor"], home, 120)
+        out = done.stdout + done.stderr
+        ok = done.returncode == 1 and "plein" in out and "Traceback" not in out
+        tally.add("workspace", "disque plein : doctor le dit", ok, short(out))
+    finally:
+        from helpers.sandbox import launcher
+
+        launcher.shutdown(mount / "atelier")
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def group_clock(tally: Tally, work: Path) -> None:
+    """A clock that jumps forward then back: no status goes back (item 11)."""
+    from helpers import models
+    from helpers.sandbox.database import Database
+    from helpers.sandbox.files import FileService
+    from helpers.sandbox.simulated import SimulatedEngine
+
+    home = work / "horloge"
+    home.mkdir()
+    now = [1_800_000_000.0]
+    engine = SimulatedEngine(home, FileService(Database(home)), lambda: now[0])
+    dataset = jsonl([example(i) for i in range(12)]).encode()
+    file = engine.files.upload("a.jsonl", "fine-tune", dataset, now[0])
+    job = engine.create_job({"training_file": file.id, "model": MODEL}, speed=1)
+    deadline = time.monotonic() + 60
+    while not engine.jobs.get(job["id"]).planned and time.monotonic() < deadline:
+        time.sleep(0.01)
+    order = ["validating_files", "queued", "running", "succeeded"]
+    seen = []
+    for step in (3, 1, 8, 2, 3600, 5, 0, -3600, 86_400 * 365, 10):
+        now[0] = 1_800_000_000.0 + step
+        seen.append(engine.retrieve_job(job["id"])["status"])
+    ranks = [order.index(s) for s in seen]
+    tally.add(
+        "workspace",
+        "horloge qui avance puis recule : statut jamais en arrière",
+        ranks == sorted(ranks),
+        seen,
+    )
+    model = engine.retrieve_job(job["id"])["fine_tuned_model"]
+    listed = model in [m["id"] for m in engine.list_models()["data"]]
+    tally.add("workspace", "horloge qui recule : le modèle reste listé", listed)
+    del models
 
 
 # --------------------------------------------------------------------------- main
@@ -2059,6 +2659,8 @@ def print_table(tally: Tally, elapsed: float) -> None:
     total = len(tally.cases)
     held = sum(c.held for c in tally.cases)
     print(f"{'total':<22} | {total:>7} | {held:>5} |  ({elapsed:.0f} s)")
+    whole = [GROUPS[k] for k in GROUPS if tally.of(k) and all(c.held for c in tally.of(k))]
+    print(f"\nGroupes entièrement tenus : {', '.join(whole) if whole else 'aucun'}.")
     failed = [c for c in tally.cases if not c.held]
     if failed:
         print(f"\nCe qui n'a pas tenu ({len(failed)}) :")
@@ -2072,8 +2674,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        default="datasets,api,faults,proxy",
-        help="groupes à lancer (datasets,api,faults,proxy)",
+        default=",".join(GROUPS),
+        help=f"groupes à lancer ({','.join(GROUPS)})",
     )
     parser.add_argument("--verbose", action="store_true", help="les cas les plus lents")
     args = parser.parse_args(argv)
@@ -2102,6 +2704,12 @@ def main(argv: list[str] | None = None) -> int:
                 ("api", lambda: group_api(tally, url, file_id, job_id)),
                 ("faults", lambda: group_faults(tally, url, home, valid_path, file_id, job_id)),
                 ("proxy", lambda: group_proxy(tally, url)),
+                ("doors", lambda: group_doors(tally, url, home, work, file_id, job_id)),
+                ("workspace", lambda: group_workspace(tally, work)),
+            ]
+            steps += [
+                (key, lambda key=key: attack_class.run(key, tally.add, work))
+                for key in attack_class.GROUPS
             ]
             for key, step in steps:
                 if key in only:

@@ -1,4 +1,4 @@
-"""Memory of one student who runs the course notebooks (00–11) and shuts no kernel down.
+"""Memory of one student who runs the course notebooks (00–12) and shuts no kernel down.
 
     python bench/class_memory.py [--speed 1000]
 

@@ -68,7 +68,9 @@ def bench_dpo(spec: str, home: Path) -> dict:
         base = preference_eval.style_rate(
             "gpt-4o-mini-2024-07-18", prompts, client=sdk, progress=False
         )
-        tuned = preference_eval.style_rate(job.fine_tuned_model, prompts, client=sdk, progress=False)
+        tuned = preference_eval.style_rate(
+            job.fine_tuned_model, prompts, client=sdk, progress=False
+        )
         return {
             "job_s": job_s,
             "startup_s": begin - started,
@@ -94,7 +96,9 @@ def main() -> int:
 
     from helpers.local.preference import cpu_bf16
 
-    real = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ATELIER_REAL_MODEL") or SMOLLM2)
+    real = Path(
+        sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ATELIER_REAL_MODEL") or SMOLLM2
+    )
     if not (real / "config.json").exists():
         print(f"SmolLM2 absent : lance `make smollm2`, qui le construit dans {real}")
         return 1
@@ -113,7 +117,11 @@ def main() -> int:
     print(f"{'':<{width}}{'DPO, 30 paires':>22}{'COUCOU supervisé':>22}")
     rows = [
         ("durée du job (création → succeeded)", f"{dpo['job_s']:.1f} s", f"{sft['job_s']:.1f} s"),
-        ("  dont imports + chargement du modèle", f"{dpo['startup_s']:.1f} s", f"{sft['startup_s']:.1f} s"),
+        (
+            "  dont imports + chargement du modèle",
+            f"{dpo['startup_s']:.1f} s",
+            f"{sft['startup_s']:.1f} s",
+        ),
         ("  dont étapes d'entraînement", f"{dpo['train_s']:.1f} s", f"{sft['train_s']:.1f} s"),
         ("étapes faites / prévues", dpo["steps"], sft["steps"]),
         ("perte d'entraînement, début → fin", dpo["loss"], f"→ {sft['last_loss']:.3f}"),

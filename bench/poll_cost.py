@@ -53,7 +53,7 @@ def main() -> int:
     url = sandbox.start()
     api = openai.OpenAI(
         base_url=url,
-        api_key="sandbox",
+        api_key=sandbox.key(),
         max_retries=0,
         http_client=hx.Client(event_hooks={"request": [on_request], "response": [on_response]}),
     )
@@ -76,7 +76,7 @@ def main() -> int:
             break
         time.sleep(0.2)
     elapsed = time.monotonic() - start
-    plain = openai.OpenAI(base_url=url, api_key="sandbox", max_retries=0)  # not counted
+    plain = openai.OpenAI(base_url=url, api_key=sandbox.key(), max_retries=0)  # not counted
     existing = [e.id for e in plain.fine_tuning.jobs.list_events(job.id, limit=100)]
     polls = len(per_poll)
     worst_retrieve = max(c["retrieve"] for c in per_poll)

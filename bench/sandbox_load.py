@@ -46,11 +46,18 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def student(
-    i: int, url: str, chats: int, start: threading.Barrier, out: dict, poll_s: float, think_s: float
+    i: int,
+    url: str,
+    key: str,
+    chats: int,
+    start: threading.Barrier,
+    out: dict,
+    poll_s: float,
+    think_s: float,
 ) -> None:
     import openai
 
-    c = openai.OpenAI(base_url=url, api_key=f"sk-eleve-{i}", max_retries=0, timeout=30)
+    c = openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=30)
     polls: list[float] = []
     latencies: list[float] = []
     try:
@@ -219,7 +226,8 @@ def run_class(url: str, args: argparse.Namespace) -> dict:
     barrier = threading.Barrier(args.students)
     threads = [
         threading.Thread(
-            target=student, args=(i, url, args.chats, barrier, out, args.poll, args.think)
+            target=student,
+            args=(i, url, args.key, args.chats, barrier, out, args.poll, args.think),
         )
         for i in range(args.students)
     ]
@@ -232,11 +240,11 @@ def run_class(url: str, args: argparse.Namespace) -> dict:
     return out
 
 
-def warm_up(url: str) -> None:
+def warm_up(url: str, key: str) -> None:
     """The first job fits imports and the tokenizer: not what a class waits for at every request."""
     import openai
 
-    warm = openai.OpenAI(base_url=url, api_key="warm-up", max_retries=0)
+    warm = openai.OpenAI(base_url=url, api_key=key, max_retries=0)
     f = warm.files.create(file=("warm.jsonl", COUCOU.read_bytes()), purpose="fine-tune")
     j = warm.fine_tuning.jobs.create(training_file=f.id, model="gpt-4o-mini-2024-07-18")
     warm.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
@@ -282,7 +290,7 @@ def main() -> int:
         help="ATELIER_SANDBOX_SPEED of the server (default 100: jobs of ~0.6 s)",
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--url", help="an already running sandbox (…/v1)")
+    where.add_argument("--url", help="an already running sandbox (…/v1); its key: --key")
     where.add_argument(
         "--in-process", action="store_true", help="serve from this process (like a kernel)"
     )
@@ -291,6 +299,11 @@ def main() -> int:
         dest="baseline",
         action="store_false",
         help="skip the same load against the trivial Starlette endpoint",
+    )
+    parser.add_argument(
+        "--key",
+        default="",
+        help="the key of the --url server (a kit server answers only its workspace's key)",
     )
     parser.add_argument("--serve-trivial", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -310,7 +323,11 @@ def main() -> int:
     else:
         proc, url = standalone(home, args.speed)
         mode = "standalone server"
-    warm_up(url)
+    if not args.url:  # the server of `home` answers only with its workspace's key
+        from helpers import sandbox
+
+        args.key = sandbox.key(home)
+    warm_up(url, args.key)
     kit = figures(run_class(url, args))
     if proc is not None:
         proc.send_signal(signal.SIGINT)

@@ -1,6 +1,6 @@
 # Jupyter server configuration shipped with the kit: `make lab`, Binder (postBuild copies it
 # into the image) and hub images (docs/jupyterhub.md). Idle kernels are culled after an hour
-# — a comfort only: a student's 11 kernels and kit server fit the memory budget (1 GiB)
+# — a comfort only: a student's 13 kernels and kit server fit the memory budget (1 GiB)
 # with none culled (bench/class_memory.py).
 c = get_config()  # noqa: F821 - provided by Jupyter when it loads this file
 

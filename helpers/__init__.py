@@ -48,6 +48,9 @@ _API: dict[str, tuple[str, str]] = {
     # chat
     "ask": ("chat", "ask"),
     "compare": ("chat", "compare"),
+    # evaluation (notebook 12)
+    "evaluate": ("evaluation", "evaluate"),
+    "split": ("evaluation", "split"),
     # errors
     "explain": ("errors", "explain"),
     "friendly": ("errors", "friendly"),
@@ -62,6 +65,8 @@ _MODULES = {
     "models",
     "jobs",
     "chat",
+    "evaluation",
+    "promptfoo",
     "errors",
     "exceptions",
     "verbs",

@@ -1,8 +1,11 @@
 """Serve an ASGI app with uvicorn: in a daemon thread (kernels, tests) or in the foreground.
 
-The one launcher of the kit's servers (the kit server in `helpers.sandbox`, the step-8 proxy
-in `helpers.webdemo`). In a kernel a server must stay quiet: no access log, uvicorn's own
-messages only from warnings up, and uvicorn leaves the notebook's logging configuration alone.
+The one launcher of the kit's servers (the kit server in `helpers.sandbox`, the class server,
+the step-8 proxy in `helpers.webdemo`). In a kernel a server must stay quiet: no access log,
+uvicorn's own messages only from warnings up, and uvicorn leaves the notebook's logging
+configuration alone. Every server cuts a client whose request does not arrive in time
+(`helpers.proxy.ReadTimeouts`: the step-8 proxy, deployed alone, holds them; this module takes
+them from there).
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .proxy import ReadTimeouts
 
 LOOPBACK = "127.0.0.1"
 
@@ -31,8 +37,10 @@ def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     return sock
 
 
-def config(app: Any, *, verbose: bool = False) -> Any:
+def config(app: Any, *, verbose: bool = False, timeouts: ReadTimeouts | None = None) -> Any:
     import uvicorn
+
+    from .proxy import http_protocol
 
     return uvicorn.Config(
         app,
@@ -47,6 +55,7 @@ def config(app: Any, *, verbose: bool = False) -> Any:
         # so any local caller could pick its address (the step-8 proxy's per-client rate limit
         # reads it; behind a reverse proxy the proxy's own FORWARDED_HOPS setting decides).
         proxy_headers=False,
+        http=http_protocol(timeouts),
     )
 
 
@@ -78,16 +87,18 @@ def serve_in_thread(
     name: str = "atelier-server",
     timeout: float = 15.0,
     failure: Callable[[str], Exception] = RuntimeError,
+    timeouts: ReadTimeouts | None = None,
 ) -> Running:
     """Start uvicorn in a daemon thread; return once it accepts requests.
 
-    `failure(reason)` builds the exception raised when it does not start in time.
+    `failure(reason)` builds the exception raised when it does not start in time; `timeouts`
+    replaces the default `ReadTimeouts` (tests).
     """
     import uvicorn
 
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(config(app))
+    server = uvicorn.Server(config(app, timeouts=timeouts))
     errors: list[BaseException] = []
 
     def run() -> None:

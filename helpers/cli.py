@@ -7,6 +7,7 @@
     python -m helpers api fine_tuning.jobs.list
     python -m helpers api chat.completions.create -m ft:… -j '{"messages": [...], "temperature": 0}'
     python -m helpers check dataset.jsonl [--model M] [--method supervised|dpo]
+    python -m helpers eval ft:… heldout.jsonl [--loose] [--json] [--promptfoo DOSSIER]
     python -m helpers doctor
     python -m helpers reset [--step N]
     python -m helpers export ft:…:local:… [-o DOSSIER]   (mode local : emporter ton modèle)
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide."
     )
     sub = p.add_subparsers(
-        dest="command", metavar="{api,check,doctor,reset,export,class}", parser_class=_Parser
+        dest="command", metavar="{api,check,eval,doctor,reset,export,class}", parser_class=_Parser
     )
     sub.required = True
 
@@ -115,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         "--training-file",
         "--training_file",
         dest="training_file",
-        help="id file-… (par défaut : le dernier fichier envoyé)",
+        help="id file-… (par défaut : le dernier fichier envoyé ; obligatoire en mode openai, où un job est payant)",
     )
     v.add_argument("-m", "--model", default=None, help="modèle de base")
     v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
@@ -184,7 +185,43 @@ def _parser() -> argparse.ArgumentParser:
         help="supervised (exemples de chat) ou dpo (paires de préférences) ; par défaut : "
         "le format trouvé dans le fichier",
     )
-    sub.add_parser("doctor", help="diagnostic de l'environnement")
+    e = sub.add_parser("eval", help="évaluer un modèle sur des exemples mis de côté (notebook 12)")
+    e.add_argument("model", help="le modèle à évaluer (ft:… ou un modèle de base)")
+    e.add_argument("file", help="le fichier .jsonl des exemples mis de côté")
+    e.add_argument(
+        "--loose",
+        action="store_true",
+        help="ignorer la casse, les espaces et les accents (par défaut : comparaison exacte)",
+    )
+    e.add_argument(
+        "--system", default=None, help="remplace le message system de chaque exemple (un prompt)"
+    )
+    e.add_argument(
+        "--few-shot",
+        dest="few_shot",
+        metavar="FICHIER",
+        default=None,
+        help="le bon prompt : les réponses possibles et deux exemples, pris dans ce fichier "
+        "d'entraînement",
+    )
+    e.add_argument("--label", default=None, help="nom du candidat : base, prompt, fine-tune…")
+    e.add_argument(
+        "--workers", type=int, default=None, help="questions posées en même temps (4 par défaut)"
+    )
+    e.add_argument("--json", action="store_true", help="le résultat en JSON (pour un programme)")
+    e.add_argument(
+        "--promptfoo",
+        metavar="DOSSIER",
+        default=None,
+        help="écrire la même évaluation pour Promptfoo dans DOSSIER (sans la lancer)",
+    )
+    doctor = sub.add_parser("doctor", help="diagnostic de l'environnement")
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="met de côté les fichiers abîmés de l'espace de travail (renommés, jamais effacés) "
+        "et reprend ce qui peut y être relu",
+    )
     sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
     sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
     r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
@@ -330,6 +367,12 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
                 "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
                 'l\'intérieur (sous PowerShell, préfère plutôt -g user "Bonjour").',
             ) from None
+        except (ValueError, RecursionError):  # too many digits for Python, nested too deep
+            raise UsageError(
+                "Le JSON passé à -j ne se lit pas : un nombre de milliers de chiffres ou des "
+                "milliers de [ ou { ouverts.",
+                "Raccourcis le nombre (ou mets-le entre guillemets) et simplifie le JSON.",
+            ) from None
         if not isinstance(params, dict):
             raise UsageError(
                 "Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'"
@@ -397,6 +440,48 @@ _FORMAT_FR = {
 }
 
 
+def _run_eval(args: argparse.Namespace) -> int:
+    from . import evaluation
+
+    match = "loose" if args.loose else "exact"
+    system = args.system
+    if args.few_shot:
+        if system is not None:
+            raise UsageError("--system et --few-shot s'excluent.", "Garde l'une des deux options.")
+        system = evaluation.few_shot_prompt(evaluation.read_examples(args.few_shot))
+    if args.promptfoo:
+        from .promptfoo import write_config
+
+        written = write_config(
+            args.promptfoo,
+            [args.model],
+            args.file,
+            match=match,
+            system=system,
+            labels=[args.label] if args.label else None,
+        )
+        print("\n".join(written.lines()))
+        return 0
+    workers = args.workers if args.workers is not None else evaluation.WORKERS
+    if workers < 1:
+        raise UsageError("--workers attend un nombre ≥ 1.", "Par exemple --workers 4.")
+    result = evaluation.evaluate(
+        args.model,
+        args.file,
+        match=match,
+        system=system,
+        label=args.label,
+        workers=workers,
+        progress=not args.json and sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps({**result.to_dict(), "path": str(result.path)}, ensure_ascii=False))
+    else:
+        print(result)
+        print(f"Résultats enregistrés : {result.path}")
+    return 0
+
+
 def _version(dist: str) -> str:
     from importlib import metadata
 
@@ -421,6 +506,9 @@ def _run_doctor(args: argparse.Namespace) -> int:
     )
     print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
     print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    if not _doctor_workspace(getattr(args, "repair", False)):
+        print("⚠️ Corrige les points marqués ❌.")
+        return 1
     try:
         mode = settings.get_mode()
     except settings.SettingsError as err:
@@ -467,6 +555,44 @@ def _run_doctor(args: argparse.Namespace) -> int:
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
     return 0 if ok else 1
+
+
+def _doctor_workspace(repair: bool) -> bool:
+    """The workspace's files and free space; `repair`: set the damaged files aside."""
+    import os
+
+    from . import repair as repairs
+    from . import settings
+
+    try:
+        home = settings.workspace_dir()
+    except OSError as err:
+        from .errors import explain
+
+        print(f"Espace de travail : ❌ {explain(err)}")
+        return False
+    found = repairs.find(home)
+    if found and repair:
+        for line in repairs.repair(home):
+            print(line)
+        found = repairs.find(home)
+    for item in found:
+        print(f"❌ {item.error}\n   → python -m helpers doctor --repair")
+    free = repairs.free_space(home)
+    if free is not None and free < repairs.MIN_FREE_BYTES:
+        print(
+            f"❌ Disque presque plein : {free // 1024} Ko libres pour {home}. Libère de la place "
+            "ou choisis un autre dossier (ATELIER_HOME), puis relance."
+        )
+        return False
+    if not found:
+        print("Fichiers de l'espace de travail : ✅ lisibles")
+    if os.name == "posix" and home.stat().st_mode & 0o077:
+        print(
+            f"⚠️ {home} est lisible par les autres utilisateurs de cette machine : "
+            f"`chmod 700 {home}` le réserve à toi."
+        )
+    return not found
 
 
 def _doctor_sandbox(mode: str) -> bool:
@@ -541,6 +667,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_api(args)
         if args.command == "check":
             return _run_check(args)
+        if args.command == "eval":
+            return _run_eval(args)
         if args.command == "doctor":
             return _run_doctor(args)
         return _run_reset(args)

@@ -33,9 +33,26 @@ def base_url(mode: str | None = None) -> str | None:
 
 
 def kit_server_key() -> str:
-    """The key sent to the kit's server: this student's on the class's server, else any."""
+    """The key sent to the kit's server: this student's on the class's server, else the
+    workspace's own key (its server refuses any other: `helpers.advert.workspace_key`)."""
     served = settings.class_server()
-    return served[1] if served else "sandbox"
+    if served:
+        return served[1]
+    from .advert import workspace_key
+
+    return workspace_key(settings.workspace_dir())
+
+
+def kit_server_headers() -> dict[str, str]:
+    """Headers every request to the kit's server carries: the kernel's sandbox speed and, for
+    the workspace's own server, its key (also when the SDK's key is another one, e.g. a fault
+    key `sk-sandbox-…` typed in the key form)."""
+    headers = speed_header()
+    if settings.class_server() is None:
+        from .advert import KEY_HEADER
+
+        headers[KEY_HEADER] = kit_server_key()
+    return headers
 
 
 SPEED_HEADER = "X-Atelier-Sandbox-Speed"
@@ -57,9 +74,10 @@ def client(mode: str | None = None, *, api_key: str | None = None, **options: An
 
     mode = settings.check_mode(mode) if mode else settings.get_mode()
     if mode in ("sandbox", "local"):
-        headers = {**speed_header(), **options.pop("default_headers", {})}
+        url = base_url(mode)  # starts the workspace's server (which makes its key) if needed
+        headers = {**kit_server_headers(), **options.pop("default_headers", {})}
         return openai.OpenAI(
-            base_url=base_url(mode),
+            base_url=url,
             api_key=api_key or kit_server_key(),
             default_headers=headers,
             **options,

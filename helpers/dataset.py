@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Literal
 from . import models, tokens
 from .exceptions import DatasetError
 from .fileio import write_atomic
+from .messages import content_text
 
 Severity = Literal["error", "warning"]
 
@@ -63,9 +64,19 @@ class Problem:
     def __str__(self) -> str:
         where = f"Ligne {self.line}" if self.line else "Fichier"
         if self.field:
-            where += f", champ {self.field}"
+            where += ", " + field_fr(self.field)
         icon = "❌" if self.severity == "error" else "⚠️"
         return f"{icon} {where} : {self.message} → {self.fix}"
+
+
+def field_fr(path: str) -> str:
+    """Where a problem is, in words a learner reads: `messages[1].content` → « message 2, champ
+    content » (messages counted from 1, as in the notebooks), anything else « champ … »."""
+    match = re.fullmatch(r"messages\[(\d+)\](?:\.(.+))?", path)
+    if match is None:
+        return f"champ {path}"
+    where = f"message {int(match.group(1)) + 1}"
+    return where + (f", champ {match.group(2)}" if match.group(2) else "")
 
 
 @dataclass
@@ -760,15 +771,19 @@ def _validator() -> Any:
 
         formats = jsonschema.FormatChecker(formats=())
 
-        @formats.checks(_JSON_TEXT, raises=ValueError)
+        @formats.checks(_JSON_TEXT, raises=(ValueError, RecursionError))
         def _json_text(value: object) -> bool:
-            if isinstance(value, str):
-                json.loads(value)
+            if isinstance(value, str):  # strict JSON: NaN and Infinity are not JSON (the API
+                json.loads(value, parse_constant=_refuse_constant)  # refuses them)
             return True
 
         cls = jsonschema.validators.validator_for(TOOLS_SCHEMA)
         _tools_validator = cls(TOOLS_SCHEMA, format_checker=formats)
     return _tools_validator
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise ValueError(f"{literal} is not JSON")
 
 
 def _field_path(path: Iterable[Any]) -> str:
@@ -1036,7 +1051,9 @@ def _fast_simple(raw: str | bytes) -> tuple[Any, int]:
     return (obj, roles) if roles else (None, 0)
 
 
-def _parse(raw: str) -> tuple[Any, Exception | None]:
+def parse_json(raw: str | bytes) -> tuple[Any, Exception | None]:
+    """(value, None), or (None, the error) for text that is not JSON, holds a number too long
+    for Python, or nests too deep: every reader of a learner's JSON lines goes through it."""
     try:
         return json.loads(raw), None
     except (ValueError, RecursionError) as err:  # JSONDecodeError, too many digits, too deep
@@ -1046,11 +1063,18 @@ def _parse(raw: str) -> tuple[Any, Exception | None]:
 def _parse_problem(raw: str, err: Exception, line: int) -> Problem:
     if isinstance(err, json.JSONDecodeError):
         return _json_problem(raw, err, line)
+    fix = 'Écris un exemple simple : {"messages": [...]}.'
     if isinstance(err, RecursionError):
         msg = "JSON imbriqué trop profondément (des milliers de [ ou { ouverts)"
+    elif "digits" in str(err):  # Python's limit on integer digits (sys.get_int_max_str_digits)
+        msg = (
+            "un nombre de cette ligne est trop long (des milliers de chiffres) : ni le kit ni "
+            "l'API ne le lisent"
+        )
+        fix = 'Raccourcis ce nombre, ou mets-le entre guillemets si c\'est du texte : "123…".'
     else:
-        msg = f"valeur JSON illisible ({str(err)[:80]})"
-    return Problem("invalid_json", msg, 'Écris un exemple simple : {"messages": [...]}.', line=line)
+        msg = "valeur JSON illisible"
+    return Problem("invalid_json", msg, fix, line=line)
 
 
 def _multiline(first: str, lines: _Lines) -> int | None:
@@ -1063,7 +1087,7 @@ def _multiline(first: str, lines: _Lines) -> int | None:
         parts.append(line)
         joined = "\n".join(parts).rstrip().rstrip(",")
         if joined.endswith(("}", "]")):
-            obj, err = _parse(joined)
+            obj, err = parse_json(joined)
             if err is None and isinstance(obj, (dict, list)):
                 return n
     return None
@@ -1155,7 +1179,7 @@ class _Scan:
                 self.simple(obj, roles, raw, number)
                 continue
             raw = lines.text(raw)
-            obj, err = _parse(raw)
+            obj, err = parse_json(raw)
             if err is None and _MAYBE_NOT_PLAIN.search(raw):
                 bad = _not_plain_json(obj, number)
                 if bad is not None:
@@ -1177,7 +1201,7 @@ class _Scan:
                 continue
             content = True
             if raw.rstrip().endswith(","):
-                obj, err2 = _parse(raw.rstrip()[:-1])
+                obj, err2 = parse_json(raw.rstrip()[:-1])
                 bad = _not_plain_json(obj, number) if err2 is None else None
                 if bad is not None:
                     problems.append(bad)
@@ -1446,9 +1470,29 @@ def to_dataframe(examples: Iterable[dict[str, Any]]):  # -> pandas.DataFrame
             row["messages"] = msgs
         rows.append(row)
     df = pd.DataFrame(rows, columns=["system", "user", "assistant", "messages"])
+    # Rows numbered as a learner counts examples (1, 2, …), not pandas' 0, 1, …
+    df.index = pd.RangeIndex(1, len(df) + 1, name="exemple")
     if df["messages"].isna().all():
         df = df.drop(columns="messages")
     return df
+
+
+def examples_table(examples: Iterable[dict[str, Any]], limit: int | None = None):  # -> Table
+    """The first `limit` examples as a light table (no pandas: a kernel stays small): the
+    example's number, then its system, user and assistant texts (« … » for richer ones)."""
+    from .tables import Table
+
+    rows = []
+    for n, e in enumerate(examples, 1):
+        if limit is not None and n > limit:
+            break
+        msgs = e.get("messages", []) if isinstance(e, dict) else []
+        texts = {"system": "", "user": "", "assistant": ""}
+        for m in msgs if isinstance(msgs, list) else []:
+            if isinstance(m, dict) and m.get("role") in texts and not texts[m["role"]]:
+                texts[m["role"]] = content_text(m.get("content"))
+        rows.append([n, texts["system"], texts["user"], texts["assistant"]])
+    return Table(["exemple", "system", "user", "assistant"], rows)
 
 
 def from_dataframe(df) -> list[dict[str, Any]]:

@@ -68,10 +68,7 @@ def parse_jsonl(data: bytes, model: str = models.DEFAULT_MODEL) -> Imported:
         raise ImportProblem("ce n'est pas un fichier texte (JSONL ou CSV attendu).")
     stripped = text.strip()
     if stripped.startswith("["):  # a JSON array, pretty-printed or not
-        try:
-            value = json.loads(stripped)
-        except ValueError:
-            value = None
+        value, _ = dataset.parse_json(stripped)
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             return Imported(
                 list(value),
@@ -82,10 +79,7 @@ def parse_jsonl(data: bytes, model: str = models.DEFAULT_MODEL) -> Imported:
     entries: list[Entry] = []
     unreadable = 0
     for line in lines:
-        try:
-            value = json.loads(line)
-        except ValueError:
-            value = None
+        value, _ = dataset.parse_json(line)  # too deep, too many digits: a line to fix, kept
         if isinstance(value, dict):
             entries.append(value)
         else:
@@ -169,10 +163,8 @@ def parse_csv(data: bytes) -> Imported:
     for record in df.to_dict(orient="records"):
         cell = {k: str(record.get(c, "") or "") for k, c in columns.items()}
         if cell.get("messages", "").strip():
-            try:
-                entries.append({"messages": json.loads(cell["messages"])})
-            except ValueError:
-                entries.append(cell["messages"])
+            messages, err = dataset.parse_json(cell["messages"])
+            entries.append(cell["messages"] if err is not None else {"messages": messages})
             continue
         system = cell.get("system", "")
         messages = [{"role": "system", "content": system}] if system.strip() else []

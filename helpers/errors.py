@@ -21,10 +21,13 @@ from typing import Any
 from . import models, settings
 from .exceptions import (
     GENERIC_FIX,
+    DamagedFileError,
     DatasetError,
+    EvaluationError,
     JobFailedError,
     KitError,
     MissingKeyError,
+    ServerStartError,
     SettingsError,
     UsageError,
     WorkspaceError,
@@ -51,6 +54,9 @@ class Diagnosis:
         if self.detail:
             text += f"\n(message d'origine : {self.detail})"
         return text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text form
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         esc = html.escape
@@ -143,6 +149,20 @@ def _missing_key() -> Diagnosis:
 
 
 def _auth(exc: BaseException, message: str) -> Diagnosis:
+    if "class server" in message.lower():
+        return _class_key(message)
+    if "kit server" in message:  # the workspace's own server (helpers.sandbox.door)
+        return Diagnosis(
+            "Le serveur du kit refuse cette clé (erreur 401)",
+            "Le serveur du kit de ton espace de travail ne répond qu'aux clients de cet espace "
+            "(ils envoient sa clé, rangée dans le fichier kit-server.key de l'espace). Ce client "
+            "a été créé pour un autre espace de travail, ou avant que cette clé soit refaite.",
+            "Recrée le client avec helpers.client() (ou redémarre le noyau), puis relance la "
+            "cellule. Pour un client écrit à la main : api_key = la sortie de "
+            "`python -m helpers.sandbox --key`.",
+            "kit_server_key",
+            scrub(message),
+        )
     return Diagnosis(
         "Clé d'API refusée (erreur 401)",
         "OpenAI ne reconnaît pas cette clé : elle est mal recopiée (espace, guillemet, caractère "
@@ -384,6 +404,8 @@ def _bad_request(exc: BaseException, message: str, today: date | None = None) ->
             "invalid_training_file",
             scrub(message),
         )
+    if "file storage quota" in low:
+        return _storage_full(message)
     if "must be .jsonl" in low or "invalid file format" in low:
         return Diagnosis(
             "Format de fichier refusé",
@@ -454,6 +476,8 @@ def _rate_limit(exc: BaseException, message: str) -> Diagnosis:
     code = getattr(exc, "code", None)
     kind = getattr(exc, "type", None)
     low = message.lower()
+    if "per day in organization class-" in low:
+        return _class_daily_quota(exc, message)
     if "insufficient_quota" in (code, kind) or "quota" in low:
         return Diagnosis(
             "Crédit épuisé (insufficient_quota / exceeded_quota)",
@@ -702,8 +726,20 @@ def _kit_error(exc: KitError) -> Diagnosis:
         return Diagnosis("Réglage invalide", str(exc), exc.fix, "settings")
     if isinstance(exc, WorkspaceError):
         return _workspace(exc.folder, exc.reason)
+    if isinstance(exc, DamagedFileError):
+        name = exc.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return Diagnosis(f"Fichier abîmé : {name}", str(exc), exc.fix, "damaged_file")
+    if isinstance(exc, ServerStartError):
+        title = {
+            "workspace": "Espace de travail impossible à écrire",
+            "damaged_file": "Fichier abîmé dans l'espace de travail",
+        }.get(exc.kind, "Le serveur du kit n'a pas pu démarrer")
+        code = {"workspace": "workspace", "damaged_file": "damaged_file"}
+        return Diagnosis(title, str(exc), exc.fix, code.get(exc.kind, "server_start"))
     if isinstance(exc, JobFailedError):
         return _failed_job(exc.job)
+    if isinstance(exc, EvaluationError):
+        return Diagnosis("Évaluation impossible", str(exc), exc.fix, "evaluation")
     if isinstance(exc, UsageError):
         text = str(exc)
         if "invalid choice" in text:
@@ -752,6 +788,22 @@ def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
     if code == "workspace_not_writable":
         reason = re.search(r"\((.*)\)", message)
         return _workspace(settings.workspace_dir_name(), reason.group(1) if reason else "?")
+    if code == "workspace_damaged":
+        if settings.class_server() is not None:  # the class's server holds the file
+            return Diagnosis(
+                "Fichier abîmé sur le serveur de la classe",
+                "La base de données de ton espace sur le serveur de la classe ne peut plus être "
+                "lue (ce n'est pas ta faute).",
+                "Préviens ton enseignant·e : `python -m helpers doctor --repair` sur le serveur "
+                "de la classe (ATELIER_HOME = ton dossier d'élève) la met de côté et repart "
+                "d'une base neuve.",
+                "damaged_file",
+                scrub(message),
+            )
+        from .sandbox.database import DB_NAME, damaged_error
+
+        err = damaged_error(settings.workspace_dir_name().rstrip("/") + "/" + DB_NAME)
+        return Diagnosis(f"Fichier abîmé : {DB_NAME}", str(err), err.fix, "damaged_file")
     log = settings.workspace_dir_name().rstrip("/") + "/logs/kit-server.log"
     return Diagnosis(
         "Erreur du bac à sable (5xx)",
@@ -759,6 +811,65 @@ def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
         f"Relance la cellule. Si ça recommence, le détail est dans le fichier {log} : "
         "montre-le à ton formateur ou ta formatrice.",
         "server_error",
+        scrub(message),
+    )
+
+
+# The class server (`ATELIER_CLASS_URL`): its own refusals, said as the class meets them.
+
+
+def _class_key(message: str) -> Diagnosis:
+    return Diagnosis(
+        "Clé refusée par le serveur de la classe (erreur 401)",
+        "Le serveur de la classe ne reconnaît pas ta clé : elle est mal recopiée, ton "
+        "enseignant·e en a donné une nouvelle, ou, sur un JupyterHub, le jeton de ton serveur "
+        "a expiré.",
+        "Recopie la clé que ton enseignant·e t'a donnée dans ATELIER_CLASS_KEY (fichier .env ou "
+        "première cellule du notebook 00) ; sur un hub, arrête puis relance ton serveur (File › "
+        "Hub Control Panel). Si ça continue, demande ta clé à ton enseignant·e.",
+        "class_invalid_key",
+        scrub(message),
+    )
+
+
+def _hub_unavailable(message: str) -> Diagnosis:
+    return Diagnosis(
+        "Le JupyterHub ne répond pas au serveur de la classe",
+        "Le serveur de la classe demande au hub à qui appartient ton jeton ; le hub n'a pas "
+        "répondu (arrêté, surchargé, ou le jeton de service du serveur de classe est refusé). "
+        "Ta clé n'est pas en cause.",
+        "Réessaie dans une minute. Si ça dure, préviens ton enseignant·e : le hub ou le service "
+        "« classe » du hub est à vérifier.",
+        "hub_unavailable",
+        scrub(message),
+    )
+
+
+def _storage_full(message: str) -> Diagnosis:
+    return Diagnosis(
+        "Espace de stockage plein (fichiers)",
+        "Tes fichiers envoyés (et tes réponses enregistrées) prennent toute la place permise : "
+        "le serveur de la classe limite chaque élève, la vraie API chaque organisation. Rien "
+        "n'a été enregistré.",
+        "Supprime les fichiers dont tu n'as plus besoin (`python -m helpers api files.list`, "
+        "puis `python -m helpers api files.delete -i file-…`) ou envoie un fichier plus petit, "
+        "puis relance la cellule. En classe, ton enseignant·e peut aussi agrandir le quota.",
+        "storage_quota",
+        scrub(message),
+    )
+
+
+def _class_daily_quota(exc: BaseException, message: str) -> Diagnosis:
+    wait = _retry_after(exc)
+    hours = f"dans environ {max(1, round(wait / 3600))} h" if wait else "demain"
+    what = "de jetons d'entraînement" if "tokens" in message.lower() else "de jobs"
+    return Diagnosis(
+        "Quota du jour atteint sur le serveur de la classe (erreur 429)",
+        f"Ton enseignant·e limite le nombre {what} par élève et par jour ; tu l'as atteint. "
+        "Ce n'est ni une panne ni un problème de crédit, et réessayer tout de suite ne sert à rien.",
+        f"Continue avec le modèle que tu as déjà entraîné (il reste disponible), ou relance "
+        f"{hours}. Ton enseignant·e peut relever le quota (`python -m helpers class quota`).",
+        "class_quota",
         scrub(message),
     )
 
@@ -822,6 +933,8 @@ def _sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         return _bad_request(exc, message, today)
     if isinstance(exc, openai.RateLimitError):
         return _rate_limit(exc, message)
+    if isinstance(exc, openai.APIStatusError) and getattr(exc, "code", None) == "hub_unavailable":
+        return _hub_unavailable(message)
     if isinstance(exc, openai.InternalServerError) and _kit_server_mode():
         return _kit_server_error(exc, message)
     for name, title, cause, fix, code in _PLAIN_STATUS_ERRORS:

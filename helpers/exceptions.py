@@ -92,6 +92,15 @@ class WebDemoError(KitError, RuntimeError):
     """The demo cannot start or be checked (French message, never containing a key)."""
 
 
+class EvaluationError(KitError, ValueError):
+    """An evaluation cannot run as asked: a file, an example, a setting (French message)."""
+
+    fix = (
+        "Vérifie le fichier et les réglages indiqués (un fichier .jsonl dont chaque exemple finit "
+        "par la réponse « assistant » attendue), puis relance."
+    )
+
+
 class LocalModelError(KitError, RuntimeError):
     """Local mode cannot do what was asked (French message, with what to do)."""
 
@@ -110,6 +119,49 @@ class WorkspaceError(KitError, OSError):
         self.folder = str(folder)
         self.reason = reason
         super().__init__(f"L'espace de travail {self.folder} n'est pas utilisable : {reason}.")
+
+
+class ServerStartError(KitError, RuntimeError):
+    """The workspace's kit server could not start: its own reason (French), what to do, and
+    `kind` ("workspace", "damaged_file" or "server")."""
+
+    fix = (
+        "Lance `python -m helpers doctor` (dans un terminal, ou `!python -m helpers doctor` dans "
+        "une cellule) : il dit ce qui bloque et comment réparer. Puis relance la cellule."
+    )
+
+    def __init__(self, message: str, fix: str | None = None, kind: str = "server"):
+        super().__init__(message, fix)
+        self.kind = kind
+
+
+_REPAIR = (
+    "Lance `python -m helpers doctor --repair` (dans un terminal, ou "
+    "`!python -m helpers doctor --repair` dans une cellule) : il met ce fichier de côté sous "
+    "un autre nom, sans rien effacer{after}. Puis relance la cellule."
+)
+
+
+class DamagedFileError(KitError, OSError):
+    """A file of the workspace that the kit can no longer read (hand-edited, truncated,
+    corrupted): French message naming it; the fix is `python -m helpers doctor --repair`, which
+    sets it aside (renamed, never deleted). `after`: what else the repair does (French)."""
+
+    fix = _REPAIR.format(after="")
+
+    def __init__(
+        self,
+        path: Any,
+        what: str = "un fichier du kit",
+        reason: str = "illisible",
+        after: str = "",
+    ):
+        self.path = str(path)
+        self.what = what
+        self.reason = reason
+        super().__init__(
+            f"Le fichier {self.path} ({what}) est abîmé : {reason}.", _REPAIR.format(after=after)
+        )
 
 
 def workspace_problem(exc: BaseException) -> str | None:

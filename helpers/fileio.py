@@ -79,3 +79,38 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def check_writable(folder: str | os.PathLike[str], size: int = 65536) -> None:
+    """Raise the OSError a write of `size` bytes in `folder` meets (a full disk, a quota, a
+    read-only folder), flushed to disk as the kit's own files are; nothing stays behind."""
+    path = Path(folder) / f".atelier-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        try:
+            view = memoryview(bytes(size))
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def set_aside(path: str | os.PathLike[str], label: str = "abime") -> Path:
+    """Rename a damaged file (or folder) beside itself, `<name>.<label>-<date>-<time>`, and
+    return the new path: the kit never deletes what it cannot read."""
+    import time
+
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
+    n = 1
+    while target.exists() or target.is_symlink():
+        n += 1
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
+    os.rename(path, target)
+    _sync_folder(path.parent)
+    return target

@@ -70,8 +70,8 @@ _PATTERNS: list[tuple[str, str]] = [
         "Le fichier d'entraînement a {1} exemple(s), il en faut au moins {2}",
     ),
     (
-        r"The job failed due to an invalid (training|validation) file\. (.*)",
-        "Le job a échoué : fichier {1} invalide. Détail : {2}",
+        r"The job failed due to an invalid (training|validation) file\.\s*(.*)",
+        "Le job a échoué : fichier {1} invalide{2}",
     ),
     (r"No such File object: (\S+)", "Aucun fichier {1}"),
     (r"invalid training_file: (\S+)", "training_file invalide : {1} (fichier inconnu ou supprimé)"),
@@ -92,6 +92,50 @@ _PATTERNS: list[tuple[str, str]] = [
 ]
 _COMPILED = [(re.compile(p), fr) for p, fr in _PATTERNS]
 _WORDS = {"training": "d'entraînement", "validation": "de validation"}
+# The reasons an invalid file gives after « Invalid file format. Example N… » (French only:
+# the English original is shown beside, never inside a French sentence).
+_FILE_REASONS: list[tuple[str, str]] = [
+    (r"not valid JSON", "la ligne n'est pas du JSON valide"),
+    (r"is empty", "ligne vide"),
+    (r"BOM", "une marque BOM au début du fichier"),
+    (r"not valid UTF-8", "le fichier n'est pas du texte UTF-8"),
+    (r"Discriminator 'role' is missing", "un message n'a pas de rôle (role)"),
+    (r"Input tag found using 'role'", "un rôle inconnu"),
+    (r"Field required: (\w+)", "il manque le champ {1}"),
+    (r"Input should be a valid string: (\w+)", "le champ {1} doit être un texte"),
+    (r"Input should be a valid dictionary", "un message n'est pas un objet {…}"),
+    (r"Input should be a valid list: (\w+)", "le champ {1} doit être une liste [...]"),
+    (r"List should have at least 1 item", "la liste des messages est vide"),
+    (r"Extra inputs are not permitted: (\S+)", "champ non autorisé : {1}"),
+    (r"at least one message with role 'assistant'", "aucun message « assistant »"),
+    (r"weight must be|Input should be 0 or 1", "le poids (weight) doit valoir 0 ou 1"),
+    (r"At least one assistant message must have weight 1", "tous les poids (weight) valent 0"),
+    (
+        r"expected either prompt/completion pairs or chat messages",
+        "il faut des conversations (messages)",
+    ),
+]
+
+
+def file_detail_fr(detail: str) -> str:
+    """« Invalid file format. Example 5, message 2 Field required: content » → « , à
+    l'exemple 5 (message 2) : il manque le champ content » (empty when nothing is known)."""
+    out = ""
+    where = re.search(r"Example (\d+)(?:, message (\d+))?", detail)
+    line = re.search(r"Line (\d+)", detail)
+    if where:
+        out = f", à l'exemple {where.group(1)}" + (
+            f" (message {where.group(2)})" if where.group(2) else ""
+        )
+    elif line:
+        out = f", à la ligne {line.group(1)}"
+    for pattern, french in _FILE_REASONS:
+        match = re.search(pattern, detail)
+        if match:
+            for i, value in enumerate(match.groups(), start=1):
+                french = french.replace("{" + str(i) + "}", value)
+            return f"{out} : {french}"
+    return out
 
 
 def event_fr(message: str) -> str | None:
@@ -101,6 +145,8 @@ def event_fr(message: str) -> str | None:
         match = pattern.fullmatch(text)
         if match:
             groups = [_WORDS.get(g, g) if g else "" for g in match.groups()]
+            if french.startswith("Le job a échoué : fichier"):
+                groups[1] = file_detail_fr(groups[1])
             out = french
             for i, value in enumerate(groups, start=1):
                 out = out.replace("{" + str(i) + "}", value)

@@ -115,10 +115,26 @@ def create(
     record: bool = True,
     client: Any = None,
 ) -> Any:
-    """Create a supervised fine-tuning job (the `method` form). Records `job_id`, `base_model`, `suffix`."""
-    # `method="dpo"`: preference fine-tuning on pairs (helpers.preference_data), `beta` its
-    # own hyperparameter (notebook 13); `model` may then be a fine-tune (`ft:…`), as OpenAI
-    # recommends. `record=False`: a side job, which never becomes the course's job or model.
+    """Create a supervised fine-tuning job (the `method` form). Records `job_id`, `base_model`, `suffix`.
+
+    Without `training_file` the workspace's file is used — except in `openai` mode, where a job
+    is paid: there the file must be named (or use `notebook.launch`, which shows the cost and
+    asks), so that `helpers.create_job()` never starts a paid job by itself.
+
+    `method="dpo"`: preference fine-tuning on pairs (`helpers.preference_data`), `beta` its own
+    hyperparameter (notebook 13); `model` may then be a fine-tune (`ft:…`), as OpenAI
+    recommends. `record=False`: a side job, which never becomes the course's job or model.
+    """
+    from . import settings
+
+    if training_file is None and settings.get_mode() == "openai":
+        raise JobError(
+            "En mode openai, un job d'entraînement est payant : helpers.jobs.create() sans fichier "
+            "ne lance rien tout seul.",
+            'Nomme le fichier (training_file="file-…", ou --training-file en ligne de commande), ou '
+            "lance le job avec notebook.launch(), qui affiche le coût et demande ta confirmation "
+            "(notebook 05).",
+        )
     training_file = training_file or workspace.get("file_id")
     if not training_file:
         raise JobError(
@@ -154,7 +170,6 @@ def create(
         params["validation_file"] = validation_file
     if seed is not None:
         params["seed"] = seed
-    from . import settings
     from .client import speed_header
 
     if settings.get_mode() == "sandbox":  # the speed at this moment (e.g. a fast replay)
@@ -209,18 +224,39 @@ def events(job_id: str | None = None, *, client: Any = None, limit: int = 100) -
     return found[::-1]
 
 
-def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.DataFrame
-    """The job's results CSV (step, train_loss, train_accuracy, valid_loss, …) as a DataFrame."""
-    import pandas as pd
-
+def _results_csv(job_id: str | None, client: Any) -> bytes:
     api = _client(client)
     job = api.fine_tuning.jobs.retrieve(resolve_job_id(job_id))
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."
         )
-    raw = api.files.content(job.result_files[0]).read()
-    return pd.read_csv(io.BytesIO(_maybe_base64(raw)))
+    return _maybe_base64(api.files.content(job.result_files[0]).read())
+
+
+def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.DataFrame
+    """The job's results CSV (step, train_loss, train_accuracy, valid_loss, …) as a DataFrame."""
+    import pandas as pd
+
+    return pd.read_csv(io.BytesIO(_results_csv(job_id, client)))
+
+
+def result_rows(job_id: str | None = None, *, client: Any = None) -> list[dict[str, float | None]]:
+    """The same results as plain rows (numbers, None for an empty cell), without pandas: for
+    a kernel that must stay light (notebook 12)."""
+    import csv
+
+    text = _results_csv(job_id, client).decode("utf-8-sig")
+    rows = []
+    for record in csv.DictReader(io.StringIO(text)):
+        row: dict[str, float | None] = {}
+        for name, value in record.items():
+            try:
+                row[name] = float(value) if value not in (None, "") else None
+            except ValueError:
+                row[name] = None
+        rows.append(row)
+    return rows
 
 
 def _maybe_base64(raw: bytes) -> bytes:
@@ -267,10 +303,16 @@ class Follower:
     """Follows one job, poll by poll. Thread-safe; never prints (safe from a background thread)."""
 
     def __init__(
-        self, job_id: str | None = None, *, client: Any = None, page_size: int = EVENTS_PAGE
+        self,
+        job_id: str | None = None,
+        *,
+        client: Any = None,
+        page_size: int = EVENTS_PAGE,
+        record: bool = True,
     ):
         self.job_id = resolve_job_id(job_id)
         self._client = client
+        self.record = record  # False: a side project's job never becomes the course's model
         self.page_size = page_size
         self.job: Any = None
         self.events: list[Any] = []  # every event delivered, oldest first
@@ -300,7 +342,7 @@ class Follower:
             # Finished when every event is delivered and the read began from the newest event
             # after the job had ended (events added during a walk are read from the top next).
             done = terminal and self._round_terminal and not self._pending
-            if job.status == "succeeded" and job.fine_tuned_model:
+            if job.status == "succeeded" and job.fine_tuned_model and self.record:
                 self._record_success(job)
             return Update(job=job, new_events=new, done=done, requests=2)
 
@@ -393,13 +435,15 @@ def follow(
     interval: float | None = None,
     timeout: float | None = None,
     client: Any = None,
+    record: bool = True,
 ) -> Iterator[Update]:
     """Yield an `Update` per poll until the job is finished (succeeded, failed or cancelled).
 
     `validating_files` and `queued` count as unfinished. After `timeout` seconds a
-    `TimeoutError` (French) is raised: the job keeps running on the server.
+    `TimeoutError` (French) is raised: the job keeps running on the server. With
+    `record=False` a success is not recorded as the workspace's model (a side project).
     """
-    follower = Follower(job_id, client=client)
+    follower = Follower(job_id, client=client, record=record)
     interval = default_interval() if interval is None else interval
     start = time.monotonic()
     while True:
@@ -423,10 +467,12 @@ def wait(
     interval: float | None = None,
     client: Any = None,
     raise_on_failure: bool = False,
+    record: bool = True,
 ) -> Any:
-    """Block until the job is finished; return it (a `failed` job is returned, or raised)."""
+    """Block until the job is finished; return it (a `failed` job is returned, or raised).
+    `record=False`: its model does not become the workspace's (a side project, notebooks 09, 12)."""
     job = None
-    for update in follow(job_id, interval=interval, timeout=timeout, client=client):
+    for update in follow(job_id, interval=interval, timeout=timeout, client=client, record=record):
         job = update.job
     if raise_on_failure and job is not None and job.status == "failed":
         raise JobFailedError(job)

@@ -28,6 +28,8 @@ CHECKED_ON = date(2026, 11, 23)
 NEW_ORGS_REFUSED_FROM = date(2026, 5, 7)
 INACTIVE_ORGS_REFUSED_FROM = date(2026, 7, 2)
 FINE_TUNING_CLOSED_FROM = date(2027, 1, 6)
+# OpenAI's Evals API (`client.evals`, `/v1/evals`): shut down; the SDK points to Promptfoo.
+EVALS_API_SHUT_DOWN = date(2026, 11, 30)
 
 MIN_EXAMPLES = 10
 MAX_EPOCHS = 50
@@ -38,6 +40,13 @@ MAX_BATCH_SIZE = 256
 Method = Literal["supervised", "dpo"]
 METHODS: tuple[Method, ...] = ("supervised", "dpo")
 METHOD_FR = {"supervised": "supervisé", "dpo": "par préférences (DPO)"}
+
+
+def number_fr(value: float, decimals: int | None = None) -> str:
+    """A number as the course writes it: French decimal comma (« 1,5 », « 0,0062 »); with
+    `decimals`, that many digits after the comma, else as few as needed."""
+    text = f"{value:.{decimals}f}" if decimals is not None else f"{value:g}"
+    return text.replace(".", ",")
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class ModelInfo:
     @property
     def price_fr(self) -> str:
         """« 1,5 $ / million de jetons » (French decimal comma)."""
-        return f"{self.training_price_per_million:g}".replace(".", ",") + " $ / million de jetons"
+        return number_fr(self.training_price_per_million) + " $ / million de jetons"
 
 
 FINE_TUNABLE: dict[str, ModelInfo] = {
@@ -283,6 +292,13 @@ def wind_down(today: date) -> list[str]:
             "plus personne ne peut lancer de job",
             "plus personne ne pourra lancer de job",
         ),
+        (
+            EVALS_API_SHUT_DOWN,
+            "l'API d'évaluation d'OpenAI (Evals) est fermée : le SDK renvoie vers Promptfoo, un "
+            "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)",
+            "l'API d'évaluation d'OpenAI (Evals) sera fermée : le SDK renvoie vers Promptfoo, un "
+            "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)",
+        ),
     ]
     shutdowns: dict[date, list[str]] = {}
     for m in FINE_TUNABLE.values():
@@ -371,12 +387,13 @@ class CostEstimate:
     def describe(self) -> str:
         """French one-liner for notebooks and widgets."""
         what = "paires" if self.method == "dpo" else "exemples"
-        how = " — DPO" if self.method == "dpo" else ""
+        how = ", DPO" if self.method == "dpo" else ""
+        tokens = f"{self.billed_tokens:,}".replace(",", "\u202f")
         return (
             f"{self.n_examples} {what} × {self.epochs} époques → "
-            f"{self.billed_tokens:,} jetons facturés × {self.price_per_million:g} $/M "
-            f"≈ {self.usd:.4f} $ ({self.model}{how})"
-        ).replace(",", "\u202f")
+            f"{tokens} jetons facturés × {number_fr(self.price_per_million)} $/M "
+            f"≈ {number_fr(round(self.usd, 4), 4)} $ ({self.model}{how})"
+        )
 
 
 def estimate_cost(

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings, workspace
-from .exceptions import MissingStateError
+from .exceptions import DamagedFileError, KitError, MissingStateError
 from .fileio import write_atomic
 
 # What each step produces, in course order: (record name, notebook, French label).
@@ -201,17 +201,59 @@ def _local_lines() -> list[str]:
     return out
 
 
-def banner() -> Banner:
-    """The mode banner shown at the top of every notebook."""
-    mode = settings.get_mode()
+def banner() -> Any:
+    """The mode banner shown at the top of every notebook (a `Banner`). A workspace whose
+    state file is damaged shows, instead, the French diagnosis naming the file and the repair.
+    From here on, in a notebook, a kit error shows its diagnosis instead of a traceback."""
+    french_errors()
+    try:
+        mode = settings.get_mode()
+        state = workspace.snapshot(mode)
+    except DamagedFileError as err:
+        from .errors import explain
+
+        return explain(err)
     return Banner(
         mode=mode,
         home=settings.workspace_dir(),
-        state=workspace.snapshot(mode),
+        state=state,
         key_source=settings.key_source() if mode == "openai" else None,
         local=_local_lines() if mode == "local" else None,
         job_seconds=_job_seconds() if mode == "sandbox" else None,
     )
+
+
+_french_errors_on = False
+
+
+def french_errors() -> None:
+    """In a notebook's kernel, an error of the kit (`KitError`) shows its French diagnosis
+    (what happened, what to do) in place of Python's traceback; the cell still fails."""
+    global _french_errors_on
+    if _french_errors_on:
+        return
+    shell = _ipython()
+    if shell is None:
+        return
+
+    def show(_shell: Any, _etype: Any, value: BaseException, _tb: Any, tb_offset: Any = None):
+        from IPython.display import display
+
+        from .errors import explain
+
+        display(explain(value))  # IPython does not show what a custom handler returns
+        return []
+
+    shell.set_custom_exc((KitError,), show)
+    _french_errors_on = True
+
+
+def _ipython() -> Any:
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return shell if hasattr(shell, "set_custom_exc") else None
 
 
 # --------------------------------------------------------------------------- rebuild
@@ -318,7 +360,11 @@ def _ask_openai(name: str, say: Callable[[str], None]) -> str:
     notebook = dict((n, nb) for n, nb, _ in STEPS)[name]
     label = dict((n, lab) for n, _, lab in STEPS)[name]
     if DRIVE_STATE.is_file():
-        saved = import_state(DRIVE_STATE)
+        try:
+            saved = import_state(DRIVE_STATE)
+        except DamagedFileError as err:  # a copy that cannot be read: the other ways remain
+            say(f"⚠️ {err}")
+            saved = {}
         if saved.get(name):
             say(f"↻ Repris depuis ton Drive ({DRIVE_STATE}) : {label}.")
             return saved[name]
@@ -376,8 +422,23 @@ def export_state(path: str | Path = DRIVE_STATE) -> Path:
 
 
 def import_state(path: str | Path) -> dict[str, Any]:
-    """Load records saved by `export_state` into this mode's workspace (same mode only)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """Load records saved by `export_state` into this mode's workspace (same mode only). A file
+    that cannot be read as such raises `DamagedFileError` (nothing is loaded)."""
+    path = Path(path)
+    what = "l'état enregistré par notebook.export_state"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k, ""), str) for k in ("mode", *_ORDER)
+    ):
+        err = DamagedFileError(path, what, "ce n'est pas un état lisible")
+        err.fix = (
+            "Enregistre-le à nouveau avec notebook.export_state() depuis un notebook qui a ces "
+            "identifiants, ou donne l'identifiant quand le notebook le demande."
+        )
+        raise err
     mode = settings.get_mode()
     if data.get("mode", mode) != mode:
         return {}

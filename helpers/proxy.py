@@ -145,7 +145,7 @@ class ProxySettings:
 
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = None
+    base_url: str | None = field(default=None, repr=False)  # may hold a key (`?api-key=…`)
     allowed_origins: tuple[str, ...] = ()
     system_prompt: str | None = None
     max_tokens: int = 300
@@ -757,15 +757,151 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
     return wrapped
 
 
+# --------------------------------------------------------------------------- serving
+
+
+@dataclass(frozen=True)
+class ReadTimeouts:
+    """How long a client may take to send its request, on every server the kit starts (this
+    proxy, the kit server, the class server: `helpers.asgi_thread` takes them from here, as the
+    proxy imports nothing of the kit).
+
+    uvicorn has no timeout of its own while a request arrives (its keep-alive timeout counts
+    only between requests): a client that never finishes its headers, or trickles its body,
+    holds a connection forever (uvicorn issue #157). As Apache's mod_reqtimeout does: the
+    request line and headers within `header` seconds of the connection (or of the request's
+    first byte on a kept-alive connection); the body within `body` seconds, extended by one
+    second per `body_min_rate` bytes received, so any upload faster than that rate never
+    times out. Time the server itself holds the body back (its buffer is full, a `100
+    Continue` not sent yet) does not count. Beyond: the connection is closed.
+    """
+
+    header: float = 20.0
+    body: float = 30.0
+    body_min_rate: float = 16_384.0
+
+
+def http_protocol(timeouts: ReadTimeouts | None = None) -> type:
+    """uvicorn's h11 protocol with `timeouts` (give it to `uvicorn.Config(http=…)`)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    limits = timeouts or ReadTimeouts()
+
+    class TimedH11Protocol(H11Protocol):
+        """`H11Protocol` that closes a connection whose request does not arrive in time."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._waiting = "headers"  # "headers" | "body" | "idle" (keep-alive) | "served"
+            self._timer: Any = None
+            self._body_since = 0.0
+            self._body_bytes = 0
+
+        def _arm(self, when: float) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(when, self._expire)
+
+        def _disarm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _await_headers(self) -> None:
+            self._waiting = "headers"
+            self._arm(self.loop.time() + limits.header)
+
+        def _body_due(self) -> float:
+            return self._body_since + limits.body + self._body_bytes / limits.body_min_rate
+
+        def _expire(self) -> None:
+            self._timer = None
+            if self._waiting == "body":
+                held = self.flow is not None and self.flow.read_paused
+                cycle = self.cycle
+                held = held or (cycle is not None and cycle.waiting_for_100_continue)
+                if held:  # the server holds the body back: the client cannot send it
+                    self._body_since = self.loop.time() - self._body_bytes / limits.body_min_rate
+                due = self._body_due()
+                if held or self.loop.time() < due:
+                    self._arm(max(due, self.loop.time() + 0.05))
+                    return
+            if self._waiting in ("headers", "body") and not self.transport.is_closing():
+                self.logger.info("closing a connection whose request did not arrive in time")
+                self.transport.close()
+
+        def _track(self) -> None:
+            """Follow the request's progress (h11's state of the client) after each event."""
+            if self.transport is None or self.transport.is_closing():
+                self._disarm()
+                return
+            state = self.conn.their_state
+            if state is h11.IDLE:
+                if self._waiting not in ("headers", "idle"):
+                    self._waiting = "idle"
+                    self._disarm()
+                if self._waiting == "idle" and self.conn.trailing_data[0]:
+                    self._await_headers()  # the next request has begun (pipelined)
+            elif state is h11.SEND_BODY:
+                if self._waiting != "body":
+                    self._waiting = "body"
+                    self._body_since, self._body_bytes = self.loop.time(), 0
+                    self._arm(self._body_due())
+            elif self._waiting in ("headers", "body"):  # the whole request is in
+                self._waiting = "served"
+                self._disarm()
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._await_headers()
+
+        def data_received(self, data: bytes) -> None:
+            if self._waiting == "idle":
+                self._await_headers()
+            elif self._waiting == "body":
+                self._body_bytes += len(data)
+            super().data_received(data)
+            self._track()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._track()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return TimedH11Protocol
+
+
+def shown_url(url: str) -> str:
+    """An upstream URL fit for a console or a log: scheme, host, port and path only. A key in
+    its query string (`?api-key=…`, as some OpenAI-compatible services take it) or a user and
+    password in it are never shown."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(adresse illisible)"
+    if not parts.scheme or not host:
+        return "(adresse illisible)"
+    host = f"[{host}]" if ":" in host else host
+    hidden = " (paramètres masqués)" if parts.query or parts.fragment or "@" in parts.netloc else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{hidden}"
+
+
 def describe(settings: ProxySettings) -> str:
-    """A French summary for the console (no key, ever)."""
+    """A French summary for the console (no key, ever: not even in the upstream URL)."""
     origins = (
         ", ".join(settings.allowed_origins) or "aucune (seulement la page servie par le proxy)"
     )
     return (
         f"modèle : {settings.model or '⚠️ non configuré (ATELIER_PROXY_MODEL)'} ; "
         f"clé : {'configurée' if settings.api_key else '⚠️ absente (OPENAI_API_KEY)'} ; "
-        f"API : {settings.base_url or 'OpenAI'} ; origines autorisées : {origins} ; "
+        f"API : {shown_url(settings.base_url) if settings.base_url else 'OpenAI'} ; "
+        f"origines autorisées : {origins} ; "
         f"limites : {settings.rate_limit} requêtes / {settings.rate_window:g} s par client, "
         f"max_tokens ≤ {settings.max_tokens}"
     )
@@ -796,6 +932,7 @@ def main(argv: list[str] | None = None) -> int:
         server_header=False,
         log_level="info",
         proxy_headers=False,  # X-Forwarded-For is read by ATELIER_PROXY_FORWARDED_HOPS alone
+        http=http_protocol(),  # a request that does not arrive in time is cut (ReadTimeouts)
     )
     return 0
 
@@ -808,9 +945,12 @@ __all__ = [
     "ChatProxy",
     "ProxyConfigError",
     "ProxySettings",
+    "ReadTimeouts",
     "SlidingWindow",
     "create_app",
     "describe",
+    "http_protocol",
     "main",
+    "shown_url",
     "normalize_origin",
 ]

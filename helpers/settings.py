@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .exceptions import SettingsError
+from .exceptions import DamagedFileError, SettingsError
 from .fileio import write_atomic
 
 MODES = ("sandbox", "openai", "local")
@@ -55,9 +55,12 @@ def _workspace_path() -> Path:
 
 
 def workspace_dir() -> Path:
-    """`ATELIER_HOME`, else `.atelier/` at the repo root, else `~/.atelier/` (read-only checkout)."""
+    """`ATELIER_HOME`, else `.atelier/` at the repo root, else `~/.atelier/` (read-only checkout).
+
+    Made owner-only when the kit creates it: on a shared host (a hub, a lab machine) the
+    other users can neither read the sandbox's database nor the state file."""
     path = _workspace_path()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -74,13 +77,53 @@ def state_path() -> Path:
     return workspace_dir() / "state.json"
 
 
+STATE_WHAT = "l'état de ton espace de travail : le mode choisi, les identifiants de chaque étape"
+
+
 def load_state() -> dict[str, Any]:
-    """The state file's content; `{}` when it is missing or unreadable (never raises)."""
+    """The state file's content; `{}` when there is none yet.
+
+    A state file the kit cannot read (cut short, hand-edited into another shape, a folder of
+    that name) raises `DamagedFileError`: resetting it silently would lose the ids it records
+    (a paid job's, in openai mode); `python -m helpers doctor --repair` sets it aside."""
+    path = state_path()
     try:
-        data = json.loads(state_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return {}
-    return data if isinstance(data, dict) else {}
+    except IsADirectoryError:
+        raise DamagedFileError(path, STATE_WHAT, "c'est un dossier, pas un fichier") from None
+    except UnicodeDecodeError:
+        raise DamagedFileError(path, STATE_WHAT, "ce n'est pas du texte UTF-8") from None
+    except OSError:
+        if not path.exists():  # gone in between
+            return {}
+        raise
+    if not text.strip():
+        raise DamagedFileError(path, STATE_WHAT, "il est vide")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise DamagedFileError(path, STATE_WHAT, "son JSON est coupé ou mal formé") from None
+    problem = _state_shape_problem(data)
+    if problem:
+        raise DamagedFileError(path, STATE_WHAT, problem)
+    return data
+
+
+def _state_shape_problem(data: Any) -> str | None:
+    """What is wrong with the state's shape (None: nothing): {"mode": str, "runs": {mode: {…}}}."""
+    if not isinstance(data, dict):
+        return "il devrait contenir un objet JSON {…}"
+    if "mode" in data and not isinstance(data["mode"], str):
+        return '"mode" devrait être un texte'
+    runs = data.get("runs", {})
+    if not isinstance(runs, dict):
+        return '"runs" devrait être un objet {"sandbox": {…}, …}'
+    for mode, records in runs.items():
+        if not isinstance(records, dict):
+            return f'"runs" → "{mode}" devrait être un objet {{…}}'
+    return None
 
 
 def save_state(data: dict[str, Any]) -> None:

@@ -258,7 +258,8 @@ def _remote_length(name: str) -> Any:
     for engine in ("simulated", "local"):
         url = advert.find_other(home, engine)
         if url:
-            remote = _remotes[(str(home), name)] = _ServerLength(advert.RemoteLengths(url, name))
+            lengths = advert.RemoteLengths(url, name, advert.workspace_key(home))
+            remote = _remotes[(str(home), name)] = _ServerLength(lengths)
             return remote
     return None
 

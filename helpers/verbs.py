@@ -23,7 +23,7 @@ VERBS = (
     "chat.completions.create",
     "models.list",
 )
-COMMANDS = ("api", "check", "doctor", "reset", "export", "class")
+COMMANDS = ("api", "check", "eval", "doctor", "reset", "export", "class")
 # Names from older SDKs and tutorials.
 OLD_NAMES = {
     "fine_tunes.create": "fine_tuning.jobs.create",

@@ -7,8 +7,9 @@
     webdemo.stop()
 
 The proxy (`helpers.proxy`) runs in a daemon thread of the kernel. In `openai` mode it uses
-the learner's key; in `sandbox` mode any key works, so a random one is made up — the check
-then looks for that one. The key is never printed nor returned.
+the learner's key; in `sandbox` and `local` modes the kit server's own key (the workspace's,
+or the student's on a class server) — the check then looks for that one. The key is never
+printed nor returned.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ def _upstream_for_mode(mode: str) -> tuple[str | None, str]:
                 ".env ou les secrets Colab), puis relance cette cellule."
             )
         return base_url, key
-    # Sandbox: any key works. A random one makes the "key absent" check meaningful.
-    return base_url, "sk-atelier-demo-" + secrets.token_hex(16)
+    # The kit's server (the workspace's, or the class's): its key, which the page must not see
+    # either (`check_key_hidden` looks for it).
+    return base_url, client.kit_server_key()
 
 
 def start(

@@ -7,6 +7,8 @@ written here.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,43 @@ def reset(step: int | None = None, *, mode: str | None = None) -> list[str]:
         del run[k]
     settings.save_state(data)
     return gone
+
+
+_MODES = "|".join(settings.MODES)
+_SECTION = re.compile(rf'"({_MODES})"\s*:\s*\{{')
+_RECORD = re.compile(rf'"({"|".join(STEP_OF)})"\s*:\s*("(?:[^"\\\n]|\\.)*")')
+_MODE = re.compile(rf'^\s*\{{\s*"mode"\s*:\s*"({_MODES})"')
+
+
+def salvage(text: str) -> dict[str, Any]:
+    """What can be read back from a damaged state file's text: the saved mode and each mode's
+    records (a file cut short keeps its beginning; a hand-edited one what still has its shape)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    kept: dict[str, Any] = {}
+    if isinstance(data, dict):  # the right JSON, in the wrong shape: keep the right parts
+        if data.get("mode") in settings.MODES:
+            kept["mode"] = data["mode"]
+        runs = data.get("runs")
+        if isinstance(runs, dict):
+            good = {m: r for m, r in runs.items() if m in settings.MODES and isinstance(r, dict)}
+            if good:
+                kept["runs"] = good
+        return kept
+    found = _MODE.match(text)
+    if found:
+        kept["mode"] = found.group(1)
+    sections = list(_SECTION.finditer(text))
+    runs: dict[str, dict[str, Any]] = {}
+    for i, section in enumerate(sections):
+        end = sections[i + 1].start() if i + 1 < len(sections) else len(text)
+        for record in _RECORD.finditer(text, section.end(), end):
+            try:
+                runs.setdefault(section.group(1), {})[record.group(1)] = json.loads(record.group(2))
+            except ValueError:
+                continue
+    if runs:
+        kept["runs"] = runs
+    return kept

@@ -128,7 +128,7 @@ def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tup
     from helpers import sandbox
 
     base_url = sandbox.start(home) if home is not None else sandbox.start()
-    client = openai.OpenAI(base_url=base_url, api_key="sk-test-sandbox", max_retries=0)
+    client = openai.OpenAI(base_url=base_url, api_key=sandbox.key_for(base_url), max_retries=0)
     lines = [
         json.dumps(
             {

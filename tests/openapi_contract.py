@@ -252,13 +252,20 @@ class Recorder:
 
 @contextlib.contextmanager
 def recording_server(home: Path, engine: str = "simulated") -> Iterator[tuple[str, Recorder]]:
-    """A kit server (its real app, in a thread) whose responses are all recorded."""
+    """A kit server (its real app, in a thread, behind its workspace's key: `sandbox.key(home)`)
+    whose responses are all recorded."""
+    from sandboxkit import register_key
+
     from helpers.asgi_thread import serve_in_thread
+    from helpers.sandbox.door import KeyLock
     from helpers.sandbox.server import build_app
 
     recorder = Recorder(build_app(home, engine=engine))
-    running = serve_in_thread(recorder, name="contract-sandbox")
+    locked = KeyLock(recorder, home)
+    running = serve_in_thread(locked, name="contract-sandbox")
+    url = f"http://127.0.0.1:{running.port}/v1"
+    register_key(url, locked.key)
     try:
-        yield f"http://127.0.0.1:{running.port}/v1", recorder
+        yield url, recorder
     finally:
         running.stop()

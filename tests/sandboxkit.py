@@ -17,6 +17,8 @@ from typing import Any
 import openai
 from openai.types.fine_tuning import FineTuningJob
 
+from helpers.advert import KEY_HEADER
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 COUCOU = REPO / "data" / "coucou.jsonl"
@@ -31,10 +33,37 @@ UNSEEN = [
 NULL_ERROR = {"code": None, "message": None, "param": None}
 
 
+#: The workspace key of the servers tests started otherwise than `sandbox.start` (URL → key).
+_KEYS: dict[str, str] = {}
+
+
+def register_key(url: str, key: str) -> None:
+    """Remember the workspace key of a kit server started by a test helper (`key_of`)."""
+    _KEYS[url.rstrip("/")] = key
+
+
+def key_of(url: str) -> str | None:
+    """The workspace key of a kit server this test process runs or started (else None)."""
+    from helpers import sandbox
+
+    return sandbox.key_for(url) or _KEYS.get(url.rstrip("/"))
+
+
 def client(url: str, **options: Any) -> openai.OpenAI:
+    """An SDK client of the kit server at `url`: with its workspace's key (the server refuses
+    any request without it) when this process runs or started it, else `api_key=` or a
+    made-up key."""
     options.setdefault("max_retries", 0)
-    options.setdefault("api_key", "sk-test-not-a-real-key")
+    key = key_of(url)
+    if key is not None and "api_key" in options:  # another key (a fault key…): the header too
+        options["default_headers"] = {KEY_HEADER: key, **options.get("default_headers", {})}
+    options.setdefault("api_key", key or "sk-test-not-a-real-key")
     return openai.OpenAI(base_url=url, **options)
+
+
+def auth(url: str) -> dict[str, str]:
+    """The Authorization header a raw HTTP request to the kit server at `url` needs."""
+    return {"Authorization": f"Bearer {key_of(url) or 'sk-test-not-a-real-key'}"}
 
 
 def strict(cls: type, obj: Any) -> Any:
@@ -110,6 +139,9 @@ def standalone(
             f"no URL announced: {line!r} {proc.stderr.read() if proc.stderr else ''}"
         )
         url = line[line.index("http://") :].split()[0]
+        from helpers import sandbox
+
+        register_key(url, sandbox.key(home))
         yield proc, url
     finally:
         if proc.poll() is None:

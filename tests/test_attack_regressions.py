@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 from fakeapi import FakeAPI, install
+from sandboxkit import auth
 from starlette.testclient import TestClient
 
 from helpers import jobs
@@ -29,7 +30,7 @@ def _post(url: str, path: str, body: dict) -> tuple[int, dict]:
         url + path,
         data=json.dumps(body).encode(),
         method="POST",
-        headers={"Authorization": "Bearer sk-test", "Content-Type": "application/json"},
+        headers={**auth(url), "Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
@@ -144,11 +145,12 @@ def _chat_status(port: int, forwarded_for: str) -> int:
 def test_proxy_rate_limit_is_not_bypassed_by_x_forwarded_for(module_sandbox):
     """uvicorn trusted X-Forwarded-For from 127.0.0.1 by default: a local caller changing it
     at each request was a new client each time for the per-client rate limit."""
+    from helpers import sandbox
     from helpers.asgi_thread import serve_in_thread
 
     settings = ProxySettings(
         model=MODEL,
-        api_key="sk-test-proxy",
+        api_key=sandbox.key_for(module_sandbox),
         base_url=module_sandbox,
         static_dir=None,
         rate_limit=2,
@@ -191,3 +193,22 @@ def test_cli_chat_json_that_is_not_json_is_a_french_usage_error(raw, says, capsy
     code = cli.main(["api", "chat.completions.create", "-m", MODEL, "-j", raw])
     err = capsys.readouterr().err
     assert code == 2 and says in err and "inattendue" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"messages": [{"role": "user", "content": "a"}], "max_tokens": ' + "9" * 5000 + "}",
+        '{"messages": ' + "[" * 100_000 + "}",
+    ],
+    ids=["5000 digits", "nested 100,000 deep"],
+)
+def test_cli_chat_json_python_cannot_read_is_a_french_usage_error(raw, capsys):
+    """Issue 19: a 5000-digit number in `-j` was « Erreur inattendue (ValueError) » with
+    Python's English limit message."""
+    from helpers import cli
+
+    code = cli.main(["api", "chat.completions.create", "-m", MODEL, "-j", raw])
+    err = capsys.readouterr().err
+    assert code == 2 and "chiffres" in err and "inattendue" not in err
+    assert "Exceeds" not in err and "Traceback" not in err

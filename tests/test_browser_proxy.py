@@ -27,13 +27,17 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def upstream(tmp_path_factory) -> Iterator[tuple[str, str]]:
-    """(base_url, model) of something that answers COUCOU."""
+def upstream(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
+    """(base_url, model, key) of something that answers COUCOU (the sandbox answers only with
+    its workspace's key)."""
     if sandbox_available():
-        yield sandbox_coucou_model(home=tmp_path_factory.mktemp("sandbox-step8"))
+        from helpers import sandbox
+
+        base_url, model = sandbox_coucou_model(home=tmp_path_factory.mktemp("sandbox-step8"))
+        yield base_url, model, sandbox.key_for(base_url) or KEY
         return
     fake = FakeUpstream()
-    yield fake.base_url, "ft:gpt-4o-mini-2024-07-18:sandbox:coucou:fake0001"
+    yield fake.base_url, "ft:gpt-4o-mini-2024-07-18:sandbox:coucou:fake0001", KEY
     fake.close()
 
 
@@ -54,8 +58,8 @@ def _shot(page, name: str) -> Path:
 
 
 def test_page_says_bonjour_and_gets_coucou(page, upstream):
-    base_url, model = upstream
-    url = webdemo.start(model=model, base_url=base_url, api_key=KEY)
+    base_url, model, key = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=key)
     responses: list = []
     page.on("response", lambda r: responses.append(r))
     page.goto(url)
@@ -71,13 +75,13 @@ def test_page_says_bonjour_and_gets_coucou(page, upstream):
     # Nothing the browser received holds the key (bodies and headers).
     assert len(responses) >= 5  # page, css, js, healthz, chat
     for response in responses:
-        assert "SECRETbrowser" not in response.text() + str(response.all_headers())
-    assert "SECRETbrowser" not in page.content()
+        assert key not in response.text() + str(response.all_headers())
+    assert key not in page.content()
 
 
 def test_page_explains_rate_limit_and_refusal_in_french(page, upstream):
-    base_url, model = upstream
-    url = webdemo.start(model=model, base_url=base_url, api_key=KEY, rate_limit=1)
+    base_url, model, key = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=key, rate_limit=1)
     page.goto(url)
     page.wait_for_selector("#status.status-ok", timeout=10_000)
     page.fill("#input", "Bonjour")
@@ -92,8 +96,8 @@ def test_page_explains_rate_limit_and_refusal_in_french(page, upstream):
 
 
 def test_page_says_when_the_proxy_is_down(page, upstream):
-    base_url, model = upstream
-    url = webdemo.start(model=model, base_url=base_url, api_key=KEY)
+    base_url, model, key = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=key)
     page.goto(url)
     page.wait_for_selector("#status.status-ok", timeout=10_000)
     webdemo.stop()

@@ -307,9 +307,20 @@ def assert_clean(page, name: str) -> None:
 
 
 def assert_check_passed(page, name: str) -> None:
-    """The notebook's last code cell is its ✅ check: its output has the ✅ line."""
-    last = page.locator(".jp-Notebook .jp-CodeCell").last
-    text = last.locator(".jp-OutputArea").inner_text()
+    """The ✅ check is the code cell under the « ✅ Vérifie » heading (the last code cell, or
+    the one before an optional last cell, as in 12): its output has the ✅ line."""
+    text = page.evaluate(
+        """() => {
+          const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+          const heading = cells.findIndex((c) => c.classList.contains('jp-MarkdownCell')
+            && c.textContent.includes('✅ Vérifie'));
+          const code = cells.slice(heading + 1).find((c) => c.classList.contains('jp-CodeCell'));
+          const chosen = heading >= 0 && code ? code
+            : [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].pop();
+          const out = chosen && chosen.querySelector('.jp-OutputArea');
+          return out ? out.innerText : '';
+        }"""
+    )
     assert "✅" in text, f"{name}: no ✅ line in the check cell's output:\n{text[:2000]}"
 
 
@@ -444,3 +455,23 @@ def test_monitor_refreshes_in_the_background(page, lab):
     outputs = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
     assert outputs.count() == 1 and outputs.first.inner_text().strip() == "fin de la cellule"
     shot(page, "background-monitor", monitor)
+
+
+def test_the_interface_is_french(page, lab):
+    """JupyterLab opens in French (menus), as `make lab` and the hub venv install it: the French
+    language pack and the kit's overrides (binder/jupyterlab-overrides.json)."""
+    overrides = Path(
+        sys.prefix, "share", "jupyter", "lab", "settings", "overrides.d", "atelier.json"
+    )
+    require(overrides.exists(), f"{overrides} missing: make lab / make test copy it")
+    page.goto(f"{lab['url']}/lab?reset", wait_until="domcontentloaded")
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    menu = page.locator(".lm-MenuBar-content")
+    menu.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.lm-MenuBar-content').innerText.includes('Fichier')",
+        timeout=60_000,
+    )
+    text = menu.inner_text()
+    assert "Fichier" in text and "Noyau" in text, text
+    shot(page, "lab-en-francais")

@@ -89,7 +89,7 @@ def test_unknown_or_missing_keys_are_refused(classroom):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback
     assert missing.value.code == 401
-    assert errors.explain(err.value).code == "invalid_api_key"
+    assert errors.explain(err.value).code == "class_invalid_key"
 
 
 def test_quota_is_the_real_429_and_explained_in_french(classroom):
@@ -102,7 +102,7 @@ def test_quota_is_the_real_429_and_explained_in_french(classroom):
         alice.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL)
     assert err.value.code == "rate_limit_exceeded"
     assert "Limit 1, Used 1" in err.value.message
-    assert errors.explain(err.value).code == "rate_limit"
+    assert errors.explain(err.value).code == "class_quota"
     # Bob's quota is his own.
     bob = client(base + "/v1", api_key=keys["bob"])
     bob.fine_tuning.jobs.create(training_file=upload(bob, COUCOU).id, model=models.DEFAULT_MODEL)

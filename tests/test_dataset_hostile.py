@@ -289,3 +289,51 @@ def test_the_sandbox_fails_the_job_like_the_api(data, english):
     failure = validation.failure_for(dataset.check_bytes(data))
     assert failure is not None and english in failure["message"], failure
     failure["message"].encode("utf-8")
+
+
+# -- issue 19: what check still let through or said in English -----------------------------
+
+
+def _tool_call_line(arguments: str) -> str:
+    return json.dumps(
+        {
+            "messages": [
+                {"role": "user", "content": "Météo ?"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "meteo", "arguments": arguments},
+                        }
+                    ],
+                },
+            ],
+            "tools": [{"type": "function", "function": {"name": "meteo", "parameters": {}}}],
+        }
+    )
+
+
+@pytest.mark.parametrize("arguments", ["NaN", '{"ville": NaN}', "Infinity", "[-Infinity]"])
+def test_tool_call_arguments_that_are_not_json_are_refused(tmp_path, arguments):
+    """`"arguments": "NaN"` passed the check (Python's json reads NaN); the API refuses it."""
+    fld = "messages[1].tool_calls[0].function.arguments"
+    for report in _both(tmp_path, _lines(_tool_call_line(arguments))):
+        _assert_named(report, "bad_tool_arguments", 3, fld, "JSON")
+
+
+def test_tool_call_arguments_that_are_json_pass(tmp_path):
+    for report in _both(tmp_path, _lines(_tool_call_line('{"ville": "NaN", "t": 1.5}'))):
+        assert report.ok, report.summary()
+
+
+def test_a_number_of_thousands_of_digits_is_explained_in_french(tmp_path):
+    """Python's « Exceeds the limit (4300 digits) for integer string conversion » was shown."""
+    line = '{"messages": [{"role": "user", "content": "x"}], "n": ' + "9" * 5000 + "}"
+    for report in _both(tmp_path, _lines(line)):
+        errors = [p for p in report.errors if p.line == 3]
+        assert [p.code for p in errors] == ["invalid_json"], report.summary()
+        text = errors[0].message + errors[0].fix
+        assert "nombre" in text and "chiffres" in text and "guillemets" in text
+        assert "Exceeds" not in text and "digits" not in text and "limit" not in text

@@ -34,7 +34,7 @@ def counting_client(log: list[str]) -> openai.OpenAI:
     url = sandbox.start()
     return openai.OpenAI(
         base_url=url,
-        api_key="sandbox",
+        api_key=sandbox.key(),
         max_retries=0,
         http_client=hx.Client(event_hooks={"request": [hook]}),
     )

@@ -1,8 +1,8 @@
 """A class on a real JupyterHub (127.0.0.1): the README's nbgitpuller link pulls the course
 from a loopback git server into each student's home; the students run the 11 notebooks at
 the same time in their own single-user servers (REST + kernel websocket; one in Chromium);
-no student sees another's workspace, files, jobs or models; the step-8 page works behind the
-hub through jupyter-server-proxy, in Chromium.
+no student sees another's workspace, files, jobs or models, nor gets into their kit server;
+the step-8 page works behind the hub through jupyter-server-proxy, in Chromium.
 
 `make test-hub` (ATELIER_HUB_STUDENTS, default 3) installs the hub's venv and the proxy first;
 a plain `pytest tests` skips this module (fails in CI if the hub's venv is missing).
@@ -75,18 +75,21 @@ def test_a_class_on_jupyterhub(hub):
 
 
 def _check_isolation(hub, users: list[str]) -> None:
-    """Each student's kit server, workspace, files, jobs and models are their own."""
+    """Each student's kit server, workspace, files, jobs and models are their own; a student
+    who finds another student's kit server (every user shares the loopback) is refused."""
     import json
 
     import openai
 
+    from helpers import sandbox
+
     seen: dict[str, dict[str, set[str]]] = {}
-    urls = set()
+    urls: dict[str, str] = {}
     for user in users:
         workspace = hub.home(user) / CLONE / ".atelier"
         advert = json.loads((workspace / "sandbox-simulated.json").read_text())
-        urls.add(advert["url"])
-        api = openai.OpenAI(base_url=advert["url"], api_key="sandbox", max_retries=0)
+        urls[user] = advert["url"]
+        api = openai.OpenAI(base_url=advert["url"], api_key=sandbox.key(workspace), max_retries=0)
         seen[user] = {
             "files": {f.id for f in api.files.list()},
             "jobs": {j.id for j in api.fine_tuning.jobs.list(limit=100)},
@@ -97,7 +100,14 @@ def _check_isolation(hub, users: list[str]) -> None:
         other = next(u for u in users if u != user)
         status, _ = hub.api("GET", f"/user/{user}/api/contents/..%2F{other}")
         assert status in (400, 403, 404), status
-    assert len(urls) == len(users)  # one kit server per student
+    assert len(set(urls.values())) == len(users)  # one kit server per student
+    for i, user in enumerate(users):  # with their own key, on the next student's server
+        other = users[(i + 1) % len(users)]
+        key = sandbox.key(hub.home(user) / CLONE / ".atelier")
+        intruder = openai.OpenAI(base_url=urls[other], api_key=key, max_retries=0)
+        for attempt in (intruder.files.list, intruder.models.list):
+            with pytest.raises(openai.AuthenticationError):
+                attempt()
     for kind in ("files", "jobs", "models"):
         for i, a in enumerate(users):
             for b in users[i + 1 :]:

@@ -1,6 +1,7 @@
 """The class server beside a real JupyterHub (127.0.0.1): students are identified by their own
 hub API token through JupyterHub's HubAuth (the class server holds a service token), each is
-an isolated tenant, a token the hub does not know is refused, and a member of the teachers'
+an isolated tenant (an e-mail user name too, in a folder of its own), a token the hub does not
+know is refused, a hub that does not answer is named as such, and a member of the teachers'
 group opens the teacher's overview.
 
 Runs in `make test-hub` (the hub's venv has jupyterhub); a plain `pytest tests` skips it.
@@ -43,7 +44,7 @@ def hub_and_class(tmp_path_factory):
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for(lambda: _answers(base), 60, "the class server")
-            yield hub, base
+            yield hub, base, root / "classe"
         finally:
             proc.terminate()
             proc.wait(10)
@@ -85,7 +86,7 @@ def _token(hub, user: str) -> str:
 
 
 def test_students_are_who_the_hub_says(hub_and_class):
-    hub, base = hub_and_class
+    hub, base, home = hub_and_class
     alice, bob = _token(hub, "alice"), _token(hub, "bob")
     a = client(base + "/v1", api_key=alice, timeout=60)
     f = upload(a, COUCOU)
@@ -101,10 +102,40 @@ def test_students_are_who_the_hub_says(hub_and_class):
     assert job.fine_tuned_model not in {m.id for m in b.models.list()}
     with pytest.raises(openai.AuthenticationError):
         client(base + "/v1", api_key="not-a-hub-token").models.list()
+    # an e-mail user name (« Incorrect API key » before): a tenant of its own
+    mail = client(base + "/v1", api_key=_token(hub, "alice@ecole.fr"), timeout=60)
+    mailed = upload(mail, COUCOU)
+    assert [x.id for x in mail.files.list().data] == [mailed.id]
+    with pytest.raises(openai.NotFoundError):
+        a.files.retrieve(mailed.id)
+    with pytest.raises(openai.NotFoundError):
+        mail.files.retrieve(f.id)
+    assert (home / "students" / "alice%40ecole.fr" / "sandbox.sqlite3").is_file()
+
+
+def test_a_hub_that_does_not_answer_is_named(tmp_path):
+    """JupyterHub's HubAuth against a hub that is down: 503 hub_unavailable, not « Incorrect
+    API key » (needs the hub's venv only, not a running hub)."""
+    from types import SimpleNamespace
+
+    require((VENV / "bin" / "jupyterhub").exists(), f"no hub venv at {VENV}: make test-hub")
+    port = free_port()
+    down = SimpleNamespace(url=f"http://127.0.0.1:{free_port()}", token="service-token")
+    proc = _class_server(down, port, tmp_path / "classe", tmp_path / "classe.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(base), 60, "the class server")
+        with pytest.raises(openai.InternalServerError) as err:
+            client(base + "/v1", api_key="a-hub-token", timeout=60).models.list()
+        assert err.value.status_code == 503 and err.value.code == "hub_unavailable"
+        assert "JupyterHub did not answer" in err.value.message
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_the_teachers_group_opens_the_overview(hub_and_class):
-    hub, base = hub_and_class
+    hub, base, _ = hub_and_class
     teacher = _token(hub, "prof")
     status, _ = hub.api("POST", "/hub/api/groups/enseignants", {"users": ["prof"]})
     assert status in (201, 409)
@@ -129,12 +160,13 @@ def test_the_teachers_group_opens_the_overview(hub_and_class):
 # -- three students run notebooks 03–07 against the class server ------------------------------
 
 NOTEBOOKS = ["03_dataset.ipynb", "04_envoi.ipynb", "05_lancement.ipynb", "06_suivi.ipynb"]
-NOTEBOOKS += ["07_test.ipynb"]
+NOTEBOOKS += ["07_test.ipynb", "12_evaluer.ipynb"]
 
 
 def test_three_students_run_the_course_on_the_class_server(tmp_path_factory):
     """The hub gives each student ATELIER_CLASS_URL; their notebooks (unchanged) send their own
-    JUPYTERHUB_API_TOKEN; the class server, beside the hub, keeps each in their own tenant."""
+    JUPYTERHUB_API_TOKEN; the class server, beside the hub, keeps each in their own tenant.
+    Each student's evaluation (notebook 12) appears on the teacher's page, with the ranking."""
     import threading
 
     from hubkit import CLONE, Hub, git_server, pull_through_api, run_notebook_remotely
@@ -185,7 +217,28 @@ def test_three_students_run_the_course_on_the_class_server(tmp_path_factory):
             for user in users:  # each student's jobs are in their own tenant, none elsewhere
                 assert (tenants / user / "sandbox.sqlite3").is_file()
                 assert not list(hub.home(user).rglob("sandbox-simulated.json"))
+            _the_teacher_sees_the_evaluations(hub, f"http://127.0.0.1:{port}", users)
     finally:
         hub.stop()
         server.terminate()
         server.wait(10)
+
+
+def _the_teacher_sees_the_evaluations(hub, base: str, users: list[str]) -> None:
+    """Notebook 12 ran as each student: the teacher's page has their three contenders, and the
+    ranking has the three of them (the same seeds: the same figures for the whole class)."""
+    teacher = _token(hub, "prof")
+    status, _ = hub.api("POST", "/hub/api/groups/enseignants", {"users": ["prof"]})
+    if status == 409:
+        hub.api("POST", "/hub/api/groups/enseignants/users", {"users": ["prof"]})
+    request = urllib.request.Request(
+        base + "/classe/api/evaluations", headers={"Authorization": f"Bearer {teacher}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+        page = json.loads(answer.read())
+    assert sorted(s["name"] for s in page["students"]) == users, page
+    for row in page["students"]:
+        assert all(row[c] and row[c]["total"] == 18 for c in ("base", "prompt", "fine-tune")), row
+        assert row["simulated"] is True
+    assert sorted(r["name"] for r in page["ranking"]) == users
+    assert len({r["accuracy"] for r in page["ranking"]}) == 1, "same seeds, same figures"

@@ -53,8 +53,8 @@ def _tools():
     return module
 
 
-def test_there_are_eleven_course_notebooks():
-    assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(12)]
+def test_there_are_thirteen_course_notebooks():
+    assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(13)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

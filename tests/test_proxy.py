@@ -623,3 +623,21 @@ def test_webdemo_against_the_sandbox_with_workspace_model(demo_stop):
     report = webdemo.check_key_hidden()
     assert report.ok, str(report)
     assert report.reply == "COUCOU"
+
+
+def test_the_start_line_never_shows_a_key_in_the_upstream_url(capsys, monkeypatch):
+    """`python -m helpers.proxy` printed the upstream URL whole, a key in its query string
+    (`?api-key=…`, as some OpenAI-compatible services take it) included."""
+    import uvicorn
+
+    secret = "SECRETinURL0123456789"
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
+    monkeypatch.setenv("ATELIER_PROXY_MODEL", "m")
+    monkeypatch.setenv(
+        "ATELIER_PROXY_BASE_URL", f"https://user:{secret}@llm.example:8443/v1?api-key={secret}#x"
+    )
+    assert proxy.main(["--port", "0"]) == 0
+    line = capsys.readouterr().out
+    assert secret not in line and "https://llm.example:8443/v1" in line and "masqués" in line
+    settings = proxy.ProxySettings.from_env()
+    assert secret not in repr(settings) + proxy.describe(settings)

@@ -146,3 +146,24 @@ def test_fault_parsing(spec, name, value):
     assert (fault.name, fault.value) == (name, value) if name else fault is None
     by_key = faults.select(f"sk-sandbox-{spec}", None)
     assert (by_key.name if by_key else None) == name
+
+
+@pytest.mark.parametrize("digits", ["1" + "0" * 20, "9" * 400, "2.4"])
+def test_retry_after_is_a_sane_whole_number(url, digits):
+    """A huge fault value sent `Retry-After: 1e+20` (and `inf` past 308 digits): the header
+    is a whole number of seconds, at most faults.MAX_SECONDS; the SDK's exact wait rides in
+    `retry-after-ms`."""
+    with pytest.raises(openai.RateLimitError) as err:
+        _by_key(url, f"rate-limit-{digits}").chat.completions.create(model=BASE, messages=HI)
+    headers = err.value.response.headers
+    assert headers["retry-after"].isdigit()
+    seconds = int(headers["retry-after"])
+    assert 1 <= seconds <= faults.MAX_SECONDS
+    assert int(headers["retry-after-ms"]) <= seconds * 1000
+    assert "e+" not in err.value.body["message"] and "inf" not in err.value.body["message"]
+    if digits == "2.4":
+        assert seconds == 3 and headers["retry-after-ms"] == "2400"
+
+
+def test_a_huge_slow_fault_is_clamped():
+    assert faults.select(None, "slow=" + "9" * 400).value == faults.MAX_SECONDS

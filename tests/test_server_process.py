@@ -74,7 +74,7 @@ def test_outlives_the_process_that_started_it(server_processes):
     starter = _connect_in_subprocess()
     url = starter.communicate(timeout=60)[0].strip()
     assert starter.returncode == 0
-    assert launcher.answers(url)  # the "kernel" is gone, the server still answers
+    assert launcher.answers(url, sandbox.key())  # the "kernel" is gone, the server still answers
     assert sandbox.connect() == url
 
 
@@ -84,14 +84,16 @@ def test_stops_after_the_idle_period(server_processes, monkeypatch):
     pid = _advert(server_processes)["pid"]
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:  # requests keep it up
-        assert launcher.answers(url)
+        assert launcher.answers(url, sandbox.key())
         time.sleep(0.3)
     deadline = time.monotonic() + 15
     while launcher.pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not launcher.pid_alive(pid)
     assert not (server_processes / "sandbox-simulated.json").exists()
-    assert sandbox.connect() != url or launcher.answers(url)  # started again on demand
+    assert sandbox.connect() != url or launcher.answers(
+        url, sandbox.key()
+    )  # started again on demand
 
 
 def test_idle_setting_is_checked(monkeypatch):
@@ -114,8 +116,9 @@ def test_engine_follows_the_mode(server_processes, monkeypatch):
 
 def test_a_server_that_cannot_start_is_reported(server_processes, monkeypatch):
     monkeypatch.setattr(launcher, "command", lambda *a, **k: [sys.executable, "-c", "boom("])
-    with pytest.raises(RuntimeError, match="n'a pas démarré"):
-        launcher.ensure(server_processes, timeout=3)
+    with pytest.raises(launcher.ServerStartError, match="démarrage") as caught:
+        launcher.ensure(server_processes, timeout=60)  # seen dead at once, not at the timeout
+    assert "SyntaxError" in str(caught.value)  # the server's own words, from its log
 
 
 # --------------------------------------------------------------------------- kernels
@@ -157,6 +160,7 @@ def _notebook_modules(name: str, home: Path) -> set[str]:
         ("00_bienvenue", set()),
         ("07_test", {"pandas"}),  # compare() shows a table
         ("10_erreurs", set()),
+        ("12_evaluer", set()),  # its tables and charts are light (helpers.tables, helpers.charts)
     ],
 )
 def test_a_kernel_imports_only_the_client_side(server_processes, name, allowed):

@@ -297,3 +297,24 @@ def test_an_alias_opens_the_table_on_its_dated_name(tmp_path):
     assert t.model.value == "gpt-4o-2024-08-06"
     alias = DatasetTable(export_dir=tmp_path / "perso", model="gpt-4o")
     assert alias.model.value == "gpt-4o-2024-08-06"  # not silently the default model
+
+
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ('{"messages": [], "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "imbriqué"),
+        ('{"messages": [], "n": ' + "9" * 5000 + "}", "chiffres"),
+    ],
+    ids=["nested 100,000 deep", "5000 digits"],
+)
+def test_an_unreadable_line_arrives_as_text_with_the_checks_words(table, bad, says):
+    """A deeply nested line was « Erreur inattendue (RecursionError) » and the import failed,
+    where `check` explains it: it arrives as a line to fix, with the check's French words."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in coucou(10)] + [bad]
+    assert table.import_bytes(("\n".join(lines) + "\n").encode(), "profond.jsonl")
+    assert len(table) == 11
+    message = text(table.message.value)
+    assert "inattendue" not in message and "illisible" in message
+    summary = text(table.summary.value)
+    assert "Rangée 11" in summary and says in summary
+    assert table.jsonl().splitlines()[10] == bad  # the learner's text, kept

@@ -223,7 +223,8 @@ def test_sandbox_restart_mid_job_is_recovered(monkeypatch, tmp_path):
     server = run_sandbox(port, home, speed="8")
     monkeypatch.setenv("ATELIER_MODE", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-monitor-000000000000")
+    # The kit server answers only with its workspace's key: in openai mode it is the API key.
+    monkeypatch.setenv("OPENAI_API_KEY", sandbox.key(home))
     try:
         job = start_job()
         monitor = JobMonitor(job.id, interval=0.1, max_interval=0.8, max_failures=50)

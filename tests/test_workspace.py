@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import settings, workspace
+from helpers.exceptions import DamagedFileError
 
 
 def test_record_get_per_mode():
@@ -38,8 +39,12 @@ def test_never_stores_a_key():
             workspace.record(**{name: "sk-x"})
 
 
-def test_corrupt_state_is_ignored():
-    settings.state_path().write_text("{not json", encoding="utf-8")
-    assert workspace.get("file_id") is None
-    workspace.record(file_id="f")
-    assert workspace.get("file_id") == "f"
+def test_corrupt_state_is_named_never_reset():
+    """A state file cut short was silently reset, losing its ids (issue 19): it is named, left
+    as it is, and `python -m helpers doctor --repair` sets it aside (test_workspace_damage)."""
+    settings.state_path().write_text('{"runs": {"sandbox": {"file_id": "f', encoding="utf-8")
+    with pytest.raises(DamagedFileError, match="state.json"):
+        workspace.get("file_id")
+    with pytest.raises(DamagedFileError):
+        workspace.record(file_id="g")
+    assert settings.state_path().read_text(encoding="utf-8").endswith('"f')

@@ -61,6 +61,7 @@ IMPORT_NAMES = {
     "starlette": "starlette",
     "uvicorn": "uvicorn",
     "multipart": "python-multipart",
+    "tqdm": "tqdm",
 }
 FORBIDDEN_ON_COLAB = ("jupyterlab", "notebook", "nbval", "ipykernel", "jupyter")
 

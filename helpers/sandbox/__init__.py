@@ -5,8 +5,11 @@ One server process per workspace (and engine), shared by every kernel and comman
 
     from helpers import sandbox
     url = sandbox.connect()        # the workspace's server, started on demand (…/v1)
-    openai.OpenAI(base_url=url, api_key="sandbox")
+    openai.OpenAI(base_url=url, api_key=sandbox.key())
     sandbox.shutdown()             # stop it (it also stops by itself after ATELIER_SERVER_IDLE s)
+
+Its server answers only the workspace's own clients: every request carries the workspace's
+key (`sandbox.key()`, an owner-only file; `python -m helpers.sandbox --key` prints it).
 
 `helpers.client` does this for the notebooks: a kernel imports only the client side
 (`launcher`: advert file, pid, loopback ping, lock file), never the server's code. The
@@ -32,6 +35,8 @@ import threading
 from pathlib import Path
 
 __all__ = [
+    "key",
+    "key_for",
     "start",
     "stop",
     "running",
@@ -59,7 +64,7 @@ def _home(home: str | Path | None) -> Path:
     from .. import settings
 
     path = Path(home).expanduser() if home is not None else settings.workspace_dir()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, as settings makes it
     return path.resolve()
 
 
@@ -107,6 +112,23 @@ def _prewarm() -> None:
         tokens.encoding_for(models.DEFAULT_MODEL)
     except Exception:  # a warm-up only: the request that needs it will report any problem
         pass
+
+
+def key(home: str | Path | None = None) -> str:
+    """The workspace's key: what every request to its kit server carries (`helpers.client`
+    sends it; a server of this workspace refuses any request without it)."""
+    from ..advert import workspace_key
+
+    return workspace_key(_home(home))
+
+
+def key_for(url: str) -> str | None:
+    """The key of the kit server this process runs at `url` (tests, benches), else None."""
+    url = url.rstrip("/")
+    for (pid, home, _engine), server in list(_servers.items()):
+        if pid == os.getpid() and server.url == url:  # type: ignore[attr-defined]
+            return key(home)
+    return None
 
 
 def running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:

@@ -11,7 +11,8 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.sandbox",
-        description="Lance le bac à sable : une API compatible OpenAI, locale, sans clé et gratuite.",
+        description="Lance le bac à sable : une API compatible OpenAI, locale et gratuite (elle "
+        "ne répond qu'aux clients de son espace de travail : voir --key).",
     )
     parser.add_argument(
         "--port", type=int, default=8765, help="port d'écoute (0 : un port libre ; défaut 8765)"
@@ -38,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         "le serveur lancé par les notebooks utilise ATELIER_SERVER_IDLE, 1800 par défaut)",
     )
     parser.add_argument(
+        "--key",
+        action="store_true",
+        help="affiche la clé de cet espace de travail (son serveur refuse toute requête sans "
+        "elle ; les notebooks l'envoient d'eux-mêmes) : pour un client écrit à la main",
+    )
+    parser.add_argument(
         "--stop",
         action="store_true",
         help="arrête le bac à sable de cet espace de travail (celui que les notebooks ont lancé)",
@@ -45,17 +52,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .. import settings
-    from ..exceptions import WorkspaceError, workspace_problem
+    from ..exceptions import DamagedFileError, WorkspaceError, workspace_problem
     from . import launcher
 
     try:
         home = (args.home.expanduser() if args.home else settings.workspace_dir()).resolve()
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         where = args.home or settings.workspace_dir_name()
         err = WorkspaceError(where, workspace_problem(exc) or exc.strerror or str(exc))
         print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
         return 1
+    if args.key:
+        from ..advert import workspace_key
+
+        print(workspace_key(home))
+        return 0
     if args.stop:
         stopped = [launcher.shutdown(home, engine) for engine in ("simulated", "local")]
         print("🧪 Bac à sable arrêté." if any(stopped) else "🧪 Aucun bac à sable en marche.")
@@ -80,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     except WorkspaceError as err:
         print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
-        launcher.report_failure(home, args.engine, f"{err} {err.fix}")
+        launcher.report_failure(home, args.engine, str(err), err.fix, "workspace")
+        return 1
+    except DamagedFileError as err:
+        print(f"❌ {err}\n   {err.fix}", file=sys.stderr)
+        launcher.report_failure(home, args.engine, str(err), err.fix, "damaged_file")
         return 1
     except OSError as err:
         message = (

@@ -29,6 +29,8 @@ from starlette.routing import Route
 
 from ..exceptions import workspace_problem
 from . import (
+    database,
+    door,
     embeddings,
     errors,
     faults,
@@ -76,6 +78,9 @@ def _endpoint(fn: Handler) -> Handler:
             log.info("client left before the answer: %s %s", request.method, request.url.path)
             return Response(status_code=499)
         except Exception as exc:
+            if database.damaged(exc):
+                log.error("damaged database on %s %s: %s", request.method, request.url.path, exc)
+                return _json_error(errors.workspace_damaged(database.DB_NAME))
             reason = workspace_problem(exc)
             if reason is not None:
                 log.error(
@@ -115,6 +120,8 @@ def create_app(
     async def upload(request: Request) -> Response:
         try:
             form = await request.form(max_files=4, max_fields=16)
+        except ApiError:  # the body went past its limit (Gate)
+            raise
         except Exception:
             raise errors.bad_request(
                 "Could not parse the multipart form: send 'purpose' and 'file'."
@@ -327,6 +334,12 @@ class Gate:
     never stored, never logged.
     """
 
+    #: The biggest request bodies: an upload (the API's 512 MB file limit, plus the form's own
+    #: bytes), any other request. Unconfirmed: the real API's limit on a JSON body (not
+    #: published); 32 MiB holds a full context window of text many times over.
+    MAX_UPLOAD_BODY = MAX_FILE_BYTES + 1024 * 1024
+    MAX_JSON_BODY = 32 * 1024 * 1024
+
     #: The limits announced in `x-ratelimit-*` headers (a tier-1 organization's gpt-4o-mini
     #: limits); the sandbox counts requests per minute but never refuses one for this.
     LIMIT_REQUESTS = 500
@@ -402,4 +415,11 @@ class Gate:
                     return
                 if fault.name == "slow":
                     await asyncio.sleep(fault.value)
+            upload = scope.get("method") == "POST" and path.rstrip("/") == "/v1/files"
+            limit = self.MAX_UPLOAD_BODY if upload else self.MAX_JSON_BODY
+            declared = door.declared_length(scope)
+            if declared is not None and declared > limit:  # refused before anything is read
+                await _json_error(door.too_large(limit))(scope, receive, send_with_id)
+                return
+            receive = door.capped_receive(scope, receive, limit)
         await self.app(scope, receive, send_with_id)

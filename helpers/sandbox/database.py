@@ -16,7 +16,13 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from ..exceptions import DamagedFileError
+from ..fileio import set_aside as _set_aside_file
+
 DB_NAME = "sandbox.sqlite3"
+#: Files SQLite keeps beside a database: set aside with it (a journal replayed into another
+#: database would damage it too).
+COMPANIONS = ("-wal", "-shm", "-journal")
 BUSY_TIMEOUT_MS = 30_000
 # Filesystems on which SQLite's WAL (shared memory) is unsafe or unsupported.
 _NO_WAL_FS = {
@@ -73,12 +79,71 @@ def wal_supported(folder: Path) -> bool:
     return fstype is None or fstype.lower() not in _NO_WAL_FS
 
 
+def damaged(exc: BaseException) -> bool:
+    """Whether a SQLite error means the file is not, or no longer, a readable database."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)  # Python ≥ 3.11
+    if code is not None and code & 0xFF in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+        return True
+    text = str(exc).lower()
+    return any(t in text for t in ("file is not a database", "malformed", "file is encrypted"))
+
+
+def damaged_error(path: Path) -> DamagedFileError:
+    """The French diagnosis of a damaged database file (the fix: doctor --repair)."""
+    return DamagedFileError(
+        path,
+        "la base de données du bac à sable",
+        "SQLite ne peut plus le lire",
+        after=" ; le bac à sable repart d'une base neuve et les notebooks refont d'eux-mêmes "
+        "les étapes d'avant",
+    )
+
+
+def check(home: Path, name: str = DB_NAME) -> DamagedFileError | None:
+    """The damage of the workspace's database, if any (read only: nothing is changed)."""
+    path = Path(home) / name
+    if not path.exists():
+        return None
+    if not path.is_file():
+        return DamagedFileError(
+            path, "la base de données du bac à sable", "ce n'est pas un fichier"
+        )
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:  # locked by a writer, unreadable folder: not damage
+        if damaged(exc):
+            return damaged_error(path)
+        return None
+    except sqlite3.DatabaseError:
+        return damaged_error(path)
+    if rows != [("ok",)]:
+        return damaged_error(path)
+    return None
+
+
+def set_aside(home: Path, name: str = DB_NAME) -> list[Path]:
+    """Rename the workspace's database and its journals beside them (never deleted)."""
+    path = Path(home) / name
+    moved = []
+    for suffix in ("", *COMPANIONS):
+        part = path.with_name(name + suffix)
+        if part.exists() or part.is_symlink():
+            moved.append(_set_aside_file(part))
+    return moved
+
+
 class Database:
     """Thread-safe access to one workspace's database (one connection per thread)."""
 
     def __init__(self, home: Path, name: str = DB_NAME) -> None:
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = self.home / name
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -117,6 +182,14 @@ class Database:
 
     def transaction(self) -> Transaction:
         return Transaction(self.conn())
+
+    def used_bytes(self) -> int:
+        """What the database's content weighs: its pages in use (freed pages, which SQLite
+        reuses, are not counted), read in constant time (a class's storage quota)."""
+        c = self.conn()
+        pages = c.execute("PRAGMA page_count").fetchone()[0]
+        free = c.execute("PRAGMA freelist_count").fetchone()[0]
+        return (pages - free) * c.execute("PRAGMA page_size").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

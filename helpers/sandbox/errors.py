@@ -128,3 +128,15 @@ def workspace_error(reason: str) -> ApiError:
         type="server_error",
         code="workspace_not_writable",
     )
+
+
+def workspace_damaged(name: str) -> ApiError:
+    """The workspace's database is damaged: a 500 the kit explains in French (naming the file
+    and `python -m helpers doctor --repair`); retrying cannot help (`x-should-retry: false`)."""
+    return ApiError(
+        500,
+        f"The sandbox's database file {name} is damaged and can no longer be read.",
+        type="server_error",
+        code="workspace_damaged",
+        headers={"x-should-retry": "false"},
+    )

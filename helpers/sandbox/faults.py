@@ -2,7 +2,7 @@
 
 Never active by default. A request asks for a fault in one of two ways:
 
-- **a special API key** — handy in a notebook, e.g. `OpenAI(api_key="sk-sandbox-quota")`:
+- **a special API key** — handy in a notebook, e.g. `helpers.client(api_key="sk-sandbox-quota")`:
   `sk-sandbox-<fault>` or `sk-sandbox-<fault>-<number>`;
 - **a header** — `X-Sandbox-Fault: <fault>` or `<fault>=<number>`, e.g. per client with
   `OpenAI(default_headers={"X-Sandbox-Fault": "slow=3"})` or per call with `extra_headers=`.
@@ -19,12 +19,19 @@ Fault names accept `-` or `_` (`rate-limit` = `rate_limit`):
 | `slow[=s]` | the normal answer, `s` seconds late (default 5): shows `timeout=` and APITimeoutError |
 | `no_fine_tuning` | 403 on job creation only (self-serve fine-tuning closed to the organization) |
 
-Any other key works normally; the key itself is never stored or logged (the 401 message
-echoes a masked form, as the real API does).
+A number is clamped to `MAX_SECONDS` (10 minutes, beyond the SDK's own timeout): a
+`Retry-After` header is a whole number of seconds, a `slow` answer never waits for ever.
+
+A workspace's kit server answers only with the workspace's key (`door.py`): through the kit's
+client (`helpers.client("sandbox", api_key="sk-sandbox-quota")`, the key form) a fault key
+travels beside it. A fault that answers an error at once needs no workspace key, so it works
+from any client. The key itself is never stored or logged (the 401 message echoes a masked
+form, as the real API does).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -32,6 +39,7 @@ from .errors import ApiError
 
 KEY_PREFIX = "sk-sandbox-"
 HEADER = "x-sandbox-fault"
+MAX_SECONDS = 600.0
 
 DEFAULTS = {
     "invalid_key": 0.0,
@@ -69,7 +77,7 @@ def _parse(spec: str) -> Fault | None:
     if name not in DEFAULTS:
         return None
     value = float(match.group(2)) if match.group(2) else DEFAULTS[name]
-    return Fault(name, value)
+    return Fault(name, min(value, MAX_SECONDS))
 
 
 def select(api_key: str | None, header: str | None) -> Fault | None:
@@ -101,8 +109,9 @@ def error_for(fault: Fault, *, api_key: str, method: str, path: str) -> ApiError
             code="invalid_api_key",
         )
     if name == "rate_limit":
-        seconds = max(0.0, fault.value)
-        shown = f"{seconds:g}s"
+        exact = min(max(0.0, fault.value), MAX_SECONDS)
+        seconds = math.ceil(exact)  # Retry-After: a whole number of seconds (RFC 9110)
+        shown = f"{exact:.3g}s"
         return ApiError(
             429,
             f"Rate limit reached for gpt-4o-mini in organization org-sandbox on requests per min (RPM): "
@@ -111,7 +120,9 @@ def error_for(fault: Fault, *, api_key: str, method: str, path: str) -> ApiError
             type="requests",
             code="rate_limit_exceeded",
             headers={
-                "retry-after": f"{seconds:g}",
+                "retry-after": str(seconds),
+                # What the SDK reads first (Unconfirmed: whether the real API sends it here).
+                "retry-after-ms": str(round(exact * 1000)),
                 "x-ratelimit-limit-requests": "3",
                 "x-ratelimit-remaining-requests": "0",
                 "x-ratelimit-reset-requests": shown,

@@ -110,6 +110,15 @@ class FileService:
         rows = self.db.conn().execute(sql, (*args, limit + 1)).fetchall()
         return [FileRow(*r) for r in rows[:limit]], len(rows) > limit
 
+    def uploaded(self) -> int:
+        """How many files were uploaded (results files written by jobs are not counted)."""
+        row = (
+            self.db.conn()
+            .execute("SELECT COUNT(*) FROM files WHERE purpose NOT LIKE '%-results'")
+            .fetchone()
+        )
+        return int(row[0])
+
     # -- for engines ------------------------------------------------------------------------
 
     def add(

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..advert import TOKENS_PATH
+from ..advert import TOKENS_MAX_BODY, TOKENS_PATH
 from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
 from ..exceptions import WorkspaceError, workspace_problem
+from . import database
 from .database import Database
 from .files import FileService
 from .protocol import Engine
@@ -98,6 +99,8 @@ def build_app(
         files = FileService(Database(home))
         chosen = make_engine(engine, home, files, clock)
     except (OSError, sqlite3.Error) as exc:
+        if database.damaged(exc):
+            raise database.damaged_error(Path(home) / database.DB_NAME) from None
         reason = workspace_problem(exc)
         if reason is None:
             raise
@@ -107,7 +110,8 @@ def build_app(
 
 class KitRoutes:
     """The kit's own routes beside the API: `POST /kit/tokens` counts tokens for the
-    workspace's kernels (`helpers.advert.RemoteLengths`), so no kernel loads an encoding."""
+    workspace's kernels (`helpers.advert.RemoteLengths`), so no kernel loads an encoding.
+    Its body is capped (`TOKENS_MAX_BODY`, 413 beyond); errors use the API's envelope."""
 
     ENCODINGS = ("cl100k_base", "o200k_base")
 
@@ -118,37 +122,51 @@ class KitRoutes:
         if scope["type"] != "http" or scope["path"] != TOKENS_PATH:
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status, answer = 200, b""
+        from .door import capped_receive, send_error
+        from .errors import ApiError
+
+        if scope["method"] != "POST":
+            await send_error(send, ApiError(405, f"Invalid URL ({scope['method']} {TOKENS_PATH})"))
+            return
+        receive = capped_receive(scope, receive, TOKENS_MAX_BODY)
+        body = bytearray()
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client left
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+        except ApiError as err:  # too large: the rest is not read
+            await send_error(send, err, close=True)
+            return
         try:
             request = json.loads(body)
             name, texts = request["encoding"], request["texts"]
-            if scope["method"] != "POST" or name not in self.ENCODINGS:
+            if name not in self.ENCODINGS:
                 raise ValueError(name)
             if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
                 raise ValueError("texts")
-        except (ValueError, KeyError, TypeError):
-            status, answer = 400, b'{"error": "expected {encoding, texts: [str]}"}'
-        else:
-            import anyio.to_thread
+        except (ValueError, KeyError, TypeError, RecursionError):
+            message = "Expected a JSON body {encoding: cl100k_base | o200k_base, texts: [str]}."
+            await send_error(send, ApiError(400, message))
+            return
+        import anyio.to_thread
 
-            from .. import tokens
+        from .. import tokens
 
-            lengths = await anyio.to_thread.run_sync(tokens.local_lengths, name, texts)
-            answer = json.dumps({"lengths": lengths}).encode()
+        lengths = await anyio.to_thread.run_sync(tokens.local_lengths, name, texts)
         await send(
             {
                 "type": "http.response.start",
-                "status": status,
+                "status": 200,
                 "headers": [(b"content-type", b"application/json")],
             }
         )
-        await send({"type": "http.response.body", "body": answer})
+        await send(
+            {"type": "http.response.body", "body": json.dumps({"lengths": lengths}).encode()}
+        )
 
 
 @dataclass
@@ -170,10 +188,28 @@ def _not_started(reason: str) -> Exception:
     return RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
 
 
-def serve_in_thread(home: Path, *, engine: str = "simulated", timeout: float = 15.0) -> KitServer:
-    """Start the kit server on a free loopback port; return once it accepts requests."""
+def workspace_app(home: Path, engine: str = "simulated") -> Any:
+    """The kit server of one workspace, answering only the workspace's own clients
+    (`door.KeyLock`). A workspace that cannot hold its files raises `WorkspaceError`."""
+    from .door import KeyLock
+
     app = build_app(home, engine=engine)
-    running = _serve_in_thread(app, name="atelier-sandbox", timeout=timeout, failure=_not_started)
+    try:
+        return KeyLock(app, home)
+    except OSError as exc:  # the key file cannot be written: a full disk, a read-only folder
+        reason = workspace_problem(exc) or (exc.strerror or type(exc).__name__).lower()
+        raise WorkspaceError(home, reason) from None
+
+
+def serve_in_thread(
+    home: Path, *, engine: str = "simulated", timeout: float = 15.0, timeouts: Any = None
+) -> KitServer:
+    """Start the kit server on a free loopback port; return once it accepts requests (only
+    from the workspace's own clients: `door.KeyLock`). `timeouts`: `proxy.ReadTimeouts`."""
+    app = workspace_app(home, engine)
+    running = _serve_in_thread(
+        app, name="atelier-sandbox", timeout=timeout, failure=_not_started, timeouts=timeouts
+    )
     return KitServer(f"http://{LOOPBACK}:{running.port}/v1", home, running)
 
 
@@ -273,9 +309,12 @@ def serve_forever(
         url = f"http://{shown}:{bound}/v1"
         if on_ready is not None:
             on_ready(url)
-        announce(f"🧪 Bac à sable prêt : {url}  (espace de travail : {home}). Ctrl+C pour arrêter.")
+        announce(
+            f"🧪 Bac à sable prêt : {url}  (espace de travail : {home} ; sa clé : "
+            "python -m helpers.sandbox --key). Ctrl+C pour arrêter."
+        )
 
-    app = build_app(home, engine=engine)
+    app = workspace_app(home, engine)
     _spool_in_workspace(home)
     if idle > 0:
         app = IdleWatch(app)

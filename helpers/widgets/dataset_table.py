@@ -108,7 +108,10 @@ class Row:
                         [body[i]["content"], body[i + 1]["content"]] for i in range(0, len(body), 2)
                     ],
                 )
-        return cls(raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[])
+        try:
+            return cls(raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[])
+        except (ValueError, RecursionError):  # nested too deep to lay out: on one line
+            return cls(raw=json.dumps(example, ensure_ascii=False), turns=[])
 
     @classmethod
     def empty(cls, pair: bool = False) -> Row:
@@ -129,10 +132,7 @@ class Row:
     def example(self) -> dict[str, Any] | None:
         """The example as a dict (None: a raw row whose JSON does not parse)."""
         if self.raw is not None:
-            try:
-                value = json.loads(self.raw)
-            except ValueError:
-                return None
+            value, _ = dataset.parse_json(self.raw)
             return value if isinstance(value, dict) else None
         if self.pair:
             user, preferred = self.turns[0] if self.turns else ("", "")
@@ -150,8 +150,8 @@ class Row:
         if self.raw is not None:
             try:
                 return json.dumps(json.loads(self.raw), ensure_ascii=False)
-            except ValueError:  # keep the learner's text, on one line, for the check to point at
-                return " ".join(self.raw.split("\n")).strip()
+            except (ValueError, RecursionError):  # keep the learner's text, on one line, for
+                return " ".join(self.raw.split("\n")).strip()  # the check to point at
         return json.dumps(self.example(), ensure_ascii=False)
 
 
@@ -755,13 +755,15 @@ class DatasetTable(widgets.VBox):
         )
         try:
             cost = report.cost("auto")
+            tokens = f"{cost.billed_tokens:,}".replace(",", "\u202f")
             detail = (
-                f"{cost.n_examples} {noun} × {cost.epochs} époques → {cost.billed_tokens:,} jetons "
-                f"facturés × {cost.price_per_million:g} $ le million"
+                f"{cost.n_examples} {noun} × {cost.epochs} époques → {tokens} jetons "
+                f"facturés × {models.number_fr(cost.price_per_million)} $ le million"
                 + (" — méthode DPO" if self.pairs else "")
-            ).replace(",", "\u202f")
+            )
             line += (
-                f"<br>💰 coût estimé de l'entraînement : <b>{cost.usd:.4f} $</b> ({esc(detail)})"
+                "<br>💰 coût estimé de l'entraînement : "
+                f"<b>{models.number_fr(round(cost.usd, 4), 4)} $</b> ({esc(detail)})"
             )
             info = models.get(model := self.model.value)
             if info:

@@ -455,11 +455,11 @@ class JobMonitor(widgets.VBox):
             vloss = getattr(m, "valid_loss", None) if m is not None else None
             rows.append(
                 f"<tr><td>{getattr(c, 'step_number', '?')}</td>"
-                f"<td>{'' if loss is None else f'{loss:.3f}'}</td><td>{'' if vloss is None else f'{vloss:.3f}'}</td>"
+                f"<td>{'' if loss is None else f'{loss:.3f}'.replace('.', ',')}</td><td>{'' if vloss is None else f'{vloss:.3f}'.replace('.', ',')}</td>"
                 f"<td><code style='user-select:all'>{esc(getattr(c, 'fine_tuned_model_checkpoint', ''))}</code></td></tr>"
             )
         self.checkpoints_html.value = (
-            "<details><summary><b>Points de sauvegarde (checkpoints)</b> : des versions intermédiaires du "
+            "<details><summary><b>Points de contrôle (checkpoints)</b> : des versions intermédiaires du "
             f"modèle, utilisables elles aussi ({len(rows)})</summary>"
             "<table style='font-size:90%'><tr><th>étape</th><th>perte</th><th>perte valid.</th><th>modèle</th></tr>"
             + "".join(rows)

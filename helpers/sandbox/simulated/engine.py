@@ -19,12 +19,12 @@ from ..ids import random_id
 from . import plan as planning
 from . import preference_plan, replies, timeline
 from .jobs import PENDING_END, JobRow, JobStore
+from .planners import PLANNERS
 
 log = logging.getLogger("helpers.sandbox")
 _CKPT = re.compile(r"(ft:.+?)(?::ckpt-step-(\d+))?")
 _PLANNING: set[str] = set()  # jobs being planned by this process
 _PLANNING_LOCK = threading.Lock()
-_PLANNERS = threading.Semaphore(1)
 
 
 class SimulatedEngine:
@@ -38,6 +38,7 @@ class SimulatedEngine:
         self.files = files
         self.jobs = JobStore(Database(home))
         self.clock = clock
+        self.workspace = str(Path(home).resolve())  # whose turn it is to plan (planners.py)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ class SimulatedEngine:
     def sync_files(self) -> None:
         now = self.clock()
         for job in self.jobs.unsettled(now):
-            if timeline.state(job, now, events=False).status == "succeeded":
+            if self._status(job, now) == "succeeded":
                 content = timeline.results_csv(job)
                 file_id = timeline.results_file_id(job.id)
                 self.files.add(
@@ -108,7 +109,8 @@ class SimulatedEngine:
 
     def _plan(self, job_id: str) -> None:
         try:
-            with _PLANNERS:  # CPU-bound: one plan at a time per process
+            # CPU-bound: one plan at a time per workspace, fair between workspaces.
+            with PLANNERS.turn(self.workspace):
                 job = self.jobs.get(job_id)
                 if job is None or job.planned:
                     return
@@ -117,11 +119,15 @@ class SimulatedEngine:
                     train = self.files.content(spec["training_file"])
                     valid_id = spec.get("validation_file")
                     valid = self.files.content(valid_id) if valid_id else None
+                    size = len(train) + len(valid or b"")
+                    args = (job_id, spec, train, valid)
                     parent = self._parent_corpus(spec)
                     if spec.get("method") == "dpo":
-                        plan, corpus = preference_plan.make_plan(job_id, spec, train, valid, parent)
+                        plan, corpus = PLANNERS.compute(
+                            size, preference_plan.make_plan, *args, parent
+                        )
                     else:
-                        plan, corpus = planning.make_plan(job_id, spec, train, valid)
+                        plan, corpus = PLANNERS.compute(size, planning.make_plan, *args)
                         if parent and plan.get("failure") is None:
                             corpus = _continued(corpus, parent)
                             replies.forget(job_id)  # fitted by the plan on its own examples
@@ -179,8 +185,26 @@ class SimulatedEngine:
             self._plan_later(job_id)
         return job
 
+    def _now(self, job: JobRow) -> float:
+        """The clock for this job: never before the furthest time it was seen at."""
+        now = self.clock()
+        return now if job.reached is None or now > job.reached else job.reached
+
+    def _status(self, job: JobRow, now: float) -> str:
+        """The job's status at `now`; a new status is remembered with the time it was seen at,
+        so a clock that goes back (a corrected clock, another process's) never undoes it."""
+        status = timeline.state(job, now, events=False).status
+        if job.reached is None or now > job.reached:
+            before = job.created_at if job.reached is None else job.reached
+            if status != timeline.state(job, before, events=False).status:
+                self.jobs.reach(job.id, now)
+        return status
+
     def retrieve_job(self, job_id: str) -> dict[str, Any]:
-        return timeline.job_json(self._job(job_id), self.clock())
+        job = self._job(job_id)
+        now = self._now(job)
+        self._status(job, now)
+        return timeline.job_json(job, now)
 
     def list_jobs(
         self, after: str | None, limit: int, metadata: requests.MetadataFilter = None
@@ -189,24 +213,28 @@ class SimulatedEngine:
         if metadata is None:
             rows, has_more = self.jobs.list(after=after, limit=limit)
             self._plan_pending(rows)
-            data = [timeline.job_json(r, now) for r in rows]
+            data = [self._seen_json(r, now) for r in rows]
             return {"object": "list", "data": data, "has_more": has_more}
         rows = [r for r in self.jobs.all() if requests.metadata_matches(r.spec, metadata)]
         self._plan_pending(rows)
-        return shapes.page([timeline.job_json(r, now) for r in rows], after, limit)
+        return shapes.page([self._seen_json(r, now) for r in rows], after, limit)
+
+    def _seen_json(self, job: JobRow, now: float) -> dict[str, Any]:
+        self._status(job, now)
+        return timeline.job_json(job, now)
 
     def pause_job(self, job_id: str) -> dict[str, Any]:
         job = self._job(job_id)
-        now = self.clock()
-        status = timeline.state(job, now, events=False).status
+        now = self._now(job)
+        status = self._status(job, now)
         if status != "running" or not self.jobs.pause(job_id, now):
             raise requests.invalid_job_state(job_id, status, "paused")
         return timeline.job_json(self._job(job_id), now)
 
     def resume_job(self, job_id: str) -> dict[str, Any]:
         job = self._job(job_id)
-        now = self.clock()
-        status = timeline.state(job, now, events=False).status
+        now = self._now(job)
+        status = self._status(job, now)
         if status != "paused":
             raise requests.invalid_job_state(job_id, status, "resumed")
         start = timeline.paused_at(job, now) or now
@@ -218,9 +246,9 @@ class SimulatedEngine:
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job = self._job(job_id)
-        now = self.clock()
+        now = self._now(job)
         if not self.jobs.cancel(job_id, now):
-            status = timeline.state(job, now, events=False).status
+            status = self._status(job, now)
             raise errors.bad_request(
                 f"Job {job_id} has already {'been ' if status == 'cancelled' else ''}"
                 f"{status} and cannot be cancelled.",
@@ -230,11 +258,17 @@ class SimulatedEngine:
         return timeline.job_json(self._job(job_id), now)
 
     def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        st = timeline.state(self._job(job_id), self.clock())
+        job = self._job(job_id)
+        now = self._now(job)
+        self._status(job, now)
+        st = timeline.state(job, now)
         return shapes.page(list(reversed(st.events)), after, limit)
 
     def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
-        items = timeline.checkpoints_json(self._job(job_id), self.clock())
+        job = self._job(job_id)
+        now = self._now(job)
+        self._status(job, now)
+        items = timeline.checkpoints_json(job, now)
         return shapes.with_first_last(shapes.page(items, after, limit))
 
     # -- models ---------------------------------------------------------------------------
@@ -244,10 +278,13 @@ class SimulatedEngine:
         return shapes.model_object(name, job.end_at, self.organization_id, shutdown)
 
     def list_models(self) -> dict[str, Any]:
+        now = self.clock()
+        succeeded = self.jobs.succeeded(now)
+        for job in succeeded:  # listed once: listed for good, whatever the clock does next
+            if job.reached is None or job.reached < job.end_at:
+                self.jobs.reach(job.id, now)
         data = base_models.listed()
-        data += [
-            self._ft_model_json(j, j.ft_model or "") for j in self.jobs.succeeded(self.clock())
-        ]
+        data += [self._ft_model_json(j, j.ft_model or "") for j in succeeded]
         return {"object": "list", "data": data}
 
     def retrieve_model(self, name: str) -> dict[str, Any]:
@@ -269,7 +306,7 @@ class SimulatedEngine:
         """The job behind a fine-tuned model or checkpoint name, and its training progress."""
         match = _CKPT.fullmatch(name)
         job = self.jobs.by_model(match.group(1)) if match else None
-        if job is None or timeline.state(job, self.clock(), events=False).status != "succeeded":
+        if job is None or self._status(job, self._now(job)) != "succeeded":
             raise errors.model_not_found(name)
         if job.model_deleted and match.group(2) is None:
             raise errors.model_not_found(name)

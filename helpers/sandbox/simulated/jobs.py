@@ -2,8 +2,10 @@
 
 A job's request, validation outcome and plan are written once, at creation. Its progress,
 events and checkpoints are computed from those and the clock (`timeline.py`). The only
-things written later are a cancellation and, once it ends, its results file (through the
-file service, with an id derived from the job id: idempotent).
+things written later are a cancellation, a pause or resume, the furthest point of its
+timeline seen so far (`reached`: a clock that goes back never undoes a status) and, once it
+ends, its results file (through the file service, with an id derived from the job id:
+idempotent).
 """
 
 from __future__ import annotations
@@ -31,20 +33,22 @@ CREATE TABLE IF NOT EXISTS jobs (
     settled INTEGER NOT NULL DEFAULT 0,  -- results file written / nothing more to write
     pauses TEXT NOT NULL DEFAULT '[]',   -- [[paused_at, resumed_at or null], ...] (JSON)
     model_deleted INTEGER NOT NULL DEFAULT 0,  -- DELETE /v1/models/{fine_tuned_model}
-    base_at REAL                 -- when the timeline starts (NULL: created_at)
+    base_at REAL,                -- when the timeline starts (NULL: created_at)
+    reached REAL                 -- the furthest time its status was seen at (NULL: none yet)
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (settled, end_at);
 CREATE INDEX IF NOT EXISTS jobs_ft_model ON jobs (ft_model);
 """
 _COLUMNS = (
     "id, created_at, model, spec, plan, speed, end_at, outcome, ft_model, cancelled_at, settled, "
-    "pauses, model_deleted, base_at"
+    "pauses, model_deleted, base_at, reached"
 )
 #: Columns added after the first release: added to older workspaces' tables when opened.
 _ADDED = {
     "pauses": "TEXT NOT NULL DEFAULT '[]'",
     "model_deleted": "INTEGER NOT NULL DEFAULT 0",
     "base_at": "REAL",
+    "reached": "REAL",
 }
 #: `end_at` of a paused job: it ends when it is resumed.
 NEVER = 1e18
@@ -68,6 +72,7 @@ class JobRow:
     pauses: tuple[tuple[float, float | None], ...] = ()
     model_deleted: bool = False
     base_at: float | None = None
+    reached: float | None = None
 
     @property
     def planned(self) -> bool:
@@ -96,6 +101,7 @@ def _job(row: tuple) -> JobRow:
         tuple((p[0], p[1]) for p in json.loads(row[11] or "[]")),
         bool(row[12]),
         row[13],
+        row[14],
     )
 
 
@@ -187,18 +193,27 @@ class JobStore:
 
     def succeeded(self, now: float) -> list[JobRow]:
         return self._select(
-            "WHERE outcome = 'succeeded' AND end_at <= ? AND model_deleted = 0 "
-            "AND (cancelled_at IS NULL OR cancelled_at >= end_at) ORDER BY seq",
+            "WHERE outcome = 'succeeded' AND end_at <= MAX(?, COALESCE(reached, 0)) "
+            "AND model_deleted = 0 AND (cancelled_at IS NULL OR cancelled_at >= end_at) "
+            "ORDER BY seq",
             (now,),
         )
+
+    def reach(self, job_id: str, now: float) -> None:
+        """Remember that the job was seen at `now` (never moves back)."""
+        with self.db.transaction() as c:
+            c.execute(
+                "UPDATE jobs SET reached = ? WHERE id = ? AND (reached IS NULL OR reached < ?)",
+                (now, job_id, now),
+            )
 
     def cancel(self, job_id: str, now: float) -> bool:
         """Cancel a job that has not ended by `now`. False if it had already ended."""
         with self.db.transaction() as c:
             changed = c.execute(
-                "UPDATE jobs SET cancelled_at = ?, settled = 1 "
+                "UPDATE jobs SET cancelled_at = ?, settled = 1, reached = ? "
                 "WHERE id = ? AND cancelled_at IS NULL AND end_at > ?",
-                (now, job_id, now),
+                (now, now, job_id, now),
             ).rowcount
         return changed > 0
 
@@ -214,8 +229,8 @@ class JobStore:
                 return False
             pauses.append([now, None])
             c.execute(
-                "UPDATE jobs SET pauses = ?, end_at = ? WHERE id = ?",
-                (json.dumps(pauses), NEVER, job_id),
+                "UPDATE jobs SET pauses = ?, end_at = ?, reached = ? WHERE id = ?",
+                (json.dumps(pauses), NEVER, now, job_id),
             )
         return True
 
@@ -230,8 +245,8 @@ class JobStore:
                 return False
             pauses[-1][1] = now
             c.execute(
-                "UPDATE jobs SET pauses = ?, end_at = ? WHERE id = ?",
-                (json.dumps(pauses), end_at, job_id),
+                "UPDATE jobs SET pauses = ?, end_at = ?, reached = ? WHERE id = ?",
+                (json.dumps(pauses), end_at, now, job_id),
             )
         return True
 
@@ -247,7 +262,7 @@ class JobStore:
 
     def unsettled(self, now: float) -> list[JobRow]:
         """Jobs that ended by `now` and whose results file is not written yet."""
-        return self._select("WHERE settled = 0 AND end_at <= ?", (now,))
+        return self._select("WHERE settled = 0 AND end_at <= MAX(?, COALESCE(reached, 0))", (now,))
 
     def mark_settled(self, job_id: str) -> None:
         with self.db.transaction() as c:

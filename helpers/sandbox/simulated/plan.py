@@ -13,9 +13,10 @@ from typing import Any
 
 from ... import dataset, models
 from ..errors import ApiError
+from ..events import VALIDATION_EVERY
 from ..ids import derived_id
 from ..validation import failure_for
-from .replies import GENERIC_LOGIT, corpus_of, reply_model
+from .replies import GENERIC_LOGIT, corpus_of, reply_model, sample_corpus
 
 ORG_SLUG = "sandbox"
 AUTO_LEARNING_RATE = 1.8  # what the real API reports for "auto" on small files
@@ -28,11 +29,32 @@ RUN_MAX_S = 120.0
 FINALIZE_S = 4.0
 MAX_METRICS_EVENTS = 200  # metrics events of a job, at most (about: first and last step too)
 MAX_METRIC_STEPS = 2000  # beyond, metrics are computed at sampled steps only
+# The small model is fitted on at most this many training pairs, and validation losses are
+# computed on at most this many validation pairs: a sample, drawn with the job's seed. So a
+# 100,000-example job plans in seconds, like a 2,000-example one, once its file is checked
+# (the check itself is linear in the file); its first chat fits the same bounded model.
+MAX_MODEL_EXAMPLES = 2000
+MAX_VALID_EXAMPLES = 500
+MAX_MODEL_CHARS = 400_000  # and at most this many characters of them (long prompts)
+MAX_VALID_CHARS = 200_000
 
 
 def event_every(steps: int) -> int:
     """A metrics event every this many steps."""
     return max(1, math.ceil(steps / MAX_METRICS_EVENTS))
+
+
+def event_steps(steps: int) -> list[int]:
+    """The steps with a metrics event: the first, the last, every `event_every` steps and,
+    when that skips steps, the validation steps (every VALIDATION_EVERY steps; on a very long
+    job fewer, so that a job never has more than about 2 × MAX_METRICS_EVENTS of them — a
+    5,000,000-step job once had 500,000 events to build on every look)."""
+    every = event_every(steps)
+    picked = {1, steps, *range(every, steps + 1, every)}
+    if every > 1:
+        validate = VALIDATION_EVERY * math.ceil(steps / (VALIDATION_EVERY * MAX_METRICS_EVENTS))
+        picked.update(range(validate, steps + 1, validate))
+    return sorted(s for s in picked if s >= 1)
 
 
 def metric_steps(steps: int, checkpoints: list[int]) -> list[int]:
@@ -44,7 +66,8 @@ def metric_steps(steps: int, checkpoints: list[int]) -> list[int]:
         return list(range(1, steps + 1))
     every, shown = math.ceil(steps / MAX_METRIC_STEPS), event_every(steps)
     picked = {1, steps, *checkpoints}
-    picked.update(s for s in range(1, steps + 1) if s % every == 0 or s % shown == 0)
+    picked.update(range(every, steps + 1, every))
+    picked.update(range(shown, steps + 1, shown))
     return sorted(picked)
 
 
@@ -106,52 +129,38 @@ def make_plan(
     spe = math.ceil(n / hp["batch_size"])
     steps = models.total_steps(n, hp["n_epochs"], hp["batch_size"])
     seed = spec["seed"]
+    corpus = sample_corpus(corpus, MAX_MODEL_EXAMPLES, seed, MAX_MODEL_CHARS)
     # Fitted once: the job's first chat finds it in the per-process cache.
     rm = reply_model(job_id, lambda: corpus)
     v_corpus = (
-        corpus_of(v_report.examples) if v_report is not None else {"prompts": [], "replies": []}
+        sample_corpus(corpus_of(v_report.examples), MAX_VALID_EXAMPLES, seed, MAX_VALID_CHARS)
+        if v_report is not None
+        else {"prompts": [], "replies": []}
     )
     v_labels = None
     if v_corpus["prompts"]:
         known = {r: i for i, r in enumerate(rm.candidates)}
         # A validation reply never seen in training can only be scored as the generic answer.
         v_labels = np.array([known.get(r, len(rm.candidates)) for r in v_corpus["replies"]])
+    v_scores = rm.text_scores(v_corpus["prompts"]) if v_labels is not None and rm.size else None
     rng = np.random.default_rng(seed)
     metrics: list[list[float | None]] = []
     perm = np.arange(0)
     b = hp["batch_size"]
     sampled = metric_steps(steps, _checkpoints(hp["n_epochs"], spe))
-    wanted = set(sampled)
-    for s in range(steps):
-        epoch, j = divmod(s, spe)
-        if j == 0:
-            perm = rng.permutation(rm.size) if rm.size else perm
-        if s + 1 not in wanted:
-            continue
-        progress = (s + 1) / steps
-        if rm.size:
-            rows = perm[(j * b) % rm.size :][:b]
-            tl, ta = rm.loss(rows, progress)
-        else:
-            tl, ta = GENERIC_LOGIT * (1 - progress) + 0.01, 1 - 0.9 * (1 - progress)
-        vl = va = None
-        if v_labels is not None and rm.size:
-            k = len(v_labels)
-            pick = [(s * b + i) % k for i in range(min(b, k))]
-            vl, va = rm.loss(
-                None, progress, texts=[v_corpus["prompts"][i] for i in pick], labels=v_labels[pick]
-            )
-        metrics.append(
-            [
-                round(tl, 5),
-                round(ta, 5),
-                None if vl is None else round(vl, 5),
-                None if va is None else round(va, 5),
-            ]
-        )
+    wanted = iter(sampled)
+    step = next(wanted, None)
+    for epoch in range(hp["n_epochs"] if spe else 0):
+        # One permutation per epoch, drawn in order even for epochs without a computed step:
+        # every step's batch is the same whichever steps are computed.
+        perm = rng.permutation(rm.size) if rm.size else perm
+        while step is not None and step <= (epoch + 1) * spe:
+            s, j = step - 1, step - 1 - epoch * spe
+            metrics.append(_step_metrics(rm, perm, s, j, b, step / steps, v_scores, v_labels))
+            step = next(wanted, None)
     full = None
-    if v_labels is not None and rm.size:
-        full = [round(x, 5) for x in rm.loss(None, 1.0, texts=v_corpus["prompts"], labels=v_labels)]
+    if v_scores is not None:
+        full = [round(x, 5) for x in rm.loss(None, 1.0, scores=v_scores, labels=v_labels)]
     run_s = min(RUN_MAX_S, max(RUN_MIN_S, steps * STEP_S))
     plan.update(
         {
@@ -168,6 +177,29 @@ def make_plan(
         }
     )
     return plan, corpus
+
+
+def _step_metrics(
+    rm: Any, perm: Any, s: int, j: int, b: int, progress: float, v_scores: Any, v_labels: Any
+) -> list[float | None]:
+    """[train loss, train accuracy, valid loss, valid accuracy] of step `s + 1` (0-based `s`,
+    `j`-th batch of its epoch, examples in the epoch's order `perm`)."""
+    if rm.size:
+        rows = perm[(j * b) % rm.size :][:b]
+        tl, ta = rm.loss(rows, progress)
+    else:
+        tl, ta = GENERIC_LOGIT * (1 - progress) + 0.01, 1 - 0.9 * (1 - progress)
+    vl = va = None
+    if v_scores is not None:
+        k = len(v_labels)
+        pick = [(s * b + i) % k for i in range(min(b, k))]
+        vl, va = rm.loss(None, progress, scores=v_scores[pick], labels=v_labels[pick])
+    return [
+        round(tl, 5),
+        round(ta, 5),
+        None if vl is None else round(vl, 5),
+        None if va is None else round(va, 5),
+    ]
 
 
 def fine_tuned_name(job_id: str, model: str, suffix: str | None) -> str:

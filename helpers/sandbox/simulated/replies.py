@@ -20,6 +20,10 @@ from ... import dataset
 from ...messages import content_text
 from .. import structured
 
+#: A prompt's first this many characters are what the model compares (fit and questions
+#: alike): a 500,000-character prompt costs what a 4,000-character one does.
+MAX_PROMPT_CHARS = 4000
+
 # The base model's side of the softmax, and how fast training overtakes it.
 GENERIC_LOGIT = 3.0
 _ALPHA_START = 0.5
@@ -202,7 +206,7 @@ class ReplyModel:
 
             vectorizer = CharTfidf()
             try:
-                self.matrix = vectorizer.fit_transform(prompts)
+                self.matrix = vectorizer.fit_transform([p[:MAX_PROMPT_CHARS] for p in prompts])
                 self.vectorizer = vectorizer
             except ValueError:  # empty vocabulary (prompts without any letter)
                 self.matrix = None
@@ -214,6 +218,7 @@ class ReplyModel:
     def _sims_texts(self, texts: list[str]):
         if self.matrix is None or self.vectorizer is None:
             return self.np.zeros((len(texts), self.size))
+        texts = [t[:MAX_PROMPT_CHARS] for t in texts]
         return (self.vectorizer.transform(texts) @ self.matrix.T).toarray()
 
     def _prompt_sims(self, prompt: str):
@@ -261,12 +266,20 @@ class ReplyModel:
         generic = np.full((scores.shape[0], 1), GENERIC_LOGIT * (1.0 - progress))
         return np.concatenate([z, generic], axis=1)
 
+    def text_scores(self, texts: list[str]):
+        """Per text, per candidate reply: the scores `loss(scores=…)` takes (computed once for
+        a validation set, then picked batch by batch)."""
+        return self._scores(self._sims_texts(texts))
+
     def loss(
-        self, rows, progress: float, *, texts: list[str] | None = None, labels=None
+        self, rows, progress: float, *, texts: list[str] | None = None, labels=None, scores=None
     ) -> tuple[float, float]:
-        """Mean cross-entropy and mean probability of the right reply over a batch."""
+        """Mean cross-entropy and mean probability of the right reply over a batch: training
+        `rows`, or other `texts` (or their `text_scores`) with their `labels`."""
         np = self.np
-        if texts is not None:
+        if scores is not None:
+            z = self.logits(None, progress, scores=scores)
+        elif texts is not None:
             z = self.logits(self._sims_texts(texts), progress)
         else:
             # Training rows: similarity to the other examples, plus what the model has memorized of
@@ -364,3 +377,29 @@ def generic_answer(model: str, prompt: str) -> str:
         f"Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à sable). "
         f"À « {short} », je répondrais de façon détaillée et nuancée, sans style particulier."
     )
+
+
+def sample_corpus(
+    corpus: dict[str, list[str]], limit: int, seed: Any, max_chars: int | None = None
+) -> dict[str, list[str]]:
+    """At most `limit` of the corpus's pairs holding at most `max_chars` characters (prompts
+    counted as the model compares them), in their order: a sample drawn with `seed` (the
+    job's), so a job's plan and its chats see the same pairs; a smaller corpus as it is."""
+    prompts, replies = corpus["prompts"], corpus["replies"]
+    n = len(prompts)
+
+    def weight(i: int) -> int:
+        return min(len(prompts[i]), MAX_PROMPT_CHARS) + len(replies[i])
+
+    if n <= limit and (max_chars is None or sum(map(weight, range(n))) <= max_chars):
+        return corpus
+    import random
+
+    keep, total = [], 0
+    for i in random.Random(seed).sample(range(n), min(n, limit)):
+        total += weight(i)
+        if max_chars is not None and total > max_chars and keep:
+            break
+        keep.append(i)
+    keep.sort()
+    return {"prompts": [prompts[i] for i in keep], "replies": [replies[i] for i in keep]}

@@ -1,8 +1,10 @@
 """The simulated engine's timeline: where a job is at a given time.
 
-Everything about a job's progress is a pure function of what was stored at creation and the
-clock: `state(job, now)`. Ids of events and checkpoints derive from the job id, so any
-number of processes agree and nothing is emitted twice.
+Everything about a job's progress is a pure function of what was stored and the clock:
+`state(job, now)`. Ids of events and checkpoints derive from the job id, so any number of
+processes agree and nothing is emitted twice. A clock that jumps forward then back never
+undoes a status: the furthest time the job was seen at (`JobRow.reached`, stored by the engine
+when a status changes) is a floor of the time it is judged at.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .plan import (
     VALIDATE_S,
     checkpoint_steps,
     computed_steps,
-    event_every,
+    event_steps,
     metrics_at,
 )
 
@@ -78,14 +80,11 @@ def schedule(job: JobRow) -> list[Event]:
     events.append(Event(VALIDATE_S, "info", texts.VALIDATED))
     events.append(Event(VALIDATE_S + QUEUE_S, "info", texts.STARTED))
     steps = plan["steps"]
-    every = event_every(steps)
-    for step in range(1, steps + 1):
-        due = step % every == 0 or step == steps or step == 1
-        if due or (every > 1 and texts.validation_due(step)):
-            data = texts.step_data(_metrics_data(plan, step), steps)
-            events.append(
-                Event(_step_offset(plan, step), "info", texts.step_message(data), "metrics", data)
-            )
+    for step in event_steps(steps):
+        data = texts.step_data(_metrics_data(plan, step), steps)
+        events.append(
+            Event(_step_offset(plan, step), "info", texts.step_message(data), "metrics", data)
+        )
     end = plan["end_s"]
     name = job.ft_model or ""
     # As the real API: once training ends, the kept checkpoints (the last one is the model).
@@ -183,6 +182,8 @@ def _pause_events(job: JobRow, now: float) -> list[dict[str, Any]]:
 
 def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     """Where a job is at `now`: a pure function of the stored job and the clock."""
+    if job.reached is not None and now < job.reached:  # the clock went back: not the job
+        now = job.reached
     plan = job.plan
     if not job.planned:
         visible = [event for _, event in _timeline(job)] if events else []

@@ -12,7 +12,9 @@ async function api(path, options = {}) {
     headers: { Authorization: "Bearer " + key(), ...(options.headers || {}) },
   });
   const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) throw new Error(body.error || ("Erreur " + answer.status));
+  // Errors come in the API's envelope: {"error": {"message", "type", "param", "code"}}.
+  const error = body.error && (body.error.message || body.error);
+  if (!answer.ok) throw new Error(error || ("Erreur " + answer.status));
   return body;
 }
 
@@ -21,6 +23,10 @@ function cell(text, className) {
   td.textContent = text;
   if (className) td.className = className;
   return td;
+}
+
+function size(bytes) {
+  return (bytes / 1024 / 1024).toLocaleString("fr-FR", { maximumFractionDigits: 1 }) + " Mo";
 }
 
 function eta(seconds) {
@@ -35,20 +41,22 @@ function render(data) {
   for (const s of data.students) {
     const tr = document.createElement("tr");
     tr.dataset.eleve = s.name;
-    tr.append(cell(s.name));
+    tr.append(cell(s.display || s.name));
     tr.append(cell(s.dataset ? `✅ ${s.dataset}` : "—"));
     const job = s.job;
     tr.append(cell(job ? job.status_fr + (job.error ? ` (${job.error})` : "") : "—",
                    job ? "etat-" + job.status : ""));
     tr.append(cell(job && job.loss !== null ? job.loss.toFixed(2) : ""));
     tr.append(s.coucou === null ? cell("") : s.coucou ? cell("✅ oui", "ok") : cell("non", "non"));
+    tr.append(cell(s.storage ? `${size(s.storage.bytes)} · ${s.storage.files} fichier(s)` :
+                   s.broken ? "⚠️ espace illisible (journal de la classe)" : ""));
     const actions = document.createElement("td");
     if (job && ["validating_files", "queued", "running", "paused"].includes(job.status)) {
       const button = document.createElement("button");
       button.className = "annuler";
       button.textContent = "Annuler le job";
       button.onclick = async () => {
-        if (!confirm(`Annuler le job de ${s.name} ?`)) return;
+        if (!confirm(`Annuler le job de ${s.display || s.name} ?`)) return;
         try {
           await api(`/classe/api/students/${encodeURIComponent(s.name)}/jobs/${job.id}/cancel`, { method: "POST" });
           refresh();
@@ -63,13 +71,14 @@ function render(data) {
   queue.replaceChildren();
   for (const j of data.queue) {
     const li = document.createElement("li");
-    li.textContent = `${j.name} — ${j.status_fr}${eta(j.estimated_finish)}`;
+    li.textContent = `${j.display || j.name} — ${j.status_fr}${eta(j.estimated_finish)}`;
     queue.append(li);
   }
   if (!data.queue.length) queue.append(Object.assign(document.createElement("li"), { textContent: "Personne n'attend." }));
   const q = data.quotas;
   $("quotas").textContent = `Quotas par élève et par jour : ${q.jobs_per_day} jobs, ` +
-    `${q.training_tokens_per_day.toLocaleString("fr-FR")} jetons d'entraînement. Moteur : ${data.engine}.`;
+    `${q.training_tokens_per_day.toLocaleString("fr-FR")} jetons d'entraînement. ` +
+    `Stockage par élève : ${size(q.storage_bytes)}, ${q.storage_files} fichiers. Moteur : ${data.engine}.`;
   const done = data.students.filter((s) => s.coucou).length;
   $("resume").textContent = `${data.students.length} élève(s) ; ${done} modèle(s) répondent « COUCOU ».`;
 }
