@@ -118,7 +118,7 @@ test-local: $(LOCAL_VENV)/.stamp-local $(SMOLLM2_DIR)/atelier_gguf.json
 	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 ATELIER_REAL_MODEL=$(SMOLLM2_DIR) $(LOCAL_PY) -m pytest \
 		tests/test_local_catalog.py tests/test_engine_contract.py tests/test_local_convert.py \
 		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_local_export.py \
-		tests/test_local_real.py \
+		tests/test_local_real.py tests/test_local_preference.py tests/test_local_dpo_real.py \
 		tests/test_notebook_helpers.py -p no:cacheprovider --durations=8 $(PYTEST_ARGS)
 	H=$$(mktemp -d) && trap 'rm -rf "$$H"' EXIT && ATELIER_HOME=$$H ATELIER_MODE=local \
 		ATELIER_LOCAL_MODEL=$(SMOLLM2_DIR) HF_HUB_OFFLINE=1 ATELIER_EXPORT_DIR=$$H/exports \

@@ -473,7 +473,7 @@ def launch(
     an existing job for the same file and model that did not fail is reused unless
     `again=True`. In `openai` mode the cost is shown and the learner must type « oui ».
     """
-    from . import dataset, jobs, models
+    from . import jobs, models, preference_data
 
     model = model or models.DEFAULT_MODEL
     file_id = file_id or ensure("file_id", say=say)
@@ -489,8 +489,10 @@ def launch(
                 return job
     if mode == "openai":
         path = workspace.get("dataset_path")
-        cost = (
-            dataset.check_file(path, model).cost(hyperparameters.get("n_epochs", "auto"))
+        cost = (  # (a DPO job's file is checked as pairs: its tokens and price are DPO's)
+            preference_data.check_file(path, model, method=hyperparameters.get("method")).cost(
+                hyperparameters.get("n_epochs", "auto")
+            )
             if path
             else None
         )
