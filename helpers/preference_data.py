@@ -518,3 +518,11 @@ def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):  # NaN
         return ""
     return str(value)
+
+
+def table(pairs: list[dict[str, Any]], n: int | None = None) -> Any:
+    """The first `n` pairs as a light table (no pandas): question, preferred, non-preferred."""
+    from .tables import Table
+
+    rows = [[question(p), *answers(p)] for p in pairs[:n]]
+    return Table(["question", "✅ réponse préférée", "❌ réponse non préférée"], rows)

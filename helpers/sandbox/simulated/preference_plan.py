@@ -126,11 +126,12 @@ def make_plan(
     perm = np.arange(n)
     for s in sorted(set(sampled)):
         epoch, j = divmod(s - 1, spe)
-        progress = s / steps
+        progress = (s - 1) / steps  # a step's loss is measured before its update: ln 2 first
         perm = np.random.default_rng([spec["seed"], epoch]).permutation(n)
         rows = perm[j * b : (j + 1) * b]
         reach = MAX_DELTA * (1.0 - math.exp(-3.0 * progress * rate))
-        tl, tm, ta = _losses(reach * own[rows] + rng.normal(0, 0.5, len(rows)), hp["beta"])
+        noise = rng.normal(0, 0.5, len(rows)) * min(1.0, reach)
+        tl, tm, ta = _losses(reach * own[rows] + noise, hp["beta"])
         vl = vm = va = None
         if v_own is not None:
             pick = [(s * b + i) % v_n for i in range(min(b, v_n))]

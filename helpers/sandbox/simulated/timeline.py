@@ -294,6 +294,8 @@ def results_csv(job: JobRow) -> bytes:
     lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
     for step in computed_steps(job.plan):
         tl, ta, vl, va = metrics_at(job.plan, step)[:4]  # (a DPO row has its margins after)
+        if job.plan.get("method") == "dpo":  # no token accuracy in DPO (as the local engine's)
+            ta = va = None
         if not texts.validation_due(step):  # validated every few steps, as the real API
             vl = va = None
         lines.append(f"{step},{tl},{ta},{'' if vl is None else vl},{'' if va is None else va}")
