@@ -100,8 +100,8 @@ def main() -> int:
         sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ATELIER_REAL_MODEL") or SMOLLM2
     )
     if not (real / "config.json").exists():
-        print(f"SmolLM2 absent : lance `make smollm2`, qui le construit dans {real}")
-        return 1
+        print(f"(SmolLM2 absent : lance `make smollm2`, qui le construit dans {real})")
+        return 0
     import local_train
 
     load = os.getloadavg()[0]
