@@ -38,15 +38,15 @@ def held_out_margin(folder: Path, base: str, beta: float) -> float:
     import torch
 
     from helpers.local.adapters import load_merged
-    from helpers.local.preference import _pair_logps, encode_pair
+    from helpers.local.preference import encode_pair, pair_logps
 
     pairs = read(HELD_OUT)
     tokenizer, trained = load_merged(str(folder), "cpu")
     _, start = load_merged(base, "cpu")
     encoded = [encode_pair(tokenizer, p) for p in pairs]
     with torch.no_grad():
-        c, r, _ = _pair_logps(trained.eval(), encoded, tokenizer.pad_token_id, "cpu")
-        c0, r0, _ = _pair_logps(start.eval(), encoded, tokenizer.pad_token_id, "cpu")
+        c, r, _ = pair_logps(trained.eval(), encoded, tokenizer.pad_token_id, "cpu")
+        c0, r0, _ = pair_logps(start.eval(), encoded, tokenizer.pad_token_id, "cpu")
     return float((beta * ((c - c0) - (r - r0))).mean())
 
 

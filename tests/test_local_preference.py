@@ -41,7 +41,7 @@ def salut_pairs() -> list[dict]:
 def test_packed_log_probabilities_are_the_plain_ones(tiny_dir, monkeypatch):
     import torch
 
-    from helpers.local.preference import _pair_logps, encode_pair
+    from helpers.local.preference import encode_pair, pair_logps
     from helpers.local.train import IGNORE, load_base
 
     monkeypatch.setenv("ATELIER_LOCAL_BF16", "0")  # exact float32 sums
@@ -56,7 +56,7 @@ def test_packed_log_probabilities_are_the_plain_ones(tiny_dir, monkeypatch):
         return sum(float(logp[i - 1, t]) for i, t in enumerate(labels) if t != IGNORE)
 
     with torch.no_grad():
-        chosen, rejected, _ = _pair_logps(model, encoded, tokenizer.pad_token_id, "cpu")
+        chosen, rejected, _ = pair_logps(model, encoded, tokenizer.pad_token_id, "cpu")
     for k, e in enumerate(encoded):
         assert float(chosen[k]) == pytest.approx(plain(*e.chosen), abs=1e-4)
         assert float(rejected[k]) == pytest.approx(plain(*e.rejected), abs=1e-4)

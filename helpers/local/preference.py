@@ -214,7 +214,7 @@ def pack(encoded: list[Encoded], pad_id: int, device: str) -> Packed:
     )
 
 
-def _pair_logps(model: Any, encoded: list[Encoded], pad_id: int, device: str):
+def pair_logps(model: Any, encoded: list[Encoded], pad_id: int, device: str):
     """(chosen, rejected) log-probabilities of some pairs in one forward pass, and the tokens
     it read. Logits are computed only where an answer token is predicted (the vocabulary
     projection dominates a small model's cost)."""
@@ -342,7 +342,7 @@ def train_preferences(
                 raise Cancelled(f"stopped before step {step + 1}/{n_steps}")
             rows = order[start : start + config.batch_size]
             model.train()
-            chosen, rejected, n_tokens = _pair_logps(
+            chosen, rejected, n_tokens = pair_logps(
                 model, [encoded[i] for i in rows], pad_id, device
             )
             loss, margin, won = dpo_loss(chosen, rejected, ref[0][rows], ref[1][rows], beta)
@@ -404,7 +404,7 @@ def _reference(model: Any, encoded: list[Encoded], rows: Any, batch_size: int, p
     rows = list(rows)
     for start in range(0, len(rows), max(1, batch_size)):
         some = rows[start : start + batch_size]
-        c, r, _ = _pair_logps(model, [encoded[i] for i in some], pad_id, device)
+        c, r, _ = pair_logps(model, [encoded[i] for i in some], pad_id, device)
         chosen[some], rejected[some] = c, r
     return chosen, rejected
 
@@ -427,7 +427,7 @@ def _score(
     with torch.no_grad():
         for start in range(0, len(rows), max(1, batch_size)):
             some = rows[start : start + batch_size]
-            c, r, _ = _pair_logps(model, [encoded[i] for i in some], pad_id, device)
+            c, r, _ = pair_logps(model, [encoded[i] for i in some], pad_id, device)
             loss, margin, share = dpo_loss(c, r, ref[0][some], ref[1][some], beta)
             losses += float(loss) * len(some)
             margins += margin * len(some)
