@@ -395,6 +395,8 @@ def _bad_request(exc: BaseException, message: str, today: date | None = None) ->
             "unknown_parameter",
             scrub(message),
         )
+    if isinstance(param, str) and param.startswith("method."):
+        return _method_refused(param, message)
     if "invalid training_file" in low or param == "training_file" or "training file" in low:
         cause, fix = _invalid_training_file()
         return Diagnosis(
@@ -545,6 +547,35 @@ def _failed_job(job: Any) -> Diagnosis:
         JobFailedError.fix,
         f"job_failed:{code}" if code else "job_failed",
         scrub(message) or None,
+    )
+
+
+def _method_refused(param: str, message: str) -> Diagnosis:
+    """A job's `method` refused: its type, or one of its hyperparameters (DPO's `beta`…)."""
+    name = param.rsplit(".", 1)[-1]
+    if param == "method.type":
+        cause = (
+            "`method.type` doit valoir « supervised » (exemples de chat) ou « dpo » (paires de "
+            "préférences, notebook 13) ; « reinforcement » n'est ni dans le cours ni dans le bac à sable."
+        )
+        fix = 'Écris method={"type": "dpo", "dpo": {"hyperparameters": {…}}} (ou "supervised").'
+    elif name == "beta":
+        cause = (
+            "`beta` (DPO seulement) doit être un nombre plus grand que 0 et au plus 2, ou « auto »."
+        )
+        fix = "Essaie beta=0.1 (la valeur habituelle), ou « auto » : le fournisseur choisit."
+    else:
+        cause = (
+            f"Le réglage « {param} » est refusé : un nombre hors limites (n_epochs 1 à 50, "
+            "batch_size 1 à 256, learning_rate_multiplier plus grand que 0), ou un réglage rangé au "
+            "mauvais endroit."
+        )
+        fix = (
+            "Corrige la valeur (ou mets « auto »), dans method → "
+            '{"type": …, TYPE: {"hyperparameters": {…}}} avec TYPE le même que type.'
+        )
+    return Diagnosis(
+        f"Réglage d'entraînement refusé : {param}", cause, fix, "bad_method", scrub(message)
     )
 
 

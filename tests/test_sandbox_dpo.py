@@ -404,3 +404,19 @@ def test_helpers_and_the_command_line_create_a_dpo_job(url, pairs_file, capsys, 
     assert printed["method"]["type"] == "dpo"
     assert printed["method"]["dpo"]["hyperparameters"]["beta"] == 0.25
     assert cli.main(["api", "fine_tuning.jobs.create", "-F", pairs_id, "--beta", "beaucoup"]) == 2
+
+
+def test_a_refused_method_is_explained_in_french(url, pairs_file):
+    from helpers import errors
+
+    c = client(url)
+    file_id = upload(c, pairs_file)
+    for method, said in (
+        (dpo(5), "plus grand que 0 et au plus 2"),
+        ({"type": "rlhf"}, "« supervised »"),
+        (dpo(0.1, n_epochs=99), "n_epochs 1 à 50"),
+    ):
+        with pytest.raises(openai.BadRequestError) as err:
+            c.fine_tuning.jobs.create(model=BASE, training_file=file_id, method=method)
+        told = errors.explain(err.value)
+        assert told.title.startswith("Réglage d'entraînement refusé") and said in told.cause, told
