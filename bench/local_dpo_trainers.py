@@ -2,6 +2,7 @@
 (`helpers.local.preference`)? The same pairs, model, LoRA, steps, learning rate and beta;
 each in its own process (model loading included), printed side by side.
 
+    .venv-local/bin/python -m pip install trl          # once: TRL is not a dependency of the kit
     .venv-local/bin/python bench/local_dpo_trainers.py [--model DOSSIER] [--epochs 2] [--batch 4]
 
 Prints, for each trainer: seconds (process start to the adapter saved), seconds of the
