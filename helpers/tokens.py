@@ -8,12 +8,12 @@ exact same ids without any network. If tiktoken itself cannot be imported, puret
 
 tiktoken is used through its public API only (`get_encoding`, `encode_ordinary`, `encode`,
 `encode_single_token`, `decode`), the same from tiktoken 0.7 on: an upgrade that keeps its
-API keeps our counts. What that costs, measured against the private "lean core" the kit
-used before (bench/kit_server_memory.py, bench/check_speed.py --anchor): an Encoding keeps
-its Python dict of the ranks beside its Rust core, ≈ 28 MiB (o200k_base) in each process
-that encodes, i.e. the kit server and a command; the public loader reads the ranks file
-in ≈ 0.25 s where a private marshal copy took ≈ 0.17 s. A command's peak memory is the
-same (that dict was built at load time anyway).
+API keeps our counts. Its price, measured against the private "lean core" the kit used
+before (bench/kit_server_memory.py, bench/class_memory.py): an Encoding keeps its Python
+dict of the ranks beside its Rust core, ≈ 28 MiB (o200k_base) more in each process that
+encodes, i.e. the kit server (≈ 71 → 99 MiB PSS after a first chat). A command's peak
+memory and time are the same (bench/check_speed.py --anchor): that dict was built at load
+time anyway, and reading the ranks publicly (≈ 0.09 s more) is lost in the noise.
 
 Counting goes through `TokenCounter`: each distinct text is encoded once (a per-counter
 cache), and large amounts of text are encoded in batches on background threads while the
@@ -24,8 +24,11 @@ the GIL once for all its texts (`_LocalLength.many`).
 Not used:
 - tiktoken's `encode_ordinary_batch` / `encode_batch`: one task, one GIL hand-over and one
   list per text, on a thread pool of its own; our batch is one call for all its texts.
-- tiktoken's `encode_to_numpy` (≥ 0.8): the ids without a list, but importing numpy adds
-  ≈ 0.15 s to a command that otherwise never imports it; cutting the list costs less.
+- tiktoken's `encode_to_numpy` (≥ 0.8): the ids without a Python int each, but importing
+  numpy costs ≈ 0.07 s and 7 MB; measured end to end (50,000 examples), no faster than
+  cutting the list.
+- Emptying the ranks dict once the Encoding is built: the 28 MiB back, but it relies on
+  tiktoken never reading that dict again, which nothing promises (internals again).
 - `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
   faster, but importing it takes ≈ 1.2 s and 80 MB before the first count (146 MB with an
   encoding loaded): slower and heavier than tiktoken for a command that checks one file.
