@@ -370,6 +370,9 @@ def _version(dist: str) -> str:
         return "absent"
 
 
+_MODE_NAMES = {"sandbox": "bac à sable", "local": "local"}
+
+
 def _run_doctor(args: argparse.Namespace) -> int:
     import os
 
@@ -406,12 +409,12 @@ def _run_doctor(args: argparse.Namespace) -> int:
             + (
                 " ❌ (nécessaire en mode openai)"
                 if mode == "openai"
-                else " (inutile en mode bac à sable)"
+                else f" (inutile en mode {_MODE_NAMES.get(mode, mode)})"
             )
         )
         ok = ok and mode != "openai"
     if os.environ.get("OPENAI_BASE_URL"):
-        note = "ignorée en mode bac à sable" if mode != "openai" else "utilisée"
+        note = f"ignorée en mode {_MODE_NAMES.get(mode, mode)}" if mode != "openai" else "utilisée"
         print(f"OPENAI_BASE_URL : définie ({note})")
     try:
         from .tokens import local_length_function
@@ -425,8 +428,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
     from .local import doctor as local_doctor
 
     local = local_doctor(check_device=mode == "local")
-    print("\n".join(local.lines()) if mode == "local" else local.summary())
-    ok = ok and (local.usable or mode != "local")
+    print("\n".join(local.lines(active=True)) if mode == "local" else local.summary())
+    ok = ok and (local.ready or mode != "local")
     if mode in ("sandbox", "local"):
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
@@ -434,11 +437,12 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 
 def _doctor_sandbox(mode: str) -> bool:
+    label = "Serveur local" if mode == "local" else "Bac à sable"
     try:
         from . import sandbox
 
         if not hasattr(sandbox, "start"):
-            print("Bac à sable : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
+            print(f"{label} : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
             return False
         from .client import client
 
@@ -447,9 +451,20 @@ def _doctor_sandbox(mode: str) -> bool:
     except Exception as err:  # noqa: BLE001
         from .errors import explain
 
-        print(f"Bac à sable : ❌ injoignable — {explain(err).title}")
+        print(f"{label} : ❌ injoignable — {explain(err).title}")
         return False
-    print(f"Bac à sable : ✅ joignable sur {api.base_url} ({n} modèles)")
+    served = ""
+    from . import settings
+
+    if mode == "local" and settings.class_server() is None:
+        # the server that answered serves this command's setting (restarted if it differed)
+        from .local import catalog
+
+        name = sandbox.local_model_served() or (
+            catalog.wanted_spec() if sandbox.running(engine="local") else "?"
+        )
+        served = f", modèle servi : {name}"
+    print(f"{label} : ✅ joignable sur {api.base_url} ({n} modèles{served})")
     return True
 
 

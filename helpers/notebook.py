@@ -188,17 +188,41 @@ def _local_lines() -> list[str]:
             if doc.model_ready
             else ("pas sur cette machine" if catalog.offline() else "téléchargé au premier usage")
         )
+        size = catalog.parameters_fr(doc.model)
         out.append(
-            f"Modèle ouvert entraîné : {doc.model.id} ({doc.model.parameters} paramètres, {state}) "
-            f"— à changer avec {catalog.LOCAL_MODEL_VAR}"
+            f"Modèle ouvert entraîné : {doc.model.id} ("
+            + (f"{size} paramètres, " if size else "")
+            + f"{state}) — à changer avec {catalog.LOCAL_MODEL_VAR}"
         )
+        out.extend(_served_lines(catalog.wanted_spec()))
     if not doc.usable:
         why = "; ".join(doc.problems) or "voir le diagnostic"
         out.append(
             f"⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor"
         )
+    out.extend(f"❌ {b}" for b in doc.blocking)
     out.extend(f"⚠️ {w}" for w in doc.warnings)
     return out
+
+
+def _served_lines(wanted: str) -> list[str]:
+    """Local mode: a running server that still serves another model (started before the
+    setting changed) is restarted by the next request; say so (never starts a server)."""
+    if settings.class_server() is not None:
+        return []
+    try:
+        from . import sandbox
+
+        served = sandbox.local_model_served()
+    except Exception:  # never let the banner fail
+        return []
+    if served is None or served == wanted:
+        return []
+    was = "un autre modèle" if served == "?" else f"« {served} »"
+    return [
+        f"ℹ️ Le serveur local en marche sert encore {was} : il redémarre avec « {wanted} » "
+        "à ta prochaine requête (un entraînement en cours continue)."
+    ]
 
 
 def banner() -> Banner:
