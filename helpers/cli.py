@@ -257,10 +257,15 @@ def _run_api(args: argparse.Namespace) -> int:
         page = client().fine_tuning.jobs.list_events(jobs.resolve_job_id(args.id), limit=args.limit)
         _print_json(_page(list(page.data), bool(page.has_more)))
     elif verb == "fine_tuning.jobs.follow":
+        import time
+
+        from .french import event_fr, gloss
+
         job = None
         for update in jobs.follow(args.id):
-            for line in update.lines():
-                print(line, flush=True)
+            for event in update.new_events:  # in French (an untranslated one keeps its English)
+                when = time.strftime("%H:%M:%S", time.localtime(event.created_at))
+                print(f"[{when}] {event_fr(event.message) or gloss(event.message)}", flush=True)
             job = update.job
         print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
         if job.fine_tuned_model:

@@ -26,6 +26,11 @@ class KitError(Exception):
         if fix is not None:
             self.fix = fix
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (Jupyter, Colab) shows instead of a Python traceback when a cell raises
+        one of the kit's errors: what happened and what to do, in French."""
+        return [f"❌ {self}", f"👉 Que faire : {self.fix}"]
+
 
 class SettingsError(KitError, ValueError):
     """A setting has a value the kit cannot use (message in French)."""

@@ -186,6 +186,12 @@ def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.Data
 
     api = _client(client)
     job = api.fine_tuning.jobs.retrieve(resolve_job_id(job_id))
+    if job.status == "failed":  # no results: say why it failed and what to do (French)
+        from .errors import explain
+
+        failed = JobFailedError(job)
+        failed.fix = explain(job).fix
+        raise failed
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."

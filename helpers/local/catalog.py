@@ -231,7 +231,7 @@ def resolve(name: str | None) -> LocalModel:
 
 def model_path(model: LocalModel, on_stage: Any = None) -> str:
     """What `from_pretrained` takes: a folder (the tiny model is built on first use, a `.gguf`
-    file converted on first use; `on_stage(text)` hears its stages) or a repo id."""
+    file converted on first use; `on_stage(stage)` hears its stages) or a repo id."""
     if model.builtin and not model.source:
         from . import tiny
 

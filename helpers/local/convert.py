@@ -150,7 +150,7 @@ class _Stages:
         if self.bar is not None:
             self.bar.set_postfix_str(self.LABELS[stage])
         if self.callback:
-            self.callback(self.LABELS[stage])
+            self.callback(stage)
 
     def done(self, stage: str) -> None:
         if self.bar is not None:
@@ -171,8 +171,8 @@ def convert(
 ) -> Path:
     """Convert `gguf_file` into the Hugging Face folder `dest` (float32), unless already done.
 
-    `progress`: tqdm bar on stderr (default: when stderr is a terminal). `on_stage(text)` is
-    called at each stage (French text). Raises a French `LocalModelError` on failure.
+    `progress`: tqdm bar on stderr (default: when stderr is a terminal). `on_stage(stage)` is
+    called at each stage ("tokenizer", "model", "save"). Raises a French `LocalModelError`.
     """
     source = check_file(gguf_file).resolve()
     dest = Path(dest).expanduser()
