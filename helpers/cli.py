@@ -25,40 +25,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
 from .verbs import COMMANDS, VERBS, suggest
 
-_EN_FR = [
-    ("the following arguments are required:", "il manque ces options obligatoires :"),
-    ("unrecognized arguments:", "options inconnues :"),
-    ("expected one argument", "attend une valeur"),
-    ("expected 2 arguments", "attend deux valeurs (ROLE puis CONTENU)"),
-    ("invalid int value:", "nombre entier attendu, reçu"),
-    ("invalid float value:", "nombre attendu, reçu"),
-    ("argument", "option"),
-]
 
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help in French: « utilisation : » instead of « usage: »."""
-
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        return super().add_usage(
-            usage, actions, groups, "utilisation : " if prefix is None else prefix
-        )
-
-
-class _Parser(argparse.ArgumentParser):
+class _Parser(FrenchArgumentParser):
     """argparse, with French help and errors; errors are raised as `UsageError` (no exit
     from inside a library)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "arguments"
-        self._optionals.title = "options"
-        self.add_argument("-h", "--help", action="help", help="affiche cette aide et s'arrête")
 
     def error(self, message: str) -> NoReturn:
         m = re.search(r"invalid choice: '([^']*)'", message)
@@ -75,9 +49,7 @@ class _Parser(argparse.ArgumentParser):
             raise UsageError(
                 f"Commande inconnue « {wrong} » (invalid choice).", f"Choisis parmi : {choices}."
             )
-        for en, fr in _EN_FR:
-            message = message.replace(en, fr)
-        raise UsageError(f"{message}.", f"Aide : `{self.prog} --help`.")
+        raise UsageError(f"{translate(message)}.", f"Aide : `{self.prog} --help`.")
 
 
 def _parser() -> argparse.ArgumentParser:

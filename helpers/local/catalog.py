@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import LocalModelError
-from .convert import slug
 
 LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
 DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
@@ -102,6 +101,15 @@ CATALOG: dict[str, LocalModel] = {
         ),
     ]
 }
+
+
+def slug(text: str) -> str:
+    """A model name made safe for a folder name (`helpers.local.convert.slug`). Imported when
+    called: `python -m helpers.local.convert` must not find that module already imported by
+    its own package (Python warns about it)."""
+    from .convert import slug as convert_slug
+
+    return convert_slug(text)
 
 
 def is_openai_name(name: str) -> bool:
