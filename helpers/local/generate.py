@@ -6,22 +6,43 @@ notebook's comparison table does not reload them for every prompt. Temperature 0
 decoding: the same answer every time. Without `max_tokens`, an answer stops after
 `DEFAULT_MAX_TOKENS` tokens: a small model on a CPU writes 20–40 tokens a second, and an
 untrained base model rambles on.
+
+**Greedy requests that arrive together are generated together** (an evaluation sends its
+questions concurrently): the requests for one model that wait while a batch runs, or arrive
+within `BATCH_GAP` seconds of each other, form the next batch (at most `MAX_BATCH`), padded on
+the left, each one stopped at its own end-of-turn token or `max_tokens`. One forward pass then
+serves the whole batch: on a CPU, a small model's step costs about the same for one sequence or
+sixteen (reading the weights dominates). Each answer is the one that generating it alone gives
+(tests compare them; only an exact tie between two tokens, in float32, could tell them apart).
+Sampled requests (temperature > 0) are generated one by one, with their own seed.
+
+CPU threads are a fixed number (the cores this process may use), never one chosen from the
+machine's load: another thread count sums floats in another order, which may change an answer.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .quiet import quiet
-from .train import INFO_FILE, clean_messages, load_base
+from .train import INFO_FILE, available_cores, clean_messages, load_base
 
 CACHE_SIZE = 3
 DEFAULT_MAX_TOKENS = 128
+#: Greedy requests for one model generated as one batch, at most. Memory: the key/value cache
+#: grows with batch × (prompt + answer) tokens (SmolLM2-135M: 46 KB a token, so 16 × 200
+#: tokens ≈ 150 MB at worst).
+MAX_BATCH = 16
+#: Seconds a batch waits for one more request, once the first one is there (and at most
+#: `BATCH_WAIT` in all).
+BATCH_GAP = 0.015
+BATCH_WAIT = 0.25
 _cache: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 _lock = threading.RLock()
 
@@ -48,16 +69,16 @@ def adapter_base(folder: Path) -> str | None:
 
 def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
     """(tokenizer, model) for a base model or a fine-tuned folder, cached, in eval mode."""
+    quiet()  # before torch is imported: threads that wait sleep instead of spinning
     from .catalog import device as pick_device
 
     dev = device or pick_device()
     _threads(dev)
-    key = f"{Path(source).resolve() if Path(source).exists() else source}@{dev}"
+    key = _key(source, dev)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-        quiet()
         folder = Path(source)
         base = adapter_base(folder) if folder.is_dir() else None
         if base is not None:
@@ -79,19 +100,22 @@ def load(source: str | Path, device: str | None = None) -> tuple[Any, Any]:
         return tokenizer, model
 
 
+def _key(source: str | Path, device: str) -> str:
+    return f"{Path(source).resolve() if Path(source).exists() else source}@{device}"
+
+
 _threads_set = False
 
 
 def _threads(device: str) -> None:
-    """On CPU, as many torch threads as there are idle cores (see `train.cpu_threads`)."""
+    """On CPU, one torch thread per core this process may use: a fixed number (not one read
+    from the load), so that the same question gets the same answer however busy the machine."""
     global _threads_set
     if _threads_set or device != "cpu":
         return
     import torch
 
-    from .train import cpu_threads
-
-    torch.set_num_threads(cpu_threads())
+    torch.set_num_threads(available_cores())
     _threads_set = True
 
 
@@ -141,34 +165,168 @@ def complete(
     seed: int | None = None,
     device: str | None = None,
 ) -> Completion:
-    """Answer the conversation `messages` with the model at `source`."""
-    import torch
-
+    """Answer the conversation `messages` with the model at `source` (greedy requests that
+    arrive together are generated as one batch: see the module's docstring)."""
     tokenizer, model = load(source, device)
     prompt = tokenizer.apply_chat_template(
         clean_messages(messages), tokenize=False, add_generation_prompt=True
     )
-    inputs = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     limit = max_tokens or DEFAULT_MAX_TOKENS
-    options: dict[str, Any] = {"max_new_tokens": limit, "pad_token_id": tokenizer.pad_token_id}
-    eos = model.generation_config.eos_token_id
-    options["eos_token_id"] = eos if eos is not None else tokenizer.eos_token_id
     if temperature is None or temperature > 0:
-        options.update(do_sample=True, temperature=temperature or 1.0, top_p=top_p or 1.0, top_k=0)
+        return _sample(tokenizer, model, ids, limit, temperature, top_p, seed)
+    return _batcher.submit(_key(source, str(model.device)), tokenizer, model, ids, limit)
+
+
+def _eos_ids(tokenizer: Any, model: Any) -> list[int]:
+    eos = model.generation_config.eos_token_id
+    eos = eos if eos is not None else tokenizer.eos_token_id
+    return list(eos) if isinstance(eos, (list, tuple)) else [eos]
+
+
+def _completion(tokenizer: Any, prompt_len: int, new: list[int], eos: list[int], limit: int):
+    """The answer in `new` (generated tokens, padding after the end of turn ignored)."""
+    cut = next((i + 1 for i, token in enumerate(new[:limit]) if token in eos), None)
+    new = new[:cut] if cut is not None else new[:limit]
+    text = tokenizer.decode(new, skip_special_tokens=True).strip()
+    return Completion(text, prompt_len, len(new), "stop" if cut is not None else "length")
+
+
+def _sample(
+    tokenizer: Any,
+    model: Any,
+    ids: list[int],
+    limit: int,
+    temperature: float | None,
+    top_p: float | None,
+    seed: int | None,
+) -> Completion:
+    import torch
+
+    eos = _eos_ids(tokenizer, model)
+    with _lock, torch.no_grad():
         if seed is not None:
             torch.manual_seed(seed)
-    else:
-        options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-    with _lock, torch.no_grad():
-        output = model.generate(**inputs, **options)
-    new = output[0, inputs["input_ids"].shape[1] :].tolist()
-    eos_ids = set(
-        options["eos_token_id"]
-        if isinstance(options["eos_token_id"], list)
-        else [options["eos_token_id"]]
+        output = model.generate(
+            input_ids=torch.tensor([ids], device=model.device),
+            attention_mask=torch.ones((1, len(ids)), dtype=torch.long, device=model.device),
+            max_new_tokens=limit,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=eos,
+            do_sample=True,
+            temperature=temperature or 1.0,
+            top_p=top_p or 1.0,
+            top_k=0,
+        )
+    return _completion(tokenizer, len(ids), output[0, len(ids) :].tolist(), eos, limit)
+
+
+def generate_greedy(
+    tokenizer: Any, model: Any, prompts: list[list[int]], limits: list[int]
+) -> list[Completion]:
+    """Greedy answers to several prompts (token ids) in one batch: padded on the left, each
+    stopped at its own end of turn or limit. What `complete` runs for concurrent requests."""
+    import torch
+
+    eos = _eos_ids(tokenizer, model)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos[0]
+    width = max(len(p) for p in prompts)
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=model.device)
+    mask = torch.tensor(
+        [[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=model.device
     )
-    finish = "length"
-    if new and new[-1] in eos_ids:
-        finish = "stop"
-    text = tokenizer.decode(new, skip_special_tokens=True).strip()
-    return Completion(text, int(inputs["input_ids"].shape[1]), len(new), finish)
+    with _lock, torch.no_grad():
+        output = model.generate(
+            input_ids=input_ids,
+            attention_mask=mask,
+            max_new_tokens=max(limits),
+            pad_token_id=pad,
+            eos_token_id=eos,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+        )
+    rows = output[:, width:].tolist()
+    return [
+        _completion(tokenizer, len(p), row, eos, limit)
+        for p, row, limit in zip(prompts, rows, limits, strict=True)
+    ]
+
+
+@dataclass
+class _Request:
+    key: str
+    tokenizer: Any
+    model: Any
+    ids: list[int]
+    limit: int
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Completion | None = None
+    error: BaseException | None = None
+
+
+class _Batcher:
+    """Collects greedy requests and generates them in batches, in one thread of its own."""
+
+    def __init__(self) -> None:
+        self._pending: list[_Request] = []
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.batches: list[int] = []  # sizes of the last batches run (tests, benches)
+
+    def submit(self, key: str, tokenizer: Any, model: Any, ids: list[int], limit: int):
+        request = _Request(key, tokenizer, model, ids, limit)
+        with self._ready:
+            self._pending.append(request)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="atelier-local-batches", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify_all()
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _next_batch(self) -> list[_Request]:
+        """Wait for requests; once one is there, wait `BATCH_GAP` for each next one (at most
+        `MAX_BATCH` for the same model); take them."""
+        with self._ready:
+            while not self._pending:
+                self._ready.wait()
+            until = time.monotonic() + BATCH_WAIT
+            while time.monotonic() < until:
+                same = [r for r in self._pending if r.key == self._pending[0].key]
+                if len(same) >= MAX_BATCH:
+                    break
+                seen = len(self._pending)
+                self._ready.wait(BATCH_GAP)
+                if len(self._pending) == seen:  # nobody came in time
+                    break
+            batch = [r for r in self._pending if r.key == self._pending[0].key][:MAX_BATCH]
+            self._pending = [r for r in self._pending if r not in batch]
+            return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            first = batch[0]
+            try:
+                results = generate_greedy(
+                    first.tokenizer, first.model, [r.ids for r in batch], [r.limit for r in batch]
+                )
+            except BaseException as exc:  # every waiting request hears it
+                for request in batch:
+                    request.error = exc
+                    request.done.set()
+                continue
+            self.batches = (self.batches + [len(batch)])[-100:]
+            for request, result in zip(batch, results, strict=True):
+                request.result = result
+                request.done.set()
+
+
+_batcher = _Batcher()

@@ -31,6 +31,13 @@ from .quiet import quiet
 
 IGNORE = -100
 INFO_FILE = "atelier.json"
+#: Torch threads for training on CPU. A float sum is not associative, and torch splits its
+#: sums among its threads: another thread count gives slightly other numbers at every step,
+#: and after a few dozen steps another model (and other answers). So training uses one
+#: thread, whatever the machine and its load: the same job (data, settings, seed) gives the
+#: same model on every run, on any machine with the same software. On a shared 2-core
+#: machine one thread trains as fast as two (threads that wait for a busy core waste time).
+TRAIN_THREADS = 1
 
 
 class Cancelled(Exception):
@@ -52,7 +59,7 @@ class TrainConfig:
     max_length: int = 2048
     keep_checkpoints: int = 3
     device: str | None = None  # None: catalog.device()
-    num_threads: int | None = None  # torch threads on CPU (None: torch's default)
+    num_threads: int = TRAIN_THREADS  # torch threads on CPU (fixed: see TRAIN_THREADS)
     merge: bool = False  # save the merged model instead of the adapter
     min_lr_ratio: float = 0.1  # linear decay from lr to lr × ratio
     pack: bool = True  # a batch's examples in one row, without padding (see `_collate`)
@@ -352,21 +359,14 @@ def load_base(base: str, device: str):
     return tokenizer, model.to(device)
 
 
-def cpu_threads() -> int:
-    """Torch threads on CPU: the cores this process may use, minus those other programs keep
-    busy (load average). Threads that wait for a busy core waste more than they compute: on
-    a shared 2-core machine, one thread trains several times faster than two."""
+def available_cores() -> int:
+    """The CPU cores this process may use."""
     import os
 
     try:
-        cores = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy + 0.5)))
+        return os.cpu_count() or 1
 
 
 def total_steps(n_examples: int, n_epochs: int, batch_size: int) -> int:
@@ -392,9 +392,8 @@ def train(
     callbacks = callbacks or Callbacks()
     device = config.device or pick_device()
     if device == "cpu":
-        torch.set_num_threads(config.num_threads or cpu_threads())
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
+        torch.set_num_threads(config.num_threads)
+    rng = random.Random(config.seed)  # the order of the examples, epoch after epoch
     tokenizer, model = load_base(config.base, device)
 
     encoded = [encode(tokenizer, ex["messages"], config.max_length) for ex in examples]
@@ -411,6 +410,9 @@ def train(
         target_modules=config.target_modules,
         task_type="CAUSAL_LM",
     )
+    # The seed, right before anything random: LoRA's initial weights, then dropout. Loading
+    # the base model may or may not draw random numbers (versions differ): not counted.
+    torch.manual_seed(config.seed)
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total_params = sum(p.numel() for p in model.parameters())

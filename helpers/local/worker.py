@@ -605,6 +605,33 @@ def resolve_hyperparameters(
     }
 
 
+def job_config(
+    request: dict[str, Any], n_examples: int, model: Any, base: str, output_dir: Path
+) -> tuple[Any, dict[str, Any]]:
+    """How a job trains: (`train.TrainConfig`, the resolved hyperparameters the API shows).
+    `request`: the job's (hyperparameters, seed); `model`: its `catalog.LocalModel`; `base`:
+    what `from_pretrained` takes. The job's seed makes the run repeatable (`train`)."""
+    from . import catalog
+    from .train import TrainConfig
+
+    lora = catalog.lora_defaults(n_examples, model)
+    hp = resolve_hyperparameters(request, n_examples, lora.learning_rate)
+    config = TrainConfig(
+        base=base,
+        output_dir=output_dir,
+        n_epochs=hp["n_epochs"],
+        batch_size=hp["batch_size"],
+        learning_rate=lora.learning_rate * hp["learning_rate_multiplier"],
+        lora_r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        seed=request.get("seed") or 0,
+        progress=False,
+    )
+    return config, hp
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -616,7 +643,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 def run_job(queue: LocalQueue, job: LocalJob) -> None:
     """Train one claimed (running) job to its end, whatever happens."""
     from . import catalog
-    from .train import Cancelled, TrainConfig, train
+    from .train import Cancelled, train
 
     folder = queue.job_dir(job.id)
     callbacks = _JobCallbacks(queue, job)
@@ -626,24 +653,9 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
         model = catalog.resolve(job.model)
         callbacks.base_label = model.id
         base = catalog.model_path(model, on_stage=callbacks.on_converting)
-        lora = catalog.lora_defaults(len(examples), model)
-        hp = resolve_hyperparameters(job.request, len(examples), lora.learning_rate)
+        config, hp = job_config(job.request, len(examples), model, base, folder / "model")
         with queue._tx() as c:
             c.execute("UPDATE jobs SET hyperparameters = ? WHERE id = ?", (json.dumps(hp), job.id))
-        config = TrainConfig(
-            base=base,
-            output_dir=folder / "model",
-            n_epochs=hp["n_epochs"],
-            batch_size=hp["batch_size"],
-            learning_rate=lora.learning_rate * hp["learning_rate_multiplier"],
-            lora_r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=lora.target_modules,
-            seed=job.request.get("seed") or 0,
-            num_threads=1 if catalog.is_tiny(model) else None,
-            progress=False,
-        )
         result = train(examples, config, validation=validation, callbacks=callbacks)
         write_atomic(folder / "results.csv", queue.results_csv(job.id))
         with queue._tx() as c:
