@@ -269,3 +269,37 @@ def test_the_local_server_restarts_when_the_model_setting_changes(
     finally:
         sandbox.shutdown(workspace)
         worker.stop_worker(workspace)
+
+
+def test_two_jobs_with_one_seed_give_one_model(sdk, workspace):
+    """Issue 24: the same data and the same seed give the same model (same losses, same
+    answers), so a class compares its numbers; another seed may give another model."""
+    file = upload(sdk, coucou_path())
+
+    def run(seed: int):
+        created = sdk.fine_tuning.jobs.create(
+            training_file=file.id,
+            model="gpt-4o-mini-2024-07-18",
+            seed=seed,
+            hyperparameters={"n_epochs": 3},
+        )
+        job, _ = follow(sdk, created.id)
+        assert job.status == "succeeded" and job.seed == seed, job.error
+        events = list(reversed(list(sdk.fine_tuning.jobs.list_events(job.id, limit=1000))))
+        losses = [e.data["train_loss"] for e in events if e.type == "metrics"]
+        answers = [
+            sdk.chat.completions.create(
+                model=job.fine_tuned_model,
+                messages=[{"role": "user", "content": prompt}],
+                temperature=0,
+                max_tokens=6,
+            )
+            .choices[0]
+            .message.content
+            for prompt in HELD_OUT
+        ]
+        return losses, answers
+
+    first = run(42)
+    assert run(42) == first
+    assert run(43)[0] != first[0]
