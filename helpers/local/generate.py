@@ -126,6 +126,7 @@ def prewarm(source: str | Path | None = None) -> threading.Thread:
 
     def run() -> None:
         try:
+            quiet()
             from . import catalog
 
             target = source

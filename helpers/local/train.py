@@ -384,6 +384,7 @@ def train(
 
     Raises `Cancelled` when `callbacks.should_stop()` says so (checked before every step).
     """
+    quiet()
     import torch
     from peft import LoraConfig, get_peft_model
 
