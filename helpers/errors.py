@@ -432,9 +432,12 @@ def _failed_local_job(job_id: str, code: str, message: str) -> Diagnosis:
     if code == "model_unavailable":
         # the worker's message is the kit's own French explanation (`local.catalog`): what
         # is missing, then the ways out
-        cause, _, ways = (message or "Le modèle de base n'a pas pu être chargé.").partition(
-            " Deux solutions : "
-        )
+        text = message or "Le modèle de base n'a pas pu être chargé."
+        detail = re.search(r" \(détail : [^)]*\)$", text)
+        if detail:  # the technical detail goes with the cause, not the way out
+            text = text[: detail.start()]
+        cause, _, ways = text.partition(" Deux solutions : ")
+        cause += detail.group(0) if detail else ""
         fix = (
             f"Deux solutions : {ways}"
             if ways

@@ -73,10 +73,12 @@ class JobFailedError(KitError, RuntimeError):
         "relance un job. Un job échoué n'est pas facturé."
     )
 
-    def __init__(self, job: Any):
+    def __init__(self, job: Any, message: str | None = None, fix: str | None = None):
         self.job = job
         err = getattr(job, "error", None)
-        super().__init__(f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}")
+        super().__init__(
+            message or f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}", fix
+        )
 
 
 class NoModelError(KitError, ValueError):

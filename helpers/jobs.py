@@ -189,9 +189,8 @@ def results(job_id: str | None = None, *, client: Any = None):  # -> pandas.Data
     if job.status == "failed":  # no results: say why it failed and what to do (French)
         from .errors import explain
 
-        failed = JobFailedError(job)
-        failed.fix = explain(job).fix
-        raise failed
+        diagnosis = explain(job)
+        raise JobFailedError(job, f"{diagnosis.title}. {diagnosis.cause}", diagnosis.fix)
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."

@@ -299,7 +299,7 @@ def _ended_job(job: dict[str, Any], say: Callable[[str], None]) -> None:
     code = error.get("code")
     if code in _FAILS_AGAIN or (code == "model_unavailable" and not _local_model_ready()):
         raise MissingStateError(f"{diagnosis.title}. {diagnosis.cause}", fix=diagnosis.fix)
-    say(f"↻ {diagnosis.title} : je relance l'entraînement.")
+    say(f"↻ {diagnosis.title} — je relance l'entraînement.")
 
 
 def _local_model_ready() -> bool:

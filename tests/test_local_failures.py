@@ -116,7 +116,7 @@ def test_ensure_stops_on_a_local_job_that_would_fail_again(workspace, monkeypatc
     monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, "tiny")
     assert notebook.ensure("job_id", say=said.append) == "ftjob-new"
     assert rebuilt == ["job_id"]
-    assert any("a échoué" in s and "je relance" in s for s in said)
+    assert any("a échoué" in s and "je relance l'entraînement" in s for s in said)
     assert not any("n'existe plus" in s for s in said)
 
 
