@@ -138,14 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     import torch
 
-    from helpers.local.train import TRAIN_THREADS
+    from helpers.local.train import cpu_threads
 
     real = Path(os.environ.get("ATELIER_REAL_MODEL") or SMOLLM2)
     models = args.models or ["tiny"] + ([str(real)] if (real / "config.json").exists() else [])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPU cores (load {load:.1f}: "
-        f"{TRAIN_THREADS} training thread(s)), GPU: {torch.cuda.is_available()}"
+        f"{cpu_threads()} torch thread(s)), GPU: {torch.cuda.is_available()}"
     )
     if len(models) == 1 and not args.models:
         print(f"(SmolLM2 absent : lance `make smollm2`, qui le construit dans {real})")

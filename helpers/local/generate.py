@@ -16,12 +16,13 @@ sixteen (reading the weights dominates). Each answer is the one that generating 
 (tests compare them; only an exact tie between two tokens, in float32, could tell them apart).
 Sampled requests (temperature > 0) are generated one by one, with their own seed.
 
-CPU threads are a fixed number (the cores this process may use), never one chosen from the
-machine's load: another thread count sums floats in another order, which may change an answer.
+CPU threads are a fixed number (`train.cpu_threads()`), never one chosen from the machine's
+load: another thread count sums floats in another order, which may change an answer.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .quiet import quiet
-from .train import INFO_FILE, available_cores, clean_messages, load_base
+from .train import INFO_FILE, clean_messages, cpu_threads, load_base
 
 CACHE_SIZE = 3
 DEFAULT_MAX_TOKENS = 128
@@ -108,14 +109,14 @@ _threads_set = False
 
 
 def _threads(device: str) -> None:
-    """On CPU, one torch thread per core this process may use: a fixed number (not one read
-    from the load), so that the same question gets the same answer however busy the machine."""
+    """On CPU, `train.cpu_threads()` torch threads: a fixed number (never one read from the
+    load), so that the same question gets the same answer however busy the machine is."""
     global _threads_set
     if _threads_set or device != "cpu":
         return
     import torch
 
-    torch.set_num_threads(available_cores())
+    torch.set_num_threads(cpu_threads())
     _threads_set = True
 
 
@@ -226,17 +227,33 @@ def generate_greedy(
     tokenizer: Any, model: Any, prompts: list[list[int]], limits: list[int]
 ) -> list[Completion]:
     """Greedy answers to several prompts (token ids) in one batch: padded on the left, each
-    stopped at its own end of turn or limit. What `complete` runs for concurrent requests."""
+    stopped at its own end of turn or limit. What `complete` runs for concurrent requests.
+
+    The prompts' common beginning (an evaluation's system prompt, its few-shot examples) is
+    computed once and shared (`SHARED_PREFIX` tokens at least): the padding then sits between
+    it and each prompt's own end, where the attention mask skips it."""
     import torch
 
     eos = _eos_ids(tokenizer, model)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos[0]
-    width = max(len(p) for p in prompts)
-    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=model.device)
-    mask = torch.tensor(
-        [[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=model.device
+    shared = _common_prefix(prompts) if len(prompts) > 1 else 0
+    if shared < SHARED_PREFIX:
+        shared = 0
+    head, tails = prompts[0][:shared], [p[shared:] for p in prompts]
+    width = max(len(t) for t in tails)
+    input_ids = torch.tensor(
+        [head + [pad] * (width - len(t)) + t for t in tails], device=model.device
     )
+    mask = torch.tensor(
+        [[1] * shared + [0] * (width - len(t)) + [1] * len(t) for t in tails], device=model.device
+    )
+    options: dict[str, Any] = {}
     with _lock, torch.no_grad():
+        if shared:
+            out = model(input_ids=input_ids[:1, :shared], use_cache=True)
+            cache = _cache_of(out)
+            cache.batch_repeat_interleave(len(prompts))
+            options[_cache_kwarg()] = cache
         output = model.generate(
             input_ids=input_ids,
             attention_mask=mask,
@@ -247,12 +264,43 @@ def generate_greedy(
             temperature=None,
             top_p=None,
             top_k=None,
+            **options,
         )
-    rows = output[:, width:].tolist()
+    rows = output[:, shared + width :].tolist()
     return [
         _completion(tokenizer, len(p), row, eos, limit)
         for p, row, limit in zip(prompts, rows, limits, strict=True)
     ]
+
+
+#: The common beginning of a batch's prompts is computed once when it is this long at least.
+SHARED_PREFIX = 8
+
+
+def _common_prefix(prompts: list[list[int]]) -> int:
+    """Tokens every prompt starts with (each keeps one of its own at least)."""
+    n = min(len(p) for p in prompts) - 1
+    first = prompts[0]
+    for i in range(max(n, 0)):
+        if any(p[i] != first[i] for p in prompts):
+            return i
+    return max(n, 0)
+
+
+def _cache_of(output: Any) -> Any:
+    """A forward pass's key/value cache (`cache` since transformers 5.2x, `past_key_values`
+    before)."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
+@functools.cache
+def _cache_kwarg() -> str:
+    """`generate`'s name for a prefilled cache: `cache` in the transformers versions whose
+    outputs name it so (5.2x), `past_key_values` before (Colab's 5.15 among them)."""
+    from transformers.modeling_outputs import CausalLMOutputWithPast
+
+    return "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
 
 
 @dataclass

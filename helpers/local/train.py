@@ -31,13 +31,38 @@ from .quiet import quiet
 
 IGNORE = -100
 INFO_FILE = "atelier.json"
-#: Torch threads for training on CPU. A float sum is not associative, and torch splits its
-#: sums among its threads: another thread count gives slightly other numbers at every step,
-#: and after a few dozen steps another model (and other answers). So training uses one
-#: thread, whatever the machine and its load: the same job (data, settings, seed) gives the
-#: same model on every run, on any machine with the same software. On a shared 2-core
-#: machine one thread trains as fast as two (threads that wait for a busy core waste time).
-TRAIN_THREADS = 1
+THREADS_VAR = "ATELIER_LOCAL_THREADS"
+
+
+def cpu_threads() -> int:
+    """Torch threads on CPU, to train and to answer: `ATELIER_LOCAL_THREADS`, else 1.
+
+    A fixed number, never one read from the machine's load: a float sum is not associative,
+    and torch splits its sums among its threads, so another thread count gives slightly other
+    numbers at every step — after a few dozen steps another model, and answers that may
+    differ. With one count, the same job (data, settings, seed) gives the same model and the
+    same answers on every run, on any machine with the same software. One thread by default:
+    on a shared machine (a class hub, CI) threads that wait for a busy core cost 3 to 5 times
+    more than they compute (measured on 2 cores under load: 0.19 s vs 0.98 s per answer); on
+    an idle multi-core machine, ATELIER_LOCAL_THREADS=4 is faster (other numbers, the same
+    on every run with that setting)."""
+    import os
+
+    from ..exceptions import SettingsError
+
+    raw = os.environ.get(THREADS_VAR, "").strip()
+    if not raw:
+        return 1
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(
+            f"{THREADS_VAR}={raw!r} : attendu un nombre entier de threads, 1 ou plus (sans ce "
+            "réglage : 1)."
+        )
+    return value
 
 
 class Cancelled(Exception):
@@ -59,7 +84,7 @@ class TrainConfig:
     max_length: int = 2048
     keep_checkpoints: int = 3
     device: str | None = None  # None: catalog.device()
-    num_threads: int = TRAIN_THREADS  # torch threads on CPU (fixed: see TRAIN_THREADS)
+    num_threads: int | None = None  # torch threads on CPU (None: cpu_threads(), fixed)
     merge: bool = False  # save the merged model instead of the adapter
     min_lr_ratio: float = 0.1  # linear decay from lr to lr × ratio
     pack: bool = True  # a batch's examples in one row, without padding (see `_collate`)
@@ -359,16 +384,6 @@ def load_base(base: str, device: str):
     return tokenizer, model.to(device)
 
 
-def available_cores() -> int:
-    """The CPU cores this process may use."""
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def total_steps(n_examples: int, n_epochs: int, batch_size: int) -> int:
     return math.ceil(n_examples / batch_size) * n_epochs if n_examples else 0
 
@@ -393,7 +408,7 @@ def train(
     callbacks = callbacks or Callbacks()
     device = config.device or pick_device()
     if device == "cpu":
-        torch.set_num_threads(config.num_threads)
+        torch.set_num_threads(config.num_threads or cpu_threads())
     rng = random.Random(config.seed)  # the order of the examples, epoch after epoch
     tokenizer, model = load_base(config.base, device)
 
