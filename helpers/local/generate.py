@@ -9,8 +9,9 @@ untrained base model rambles on.
 
 **Greedy requests that arrive together are generated together** (an evaluation sends its
 questions concurrently): the requests for one model that wait while a batch runs, or arrive
-within `BATCH_GAP` seconds of each other, form the next batch (at most `MAX_BATCH`), padded on
-the left, each one stopped at its own end-of-turn token or `max_tokens`. One forward pass then
+within `BATCH_GAP` seconds of each other, form the next batch (at most `MAX_BATCH` requests and
+`BATCH_TOKENS` tokens), padded on the left, each one stopped at its own end-of-turn token or
+`max_tokens`; their common beginning (a system prompt, few-shot examples) is computed once. One forward pass then
 serves the whole batch: on a CPU, a small model's step costs about the same for one sequence or
 sixteen (reading the weights dominates). Each answer is the one that generating it alone gives
 (tests compare them; only an exact tie between two tokens, in float32, could tell them apart).
@@ -36,10 +37,12 @@ from .train import INFO_FILE, clean_messages, cpu_threads, load_base
 
 CACHE_SIZE = 3
 DEFAULT_MAX_TOKENS = 128
-#: Greedy requests for one model generated as one batch, at most. Memory: the key/value cache
-#: grows with batch × (prompt + answer) tokens (SmolLM2-135M: 46 KB a token, so 16 × 200
-#: tokens ≈ 150 MB at worst).
-MAX_BATCH = 16
+#: Greedy requests for one model generated as one batch, at most, and their tokens (prompt +
+#: `max_tokens`) at most: the key/value cache holds that many (SmolLM2-135M: 46 KB a token,
+#: so ≈ 150 MB at worst). 20: the kit server answers from a pool of 40 threads, where a
+#: request waits for its batch; one batch runs while the next one fills.
+MAX_BATCH = 20
+BATCH_TOKENS = 3200
 #: Seconds a batch waits for one more request, once the first one is there (and at most
 #: `BATCH_WAIT` in all).
 BATCH_GAP = 0.015
@@ -348,16 +351,34 @@ class _Batcher:
                 self._ready.wait()
             until = time.monotonic() + BATCH_WAIT
             while time.monotonic() < until:
-                same = [r for r in self._pending if r.key == self._pending[0].key]
-                if len(same) >= MAX_BATCH:
+                if self._full():
                     break
                 seen = len(self._pending)
                 self._ready.wait(BATCH_GAP)
                 if len(self._pending) == seen:  # nobody came in time
                     break
-            batch = [r for r in self._pending if r.key == self._pending[0].key][:MAX_BATCH]
+            batch = self._take()
             self._pending = [r for r in self._pending if r not in batch]
             return batch
+
+    def _take(self) -> list[_Request]:
+        """The oldest requests for the first request's model, within the batch's bounds."""
+        batch: list[_Request] = []
+        tokens = 0
+        for request in self._pending:
+            if request.key != self._pending[0].key:
+                continue
+            tokens += len(request.ids) + request.limit
+            if batch and (len(batch) >= MAX_BATCH or tokens > BATCH_TOKENS):
+                break
+            batch.append(request)
+        return batch
+
+    def _full(self) -> bool:
+        """The next batch cannot grow any more (its bounds are reached)."""
+        taken = len(self._take())
+        waiting = sum(r.key == self._pending[0].key for r in self._pending)
+        return taken >= MAX_BATCH or taken < waiting
 
     def _run(self) -> None:
         while True:
