@@ -11,11 +11,12 @@ untrained base model rambles on.
 questions concurrently): the requests for one model that wait while a batch runs, or arrive
 within `BATCH_GAP` seconds of each other, form the next batch (at most `MAX_BATCH` requests and
 `BATCH_TOKENS` tokens), padded on the left, each one stopped at its own end-of-turn token or
-`max_tokens`; their common beginning (a system prompt, few-shot examples) is computed once. One forward pass then
-serves the whole batch: on a CPU, a small model's step costs about the same for one sequence or
-sixteen (reading the weights dominates). Each answer is the one that generating it alone gives
-(tests compare them; only an exact tie between two tokens, in float32, could tell them apart).
-Sampled requests (temperature > 0) are generated one by one, with their own seed.
+`max_tokens`; their common beginning (a system prompt, few-shot examples) is computed once.
+One forward pass then serves the whole batch: on a CPU, a small model's step costs about the
+same for one sequence or twenty (reading the weights dominates). Each answer is the one that
+generating it alone gives (tests compare them; only a near-exact tie between two tokens, in
+float32, could tell them apart). Sampled requests (temperature > 0) are generated one by one,
+with their own seed.
 
 CPU threads are a fixed number (`train.cpu_threads()`), never one chosen from the machine's
 load: another thread count sums floats in another order, which may change an answer.
