@@ -161,7 +161,7 @@ def test_doctor_lines_in_local_mode_fail_when_the_model_is_not_here(monkeypatch)
     assert report.usable and not report.ready
     active = "\n".join(report.lines(active=True))
     assert "❌ pas utilisable" in active and "❌ Le modèle « smollm2-360m-instruct »" in active
-    assert "%env ATELIER_LOCAL_MODEL=tiny" in active
+    assert "%env ATELIER_LOCAL_MODEL=tiny" in active and "à télécharger" not in active
     # local mode not in use: a warning and one line, not an error
     assert "⚠️ Le modèle" in "\n".join(report.lines()) and "✅ utilisable" in str(report)
     assert "ATELIER_LOCAL_MODEL=tiny" in report.summary()

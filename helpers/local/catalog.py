@@ -462,7 +462,13 @@ class Doctor:
         if self.device:
             out.append(f"  calcul : {self.device}")
         if self.model:
-            state = "prêt" if self.model_ready else "à télécharger au premier usage"
+            state = (
+                "prêt"
+                if self.model_ready
+                else "pas sur cette machine"
+                if self.blocking
+                else "à télécharger au premier usage"
+            )
             out.append(
                 f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}"
             )
