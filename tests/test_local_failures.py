@@ -168,6 +168,7 @@ def test_a_replayed_job_that_fails_stops_with_the_french_diagnosis(workspace, mo
 
 
 def test_kit_errors_show_no_traceback_in_ipython(tmp_path):
+    pytest.importorskip("IPython")
     code = (
         "from helpers.exceptions import MissingStateError\n"
         "raise MissingStateError('Le job ftjob-x a échoué.', fix='Relance le notebook 05.')\n"
