@@ -297,7 +297,10 @@ def _ended_job(job: dict[str, Any], say: Callable[[str], None]) -> None:
     error = job.get("error") if isinstance(job.get("error"), dict) else {}
     diagnosis = explain(SimpleNamespace(id=job_id, status="failed", error=error))
     code = error.get("code")
-    if code in _FAILS_AGAIN or (code == "model_unavailable" and not _local_model_ready()):
+    same_file = workspace.get("file_id") in (None, job.get("training_file"))
+    if (code in _FAILS_AGAIN and same_file) or (
+        code == "model_unavailable" and not _local_model_ready()
+    ):
         raise MissingStateError(f"{diagnosis.title}. {diagnosis.cause}", fix=diagnosis.fix)
     say(f"↻ {diagnosis.title} — je relance l'entraînement.")
 

@@ -96,6 +96,7 @@ def failed(code: str, message: str) -> dict:
     return {
         "object": "fine_tuning.job",
         "status": "failed",
+        "training_file": "file-trop-court",
         "error": {"code": code, "message": message},
     }
 
@@ -121,7 +122,7 @@ def test_ensure_stops_on_a_local_job_that_would_fail_again(workspace, monkeypatc
 
 
 def test_ensure_never_replays_a_job_whose_file_was_refused(workspace, monkeypatch):
-    ws.record(job_id="ftjob-refuse")
+    ws.record(job_id="ftjob-refuse", file_id="file-trop-court")
     rebuilt = fake_served(
         monkeypatch,
         failed(
@@ -132,6 +133,9 @@ def test_ensure_never_replays_a_job_whose_file_was_refused(workspace, monkeypatc
     with pytest.raises(MissingStateError, match="pas assez d'exemples"):
         notebook.ensure("job_id", say=lambda _: None)
     assert rebuilt == []
+    ws.record(job_id="ftjob-refuse", file_id="file-corrige")  # the learner sent a fixed file
+    assert notebook.ensure("job_id", say=lambda _: None) == "ftjob-new"
+    assert rebuilt == ["job_id"]
 
 
 def test_ensure_replays_a_cancelled_job_and_says_so(workspace, monkeypatch):
