@@ -161,7 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--label", default=None, help="nom du candidat : base, prompt, fine-tune…")
     e.add_argument(
-        "--workers", type=int, default=None, help="questions posées en même temps (4 par défaut)"
+        "--workers",
+        type=int,
+        default=None,
+        help="questions posées en même temps (par défaut 4, 20 en mode local)",
     )
     e.add_argument("--json", action="store_true", help="le résultat en JSON (pour un programme)")
     e.add_argument(
@@ -403,8 +406,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         )
         print("\n".join(written.lines()))
         return 0
-    workers = args.workers if args.workers is not None else evaluation.WORKERS
-    if workers < 1:
+    workers = args.workers
+    if workers is not None and workers < 1:
         raise UsageError("--workers attend un nombre ≥ 1.", "Par exemple --workers 4.")
     result = evaluation.evaluate(
         args.model,
