@@ -59,8 +59,8 @@ course: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-test
 	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/class_heavy.py bench/attack.py bench/eval_speed.py; do \
 		echo "== $$b"; $(PY) $$b || exit 1; done
-	@echo "== bench/local_train.py"
-	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py && $(LOCAL_PY) bench/local_dpo.py; \
+	@echo "== bench/local_train.py, bench/local_eval.py, bench/local_dpo.py"
+	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py && $(LOCAL_PY) bench/local_eval.py && $(LOCAL_PY) bench/local_dpo.py; \
 	else echo "(mode local : lance d'abord make test-local, qui crée $(LOCAL_VENV) avec torch)"; fi
 
 lint: $(VENV)/.stamp-test

@@ -14,7 +14,12 @@ ratios. Targets: ours ≥ 2× faster, peak memory ≤ 1.2× the naive script's. 
 when a target is missed. Ours encodes on every core: run it on an otherwise idle machine
 (its CPU time, lower than the naive script's, shows what a busy machine hides).
 
-    .venv/bin/python bench/check_speed.py [N] [--rounds R]
+`--anchor DIR`: another checkout of the kit (e.g. `git archive main | tar -x -C DIR`), whose
+`python -m helpers check` runs too, in the same rounds (its total must be the same): its
+figures and ours side by side, with their ratios. The load average is printed before and
+after the rounds.
+
+    .venv/bin/python bench/check_speed.py [N] [--rounds R] [--anchor DIR]
 """
 
 from __future__ import annotations
@@ -179,10 +184,18 @@ def side_by_side(
     return env, commands
 
 
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--anchor", type=Path, help="another checkout, its command run too")
     parser.add_argument("--write", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write:  # in a child process: see `run`
@@ -194,29 +207,35 @@ def main() -> int:
         path = Path(tmp) / "dataset.jsonl"
         subprocess.run([sys.executable, __file__, str(args.n), "--write", str(path)], check=True)
         env, commands = side_by_side(Path(tmp), path, cache, model)
+        envs = dict.fromkeys(commands, env)
+        if args.anchor:
+            commands["anchor"] = commands["ours"]
+            envs["anchor"] = dict(env, PYTHONPATH=str(args.anchor.resolve()))
         size = path.stat().st_size
         print(f"file: {args.n} examples, {size / 1e6:.1f} MB, {model}, {os.cpu_count()} cores")
-        walls: dict[str, list[float]] = {"ours": [], "naive": []}
-        cpus: dict[str, list[float]] = {"ours": [], "naive": []}
-        peaks: dict[str, list[float]] = {"ours": [], "naive": []}
-        totals: dict[str, set[int]] = {"ours": set(), "naive": set()}
+        print(f"load average before: {_load()}")
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        cpus: dict[str, list[float]] = {name: [] for name in commands}
+        peaks: dict[str, list[float]] = {name: [] for name in commands}
+        totals: dict[str, set[int]] = {name: set() for name in commands}
         for round_ in range(1, args.rounds + 1):
-            for name in ("ours", "naive"):
-                wall, cpu, peak, out = run(commands[name], env)
-                found = re.search(r"total (\d+)\.", out) if name == "ours" else None
+            for name in commands:
+                wall, cpu, peak, out = run(commands[name], envs[name])
+                found = re.search(r"total (\d+)\.", out) if name != "naive" else None
                 totals[name].add(int(found.group(1) if found else out.split()[-1]))
                 walls[name].append(wall)
                 cpus[name].append(cpu)
                 peaks[name].append(peak)
                 print(
-                    f"  round {round_} {name:5}: {wall:5.2f} s, {peak:6.1f} MB  (cpu {cpu:.2f} s)"
+                    f"  round {round_} {name:6}: {wall:5.2f} s, {peak:6.1f} MB  (cpu {cpu:.2f} s)"
                 )
+        print(f"load average after: {_load()}")
     own = _own_peak()
     if own >= min(min(peaks["ours"]), min(peaks["naive"])):  # the children's figures are void
         print(f"this script's own peak ({own:.0f} MB) hides the children's: memory not measured")
         return 1
-    if totals["ours"] != totals["naive"] or len(totals["ours"]) != 1:
-        print(f"token totals differ: ours {totals['ours']}, naive {totals['naive']}")
+    if len(set.union(*totals.values())) != 1:
+        print(f"token totals differ: {totals}")
         return 1
     ours_wall, naive_wall = statistics.median(walls["ours"]), statistics.median(walls["naive"])
     ours_peak, naive_peak = max(peaks["ours"]), max(peaks["naive"])
@@ -228,9 +247,20 @@ def main() -> int:
     ):
         best = min(walls[name])
         print(f"{label}: {wall:5.2f} s (median; best {best:.2f} s), {peak:6.1f} MB")
+    if args.anchor:
+        anchor_wall, anchor_peak = statistics.median(walls["anchor"]), max(peaks["anchor"])
+        print(
+            f"anchor {args.anchor} (same command)         : {anchor_wall:5.2f} s (median; "
+            f"best {min(walls['anchor']):.2f} s), {anchor_peak:6.1f} MB"
+        )
+        print(
+            f"ours / anchor: wall {ours_wall / anchor_wall:.3f}x (median), "
+            f"{min(walls['ours']) / min(walls['anchor']):.3f}x (best); "
+            f"peak memory {ours_peak / anchor_peak:.3f}x ({ours_peak - anchor_peak:+.1f} MB)"
+        )
     print(
-        f"CPU time, all threads (median): ours {statistics.median(cpus['ours']):.2f} s, "
-        f"naive {statistics.median(cpus['naive']):.2f} s"
+        "CPU time, all threads (median): "
+        + ", ".join(f"{name} {statistics.median(cpus[name]):.2f} s" for name in commands)
     )
     speed_ok, memory_ok = speed >= SPEED_TARGET, memory <= MEMORY_TARGET
     print(

@@ -515,12 +515,16 @@ def _failed_job(job: Any) -> Diagnosis:
         code, message = err.get("code"), err.get("message")
     message = message or ""
     job_id = getattr(job, "id", "?")
+    mode = _mode()
+    if mode == "local" and code in ("model_unavailable", "server_error"):
+        return _failed_local_job(job_id, code, message)
     if code == "invalid_n_examples":
         m = re.search(r"has (\d+) example", message)
         n = f"{m.group(1)} exemple(s)" if m else "trop peu d'exemples"
+        who = "OpenAI en exige" if mode == "openai" else "OpenAI (et donc le kit) en exige"
         return Diagnosis(
             f"Le job {job_id} a échoué : pas assez d'exemples",
-            f"Ton fichier contient {n} ; OpenAI en exige au moins {models.MIN_EXAMPLES}.",
+            f"Ton fichier contient {n} ; {who} au moins {models.MIN_EXAMPLES}.",
             f"Ajoute des exemples (au moins {models.MIN_EXAMPLES}, 50 à 100 c'est mieux), vérifie avec "
             "`python -m helpers check`, renvoie le fichier et relance un job.",
             "invalid_n_examples",
@@ -533,7 +537,8 @@ def _failed_job(job: Any) -> Diagnosis:
         cause, fix = _invalid_training_file()
         m = re.search(r"Example (\d+)", message)
         if m:
-            cause = f"OpenAI a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
+            who = {"openai": "OpenAI", "local": "Le serveur local"}.get(mode, "Le bac à sable")
+            cause = f"{who} a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
         return Diagnosis(
             f"Le job {job_id} a échoué : fichier d'entraînement invalide",
             cause,
@@ -541,9 +546,14 @@ def _failed_job(job: Any) -> Diagnosis:
             "invalid_training_file",
             scrub(message) or None,
         )
+    stopped = {
+        "openai": "OpenAI a arrêté l'entraînement",
+        "local": "L'entraînement local, sur cette machine, s'est arrêté",
+        "sandbox": "Le bac à sable a arrêté l'entraînement simulé",
+    }.get(mode, "L'entraînement s'est arrêté")
     return Diagnosis(
         f"Le job {job_id} a échoué",
-        "OpenAI a arrêté l'entraînement" + (f" (code {code})" if code else "") + ".",
+        stopped + (f" (code {code})" if code else "") + ".",
         JobFailedError.fix,
         f"job_failed:{code}" if code else "job_failed",
         scrub(message) or None,
@@ -611,6 +621,50 @@ def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
         cause,
         fix,
         code,
+        scrub(message) or None,
+    )
+
+
+def _mode() -> str | None:
+    try:
+        return settings.get_mode()
+    except Exception:  # an unusable setting: wording for no mode in particular
+        return None
+
+
+def _failed_local_job(job_id: str, code: str, message: str) -> Diagnosis:
+    """A local job that failed on this machine: no OpenAI involved, no validation problem."""
+    if code == "model_unavailable":
+        # the worker's message is the kit's own French explanation (`local.catalog`): what
+        # is missing, then the ways out
+        text = message or "Le modèle de base n'a pas pu être chargé."
+        detail = re.search(r" \(détail : [^)]*\)$", text)
+        if detail:  # the technical detail goes with the cause, not the way out
+            text = text[: detail.start()]
+        cause, _, ways = text.partition(" Deux solutions : ")
+        cause += detail.group(0) if detail else ""
+        fix = (
+            f"Deux solutions : {ways}"
+            if ways
+            else "Corrige le réglage ATELIER_LOCAL_MODEL (ou, sans téléchargement : une cellule "
+            "`%env ATELIER_LOCAL_MODEL=tiny`) puis relance la cellule ; le serveur local "
+            "redémarre avec ce modèle."
+        )
+        return Diagnosis(
+            f"Le job {job_id} a échoué : le modèle de base n'a pas pu être chargé ici",
+            cause,
+            fix + " Diagnostic complet : `python -m helpers doctor`.",
+            "local_model_unavailable",
+        )
+    log = settings.workspace_dir_name().rstrip("/") + "/local/worker.log"
+    return Diagnosis(
+        f"Le job {job_id} a échoué pendant l'entraînement local",
+        "L'entraînement sur cette machine s'est arrêté avant la fin : processus arrêté ou tué "
+        "(machine en veille, mémoire insuffisante), ou erreur pendant le calcul.",
+        f"Relance l'entraînement (notebook 05, ou la cellule qui l'attendait). Si ça recommence, "
+        f"le détail est dans {log} ; un modèle plus petit (ATELIER_LOCAL_MODEL=tiny) demande "
+        "moins de mémoire.",
+        "local_job_failed",
         scrub(message) or None,
     )
 

