@@ -50,9 +50,11 @@ from .train import (
 )
 
 DEFAULT_BETA = 0.1  # what `beta: "auto"` means here too (helpers.models.DPO_AUTO_BETA)
-#: DPO's learning rate: the model's supervised LoRA rate times this (a preference step moves
-#: two answers apart: at the supervised rate, SmolLM2's answers fall apart within ~20 steps).
-LEARNING_RATE_RATIO = 0.25
+#: DPO's learning rate: the model's supervised LoRA rate (`catalog`) times this. SmolLM2-135M
+#: (5e-4 there), 30 pairs, 2 epochs, batches of 4: the held-out margin reaches +5 and 10/10
+#: held-out answers take the preferred style; at twice the rate the model learns to « cheat »
+#: (empty answers, its system prompt recited). Measured December 2026 (bench/local_dpo.py).
+LEARNING_RATE_RATIO = 1.0
 VALID_EVERY = 10  # held-out pairs are scored every this many steps (the events' cadence)
 #: bfloat16 matrix products on a CPU that has them in hardware (AMX or AVX-512 BF16): about
 #: twice as fast as float32 here (bench/local_dpo_trainers.py); the weights stay float32 and
