@@ -218,3 +218,28 @@ def test_english_links_must_lead_somewhere():
     }
     problems = tools.link_problems(nb, tools.EN_NOTEBOOKS)
     assert len(problems) == 1 and "00_bienvenue.ipynb" in problems[0]
+
+
+def test_harvest_takes_the_english_edited_in_jupyter(tmp_path, monkeypatch, french03):
+    """A translator edits notebooks/en/03_dataset.ipynb in Jupyter; --harvest writes its cells
+    into the catalog. A markdown cell still identical to the French is not taken."""
+    french = REPO / "notebooks" / "03_dataset.ipynb"
+    english = json.loads((tools.EN_NOTEBOOKS / "03_dataset.ipynb").read_text(encoding="utf-8"))
+    po = tmp_path / "locale" / "en" / "03_dataset.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(tools.catalog_path(french).read_text(encoding="utf-8"), encoding="utf-8")
+    fr_body = [c for c in french03["cells"] if not c["metadata"].get("atelier")]
+    en_body = [c for c in english["cells"] if not c["metadata"].get("atelier")]
+    title, other = fr_body[0]["source"], fr_body[2]["source"]  # two markdown cells
+    assert fr_body[2]["cell_type"] == "markdown"
+    en_body[0]["source"] = "# 03 · Your own dataset"
+    en_body[2]["source"] = other  # left in French by mistake
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "03_dataset.ipynb").write_text(json.dumps(english), encoding="utf-8")
+    monkeypatch.setattr(tools, "EN_NOTEBOOKS", tmp_path / "en")
+    monkeypatch.setattr(tools, "LOCALE", tmp_path / "locale")
+    before = catalogs.read(po)[other].string
+    assert tools.harvest([french]) == []
+    catalog = catalogs.read(po)
+    assert catalogs.translation(catalog, title) == "# 03 · Your own dataset"
+    assert catalog[other].string == before != other

@@ -740,6 +740,11 @@ def dumps(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def _shown(path: Path) -> str:
+    """A path as printed: relative to the repository when it is inside."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def _read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -845,7 +850,7 @@ def write_catalogs(paths: list[Path], create: bool) -> None:
             notebook_catalogs.dumps(notebook_catalogs.updated(old, fr), "en", path.name),
             encoding="utf-8",
         )
-        print(f"catalog: {po.relative_to(REPO)}")
+        print(f"catalog: {_shown(po)}")
 
 
 def harvest(paths: list[Path]) -> list[str]:
@@ -876,7 +881,7 @@ def harvest(paths: list[Path]) -> list[str]:
                 continue
             taken += notebook_catalogs.set_translation(catalog, source, translated)
         po.write_text(notebook_catalogs.dumps(catalog, "en", path.name), encoding="utf-8")
-        print(f"harvest: {taken} cell(s) of {english.name} → {po.relative_to(REPO)}")
+        print(f"harvest: {taken} cell(s) of {english.name} → {_shown(po)}")
     return errors
 
 
