@@ -59,8 +59,8 @@ course: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-test
 	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/class_heavy.py bench/attack.py bench/eval_speed.py; do \
 		echo "== $$b"; $(PY) $$b || exit 1; done
-	@echo "== bench/local_train.py"
-	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py; \
+	@echo "== bench/local_train.py, bench/local_eval.py, bench/local_dpo.py"
+	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py && $(LOCAL_PY) bench/local_eval.py && $(LOCAL_PY) bench/local_dpo.py; \
 	else echo "(mode local : lance d'abord make test-local, qui crée $(LOCAL_VENV) avec torch)"; fi
 
 lint: $(VENV)/.stamp-test
@@ -99,7 +99,7 @@ TORCH_VERSION ?= 2.13.0
 SMOLLM2_DIR ?= $(HOME)/.cache/atelier/smollm2-135m-instruct
 LOCAL_NOTEBOOKS := notebooks/03_dataset.ipynb notebooks/04_envoi.ipynb notebooks/05_lancement.ipynb \
 	notebooks/06_suivi.ipynb notebooks/07_test.ipynb notebooks/11_emporte_ton_modele.ipynb \
-	notebooks/12_evaluer.ipynb
+	notebooks/12_evaluer.ipynb notebooks/13_preferences.ipynb
 
 .PHONY: test-local smollm2
 
@@ -118,7 +118,7 @@ test-local: $(LOCAL_VENV)/.stamp-local $(SMOLLM2_DIR)/atelier_gguf.json
 	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 ATELIER_REAL_MODEL=$(SMOLLM2_DIR) $(LOCAL_PY) -m pytest \
 		tests/test_local_catalog.py tests/test_engine_contract.py tests/test_local_convert.py \
 		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_local_export.py \
-		tests/test_local_real.py \
+		tests/test_local_real.py tests/test_local_preference.py tests/test_local_dpo_real.py \
 		tests/test_notebook_helpers.py -p no:cacheprovider --durations=8 $(PYTEST_ARGS)
 	H=$$(mktemp -d) && trap 'rm -rf "$$H"' EXIT && ATELIER_HOME=$$H ATELIER_MODE=local \
 		ATELIER_LOCAL_MODEL=$(SMOLLM2_DIR) HF_HUB_OFFLINE=1 ATELIER_EXPORT_DIR=$$H/exports \

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"torch {torch.__version__}, {os.cpu_count()} CPU cores (load {load:.1f}: "
-        f"{cpu_threads()} training thread(s)), GPU: {torch.cuda.is_available()}"
+        f"{cpu_threads()} torch thread(s)), GPU: {torch.cuda.is_available()}"
     )
     if len(models) == 1 and not args.models:
         print(f"(SmolLM2 absent : lance `make smollm2`, qui le construit dans {real})")

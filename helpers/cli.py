@@ -2,10 +2,11 @@
 
     python -m helpers api files.create -p fine-tune -f dataset.jsonl
     python -m helpers api fine_tuning.jobs.create --training-file file-… --model M --suffix S
+    python -m helpers api fine_tuning.jobs.create -F file-… -m ft:… --method dpo --beta 0.1
     python -m helpers api fine_tuning.jobs.retrieve -i ftjob-…
     python -m helpers api fine_tuning.jobs.list
     python -m helpers api chat.completions.create -m ft:… -j '{"messages": [...], "temperature": 0}'
-    python -m helpers check dataset.jsonl [--model M]
+    python -m helpers check dataset.jsonl [--model M] [--method supervised|dpo]
     python -m helpers eval ft:… heldout.jsonl [--loose] [--json] [--promptfoo DOSSIER]
     python -m helpers doctor
     python -m helpers reset [--step N]
@@ -26,40 +27,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
 from .verbs import COMMANDS, VERBS, suggest
 
-_EN_FR = [
-    ("the following arguments are required:", "il manque ces options obligatoires :"),
-    ("unrecognized arguments:", "options inconnues :"),
-    ("expected one argument", "attend une valeur"),
-    ("expected 2 arguments", "attend deux valeurs (ROLE puis CONTENU)"),
-    ("invalid int value:", "nombre entier attendu, reçu"),
-    ("invalid float value:", "nombre attendu, reçu"),
-    ("argument", "option"),
-]
 
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help in French: « utilisation : » instead of « usage: »."""
-
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
-        return super().add_usage(
-            usage, actions, groups, "utilisation : " if prefix is None else prefix
-        )
-
-
-class _Parser(argparse.ArgumentParser):
+class _Parser(FrenchArgumentParser):
     """argparse, with French help and errors; errors are raised as `UsageError` (no exit
     from inside a library)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "arguments"
-        self._optionals.title = "options"
-        self.add_argument("-h", "--help", action="help", help="affiche cette aide et s'arrête")
 
     def error(self, message: str) -> NoReturn:
         m = re.search(r"invalid choice: '([^']*)'", message)
@@ -76,9 +51,7 @@ class _Parser(argparse.ArgumentParser):
             raise UsageError(
                 f"Commande inconnue « {wrong} » (invalid choice).", f"Choisis parmi : {choices}."
             )
-        for en, fr in _EN_FR:
-            message = message.replace(en, fr)
-        raise UsageError(f"{message}.", f"Aide : `{self.prog} --help`.")
+        raise UsageError(f"{translate(message)}.", f"Aide : `{self.prog} --help`.")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +104,15 @@ def _parser() -> argparse.ArgumentParser:
         "-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto", help="époques (auto)"
     )
     v.add_argument("--seed", type=int, default=None, help="graine (résultats reproductibles)")
+    v.add_argument(
+        "--method",
+        choices=("supervised", "dpo"),
+        default="supervised",
+        help="supervised (exemples de chat, par défaut) ou dpo (paires de préférences)",
+    )
+    v.add_argument(
+        "--beta", default="auto", help="DPO : écart permis au modèle de départ, 0 à 2 (auto)"
+    )
     for name, what in (
         ("fine_tuning.jobs.retrieve", "afficher l'état d'un job"),
         ("fine_tuning.jobs.cancel", "annuler un job"),
@@ -168,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="vérifier un dataset .jsonl")
     c.add_argument("file", help="le fichier .jsonl à vérifier")
     c.add_argument("--model", "-m", default=None, help="modèle visé (jetons et coût)")
+    c.add_argument(
+        "--method",
+        choices=("supervised", "dpo"),
+        default=None,
+        help="supervised (exemples de chat) ou dpo (paires de préférences) ; par défaut : "
+        "le format trouvé dans le fichier",
+    )
     e = sub.add_parser("eval", help="évaluer un modèle sur des exemples mis de côté (notebook 12)")
     e.add_argument("model", help="le modèle à évaluer (ft:… ou un modèle de base)")
     e.add_argument("file", help="le fichier .jsonl des exemples mis de côté")
@@ -189,7 +178,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--label", default=None, help="nom du candidat : base, prompt, fine-tune…")
     e.add_argument(
-        "--workers", type=int, default=None, help="questions posées en même temps (4 par défaut)"
+        "--workers",
+        type=int,
+        default=None,
+        help="questions posées en même temps (par défaut 4, 20 en mode local)",
     )
     e.add_argument("--json", action="store_true", help="le résultat en JSON (pour un programme)")
     e.add_argument(
@@ -263,6 +255,14 @@ def _run_api(args: argparse.Namespace) -> int:
                 raise UsageError(
                     f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}."
                 ) from None
+        beta: Any = args.beta
+        if beta != "auto":
+            try:
+                beta = float(beta)
+            except ValueError:
+                raise UsageError(
+                    f"--beta attend un nombre (entre 0 et 2) ou « auto », reçu {beta!r}."
+                ) from None
         before = workspace.get("job_id")
         model_before = workspace.get("fine_tuned_model")
         _print_json(
@@ -273,6 +273,8 @@ def _run_api(args: argparse.Namespace) -> int:
                 validation_file=args.validation_file,
                 n_epochs=epochs,
                 seed=args.seed,
+                method=args.method,
+                beta=beta,
             )
         )
         _say_shared("job_id", before, "le job suivi (étapes 05 et 06)", 5)
@@ -294,10 +296,15 @@ def _run_api(args: argparse.Namespace) -> int:
         page = client().fine_tuning.jobs.list_events(jobs.resolve_job_id(args.id), limit=args.limit)
         _print_json(_page(list(page.data), bool(page.has_more)))
     elif verb == "fine_tuning.jobs.follow":
+        import time
+
+        from .french import event_fr, gloss
+
         job = None
         for update in jobs.follow(args.id):
-            for line in update.lines():
-                print(line, flush=True)
+            for event in update.new_events:  # in French (an untranslated one keeps its English)
+                when = time.strftime("%H:%M:%S", time.localtime(event.created_at))
+                print(f"[{when}] {event_fr(event.message) or gloss(event.message)}", flush=True)
             job = update.job
         print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
         if job.fine_tuned_model:
@@ -387,11 +394,14 @@ def _not_json(literal: str) -> Any:
 
 def _run_check(args: argparse.Namespace) -> int:
     from . import models
-    from .dataset import check_file
+    from .preference_data import check_file
 
     # Figures only, file read line by line: a large dataset is checked in little memory.
-    report = check_file(args.file, args.model or models.DEFAULT_MODEL, keep_examples=False)
+    model = args.model or models.DEFAULT_MODEL
+    report = check_file(args.file, model, method=args.method, keep_examples=False)
     print(report.summary())
+    if report.n_examples:
+        print(f"Format : {_FORMAT_FR[report.method]}.")
     if report.n_examples:
         stats = report.stats()
         tok = stats["jetons_par_exemple"]
@@ -402,6 +412,12 @@ def _run_check(args: argparse.Namespace) -> int:
         with contextlib.suppress(ValueError):  # a model without a known price
             print("Coût estimé : " + report.cost().describe())
     return 0 if report.ok else 1
+
+
+_FORMAT_FR = {
+    "supervised": "exemples de chat (entraînement supervisé)",
+    "dpo": "paires de préférences (DPO)",
+}
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -426,8 +442,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         )
         print("\n".join(written.lines()))
         return 0
-    workers = args.workers if args.workers is not None else evaluation.WORKERS
-    if workers < 1:
+    workers = args.workers
+    if workers is not None and workers < 1:
         raise UsageError("--workers attend un nombre ≥ 1.", "Par exemple --workers 4.")
     result = evaluation.evaluate(
         args.model,
@@ -453,6 +469,9 @@ def _version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "absent"
+
+
+_MODE_NAMES = {"sandbox": "bac à sable", "local": "local"}
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
@@ -494,12 +513,12 @@ def _run_doctor(args: argparse.Namespace) -> int:
             + (
                 " ❌ (nécessaire en mode openai)"
                 if mode == "openai"
-                else " (inutile en mode bac à sable)"
+                else f" (inutile en mode {_MODE_NAMES.get(mode, mode)})"
             )
         )
         ok = ok and mode != "openai"
     if os.environ.get("OPENAI_BASE_URL"):
-        note = "ignorée en mode bac à sable" if mode != "openai" else "utilisée"
+        note = f"ignorée en mode {_MODE_NAMES.get(mode, mode)}" if mode != "openai" else "utilisée"
         print(f"OPENAI_BASE_URL : définie ({note})")
     try:
         from .tokens import local_length_function
@@ -513,8 +532,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
     from .local import doctor as local_doctor
 
     local = local_doctor(check_device=mode == "local")
-    print("\n".join(local.lines()) if mode == "local" else local.summary())
-    ok = ok and (local.usable or mode != "local")
+    print("\n".join(local.lines(active=True)) if mode == "local" else local.summary())
+    ok = ok and (local.ready or mode != "local")
     if mode in ("sandbox", "local"):
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
@@ -560,11 +579,12 @@ def _doctor_workspace(repair: bool) -> bool:
 
 
 def _doctor_sandbox(mode: str) -> bool:
+    label = "Serveur local" if mode == "local" else "Bac à sable"
     try:
         from . import sandbox
 
         if not hasattr(sandbox, "start"):
-            print("Bac à sable : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
+            print(f"{label} : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
             return False
         from .client import client
 
@@ -573,9 +593,20 @@ def _doctor_sandbox(mode: str) -> bool:
     except Exception as err:  # noqa: BLE001
         from .errors import explain
 
-        print(f"Bac à sable : ❌ injoignable — {explain(err).title}")
+        print(f"{label} : ❌ injoignable — {explain(err).title}")
         return False
-    print(f"Bac à sable : ✅ joignable sur {api.base_url} ({n} modèles)")
+    served = ""
+    from . import settings
+
+    if mode == "local" and settings.class_server() is None:
+        # the server that answered serves this command's setting (restarted if it differed)
+        from .local import catalog
+
+        name = sandbox.local_model_served() or (
+            catalog.wanted_spec() if sandbox.running(engine="local") else "?"
+        )
+        served = f", modèle servi : {name}"
+    print(f"{label} : ✅ joignable sur {api.base_url} ({n} modèles{served})")
     return True
 
 

@@ -101,6 +101,15 @@ def still_served(name: str, value: str, mode: str | None = None) -> bool:
     job that neither failed nor was cancelled, a model. One plain GET, without the SDK: a
     kernel that only checks its workspace does not import openai for it (≈ 1 s, 20 MB).
     False whenever the answer is not a 200 with that object (a reset workspace, no server)."""
+    found = served(name, value, mode)
+    if found is None:
+        return False
+    return name != "job_id" or found.get("status") not in ("failed", "cancelled")
+
+
+def served(name: str, value: str, mode: str | None = None) -> dict[str, Any] | None:
+    """The object (JSON) the kit's server keeps for a recorded id (`still_served`'s one GET),
+    or None when it does not know it (a reset workspace, no server)."""
     import json
     import urllib.error
     import urllib.parse
@@ -115,10 +124,10 @@ def still_served(name: str, value: str, mode: str | None = None) -> bool:
         with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the kit's server
             found = json.loads(answer.read())
     except (urllib.error.URLError, OSError, ValueError):
-        return False
+        return None
     if not isinstance(found, dict) or found.get("id") != value:
-        return False
-    return name != "job_id" or found.get("status") not in ("failed", "cancelled")
+        return None
+    return found
 
 
 KeyStatus = Literal["valid", "invalid", "no_fine_tuning", "quota", "no_network", "unavailable"]

@@ -4,6 +4,10 @@
 It never raises on bad input. The sandbox validates uploads with the same code (it turns the
 problems into the real API's English messages), so the learner's check and the "server"
 always agree.
+
+What one line must be is a `Rules` object: chat examples (`CHAT`, the default) here;
+preference pairs (DPO) in `helpers.preference_data`, which passes its own rules to the same
+checks (encoding, JSON, duplicates, lengths, counts and cost are shared).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import statistics
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -30,6 +34,8 @@ Severity = Literal["error", "warning"]
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 TOP_KEYS = {"messages", "tools", "parallel_tool_calls", "functions"}
+#: The keys of a preference pair (DPO), recognised so that a chat check can name the format.
+PREFERENCE_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
 MESSAGE_KEYS = {
     "role",
     "content",
@@ -77,10 +83,29 @@ def field_fr(path: str) -> str:
 class Example:
     line: int
     data: dict[str, Any]
+    #: The messages whose tokens are billed, when they are not `data["messages"]` (a
+    #: preference pair's conversations, `helpers.preference_data`).
+    counted: list[Any] | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        return self.data.get("messages", [])
+        return self.counted if self.counted is not None else self.data.get("messages", [])
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What each line of a dataset must be: a chat example (`CHAT`, the default) or a
+    preference pair (`helpers.preference_data.PREFERENCE`). Everything else about a file
+    (encoding, JSON, blank lines, duplicates, lengths, the minimum count, the cost) is checked
+    the same way for both."""
+
+    method: str  # the `method.type` of the job this file is for: "supervised" or "dpo"
+    check: Callable[[Any, int, int], list[Problem]]  # (object, line, example number) → problems
+    counted: Callable[[dict[str, Any]], list[Any]]  # the messages whose tokens are billed
+    unusable: frozenset[str]  # problems after which the line is not an example at all
+    plain_fast_path: bool = True  # plain chat lines skip the full checks (chat only)
+    noun_fr: str = "exemple(s)"
+    ready_fr: str = "exemples prêts à envoyer"
 
 
 @dataclass
@@ -97,6 +122,7 @@ class Report:
     examples: list[Example] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     n_lines: int = 0
+    rules: Rules | None = field(default=None, repr=False)  # None: chat examples
     # Token counts, one per example. Counting is the costly part of a check, and no check
     # needs it for short examples (a token is at least one UTF-8 byte, a character at most
     # four, so a line shorter than limit/4 cannot be too long): those are counted on first
@@ -108,6 +134,11 @@ class Report:
     @property
     def n_examples(self) -> int:
         return self._figures.n if self._figures is not None else len(self.examples)
+
+    @property
+    def method(self) -> str:
+        """The job method this file was checked for: "supervised" (chat) or "dpo" (pairs)."""
+        return self.rules.method if self.rules is not None else "supervised"
 
     @property
     def token_counts(self) -> list[int]:
@@ -140,7 +171,7 @@ class Report:
         return [p for p in self.problems if p.line == line]
 
     def cost(self, n_epochs: int | Literal["auto"] | None = "auto") -> models.CostEstimate:
-        return models.estimate_cost(self.token_counts, self.model, n_epochs)
+        return models.estimate_cost(self.token_counts, self.model, n_epochs, method=self.method)
 
     def stats(self) -> dict[str, Any]:
         """The figures the OpenAI Cookbook prints, as a dict."""
@@ -162,10 +193,14 @@ class Report:
     def summary(self) -> str:
         """A short French verdict, then every problem (one per line)."""
         n = self.n_examples
+        rules = self.rules or CHAT
         if self.ok:
-            head = f"✅ {n} exemples prêts à envoyer"
+            head = f"✅ {n} {rules.ready_fr}"
         else:
-            head = f"❌ {len(self.errors)} erreur(s) à corriger avant l'envoi ({n} exemple(s) lisible(s))"
+            head = (
+                f"❌ {len(self.errors)} erreur(s) à corriger avant l'envoi "
+                f"({n} {rules.noun_fr} lisible(s))"
+            )
         if self.warnings:
             head += f", {len(self.warnings)} avertissement(s)"
         return "\n".join([head + ".", *(str(p) for p in self.problems)])
@@ -360,7 +395,9 @@ def _cr_problem(text: str, line: int) -> Problem | None:
 # Example-level checks
 
 
-def _check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[Problem]:
+def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[Problem]:
+    """The problems of one message (`where`: its field, e.g. `messages[1]`)."""
+
     def p(code: str, message: str, fix: str, fld: str, severity: Severity = "error") -> Problem:
         return Problem(
             code,
@@ -497,7 +534,16 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
         )
         return out
     if "messages" not in obj:
-        if "prompt" in obj or "completion" in obj:
+        if PREFERENCE_KEYS & set(obj):
+            p(
+                "preference_format",
+                "cette ligne est une paire de préférences (format DPO : input, preferred_output, "
+                "non_preferred_output), pas un exemple de chat",
+                "Pour un entraînement par préférences, vérifie le fichier avec --method dpo et "
+                'lance le job avec method={"type": "dpo"} (notebook 13) ; pour un entraînement '
+                'supervisé, écris chaque exemple en {"messages": [...]}.',
+            )
+        elif "prompt" in obj or "completion" in obj:
             p(
                 "legacy_format",
                 'format ancien prompt/completion : les modèles de chat attendent "messages"',
@@ -536,7 +582,7 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
         )
         return out
     for i, msg in enumerate(messages):
-        out.extend(_check_message(msg, i, f"messages[{i}]", line, ex))
+        out.extend(check_message(msg, i, f"messages[{i}]", line, ex))
     roles = [m.get("role") for m in messages if isinstance(m, dict)]
     if len(roles) < len(messages):
         pass  # messages that are not objects are reported above; no guess about roles
@@ -559,7 +605,7 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
             "messages",
         )
     if _has_tool_fields(obj):
-        out.extend(_tool_problems(obj, line, ex))
+        out.extend(tool_problems(obj, line, ex))
     return out
 
 
@@ -747,7 +793,7 @@ def _field_path(path: Iterable[Any]) -> str:
     return out
 
 
-def _tool_problems(obj: dict[str, Any], line: int, ex: int) -> list[Problem]:
+def tool_problems(obj: dict[str, Any], line: int, ex: int) -> list[Problem]:
     """The tools / functions / parallel_tool_calls / function_call / tool_calls of one example
     against `TOOLS_SCHEMA`: one French problem per mistake, with its field."""
     out: list[Problem] = []
@@ -1054,10 +1100,13 @@ def _fingerprint(text: str | bytes) -> int:
     return hash(data) ^ (zlib.crc32(data) << 64)
 
 
-def check_bytes(data: bytes, model: str = models.DEFAULT_MODEL) -> Report:
-    """Check a JSONL file's content. Never raises; every problem carries its line."""
+def check_bytes(
+    data: bytes, model: str = models.DEFAULT_MODEL, *, rules: Rules | None = None
+) -> Report:
+    """Check a JSONL file's content (chat examples, or what `rules` says). Never raises;
+    every problem carries its line."""
     text, decode_problems = _decode(data)
-    return _run(_text_lines(text), decode_problems, model, keep=True)
+    return _run(_text_lines(text), decode_problems, model, keep=True, rules=rules)
 
 
 def _run(
@@ -1066,12 +1115,13 @@ def _run(
     model: str,
     *,
     keep: bool,
+    rules: Rules | None = None,
 ) -> Report:
-    report = Report(model=model)
+    report = Report(model=model, rules=rules)
     gc_was_on = gc.isenabled()
     gc.disable()  # parsing allocates many containers, none cyclic: collections only cost time
     try:
-        _Scan(report, model, keep=keep).run(_Lines(lines, decode_problems))
+        _Scan(report, model, keep=keep, rules=rules or CHAT).run(_Lines(lines, decode_problems))
     except Exception as err:  # pragma: no cover - a bug must not hide the file's problems
         report.problems.append(
             Problem(
@@ -1106,10 +1156,11 @@ class _Scan:
     once, to be encoded on the other cores while the next lines are parsed.
     """
 
-    def __init__(self, report: Report, model: str, *, keep: bool):
+    def __init__(self, report: Report, model: str, *, keep: bool, rules: Rules):
         self.report = report
         self.model = model
         self.keep = keep
+        self.rules = rules
         self.limit = _limit(model)
         self.counter = report._counter = tokens.TokenCounter(model)
         self.figures = None if keep else _Figures()
@@ -1122,7 +1173,7 @@ class _Scan:
         content = False  # a line that is not blank
         for raw in lines:
             number = lines.number
-            obj, roles = _fast_simple(raw)
+            obj, roles = _fast_simple(raw) if self.rules.plain_fast_path else (None, 0)
             if roles:
                 content = True
                 self.simple(obj, roles, raw, number)
@@ -1137,7 +1188,7 @@ class _Scan:
                     continue
             if err is None:
                 content = True
-                roles = _simple_roles(obj)
+                roles = _simple_roles(obj) if self.rules.plain_fast_path else 0
                 if roles:
                     self.simple(obj, roles, raw, number)
                 else:
@@ -1196,8 +1247,10 @@ class _Scan:
             problems.append(
                 Problem(
                     "too_few_examples",
-                    f"{self.n} exemple(s) : l'API d'OpenAI en exige au moins {models.MIN_EXAMPLES}",
-                    f"Ajoute au moins {models.MIN_EXAMPLES - self.n} exemple(s) (50 à 100 donnent de meilleurs résultats).",
+                    f"{self.n} {self.rules.noun_fr} : l'API d'OpenAI en exige au moins "
+                    f"{models.MIN_EXAMPLES}",
+                    f"Ajoute au moins {models.MIN_EXAMPLES - self.n} {self.rules.noun_fr} "
+                    "(50 à 100 donnent de meilleurs résultats).",
                 )
             )
         if self.figures is not None:
@@ -1230,17 +1283,19 @@ class _Scan:
 
     def full(self, obj: Any, raw: str, number: int) -> None:
         """The full checks, for anything the fast path did not accept."""
-        found = _check_example(obj, number, self.n + 1)
+        found = self.rules.check(obj, number, self.n + 1)
         self.report.problems.extend(found)
-        if any(p.code in _UNUSABLE for p in found):
+        if any(p.code in self.rules.unusable for p in found):
             return
         self.n += 1
+        counted = self.rules.counted(obj)
         if self.figures is None:
-            self.report.examples.append(Example(number, obj))
-            self.count_now(self.counter.messages(obj["messages"]), number)
+            own = None if self.rules is CHAT else counted
+            self.report.examples.append(Example(number, obj, own))
+            self.count_now(self.counter.messages(counted), number)
         else:
-            self.figures.add(obj["messages"])
-            self.check_length(self.counter.add_example(obj["messages"]), number)
+            self.figures.add(counted)
+            self.check_length(self.counter.add_example(counted), number)
         try:
             key = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         except (ValueError, RecursionError, TypeError):
@@ -1264,15 +1319,15 @@ class _Scan:
             self.report.problems.append(_too_long(n_tokens, self.limit, self.model, number, self.n))
 
 
-def _check_stream(file: BinaryIO, model: str) -> Report:
+def _check_stream(file: BinaryIO, model: str, rules: Rules | None = None) -> Report:
     """`check_bytes` on a file read line by line, keeping figures instead of examples."""
     start = file.read(4)
     if _wide_codec(start) is not None:  # rare: decode the whole file as `check_bytes` does
         text, decode_problems = _decode(start + file.read())
-        return _run(_text_lines(text), decode_problems, model, keep=False)
+        return _run(_text_lines(text), decode_problems, model, keep=False, rules=rules)
     file.seek(0)
     decode_problems: list[Problem] = []
-    return _run(_file_lines(file, decode_problems), decode_problems, model, keep=False)
+    return _run(_file_lines(file, decode_problems), decode_problems, model, keep=False, rules=rules)
 
 
 def _too_long(n_tokens: int, limit: int, model: str, line: int, ex: int) -> Problem:
@@ -1302,15 +1357,23 @@ def _duplicate(first: int, line: int, ex: int) -> Problem:
 _UNUSABLE = {
     "not_object",
     "legacy_format",
+    "preference_format",
     "missing_messages",
     "messages_not_list",
     "empty_messages",
     "message_not_object",
 }
 
+#: Chat examples (`{"messages": [...]}`): what a supervised job trains on.
+CHAT = Rules("supervised", _check_example, lambda obj: obj["messages"], frozenset(_UNUSABLE))
+
 
 def check_file(
-    path: str | Path, model: str = models.DEFAULT_MODEL, *, keep_examples: bool = True
+    path: str | Path,
+    model: str = models.DEFAULT_MODEL,
+    *,
+    keep_examples: bool = True,
+    rules: Rules | None = None,
 ) -> Report:
     """Check a file on disk. A missing file is reported (not raised).
 
@@ -1320,12 +1383,12 @@ def check_file(
     path = Path(path)
     try:
         if keep_examples:
-            report = check_bytes(path.read_bytes(), model)
+            report = check_bytes(path.read_bytes(), model, rules=rules)
         else:
             with open(path, "rb", buffering=1 << 20) as file:
-                report = _check_stream(file, model)
+                report = _check_stream(file, model, rules)
     except OSError as err:
-        report = Report(model=model)
+        report = Report(model=model, rules=rules)
         report.problems.append(
             Problem(
                 "unreadable",
@@ -1346,15 +1409,23 @@ def check_file(
     return report
 
 
-def check_examples(examples: Iterable[dict[str, Any]], model: str = models.DEFAULT_MODEL) -> Report:
+def check_examples(
+    examples: Iterable[dict[str, Any]],
+    model: str = models.DEFAULT_MODEL,
+    *,
+    rules: Rules | None = None,
+) -> Report:
     """Check examples held in memory (e.g. the dataset table): line N = example N."""
     # a lone surrogate stays an escape (\ud800), which the check reports with its line
-    return check_bytes(dumps_jsonl(examples).encode("utf-8", "backslashreplace"), model)
+    data = dumps_jsonl(examples).encode("utf-8", "backslashreplace")
+    return check_bytes(data, model, rules=rules)
 
 
-def read_jsonl(path: str | Path, model: str = models.DEFAULT_MODEL) -> list[dict[str, Any]]:
+def read_jsonl(
+    path: str | Path, model: str = models.DEFAULT_MODEL, *, rules: Rules | None = None
+) -> list[dict[str, Any]]:
     """The examples of a file that is ready to upload; `DatasetError` (with the report) otherwise."""
-    report = check_file(path, model)
+    report = check_file(path, model, rules=rules)
     if not report.ok:
         raise DatasetError(report)
     return [e.data for e in report.examples]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import dataset, models
+from . import dataset, models, preference_data
 
 Entry = dict[str, Any] | str  # an example, or a line to fix (not a JSON object)
 
@@ -110,6 +110,16 @@ CSV_ALIASES = {
     "reponse": "assistant",
     "answer": "assistant",
     "completion": "assistant",
+    # preference pairs (DPO)
+    "preferred": "preferred",
+    "préférée": "preferred",
+    "preferee": "preferred",
+    "chosen": "preferred",
+    "non_preferred": "non_preferred",
+    "non préférée": "non_preferred",
+    "non_preferee": "non_preferred",
+    "rejected": "non_preferred",
+    "pair": "pair",
 }
 
 
@@ -142,6 +152,8 @@ def parse_csv(data: bytes) -> Imported:
         key = "messages" if key == "messages" else CSV_ALIASES.get(key, "")
         if key and key not in columns:
             columns[key] = c
+    if {"user", "preferred", "non_preferred"} <= set(columns):
+        return Imported(_pairs(df, columns))
     if "messages" not in columns and not {"user", "assistant"} <= set(columns):
         raise ImportProblem(
             f"colonnes trouvées : {', '.join(map(str, df.columns))}. Il faut au moins une colonne « user » "
@@ -162,10 +174,44 @@ def parse_csv(data: bytes) -> Imported:
     return Imported(entries)
 
 
+def _pairs(df: Any, columns: dict[str, Any]) -> list[Entry]:
+    """Preference pairs from columns user / preferred / non_preferred (and system, or a whole
+    pair's JSON in `pair`)."""
+    entries: list[Entry] = []
+    for record in df.to_dict(orient="records"):
+        cell = {k: str(record.get(c, "") or "") for k, c in columns.items()}
+        if cell.get("pair", "").strip():
+            try:
+                entries.append(json.loads(cell["pair"]))
+            except ValueError:
+                entries.append(cell["pair"])
+            continue
+        entries.append(
+            preference_data.pair(
+                cell["user"], cell["preferred"], cell["non_preferred"], cell.get("system") or None
+            )
+        )
+    return entries
+
+
 def dumps_csv(examples: Iterable[dict[str, Any]]) -> str:
     """The CSV export: columns system / user / assistant, plus `messages` (JSON) for the
-    examples those columns cannot hold (see `dataset.to_dataframe`)."""
-    df = dataset.to_dataframe(list(examples))
+    examples those columns cannot hold (see `dataset.to_dataframe`); preference pairs: columns
+    system / user / preferred / non_preferred, plus `pair` (JSON)."""
+    examples = list(examples)
+    if examples and all(preference_data.is_pair(e) for e in examples):
+        df = preference_data.to_dataframe(examples)
+        if "pair" in df.columns:
+            df = df.assign(
+                pair=[
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else ""
+                    for v in df["pair"]
+                ]
+            )
+        buf = io.StringIO()
+        df.to_csv(buf, index=False)
+        return buf.getvalue()
+    df = dataset.to_dataframe(examples)
     if "messages" in df.columns:
         df = df.assign(
             messages=[

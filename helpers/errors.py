@@ -395,6 +395,8 @@ def _bad_request(exc: BaseException, message: str, today: date | None = None) ->
             "unknown_parameter",
             scrub(message),
         )
+    if isinstance(param, str) and param.startswith("method."):
+        return _method_refused(param, message)
     if "invalid training_file" in low or param == "training_file" or "training file" in low:
         cause, fix = _invalid_training_file()
         return Diagnosis(
@@ -513,22 +515,30 @@ def _failed_job(job: Any) -> Diagnosis:
         code, message = err.get("code"), err.get("message")
     message = message or ""
     job_id = getattr(job, "id", "?")
+    mode = _mode()
+    if mode == "local" and code in ("model_unavailable", "server_error"):
+        return _failed_local_job(job_id, code, message)
     if code == "invalid_n_examples":
         m = re.search(r"has (\d+) example", message)
         n = f"{m.group(1)} exemple(s)" if m else "trop peu d'exemples"
+        who = "OpenAI en exige" if mode == "openai" else "OpenAI (et donc le kit) en exige"
         return Diagnosis(
             f"Le job {job_id} a échoué : pas assez d'exemples",
-            f"Ton fichier contient {n} ; OpenAI en exige au moins {models.MIN_EXAMPLES}.",
+            f"Ton fichier contient {n} ; {who} au moins {models.MIN_EXAMPLES}.",
             f"Ajoute des exemples (au moins {models.MIN_EXAMPLES}, 50 à 100 c'est mieux), vérifie avec "
             "`python -m helpers check`, renvoie le fichier et relance un job.",
             "invalid_n_examples",
             scrub(message) or None,
         )
+    mismatch = _method_mismatch(job, code, message) if code == "invalid_training_file" else None
+    if mismatch is not None:
+        return mismatch
     if code == "invalid_training_file":
         cause, fix = _invalid_training_file()
         m = re.search(r"Example (\d+)", message)
         if m:
-            cause = f"OpenAI a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
+            who = {"openai": "OpenAI", "local": "Le serveur local"}.get(mode, "Le bac à sable")
+            cause = f"{who} a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
         return Diagnosis(
             f"Le job {job_id} a échoué : fichier d'entraînement invalide",
             cause,
@@ -536,11 +546,125 @@ def _failed_job(job: Any) -> Diagnosis:
             "invalid_training_file",
             scrub(message) or None,
         )
+    stopped = {
+        "openai": "OpenAI a arrêté l'entraînement",
+        "local": "L'entraînement local, sur cette machine, s'est arrêté",
+        "sandbox": "Le bac à sable a arrêté l'entraînement simulé",
+    }.get(mode, "L'entraînement s'est arrêté")
     return Diagnosis(
         f"Le job {job_id} a échoué",
-        "OpenAI a arrêté l'entraînement" + (f" (code {code})" if code else "") + ".",
+        stopped + (f" (code {code})" if code else "") + ".",
         JobFailedError.fix,
         f"job_failed:{code}" if code else "job_failed",
+        scrub(message) or None,
+    )
+
+
+def _method_refused(param: str, message: str) -> Diagnosis:
+    """A job's `method` refused: its type, or one of its hyperparameters (DPO's `beta`…)."""
+    name = param.rsplit(".", 1)[-1]
+    if param == "method.type":
+        cause = (
+            "`method.type` doit valoir « supervised » (exemples de chat) ou « dpo » (paires de "
+            "préférences, notebook 13) ; « reinforcement » n'est ni dans le cours ni dans le bac à sable."
+        )
+        fix = 'Écris method={"type": "dpo", "dpo": {"hyperparameters": {…}}} (ou "supervised").'
+    elif name == "beta":
+        cause = (
+            "`beta` (DPO seulement) doit être un nombre plus grand que 0 et au plus 2, ou « auto »."
+        )
+        fix = "Essaie beta=0.1 (la valeur habituelle), ou « auto » : le fournisseur choisit."
+    else:
+        cause = (
+            f"Le réglage « {param} » est refusé : un nombre hors limites (n_epochs 1 à 50, "
+            "batch_size 1 à 256, learning_rate_multiplier plus grand que 0), ou un réglage rangé au "
+            "mauvais endroit."
+        )
+        fix = (
+            "Corrige la valeur (ou mets « auto »), dans method → "
+            '{"type": …, TYPE: {"hyperparameters": {…}}} avec TYPE le même que type.'
+        )
+    return Diagnosis(
+        f"Réglage d'entraînement refusé : {param}", cause, fix, "bad_method", scrub(message)
+    )
+
+
+def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
+    """A DPO job given chat examples, or a supervised job given preference pairs (the file's
+    format is not the job's method)."""
+    method = getattr(getattr(job, "method", None), "type", None)
+    job_id = getattr(job, "id", "?")
+    if "expected preference pairs" in message:
+        cause = (
+            "Ce job est un entraînement par préférences (DPO), mais ton fichier contient des "
+            'exemples de chat ({"messages": [...]}) : un job DPO attend des paires (input, '
+            "preferred_output, non_preferred_output)."
+        )
+        fix = (
+            "Pour un entraînement supervisé, relance le job sans method DPO ; pour DPO, écris des "
+            "paires (notebook 13) et vérifie-les avec `python -m helpers check FICHIER --method dpo`."
+        )
+    elif method == "supervised" and "expected either prompt/completion pairs or chat" in message:
+        cause = (
+            "Le fichier n'est pas au format des exemples de chat ({\"messages\": [...]}). S'il "
+            "contient des paires de préférences (input, preferred_output, non_preferred_output), "
+            "c'est un job DPO qu'il faut lancer."
+        )
+        fix = (
+            'Relance le job avec method={"type": "dpo"} (helpers.jobs.create(..., method="dpo"), '
+            "notebook 13) ; sinon corrige le fichier (`python -m helpers check FICHIER`)."
+        )
+    else:
+        return None
+    return Diagnosis(
+        f"Le job {job_id} a échoué : le fichier n'est pas au format de sa méthode",
+        cause,
+        fix,
+        code,
+        scrub(message) or None,
+    )
+
+
+def _mode() -> str | None:
+    try:
+        return settings.get_mode()
+    except Exception:  # an unusable setting: wording for no mode in particular
+        return None
+
+
+def _failed_local_job(job_id: str, code: str, message: str) -> Diagnosis:
+    """A local job that failed on this machine: no OpenAI involved, no validation problem."""
+    if code == "model_unavailable":
+        # the worker's message is the kit's own French explanation (`local.catalog`): what
+        # is missing, then the ways out
+        text = message or "Le modèle de base n'a pas pu être chargé."
+        detail = re.search(r" \(détail : [^)]*\)$", text)
+        if detail:  # the technical detail goes with the cause, not the way out
+            text = text[: detail.start()]
+        cause, _, ways = text.partition(" Deux solutions : ")
+        cause += detail.group(0) if detail else ""
+        fix = (
+            f"Deux solutions : {ways}"
+            if ways
+            else "Corrige le réglage ATELIER_LOCAL_MODEL (ou, sans téléchargement : une cellule "
+            "`%env ATELIER_LOCAL_MODEL=tiny`) puis relance la cellule ; le serveur local "
+            "redémarre avec ce modèle."
+        )
+        return Diagnosis(
+            f"Le job {job_id} a échoué : le modèle de base n'a pas pu être chargé ici",
+            cause,
+            fix + " Diagnostic complet : `python -m helpers doctor`.",
+            "local_model_unavailable",
+        )
+    log = settings.workspace_dir_name().rstrip("/") + "/local/worker.log"
+    return Diagnosis(
+        f"Le job {job_id} a échoué pendant l'entraînement local",
+        "L'entraînement sur cette machine s'est arrêté avant la fin : processus arrêté ou tué "
+        "(machine en veille, mémoire insuffisante), ou erreur pendant le calcul.",
+        f"Relance l'entraînement (notebook 05, ou la cellule qui l'attendait). Si ça recommence, "
+        f"le détail est dans {log} ; un modèle plus petit (ATELIER_LOCAL_MODEL=tiny) demande "
+        "moins de mémoire.",
+        "local_job_failed",
         scrub(message) or None,
     )
 

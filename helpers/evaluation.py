@@ -50,7 +50,17 @@ CONTENDERS = {
     "fine-tune": "modèle fine-tuné",
 }
 FOLDER = "evaluation"
-WORKERS = 4  # requests in flight at once: enough for the local engine to batch, gentle with the API
+WORKERS = 4  # requests in flight at once, gentle with the API and the sandbox
+#: Local mode generates the temperature-0 requests that arrive together as one batch (at most
+#: 20, `helpers.local.generate`): the evaluation sends that many at once there.
+WORKERS_BY_MODE = {"local": 20}
+
+
+def default_workers(mode: str) -> int:
+    """How many questions an evaluation has in flight at once in `mode`."""
+    return WORKERS_BY_MODE.get(mode, WORKERS)
+
+
 OTHER = "(autre réponse)"  # the confusion table's column for answers outside the classes
 # Message fields a chat request accepts (a dataset's `weight` is a training field only).
 _REQUEST_FIELDS = ("role", "content", "name", "tool_calls", "tool_call_id")
@@ -515,7 +525,7 @@ def evaluate(
     match: Match = "exact",
     system: str | None = None,
     label: str | None = None,
-    workers: int = WORKERS,
+    workers: int | None = None,
     max_tokens: int | Literal["auto"] | None = "auto",
     progress: bool = True,
     save: bool = True,
@@ -524,7 +534,8 @@ def evaluate(
 ) -> Evaluation:
     """Ask `model` every example of `data` (a JSONL path or examples) at temperature 0 and
     compare its answers with the expected ones. `system` replaces the examples' system message
-    (the prompt contender). `workers` requests are in flight at once. The run is saved in the
+    (the prompt contender). `workers` requests are in flight at once (None: the mode's
+    `default_workers`). The run is saved in the
     workspace (`save`) and, on a class server, shown on the teacher's page (`share`)."""
     match = check_match(match)
     examples, name = load(data)
@@ -539,6 +550,8 @@ def evaluate(
         client = make()
     mode = settings.get_mode()
     start = time.perf_counter()
+    if workers is None:
+        workers = default_workers(mode)
     answers, fingerprints = ask_all(
         client, model, prompts, max_tokens=cap, workers=workers, progress=progress
     )

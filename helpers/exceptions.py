@@ -26,6 +26,11 @@ class KitError(Exception):
         if fix is not None:
             self.fix = fix
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (Jupyter, Colab) shows instead of a Python traceback when a cell raises
+        one of the kit's errors: what happened and what to do, in French."""
+        return [f"❌ {self}", f"👉 Que faire : {self.fix}"]
+
 
 class SettingsError(KitError, ValueError):
     """A setting has a value the kit cannot use (message in French)."""
@@ -68,10 +73,12 @@ class JobFailedError(KitError, RuntimeError):
         "relance un job. Un job échoué n'est pas facturé."
     )
 
-    def __init__(self, job: Any):
+    def __init__(self, job: Any, message: str | None = None, fix: str | None = None):
         self.job = job
         err = getattr(job, "error", None)
-        super().__init__(f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}")
+        super().__init__(
+            message or f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}", fix
+        )
 
 
 class NoModelError(KitError, ValueError):

@@ -73,6 +73,55 @@ _PATTERNS: list[tuple[str, str]] = [
         r"The job failed due to an invalid (training|validation) file\.\s*(.*)",
         "Le job a échoué : fichier {1} invalide{2}",
     ),
+    # Local training (`helpers.local.events`): what only the local engine says.
+    (
+        r"Local training of (\S+) on (.+?): (\d+) examples, (\d+) steps, LoRA with ([\d,]+) "
+        r"trainable parameters of ([\d,]+)",
+        "Entraînement local de {1} sur {2} : {3} exemples, {4} étapes ; LoRA entraîne "
+        "{5} paramètres sur {6}",
+    ),
+    (
+        r"(\d+) example\(s\) have nothing to learn \(assistant weights 0, or cut by the length "
+        r"limit\) and are skipped",
+        "{1} exemple(s) sans rien à apprendre (réponses de poids 0, ou coupées par la limite de "
+        "longueur) : ignoré(s)",
+    ),
+    (
+        r"Training loss has plateaued near 0 at step (\d+)/(\d+) \(loss on the whole training "
+        r"file: ([\d.]+), every answer token right\): stopping early, the remaining steps would "
+        r"not change the model",
+        "Arrêt anticipé à l'étape {1} sur {2} prévues : la perte a plafonné près de 0 (perte sur "
+        "tout le fichier d'entraînement : {3}, chaque jeton des réponses juste) ; les étapes "
+        "restantes ne changeraient plus le modèle",
+    ),
+    (
+        r"Converting the GGUF file of (\S+): reading the tokenizer",
+        "Conversion du fichier GGUF de {1} : lecture du tokenizer",
+    ),
+    (
+        r"Converting the GGUF file of (\S+): de-quantizing the weights",
+        "Conversion du fichier GGUF de {1} : dé-quantification des poids",
+    ),
+    (
+        r"Converting the GGUF file of (\S+): writing the folder",
+        "Conversion du fichier GGUF de {1} : écriture du dossier",
+    ),
+    (
+        r"The local training worker was stopped before the end of this job\.",
+        "Le processus d'entraînement local a été arrêté avant la fin de ce job",
+    ),
+    (
+        r"The local training worker stopped before the end of this job\.",
+        "Le processus d'entraînement local s'est arrêté avant la fin de ce job (machine en "
+        "veille, processus tué ?)",
+    ),
+    (
+        r"Local training failed: the base model (\S+) could not be loaded on this machine",
+        "L'entraînement local a échoué : le modèle de base {1} n'a pas pu être chargé sur cette "
+        "machine",
+    ),
+    (r"Local training failed: (\w+): (.*)", "L'entraînement local a échoué ({1}) : {2}"),
+    (r"Local training failed: (\w+)", "L'entraînement local a échoué ({1})"),
     (r"No such File object: (\S+)", "Aucun fichier {1}"),
     (r"invalid training_file: (\S+)", "training_file invalide : {1} (fichier inconnu ou supprimé)"),
     (
@@ -138,13 +187,25 @@ def file_detail_fr(detail: str) -> str:
     return out
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+
+
+def _french_group(group: str | None) -> str:
+    """A matched group in French: known words translated, 4,884,480 → 4 884 480."""
+    if not group:
+        return ""
+    if _THOUSANDS.fullmatch(group):
+        return group.replace(",", "\u202f")
+    return _WORDS.get(group, group)
+
+
 def event_fr(message: str) -> str | None:
     """The French of a known API message (ids and numbers kept), or None."""
     text = (message or "").strip()
     for pattern, french in _COMPILED:
         match = pattern.fullmatch(text)
         if match:
-            groups = [_WORDS.get(g, g) if g else "" for g in match.groups()]
+            groups = [_french_group(g) for g in match.groups()]
             if french.startswith("Le job a échoué : fichier"):
                 groups[1] = file_detail_fr(groups[1])
             out = french

@@ -40,6 +40,8 @@ STATUS_FR = {
     "pending": "En attente",
 }
 EVENTS_PAGE = 100  # events asked per poll (the API's default is 20)
+#: What a DPO job's metrics events add (the reward margin and the share of pairs won).
+DPO_METRICS = ("train_reward_margin", "train_reward_accuracy", "valid_reward_margin")
 
 
 def _client(client: Any = None) -> Any:
@@ -66,18 +68,26 @@ def resolve_job_id(job_id: str | None = None) -> str:
 
 
 def upload(
-    path: str | Path, *, check: bool = True, client: Any = None, model: str | None = None
+    path: str | Path,
+    *,
+    check: bool = True,
+    client: Any = None,
+    model: str | None = None,
+    method: models.Method | None = None,
+    record: bool = True,
 ) -> Any:
     """Upload a JSONL file for fine-tuning; records `dataset_path` and `file_id`.
 
     With `check=True` (default) a file whose check finds errors is refused with a
-    `DatasetError` carrying the full report, before anything is sent.
+    `DatasetError` carrying the full report, before anything is sent. The check is the one for
+    `method` ("supervised": chat examples, "dpo": preference pairs; None: the file's format).
+    `record=False`: a side file (e.g. preference pairs), never the course's.
     """
-    from .dataset import check_file
+    from .preference_data import check_file
 
     path = Path(path)
     if check:
-        report = check_file(path, model or models.DEFAULT_MODEL)
+        report = check_file(path, model or models.DEFAULT_MODEL, method=method)
         if not report.ok:
             raise DatasetError(report)
     elif not path.is_file():
@@ -85,7 +95,8 @@ def upload(
     api = _client(client)
     with path.open("rb") as f:
         file = api.files.create(file=(path.name, f), purpose="fine-tune")
-    workspace.record(dataset_path=str(path.resolve()), file_id=file.id)
+    if record:
+        workspace.record(dataset_path=str(path.resolve()), file_id=file.id)
     return file
 
 
@@ -99,6 +110,9 @@ def create(
     learning_rate_multiplier: float | Literal["auto"] = "auto",
     validation_file: str | None = None,
     seed: int | None = None,
+    method: models.Method = "supervised",
+    beta: float | Literal["auto"] = "auto",
+    record: bool = True,
     client: Any = None,
 ) -> Any:
     """Create a supervised fine-tuning job (the `method` form). Records `job_id`, `base_model`, `suffix`.
@@ -106,6 +120,10 @@ def create(
     Without `training_file` the workspace's file is used — except in `openai` mode, where a job
     is paid: there the file must be named (or use `notebook.launch`, which shows the cost and
     asks), so that `helpers.create_job()` never starts a paid job by itself.
+
+    `method="dpo"`: preference fine-tuning on pairs (`helpers.preference_data`), `beta` its own
+    hyperparameter (notebook 13); `model` may then be a fine-tune (`ft:…`), as OpenAI
+    recommends. `record=False`: a side job, which never becomes the course's job or model.
     """
     from . import settings
 
@@ -130,10 +148,21 @@ def create(
         "batch_size": batch_size,
         "learning_rate_multiplier": learning_rate_multiplier,
     }
+    if method not in models.METHODS:
+        raise JobError(
+            f"Méthode inconnue : {method!r}. Choisis « supervised » (exemples de chat) ou "
+            "« dpo » (paires de préférences)."
+        )
+    if method == "dpo":
+        hyper = {"beta": beta, **hyper}
+    elif beta != "auto":
+        raise JobError(
+            '`beta` ne sert qu\'à un entraînement par préférences : ajoute method="dpo".'
+        )
     params: dict[str, Any] = {
         "model": model,
         "training_file": training_file,
-        "method": {"type": "supervised", "supervised": {"hyperparameters": hyper}},
+        "method": {"type": method, method: {"hyperparameters": hyper}},
     }
     if suffix:
         params["suffix"] = suffix
@@ -146,9 +175,10 @@ def create(
     if settings.get_mode() == "sandbox":  # the speed at this moment (e.g. a fast replay)
         params["extra_headers"] = speed_header()
     job = _client(client).fine_tuning.jobs.create(**params)
-    workspace.record(
-        job_id=job.id, base_model=job.model or model, suffix=suffix, fine_tuned_model=None
-    )
+    if record:
+        workspace.record(
+            job_id=job.id, base_model=job.model or model, suffix=suffix, fine_tuned_model=None
+        )
     return job
 
 
@@ -197,6 +227,11 @@ def events(job_id: str | None = None, *, client: Any = None, limit: int = 100) -
 def _results_csv(job_id: str | None, client: Any) -> bytes:
     api = _client(client)
     job = api.fine_tuning.jobs.retrieve(resolve_job_id(job_id))
+    if job.status == "failed":  # no results: say why it failed and what to do (French)
+        from .errors import explain
+
+        diagnosis = explain(job)
+        raise JobFailedError(job, f"{diagnosis.title}. {diagnosis.cause}", diagnosis.fix)
     if not job.result_files:
         raise JobError(
             f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."
@@ -381,9 +416,11 @@ class Follower:
                         "train_loss": data.get("train_loss"),
                         "valid_loss": data.get("valid_loss"),
                         "train_mean_token_accuracy": data.get("train_mean_token_accuracy"),
+                        **{k: data[k] for k in DPO_METRICS if k in data},
                     }
                 )
         cols = ["step", "train_loss", "valid_loss", "train_mean_token_accuracy"]
+        cols += [k for k in DPO_METRICS if any(k in r for r in rows)]  # a DPO job's
         return pd.DataFrame(rows, columns=cols).drop_duplicates("step").reset_index(drop=True)
 
 

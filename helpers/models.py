@@ -35,6 +35,12 @@ MIN_EXAMPLES = 10
 MAX_EPOCHS = 50
 MAX_BATCH_SIZE = 256
 
+# The fine-tuning methods the kit knows (`method.type` of a job): supervised (chat examples)
+# and preference fine-tuning (DPO: pairs of a preferred and a non-preferred answer).
+Method = Literal["supervised", "dpo"]
+METHODS: tuple[Method, ...] = ("supervised", "dpo")
+METHOD_FR = {"supervised": "supervisé", "dpo": "par préférences (DPO)"}
+
 
 def number_fr(value: float, decimals: int | None = None) -> str:
     """A number as the course writes it: French decimal comma (« 1,5 », « 0,0062 »); with
@@ -113,6 +119,32 @@ FINE_TUNABLE: dict[str, ModelInfo] = {
     ]
 }
 
+# Preference fine-tuning (DPO), checked on `DPO_CHECKED_ON` (OpenAI's DPO guide, pricing page,
+# the RFT billing guide and the published OpenAPI description).
+DPO_CHECKED_ON = date(2026, 12, 7)
+#: The models a DPO job may start from, and whether a public source confirms it (the value).
+#: Confirmed: the gpt-4.1 family, which OpenAI's DPO guide lists (« Use with »).
+#: Unconfirmed: gpt-4o-2024-08-06 and gpt-4o-mini-2024-07-18. DPO was launched on gpt-4o
+#: (December 2024, Azure's announcement); today's guide lists only the gpt-4.1 family, as its
+#: supervised guide does, although gpt-4o-mini still trains there. The kit accepts them.
+DPO_MODELS: dict[str, bool] = {
+    "gpt-4.1-2025-04-14": True,
+    "gpt-4.1-mini-2025-04-14": True,
+    "gpt-4.1-nano-2025-04-14": True,
+    "gpt-4o-2024-08-06": False,
+    "gpt-4o-mini-2024-07-18": False,
+}
+#: DPO's price per 1M trained tokens is the model's training price. Unconfirmed: OpenAI's
+#: pricing page gives one training price per model, and its RFT billing guide says that
+#: « supervised or preference fine-tuning » are « billed by the number of tokens in the
+#: training dataset »; no public page gives DPO a price of its own.
+DPO_PRICE_CONFIRMED = False
+#: `beta`'s bounds (OpenAI's OpenAPI description, FineTuneDPOHyperparameters: 0 < beta ≤ 2).
+DPO_BETA_MAX = 2.0
+#: What `beta: "auto"` resolves to. Unconfirmed: no public transcript shows a resolved beta;
+#: 0.1 is the DPO paper's value and TRL's default.
+DPO_AUTO_BETA = 0.1
+
 # The course's default base model: the cheapest one still open for fine-tuning on
 # `CHECKED_ON` (tests/test_models.py checks it).
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
@@ -168,6 +200,23 @@ def base_model_of(model: str) -> str:
         parts = model.split(":")
         model = parts[1] if len(parts) > 1 else model
     return _ALIASES.get(model, model)
+
+
+def supports(model: str, method: str) -> bool:
+    """Whether a job of `method` may start from `model` (snapshot, alias or fine-tune name)."""
+    info = get(model)
+    if info is None:
+        return False
+    return method == "supervised" or (method == "dpo" and info.name in DPO_MODELS)
+
+
+def price_per_million(model: str, method: str = "supervised") -> float:
+    """Training price (USD per 1M trained tokens) of a job of `method` on `model`; ValueError
+    for a model without a known price. DPO: the same price (`DPO_PRICE_CONFIRMED`)."""
+    info = get(model)
+    if info is None:
+        raise ValueError(f"Modèle inconnu pour le fine-tuning : {model!r}")
+    return info.training_price_per_million
 
 
 def get(model: str) -> ModelInfo | None:
@@ -333,14 +382,17 @@ class CostEstimate:
     price_per_million: float
     usd: float
     truncated_examples: int  # examples longer than the limit (they are cut, not refused)
+    method: str = "supervised"
 
     def describe(self) -> str:
         """French one-liner for notebooks and widgets."""
+        what = "paires" if self.method == "dpo" else "exemples"
+        how = ", DPO" if self.method == "dpo" else ""
         tokens = f"{self.billed_tokens:,}".replace(",", "\u202f")
         return (
-            f"{self.n_examples} exemples × {self.epochs} époques → "
+            f"{self.n_examples} {what} × {self.epochs} époques → "
             f"{tokens} jetons facturés × {number_fr(self.price_per_million)} $/M "
-            f"≈ {number_fr(round(self.usd, 4), 4)} $ ({self.model})"
+            f"≈ {number_fr(round(self.usd, 4), 4)} $ ({self.model}{how})"
         )
 
 
@@ -348,11 +400,17 @@ def estimate_cost(
     token_counts: list[int],
     model: str = DEFAULT_MODEL,
     n_epochs: int | Literal["auto"] | None = "auto",
+    *,
+    method: str = "supervised",
 ) -> CostEstimate:
-    """Training cost: Σ min(limit, tokens) × epochs × price. Validation tokens are free."""
+    """Training cost: Σ min(limit, tokens) × epochs × price. Validation tokens are free.
+
+    `method="dpo"`: `token_counts` are the pairs' (see `helpers.preference_data`), the price
+    is DPO's, the `auto` epochs the same heuristic (Unconfirmed for DPO)."""
     info = get(model)
     if info is None:
         raise ValueError(f"Modèle inconnu pour le fine-tuning : {model!r}")
+    price = price_per_million(model, method)
     per_epoch = sum(min(info.example_token_limit, t) for t in token_counts)
     epochs = resolve_epochs(n_epochs, len(token_counts))
     billed = per_epoch * epochs
@@ -362,7 +420,8 @@ def estimate_cost(
         tokens_per_epoch=per_epoch,
         epochs=epochs,
         billed_tokens=billed,
-        price_per_million=info.training_price_per_million,
-        usd=billed * info.training_price_per_million / 1_000_000,
+        price_per_million=price,
+        usd=billed * price / 1_000_000,
         truncated_examples=sum(t > info.example_token_limit for t in token_counts),
+        method=method,
     )

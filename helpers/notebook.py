@@ -188,17 +188,41 @@ def _local_lines() -> list[str]:
             if doc.model_ready
             else ("pas sur cette machine" if catalog.offline() else "téléchargé au premier usage")
         )
+        size = catalog.parameters_fr(doc.model)
         out.append(
-            f"Modèle ouvert entraîné : {doc.model.id} ({doc.model.parameters} paramètres, {state}) "
-            f"— à changer avec {catalog.LOCAL_MODEL_VAR}"
+            f"Modèle ouvert entraîné : {doc.model.id} ("
+            + (f"{size} paramètres, " if size else "")
+            + f"{state}) — à changer avec {catalog.LOCAL_MODEL_VAR}"
         )
+        out.extend(_served_lines(catalog.wanted_spec()))
     if not doc.usable:
         why = "; ".join(doc.problems) or "voir le diagnostic"
         out.append(
             f"⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor"
         )
+    out.extend(f"❌ {b}" for b in doc.blocking)
     out.extend(f"⚠️ {w}" for w in doc.warnings)
     return out
+
+
+def _served_lines(wanted: str) -> list[str]:
+    """Local mode: a running server that still serves another model (started before the
+    setting changed) is restarted by the next request; say so (never starts a server)."""
+    if settings.class_server() is not None:
+        return []
+    try:
+        from . import sandbox
+
+        served = sandbox.local_model_served()
+    except Exception:  # never let the banner fail
+        return []
+    if served is None or served == wanted:
+        return []
+    was = "un autre modèle" if served == "?" else f"« {served} »"
+    return [
+        f"ℹ️ Le serveur local en marche sert encore {was} : il redémarre avec « {wanted} » "
+        "à ta prochaine requête (un entraînement en cours continue)."
+    ]
 
 
 def banner() -> Any:
@@ -278,19 +302,74 @@ def fast_sandbox():
             os.environ["ATELIER_SANDBOX_SPEED"] = old
 
 
-def _still_there(name: str, value: str) -> bool:
-    """On the local server (sandbox or local mode), check a recorded id still exists (the
-    workspace may have been reset)."""
+def _still_there(name: str, value: str) -> tuple[bool, dict[str, Any] | None]:
+    """On the local server (sandbox or local mode), check a recorded id is still usable (the
+    workspace may have been reset, a job may have failed): (usable, what the server keeps of
+    it — None when it does not know it)."""
     if name == "dataset_path":
-        return Path(value).is_file()
+        return Path(value).is_file(), None
     if settings.get_mode() not in REPLAYABLE_MODES:
-        return True  # never spend a call (or money) on the real API just to check
-    from .client import still_served
+        return True, None  # never spend a call (or money) on the real API just to check
+    from .client import served
 
     try:
-        return still_served(name, value)
+        found = served(name, value)
     except Exception:  # no server can start here: the rebuild that follows says why
+        return False, None
+    if found is None:
+        return False, None
+    return name != "job_id" or found.get("status") not in ("failed", "cancelled"), found
+
+
+#: Failures that a new job on the same file and settings would meet again.
+_FAILS_AGAIN = ("invalid_training_file", "invalid_validation_file", "invalid_n_examples")
+
+
+def _ended_job(job: dict[str, Any], say: Callable[[str], None]) -> None:
+    """A recorded job that failed or was cancelled: say so (it still exists) and replay it
+    when a new job can succeed; otherwise stop here with the diagnosis and the way out."""
+    from types import SimpleNamespace
+
+    job_id = job.get("id", "?")
+    if job.get("status") == "cancelled":
+        say(f"↻ Le job {job_id} a été annulé : j'en relance un.")
+        return
+    from .errors import explain
+
+    error = job.get("error") if isinstance(job.get("error"), dict) else {}
+    diagnosis = explain(SimpleNamespace(id=job_id, status="failed", error=error))
+    code = error.get("code")
+    same_file = workspace.get("file_id") in (None, job.get("training_file"))
+    if (code in _FAILS_AGAIN and same_file) or (
+        code == "model_unavailable" and not _local_model_ready()
+    ):
+        raise MissingStateError(f"{diagnosis.title}. {diagnosis.cause}", fix=diagnosis.fix)
+    say(f"↻ {diagnosis.title} — je relance l'entraînement.")
+
+
+def _local_model_ready() -> bool:
+    """Local mode's default model can be loaded (or downloaded) now (no torch import)."""
+    try:
+        from .local import catalog
+
+        return not catalog.doctor(check_device=False).blocking
+    except Exception:
         return False
+
+
+def _failed_job_error(job: Any) -> MissingStateError:
+    """A replayed job that did not succeed: the French diagnosis and its way out."""
+    from .errors import explain
+
+    if job.status == "failed":
+        diagnosis = explain(job)
+        return MissingStateError(
+            f"{diagnosis.title} : pas de modèle. {diagnosis.cause}", fix=diagnosis.fix
+        )
+    return MissingStateError(
+        f"Le job {job.id} s'est terminé avec le statut « {job.status} » : pas de modèle.",
+        fix="Relance les notebooks 05 et 06 (ou `python -m helpers reset --step 5`).",
+    )
 
 
 def _local_model_hint() -> str:
@@ -341,16 +420,7 @@ def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
             say(f"↻ J'attends la fin de l'entraînement (étape 06) — {_local_model_hint()}…")
         job = jobs.wait(job_id, timeout=REPLAY_TIMEOUT[mode])
         if job.status != "succeeded" or not job.fine_tuned_model:
-            error = getattr(job, "error", None)
-            detail = (
-                f" ({error.message})"
-                if error is not None and getattr(error, "message", None)
-                else ""
-            )
-            raise MissingStateError(
-                f"Le job {job_id} s'est terminé avec le statut « {job.status} »{detail} : pas de modèle. "
-                "Lance `python -m helpers reset --step 3` puis rejoue les notebooks 03 à 06."
-            )
+            raise _failed_job_error(job)
         workspace.record(fine_tuned_model=job.fine_tuned_model)
         return job.fine_tuned_model
     raise KeyError(name)
@@ -399,11 +469,15 @@ def ensure(name: str, *, say: Callable[[str], None] = _say) -> str:
         raise KeyError(f"unknown step result {name!r}; expected one of {_ORDER}")
     mode = settings.get_mode()
     value = workspace.get(name, mode=mode)
-    if value and _still_there(name, value):
-        return value
     if value:
-        where = "le bac à sable" if mode == "sandbox" else "le serveur local"
-        say(f"↻ {value} n'existe plus dans {where} (espace remis à zéro ?).")
+        usable, found = _still_there(name, value)
+        if usable:
+            return value
+        if found is not None and name == "job_id":  # it exists, but failed or was cancelled
+            _ended_job(found, say)
+        else:
+            where = "le bac à sable" if mode == "sandbox" else "le serveur local"
+            say(f"↻ {value} n'existe plus dans {where} (espace remis à zéro ?).")
         workspace.record(**{name: None}, mode=mode)
     if mode in REPLAYABLE_MODES:
         return _rebuild(name, mode, say)
@@ -473,7 +547,7 @@ def launch(
     an existing job for the same file and model that did not fail is reused unless
     `again=True`. In `openai` mode the cost is shown and the learner must type « oui ».
     """
-    from . import dataset, jobs, models
+    from . import jobs, models, preference_data
 
     model = model or models.DEFAULT_MODEL
     file_id = file_id or ensure("file_id", say=say)
@@ -489,8 +563,10 @@ def launch(
                 return job
     if mode == "openai":
         path = workspace.get("dataset_path")
-        cost = (
-            dataset.check_file(path, model).cost(hyperparameters.get("n_epochs", "auto"))
+        cost = (  # (a DPO job's file is checked as pairs: its tokens and price are DPO's)
+            preference_data.check_file(path, model, method=hyperparameters.get("method")).cost(
+                hyperparameters.get("n_epochs", "auto")
+            )
             if path
             else None
         )

@@ -112,7 +112,8 @@ def test_follow_and_events(fake, capsys, tmp_path):
     file_id = fake.add_file(b"{}\n" * 12)
     run(capsys, "api", "fine_tuning.jobs.create", "-F", file_id)
     code, out, _ = run(capsys, "api", "fine_tuning.jobs.follow")
-    assert code == 0 and "succeeded" in out and "Step 12/12" in out
+    assert code == 0 and "succeeded" in out and "Étape 12/12 : perte d'entraînement" in out
+    assert "Step 12/12" not in out  # the help promises French events (issue 19, item 14)
     code, out, _ = run(capsys, "api", "fine_tuning.jobs.list_events", "-l", "3")
     assert code == 0 and len(json.loads(out)["data"]) == 3
 

@@ -104,11 +104,12 @@ def test_the_course_goes_on_after_notebook_10():
     assert "tu as fini l'atelier" not in text.lower()
     assert "notebook 11" in text and "12" in text
     plan = "\n".join(_sources("00_bienvenue.ipynb"))
-    for n in ("11", "12"):
+    for n in ("11", "12", "13"):
         assert f"| {n} " in plan, f"notebook {n} missing from 00's plan"
     for doc in ("README.md", "docs/enseignant.md"):
         page = (REPO / doc).read_text(encoding="utf-8")
         assert "12_evaluer" in page or "| 12 " in page, doc
+        assert "13_preferences" in page or "| 13 " in page, doc
         assert "à la maison" in page, f"{doc} should say which notebooks are take-home"
 
 

@@ -110,7 +110,7 @@ def test_the_teachers_page_documents_the_setting_and_its_timings():
     page = (repo / "docs" / "enseignant.md").read_text(encoding="utf-8")
     assert "ATELIER_JOB_SECONDS" in page and f"**{settings.COUCOU_JOB_SECONDS:g}**" in page
     assert "bench/class_timings.py" in page and (repo / "bench" / "class_timings.py").is_file()
-    for n in range(13):
+    for n in range(14):
         assert f"| {n:02} " in page, f"no timing for notebook {n:02}"
     assert "JOB300" not in page, "timings at 300 s not filled in"
     assert "docs/enseignant.md" in (repo / "README.md").read_text(encoding="utf-8")

@@ -304,3 +304,56 @@ def test_switching_engine_lists_only_what_the_engine_serves(workspace, monkeypat
     c = client(sandbox.start(workspace))
     assert sim.fine_tuned_model in {m.id for m in c.models.list().data}
     assert c.models.retrieve(sim.fine_tuned_model).id == sim.fine_tuned_model
+
+
+def test_dpo_on_top_of_the_fine_tune(flow):
+    """A DPO job continuing the COUCOU fine-tune: the same shapes, events and checkpoints in
+    both engines, `beta` resolved, DPO's metrics (every response checked against the
+    description by the fixture)."""
+    from helpers import preference_data
+
+    engine, c, job = flow
+    import tempfile
+
+    pairs = [
+        preference_data.pair(f"Salue-moi {i}", "Coucou toi !", "Bonjour madame, monsieur.")
+        for i in range(10)
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        f.write("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs))
+    file_id = upload(c, Path(f.name)).id
+    created = c.fine_tuning.jobs.create(
+        model=job.fine_tuned_model,
+        training_file=file_id,
+        suffix="prefs",
+        method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "n_epochs": 2}}},
+        seed=5,
+    )
+    strict(FineTuningJob, created)
+    assert created.model == job.fine_tuned_model and created.method.type == "dpo"
+    done = wait_job(c, created.id, timeout=300)
+    strict(FineTuningJob, done)
+    assert done.status == "succeeded", done.error
+    hp = done.method.dpo.hyperparameters
+    assert (hp.beta, hp.n_epochs) == (0.2, 2) and isinstance(hp.batch_size, int)
+    assert ":prefs:" in done.fine_tuned_model and done.trained_tokens > 0
+    evs = [
+        strict(FineTuningJobEvent, e) for e in c.fine_tuning.jobs.list_events(done.id, limit=200)
+    ]
+    metrics = [e.data for e in evs if e.type == "metrics"]
+    assert metrics and all(
+        {"step", "total_steps", "train_loss", "train_reward_margin", "train_reward_accuracy"}
+        <= set(m)
+        for m in metrics
+    )
+    assert evs[0].message == "The job has successfully completed"
+    for ck in c.fine_tuning.jobs.checkpoints.list(done.id):
+        strict(FineTuningJobCheckpoint, ck)
+    answer = c.chat.completions.create(
+        model=done.fine_tuned_model,
+        messages=[{"role": "user", "content": "Salue-moi 3"}],
+        temperature=0,
+        max_tokens=20,
+    )
+    assert isinstance(answer.choices[0].message.content, str)
+    assert done.fine_tuned_model in {m.id for m in c.models.list()}

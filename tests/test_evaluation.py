@@ -299,3 +299,12 @@ def test_promptfoo_config_never_holds_a_key(workspace, tmp_path, monkeypatch):
     assert config["providers"][0]["config"]["apiBaseUrl"] == "http://127.0.0.1:9/v1"
     assert config["tests"][0]["assert"][0]["type"] == "javascript"
     assert written.env["NO_PROXY"].startswith("127.0.0.1")
+
+
+def test_local_mode_sends_a_whole_batch_at_once():
+    """The local engine batches the temperature-0 requests that arrive together (at most
+    MAX_BATCH): an evaluation in local mode has that many in flight, elsewhere a gentle 4."""
+    from helpers.local import generate
+
+    assert evaluation.default_workers("local") == generate.MAX_BATCH
+    assert evaluation.default_workers("sandbox") == evaluation.default_workers("openai") == 4

@@ -69,7 +69,7 @@ def test_lora_defaults_scale_with_examples():
     small = catalog.lora_defaults(12, catalog.CATALOG["tiny"])
     large = catalog.lora_defaults(1000, catalog.CATALOG["smollm2-135m-instruct"])
     assert (small.r, small.dropout, small.learning_rate) == (8, 0.0, 3e-3)
-    assert (large.r, large.alpha, large.learning_rate) == (16, 32, 2e-3)
+    assert (large.r, large.alpha, large.learning_rate) == (16, 32, 5e-4)
 
 
 def test_doctor_reports_missing_packages(monkeypatch):

@@ -98,3 +98,42 @@ def test_doctor_says_a_gguf_file_is_converted_once(workspace, tmp_path, monkeypa
     monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "gguf" else real(n))
     report = catalog.doctor(check_device=False)
     assert not report.usable and "pip install gguf" in str(report)
+
+
+def test_the_command_speaks_french_without_a_python_warning():
+    """Issue 19, item 14: no RuntimeWarning from runpy, French help and errors."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "helpers.local.convert", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+        )
+
+    shown = run("--help")
+    assert shown.returncode == 0 and shown.stderr == ""
+    assert "utilisation : python -m helpers.local.convert" in shown.stdout
+    assert "affiche cette aide" in shown.stdout
+    assert "usage:" not in shown.stdout and "show this help" not in shown.stdout
+    wrong = run("--pas-une-option")
+    assert wrong.returncode == 2 and "Warning" not in wrong.stderr
+    assert "erreur : options inconnues : --pas-une-option" in wrong.stderr
+    assert "error:" not in wrong.stderr and "unrecognized" not in wrong.stderr
+
+
+def test_transformers_english_bar_is_silenced_while_converting():
+    from localkit import need_torch
+
+    need_torch()
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    original = gguf_utils.tqdm
+    with convert._without_library_bar():
+        assert gguf_utils.tqdm(range(3)).disable  # the kit's French bar is the only one
+    assert gguf_utils.tqdm is original

@@ -268,3 +268,177 @@ def test_prewarm_loads_the_default_model_in_the_background(local_env):
     generate.prewarm().join(timeout=120)
     key = f"{local_env.resolve()}@cpu"
     assert key in generate._cache
+
+
+# --------------------------------------------------------------- the same job, the same model
+def test_threads_do_not_follow_the_load(tiny_dir, tmp_path, monkeypatch):
+    """Another thread count sums floats in another order: the model, and the answers, would
+    depend on how busy the machine was. Training and generation use `cpu_threads()`: 1, or
+    ATELIER_LOCAL_THREADS."""
+    import os
+
+    import torch
+
+    from helpers.exceptions import SettingsError
+    from helpers.local import generate
+    from helpers.local.train import TrainConfig, cpu_threads, train
+
+    for load in (0.0, 7.5):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        torch.set_num_threads(3)
+        config = TrainConfig(base=str(tiny_dir), output_dir=tmp_path / f"out-{load}", n_epochs=1)
+        train(coucou_examples()[:2], config)
+        assert torch.get_num_threads() == cpu_threads() == 1
+        torch.set_num_threads(3)
+        monkeypatch.setattr(generate, "_threads_set", False)
+        generate._threads("cpu")
+        assert torch.get_num_threads() == 1
+    monkeypatch.setenv("ATELIER_LOCAL_THREADS", "2")
+    assert cpu_threads() == 2
+    monkeypatch.setenv("ATELIER_LOCAL_THREADS", "beaucoup")
+    with pytest.raises(SettingsError, match="ATELIER_LOCAL_THREADS"):
+        cpu_threads()
+
+
+def test_same_seed_same_model(tiny_dir, tmp_path):
+    """Seeds give the data order, LoRA's first weights and dropout: two runs with one seed
+    give the same losses and the same answers; another seed, another order."""
+    from helpers.local import generate
+    from helpers.local.train import TrainConfig, train
+
+    examples = coucou_examples()
+
+    def run(seed: int, name: str):
+        config = TrainConfig(
+            base=str(tiny_dir),
+            output_dir=tmp_path / name,
+            n_epochs=3,
+            seed=seed,
+            lora_dropout=0.1,  # dropout draws random numbers at every step: seeded too
+            early_stop_loss=None,
+        )
+        result = train(examples, config)
+        answers = [
+            generate.complete(result.output_dir, [{"role": "user", "content": p}], max_tokens=6)
+            for p in HELD_OUT
+        ]
+        return [m.train_loss for m in result.metrics], [a.text for a in answers]
+
+    first, again, other = run(7, "a"), run(7, "b"), run(8, "c")
+    assert first == again  # bit for bit
+    assert first[0] != other[0]
+
+
+# --------------------------------------------------------------- batched generation
+PROMPTS = [
+    "Bonjour",
+    "Quelle est la capitale de la France ?",
+    "Explique-moi le fine-tuning en une phrase courte et polie.",
+    "Un, deux, trois",
+    "Donne-moi une recette de crêpes avec de la farine, des œufs, du lait et du beurre.",
+    "Qui es-tu ?",
+    "Le chat dort sur le canapé.",
+    "Réponds par oui ou par non : il fait beau ?",
+]
+
+
+SYSTEM = {
+    "role": "system",
+    "content": "Tu reçois la question d'un élève de collège. Réponds uniquement par la matière.",
+}
+
+
+def conversation(prompt: str, system: bool) -> list[dict[str, str]]:
+    return ([SYSTEM] if system else []) + [{"role": "user", "content": prompt}]
+
+
+def one_by_one(source, messages: list[dict[str, str]], limit: int):
+    """Greedy generation of one prompt with plain transformers, no padding (the reference)."""
+    import torch
+
+    from helpers.local import generate
+
+    tokenizer, model = generate.load(source)
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(
+            **ids,
+            max_new_tokens=limit,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+        )
+    new = out[0, ids["input_ids"].shape[1] :].tolist()
+    return tokenizer.decode(new, skip_special_tokens=True).strip(), len(new)
+
+
+@pytest.fixture(scope="module")
+def coucou_tiny(tiny_dir, tmp_path_factory):
+    """The tiny model fine-tuned on COUCOU: its answers end (end-of-turn), the base's ramble."""
+    from helpers.local.train import TrainConfig, train
+
+    config = TrainConfig(
+        base=str(tiny_dir), output_dir=tmp_path_factory.mktemp("coucou") / "m", n_epochs=8
+    )
+    return train(coucou_examples(), config).output_dir
+
+
+@pytest.mark.parametrize(
+    ("which", "system"), [("base", False), ("coucou", False), ("base", True), ("coucou", True)]
+)
+def test_concurrent_requests_are_one_batch_with_the_answers_of_one_by_one(
+    which, system, tiny_dir, coucou_tiny
+):
+    """With a system prompt, the prompts' common beginning is computed once for the batch."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpers.local import generate
+
+    source = tiny_dir if which == "base" else coucou_tiny
+    limits = [3, 12, 7, 20, 5, 16, 9, 2]  # each request its own max_tokens
+    chats = [conversation(p, system) for p in PROMPTS]
+    expected = [one_by_one(source, c, n) for c, n in zip(chats, limits, strict=True)]
+    tokenizer, _ = generate.load(source)
+    ids = [
+        tokenizer(
+            tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True),
+            add_special_tokens=False,
+        )["input_ids"]
+        for c in chats
+    ]
+    assert (generate._common_prefix(ids) >= generate.SHARED_PREFIX) == system
+    before = len(generate._batcher.batches)
+    barrier = threading.Barrier(len(PROMPTS))
+
+    def ask(i: int):
+        barrier.wait()  # all at once, as an evaluation sends them
+        return generate.complete(source, chats[i], max_tokens=limits[i])
+
+    with ThreadPoolExecutor(len(PROMPTS)) as pool:
+        answers = list(pool.map(ask, range(len(PROMPTS))))
+    assert [(a.text, a.completion_tokens) for a in answers] == expected
+    assert max(generate._batcher.batches[before:]) > 1  # really batched
+    if which == "coucou" and not system:  # each stops at its end of turn, or at its limit
+        for answer, limit in zip(answers, limits, strict=True):
+            if answer.finish_reason == "stop":
+                assert answer.text == "COUCOU" and answer.completion_tokens <= limit
+            else:
+                assert answer.completion_tokens == limit
+        assert [a.finish_reason for a in answers].count("stop") >= 6
+    elif which == "base":
+        assert all(a.finish_reason == "length" for a in answers)  # the base model rambles
+
+
+def test_a_failing_batch_fails_each_request(tiny_dir, monkeypatch):
+    from helpers.local import generate
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plus de mémoire")
+
+    monkeypatch.setattr(generate, "generate_greedy", broken)
+    with pytest.raises(RuntimeError, match="plus de mémoire"):
+        generate.complete(tiny_dir, [{"role": "user", "content": "Salut"}])

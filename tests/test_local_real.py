@@ -163,3 +163,30 @@ print(json.dumps(out))
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_concurrent_questions_get_the_answers_of_one_by_one(trained):
+    """Issue 24: an evaluation sends its questions at once; SmolLM2 answers them as one batch
+    (their common system prompt computed once), with the answers of one-by-one requests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    api, job, _, _ = trained
+    rows = [
+        json.loads(line)
+        for line in (Path(__file__).resolve().parent.parent / "data" / "matieres.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()[:12]
+    ]
+    questions = [row["messages"][:-1] for row in rows]
+    for model, limit in ((job.fine_tuned_model, 12), ("gpt-4o-mini-2024-07-18", 8)):
+
+        def ask(messages, model=model, limit=limit):
+            out = api.chat.completions.create(
+                model=model, messages=messages, temperature=0, max_tokens=limit
+            )
+            return out.choices[0].message.content, out.usage.completion_tokens
+
+        alone = [ask(q) for q in questions]
+        with ThreadPoolExecutor(len(questions)) as pool:
+            together = list(pool.map(ask, questions))
+        assert together == alone, model

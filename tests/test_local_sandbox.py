@@ -215,7 +215,7 @@ def test_doctor_reports_local_mode(sdk, capsys):
     assert cli.main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "Mode : local" in out and "✅ utilisable" in out and "calcul : cpu" in out
-    assert "Bac à sable : ✅" in out
+    assert "Serveur local : ✅" in out and "bac à sable" not in out.lower()
 
 
 def test_job_on_a_model_that_is_not_here_fails_in_french(sdk, monkeypatch):
@@ -226,4 +226,80 @@ def test_job_on_a_model_that_is_not_here_fails_in_french(sdk, monkeypatch):
     assert job.status == "failed" and job.error.code == "model_unavailable"
     assert "ATELIER_LOCAL_MODEL=tiny" in job.error.message
     events = [e.message for e in sdk.fine_tuning.jobs.list_events(job.id)]
-    assert job.error.message in events
+    failure = "Local training failed: the base model smollm2-135m-instruct could not be loaded"
+    assert any(e.startswith(failure) for e in events)
+    from helpers import french
+
+    assert all(french.event_fr(e) for e in events), events  # each event has its French
+
+
+def test_the_local_server_restarts_when_the_model_setting_changes(
+    workspace, tiny_dir, tmp_path, monkeypatch
+):
+    """Issue 19 item 12: a server process started with one ATELIER_LOCAL_MODEL (by `doctor`, by
+    another kernel) is restarted by a kernel that names another one; jobs then train that one."""
+    import shutil
+
+    from helpers import sandbox
+    from helpers.client import client
+    from helpers.local import worker
+    from helpers.local.worker import LocalQueue
+    from helpers.sandbox import launcher
+
+    other = shutil.copytree(tiny_dir, tmp_path / "models" / "autre-tiny")
+    monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS")  # a real server process, as in a notebook
+    monkeypatch.setenv("ATELIER_MODE", "local")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ATELIER_SERVER_IDLE", "120")
+    monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(tiny_dir))
+    try:
+        client(max_retries=0, timeout=60).models.list()
+        first = launcher.read_advert(workspace, "local")
+        assert sandbox.local_model_served(workspace) == str(tiny_dir.resolve())
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("ATELIER_LOCAL_MODEL", "models/autre-tiny")  # relative, as typed
+        api = client(max_retries=0, timeout=60)
+        second = launcher.read_advert(workspace, "local")
+        assert second[1] != first[1] and not launcher.pid_alive(first[1])
+        assert sandbox.local_model_served(workspace) == str(other.resolve())
+        file = upload(api, coucou_path())
+        job = api.fine_tuning.jobs.create(training_file=file.id, model="gpt-4o-mini-2024-07-18")
+        assert LocalQueue(workspace).get(job.id).model == str(other.resolve())
+        api.fine_tuning.jobs.cancel(job.id)
+    finally:
+        sandbox.shutdown(workspace)
+        worker.stop_worker(workspace)
+
+
+def test_two_jobs_with_one_seed_give_one_model(sdk, workspace):
+    """Issue 24: the same data and the same seed give the same model (same losses, same
+    answers), so a class compares its numbers; another seed may give another model."""
+    file = upload(sdk, coucou_path())
+
+    def run(seed: int):
+        created = sdk.fine_tuning.jobs.create(
+            training_file=file.id,
+            model="gpt-4o-mini-2024-07-18",
+            seed=seed,
+            hyperparameters={"n_epochs": 3},
+        )
+        job, _ = follow(sdk, created.id)
+        assert job.status == "succeeded" and job.seed == seed, job.error
+        events = list(reversed(list(sdk.fine_tuning.jobs.list_events(job.id, limit=1000))))
+        losses = [e.data["train_loss"] for e in events if e.type == "metrics"]
+        answers = [
+            sdk.chat.completions.create(
+                model=job.fine_tuned_model,
+                messages=[{"role": "user", "content": prompt}],
+                temperature=0,
+                max_tokens=6,
+            )
+            .choices[0]
+            .message.content
+            for prompt in HELD_OUT
+        ]
+        return losses, answers
+
+    first = run(42)
+    assert run(42) == first
+    assert run(43)[0] != first[0]

@@ -203,8 +203,8 @@ def test_checking_a_recorded_model_does_not_import_the_sdk(workspace, tmp_path):
     url = sandbox.connect()
     code = (
         "import sys\nfrom helpers import notebook\n"
-        f"assert notebook._still_there('fine_tuned_model', {model!r})\n"
-        "assert not notebook._still_there('fine_tuned_model', 'ft:x')\n"
+        f"assert notebook._still_there('fine_tuned_model', {model!r})[0]\n"
+        "assert not notebook._still_there('fine_tuned_model', 'ft:x')[0]\n"
         "print('openai' in sys.modules)"
     )
     import os

@@ -53,8 +53,8 @@ def _tools():
     return module
 
 
-def test_there_are_thirteen_course_notebooks():
-    assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(13)]
+def test_there_are_fourteen_course_notebooks():
+    assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(14)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

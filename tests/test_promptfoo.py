@@ -2,7 +2,7 @@
 sandbox and counts the same passes as `python -m helpers eval` — exact and loose comparisons.
 
 `tests/promptfoo/` pins Promptfoo (package.json + package-lock.json); `.ci/run` installs it
-with `npm ci --omit=optional`. On a laptop without Node or without that install, the test
+with `npm ci`. On a laptop without Node or without that install, the test
 skips; in CI (`CI=true`) it fails. Promptfoo runs with its telemetry, update check and
 sharing turned off (`helpers.promptfoo.OFFLINE_ENV`) and its own folder in the test's.
 """
@@ -27,7 +27,7 @@ BIN = PROMPTFOO_DIR / "node_modules" / ".bin" / "promptfoo"
 def _promptfoo() -> str:
     node = shutil.which("node")
     require(node is not None, "Node.js absent (Node ≥ 20.20)")
-    require(BIN.exists(), "npm ci --omit=optional --prefix tests/promptfoo")
+    require(BIN.exists(), "npm ci --prefix tests/promptfoo")
     return str(BIN)
 
 

@@ -431,7 +431,11 @@ def test_unknown_ids_and_urls(url):
             },
             "method.supervised.hyperparameters.learning_rate_multiplier",
         ),
-        ({"method": {"type": "dpo", "dpo": {}}}, "method.type"),
+        ({"method": {"type": "reinforcement", "reinforcement": {}}}, "method.type"),  # not imitated
+        (
+            {"method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}}},
+            "method.dpo.hyperparameters.beta",
+        ),
         ({"model": "gpt-9-ultra"}, None),  # model_not_available: param null, as the real API
         # issue 20: what the real API refuses and the sandbox accepted
         ({"model": "gpt-4o-mini"}, None),  # an alias: the dated name is needed

@@ -161,6 +161,7 @@ def _notebook_modules(name: str, home: Path) -> set[str]:
         ("07_test", {"pandas"}),  # compare() shows a table
         ("10_erreurs", set()),
         ("12_evaluer", set()),  # its tables and charts are light (helpers.tables, helpers.charts)
+        ("13_preferences", set()),  # pairs, jobs, style rates: light tables, no widget
     ],
 )
 def test_a_kernel_imports_only_the_client_side(server_processes, name, allowed):

@@ -23,6 +23,7 @@ WIDGET_TESTS = [
     "tests/test_widgets_compat.py",
     "tests/test_widgets_key_form.py",
     "tests/test_widgets_dataset_table.py",
+    "tests/test_widgets_dataset_table_pairs.py",
     "tests/test_widgets_job_monitor.py",
 ]
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import LocalModelError
-from .convert import slug
 
 LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
 DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
@@ -70,8 +69,14 @@ CATALOG: dict[str, LocalModel] = {
             "135 M",
             "≈ 270 Mo",
             # COUCOU (15 examples, batch 1): learned by step 5-6 at 2e-3, step 8-9 at 1e-3,
-            # step ~40 at 2e-4; held-out answers exact at both higher rates.
-            2e-3,
+            # step ~40 at 2e-4; at 5e-4 the job stops early at step 16 (as at 2e-3: 13-15),
+            # 8/8 held-out answers exact. The subject classifier (data/matieres.jsonl: 18
+            # examples, 24 held out, stratified; 3 splits × 2-3 seeds, December 2026): exact
+            # held-out answers 14.8/24 on average at 5e-4, 13.0 at 2e-3 (better or equal in
+            # each of the 8 pairs), 10.7 at 1e-3 and 11.3 at 2.5e-4 (one split); the base
+            # model 0/24. A high rate learns the answers' form fast, then leans on one or two
+            # subjects.
+            5e-4,
         ),
         LocalModel(
             "smollm2-360m-instruct",
@@ -102,6 +107,15 @@ CATALOG: dict[str, LocalModel] = {
         ),
     ]
 }
+
+
+def slug(text: str) -> str:
+    """A model name made safe for a folder name (`helpers.local.convert.slug`). Imported when
+    called: `python -m helpers.local.convert` must not find that module already imported by
+    its own package (Python warns about it)."""
+    from .convert import slug as convert_slug
+
+    return convert_slug(text)
 
 
 def is_openai_name(name: str) -> bool:
@@ -169,9 +183,54 @@ def from_spec(spec: str) -> LocalModel:
     )
 
 
+def wanted_spec() -> str:
+    """What `ATELIER_LOCAL_MODEL` names in this process, as one comparable string: a path that
+    exists made absolute (a relative path means the same file from any folder), else the value
+    as written (a catalog id, a hub repo id), `smollm2-135m-instruct` when unset."""
+    raw = os.environ.get(LOCAL_MODEL_VAR, "").strip() or DEFAULT_LOCAL_MODEL
+    if raw in CATALOG:  # a catalog id wins over a folder of the same name (as in from_spec)
+        return raw
+    path = Path(raw).expanduser()
+    try:
+        return str(path.resolve()) if path.exists() else raw
+    except OSError:
+        return raw
+
+
 def default_model() -> LocalModel:
     """The model that an OpenAI model name stands for in local mode (`ATELIER_LOCAL_MODEL`)."""
-    return from_spec(os.environ.get(LOCAL_MODEL_VAR, "").strip() or DEFAULT_LOCAL_MODEL)
+    return from_spec(wanted_spec())
+
+
+SERVED_FILE = "served-model.json"  # in <workspace>/local/: what the running server serves
+
+
+def record_served(home: str | Path) -> None:
+    """Say, for the kernels of workspace `home`, which default model this server process
+    serves (`wanted_spec()` in its environment): a kernel whose setting differs restarts it."""
+    import json
+
+    from ..fileio import write_atomic
+
+    folder = Path(home) / "local"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / SERVED_FILE, json.dumps({"pid": os.getpid(), "model": wanted_spec()}))
+    except OSError:  # a read-only workspace: kernels then restart the server to be sure
+        pass
+
+
+def served_by(home: str | Path, pid: int) -> str | None:
+    """The default model that server process `pid` of workspace `home` serves (None: unknown)."""
+    import json
+
+    try:
+        record = json.loads((Path(home) / "local" / SERVED_FILE).read_text(encoding="utf-8"))
+        if int(record["pid"]) == pid:
+            return str(record["model"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def resolve(name: str | None) -> LocalModel:
@@ -186,7 +245,7 @@ def resolve(name: str | None) -> LocalModel:
 
 def model_path(model: LocalModel, on_stage: Any = None) -> str:
     """What `from_pretrained` takes: a folder (the tiny model is built on first use, a `.gguf`
-    file converted on first use; `on_stage(text)` hears its stages) or a repo id."""
+    file converted on first use; `on_stage(stage)` hears its stages) or a repo id."""
     if model.builtin and not model.source:
         from . import tiny
 
@@ -196,6 +255,54 @@ def model_path(model: LocalModel, on_stage: Any = None) -> str:
 
         return str(convert.ensure(model.source, on_stage=on_stage))
     return model.source
+
+
+def _count_safetensors(folder: Path) -> int | None:
+    """Parameters stored in a folder's `*.safetensors` files, read from their JSON headers
+    (no torch, nothing loaded)."""
+    import json
+    import math
+    import struct
+
+    total = 0
+    files = sorted(folder.glob("*.safetensors"))
+    if not files or (folder / "adapter_config.json").exists():
+        return None
+    for file in files:
+        try:
+            with file.open("rb") as f:
+                (size,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(min(size, 100_000_000)))
+        except (OSError, ValueError, struct.error):
+            return None
+        total += sum(
+            math.prod(t.get("shape", ()))
+            for name, t in header.items()
+            if name != "__metadata__" and isinstance(t, dict)
+        )
+    return total or None
+
+
+def parameters_fr(model: LocalModel) -> str | None:
+    """« 135 M », « 0,1 M »: the model's size in parameters, French; None when it cannot be
+    known without downloading or loading it."""
+    if model.parameters and model.parameters != "?":
+        return model.parameters
+    folder: Path | None = None
+    if model.is_gguf:
+        from .convert import cached_folder
+
+        folder = cached_folder(model.source)
+    elif model.is_folder:
+        folder = Path(model.source).expanduser()
+    if folder is None:
+        return None
+    count = _count_safetensors(folder)
+    if count is None:
+        return None
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} Md".replace(".", ",")
+    return f"{count / 1e6:.0f} M" if count >= 1e7 else f"{count / 1e6:.1f} M".replace(".", ",")
 
 
 def offline() -> bool:
@@ -228,9 +335,12 @@ def unavailable_message(model: LocalModel, cause: BaseException | None = None) -
     text = (
         f"Le modèle « {model.id} » ({model.source}) n'est pas encore sur cette machine et {why}. "
         f"Deux solutions : lance une fois cette étape sur une machine connectée à internet "
-        f"(transformers télécharge {model.download or 'le modèle'} puis le garde en cache), "
-        f"ou utilise le modèle minuscule construit ici, sans téléchargement : "
-        f"{LOCAL_MODEL_VAR}=tiny."
+        f"(transformers télécharge {model.download if model.download not in ('', '?') else 'le modèle'} "
+        "puis le garde en cache), "
+        f"ou utilise le modèle minuscule construit ici, sans téléchargement : dans le notebook, "
+        f"une cellule `%env {LOCAL_MODEL_VAR}=tiny` puis relance la cellule qui a échoué (dans un "
+        f"terminal : {LOCAL_MODEL_VAR}=tiny devant la commande, ou avant de lancer Jupyter). "
+        "Le serveur local redémarre tout seul avec le nouveau modèle."
     )
     if cause is not None:
         text += f" (détail : {type(cause).__name__})"
@@ -316,28 +426,54 @@ class Doctor:
     model_ready: bool
     notes: list[str]
     warnings: list[str] = field(default_factory=list)
+    #: What stops local mode from training or answering here, once it is the active mode (the
+    #: default model is not on this machine and cannot be downloaded): ❌ in local mode only.
+    blocking: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        """Usable, and the default model can be loaded (or downloaded) now."""
+        return self.usable and not self.blocking
 
     def summary(self) -> str:
         """One line, for a diagnostic where local mode is not the active mode."""
         if self.usable:
-            return f"Mode local : ✅ utilisable (modèle par défaut : {self.model.id if self.model else '?'})"
+            model = self.model.id if self.model else "?"
+            if self.blocking:
+                return (
+                    f"Mode local : installé, mais le modèle par défaut ({model}) n'est pas sur "
+                    f"cette machine (hors ligne) ; sans téléchargement : {LOCAL_MODEL_VAR}=tiny"
+                )
+            return f"Mode local : ✅ utilisable (modèle par défaut : {model})"
         missing = [p for p, v in self.packages.items() if not v]
         why = f"{', '.join(missing)} absent(s)" if missing else "; ".join(self.problems)
         return f"Mode local (optionnel) : pas installé — {why} ; pour l'essayer : {INSTALL_HINT}"
 
-    def lines(self) -> list[str]:
+    def lines(self, *, active: bool = False) -> list[str]:
+        """The diagnosis, line by line; `active`: local mode is the mode in use, so what
+        blocks it is an error (❌), not a warning."""
         out = ["Mode local (vrai entraînement sur cette machine) :"]
-        out.append("  ✅ utilisable" if self.usable else "  ❌ pas utilisable pour l'instant")
+        if self.usable and (self.ready or not active):
+            out.append("  ✅ utilisable")
+        else:
+            out.append("  ❌ pas utilisable pour l'instant")
         for package, version in self.packages.items():
             out.append(f"  {'✅' if version else '❌'} {package} {version or 'absent'}")
         if self.device:
             out.append(f"  calcul : {self.device}")
         if self.model:
-            state = "prêt" if self.model_ready else "à télécharger au premier usage"
+            state = (
+                "prêt"
+                if self.model_ready
+                else "pas sur cette machine"
+                if self.blocking
+                else "à télécharger au premier usage"
+            )
             out.append(
                 f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}"
             )
         out.extend(f"  ❌ {p}" for p in self.problems)
+        out.extend(f"  {'❌' if active else '⚠️'} {b}" for b in self.blocking)
         out.extend(f"  ⚠️ {w}" for w in self.warnings)
         out.extend(f"  ℹ️ {n}" for n in self.notes)
         return out
@@ -352,6 +488,7 @@ def doctor(*, check_device: bool = True) -> Doctor:
     problems: list[str] = []
     notes: list[str] = []
     warnings: list[str] = []
+    blocking: list[str] = []
     missing = [p for p, v in packages.items() if v is None]
     if missing:
         problems.append(
@@ -377,9 +514,9 @@ def doctor(*, check_device: bool = True) -> Doctor:
     ready = False
     try:
         model = default_model()
-        ready = is_cached(model) if not missing else model.builtin
+        ready = is_cached(model)  # a folder is here, packages or not
         if not ready and offline():
-            warnings.append(unavailable_message(model))
+            blocking.append(unavailable_message(model))
         elif not ready:
             notes.append(
                 f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question."
@@ -402,7 +539,7 @@ def doctor(*, check_device: bool = True) -> Doctor:
     notes.append(
         f"modèles du catalogue : {', '.join(CATALOG)} (choix : variable {LOCAL_MODEL_VAR})."
     )
-    return Doctor(not problems, packages, problems, dev, model, ready, notes, warnings)
+    return Doctor(not problems, packages, problems, dev, model, ready, notes, warnings, blocking)
 
 
 def doctor_lines(*, check_device: bool = True) -> list[str]:

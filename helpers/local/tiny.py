@@ -109,6 +109,9 @@ def build(
     path = Path(path)
     if (path / "config.json").exists() and (path / "tokenizer.json").exists() and not overwrite:
         return path
+    from .quiet import quiet
+
+    quiet()  # no English progress bar while it is saved
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 

@@ -31,6 +31,38 @@ from .quiet import quiet
 
 IGNORE = -100
 INFO_FILE = "atelier.json"
+THREADS_VAR = "ATELIER_LOCAL_THREADS"
+
+
+def cpu_threads() -> int:
+    """Torch threads on CPU, to train and to answer: `ATELIER_LOCAL_THREADS`, else 1.
+
+    A fixed number, never one read from the machine's load: a float sum is not associative,
+    and torch splits its sums among its threads, so another thread count gives slightly other
+    numbers at every step — after a few dozen steps another model, and answers that may
+    differ. With one count, the same job (data, settings, seed) gives the same model and the
+    same answers on every run, on any machine with the same software. One thread by default:
+    on a shared machine (a class hub, CI) threads that wait for a busy core cost 3 to 5 times
+    more than they compute (measured on 2 cores under load: 0.19 s vs 0.98 s per answer); on
+    an idle multi-core machine, ATELIER_LOCAL_THREADS=4 is faster (other numbers, the same
+    on every run with that setting)."""
+    import os
+
+    from ..exceptions import SettingsError
+
+    raw = os.environ.get(THREADS_VAR, "").strip()
+    if not raw:
+        return 1
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(
+            f"{THREADS_VAR}={raw!r} : attendu un nombre entier de threads, 1 ou plus (sans ce "
+            "réglage : 1)."
+        )
+    return value
 
 
 class Cancelled(Exception):
@@ -52,7 +84,7 @@ class TrainConfig:
     max_length: int = 2048
     keep_checkpoints: int = 3
     device: str | None = None  # None: catalog.device()
-    num_threads: int | None = None  # torch threads on CPU (None: torch's default)
+    num_threads: int | None = None  # torch threads on CPU (None: cpu_threads(), fixed)
     merge: bool = False  # save the merged model instead of the adapter
     min_lr_ratio: float = 0.1  # linear decay from lr to lr × ratio
     pack: bool = True  # a batch's examples in one row, without padding (see `_collate`)
@@ -352,23 +384,6 @@ def load_base(base: str, device: str):
     return tokenizer, model.to(device)
 
 
-def cpu_threads() -> int:
-    """Torch threads on CPU: the cores this process may use, minus those other programs keep
-    busy (load average). Threads that wait for a busy core waste more than they compute: on
-    a shared 2-core machine, one thread trains several times faster than two."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy + 0.5)))
-
-
 def total_steps(n_examples: int, n_epochs: int, batch_size: int) -> int:
     return math.ceil(n_examples / batch_size) * n_epochs if n_examples else 0
 
@@ -384,6 +399,7 @@ def train(
 
     Raises `Cancelled` when `callbacks.should_stop()` says so (checked before every step).
     """
+    quiet()
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -393,8 +409,7 @@ def train(
     device = config.device or pick_device()
     if device == "cpu":
         torch.set_num_threads(config.num_threads or cpu_threads())
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
+    rng = random.Random(config.seed)  # the order of the examples, epoch after epoch
     tokenizer, model = load_base(config.base, device)
 
     encoded = [encode(tokenizer, ex["messages"], config.max_length) for ex in examples]
@@ -411,6 +426,9 @@ def train(
         target_modules=config.target_modules,
         task_type="CAUSAL_LM",
     )
+    # The seed, right before anything random: LoRA's initial weights, then dropout. Loading
+    # the base model may or may not draw random numbers (versions differ): not counted.
+    torch.manual_seed(config.seed)
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total_params = sum(p.numel() for p in model.parameters())

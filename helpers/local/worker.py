@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import write_atomic
+from . import events as texts
 from .turns import Turns
 
 BUSY_TIMEOUT_S = 30.0
@@ -291,7 +292,7 @@ class LocalQueue:
                     "UPDATE jobs SET status = 'cancelled', finished_at = ?, cancel_requested = 1 WHERE id = ?",
                     (time.time(), job_id),
                 )
-                self.add_event(job_id, "Fine-tuning job cancelled", conn=c)
+                self.add_event(job_id, texts.CANCELLED, conn=c)
             elif row[0] == "running":
                 c.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
         return self.get(job_id)
@@ -523,15 +524,18 @@ class _JobCallbacks:
     def on_start(self, info: Any) -> None:
         self.queue.add_event(
             self.job.id,
-            f"Local training of {self.base_label} on {info.device}: {info.n_examples} examples, {info.total_steps} steps, "
-            f"LoRA with {info.trainable_parameters:,} trainable parameters of {info.total_parameters:,}",
+            texts.training_of(
+                self.base_label,
+                info.device,
+                info.n_examples,
+                info.total_steps,
+                info.trainable_parameters,
+                info.total_parameters,
+            ),
         )
         if info.skipped_examples:
             self.queue.add_event(
-                self.job.id,
-                f"{info.skipped_examples} example(s) have nothing to learn "
-                "(assistant weights 0, or cut by the length limit) and are skipped",
-                level="warn",
+                self.job.id, texts.nothing_to_learn(info.skipped_examples), level="warn"
             )
 
     def on_step(self, m: Any) -> None:
@@ -566,14 +570,11 @@ class _JobCallbacks:
 
     def on_early_stop(self, m: Any, train_set_loss: float) -> None:
         self.queue.add_event(
-            self.job.id,
-            f"Training loss has plateaued near 0 at step {m.step}/{m.total_steps} (loss on the "
-            f"whole training file: {train_set_loss:.4f}, every answer token right): stopping early, "
-            "the remaining steps would not change the model",
+            self.job.id, texts.stopped_early(m.step, m.total_steps, train_set_loss)
         )
 
     def on_converting(self, stage: str) -> None:
-        self.queue.add_event(self.job.id, f"Converting the GGUF file of {self.base_label}: {stage}")
+        self.queue.add_event(self.job.id, texts.converting(self.base_label, stage))
 
     def should_stop(self) -> bool:
         now = time.monotonic()
@@ -604,6 +605,33 @@ def resolve_hyperparameters(
     }
 
 
+def job_config(
+    request: dict[str, Any], n_examples: int, model: Any, base: str, output_dir: Path
+) -> tuple[Any, dict[str, Any]]:
+    """How a job trains: (`train.TrainConfig`, the resolved hyperparameters the API shows).
+    `request`: the job's (hyperparameters, seed); `model`: its `catalog.LocalModel`; `base`:
+    what `from_pretrained` takes. The job's seed makes the run repeatable (`train`)."""
+    from . import catalog
+    from .train import TrainConfig
+
+    lora = catalog.lora_defaults(n_examples, model)
+    hp = resolve_hyperparameters(request, n_examples, lora.learning_rate)
+    config = TrainConfig(
+        base=base,
+        output_dir=output_dir,
+        n_epochs=hp["n_epochs"],
+        batch_size=hp["batch_size"],
+        learning_rate=lora.learning_rate * hp["learning_rate_multiplier"],
+        lora_r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        seed=request.get("seed") or 0,
+        progress=False,
+    )
+    return config, hp
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -615,34 +643,23 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 def run_job(queue: LocalQueue, job: LocalJob) -> None:
     """Train one claimed (running) job to its end, whatever happens."""
     from . import catalog
-    from .train import Cancelled, TrainConfig, train
+    from .train import Cancelled, train
 
     folder = queue.job_dir(job.id)
     callbacks = _JobCallbacks(queue, job)
     try:
         examples = _read_jsonl(folder / "train.jsonl")
         validation = _read_jsonl(folder / "valid.jsonl")
+        from . import preference
+
+        if preference.is_preference_job(job.request):  # pairs (DPO): their own trainer
+            train = preference.trainer_for(job.request)  # noqa: F811 - same signature
         model = catalog.resolve(job.model)
         callbacks.base_label = model.id
         base = catalog.model_path(model, on_stage=callbacks.on_converting)
-        lora = catalog.lora_defaults(len(examples), model)
-        hp = resolve_hyperparameters(job.request, len(examples), lora.learning_rate)
+        config, hp = job_config(job.request, len(examples), model, base, folder / "model")
         with queue._tx() as c:
             c.execute("UPDATE jobs SET hyperparameters = ? WHERE id = ?", (json.dumps(hp), job.id))
-        config = TrainConfig(
-            base=base,
-            output_dir=folder / "model",
-            n_epochs=hp["n_epochs"],
-            batch_size=hp["batch_size"],
-            learning_rate=lora.learning_rate * hp["learning_rate_multiplier"],
-            lora_r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=lora.target_modules,
-            seed=job.request.get("seed") or 0,
-            num_threads=1 if catalog.is_tiny(model) else None,
-            progress=False,
-        )
         result = train(examples, config, validation=validation, callbacks=callbacks)
         write_atomic(folder / "results.csv", queue.results_csv(job.id))
         with queue._tx() as c:
@@ -652,20 +669,16 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
                 (time.time(), result.trained_tokens, callbacks.name, job.id),
             )
             queue.add_event(job.id, f"New fine-tuned model created: {callbacks.name}", conn=c)
-            queue.add_event(job.id, "The job has successfully completed", conn=c)
+            queue.add_event(job.id, texts.SUCCEEDED, conn=c)
     except Cancelled:
         with queue._tx() as c:
             c.execute(
                 "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?",
                 (time.time(), job.id),
             )
-            queue.add_event(job.id, "Fine-tuning job cancelled", conn=c)
+            queue.add_event(job.id, texts.CANCELLED, conn=c)
     except (KeyboardInterrupt, SystemExit):  # the worker is being stopped: say so, then go
-        error = {
-            "code": "server_error",
-            "param": None,
-            "message": "The local training worker was stopped before the end of this job.",
-        }
+        error = {"code": "server_error", "param": None, "message": texts.WORKER_STOPPED}
         with queue._tx() as c:
             c.execute(
                 "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
@@ -677,12 +690,14 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
         from .catalog import LocalModelError
 
         traceback.print_exc()
-        code = "model_unavailable" if isinstance(exc, LocalModelError) else "server_error"
-        message = (
-            str(exc)
-            if isinstance(exc, LocalModelError)
-            else f"Local training failed: {type(exc).__name__}: {exc}"
-        )
+        if isinstance(exc, LocalModelError):
+            # the job's error is the kit's own French explanation, with the way out; the
+            # event stays in the API's language, like every other event
+            code, message = "model_unavailable", str(exc)
+            event = texts.model_unavailable(callbacks.base_label)
+        else:
+            code = "server_error"
+            message = event = texts.failed(type(exc).__name__, str(exc))
         with queue._tx() as c:
             c.execute(
                 "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
@@ -692,7 +707,7 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
                     job.id,
                 ),
             )
-            queue.add_event(job.id, message, level="error", conn=c)
+            queue.add_event(job.id, event, level="error", conn=c)
 
 
 def _cancel_asked(queue: LocalQueue, job_id: str) -> bool:
@@ -708,7 +723,7 @@ def cancel_queued(queue: LocalQueue, job_id: str) -> None:
             (time.time(), job_id),
         ).rowcount
         if changed:
-            queue.add_event(job_id, "Fine-tuning job cancelled", conn=c)
+            queue.add_event(job_id, texts.CANCELLED, conn=c)
 
 
 def claim(queue: LocalQueue) -> LocalJob | None:
@@ -723,7 +738,7 @@ def claim(queue: LocalQueue) -> LocalJob | None:
             "UPDATE jobs SET status = 'running', started_at = ?, worker_pid = ? WHERE id = ?",
             (time.time(), os.getpid(), row[0]),
         )
-        queue.add_event(row[0], "Fine-tuning job started", conn=c)
+        queue.add_event(row[0], texts.STARTED, conn=c)
     return queue.get(row[0])
 
 
@@ -741,13 +756,9 @@ def fail_orphans(queue: LocalQueue) -> None:
                     "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?",
                     (time.time(), job_id),
                 )
-                queue.add_event(job_id, "Fine-tuning job cancelled", conn=c)
+                queue.add_event(job_id, texts.CANCELLED, conn=c)
                 continue
-            error = {
-                "code": "server_error",
-                "param": None,
-                "message": "The local training worker stopped before the end of this job.",
-            }
+            error = {"code": "server_error", "param": None, "message": texts.WORKER_DIED}
             c.execute(
                 "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
                 (time.time(), json.dumps(error), job_id),

@@ -44,6 +44,7 @@ __all__ = [
     "reuse_running_servers",
     "connect",
     "shutdown",
+    "local_model_served",
 ]
 
 ENGINES = ("simulated", "local")
@@ -192,13 +193,33 @@ def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str
         return url
     if in_process_wanted():
         return start(path, engine=engine)
+    from . import launcher
+
     if engine == "local":  # say at once what is missing, rather than after a server's failure
+        from ..local import catalog
         from .local_engine import check_usable
 
         check_usable()
+        wanted = catalog.wanted_spec()
+        if local_model_served(path) not in (None, wanted):
+            launcher.shutdown(path, engine)  # it serves another model: start it again
+        # the server is started from the workspace folder: a relative path would mean another file
+        return launcher.ensure(path, engine, env={catalog.LOCAL_MODEL_VAR: wanted})
+    return launcher.ensure(path, engine)
+
+
+def local_model_served(home: str | Path | None = None) -> str | None:
+    """What the workspace's running local server serves when a request names an OpenAI model
+    (`ATELIER_LOCAL_MODEL` as that server saw it; a path made absolute): None when no local
+    server runs, "?" when it runs but did not say (started by an older kit)."""
+    from ..local import catalog
     from . import launcher
 
-    return launcher.ensure(path, engine)
+    path = _home(home)
+    advert = launcher.read_advert(path, "local")
+    if advert is None or not launcher.pid_alive(advert[1]) or advert[1] == os.getpid():
+        return None
+    return catalog.served_by(path, advert[1]) or "?"
 
 
 def shutdown(home: str | Path | None = None, *, engine: str | None = None) -> bool:

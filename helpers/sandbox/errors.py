@@ -41,6 +41,34 @@ class ApiError(Exception):
         }
 
 
+def type_name(value: Any) -> str:
+    """The real API's name of a JSON value's type (« a decimal » for a number with a point)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "decimal"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if value is None:
+        return "null"
+    return "object"
+
+
+def invalid_type(name: str, expected: str, value: Any) -> ApiError:
+    """« Invalid type for 'temperature': expected a decimal, but got a string instead. »"""
+    article = "an" if type_name(value)[0] in "aeiou" else "a"
+    return bad_request(
+        f"Invalid type for '{name}': expected {expected}, but got {article} "
+        f"{type_name(value)} instead.",
+        param=name,
+        code="invalid_type",
+    )
+
+
 def not_found(kind: str, object_id: str, param: str = "id") -> ApiError:
     """`No such File object: file-…` (the real API's wording for unknown ids)."""
     return ApiError(404, f"No such {kind} object: {object_id}", param=param)

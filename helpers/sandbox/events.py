@@ -22,8 +22,15 @@ SUCCEEDED = "The job has successfully completed"
 
 #: The validation loss is computed every this many steps (290, 300 in a 303-step real job).
 VALIDATION_EVERY = 10
-VALIDATION_KEYS = ("valid_loss", "valid_mean_token_accuracy")
-FULL_VALIDATION_KEYS = ("full_valid_loss", "full_valid_mean_token_accuracy")
+#: A DPO job's metrics add the reward margin and accuracy (Unconfirmed names: no public
+#: transcript of a real DPO job's metrics events; TRL's `rewards/margins`, `rewards/accuracies`).
+DPO_KEYS = ("reward_margin", "reward_accuracy")
+VALIDATION_KEYS = ("valid_loss", "valid_mean_token_accuracy", *(f"valid_{k}" for k in DPO_KEYS))
+FULL_VALIDATION_KEYS = (
+    "full_valid_loss",
+    "full_valid_mean_token_accuracy",
+    *(f"full_valid_{k}" for k in DPO_KEYS),
+)
 #: What a checkpoint's `metrics` hold (real checkpoints: no full-validation keys, no nulls).
 CHECKPOINT_KEYS = ("step", "train_loss", "train_mean_token_accuracy", *VALIDATION_KEYS)
 

@@ -117,10 +117,13 @@ def command(home: Path, engine: str, idle: float | None = None) -> list[str]:
     ]
 
 
-def spawn(home: Path, engine: str, idle: float | None = None) -> int | None:
-    """Start the server detached from this process; its output goes to `log_path()`.
-    Returns the server's pid (None if unknown)."""
-    env = dict(os.environ)
+def spawn(
+    home: Path, engine: str, idle: float | None = None, env: dict[str, str] | None = None
+) -> int | None:
+    """Start the server detached from this process; its output goes to `log_path()`. `env`:
+    variables that the server gets on top of this process's environment. Returns the server's
+    pid (None if unknown)."""
+    env = {**os.environ, **(env or {})}
     # The server imports the same `helpers` as this process, wherever the notebook runs from.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_kit_root(), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
@@ -222,8 +225,10 @@ def ensure(
     *,
     timeout: float = START_TIMEOUT,
     idle: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> str:
-    """The URL (…/v1) of the workspace's server for `engine`, started if none is running."""
+    """The URL (…/v1) of the workspace's server for `engine`, started if none is running
+    (with `env` on top of this process's environment)."""
     url = find_other(home, engine)
     if url:
         return url
@@ -236,7 +241,7 @@ def ensure(
             return url
         with contextlib.suppress(OSError):
             failure_path(home, engine).unlink()
-        pid = spawn(home, engine, idle)
+        pid = spawn(home, engine, idle, env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             url = find_other(home, engine)

@@ -23,16 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import dataset, models
+from .. import models
 from ..local import catalog
 from ..local.worker import LocalJob, LocalQueue, ensure_worker
 from ..messages import content_text
-from . import base_models, completions, errors, requests, shapes
+from . import base_models, completions, errors, methods, requests, shapes
 from . import events as texts
 from .errors import ApiError
 from .files import FileService
 from .ids import derived_id, random_id
-from .validation import failure_for
+from .validation import check, failure_for
 
 ORGANIZATION_ID = "org-local"
 LOCAL_CONTEXT_WINDOW = 8192  # SmolLM2's; the small models of the catalog have 8k to 32k
@@ -61,8 +61,12 @@ def results_file_id(job_id: str) -> str:
     return derived_id("file-", job_id, "local-results", length=22)
 
 
-def _public_hyperparameters(hp: dict[str, Any]) -> dict[str, Any]:
-    return {k: hp.get(k, "auto") for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
+def _public_hyperparameters(hp: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    out = {k: hp.get(k, "auto") for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
+    if spec.get("method") == "dpo":  # beta: asked for, or resolved once the job runs
+        asked = (spec.get("hyperparameters") or {}).get("beta", "auto")
+        out = {"beta": methods.resolve_beta(asked) if "n_epochs" in hp else asked, **out}
+    return out
 
 
 def _validation_cadence(csv: bytes) -> bytes:
@@ -110,6 +114,7 @@ class LocalEngine:
             "CREATE TABLE IF NOT EXISTS local_deleted_models (name TEXT PRIMARY KEY NOT NULL)"
         )
         self._settled: set[str] = set()
+        catalog.record_served(self.home)  # a kernel with another ATELIER_LOCAL_MODEL restarts us
         from ..local import generate
 
         generate.prewarm()  # the default model loads in the background: a quick first answer
@@ -118,7 +123,13 @@ class LocalEngine:
     def create_job(self, body: dict[str, Any], *, speed: float | None = None) -> dict[str, Any]:
         del speed  # real training takes the time it takes
 
+        parent: dict[str, str] = {}
+
         def local_model(model: str) -> catalog.LocalModel:
+            if model.startswith("ft:"):
+                base, folder = self._parent(model, body)
+                parent.update(folder=str(folder), base=base)
+                model = base
             try:
                 return catalog.resolve(model)
             except catalog.LocalModelError as exc:
@@ -132,16 +143,18 @@ class LocalEngine:
         model, base, validation_file = req.model, req.resolved, req.validation_file
         job_id = random_id("ftjob-")
         spec = {**req.spec(job_id), "requested_model": model}
+        if parent:  # continues a local fine-tune: the worker starts from its folder
+            spec["parent_folder"] = parent["folder"]
+            model = parent["base"]
         train = self.files.training_content(req.training_file, "training_file")
         valid = (
             self.files.training_content(validation_file, "validation_file")
             if validation_file
             else None
         )
-        report = dataset.check_bytes(train, models.DEFAULT_MODEL)
-        failure = failure_for(report)
+        failure = failure_for(check(train, models.DEFAULT_MODEL, req.method))
         if failure is None and valid is not None:
-            failure = failure_for(dataset.check_bytes(valid, models.DEFAULT_MODEL), "validation")
+            failure = failure_for(check(valid, models.DEFAULT_MODEL, req.method), "validation")
         events = [
             ("info", f"Created fine-tuning job: {job_id}"),
             (
@@ -157,6 +170,8 @@ class LocalEngine:
         # An OpenAI name stays the job's model (notebooks check it); the events say which local
         # model really trains, and the name's org segment says `local`.
         shown = models.base_model_of(model) if catalog.is_openai_name(model) else base.id
+        if parent:  # the fine-tune it continues names the base model
+            shown = models.base_model_of(req.model)
         job = self.queue.enqueue(
             job_id,
             model=base.source if base.source and base.is_folder else base.id,
@@ -175,6 +190,25 @@ class LocalEngine:
         out = self._job_json(job)
         out["status"] = "validating_files"  # what the real API answers to a create
         return out
+
+    def _parent(self, name: str, body: dict[str, Any]) -> tuple[str, Path]:
+        """(base model spec, folder) of the local fine-tune a job continues (DPO only here)."""
+        folder = self.queue.model_folder(name)
+        job_name = name.split(":ckpt-step-")[0]
+        owner = next(
+            (j for j in self.queue.jobs("succeeded") if j.fine_tuned_model == job_name), None
+        )
+        if folder is None or owner is None or self._deleted(job_name):
+            raise requests.model_not_available(name)
+        method = body.get("method")
+        if not isinstance(method, dict) or method.get("type") != "dpo":
+            raise errors.bad_request(
+                f"Model {name} is not available for fine-tuning or does not exist. Le moteur "
+                "local ne continue un modèle fine-tuné qu'avec DPO (method.type « dpo ») : pour "
+                "un entraînement supervisé, pars du modèle de base avec tous tes exemples.",
+                code="model_not_available",
+            )
+        return owner.model, folder
 
     def _local_job(self, job_id: str) -> LocalJob:
         job = self.queue.get(job_id)
@@ -195,7 +229,7 @@ class LocalEngine:
         succeeded = status == "succeeded"
         if succeeded:
             self._write_results(job)
-        hp = _public_hyperparameters(job.hyperparameters or spec.get("hyperparameters", {}))
+        hp = _public_hyperparameters(job.hyperparameters or spec.get("hyperparameters", {}), spec)
         return shapes.job_object(
             id=job.id,
             created_at=job.created_at,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import models, tokens
-from . import errors, structured
+from . import errors, methods, structured
 from .files import PURPOSES, FileService
 from .ids import derived_seed
 
@@ -353,31 +353,7 @@ def metadata(value: Any) -> dict[str, str] | None:
     return value
 
 
-def _type_name(value: Any) -> str:
-    """The real API's name of a JSON value's type (« a decimal » for a number with a point)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "decimal"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if value is None:
-        return "null"
-    return "object"
-
-
-def invalid_type(name: str, expected: str, value: Any) -> errors.ApiError:
-    article = "an" if _type_name(value)[0] in "aeiou" else "a"
-    return errors.bad_request(
-        f"Invalid type for '{name}': expected {expected}, but got {article} "
-        f"{_type_name(value)} instead.",
-        param=name,
-        code="invalid_type",
-    )
+invalid_type = errors.invalid_type  # (it lives with the error envelope, for `methods` too)
 
 
 def _boolean(value: Any, name: str) -> bool:
@@ -492,7 +468,7 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
         if not isinstance(msg, dict):
             raise errors.bad_request(
                 f"Invalid type for 'messages[{i}]': expected an object, but got "
-                f"{'an' if _type_name(msg)[0] in 'aeiou' else 'a'} {_type_name(msg)} instead.",
+                f"{'an' if errors.type_name(msg)[0] in 'aeiou' else 'a'} {errors.type_name(msg)} instead.",
                 param=f"messages[{i}]",
                 code="invalid_type",
             )
@@ -659,6 +635,7 @@ class JobRequest:
     metadata: dict[str, str] | None
     training_file: str
     validation_file: str | None
+    method: str = "supervised"  # `method.type`: "supervised" or "dpo"
 
     def spec(self, job_id: str) -> dict[str, Any]:
         """What the job stores of the request; an unset seed is derived from the job id."""
@@ -669,6 +646,10 @@ class JobRequest:
             "seed": self.seed if self.seed is not None else derived_seed(job_id),
             "metadata": self.metadata,
             "hyperparameters": self.hyperparameters,
+            "method": self.method,
+            # a job continued from a fine-tune shows it as its model (Unconfirmed: the real
+            # API's `model` for such a job; its documentation says a fine-tune may be continued)
+            **({"parent_model": self.model} if self.model.startswith("ft:") else {}),
         }
 
 
@@ -676,7 +657,9 @@ def job_request(
     body: dict[str, Any], resolve_model: Callable[[str], Any], files: FileService
 ) -> JobRequest:
     """Check a job-creation body as the real API does, in its order; `resolve_model` turns the
-    requested model into the engine's own (or raises the API's error)."""
+    requested model into the engine's own (or raises the API's error). A fine-tuned model
+    (`ft:…`) may be continued, as with the real API (OpenAI recommends a DPO job on top of a
+    supervised fine-tune): `resolve_model` accepts the engine's own fine-tunes only."""
     for name in body:
         if name not in JOB_PARAMETERS:
             # Unconfirmed for this route: the chat route's wording (confirmed) is assumed.
@@ -692,14 +675,15 @@ def job_request(
         raise errors.missing("training_file")
     known = models.availability(models.base_model_of(model), models.SANDBOX_TODAY)
     if (
-        model.startswith("ft:")
-        or known in ("shut_down", "inference_only")
+        known in ("shut_down", "inference_only")
         or models.dated_name(model) is not None  # an alias: a job needs the dated snapshot
     ):
         raise model_not_available(model)
+    method = methods.requested(body)
+    if models.get(model) is not None and not models.supports(model, method.type):
+        raise model_not_available(model)  # Unconfirmed: the real API's answer, same wording
     resolved = resolve_model(model)
     suffix = job_suffix(body.get("suffix"))
-    hyper = hyperparameters(body)
     seed = body.get("seed")
     if seed is not None and (
         not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 2**31 - 1
@@ -718,11 +702,12 @@ def job_request(
         model,
         resolved,
         suffix or None,
-        hyper,
+        method.hyperparameters,
         seed,
         pairs,
         body["training_file"],
         validation_file,
+        method.type,
     )
 
 
@@ -764,75 +749,6 @@ def job_suffix(suffix: Any) -> str | None:
     return suffix
 
 
-_HYPER = {
-    "n_epochs": (1, models.MAX_EPOCHS, True),
-    "batch_size": (1, models.MAX_BATCH_SIZE, True),
-    "learning_rate_multiplier": (0, None, False),
-}
-
-
 def hyperparameters(body: dict[str, Any]) -> dict[str, Any]:
     """Requested hyperparameters from `method` (current form) or `hyperparameters` (deprecated)."""
-    method = body.get("method")
-    raw: Any = body.get("hyperparameters")
-    where = "hyperparameters"
-    if method is not None:
-        if not isinstance(method, dict) or "type" not in method:
-            raise errors.bad_request(
-                "Missing required parameter: 'method.type'.",
-                param="method.type",
-                code="missing_required_parameter",
-            )
-        if method["type"] != "supervised":
-            raise errors.bad_request(
-                f"The sandbox simulates supervised fine-tuning only (method.type 'supervised', not "
-                f"'{method['type']}').",
-                param="method.type",
-                code="invalid_value",
-            )
-        supervised = method.get("supervised")
-        if supervised is None:
-            supervised = {}
-        if not isinstance(supervised, dict):
-            raise invalid_type("method.supervised", "an object", supervised)
-        if supervised.get("hyperparameters") is not None:
-            raw, where = supervised["hyperparameters"], "method.supervised.hyperparameters"
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):  # `[]` too: an array is not an object
-        raise invalid_type(where, "an object", raw)
-    unknown = sorted(set(raw) - set(_HYPER))
-    if unknown:
-        raise errors.bad_request(
-            f"Unrecognized request argument supplied: {where}.{unknown[0]}",
-            param=f"{where}.{unknown[0]}",
-            code="unknown_parameter",
-        )
-    out: dict[str, Any] = {}
-    for key, (low, high, integer) in _HYPER.items():
-        value = raw.get(key, "auto")
-        name = f"{where}.{key}"
-        if value in (None, "auto"):
-            out[key] = "auto"
-            continue
-        if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-            # Unconfirmed wording: the real API's type message with its "auto" alternative.
-            raise invalid_type(name, f"{'an integer' if integer else 'a decimal'} or 'auto'", value)
-        word = "integer" if integer else "decimal"
-        if high is not None and value > high:
-            raise errors.bad_request(
-                f"Invalid '{name}': {word} above maximum value. Expected a value <= {high}, "
-                f"but got {value} instead.",
-                param=name,
-                code=f"{word}_above_max_value",
-            )
-        if value < low or (not integer and value <= 0):
-            bound = f">= {low}" if integer else "> 0"
-            raise errors.bad_request(
-                f"Invalid '{name}': {word} below minimum value. Expected a value {bound}, "
-                f"but got {value} instead.",
-                param=name,
-                code=f"{word}_below_min_value",
-            )
-        out[key] = value
-    return out
+    return methods.requested(body).hyperparameters

@@ -1,15 +1,43 @@
 """A file's check turned into the real API's job failure (`error` of a failed job).
 
-Validation is `helpers.dataset.check_bytes` (the learner's own check); its problems become
-the real API's English failure messages (`invalid_n_examples`, `invalid_training_file`).
-Both engines fail a job with the same text.
+Validation is the learner's own check (`check`: `helpers.preference_data.check_bytes` for the
+job's method — chat examples for a supervised job, preference pairs for a DPO job); its
+problems become the real API's English failure messages (`invalid_n_examples`,
+`invalid_training_file`). Both engines fail a job with the same text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import dataset, models
+from .. import dataset, models, preference_data
+
+#: A file in the other format than the job's method (the supervised text is the real API's;
+#: the DPO one is Unconfirmed: no public transcript of a DPO job given a chat file).
+UNEXPECTED = {
+    "supervised": "Unexpected file format, expected either prompt/completion pairs or chat messages.",
+    "dpo": "Unexpected file format, expected preference pairs with input, preferred_output and "
+    "non_preferred_output.",
+}
+#: The English texts of the problems of a preference pair. Unconfirmed: no public transcript
+#: of a failed DPO job; they follow the real API's (pydantic) messages for chat files.
+PAIR_TEXTS = {
+    "missing_input": "Field required: input",
+    "input_not_object": "Input should be a valid dictionary: input",
+    "no_user": "The input must contain at least one message with role 'user'",
+    "missing_output": "Field required: {field}",
+    "output_not_list": "Input should be a valid list: {field}",
+    "output_empty": "List should have at least 1 item after validation: {field}",
+    "output_too_many": "List should have at most 1 item after validation: {field}",
+    "output_not_assistant": "Input should be 'assistant': role",
+    "output_not_text": "Preference outputs must be text messages: {leaf}",
+    "weight_in_pair": "Extra inputs are not permitted: weight",
+}
+
+
+def check(data: bytes, model: str, method: str = "supervised") -> dataset.Report:
+    """The check a job's file gets: for the job's method, whatever format the file is in."""
+    return preference_data.check_bytes(data, model, method=method)
 
 
 def _example_ref(p: dataset.Problem) -> str:
@@ -24,6 +52,19 @@ def _detail(p: dataset.Problem, report: dataset.Report) -> str:
     ref = _example_ref(p)
     fld = (p.field or "").rsplit(".", 1)[-1]
     code = p.code
+    if code == "wrong_method":
+        return UNEXPECTED[report.method]
+    if code in ("chat_format", "preference_format"):
+        return UNEXPECTED[report.method]
+    if code in PAIR_TEXTS:
+        text = PAIR_TEXTS[code].format(field=(p.field or "").split("[")[0], leaf=fld)
+        return f"Invalid file format. {ref} {text}"
+    if code in ("missing_messages", "legacy_format", "not_object") and report.method == "dpo":
+        return (
+            UNEXPECTED["dpo"]
+            if code != "missing_messages"
+            else f"Invalid file format. {ref} Field required: messages"
+        )
     if code in ("missing_messages", "legacy_format", "not_object"):
         return "Unexpected file format, expected either prompt/completion pairs or chat messages."
     if code in ("invalid_json", "control_character", "cr_line_endings", "lone_surrogate"):

@@ -1,6 +1,8 @@
 """Dataset table: build a chat dataset row by row, checked live, exported as JSONL.
 
 One row per conversation: an optional `system` text and one or more turns (user → assistant).
+With `method="dpo"` (or a file of preference pairs), one row per pair: `system`, the question,
+the preferred answer and the non-preferred one (`helpers.preference_data`).
 Examples that do not fit that shape (tool calls, weights, names…) are kept whole as JSON in
 a single text box, never simplified away. The check beside the table is
 `helpers.dataset.check_bytes` on exactly the JSONL the export would write (row N = line N),
@@ -24,7 +26,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .. import dataset, dataset_io, models, settings, workspace
+from .. import dataset, dataset_io, models, preference_data, settings, workspace
 from ..fileio import write_atomic
 from ._common import box, diagnosis_html, esc
 from .compat import bottom_border, clear_upload, set_tooltip, uploaded_files
@@ -61,10 +63,25 @@ class Row:
     system: str = ""
     turns: list[list[str]] = field(default_factory=lambda: [["", ""]])
     raw: str | None = None
+    #: A preference pair (DPO): `turns` is [[question, preferred answer]], `rejected` the other.
+    pair: bool = False
+    rejected: str = ""
 
     @classmethod
     def from_example(cls, example: Any) -> Row:
         """A simple conversation becomes fields; anything else is kept whole as JSON."""
+        if preference_data.is_pair(example):
+            simple_pair = preference_data.simple_row(example)
+            if simple_pair is None:
+                return cls(
+                    raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[], pair=True
+                )
+            return cls(
+                system=simple_pair["system"],
+                turns=[[simple_pair["user"], simple_pair["preferred"]]],
+                pair=True,
+                rejected=simple_pair["non_preferred"],
+            )
         msgs = example.get("messages") if isinstance(example, dict) else None
         simple = (
             isinstance(example, dict)
@@ -96,14 +113,20 @@ class Row:
         except (ValueError, RecursionError):  # nested too deep to lay out: on one line
             return cls(raw=json.dumps(example, ensure_ascii=False), turns=[])
 
+    @classmethod
+    def empty(cls, pair: bool = False) -> Row:
+        return cls(pair=pair)
+
     def copy(self) -> Row:
-        return Row(self.system, [list(t) for t in self.turns], self.raw)
+        return Row(self.system, [list(t) for t in self.turns], self.raw, self.pair, self.rejected)
 
     def is_empty(self) -> bool:
         if self.raw is not None:
             return not self.raw.strip()
-        return not self.system.strip() and all(
-            not u.strip() and not a.strip() for u, a in self.turns
+        return (
+            not self.system.strip()
+            and not self.rejected.strip()
+            and all(not u.strip() and not a.strip() for u, a in self.turns)
         )
 
     def example(self) -> dict[str, Any] | None:
@@ -111,6 +134,9 @@ class Row:
         if self.raw is not None:
             value, _ = dataset.parse_json(self.raw)
             return value if isinstance(value, dict) else None
+        if self.pair:
+            user, preferred = self.turns[0] if self.turns else ("", "")
+            return preference_data.pair(user, preferred, self.rejected, self.system or None)
         msgs: list[dict[str, Any]] = []
         if self.system.strip():
             msgs.append({"role": "system", "content": self.system})
@@ -151,7 +177,7 @@ def _icon_layout() -> widgets.Layout:
     return widgets.Layout(width="34px", padding="0", margin="2px 1px")
 
 
-def _header() -> widgets.HBox:
+def _header(method: str = "supervised") -> widgets.HBox:
     """Column titles laid out exactly like a row."""
 
     def title(label: str, width: str) -> widgets.HTML:
@@ -159,10 +185,15 @@ def _header() -> widgets.HBox:
             f"<b style='color:#57606a'>{label}</b>", layout=widgets.Layout(width=width)
         )
 
-    turns = widgets.HBox(
-        [title("user : la question", "50%"), title("assistant : la réponse", "50%")],
-        layout=widgets.Layout(width=TURNS_SHARE),
-    )
+    if method == "dpo":
+        columns = [
+            title("user : la question", "34%"),
+            title("✅ réponse préférée", "33%"),
+            title("❌ réponse non préférée", "33%"),
+        ]
+    else:
+        columns = [title("user : la question", "50%"), title("assistant : la réponse", "50%")]
+    turns = widgets.HBox(columns, layout=widgets.Layout(width=TURNS_SHARE))
     body = widgets.HBox(
         [title("system (facultatif)", SYSTEM_SHARE), turns],
         layout=widgets.Layout(flex="1 1 auto", width="auto"),
@@ -196,6 +227,7 @@ class RowView(widgets.VBox):
         self.system: widgets.Textarea | None = None
         self.raw: widgets.Textarea | None = None
         self.turns: list[tuple[widgets.Textarea, widgets.Textarea]] = []
+        self.rejected: widgets.Textarea | None = None  # a pair's non-preferred answer
         self._body = widgets.VBox(layout=widgets.Layout(flex="1 1 auto", width="auto"))
         self._build_body()
         actions = widgets.HBox(
@@ -228,6 +260,9 @@ class RowView(widgets.VBox):
             return
         self.system = _area(row.system, "system (facultatif) : le rôle du modèle", "100%")
         self.system.observe(self._on_system, names="value")
+        if row.pair:
+            self._build_pair()
+            return
         self.turns = []
         lines = []
         for k, (user, assistant) in enumerate(row.turns):
@@ -250,6 +285,44 @@ class RowView(widgets.VBox):
         )
         self._body.children = [first]
         self.remove_turn.disabled = len(row.turns) <= 1
+
+    def _build_pair(self) -> None:
+        """A preference pair: the question, the preferred answer, the non-preferred one."""
+        user, preferred = self.row.turns[0] if self.row.turns else ("", "")
+        u = _area(user, "user : la question", "34%")
+        a = _area(preferred, "la réponse à préférer", "33%")
+        self.rejected = _area(self.row.rejected, "la réponse à éviter", "33%")
+        u.observe(self._on_turn(0, 0), names="value")
+        a.observe(self._on_turn(0, 1), names="value")
+        self.rejected.observe(self._on_rejected, names="value")
+        self.turns = [(u, a)]
+        self._body.children = [
+            widgets.HBox(
+                [
+                    widgets.Box([self.system], layout=widgets.Layout(width=SYSTEM_SHARE)),
+                    widgets.HBox([u, a, self.rejected], layout=widgets.Layout(width=TURNS_SHARE)),
+                ],
+                layout=widgets.Layout(width="100%"),
+            )
+        ]
+        self.add_turn.layout.visibility = self.remove_turn.layout.visibility = "hidden"
+
+    def _on_rejected(self, change: dict[str, Any]) -> None:
+        self.row.rejected = change["new"]
+        self.table._changed()
+
+    def _pair_area(self, p: dataset.Problem) -> Any:
+        """The text area a pair's problem is about (by its field)."""
+        fld = p.field or ""
+        if fld.startswith("non_preferred_output"):
+            return self.rejected
+        if fld.startswith("preferred_output"):
+            return self.turns[0][1] if self.turns else None
+        if fld.startswith("input.messages[0]") and self.row.system.strip():
+            return self.system
+        if fld.startswith("input"):
+            return self.turns[0][0] if self.turns else None
+        return None
 
     def widgets_for_message(self) -> list[Any]:
         """Text areas in message order (to point at a problem's `message_index`)."""
@@ -310,6 +383,12 @@ class RowView(widgets.VBox):
             if problems
             else ""
         )
+        if self.row.pair and self.raw is None:
+            marked_areas = {id(a) for a in map(self._pair_area, errors) if a is not None}
+            for area in (self.system, *(self.turns[0] if self.turns else ()), self.rejected):
+                if area is not None:
+                    area.layout.border = "1px solid #cf222e" if id(area) in marked_areas else ""
+            return
         areas = self.widgets_for_message()
         marked = {p.message_index for p in problems if p.message_index}
         for i, area in enumerate(areas, start=1):
@@ -333,10 +412,11 @@ def _close_tree(w: Any) -> None:
 
 
 class DatasetTable(widgets.VBox):
-    """The dataset editor of notebook 03.
+    """The dataset editor of notebook 03 (and of notebook 13's preference pairs).
 
     `DatasetTable(examples=None, *, path=None, model=DEFAULT_MODEL, export_dir=None,
-    page_size=20, record=True)`. Programmatic use (tests, notebooks): `add_row`,
+    page_size=20, record=True, method=None)`; `method`: "supervised" (chat examples) or
+    "dpo" (preference pairs), None: the format of what is loaded (chat when empty). Programmatic use (tests, notebooks): `add_row`,
     `duplicate_row`, `delete_row`, `undo_delete`, `view(i)` (the row's text areas),
     `load_examples`, `import_bytes`, `import_path`, `export`, `examples`, `report`,
     `to_dataframe()`, `jsonl()`. Widgets: `upload`, `path`, `import_button`, `name`,
@@ -353,8 +433,19 @@ class DatasetTable(widgets.VBox):
         page_size: int = 20,
         record: bool = True,
         today: date | None = None,
+        method: str | None = None,
     ) -> None:
         self.today = today  # the date the model list is for (default: the mode's server date)
+        if examples is not None:
+            examples = list(examples)
+        if method is None and examples:
+            method = "dpo" if preference_data.is_pair(examples[0]) else None
+        if method is None and path is not None:
+            try:
+                method = preference_data.detect(Path(path).read_bytes())
+            except OSError:
+                method = None
+        self.method = method or "supervised"
         self.export_dir = Path(export_dir) if export_dir is not None else default_export_dir()
         self.page_size = max(1, page_size)
         self.record = record
@@ -455,11 +546,12 @@ class DatasetTable(widgets.VBox):
             [self.model, self.summary],
             layout=widgets.Layout(border="1px solid #d0d7de", padding="4px 8px", margin="4px 0"),
         )
+        self.header = widgets.Box([_header(self.method)])
         super().__init__(
             children=[
                 toolbar_import,
                 check,
-                _header(),
+                self.header,
                 self.rows_box,
                 widgets.HBox(
                     [
@@ -481,7 +573,7 @@ class DatasetTable(widgets.VBox):
         elif examples is not None:
             self.load_examples(examples, replace=True)
         if not self.rows:
-            self.rows.append(Row())
+            self.rows.append(Row.empty(self.pairs))
             self.show_page(0)
 
     # --------------------------------------------------------------------- data access
@@ -490,6 +582,19 @@ class DatasetTable(widgets.VBox):
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def pairs(self) -> bool:
+        """Whether the table holds preference pairs (DPO) rather than chat examples."""
+        return self.method == "dpo"
+
+    def _set_method(self, method: str) -> None:
+        if method != self.method:
+            self.method = method
+            old = self.header.children
+            self.header.children = [_header(method)]
+            for w in old:
+                _close_tree(w)
 
     def jsonl(self) -> str:
         """The file's text, exactly as `export` writes it (row N = line N)."""
@@ -501,6 +606,8 @@ class DatasetTable(widgets.VBox):
         return [e for e in (row.example() for row in self.rows) if e is not None]
 
     def to_dataframe(self):  # -> pandas.DataFrame
+        if self.pairs:
+            return preference_data.to_dataframe(self.examples)
         return dataset.to_dataframe(self.examples)
 
     def view(self, index: int) -> RowView:
@@ -513,6 +620,8 @@ class DatasetTable(widgets.VBox):
 
     # --------------------------------------------------------------------- editing
     def add_row(self, user: str = "", assistant: str = "", system: str = "") -> int:
+        if self.pairs:  # in a table of pairs, a new row is a pair (`assistant`: the preferred)
+            return self.add_pair(user, assistant, "", system)
         self.rows.append(Row(system=system, turns=[[user, assistant]]))
         index = len(self.rows) - 1
         if (
@@ -530,6 +639,19 @@ class DatasetTable(widgets.VBox):
             self.show_page(index // self.page_size)
         return index
 
+    def add_pair(
+        self, user: str = "", preferred: str = "", non_preferred: str = "", system: str = ""
+    ) -> int:
+        """A preference pair at the end (the table becomes a table of pairs when empty)."""
+        if self._pristine():
+            self._set_method("dpo")
+            self.rows = []
+        self.rows.append(
+            Row(system=system, turns=[[user, preferred]], pair=True, rejected=non_preferred)
+        )
+        self.show_page((len(self.rows) - 1) // self.page_size)
+        return len(self.rows) - 1
+
     def duplicate_row(self, index: int) -> int:
         self.rows.insert(index + 1, self.rows[index].copy())
         self.show_page((index + 1) // self.page_size)
@@ -539,7 +661,7 @@ class DatasetTable(widgets.VBox):
         row = self.rows.pop(index)
         self._trash.append((index, row))
         if not self.rows:
-            self.rows.append(Row())
+            self.rows.append(Row.empty(self.pairs))
         self.undo_button.layout.display = None
         self.undo_button.description = f"Rétablir la rangée {index + 1}"
         self.show_page(min(self.page, (len(self.rows) - 1) // self.page_size))
@@ -561,7 +683,8 @@ class DatasetTable(widgets.VBox):
         """Add (or, with `replace`, put instead) examples; returns how many rows came in."""
         new = [Row.from_example(e) for e in examples]
         if replace or self._pristine():
-            self.rows = new or [Row()]
+            self._set_method(_method_of(new, self.method))
+            self.rows = new or [Row.empty(self.pairs)]
         else:
             self.rows.extend(new)
         self.show_page(0 if replace else self.page)
@@ -597,7 +720,8 @@ class DatasetTable(widgets.VBox):
 
     def _changed(self) -> None:
         model = self.model.value
-        report = dataset.check_bytes(self.jsonl().encode("utf-8"), model)
+        rules = preference_data.rules_for(self.method)
+        report = dataset.check_bytes(self.jsonl().encode("utf-8"), model, rules=rules)
         self.report = report
         for view in self._views:
             view.show(report.problems_at(view.index + 1))
@@ -605,11 +729,12 @@ class DatasetTable(widgets.VBox):
 
     def _summary_html(self, report: dataset.Report) -> str:
         n = len(report.examples)
+        noun = "paires de préférences" if self.pairs else "exemples"
         parts = []
         if n >= models.MIN_EXAMPLES:
             parts.append(
                 box(
-                    f"📋 {n} exemples : ✅ minimum de {models.MIN_EXAMPLES} atteint "
+                    f"📋 {n} {noun} : ✅ minimum de {models.MIN_EXAMPLES} atteint "
                     "(50 à 100 donnent de meilleurs résultats).",
                     "ok",
                 )
@@ -617,22 +742,24 @@ class DatasetTable(widgets.VBox):
         else:
             parts.append(
                 box(
-                    f"📋 {n} / {models.MIN_EXAMPLES} exemples : ajoute-en encore "
+                    f"📋 {n} / {models.MIN_EXAMPLES} {noun} : ajoute-en encore "
                     f"{models.MIN_EXAMPLES - n} (l'API en exige au moins {models.MIN_EXAMPLES}).",
                     "warning",
                 )
             )
         total = sum(report.token_counts)
         mean = total / n if n else 0
+        unit = "paire" if self.pairs else "exemple"
         line = f"🔤 {total:,} jetons".replace(",", "\u202f") + (
-            f" (≈ {mean:.0f} par exemple)" if n else ""
+            f" (≈ {mean:.0f} par {unit})" if n else ""
         )
         try:
             cost = report.cost("auto")
             tokens = f"{cost.billed_tokens:,}".replace(",", "\u202f")
             detail = (
-                f"{cost.n_examples} exemples × {cost.epochs} époques → {tokens} jetons "
+                f"{cost.n_examples} {noun} × {cost.epochs} époques → {tokens} jetons "
                 f"facturés × {models.number_fr(cost.price_per_million)} $ le million"
+                + (" — méthode DPO" if self.pairs else "")
             )
             line += (
                 "<br>💰 coût estimé de l'entraînement : "
@@ -723,6 +850,7 @@ class DatasetTable(widgets.VBox):
             )
             return False
         if replace or self._pristine():
+            self._set_method(_method_of(rows, self.method))
             self.rows = rows
             first = 0
         else:
@@ -788,7 +916,7 @@ class DatasetTable(widgets.VBox):
                         "error",
                     )
                     return None
-                _save(path, dataset_io.dumps_csv(self.examples))
+                _save(path, dataset_io.dumps_csv(self.examples))  # (pairs: their own columns)
         except Exception as exc:
             from .. import errors
 
@@ -800,7 +928,13 @@ class DatasetTable(widgets.VBox):
             return None
         self.saved_path = path
         shown = self._display_path(path)
-        if report is not None and report.ok and suffix == ".jsonl":
+        if report is not None and report.ok and suffix == ".jsonl" and self.pairs:
+            self._say(
+                f"✅ Enregistré : {shown} ({len(self.rows)} paires de préférences), prêt pour un job "
+                "DPO (notebook 13).",
+                "ok",
+            )
+        elif report is not None and report.ok and suffix == ".jsonl":
             if self.record:
                 workspace.record(dataset_path=str(path))
             self._say(
@@ -827,6 +961,14 @@ class DatasetTable(widgets.VBox):
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.message.value = box(text, kind)
+
+
+def _method_of(rows: list[Row], current: str) -> str:
+    """The table's method for rows brought in: pairs if most are pairs, else chat."""
+    readable = [r for r in rows if r.raw is None or r.example() is not None]
+    if not readable:
+        return current
+    return "dpo" if sum(r.pair for r in readable) * 2 > len(readable) else "supervised"
 
 
 def _rows(entries: list[dataset_io.Entry]) -> list[Row]:

@@ -25,6 +25,7 @@ import ipywidgets as widgets
 
 from .. import jobs
 from ..french import event_fr
+from ..local.events import stopped_early_at
 from ._common import box, diagnosis_html, esc
 from .compat import set_tooltip
 
@@ -160,6 +161,7 @@ class JobMonitor(widgets.VBox):
         self._seen: set[str] = set()
         self._total_steps: int | None = None
         self._last_step = 0
+        self._stopped_early_at: int | None = None  # local training stopped before total_steps
         self._chart_rows = -1
         self._chart_time = 0.0
         self._fatal = False
@@ -348,22 +350,36 @@ class JobMonitor(widgets.VBox):
             self._last_step = max(self._last_step, step)
         if isinstance(total, int) and total > 0:
             self._total_steps = total
+        stopped = stopped_early_at(getattr(event, "message", "") or "")
+        if stopped is not None:
+            self._stopped_early_at = stopped
 
     def _render_progress(self, status: str) -> None:
         total = self._total_steps
         step = self._last_step
-        if status == "succeeded" and total:
+        early = self._stopped_early_at
+        label = None
+        if status == "succeeded" and total and early is not None and early < total:
+            # local training stopped early: the real step count (a full bar: it is finished)
+            total = step = early
+            label = (
+                f"terminé à l'étape {early} sur {self._total_steps} prévues : arrêt anticipé, "
+                "plus rien à apprendre"
+            )
+        elif status == "succeeded" and total:
             step = total
         if total:
             self.progress.max = total
             self.progress.value = min(step, total)
-            self.progress_label.value = f"<span style='padding-left:.5em'>étape {step} / {total} ({100 * step // total} %)</span>"
+            label = label or f"étape {step} / {total} ({100 * step // total} %)"
         elif status in ("validating_files", "queued", "pending"):
             self.progress.max, self.progress.value = 1, 0
-            self.progress_label.value = "<span style='padding-left:.5em'>pas encore commencé</span>"
+            label = "pas encore commencé"
         elif status == "succeeded":
             self.progress.max, self.progress.value = 1, 1
-            self.progress_label.value = "<span style='padding-left:.5em'>terminé</span>"
+            label = "terminé"
+        if label:
+            self.progress_label.value = f"<span style='padding-left:.5em'>{esc(label)}</span>"
         self.progress.bar_style = {
             "succeeded": "success",
             "failed": "danger",

@@ -17,7 +17,7 @@ from ..database import Database
 from ..files import FileService
 from ..ids import random_id
 from . import plan as planning
-from . import replies, timeline
+from . import preference_plan, replies, timeline
 from .jobs import PENDING_END, JobRow, JobStore
 from .planners import PLANNERS
 
@@ -61,6 +61,11 @@ class SimulatedEngine:
         the training planned in the background, so no client timeout can orphan a job."""
 
         def snapshot_of(model: str) -> str:
+            if model.startswith("ft:"):  # continue one of this engine's fine-tunes
+                try:
+                    return self._fine_tune(model)[0].model
+                except errors.ApiError:
+                    raise requests.model_not_available(model) from None
             snapshot = models.base_model_of(model)
             if not base_models.trainable(snapshot):
                 raise requests.model_not_available(model)
@@ -116,7 +121,16 @@ class SimulatedEngine:
                     valid = self.files.content(valid_id) if valid_id else None
                     size = len(train) + len(valid or b"")
                     args = (job_id, spec, train, valid)
-                    plan, corpus = PLANNERS.compute(size, planning.make_plan, *args)
+                    parent = self._parent_corpus(spec)
+                    if spec.get("method") == "dpo":
+                        plan, corpus = PLANNERS.compute(
+                            size, preference_plan.make_plan, *args, parent
+                        )
+                    else:
+                        plan, corpus = PLANNERS.compute(size, planning.make_plan, *args)
+                        if parent and plan.get("failure") is None:
+                            corpus = _continued(corpus, parent)
+                            replies.forget(job_id)  # fitted by the plan on its own examples
                 except errors.ApiError:  # a file deleted before it was validated
                     plan, corpus = planning.failed_plan(validation.deleted_file()), {}
                 except Exception:
@@ -151,6 +165,17 @@ class SimulatedEngine:
         finally:
             with _PLANNING_LOCK:
                 _PLANNING.discard(job_id)
+
+    def _parent_corpus(self, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The corpus of the fine-tune a job continues (None: it starts from a base model)."""
+        parent = spec.get("parent_model")
+        if not parent:
+            return None
+        try:
+            job, _ = self._fine_tune(parent)
+        except errors.ApiError:  # deleted since: the job starts from its base model
+            return None
+        return self.jobs.corpus(job.id)
 
     def _job(self, job_id: str) -> JobRow:
         job = self.jobs.get(job_id)
@@ -377,6 +402,16 @@ class SimulatedEngine:
         if reply is not None and not reply.startswith(structured.TOOL_CALLS_MARK):
             return reply
         return replies.tool_result_answer(req.messages)
+
+
+def _continued(corpus: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
+    """A continued supervised job's corpus: its own examples, then its parent's."""
+    out = {k: list(corpus.get(k, [])) + list(parent.get(k, [])) for k in ("prompts", "replies")}
+    own, old = corpus.get("followups") or {}, parent.get("followups") or {}
+    out["followups"] = {
+        k: list(own.get(k, [])) + list(old.get(k, [])) for k in ("prompts", "replies")
+    }
+    return out
 
 
 def _scorer(encoder: Any, model: Any, prompt: str, progress: float, generic: str):

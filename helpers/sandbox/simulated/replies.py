@@ -351,6 +351,12 @@ def reply_model(job_id: str, load_corpus) -> ReplyModel:
     return fitted
 
 
+def forget(job_id: str) -> None:
+    """Drop a job's fitted model from this process's cache (its corpus changed)."""
+    with _MODELS_LOCK:
+        _MODELS.pop(job_id, None)
+
+
 def generic_answer(model: str, prompt: str) -> str:
     """What a base model says in the sandbox: a polite, generic answer (it knows nothing)."""
     words = prompt.strip().lower().split()

@@ -47,6 +47,10 @@ def _step_offset(plan: dict[str, Any], step: int) -> float:
 
 
 def _metrics_data(plan: dict[str, Any], step: int) -> dict[str, Any]:
+    if plan.get("method") == "dpo":
+        from .preference_plan import metrics_data
+
+        return metrics_data(plan, metrics_at(plan, step), step)
     tl, ta, vl, va = metrics_at(plan, step)
     data: dict[str, Any] = {"step": step, "train_loss": tl, "train_mean_token_accuracy": ta}
     if vl is not None:
@@ -289,7 +293,9 @@ def results_csv(job: JobRow) -> bytes:
     """The results file: the real columns, one row per step, base64-encoded like the real API's."""
     lines = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
     for step in computed_steps(job.plan):
-        tl, ta, vl, va = metrics_at(job.plan, step)
+        tl, ta, vl, va = metrics_at(job.plan, step)[:4]  # (a DPO row has its margins after)
+        if job.plan.get("method") == "dpo":  # no token accuracy in DPO (as the local engine's)
+            ta = va = None
         if not texts.validation_due(step):  # validated every few steps, as the real API
             vl = va = None
         lines.append(f"{step},{tl},{ta},{'' if vl is None else vl},{'' if va is None else va}")
