@@ -401,15 +401,18 @@ class Follower:
                 job_id=job.id, fine_tuned_model=job.fine_tuned_model, base_model=job.model
             )
 
-    @property
-    def metrics(self):  # -> pandas.DataFrame
-        """step / train_loss / valid_loss (and accuracies when given) from the metrics events so far."""
-        import pandas as pd
-
-        rows = []
+    def metric_rows(self) -> list[dict[str, Any]]:
+        """The metrics events so far as plain rows, one per step (the first one seen): step,
+        train_loss, valid_loss, train_mean_token_accuracy, and a DPO job's measures when given.
+        No pandas: the job monitor's kernel stays light (one student's 1 GiB on a hub)."""
+        rows: list[dict[str, Any]] = []
+        steps: set[Any] = set()
         for e in self.events:
             data = getattr(e, "data", None)
             if getattr(e, "type", None) == "metrics" and isinstance(data, dict) and "step" in data:
+                if data.get("step") in steps:
+                    continue
+                steps.add(data.get("step"))
                 rows.append(
                     {
                         "step": data.get("step"),
@@ -419,9 +422,17 @@ class Follower:
                         **{k: data[k] for k in DPO_METRICS if k in data},
                     }
                 )
+        return rows
+
+    @property
+    def metrics(self):  # -> pandas.DataFrame
+        """`metric_rows()` as a DataFrame (columns step / train_loss / valid_loss / …)."""
+        import pandas as pd
+
+        rows = self.metric_rows()
         cols = ["step", "train_loss", "valid_loss", "train_mean_token_accuracy"]
         cols += [k for k in DPO_METRICS if any(k in r for r in rows)]  # a DPO job's
-        return pd.DataFrame(rows, columns=cols).drop_duplicates("step").reset_index(drop=True)
+        return pd.DataFrame(rows, columns=cols)
 
 
 def default_interval() -> float:

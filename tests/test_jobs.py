@@ -104,6 +104,9 @@ def test_follower_walks_older_pages_when_a_page_is_too_small(fake, tmp_path):
     m = follower.metrics
     assert list(m.columns[:3]) == ["step", "train_loss", "valid_loss"]
     assert m["step"].tolist() == list(range(1, 41))
+    rows = follower.metric_rows()  # the same, without pandas (the job monitor's)
+    assert [r["step"] for r in rows] == list(range(1, 41))
+    assert [r["train_loss"] for r in rows] == m["train_loss"].tolist()
 
 
 def test_wait_returns_failed_job_and_can_raise(fake, tmp_path):

@@ -17,7 +17,7 @@ from helpers import jobs, sandbox, workspace
 from helpers.widgets import JobMonitor, stop_all
 from helpers.widgets.job_monitor import MonitorError
 
-PNG = b"\x89PNG\r\n\x1a\n"
+SVG = b"<svg"  # the chart: helpers.charts, not matplotlib (a light kernel)
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +56,10 @@ def test_follows_a_job_to_success(capfd):
     assert f"étape {monitor.progress.max} / {monitor.progress.max}" in text(
         monitor.progress_label.value
     )
-    # the chart: a PNG in an Image widget, shown
-    assert bytes(monitor.chart.value).startswith(PNG) and monitor.chart.layout.display is None
+    # the chart: an SVG in an Image widget, shown
+    assert monitor.chart.format == "svg+xml" and bytes(monitor.chart.value).startswith(SVG)
+    assert monitor.chart.layout.display is None
+    assert b"(train loss)" in bytes(monitor.chart.value)
     assert len(monitor.metrics) > 3
     # events: every one of the server's, each once, oldest first
     import helpers
@@ -123,10 +125,10 @@ def test_background_thread_only_sets_values_and_stops(monkeypatch, capfd):
     monitor = JobMonitor(job.id, interval=0.1)
     assert monitor.running
     assert eventually(lambda: monitor.metrics is not None and len(monitor.metrics) > 0)
-    assert eventually(lambda: bytes(monitor.chart.value).startswith(PNG))
+    assert eventually(lambda: bytes(monitor.chart.value).startswith(SVG))
     assert eventually(lambda: monitor.done, timeout=60)
     assert eventually(lambda: not monitor.running)
-    assert monitor.status == "succeeded" and bytes(monitor.chart.value).startswith(PNG)
+    assert monitor.status == "succeeded" and bytes(monitor.chart.value).startswith(SVG)
     out = capfd.readouterr()
     assert out.out == "" and out.err == ""
 
@@ -241,7 +243,7 @@ def test_sandbox_restart_mid_job_is_recovered(monkeypatch, tmp_path):
         )
         ids = [e.id for e in monitor.events]
         assert len(ids) == len(set(ids))  # nothing shown twice across the outage
-        assert bytes(monitor.chart.value).startswith(PNG)
+        assert bytes(monitor.chart.value).startswith(SVG)
     finally:
         server.terminate()
         server.wait(10)
