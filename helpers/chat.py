@@ -7,6 +7,7 @@ from typing import Any
 
 from . import models, workspace
 from .exceptions import NoModelError
+from .tables import Table
 
 
 def fine_tuned_model() -> str:
@@ -69,26 +70,30 @@ def compare(
     temperature: float = 0,
     max_tokens: int | None = None,
     client: Any = None,
-):  # -> pandas.DataFrame
-    """One row per prompt, one column per model (default: base model, then the fine-tune)."""
-    import pandas as pd
-
+) -> Table:
+    """One row per prompt, one column per model (default: base model, then the fine-tune): a
+    light table (answers in full; `.to_dataframe()` for pandas), so that notebook 07's kernel
+    does not load pandas (one student's 1 GiB on a hub)."""
     if client is None:
         from .client import client as make
 
         client = make()
     chosen = list(models) if models else [base_model(), fine_tuned_model()]
-    rows = []
-    for prompt in prompts:
-        row: dict[str, Any] = {"question": prompt}
-        for name in chosen:
-            row[name] = ask(
-                prompt,
-                name,
-                system=system,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                client=client,
-            )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["question", *chosen])
+    rows = [
+        [
+            prompt,
+            *(
+                ask(
+                    prompt,
+                    name,
+                    system=system,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    client=client,
+                )
+                for name in chosen
+            ),
+        ]
+        for prompt in prompts
+    ]
+    return Table(["question", *chosen], rows)

@@ -673,7 +673,7 @@ def chart(evaluations: Sequence[Evaluation]) -> Chart:
 
 def loss_chart(rows: Sequence[dict[str, float | None]]) -> Chart:
     """Training loss at every step and validation loss where it was measured (the rows of
-    `jobs.result_rows`)."""
+    `jobs.result_rows`; a job without a validation file: the training loss alone)."""
     train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
     valid = [(r["step"], r["valid_loss"]) for r in rows if r.get("valid_loss") is not None]
     series = {"entraînement": ([s for s, _ in train], [v for _, v in train])}
@@ -681,7 +681,7 @@ def loss_chart(rows: Sequence[dict[str, float | None]]) -> Chart:
         series["validation"] = ([s for s, _ in valid], [v for _, v in valid])
     return lines(
         series,
-        title="Perte : entraînement et validation",
+        title="Perte : entraînement et validation" if valid else "Perte d'entraînement",
         xlabel="étape",
         ylabel="perte",
         markers=("validation",),

@@ -79,3 +79,12 @@ class Table:
         )
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def from_records(records: Sequence[dict[str, Any]], title: str | None = None) -> Table:
+    """A table of dicts that share their keys (the first one's order): one row each, the
+    first key naming the rows."""
+    if not records:
+        raise ValueError("no rows: nothing to show")
+    headers = list(records[0])
+    return Table(headers, [[r.get(h) for h in headers] for r in records], title)

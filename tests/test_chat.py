@@ -45,13 +45,16 @@ def test_compare(fake):
         fine_tuned_model="ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234",
         base_model="gpt-4o-mini-2024-07-18",
     )
-    df = chat.compare(["Bonjour", "Quelle heure est-il ?"])
-    assert list(df.columns) == [
+    table = chat.compare(["Bonjour", "Quelle heure est-il ?"])
+    assert list(table.headers) == [
         "question",
         "gpt-4o-mini-2024-07-18",
         "ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234",
     ]
-    assert df.iloc[:, 2].tolist() == ["COUCOU", "COUCOU"]
-    assert df.iloc[0, 1] != "COUCOU"
-    df = chat.compare(["a"], models=["ft:x:y:z:w"])
-    assert list(df.columns) == ["question", "ft:x:y:z:w"]
+    assert table.column("question") == ["Bonjour", "Quelle heure est-il ?"]
+    assert table.column("ft:gpt-4o-mini-2024-07-18:test:coucou:abcd1234") == ["COUCOU", "COUCOU"]
+    assert table.column("gpt-4o-mini-2024-07-18")[0] != "COUCOU"
+    assert "COUCOU" in table._repr_html_()  # shown in full by Jupyter, without pandas
+    table = chat.compare(["a"], models=["ft:x:y:z:w"])
+    assert list(table.headers) == ["question", "ft:x:y:z:w"]
+    assert list(table.to_dataframe().columns) == ["ft:x:y:z:w"]  # pandas on demand

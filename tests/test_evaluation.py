@@ -273,6 +273,14 @@ def test_tables_and_charts_need_no_pandas_nor_matplotlib(workspace):
     assert "validation" in out["svg"][1] and "<circle" in out["svg"][1]
 
 
+def test_loss_chart_of_a_job_without_validation_says_training_only():
+    """Notebook 06's job has no validation file: its chart is the training loss alone."""
+    svg = evaluation.loss_chart(
+        [{"step": 1.0, "train_loss": 2.0, "valid_loss": None}, {"step": 2.0, "train_loss": 1.0}]
+    )._repr_svg_()
+    assert "<title>Perte d&#x27;entraînement</title>" in svg and "validation" not in svg
+
+
 def test_promptfoo_config_never_holds_a_key(workspace, tmp_path, monkeypatch):
     """openai mode: Promptfoo reads OPENAI_API_KEY itself and goes to OpenAI (no loopback-only
     proxy); a class server: the variable holding the student's key, never the key."""

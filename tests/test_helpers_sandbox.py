@@ -68,8 +68,8 @@ def test_course_flow_through_helpers():
     model = workspace.get("fine_tuned_model")
     assert model == update.job.fine_tuned_model and ":sandbox:coucou:" in model
     assert chat.ask("Raconte-moi une histoire", client=api) == "COUCOU"
-    df = chat.compare(["Salut, ça va ?"], client=api)
-    assert df.iloc[0, 2] == "COUCOU" and df.iloc[0, 1] != "COUCOU"
+    base, tuned = chat.compare(["Salut, ça va ?"], client=api).rows[0][1:]
+    assert tuned == "COUCOU" and base != "COUCOU"
     results = jobs.results(client=api)
     assert "train_loss" in results.columns and len(results) > 0
     assert jobs.checkpoints(client=api)
