@@ -239,16 +239,10 @@ TRIM_AFTER = 2.0  # seconds without a request before the server returns freed me
 
 def release_memory() -> None:
     """Return the heap's free pages to the system (glibc keeps them otherwise): a class's
-    host counts 30 kit servers that mostly wait for the next cell."""
-    import gc
+    host counts 30 kit servers that mostly wait for the next cell (`helpers.heap`)."""
+    from ..heap import release
 
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
-        pass
+    release()
 
 
 def _stop_when_idle(watch: IdleWatch, idle: float, home: Path) -> None:
