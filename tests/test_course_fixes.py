@@ -126,7 +126,8 @@ def test_09s_verdict_says_it_is_simulated_in_the_sandbox():
 
 def test_jupyterlab_opens_in_french_without_the_news(tmp_path):
     """The overrides the kit installs (make lab, the hub venv, Binder) make French JupyterLab's
-    default language and turn the « Jupyter news » pop-up off, as JupyterLab itself reads them."""
+    default language, turn the « Jupyter news » pop-up off and shut a closed notebook's kernel
+    down, as JupyterLab itself reads them."""
     import os
     import sys
 
@@ -145,6 +146,9 @@ def test_jupyterlab_opens_in_french_without_the_news(tmp_path):
     }
     assert defaults["@jupyterlab/translation-extension:plugin"]["locale"] == "fr_FR"
     assert defaults["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    # A notebook closed shuts its kernel down: a class's host does not keep the kernels of the
+    # notebooks a student is done with (each notebook rebuilds what it needs: notebook.ensure)
+    assert defaults["@jupyterlab/notebook-extension:tracker"]["kernelShutdown"] is True
     packs, _ = translation_utils.get_language_packs()
     assert "fr_FR" in packs, "pip install jupyterlab-language-pack-fr-FR (requirements.txt)"
     make = (REPO / "Makefile").read_text(encoding="utf-8")
