@@ -1,4 +1,4 @@
-"""Memory of one student who runs the course notebooks (00–12) and shuts no kernel down.
+"""Memory of one student who runs every course notebook and shuts no kernel down.
 
     python bench/class_memory.py [--speed 1000]
 
@@ -7,7 +7,9 @@ kernel (nbclient), and leaves every kernel running — what students do in Jupyt
 sums the memory of all the kernels' process trees plus the kit server's (the workspace's
 server process, found by its advert), as PSS (each shared page counted once, split among
 the processes that share it) and as RSS (shared pages counted in every process). Linux only
-(/proc). Target: ≤ 1 GiB in all. Also lists, per kernel, the heavy modules it imported.
+(/proc). Target: ≤ 1 GiB in all. Also lists, per kernel, the heavy modules it imported
+(tests/test_kernel_imports.py says which each notebook may hold). bench/hub_class.py measures
+the same course on a real JupyterHub, its single-user server included.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ HEAVY = (
     "ipywidgets",
     "openai",
     "torch",
+    "numpy",
+    "tiktoken",  # an encoding in a kernel: its kit server was not running (≈ 72 MiB)
 )
 PROBE = f"import sys, json\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
 
