@@ -1,7 +1,8 @@
 # Jupyter server configuration shipped with the kit: `make lab`, Binder (postBuild copies it
-# into the image) and hub images (docs/jupyterhub.md). Idle kernels are culled after an hour
-# — a comfort only: a student's 13 kernels and kit server fit the memory budget (1 GiB)
-# with none culled (bench/class_memory.py).
+# into the image) and hub images (docs/jupyterhub.md). Idle kernels are culled after an hour,
+# and JupyterLab shuts a closed notebook's kernel down (binder/jupyterlab-overrides.json): both
+# help a class's host, measured without them (bench/class_memory.py, bench/hub_class.py: a
+# student's 14 kernels, none shut down, docs/jupyterhub.md).
 c = get_config()  # noqa: F821 - provided by Jupyter when it loads this file
 
 # A kernel nobody has run anything in for an hour is shut down (its notebook stays open;

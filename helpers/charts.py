@@ -1,9 +1,9 @@
 """Two small SVG charts (bars, lines) for notebooks whose kernels must stay light.
 
-matplotlib costs ≈ 37 MiB per kernel (bench/class_memory.py): with it, notebook 12's kernel
-alone would put one student's course over the hub's 1 GiB budget. These charts are plain SVG
-text that Jupyter, Colab and GitHub show as is; matplotlib stays the tool of notebook 06 and
-of anyone who wants more. Imports nothing of the kit.
+matplotlib costs ≈ 30–37 MiB per kernel (bench/class_memory.py), and one student keeps a
+kernel per notebook: the course's charts (notebooks 06, 12, 13 and the job monitor's loss
+curve) are these, plain SVG text that Jupyter, Colab and GitHub show as is; matplotlib stays
+there for anyone who wants more. Imports nothing of the kit.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A `Table` shows as HTML in Jupyter (no 0, 1, 2… index column: the first column names the
 rows) and as aligned text elsewhere; `to_dataframe()` gives pandas when it is wanted. pandas
-costs ≈ 30 MiB per kernel (bench/class_memory.py): notebook 12 and 09 show their few rows
-without it. Imports nothing of the kit.
+costs ≈ 30–35 MiB per kernel (bench/class_memory.py), and one student keeps a kernel per
+notebook: the course's tables (notebooks 03, 05, 07, 09, 12, 13) are these. Imports nothing
+of the kit.
 """
 
 from __future__ import annotations
