@@ -37,7 +37,7 @@ test: $(VENV)/.stamp-test
 	$(PY) -m ruff check helpers tests bench tools
 	$(PY) -m ruff format --check helpers tests bench tools
 	$(VENV)/bin/lint-imports --no-cache
-	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
+	home=$$(mktemp -d) && trap '$(PY) -m helpers.kit_server --stop --home "$$home"; rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300 \
 	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
@@ -50,7 +50,7 @@ test: $(VENV)/.stamp-test
 # PYTHONDONTWRITEBYTECODE is set, every kernel and command would compile the kit again.
 course: $(VENV)/.stamp-test
 	$(PY) -m compileall -q helpers
-	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
+	home=$$(mktemp -d) && trap '$(PY) -m helpers.kit_server --stop --home "$$home"; rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(PY) -m pytest notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \

@@ -70,7 +70,7 @@ _MODULES = {
     "errors",
     "exceptions",
     "verbs",
-    "sandbox",
+    "kit_server",
     "widgets",
     "cli",
     "notebook",

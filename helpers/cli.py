@@ -581,10 +581,10 @@ def _doctor_workspace(repair: bool) -> bool:
 def _doctor_sandbox(mode: str) -> bool:
     label = "Serveur local" if mode == "local" else "Bac à sable"
     try:
-        from . import sandbox
+        from . import kit_server
 
-        if not hasattr(sandbox, "start"):
-            print(f"{label} : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
+        if not hasattr(kit_server, "start"):
+            print(f"{label} : ❌ pas installé dans ce dossier (helpers/kit_server manquant)")
             return False
         from .client import client
 
@@ -602,8 +602,8 @@ def _doctor_sandbox(mode: str) -> bool:
         # the server that answered serves this command's setting (restarted if it differed)
         from .local import catalog
 
-        name = sandbox.local_model_served() or (
-            catalog.wanted_spec() if sandbox.running(engine="local") else "?"
+        name = kit_server.local_model_served() or (
+            catalog.wanted_spec() if kit_server.running(engine="local") else "?"
         )
         served = f", modèle servi : {name}"
     print(f"{label} : ✅ joignable sur {api.base_url} ({n} modèles{served})")
@@ -632,7 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return export_main(argv[1:])
     if argv and argv[0] == "class":  # a class server for a whole class (the teacher's commands)
-        from .sandbox.classroom.cli import main as class_main
+        from .kit_server.classroom.cli import main as class_main
 
         return class_main(argv[1:])
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):

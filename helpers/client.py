@@ -2,7 +2,7 @@
 
 Notebooks never choose an endpoint themselves: the mode does. In `sandbox` (and `local`)
 mode the real SDK talks to the workspace's kit server (one process per workspace, found or
-started on demand by `helpers.sandbox.connect`, its engine following the mode); an inherited
+started on demand by `helpers.kit_server.connect`, its engine following the mode); an inherited
 `OPENAI_BASE_URL` is ignored there. In `openai` mode the learner's key is used.
 """
 
@@ -26,9 +26,9 @@ def base_url(mode: str | None = None) -> str | None:
         served = settings.class_server()
         if served is not None:  # the class's server (a setting), not one of this workspace's
             return served[0]
-        from . import sandbox
+        from . import kit_server
 
-        return sandbox.connect(engine="local" if mode == "local" else "simulated")
+        return kit_server.connect(engine="local" if mode == "local" else "simulated")
     return os.environ.get("OPENAI_BASE_URL") or None
 
 

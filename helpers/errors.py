@@ -151,7 +151,7 @@ def _missing_key() -> Diagnosis:
 def _auth(exc: BaseException, message: str) -> Diagnosis:
     if "class server" in message.lower():
         return _class_key(message)
-    if "kit server" in message:  # the workspace's own server (helpers.sandbox.door)
+    if "kit server" in message:  # the workspace's own server (helpers.kit_server.door)
         return Diagnosis(
             "Le serveur du kit refuse cette clé (erreur 401)",
             "Le serveur du kit de ton espace de travail ne répond qu'aux clients de cet espace "
@@ -159,7 +159,7 @@ def _auth(exc: BaseException, message: str) -> Diagnosis:
             "a été créé pour un autre espace de travail, ou avant que cette clé soit refaite.",
             "Recrée le client avec helpers.client() (ou redémarre le noyau), puis relance la "
             "cellule. Pour un client écrit à la main : api_key = la sortie de "
-            "`python -m helpers.sandbox --key`.",
+            "`python -m helpers.kit_server --key`.",
             "kit_server_key",
             scrub(message),
         )
@@ -885,7 +885,7 @@ def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
                 "damaged_file",
                 scrub(message),
             )
-        from .sandbox.database import DB_NAME, damaged_error
+        from .kit_server.database import DB_NAME, damaged_error
 
         err = damaged_error(settings.workspace_dir_name().rstrip("/") + "/" + DB_NAME)
         return Diagnosis(f"Fichier abîmé : {DB_NAME}", str(err), err.fix, "damaged_file")

@@ -1,7 +1,7 @@
 """The kit's modes and training engines: the one owner of their names and of what each implies.
 
 A mode says where the notebooks' requests go (`settings.get_mode()` chooses it); an engine is
-how the kit's own server trains (`helpers.sandbox`'s engines). Everything that depends on the
+how the kit's own server trains (`helpers.kit_server`'s engines). Everything that depends on the
 mode reads it from `TRAITS`, a table, instead of comparing names:
 
     >>> Mode("local").engine

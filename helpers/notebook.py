@@ -211,9 +211,9 @@ def _served_lines(wanted: str) -> list[str]:
     if settings.class_server() is not None:
         return []
     try:
-        from . import sandbox
+        from . import kit_server
 
-        served = sandbox.local_model_served()
+        served = kit_server.local_model_served()
     except Exception:  # never let the banner fail
         return []
     if served is None or served == wanted:

@@ -35,12 +35,12 @@ def _isolated(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="module")
 def module_sandbox(tmp_path_factory, request):
     """A sandbox server shared by a test module, in a workspace of its own; its base URL."""
-    from helpers import sandbox
+    from helpers import kit_server
 
     home = tmp_path_factory.mktemp(f"sandbox-{request.module.__name__}")
-    url = sandbox.start(home)
+    url = kit_server.start(home)
     yield url
-    sandbox.stop(home)
+    kit_server.stop(home)
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def pytest_sessionfinish(session, exitstatus):
         base = factory.getbasetemp()
     except (OSError, ValueError):
         return
-    from helpers.sandbox import launcher
+    from helpers.kit_server import launcher
 
     for advert in base.rglob("sandbox-*.json"):
         engine = advert.stem.removeprefix("sandbox-")

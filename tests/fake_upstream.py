@@ -109,10 +109,10 @@ def sandbox_available() -> bool:
     if os.environ.get("ATELIER_TEST_FAKE_UPSTREAM"):
         return False
     try:
-        from helpers import sandbox
+        from helpers import kit_server
     except ImportError:
         return False
-    return callable(getattr(sandbox, "start", None))
+    return callable(getattr(kit_server, "start", None))
 
 
 def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tuple[str, str]:
@@ -125,10 +125,10 @@ def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tup
 
     import openai
 
-    from helpers import sandbox
+    from helpers import kit_server
 
-    base_url = sandbox.start(home) if home is not None else sandbox.start()
-    client = openai.OpenAI(base_url=base_url, api_key=sandbox.key_for(base_url), max_retries=0)
+    base_url = kit_server.start(home) if home is not None else kit_server.start()
+    client = openai.OpenAI(base_url=base_url, api_key=kit_server.key_for(base_url), max_retries=0)
     lines = [
         json.dumps(
             {

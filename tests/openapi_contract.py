@@ -257,8 +257,8 @@ def recording_server(home: Path, engine: str = "simulated") -> Iterator[tuple[st
     from sandboxkit import register_key
 
     from helpers.asgi_thread import serve_in_thread
-    from helpers.sandbox.door import KeyLock
-    from helpers.sandbox.server import build_app
+    from helpers.kit_server.door import KeyLock
+    from helpers.kit_server.serving import build_app
 
     recorder = Recorder(build_app(home, engine=engine))
     locked = KeyLock(recorder, home)

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from helpers import jobs
 from helpers.dataset import example, write_jsonl
+from helpers.kit_server import requests as sandbox_requests
 from helpers.proxy import ProxySettings, create_app
-from helpers.sandbox import requests as sandbox_requests
 
 MODEL = "gpt-4o-mini-2024-07-18"
 
@@ -145,12 +145,12 @@ def _chat_status(port: int, forwarded_for: str) -> int:
 def test_proxy_rate_limit_is_not_bypassed_by_x_forwarded_for(module_sandbox):
     """uvicorn trusted X-Forwarded-For from 127.0.0.1 by default: a local caller changing it
     at each request was a new client each time for the per-client rate limit."""
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.asgi_thread import serve_in_thread
 
     settings = ProxySettings(
         model=MODEL,
-        api_key=sandbox.key_for(module_sandbox),
+        api_key=kit_server.key_for(module_sandbox),
         base_url=module_sandbox,
         static_dir=None,
         rate_limit=2,

@@ -46,7 +46,7 @@ def _run(url: str, mode: str, cwd) -> dict:
         **os.environ,
         "OPENAI_BASE_URL": url,
         # the notebook's own variable, set as a learner would: to the workspace's kit-server
-        # key (`python -m helpers.sandbox --key`)
+        # key (`python -m helpers.kit_server --key`)
         "OPENAI_BUILD_HOUR_KEY": sandboxkit.key_of(url),
         "PYTHONPATH": str(HERE.parent),
     }

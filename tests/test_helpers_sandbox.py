@@ -13,7 +13,7 @@ import pytest
 from fakeapi import hx
 
 import helpers
-from helpers import chat, errors, jobs, sandbox, workspace
+from helpers import chat, errors, jobs, kit_server, workspace
 from helpers.client import check_key
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,17 +24,17 @@ GUIDE_3 = REPO / "data" / "guide_3_exemples.jsonl"
 @pytest.fixture(autouse=True)
 def _stop_sandbox():
     yield
-    sandbox.stop()
+    kit_server.stop()
 
 
 def counting_client(log: list[str]) -> openai.OpenAI:
     def hook(request):
         log.append(f"{request.method} {request.url.path}")
 
-    url = sandbox.start()
+    url = kit_server.start()
     return openai.OpenAI(
         base_url=url,
-        api_key=sandbox.key(),
+        api_key=kit_server.key(),
         max_retries=0,
         http_client=hx.Client(event_hooks={"request": [hook]}),
     )
@@ -94,7 +94,7 @@ def test_failed_job_is_explained():
 
 
 def test_sandbox_errors_are_explained():
-    url = sandbox.start()
+    url = kit_server.start()
     with pytest.raises(openai.NotFoundError) as info:
         chat.ask("Bonjour", "gpt-3.5-turbo-0125")
     assert errors.explain(info.value).code == "model_shut_down"

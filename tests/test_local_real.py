@@ -50,7 +50,7 @@ def trained(real_model, tmp_path_factory):
         HF_HUB_OFFLINE="1",
         ATELIER_LOCAL_WORKER_IDLE="30",
     )
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.client import client
     from helpers.local import worker
 
@@ -70,7 +70,7 @@ def trained(real_model, tmp_path_factory):
         elapsed = time.monotonic() - started
         yield api, job, elapsed, home
     finally:
-        sandbox.stop(home)
+        kit_server.stop(home)
         worker.stop_worker(home)
         for key, value in saved.items():
             if value is None:

@@ -127,7 +127,7 @@ def test_the_sandbox_lists_and_trains_what_the_facts_say(module_sandbox):
     from sandboxkit import COUCOU, client, upload
 
     c = client(module_sandbox)
-    from helpers.sandbox import base_models
+    from helpers.kit_server import base_models
 
     ids = {m.id for m in c.models.list() if not m.id.startswith("ft:")}
     others = set(base_models.OTHER_MODELS)  # embeddings and moderation: their own routes

@@ -17,7 +17,7 @@ from conftest import require
 from openapi_contract import check_all, recording_server
 from sandboxkit import COUCOU, HERE
 
-from helpers import models, sandbox
+from helpers import kit_server, models
 
 NODE_DIR = HERE / "node"
 
@@ -30,7 +30,7 @@ def test_node_sdk_whole_flow(workspace):
         env = {
             **os.environ,
             "OPENAI_BASE_URL": url,
-            "OPENAI_API_KEY": sandbox.key(workspace),  # the server refuses any other key
+            "OPENAI_API_KEY": kit_server.key(workspace),  # the server refuses any other key
         }
         done = subprocess.run(
             [node, str(NODE_DIR / "flow.mjs"), str(COUCOU), models.DEFAULT_MODEL],

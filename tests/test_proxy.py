@@ -615,7 +615,7 @@ def test_webdemo_urls(monkeypatch):
     assert webdemo.browser_url(8123) == "/user/alice/proxy/8123/"
 
 
-@pytest.mark.skipif(not sandbox_available(), reason="helpers.sandbox n'existe pas encore")
+@pytest.mark.skipif(not sandbox_available(), reason="helpers.kit_server n'existe pas encore")
 def test_webdemo_against_the_sandbox_with_workspace_model(demo_stop):
     _, model = sandbox_coucou_model()
     workspace.record(fine_tuned_model=model)

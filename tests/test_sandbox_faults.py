@@ -1,4 +1,4 @@
-"""Faults on demand (helpers/sandbox/faults.py), by special key and by header, through the SDK."""
+"""Faults on demand (helpers/kit_server/faults.py), by special key and by header, through the SDK."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from sandboxkit import COUCOU, client, upload
 
 from helpers import models
-from helpers.sandbox import faults
+from helpers.kit_server import faults
 
 BASE = models.DEFAULT_MODEL
 HI = [{"role": "user", "content": "Bonjour"}]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import sandbox
-from helpers.sandbox import launcher
+from helpers import kit_server
+from helpers.kit_server import launcher
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="detached server processes: POSIX")
@@ -25,11 +25,11 @@ def server_processes(workspace, monkeypatch):
     """The client's default path (no in-process server); the workspace's server stopped after."""
     monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS", raising=False)
     yield workspace
-    sandbox.shutdown(workspace)
+    kit_server.shutdown(workspace)
 
 
 def _connect_in_subprocess(*, extra: str = "") -> subprocess.Popen[str]:
-    code = f"from helpers import sandbox; {extra}print(sandbox.connect(), flush=True)"
+    code = f"from helpers import kit_server; {extra}print(kit_server.connect(), flush=True)"
     return subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -41,19 +41,19 @@ def _advert(home: Path) -> dict:
 
 def test_started_on_demand_detached_and_found_again(server_processes):
     home = server_processes
-    url = sandbox.connect()
+    url = kit_server.connect()
     pid = _advert(home)["pid"]
     assert pid != os.getpid() and _advert(home)["url"] == url
     assert os.getsid(pid) != os.getsid(0)  # its own session: a kernel shutdown does not reach it
     assert os.getppid() != pid
     with open(f"/proc/{pid}/stat") as stat:  # not a child of this process
         assert int(stat.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
-    assert sandbox.connect() == url
+    assert kit_server.connect() == url
     # A later process (a restarted kernel, a command) finds the same server.
     later = _connect_in_subprocess()
     out, err = later.communicate(timeout=60)
     assert out.strip() == url, err
-    assert sandbox.shutdown() is True
+    assert kit_server.shutdown() is True
     assert not launcher.pid_alive(pid) and not (home / "sandbox-simulated.json").exists()
 
 
@@ -63,7 +63,7 @@ def test_two_kernels_at_once_share_one_server(server_processes):
     assert len(urls) == 1 and next(iter(urls)).startswith("http://127.0.0.1:")
     pid = _advert(server_processes)["pid"]
     servers = subprocess.run(
-        ["pgrep", "-f", f"helpers.sandbox --port 0 --home {server_processes}"],
+        ["pgrep", "-f", f"helpers.kit_server --port 0 --home {server_processes}"],
         capture_output=True,
         text=True,
     ).stdout.split()
@@ -74,25 +74,25 @@ def test_outlives_the_process_that_started_it(server_processes):
     starter = _connect_in_subprocess()
     url = starter.communicate(timeout=60)[0].strip()
     assert starter.returncode == 0
-    assert launcher.answers(url, sandbox.key())  # the "kernel" is gone, the server still answers
-    assert sandbox.connect() == url
+    assert launcher.answers(url, kit_server.key())  # the "kernel" is gone, the server still answers
+    assert kit_server.connect() == url
 
 
 def test_stops_after_the_idle_period(server_processes, monkeypatch):
     monkeypatch.setenv("ATELIER_SERVER_IDLE", "1.5")
-    url = sandbox.connect()
+    url = kit_server.connect()
     pid = _advert(server_processes)["pid"]
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:  # requests keep it up
-        assert launcher.answers(url, sandbox.key())
+        assert launcher.answers(url, kit_server.key())
         time.sleep(0.3)
     deadline = time.monotonic() + 15
     while launcher.pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not launcher.pid_alive(pid)
     assert not (server_processes / "sandbox-simulated.json").exists()
-    assert sandbox.connect() != url or launcher.answers(
-        url, sandbox.key()
+    assert kit_server.connect() != url or launcher.answers(
+        url, kit_server.key()
     )  # started again on demand
 
 
@@ -174,7 +174,7 @@ def test_stops_when_its_workspace_is_deleted(tmp_path, monkeypatch):
     monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS", raising=False)
     home = tmp_path / "temporary-workspace"
     home.mkdir()
-    sandbox.connect(home)
+    kit_server.connect(home)
     pid = _advert(home)["pid"]
     import shutil
 
@@ -189,7 +189,7 @@ def test_a_kernel_counts_tokens_with_the_kit_server(server_processes):
     """A kernel never loads an encoding while the workspace's kit server runs (≈ 45 MB each)."""
     from helpers import tokens
 
-    sandbox.connect()
+    kit_server.connect()
     texts = ["Bonjour le monde", "Écris un poème sur la mer 🌊", "x" * 5000, "\ud800 seul"]
     code = (
         "import sys, types, json\n"
@@ -217,18 +217,18 @@ def test_a_server_start_failure_is_reported_at_once(server_processes):
     (server_processes / "sandbox.sqlite3").mkdir()  # the database cannot be opened
     started = time.monotonic()
     with pytest.raises(launcher.ServerStartError) as caught:
-        sandbox.connect()
+        kit_server.connect()
     assert time.monotonic() - started < 30
     assert str(server_processes) in str(caught.value) or "ATELIER_HOME" in str(caught.value)
 
 
 def test_local_mode_without_its_packages_says_so_at_once(server_processes, monkeypatch):
+    from helpers.kit_server.engines.local import LocalModeUnavailable
     from helpers.local import catalog
-    from helpers.sandbox.local_engine import LocalModeUnavailable
 
     monkeypatch.setattr(catalog, "is_available", lambda: False)
     with pytest.raises(LocalModeUnavailable, match="torch"):
-        sandbox.connect(engine="local")
+        kit_server.connect(engine="local")
     assert not (server_processes / "sandbox-local.json").exists()
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.sandbox.simulated.tfidf import CharTfidf, char_wb_ngrams
+from helpers.kit_server.engines.simulated.tfidf import CharTfidf, char_wb_ngrams
 
 text = pytest.importorskip("sklearn.feature_extraction.text")
 

@@ -13,7 +13,7 @@ import pytest
 from _widget_harness import text
 from conftest import DATA, REPO
 
-from helpers import jobs, sandbox, workspace
+from helpers import jobs, kit_server, workspace
 from helpers.widgets import JobMonitor, stop_all
 from helpers.widgets.job_monitor import MonitorError
 
@@ -24,7 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def _cleanup(workspace):
     yield
     stop_all()
-    sandbox.stop(workspace)
+    kit_server.stop(workspace)
 
 
 def start_job(
@@ -109,7 +109,7 @@ def test_a_failing_job_shows_the_diagnosis():
 
 
 def test_unknown_job_stops_with_a_diagnosis():
-    sandbox.start()
+    kit_server.start()
     monitor = JobMonitor("ftjob-doesnotexist000000000")
     assert monitor.done and not monitor.running
     assert monitor.diagnosis is not None
@@ -179,7 +179,7 @@ def test_sandbox_gone_backs_off_and_gives_up_in_wait(monkeypatch):
     job = start_job(speed=0.5, monkeypatch=monkeypatch)
     monitor = JobMonitor(job.id, interval=0.05, max_interval=0.4, max_failures=3)
     assert monitor.running
-    sandbox.stop()  # the server goes away mid-job
+    kit_server.stop()  # the server goes away mid-job
     assert eventually(lambda: monitor.failures >= 2, timeout=60)
     shown = text(monitor.connection_html.value)
     assert "Impossible de joindre" in shown and "réessaie" in shown
@@ -201,7 +201,7 @@ def free_port() -> int:
 def run_sandbox(port: int, home, speed: str) -> subprocess.Popen:
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": speed, "ATELIER_HOME": str(home)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.sandbox", "--port", str(port), "--home", str(home)],
+        [sys.executable, "-m", "helpers.kit_server", "--port", str(port), "--home", str(home)],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -224,7 +224,7 @@ def test_sandbox_restart_mid_job_is_recovered(monkeypatch, tmp_path):
     monkeypatch.setenv("ATELIER_MODE", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     # The kit server answers only with its workspace's key: in openai mode it is the API key.
-    monkeypatch.setenv("OPENAI_API_KEY", sandbox.key(home))
+    monkeypatch.setenv("OPENAI_API_KEY", kit_server.key(home))
     try:
         job = start_job()
         monitor = JobMonitor(job.id, interval=0.1, max_interval=0.8, max_failures=50)

@@ -16,9 +16,9 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from . import errors
-from .database import Database
-from .ids import random_id
+from .. import errors
+from ..database import Database
+from ..ids import random_id
 
 #: Every parameter of `POST /v1/responses` in OpenAI's published description (CreateResponse).
 PARAMETERS = frozenset(

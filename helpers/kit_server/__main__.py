@@ -1,5 +1,5 @@
-"""`python -m helpers.sandbox --port 8765 [--home DIR] [--idle S]`: the sandbox in the foreground;
-`python -m helpers.sandbox --stop [--home DIR]`: stop the workspace's server process."""
+"""`python -m helpers.kit_server --port 8765 [--home DIR] [--idle S]`: the sandbox in the foreground;
+`python -m helpers.kit_server --stop [--home DIR]`: stop the workspace's server process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.sandbox",
+        prog="python -m helpers.kit_server",
         description="Lance le bac à sable : une API compatible OpenAI, locale et gratuite (elle "
         "ne répond qu'aux clients de son espace de travail : voir --key).",
     )
@@ -73,12 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         print("🧪 Bac à sable arrêté." if any(stopped) else "🧪 Aucun bac à sable en marche.")
         return 0
 
-    from . import server
+    from . import serving
 
     # A loopback server is the workspace's: its kernels and commands find it by its advert.
     advertised = args.host in ("127.0.0.1", "localhost")
     try:
-        server.serve_forever(
+        serving.serve_forever(
             home,
             args.host,
             args.port,

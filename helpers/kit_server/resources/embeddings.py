@@ -20,8 +20,8 @@ import re
 import zlib
 from typing import Any
 
-from .. import tokens
-from . import base_models, errors, requests
+from ... import tokens
+from .. import base_models, errors, requests
 
 #: Dimensions of each embedding model (OpenAI's embeddings guide); `dimensions` can shorten
 #: the `text-embedding-3` ones only.

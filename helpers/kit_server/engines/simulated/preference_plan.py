@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ... import models
-from ..validation import check, failure_for
+from .... import models
+from ...validation import check, failure_for
 from . import replies
 from .plan import (
     AUTO_LEARNING_RATE,
@@ -44,7 +44,7 @@ SPREAD = 0.35  # each pair's own share of it varies by this much (relative)
 def pair_corpus(examples: list[Any], parent: dict[str, Any] | None) -> dict[str, Any]:
     """What the DPO model answers: each pair's preferred answer to its question; then the
     parent's own (prompt, reply) pairs whose prompt no pair asks."""
-    from ... import preference_data
+    from .... import preference_data
 
     prompts, answers = [], []
     for ex in examples:
@@ -67,7 +67,7 @@ def pair_corpus(examples: list[Any], parent: dict[str, Any] | None) -> dict[str,
 def resolve(requested: dict[str, Any], n_pairs: int) -> dict[str, Any]:
     """`auto` → numbers for a DPO job (beta: `models.DPO_AUTO_BETA`, Unconfirmed; the others
     as a supervised job's, Unconfirmed for DPO)."""
-    from ..methods import resolve_beta
+    from ...methods import resolve_beta
 
     return {
         "beta": resolve_beta(requested.get("beta")),

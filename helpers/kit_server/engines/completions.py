@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..messages import content_text
-from . import json_mode, structured
-from .ids import random_id
-from .requests import ChatRequest
+from ...messages import content_text
+from .. import json_mode, structured
+from ..ids import random_id
+from ..requests import ChatRequest
 
 #: (content, how many alternatives per token) → the `logprobs.content` entries of a choice,
 #: from the engine's own model.

@@ -25,7 +25,7 @@ from .. import errors
 from ..errors import ApiError
 from .tenants import ClassServer, bearer
 
-log = logging.getLogger("helpers.sandbox")
+log = logging.getLogger("helpers.kit_server")
 
 PAGE = Path(__file__).parent / "page"
 PROBE = "Bonjour"

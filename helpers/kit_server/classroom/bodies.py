@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..files import MAX_FILE_BYTES
+from ..file_store import MAX_FILE_BYTES
 
 DRAIN_MAX = 2 * MAX_FILE_BYTES  # a refused body is read (and dropped) up to this, then cut
 DRAIN_IDLE = 5.0  # seconds without any of it: the rest is not coming

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors, requests
-from .ids import random_id
+from .. import errors, requests
+from ..ids import random_id
 
 #: The omni-moderation models (the real API's default: omni-moderation-latest).
 MODELS = ("omni-moderation-latest", "omni-moderation-2024-09-26")

@@ -25,14 +25,14 @@ from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
 from ..exceptions import WorkspaceError, workspace_problem
 from . import database
+from .contract import Engine
 from .database import Database
-from .files import FileService
-from .protocol import Engine
+from .file_store import FileService
 
 ENGINES = ("simulated", "local")
 LOG_NAME = "kit-server.log"
 #: Loggers whose records go to the workspace's log file and never to a terminal or a cell.
-LOGGERS = ("helpers.sandbox", "uvicorn.error")
+LOGGERS = ("helpers.kit_server", "uvicorn.error")
 
 
 def log_path(home: Path) -> Path:
@@ -71,11 +71,11 @@ def make_engine(
 ) -> Engine:
     """The training engine called `name` over the workspace `home`."""
     if name == "simulated":
-        from .simulated import SimulatedEngine
+        from .engines.simulated import SimulatedEngine
 
         return SimulatedEngine(home, files, clock)
     if name == "local":
-        from .local_engine import LocalEngine, check_usable
+        from .engines.local import LocalEngine, check_usable
 
         check_usable()
         return LocalEngine(home, files, clock)
@@ -298,7 +298,7 @@ def serve_forever(
     idle: float = 0.0,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Foreground server for `python -m helpers.sandbox` (Ctrl+C stops it).
+    """Foreground server for `python -m helpers.kit_server` (Ctrl+C stops it).
 
     `idle` > 0: stop after that many seconds without a request. `on_ready(url)` once the
     port is bound (the workspace advert).
@@ -311,7 +311,7 @@ def serve_forever(
             on_ready(url)
         announce(
             f"🧪 Bac à sable prêt : {url}  (espace de travail : {home} ; sa clé : "
-            "python -m helpers.sandbox --key). Ctrl+C pour arrêter."
+            "python -m helpers.kit_server --key). Ctrl+C pour arrêter."
         )
 
     app = workspace_app(home, engine)

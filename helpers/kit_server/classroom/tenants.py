@@ -21,7 +21,7 @@ from typing import Any
 
 from ...local.turns import TURNS_VAR, Turns
 from ..errors import ApiError
-from ..server import build_app, configure_log
+from ..serving import build_app, configure_log
 from .identity import HubIdentity, Identity
 from .roster import Person, Roster
 

@@ -16,9 +16,9 @@ import threading
 from collections import Counter, OrderedDict
 from typing import Any
 
-from ... import dataset
-from ...messages import content_text
-from .. import structured
+from .... import dataset
+from ....messages import content_text
+from ... import structured
 
 #: A prompt's first this many characters are what the model compares (fit and questions
 #: alike): a 500,000-character prompt costs what a 4,000-character one does.

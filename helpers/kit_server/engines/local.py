@@ -1,6 +1,6 @@
 """The kit server's `local` engine: the same routes, real training and real answers.
 
-`LocalEngine` implements the kit server's engine protocol (`helpers.sandbox.protocol`); files
+`LocalEngine` implements the kit server's engine protocol (`helpers.kit_server.contract`); files
 are the server's file service, shared with the simulated engine:
 - jobs are validated like the real API (the sandbox's own rules), then queued in the
   workspace's `LocalQueue` and trained by the worker process (`helpers.local.worker`):
@@ -23,16 +23,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import models
-from ..local import catalog
-from ..local.worker import LocalJob, LocalQueue, ensure_worker
-from ..messages import content_text
-from . import base_models, completions, errors, methods, requests, shapes
-from . import events as texts
-from .errors import ApiError
-from .files import FileService
-from .ids import derived_id, random_id
-from .validation import check, failure_for
+from ... import models
+from ...local import catalog
+from ...local.worker import LocalJob, LocalQueue, ensure_worker
+from ...messages import content_text
+from .. import base_models, errors, methods, requests, shapes
+from .. import events as texts
+from ..errors import ApiError
+from ..file_store import FileService
+from ..ids import derived_id, random_id
+from ..validation import check, failure_for
+from . import completions
 
 ORGANIZATION_ID = "org-local"
 LOCAL_CONTEXT_WINDOW = 8192  # SmolLM2's; the small models of the catalog have 8k to 32k
@@ -115,7 +116,7 @@ class LocalEngine:
         )
         self._settled: set[str] = set()
         catalog.record_served(self.home)  # a kernel with another ATELIER_LOCAL_MODEL restarts us
-        from ..local import generate
+        from ...local import generate
 
         generate.prewarm()  # the default model loads in the background: a quick first answer
 
@@ -262,7 +263,7 @@ class LocalEngine:
         """A training file usually means a job soon: start the worker now, so it imports torch,
         transformers and peft before the job exists (several seconds sooner to train)."""
         if purpose == "fine-tune":
-            from ..local import worker
+            from ...local import worker
 
             worker.prewarm(self.home)
 
@@ -386,7 +387,7 @@ class LocalEngine:
 
     # -- chat -----------------------------------------------------------------------------
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
-        from ..local import generate
+        from ...local import generate
 
         req = requests.chat_request(body, max_n=16)
         source = self._source(req.model)
@@ -438,7 +439,7 @@ def _chat_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def _count(source: str | Path, text: str) -> int:
-    from ..local import generate
+    from ...local import generate
 
     tokenizer, _ = generate.load(source)
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -451,7 +452,7 @@ def _logprobs(
     forward pass over prompt + answer, log-softmax of each position's logits."""
     import torch
 
-    from ..local import generate
+    from ...local import generate
 
     tokenizer, model = generate.load(source)
     prompt = tokenizer.apply_chat_template(

@@ -13,7 +13,7 @@ The status is 404 (no such route here: the SDKs raise NotFoundError and never re
 
 from __future__ import annotations
 
-from . import errors
+from .. import errors
 
 NOT_IMITATED = "not_imitated_by_sandbox"
 EVALS_SHUT_DOWN = "evals_api_shut_down"

@@ -16,9 +16,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import events as texts
-from .. import shapes
-from ..ids import derived_id
+from ... import events as texts
+from ... import shapes
+from ...ids import derived_id
 from .jobs import JobRow
 from .plan import (
     FINALIZE_S,

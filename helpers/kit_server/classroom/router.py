@@ -22,12 +22,12 @@ from typing import Any
 
 from .. import errors
 from ..errors import ApiError
-from ..files import MAX_FILE_BYTES
+from ..file_store import MAX_FILE_BYTES
 from .bodies import Receive, declared_length, drain, read_body, replay
 from .roster import Person
 from .tenants import ClassServer, bearer
 
-log = logging.getLogger("helpers.sandbox")
+log = logging.getLogger("helpers.kit_server")
 MB = 1024 * 1024
 JSON_MAX = 32 * MB  # a JSON request's body (the real API's own cap is unpublished)
 FRAMING = 64 * 1024  # multipart framing around an uploaded file, at most

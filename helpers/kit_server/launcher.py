@@ -8,7 +8,7 @@ in a kernel).
   once its port is bound, and removes it when it stops. A server is "running" when its
   advert names a live pid and its loopback URL answers.
 - **On demand, once.** `ensure()` returns the running server's URL, or starts one:
-  `python -m helpers.sandbox --port 0 --home WS --engine E --idle S`, detached (its own
+  `python -m helpers.kit_server --port 0 --home WS --engine E --idle S`, detached (its own
   session, not a child of the kernel: a kernel restart or shutdown leaves it running). Two
   kernels that start at once take `<workspace>/sandbox-<engine>.lock` in turn: the second
   finds the first one's server.
@@ -105,7 +105,7 @@ def command(home: Path, engine: str, idle: float | None = None) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "helpers.sandbox",
+        "helpers.kit_server",
         "--port",
         "0",
         "--home",

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..database import Database
+from ...database import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

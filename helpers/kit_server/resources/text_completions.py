@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import base_models, errors
+from .. import base_models, errors
 
 #: OpenAI's models of this route, which the sandbox does not imitate.
 COMPLETION_MODELS = ("gpt-3.5-turbo-instruct", "davinci-002", "babbage-002")

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import models, tokens
 from . import errors, methods, structured
-from .files import PURPOSES, FileService
+from .file_store import PURPOSES, FileService
 from .ids import derived_seed
 
 CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")

@@ -28,25 +28,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..exceptions import workspace_problem
-from . import (
-    database,
-    door,
-    embeddings,
-    errors,
-    faults,
-    moderations,
-    not_imitated,
-    requests,
-    responses,
-    shapes,
-    streaming,
-    text_completions,
-)
+from . import database, door, errors, faults, requests, shapes, streaming
+from .contract import Engine
 from .errors import ApiError
-from .files import MAX_FILE_BYTES, FileService
-from .protocol import Engine
+from .file_store import MAX_FILE_BYTES, FileService
+from .resources import embeddings, moderations, not_imitated, responses, text_completions
 
-log = logging.getLogger("helpers.sandbox")
+log = logging.getLogger("helpers.kit_server")
 
 
 class JSONResponse(StarletteJSONResponse):

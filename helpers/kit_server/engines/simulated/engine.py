@@ -11,17 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ... import models, settings, tokens
-from .. import base_models, completions, errors, requests, shapes, structured, validation
-from ..database import Database
-from ..files import FileService
-from ..ids import random_id
+from .... import models, settings, tokens
+from ... import base_models, errors, requests, shapes, structured, validation
+from ...database import Database
+from ...file_store import FileService
+from ...ids import random_id
+from .. import completions
 from . import plan as planning
 from . import preference_plan, replies, timeline
 from .jobs import PENDING_END, JobRow, JobStore
 from .planners import PLANNERS
 
-log = logging.getLogger("helpers.sandbox")
+log = logging.getLogger("helpers.kit_server")
 _CKPT = re.compile(r"(ft:.+?)(?::ckpt-step-(\d+))?")
 _PLANNING: set[str] = set()  # jobs being planned by this process
 _PLANNING_LOCK = threading.Lock()

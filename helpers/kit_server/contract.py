@@ -3,7 +3,7 @@
 The app (`app.py`) serves the routes of the real API; files are the file service's
 (`files.py`), shared by every engine; everything about jobs, models and chat is the
 engine's. Two engines implement this protocol and never import each other:
-`helpers.sandbox.simulated` (simulated training, the default) and `helpers.sandbox.local_engine`
+`helpers.kit_server.engines.simulated` (simulated training, the default) and `helpers.kit_server.engines.local`
 (real training of an open model). Each lists exactly the models it can retrieve and use:
 a workspace that ran both engines shows each engine's fine-tunes only under that engine.
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from .files import FileService
+from .file_store import FileService
 
 
 class Engine(Protocol):

@@ -27,7 +27,7 @@ from ..errors import ApiError
 from .roster import RESERVED, Person, Roster
 
 TEACHERS_GROUP_VAR = "ATELIER_TEACHERS_GROUP"
-log = logging.getLogger("helpers.sandbox")
+log = logging.getLogger("helpers.kit_server")
 
 HUB_TIMEOUT = 10.0  # seconds for the hub to say who a token is
 HUB_COOLDOWN = 5.0  # after the hub failed to, seconds before asking it again

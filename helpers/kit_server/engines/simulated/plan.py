@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ... import dataset, models
-from ..errors import ApiError
-from ..events import VALIDATION_EVERY
-from ..ids import derived_id
-from ..validation import failure_for
+from .... import dataset, models
+from ...errors import ApiError
+from ...events import VALIDATION_EVERY
+from ...ids import derived_id
+from ...validation import failure_for
 from .replies import GENERIC_LOGIT, corpus_of, reply_model, sample_corpus
 
 ORG_SLUG = "sandbox"

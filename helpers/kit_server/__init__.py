@@ -3,26 +3,26 @@ responses, embeddings, moderations; what it does not imitate: docs/bac-a-sable.m
 
 One server process per workspace (and engine), shared by every kernel and command:
 
-    from helpers import sandbox
-    url = sandbox.connect()        # the workspace's server, started on demand (…/v1)
-    openai.OpenAI(base_url=url, api_key=sandbox.key())
-    sandbox.shutdown()             # stop it (it also stops by itself after ATELIER_SERVER_IDLE s)
+    from helpers import kit_server
+    url = kit_server.connect()        # the workspace's server, started on demand (…/v1)
+    openai.OpenAI(base_url=url, api_key=kit_server.key())
+    kit_server.shutdown()             # stop it (it also stops by itself after ATELIER_SERVER_IDLE s)
 
 Its server answers only the workspace's own clients: every request carries the workspace's
-key (`sandbox.key()`, an owner-only file; `python -m helpers.sandbox --key` prints it).
+key (`kit_server.key()`, an owner-only file; `python -m helpers.kit_server --key` prints it).
 
 `helpers.client` does this for the notebooks: a kernel imports only the client side
 (`launcher`: advert file, pid, loopback ping, lock file), never the server's code. The
-server runs detached (`python -m helpers.sandbox --port 0 --home WS`), survives kernel
+server runs detached (`python -m helpers.kit_server --port 0 --home WS`), survives kernel
 restarts and exits after `ATELIER_SERVER_IDLE` seconds without a request (default 1800).
 
-In-process, for tests and benches: `sandbox.start()` serves from a daemon thread of this
-process (once per process and home), `sandbox.stop()` stops it; with
+In-process, for tests and benches: `kit_server.start()` serves from a daemon thread of this
+process (once per process and home), `kit_server.stop()` stops it; with
 `ATELIER_SANDBOX_IN_PROCESS=1`, `connect()` does the same.
 
 Storage is a SQLite file in the workspace (`ATELIER_HOME`, …), shared by every process
 that opens it. Job speed: `ATELIER_SANDBOX_SPEED` (1 ≈ a one-minute COUCOU job, 1000 for
-CI), read when a job is created. Faults on demand: see `helpers.sandbox.faults`.
+CI), read when a job is created. Faults on demand: see `helpers.kit_server.faults`.
 
 This package imports nothing from widgets, jobs, chat or notebooks; uvicorn, starlette and
 scipy are imported only where a server runs.
@@ -83,7 +83,7 @@ def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
 
             if url := launcher.find_other(path, engine):
                 return url
-        from .server import serve_in_thread
+        from .serving import serve_in_thread
 
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
@@ -108,7 +108,7 @@ def _prewarm() -> None:
     """Load, while the learner reads, what the first job and chat need (≈ 1 s of imports)."""
     try:
         from .. import models, tokens
-        from .simulated import tfidf  # noqa: F401  (numpy, scipy.sparse)
+        from .engines.simulated import tfidf  # noqa: F401  (numpy, scipy.sparse)
 
         tokens.encoding_for(models.DEFAULT_MODEL)
     except Exception:  # a warm-up only: the request that needs it will report any problem
@@ -184,7 +184,7 @@ def in_process_wanted() -> bool:
 
 def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str:
     """The URL (…/v1) a client of this workspace uses: this process's server if it runs one,
-    else the workspace's server process, started on demand (see `helpers.sandbox.launcher`)."""
+    else the workspace's server process, started on demand (see `helpers.kit_server.launcher`)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown sandbox engine: {engine!r}")
     path = _home(home)
@@ -197,7 +197,7 @@ def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str
 
     if engine == "local":  # say at once what is missing, rather than after a server's failure
         from ..local import catalog
-        from .local_engine import check_usable
+        from .engines.local import check_usable
 
         check_usable()
         wanted = catalog.wanted_spec()
