@@ -278,10 +278,10 @@ def test_kit_tokens_refusals_use_the_api_envelope(workspace, method, body, statu
 
 
 def test_remote_lengths_stay_under_the_cap(workspace, monkeypatch):
-    from helpers.kit_server import serving as server
+    from helpers.kit_server.resources import kit
 
     monkeypatch.setattr(advert, "TOKENS_MAX_BODY", 4000)
-    monkeypatch.setattr(server, "TOKENS_MAX_BODY", 4000)
+    monkeypatch.setattr(kit, "TOKENS_MAX_BODY", 4000)
     url = kit_server.start(workspace)
     lengths = RemoteLengths(url, "o200k_base", kit_server.key())
     texts = [f"Bonjour numéro {i}" for i in range(200)]  # ~4 KB of JSON: several requests
@@ -295,7 +295,7 @@ def test_remote_lengths_stay_under_the_cap(workspace, monkeypatch):
     [("/v1/chat/completions", "MAX_JSON_BODY"), ("/v1/files", "MAX_UPLOAD_BODY")],
 )
 def test_v1_bodies_past_their_limit_are_refused_at_once(workspace, path, limit):
-    from helpers.kit_server.app import Gate
+    from helpers.kit_server.gate import Gate
 
     url = kit_server.start(workspace)
     conn = http.client.HTTPConnection("127.0.0.1", _port(url), timeout=60)

@@ -1,5 +1,6 @@
-"""The sandbox: a local, OpenAI-compatible server (files, fine-tuning jobs, chat, models,
-responses, embeddings, moderations; what it does not imitate: docs/bac-a-sable.md).
+"""The kit server: a local, OpenAI-compatible server (files, fine-tuning jobs, chat, models,
+responses, embeddings, moderations; what it does not imitate: docs/bac-a-sable.md) with two
+training engines — simulated (sandbox mode) and local (real training, local mode).
 
 One server process per workspace (and engine), shared by every kernel and command:
 
@@ -34,6 +35,8 @@ import os
 import threading
 from pathlib import Path
 
+from ..modes import Engine
+
 __all__ = [
     "key",
     "key_for",
@@ -47,7 +50,6 @@ __all__ = [
     "local_model_served",
 ]
 
-ENGINES = ("simulated", "local")
 IN_PROCESS_VAR = "ATELIER_SANDBOX_IN_PROCESS"
 
 _lock = threading.Lock()
@@ -57,8 +59,16 @@ _servers: dict[tuple[int, str, str], object] = {}
 _reuse_others = False
 
 
-def _key(home: Path, engine: str = "simulated") -> tuple[int, str, str]:
-    return os.getpid(), str(home), engine
+def _key(home: Path, engine: Engine) -> tuple[int, str, str]:
+    return os.getpid(), str(home), engine.value
+
+
+def _engine(name: Engine | str) -> Engine:
+    """An engine's name checked (ValueError for a name that is no engine's)."""
+    try:
+        return Engine(name)
+    except ValueError:
+        raise ValueError(f"unknown kit server engine: {name!r}") from None
 
 
 def _home(home: str | Path | None) -> Path:
@@ -69,10 +79,9 @@ def _home(home: str | Path | None) -> Path:
     return path.resolve()
 
 
-def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
-    """Start (once per process and workspace) the sandbox server; return its base URL (…/v1)."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown sandbox engine: {engine!r}")
+def start(home: str | Path | None = None, *, engine: Engine | str = Engine.SIMULATED) -> str:
+    """Start (once per process and workspace) the kit server; return its base URL (…/v1)."""
+    engine = _engine(engine)
     path = _home(home)
     with _lock:
         running = _servers.get(_key(path, engine))
@@ -88,7 +97,7 @@ def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
         _advertise(path, engine, running.url)  # type: ignore[attr-defined]
-        if engine == "simulated" and _people_are_waiting():
+        if engine is Engine.SIMULATED and _people_are_waiting():
             threading.Thread(target=_prewarm, name="atelier-sandbox-prewarm", daemon=True).start()
         return running.url
 
@@ -126,15 +135,17 @@ def key(home: str | Path | None = None) -> str:
 def key_for(url: str) -> str | None:
     """The key of the kit server this process runs at `url` (tests, benches), else None."""
     url = url.rstrip("/")
-    for (pid, home, _engine), server in list(_servers.items()):
+    for (pid, home, _name), server in list(_servers.items()):
         if pid == os.getpid() and server.url == url:  # type: ignore[attr-defined]
             return key(home)
     return None
 
 
-def running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:
+def running(
+    home: str | Path | None = None, *, engine: Engine | str = Engine.SIMULATED
+) -> str | None:
     """The URL of this process's server for `home` (None if not started)."""
-    server = _servers.get(_key(_home(home), engine))
+    server = _servers.get(_key(_home(home), _engine(engine)))
     return server.url if server is not None and server.alive() else None  # type: ignore[attr-defined]
 
 
@@ -147,7 +158,7 @@ def stop(home: str | Path | None = None) -> None:
             server = _servers.pop(key, None)
             if server is not None:
                 server.stop()  # type: ignore[attr-defined]
-                _withdraw(Path(key[1]), key[2])
+                _withdraw(Path(key[1]), Engine(key[2]))
 
 
 def reuse_running_servers() -> None:
@@ -157,22 +168,25 @@ def reuse_running_servers() -> None:
     _reuse_others = True
 
 
-def _advertise(home: Path, engine: str, url: str) -> None:
+def _advertise(home: Path, engine: Engine, url: str) -> None:
     from . import launcher
 
     launcher.advertise(home, engine, url)
 
 
-def _withdraw(home: Path, engine: str) -> None:
+def _withdraw(home: Path, engine: Engine) -> None:
     from . import launcher
 
     launcher.withdraw(home, engine)
 
 
-def find_running(home: str | Path | None = None, *, engine: str = "simulated") -> str | None:
+def find_running(
+    home: str | Path | None = None, *, engine: Engine | str = Engine.SIMULATED
+) -> str | None:
     """The URL of a live server of this workspace (this process's, or one another advertises)."""
     from . import launcher
 
+    engine = _engine(engine)
     path = _home(home)
     return running(path, engine=engine) or launcher.find_other(path, engine)
 
@@ -182,11 +196,10 @@ def in_process_wanted() -> bool:
     return os.environ.get(IN_PROCESS_VAR, "").strip().lower() in ("1", "true", "yes")
 
 
-def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str:
+def connect(home: str | Path | None = None, *, engine: Engine | str = Engine.SIMULATED) -> str:
     """The URL (…/v1) a client of this workspace uses: this process's server if it runs one,
     else the workspace's server process, started on demand (see `helpers.kit_server.launcher`)."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown sandbox engine: {engine!r}")
+    engine = _engine(engine)
     path = _home(home)
     url = running(path, engine=engine)
     if url:
@@ -194,12 +207,12 @@ def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str
     if in_process_wanted():
         return start(path, engine=engine)
     from . import launcher
+    from .engines import registry
 
-    if engine == "local":  # say at once what is missing, rather than after a server's failure
+    registry.check_usable(engine)  # say at once what is missing, not after a server's failure
+    if engine is Engine.LOCAL:  # the server serves the model the settings name
         from ..local import catalog
-        from .engines.local import check_usable
 
-        check_usable()
         wanted = catalog.wanted_spec()
         if local_model_served(path) not in (None, wanted):
             launcher.shutdown(path, engine)  # it serves another model: start it again
@@ -216,16 +229,17 @@ def local_model_served(home: str | Path | None = None) -> str | None:
     from . import launcher
 
     path = _home(home)
-    advert = launcher.read_advert(path, "local")
+    advert = launcher.read_advert(path, Engine.LOCAL)
     if advert is None or not launcher.pid_alive(advert[1]) or advert[1] == os.getpid():
         return None
     return catalog.served_by(path, advert[1]) or "?"
 
 
-def shutdown(home: str | Path | None = None, *, engine: str | None = None) -> bool:
+def shutdown(home: str | Path | None = None, *, engine: Engine | str | None = None) -> bool:
     """Stop the workspace's server process(es) (another process than this one); True if any."""
     from . import launcher
 
     path = _home(home)
-    stopped = [launcher.shutdown(path, e) for e in ((engine,) if engine else ENGINES)]
+    engines = (_engine(engine),) if engine else tuple(Engine)
+    stopped = [launcher.shutdown(path, e) for e in engines]
     return any(stopped)

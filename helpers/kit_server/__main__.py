@@ -1,11 +1,14 @@
-"""`python -m helpers.kit_server --port 8765 [--home DIR] [--idle S]`: the sandbox in the foreground;
-`python -m helpers.kit_server --stop [--home DIR]`: stop the workspace's server process."""
+"""`python -m helpers.kit_server --port 8765 [--home DIR] [--engine E] [--idle S]`: the kit
+server in the foreground; `python -m helpers.kit_server --stop [--home DIR]`: stop the
+workspace's server process(es); `--key`: print the workspace's key."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from ..modes import ENGINE_NAMES, Engine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="affiche chaque requête reçue")
     parser.add_argument(
         "--engine",
-        choices=("simulated", "local"),
-        default="simulated",
+        choices=ENGINE_NAMES,
+        default=Engine.SIMULATED.value,
         help="entraînement simulé (défaut) ou réel sur cette machine (mode local)",
     )
     parser.add_argument(
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(workspace_key(home))
         return 0
     if args.stop:
-        stopped = [launcher.shutdown(home, engine) for engine in ("simulated", "local")]
+        stopped = [launcher.shutdown(home, engine) for engine in Engine]
         print("🧪 Bac à sable arrêté." if any(stopped) else "🧪 Aucun bac à sable en marche.")
         return 0
 

@@ -3,17 +3,18 @@
 The sandbox is a world frozen in time: it lives on `models.SANDBOX_TODAY`, whatever the clock
 says, and follows `helpers.models` (the one source of model facts) on that day: it lists the
 models not shut down yet, answers with them, and trains the ones still open; the guide's
-`gpt-3.5-turbo-0125` is shut down, so notebook 10 can show that error.
+`gpt-3.5-turbo-0125` is shut down, so notebook 10 can show that error. What a base model is
+(`BaseModel`) lives here; its `model` object is the models resource's (`resources/models.py`).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from .. import models
-from . import errors, shapes
+from . import errors
 
 
 def _created(name: str) -> int:
@@ -64,14 +65,23 @@ def shutdown_date(snapshot: str) -> str | None:
     return info.shutdown_date.isoformat() if info and info.shutdown_date else None
 
 
-def _object(snapshot: str, shown: str) -> dict[str, Any]:
-    return shapes.model_object(shown, _created(snapshot), "system", shutdown_date(snapshot))
+@dataclass(frozen=True)
+class BaseModel:
+    """A base model as `GET /v1/models` shows it (an alias keeps the name it was asked by)."""
+
+    id: str
+    created: int
+    shutdown_date: str | None = None
 
 
-def listed() -> list[dict[str, Any]]:
+def _model(snapshot: str, shown: str) -> BaseModel:
+    return BaseModel(shown, _created(snapshot), shutdown_date(snapshot))
+
+
+def listed() -> list[BaseModel]:
     """The base models `GET /v1/models` lists: the chat models, then the others."""
-    chat = [_object(m.name, m.name) for m in models.listed(models.SANDBOX_TODAY)]
-    return chat + [shapes.model_object(n, c, "system") for n, c in OTHER_MODELS.items()]
+    chat = [_model(m.name, m.name) for m in models.listed(models.SANDBOX_TODAY)]
+    return chat + [BaseModel(n, c) for n, c in OTHER_MODELS.items()]
 
 
 def snapshot(name: str) -> str:
@@ -100,8 +110,8 @@ def trainable(name: str) -> bool:
     return models.availability(name, models.SANDBOX_TODAY) == "open"
 
 
-def retrieve(name: str) -> dict[str, Any]:
-    """`GET /v1/models/{name}` for a base model (an alias keeps the name it was asked by)."""
+def retrieve(name: str) -> BaseModel:
+    """The base model `name` stands for (an alias keeps its name), or the real API's 404."""
     if name in OTHER_MODELS:
-        return shapes.model_object(name, OTHER_MODELS[name], "system")
-    return _object(snapshot(name), name)
+        return BaseModel(name, OTHER_MODELS[name])
+    return _model(snapshot(name), name)

@@ -1,14 +1,17 @@
-"""The engine protocol: what the kit server asks of a training engine.
+"""The engine contract: what the kit server asks of a training engine.
 
-The app (`app.py`) serves the routes of the real API; files are the file service's
-(`files.py`), shared by every engine; everything about jobs, models and chat is the
-engine's. Two engines implement this protocol and never import each other:
-`helpers.kit_server.engines.simulated` (simulated training, the default) and `helpers.kit_server.engines.local`
-(real training of an open model). Each lists exactly the models it can retrieve and use:
-a workspace that ran both engines shows each engine's fine-tunes only under that engine.
+The resources (`resources/`) serve the routes of the real API; files are the file service's
+(`file_store.py`), shared by every engine; everything about jobs, models and chat is the
+engine's, which each resource receives as an argument (it never imports an engine). Two
+engines implement this protocol and never import each other: `engines.simulated` (simulated
+training, the default) and `engines.local` (real training of an open model);
+`engines.registry` builds the one a server asks for. Each lists exactly the models it can
+retrieve and use: a workspace that ran both engines shows each engine's fine-tunes only
+under that engine.
 
-Every method is blocking (the app calls it from its thread pool), takes and returns JSON-ready
-objects shaped by `shapes.py`, and raises `errors.ApiError` for the real API's errors.
+Every method is blocking (the resources call it from the thread pool), takes and returns
+JSON-ready objects shaped by the resource they answer (`resources/fine_tuning_jobs.py`,
+`models.py`, `chat_completions.py`), and raises `errors.ApiError` for the real API's errors.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .file_store import FileService
+
+#: A `metadata` filter on jobs.list: {key: value}, or {} for "jobs without metadata"
+#: (`metadata=null`), or None (no filter).
+MetadataFilter = dict[str, str] | None
+#: The clock of a server: seconds since the epoch (`time.time`, or a test's).
+Clock = Callable[[], float]
 
 
 class Engine(Protocol):
@@ -32,7 +41,7 @@ class Engine(Protocol):
     def retrieve_job(self, job_id: str) -> dict[str, Any]: ...
 
     def list_jobs(
-        self, after: str | None, limit: int, metadata: dict[str, str] | None = None
+        self, after: str | None, limit: int, metadata: MetadataFilter = None
     ) -> dict[str, Any]:
         """Jobs newest first; `metadata`: only jobs with these pairs ({}: without metadata)."""
         ...
@@ -66,5 +75,5 @@ class Engine(Protocol):
         ...
 
 
-#: How the server builds an engine: (workspace folder, file service, clock) → engine.
-EngineFactory = Callable[[Path, FileService, Callable[[], float]], Engine]
+#: How a server builds an engine: (workspace folder, file service, clock) → engine.
+EngineFactory = Callable[[Path, FileService, Clock], Engine]

@@ -111,7 +111,7 @@ def command(home: Path, engine: str, idle: float | None = None) -> list[str]:
         "--home",
         str(home),
         "--engine",
-        engine,
+        str(engine),
         "--idle",
         f"{idle:g}",
     ]

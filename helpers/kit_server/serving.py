@@ -1,12 +1,14 @@
-"""The kit server: choose the engine, build the app, serve it (thread or foreground).
+"""The kit server of a workspace: build its app, serve it (thread or foreground).
 
-The one place that knows both engines: `simulated` (this package) and `local`
-(`local_engine.py`, over `helpers.local`; imported only when asked for: it needs torch).
+`build_app` opens the workspace (its database, its file service), asks the engines' table
+(`engines.registry`) for the engine, and assembles the app (`app.py`); `workspace_app` locks
+it to the workspace's own clients (`door.KeyLock`); `serve_in_thread` (tests, benches,
+`ATELIER_SANDBOX_IN_PROCESS=1`) and `serve_forever` (`python -m helpers.kit_server`, the
+workspace's server process) serve it. The server's log goes to the workspace, never to a cell.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
@@ -19,17 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..advert import TOKENS_MAX_BODY, TOKENS_PATH
 from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
 from ..exceptions import WorkspaceError, workspace_problem
+from ..modes import Engine
 from . import database
-from .contract import Engine
+from .contract import Clock
 from .database import Database
+from .engines import registry
 from .file_store import FileService
 
-ENGINES = ("simulated", "local")
 LOG_NAME = "kit-server.log"
 #: Loggers whose records go to the workspace's log file and never to a terminal or a cell.
 LOGGERS = ("helpers.kit_server", "uvicorn.error")
@@ -66,27 +68,11 @@ def configure_log(home: Path) -> None:
         logger.disabled = False  # a host's dictConfig (e.g. a Jupyter app) may have disabled it
 
 
-def make_engine(
-    name: str, home: Path, files: FileService, clock: Callable[[], float] = time.time
-) -> Engine:
-    """The training engine called `name` over the workspace `home`."""
-    if name == "simulated":
-        from .engines.simulated import SimulatedEngine
-
-        return SimulatedEngine(home, files, clock)
-    if name == "local":
-        from .engines.local import LocalEngine, check_usable
-
-        check_usable()
-        return LocalEngine(home, files, clock)
-    raise ValueError(f"unknown sandbox engine: {name!r}")
-
-
 def build_app(
     home: Path,
     *,
-    engine: str = "simulated",
-    clock: Callable[[], float] = time.time,
+    engine: Engine | str = Engine.SIMULATED,
+    clock: Clock = time.time,
     log: bool = True,
 ) -> Any:
     """The ASGI app of the kit server for the workspace `home` (`log=False`: the caller has
@@ -97,7 +83,7 @@ def build_app(
         configure_log(home)
     try:
         files = FileService(Database(home))
-        chosen = make_engine(engine, home, files, clock)
+        chosen = registry.make(engine, home, files, clock)
     except (OSError, sqlite3.Error) as exc:
         if database.damaged(exc):
             raise database.damaged_error(Path(home) / database.DB_NAME) from None
@@ -105,68 +91,7 @@ def build_app(
         if reason is None:
             raise
         raise WorkspaceError(home, reason) from None
-    return KitRoutes(create_app(chosen, files, clock=clock))
-
-
-class KitRoutes:
-    """The kit's own routes beside the API: `POST /kit/tokens` counts tokens for the
-    workspace's kernels (`helpers.advert.RemoteLengths`), so no kernel loads an encoding.
-    Its body is capped (`TOKENS_MAX_BODY`, 413 beyond); errors use the API's envelope."""
-
-    ENCODINGS = ("cl100k_base", "o200k_base")
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != TOKENS_PATH:
-            await self.app(scope, receive, send)
-            return
-        from .door import capped_receive, send_error
-        from .errors import ApiError
-
-        if scope["method"] != "POST":
-            await send_error(send, ApiError(405, f"Invalid URL ({scope['method']} {TOKENS_PATH})"))
-            return
-        receive = capped_receive(scope, receive, TOKENS_MAX_BODY)
-        body = bytearray()
-        try:
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client left
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-        except ApiError as err:  # too large: the rest is not read
-            await send_error(send, err, close=True)
-            return
-        try:
-            request = json.loads(body)
-            name, texts = request["encoding"], request["texts"]
-            if name not in self.ENCODINGS:
-                raise ValueError(name)
-            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-                raise ValueError("texts")
-        except (ValueError, KeyError, TypeError, RecursionError):
-            message = "Expected a JSON body {encoding: cl100k_base | o200k_base, texts: [str]}."
-            await send_error(send, ApiError(400, message))
-            return
-        import anyio.to_thread
-
-        from .. import tokens
-
-        lengths = await anyio.to_thread.run_sync(tokens.local_lengths, name, texts)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send(
-            {"type": "http.response.body", "body": json.dumps({"lengths": lengths}).encode()}
-        )
+    return create_app(chosen, files, clock=clock)
 
 
 @dataclass
@@ -188,7 +113,7 @@ def _not_started(reason: str) -> Exception:
     return RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
 
 
-def workspace_app(home: Path, engine: str = "simulated") -> Any:
+def workspace_app(home: Path, engine: Engine | str = Engine.SIMULATED) -> Any:
     """The kit server of one workspace, answering only the workspace's own clients
     (`door.KeyLock`). A workspace that cannot hold its files raises `WorkspaceError`."""
     from .door import KeyLock
@@ -202,7 +127,11 @@ def workspace_app(home: Path, engine: str = "simulated") -> Any:
 
 
 def serve_in_thread(
-    home: Path, *, engine: str = "simulated", timeout: float = 15.0, timeouts: Any = None
+    home: Path,
+    *,
+    engine: Engine | str = Engine.SIMULATED,
+    timeout: float = 15.0,
+    timeouts: Any = None,
 ) -> KitServer:
     """Start the kit server on a free loopback port; return once it accepts requests (only
     from the workspace's own clients: `door.KeyLock`). `timeouts`: `proxy.ReadTimeouts`."""
@@ -294,7 +223,7 @@ def serve_forever(
     *,
     verbose: bool = False,
     announce: Callable[[str], None] = print,
-    engine: str = "simulated",
+    engine: Engine | str = Engine.SIMULATED,
     idle: float = 0.0,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:

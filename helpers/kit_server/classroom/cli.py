@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ...modes import ENGINE_NAMES, Engine
 from .roster import DEFAULT_QUOTAS, TEACHER
 
 
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("name", choices=tuple(DEFAULT_QUOTAS), help="le quota à changer")
     q.add_argument("value", type=_amount, help="un nombre (500M, 2G : octets, pour le stockage)")
     s = sub.add_parser("serve", help="lancer le serveur de la classe")
-    s.add_argument("--engine", choices=("simulated", "local"), default="simulated")
+    s.add_argument("--engine", choices=ENGINE_NAMES, default=Engine.SIMULATED.value)
     s.add_argument("--hub", action="store_true", help="identifier les élèves par JupyterHub")
     s.add_argument("--host", default=os.environ.get("ATELIER_CLASS_HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("ATELIER_CLASS_PORT", "8800")))

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...modes import Engine
 from .. import errors
 from ..errors import ApiError
 from ..file_store import MAX_FILE_BYTES
@@ -94,7 +95,7 @@ def _write_kind(method: str, path: str) -> str | None:
 
 
 def create_class_app(
-    home: Path, *, engine: str = "simulated", hub: bool = False, hub_auth: Any = None
+    home: Path, *, engine: Engine | str = Engine.SIMULATED, hub: bool = False, hub_auth: Any = None
 ) -> Any:
     """The class server's ASGI app over the class folder `home`."""
     from .evaluations import Evaluations

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ...local.turns import TURNS_VAR, Turns
+from ...modes import Engine
 from ..errors import ApiError
 from ..serving import build_app, configure_log
 from .identity import HubIdentity, Identity
@@ -37,7 +38,7 @@ class ClassServer:
     """The class's state: roster, identity, each person's kit app (built on first use)."""
 
     home: Path
-    engine: str = "simulated"
+    engine: Engine | str = Engine.SIMULATED
     hub: bool = False
     hub_auth: Any = None
     roster: Roster = field(init=False)
@@ -49,12 +50,13 @@ class ClassServer:
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
+        self.engine = Engine(self.engine)
         configure_log(self.home)
         self.roster = Roster(self.home)
         self.identity = (
             HubIdentity(self.roster, self.hub_auth) if self.hub else Identity(self.roster)
         )
-        if self.engine == "local":  # one GPU (or CPU) for the class: the workers take turns
+        if self.engine is Engine.LOCAL:  # one GPU (or CPU) for the class: the workers take turns
             os.environ.setdefault(TURNS_VAR, str(self.turns_path))
 
     @property
@@ -63,7 +65,7 @@ class ClassServer:
 
     def turns(self) -> list[tuple[str, str, bool]]:
         """(student, job id, training now) in turn order (local engine), else []."""
-        if self.engine != "local" or not self.turns_path.exists():
+        if self.engine is not Engine.LOCAL or not self.turns_path.exists():
             return []
         return Turns(self.turns_path).waiting()
 

@@ -1,4 +1,4 @@
-"""A chat completion's choices from an engine's generations — the same rules in every engine.
+"""A chat completion's choices from an engine's generations — the same rules in both engines.
 
 An engine generates text its own way (the simulated engine's small model, the local engine's
 real model); this module turns each text into the choice the request asks for: tool calls
@@ -16,7 +16,7 @@ from typing import Any
 from ...messages import content_text
 from .. import json_mode, structured
 from ..ids import random_id
-from ..requests import ChatRequest
+from ..resources.chat_completions import ChatRequest
 
 #: (content, how many alternatives per token) → the `logprobs.content` entries of a choice,
 #: from the engine's own model.

@@ -27,11 +27,15 @@ from ... import models
 from ...local import catalog
 from ...local.worker import LocalJob, LocalQueue, ensure_worker
 from ...messages import content_text
-from .. import base_models, errors, methods, requests, shapes
+from .. import errors
 from .. import events as texts
+from ..contract import MetadataFilter
 from ..errors import ApiError
 from ..file_store import FileService
 from ..ids import derived_id, random_id
+from ..pages import page, with_first_last
+from ..resources import chat_completions, fine_tuning_jobs
+from ..resources.models import base_model, cannot_delete, listed_base_models, model_object
 from ..validation import check, failure_for
 from . import completions
 
@@ -66,7 +70,7 @@ def _public_hyperparameters(hp: dict[str, Any], spec: dict[str, Any]) -> dict[st
     out = {k: hp.get(k, "auto") for k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
     if spec.get("method") == "dpo":  # beta: asked for, or resolved once the job runs
         asked = (spec.get("hyperparameters") or {}).get("beta", "auto")
-        out = {"beta": methods.resolve_beta(asked) if "n_epochs" in hp else asked, **out}
+        out = {"beta": fine_tuning_jobs.resolve_beta(asked) if "n_epochs" in hp else asked, **out}
     return out
 
 
@@ -140,7 +144,7 @@ class LocalEngine:
                     code="model_not_available",
                 ) from None
 
-        req = requests.job_request(body, local_model, self.files)
+        req = fine_tuning_jobs.job_request(body, local_model, self.files)
         model, base, validation_file = req.model, req.resolved, req.validation_file
         job_id = random_id("ftjob-")
         spec = {**req.spec(job_id), "requested_model": model}
@@ -200,7 +204,7 @@ class LocalEngine:
             (j for j in self.queue.jobs("succeeded") if j.fine_tuned_model == job_name), None
         )
         if folder is None or owner is None or self._deleted(job_name):
-            raise requests.model_not_available(name)
+            raise fine_tuning_jobs.model_not_available(name)
         method = body.get("method")
         if not isinstance(method, dict) or method.get("type") != "dpo":
             raise errors.bad_request(
@@ -231,7 +235,7 @@ class LocalEngine:
         if succeeded:
             self._write_results(job)
         hp = _public_hyperparameters(job.hyperparameters or spec.get("hyperparameters", {}), spec)
-        return shapes.job_object(
+        return fine_tuning_jobs.job_object(
             id=job.id,
             created_at=job.created_at,
             status=status,
@@ -275,19 +279,19 @@ class LocalEngine:
         return self._job_json(self._local_job(job_id))
 
     def list_jobs(
-        self, after: str | None, limit: int, metadata: requests.MetadataFilter = None
+        self, after: str | None, limit: int, metadata: MetadataFilter = None
     ) -> dict[str, Any]:
         items = [
             self._job_json(j)
             for j in reversed(self.queue.jobs())
-            if requests.metadata_matches(j.request.get("spec", {}), metadata)
+            if fine_tuning_jobs.metadata_matches(j.request.get("spec", {}), metadata)
         ]
-        return shapes.page(items, after, limit)
+        return page(items, after, limit)
 
     def pause_job(self, job_id: str) -> dict[str, Any]:
         job = self._job_json(self._local_job(job_id))
         if job["status"] != "running":
-            raise requests.invalid_job_state(job_id, job["status"], "paused")
+            raise fine_tuning_jobs.invalid_job_state(job_id, job["status"], "paused")
         # The training worker has no pause: it runs a job to its end or stops it (cancel).
         raise errors.bad_request(
             f"Job {job_id} cannot be paused: the local engine trains a job to its end "
@@ -298,7 +302,7 @@ class LocalEngine:
 
     def resume_job(self, job_id: str) -> dict[str, Any]:
         job = self._job_json(self._local_job(job_id))
-        raise requests.invalid_job_state(job_id, job["status"], "resumed")
+        raise fine_tuning_jobs.invalid_job_state(job_id, job["status"], "resumed")
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         job = self._local_job(job_id)
@@ -315,10 +319,10 @@ class LocalEngine:
     def events(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
         job = self._local_job(job_id)
         items = [
-            shapes.event_object(job_id, e.seq, e.created_at, e.level, *_event(job, e))
+            fine_tuning_jobs.event_object(job_id, e.seq, e.created_at, e.level, *_event(job, e))
             for e in reversed(self.queue.events(job_id))
         ]
-        return shapes.page(items, after, limit)
+        return page(items, after, limit)
 
     def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
         job = self._local_job(job_id)
@@ -327,17 +331,19 @@ class LocalEngine:
             for c in reversed(self.queue.checkpoints(job_id)):
                 model, _, _ = c.name.rpartition(":ckpt-step-")
                 metrics = texts.checkpoint_metrics({"step": c.step, **c.metrics})
-                items.append(shapes.checkpoint_object(job_id, c.step, c.created_at, model, metrics))
-        return shapes.with_first_last(shapes.page(items, after, limit))
+                items.append(
+                    fine_tuning_jobs.checkpoint_object(job_id, c.step, c.created_at, model, metrics)
+                )
+        return with_first_last(page(items, after, limit))
 
     # -- models ---------------------------------------------------------------------------
     def list_models(self) -> dict[str, Any]:
         """The frozen OpenAI names (answered by the default local model), the catalog's local
         models, and this engine's fine-tunes: exactly what `retrieve_model` and `chat` accept."""
-        data = base_models.listed()
-        data += [shapes.model_object(m.id, 0, "local") for m in catalog.CATALOG.values()]
+        data = listed_base_models()
+        data += [model_object(m.id, 0, "local") for m in catalog.CATALOG.values()]
         data += [
-            shapes.model_object(name, at or 0, ORGANIZATION_ID)
+            model_object(name, at or 0, ORGANIZATION_ID)
             for name, at in self.queue.fine_tuned_models()
             if not self._deleted(name)
         ]
@@ -354,7 +360,7 @@ class LocalEngine:
     def delete_model(self, name: str) -> dict[str, Any]:
         if not name.startswith("ft:"):
             self.retrieve_model(name)  # unknown: the API's 404
-            raise requests.cannot_delete(name)
+            raise cannot_delete(name)
         if self.queue.model_folder(name) is None or self._deleted(name) or ":ckpt-step-" in name:
             raise errors.model_not_found(name)
         with self.files.db.transaction() as c:
@@ -366,10 +372,10 @@ class LocalEngine:
             if self.queue.model_folder(name) is None or self._deleted(name):
                 raise errors.model_not_found(name)
             created = dict(self.queue.fine_tuned_models()).get(name) or 0
-            return shapes.model_object(name, created, ORGANIZATION_ID)
+            return model_object(name, created, ORGANIZATION_ID)
         if name in catalog.CATALOG:
-            return shapes.model_object(name, 0, "local")
-        return base_models.retrieve(name)
+            return model_object(name, 0, "local")
+        return base_model(name)
 
     def _source(self, model: str) -> str | Path:
         """What generates the answer for a requested model name."""
@@ -389,9 +395,9 @@ class LocalEngine:
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         from ...local import generate
 
-        req = requests.chat_request(body, max_n=16)
+        req = chat_completions.chat_request(body, max_n=16)
         source = self._source(req.model)
-        requests.check_context(req.messages, models.DEFAULT_MODEL, LOCAL_CONTEXT_WINDOW)
+        chat_completions.check_context(req.messages, models.DEFAULT_MODEL, LOCAL_CONTEXT_WINDOW)
         choices, prompt_tokens, completion_tokens = [], 0, 0
         for index in range(req.n):
             try:
@@ -416,7 +422,7 @@ class LocalEngine:
                 out.completion_tokens if counted == out.text else _count(source, counted)
             )
             choices.append(choice)
-        return shapes.chat_completion(
+        return chat_completions.chat_completion(
             model=req.model,
             choices=choices,
             prompt_tokens=prompt_tokens,

@@ -20,8 +20,15 @@ import re
 import zlib
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from ... import tokens
-from .. import base_models, errors, requests
+from .. import base_models, errors, params
+from ..contract import Clock, Engine
+from ..endpoints import JSONResponse, json_of, route, run
+from ..file_store import FileService
 
 #: Dimensions of each embedding model (OpenAI's embeddings guide); `dimensions` can shorten
 #: the `text-embedding-3` ones only.
@@ -37,11 +44,18 @@ PARAMETERS = frozenset(["model", "input", "dimensions", "encoding_format", "user
 _WORDS = re.compile(r"\w+")
 
 
+def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
+    async def create_embeddings(request: Request) -> Response:
+        return JSONResponse(await run(create, await json_of(request)))
+
+    return [route("/v1/embeddings", "POST", create_embeddings)]
+
+
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """Check an embeddings request as the real API does, and answer it."""
     for name in body:
         if name not in PARAMETERS:
-            raise requests.unknown_argument(name)
+            raise params.unknown_argument(name)
     model = body.get("model")
     if not model:
         raise errors.missing("model")
@@ -69,7 +83,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
             code="invalid_value",
         )
     if body.get("user") is not None and not isinstance(body["user"], str):
-        raise requests.invalid_type("user", "a string", body["user"])
+        raise errors.invalid_type("user", "a string", body["user"])
     data = []
     for index, text in enumerate(texts):
         vector = vector_of(text, DIMENSIONS[model], size)
@@ -152,7 +166,7 @@ def _dimensions(raw: Any, model: str) -> int | None:
             "This model does not support specifying dimensions.", param="dimensions"
         )
     if isinstance(raw, bool) or not isinstance(raw, int):
-        raise requests.invalid_type("dimensions", "an integer", raw)
+        raise errors.invalid_type("dimensions", "an integer", raw)
     if not 1 <= raw <= DIMENSIONS[model]:
         word = "below minimum" if raw < 1 else "above maximum"
         bound = ">= 1" if raw < 1 else f"<= {DIMENSIONS[model]}"

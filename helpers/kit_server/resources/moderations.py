@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import errors, requests
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import errors, params
+from ..contract import Clock, Engine
+from ..endpoints import JSONResponse, json_of, route, run
+from ..file_store import FileService
 from ..ids import random_id
 
 #: The omni-moderation models (the real API's default: omni-moderation-latest).
@@ -48,11 +55,18 @@ SCORE = 1e-6
 PARAMETERS = frozenset(["model", "input"])
 
 
+def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
+    async def create_moderation(request: Request) -> Response:
+        return JSONResponse(await run(create, await json_of(request)))
+
+    return [route("/v1/moderations", "POST", create_moderation)]
+
+
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """Check a moderation request as the real API does, and answer it (nothing flagged)."""
     for name in body:
         if name not in PARAMETERS:
-            raise requests.unknown_argument(name)
+            raise params.unknown_argument(name)
     model = body.get("model") or DEFAULT_MODEL
     if model not in MODELS:
         # Unconfirmed: the real API's answer for another model on this route.
@@ -72,7 +86,7 @@ def _inputs(raw: Any) -> list[set[str]]:
     if isinstance(raw, str):
         return [{"text"}]
     if not isinstance(raw, list) or not raw:
-        raise requests.invalid_type("input", "one of a string or array", raw)
+        raise errors.invalid_type("input", "one of a string or array", raw)
     if all(isinstance(x, str) for x in raw):
         return [{"text"} for _ in raw]
     kinds: set[str] = set()

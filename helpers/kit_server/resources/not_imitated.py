@@ -3,8 +3,8 @@
 A learner (or a library) calling one of them must not read « Invalid URL », which says their
 URL is wrong: the sandbox answers that it does not imitate this part of the API, and what to
 do instead. The decision per endpoint is written in docs/bac-a-sable.md; the routes the kit
-server does serve are in `app.py`. Everything else under /v1 keeps the real API's « Invalid
-URL » answer.
+server does serve are the other modules of `resources/`. Everything else under /v1 keeps the
+real API's « Invalid URL » answer (`app.invalid_url` asks `answer` first).
 
 The status is 404 (no such route here: the SDKs raise NotFoundError and never retry it), type
 `invalid_request_error`, and a code of the sandbox's own (`not_imitated_by_sandbox`,

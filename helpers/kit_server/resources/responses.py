@@ -16,8 +16,15 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from .. import errors
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import errors, params, sse
+from ..contract import Clock, Engine
 from ..database import Database
+from ..endpoints import JSONResponse, json_of, route, run
+from ..file_store import FileService
 from ..ids import random_id
 
 #: Every parameter of `POST /v1/responses` in OpenAI's published description (CreateResponse).
@@ -119,6 +126,37 @@ class ResponseStore:
     def delete(self, response_id: str) -> bool:
         with self.db.transaction() as c:
             return c.execute("DELETE FROM responses WHERE id = ?", (response_id,)).rowcount > 0
+
+
+def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
+    stored = ResponseStore(files.db)
+
+    async def create_response(request: Request) -> Response:
+        body = await json_of(request)
+        response = await run(create, body, engine.chat, stored, clock())
+        if body.get("stream"):
+            return sse.response(events(response))
+        return JSONResponse(response)
+
+    async def get_response(request: Request) -> Response:
+        return JSONResponse(await run(retrieve, stored, request.path_params["id"]))
+
+    async def list_items(request: Request) -> Response:
+        q = request.query_params
+        limit = params.int_param(q.get("limit"), "limit", 20, 1, 100)
+        order = params.list_order(q.get("order", "desc"))
+        args = (stored, request.path_params["id"], q.get("after"), limit, order)
+        return JSONResponse(await run(list_input_items, *args))
+
+    async def delete_response(request: Request) -> Response:
+        return JSONResponse(await run(delete, stored, request.path_params["id"]))
+
+    return [
+        route("/v1/responses", "POST", create_response),
+        route("/v1/responses/{id}", "GET", get_response),
+        route("/v1/responses/{id}", "DELETE", delete_response),
+        route("/v1/responses/{id}/input_items", "GET", list_items),
+    ]
 
 
 def not_found(response_id: str) -> errors.ApiError:

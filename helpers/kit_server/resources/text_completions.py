@@ -13,11 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from .. import base_models, errors
+from ..contract import Clock, Engine
+from ..endpoints import JSONResponse, json_of, route, run
+from ..file_store import FileService
 
 #: OpenAI's models of this route, which the sandbox does not imitate.
 COMPLETION_MODELS = ("gpt-3.5-turbo-instruct", "davinci-002", "babbage-002")
 NOT_IMITATED_CODE = "not_imitated_by_sandbox"
+
+
+def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
+    async def create_text_completion(request: Request) -> Response:
+        body = await json_of(request)
+        return JSONResponse(await run(create, body, engine.retrieve_model))
+
+    return [route("/v1/completions", "POST", create_text_completion)]
 
 
 def create(body: dict[str, Any], retrieve_model: Callable[[str], Any]) -> dict[str, Any]:

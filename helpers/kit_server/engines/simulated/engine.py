@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from .... import models, settings, tokens
-from ... import base_models, errors, requests, shapes, structured, validation
+from ... import base_models, errors, structured, validation
+from ...contract import MetadataFilter
 from ...database import Database
 from ...file_store import FileService
 from ...ids import random_id
+from ...pages import page, with_first_last
+from ...resources import chat_completions, fine_tuning_jobs
+from ...resources.models import base_model, cannot_delete, listed_base_models, model_object
 from .. import completions
 from . import plan as planning
 from . import preference_plan, replies, timeline
@@ -66,13 +70,13 @@ class SimulatedEngine:
                 try:
                     return self._fine_tune(model)[0].model
                 except errors.ApiError:
-                    raise requests.model_not_available(model) from None
+                    raise fine_tuning_jobs.model_not_available(model) from None
             snapshot = models.base_model_of(model)
             if not base_models.trainable(snapshot):
-                raise requests.model_not_available(model)
+                raise fine_tuning_jobs.model_not_available(model)
             return snapshot
 
-        req = requests.job_request(body, snapshot_of, self.files)
+        req = fine_tuning_jobs.job_request(body, snapshot_of, self.files)
         speed = planning.check_speed(speed or settings.sandbox_speed())
         job_id = random_id("ftjob-")
         now = self.clock()
@@ -208,7 +212,7 @@ class SimulatedEngine:
         return timeline.job_json(job, now)
 
     def list_jobs(
-        self, after: str | None, limit: int, metadata: requests.MetadataFilter = None
+        self, after: str | None, limit: int, metadata: MetadataFilter = None
     ) -> dict[str, Any]:
         now = self.clock()
         if metadata is None:
@@ -216,9 +220,9 @@ class SimulatedEngine:
             self._plan_pending(rows)
             data = [self._seen_json(r, now) for r in rows]
             return {"object": "list", "data": data, "has_more": has_more}
-        rows = [r for r in self.jobs.all() if requests.metadata_matches(r.spec, metadata)]
+        rows = [r for r in self.jobs.all() if fine_tuning_jobs.metadata_matches(r.spec, metadata)]
         self._plan_pending(rows)
-        return shapes.page([self._seen_json(r, now) for r in rows], after, limit)
+        return page([self._seen_json(r, now) for r in rows], after, limit)
 
     def _seen_json(self, job: JobRow, now: float) -> dict[str, Any]:
         self._status(job, now)
@@ -229,7 +233,7 @@ class SimulatedEngine:
         now = self._now(job)
         status = self._status(job, now)
         if status != "running" or not self.jobs.pause(job_id, now):
-            raise requests.invalid_job_state(job_id, status, "paused")
+            raise fine_tuning_jobs.invalid_job_state(job_id, status, "paused")
         return timeline.job_json(self._job(job_id), now)
 
     def resume_job(self, job_id: str) -> dict[str, Any]:
@@ -237,12 +241,12 @@ class SimulatedEngine:
         now = self._now(job)
         status = self._status(job, now)
         if status != "paused":
-            raise requests.invalid_job_state(job_id, status, "resumed")
+            raise fine_tuning_jobs.invalid_job_state(job_id, status, "resumed")
         start = timeline.paused_at(job, now) or now
         resumed = JobRow(**{**job.__dict__, "pauses": (*job.pauses[:-1], (start, now))})
         end = timeline.real(resumed, timeline.unpaused_end(resumed))
         if not self.jobs.resume(job_id, now, end):
-            raise requests.invalid_job_state(job_id, status, "resumed")
+            raise fine_tuning_jobs.invalid_job_state(job_id, status, "resumed")
         return timeline.job_json(self._job(job_id), now)
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
@@ -263,20 +267,20 @@ class SimulatedEngine:
         now = self._now(job)
         self._status(job, now)
         st = timeline.state(job, now)
-        return shapes.page(list(reversed(st.events)), after, limit)
+        return page(list(reversed(st.events)), after, limit)
 
     def checkpoints(self, job_id: str, after: str | None, limit: int) -> dict[str, Any]:
         job = self._job(job_id)
         now = self._now(job)
         self._status(job, now)
         items = timeline.checkpoints_json(job, now)
-        return shapes.with_first_last(shapes.page(items, after, limit))
+        return with_first_last(page(items, after, limit))
 
     # -- models ---------------------------------------------------------------------------
 
     def _ft_model_json(self, job: JobRow, name: str) -> dict[str, Any]:
         shutdown = base_models.shutdown_date(job.model)
-        return shapes.model_object(name, job.end_at, self.organization_id, shutdown)
+        return model_object(name, job.end_at, self.organization_id, shutdown)
 
     def list_models(self) -> dict[str, Any]:
         now = self.clock()
@@ -284,7 +288,7 @@ class SimulatedEngine:
         for job in succeeded:  # listed once: listed for good, whatever the clock does next
             if job.reached is None or job.reached < job.end_at:
                 self.jobs.reach(job.id, now)
-        data = base_models.listed()
+        data = listed_base_models()
         data += [self._ft_model_json(j, j.ft_model or "") for j in succeeded]
         return {"object": "list", "data": data}
 
@@ -292,12 +296,12 @@ class SimulatedEngine:
         if name.startswith("ft:"):
             job, _ = self._fine_tune(name)
             return self._ft_model_json(job, name)
-        return base_models.retrieve(name)
+        return base_model(name)
 
     def delete_model(self, name: str) -> dict[str, Any]:
         if not name.startswith("ft:"):
             base_models.retrieve(name)  # unknown or shut down: the API's 404
-            raise requests.cannot_delete(name)
+            raise cannot_delete(name)
         job, _ = self._fine_tune(name)
         if name != job.ft_model or not self.jobs.delete_model(name):
             raise errors.model_not_found(name)  # checkpoints are not deleted on their own here
@@ -321,7 +325,7 @@ class SimulatedEngine:
     # -- chat -----------------------------------------------------------------------------
 
     def chat(self, body: dict[str, Any]) -> dict[str, Any]:
-        req = requests.chat_request(body, max_n=128)
+        req = chat_completions.chat_request(body, max_n=128)
         reply_model, follow_model, progress = None, None, 1.0
         # Tool results are back and nothing forces another call: the model answers in text
         # (the whole conversation decides, not only its last user message).
@@ -337,7 +341,7 @@ class SimulatedEngine:
                 )
         else:
             base = shown = base_models.snapshot(req.model)
-        requests.check_context(req.messages, base, base_models.context_window(base))
+        chat_completions.check_context(req.messages, base, base_models.context_window(base))
         prompt = replies.prompt_of(req.messages)
         rng = None
         if reply_model is not None and req.temperature > 0:
@@ -371,7 +375,7 @@ class SimulatedEngine:
             completion_tokens += len(encoder.encode(counted, disallowed_special=()))
             choices.append(choice)
         prompt_tokens = tokens.count_messages(req.messages, base, encoder=encoder)
-        return shapes.chat_completion(
+        return chat_completions.chat_completion(
             model=shown,
             choices=choices,
             prompt_tokens=prompt_tokens,
@@ -382,7 +386,7 @@ class SimulatedEngine:
 
     @staticmethod
     def _answer_to_results(
-        req: requests.ChatRequest,
+        req: chat_completions.ChatRequest,
         follow_model: replies.ReplyModel | None,
         reply: str | None,
         progress: float,

@@ -67,7 +67,7 @@ def pair_corpus(examples: list[Any], parent: dict[str, Any] | None) -> dict[str,
 def resolve(requested: dict[str, Any], n_pairs: int) -> dict[str, Any]:
     """`auto` → numbers for a DPO job (beta: `models.DPO_AUTO_BETA`, Unconfirmed; the others
     as a supervised job's, Unconfirmed for DPO)."""
-    from ...methods import resolve_beta
+    from ...resources.fine_tuning_jobs import resolve_beta
 
     return {
         "beta": resolve_beta(requested.get("beta")),

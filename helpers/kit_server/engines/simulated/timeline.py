@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import events as texts
-from ... import shapes
 from ...ids import derived_id
+from ...resources.fine_tuning_jobs import checkpoint_object, event_object, job_object
 from .jobs import JobRow
 from .plan import (
     FINALIZE_S,
@@ -228,7 +228,7 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
 
 
 def _event_json(job: JobRow, index: int, t: float, ev: Event) -> dict[str, Any]:
-    return shapes.event_object(job.id, index, t, ev.level, ev.message, ev.type, ev.data)
+    return event_object(job.id, index, t, ev.level, ev.message, ev.type, ev.data)
 
 
 def results_file_id(job_id: str) -> str:
@@ -249,7 +249,7 @@ def job_json(job: JobRow, now: float) -> dict[str, Any]:
     )
     succeeded = st.status == "succeeded"
     failure = plan.get("failure") if st.status == "failed" else None
-    return shapes.job_object(
+    return job_object(
         id=job.id,
         created_at=job.created_at,
         status=st.status,
@@ -271,7 +271,7 @@ def checkpoints_json(job: JobRow, now: float) -> list[dict[str, Any]]:
     if state(job, now, events=False).status != "succeeded":
         return []
     return [
-        shapes.checkpoint_object(
+        checkpoint_object(
             job.id,
             step,
             at(job, _step_offset(job.plan, step)),
