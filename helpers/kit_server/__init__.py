@@ -34,8 +34,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..modes import Engine
+
+if TYPE_CHECKING:  # a kernel imports the client side only (launcher), never the server's code
+    from .serving import KitServer
 
 __all__ = [
     "key",
@@ -53,7 +57,7 @@ __all__ = [
 IN_PROCESS_VAR = "ATELIER_SANDBOX_IN_PROCESS"
 
 _lock = threading.Lock()
-_servers: dict[tuple[int, str, str], object] = {}
+_servers: dict[tuple[int, str, str], KitServer] = {}
 # Short-lived processes (the command line) may use a server another process of the same
 # workspace already runs, instead of starting (and warming up) their own.
 _reuse_others = False
@@ -85,8 +89,8 @@ def start(home: str | Path | None = None, *, engine: Engine | str = Engine.SIMUL
     path = _home(home)
     with _lock:
         running = _servers.get(_key(path, engine))
-        if running is not None and running.alive():  # type: ignore[attr-defined]
-            return running.url  # type: ignore[attr-defined]
+        if running is not None and running.alive():
+            return running.url
         if _reuse_others:
             from . import launcher
 
@@ -96,7 +100,7 @@ def start(home: str | Path | None = None, *, engine: Engine | str = Engine.SIMUL
 
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
-        _advertise(path, engine, running.url)  # type: ignore[attr-defined]
+        _advertise(path, engine, running.url)
         if engine is Engine.SIMULATED and _people_are_waiting():
             threading.Thread(target=_prewarm, name="atelier-sandbox-prewarm", daemon=True).start()
         return running.url
@@ -136,7 +140,7 @@ def key_for(url: str) -> str | None:
     """The key of the kit server this process runs at `url` (tests, benches), else None."""
     url = url.rstrip("/")
     for (pid, home, _name), server in list(_servers.items()):
-        if pid == os.getpid() and server.url == url:  # type: ignore[attr-defined]
+        if pid == os.getpid() and server.url == url:
             return key(home)
     return None
 
@@ -146,7 +150,7 @@ def running(
 ) -> str | None:
     """The URL of this process's server for `home` (None if not started)."""
     server = _servers.get(_key(_home(home), _engine(engine)))
-    return server.url if server is not None and server.alive() else None  # type: ignore[attr-defined]
+    return server.url if server is not None and server.alive() else None
 
 
 def stop(home: str | Path | None = None) -> None:
@@ -157,7 +161,7 @@ def stop(home: str | Path | None = None) -> None:
         for key in keys:
             server = _servers.pop(key, None)
             if server is not None:
-                server.stop()  # type: ignore[attr-defined]
+                server.stop()
                 _withdraw(Path(key[1]), Engine(key[2]))
 
 

@@ -3,7 +3,7 @@
 The resources (`resources/`) serve the routes of the real API; files are the file service's
 (`file_store.py`), shared by every engine; everything about jobs, models and chat is the
 engine's, which each resource receives as an argument (it never imports an engine). Two
-engines implement this protocol and never import each other: `engines.simulated` (simulated
+engines implement this contract and never import each other: `engines.simulated` (simulated
 training, the default) and `engines.local` (real training of an open model);
 `engines.registry` builds the one a server asks for. Each lists exactly the models it can
 retrieve and use: a workspace that ran both engines shows each engine's fine-tunes only

@@ -19,14 +19,15 @@ import hmac
 import json
 import secrets
 from pathlib import Path
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..advert import KEY_HEADER, workspace_key
 from . import faults
 from .errors import ApiError
 
 
-def headers_of(scope: dict[str, Any]) -> dict[str, str]:
+def headers_of(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
@@ -35,7 +36,7 @@ def bearer(headers: dict[str, str]) -> str:
     return auth[7:].strip() if auth[:7].lower() == "bearer " else ""
 
 
-async def send_error(send: Any, err: ApiError, *, close: bool = False) -> None:
+async def send_error(send: Send, err: ApiError, *, close: bool = False) -> None:
     """The API's error envelope; `close`: the body was not read, the connection ends here."""
     headers = [
         (b"content-type", b"application/json"),
@@ -71,7 +72,7 @@ def wrong_key() -> ApiError:
 class KeyLock:
     """ASGI middleware: only requests carrying the workspace's key get through."""
 
-    def __init__(self, app: Any, home: Path) -> None:
+    def __init__(self, app: ASGIApp, home: Path) -> None:
         self.app = app
         self.home = Path(home)
         self.key = workspace_key(self.home)
@@ -91,7 +92,7 @@ class KeyLock:
             return True
         return False
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
@@ -107,7 +108,7 @@ class KeyLock:
         fault = faults.select(key, headers.get(faults.HEADER))
         method, path = scope.get("method", "GET"), scope.get("path", "")
         answered = fault is not None and path.startswith("/v1/")
-        if answered and faults.error_for(fault, api_key=key, method=method, path=path):
+        if answered and fault and faults.error_for(fault, api_key=key, method=method, path=path):
             await self.app(scope, receive, send)  # the Gate answers the fault's error
             return
         presented = bool(key or headers.get(KEY_HEADER.lower()))
@@ -126,7 +127,7 @@ def too_large(limit: int) -> ApiError:
     )
 
 
-def declared_length(scope: dict[str, Any]) -> int | None:
+def declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", []):
         if name.lower() == b"content-length":
             try:
@@ -136,13 +137,13 @@ def declared_length(scope: dict[str, Any]) -> int | None:
     return None
 
 
-def capped_receive(scope: dict[str, Any], receive: Any, limit: int) -> Any:
+def capped_receive(scope: Scope, receive: Receive, limit: int) -> Receive:
     """`receive`, raising `too_large(limit)` once the body goes past `limit` bytes (a declared
     `Content-Length` over the limit raises at the first call, before anything is read)."""
     declared = declared_length(scope)
     seen = 0
 
-    async def capped() -> dict[str, Any]:
+    async def capped() -> Message:
         nonlocal seen
         if declared is not None and declared > limit:
             raise too_large(limit)

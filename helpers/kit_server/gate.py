@@ -13,9 +13,9 @@ import asyncio
 import collections
 import secrets
 import time
-from typing import Any
 
 from starlette.applications import Starlette
+from starlette.types import Message, Receive, Scope, Send
 
 from . import door, faults
 from .endpoints import json_error
@@ -64,14 +64,14 @@ class Gate:
             (b"x-ratelimit-reset-tokens", b"0s"),
         ]
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = f"req_{secrets.token_hex(16)}".encode()
         limits = self.rate_limit_headers() if scope.get("path", "").startswith("/v1/") else []
 
-        async def send_with_id(message: dict[str, Any]) -> None:
+        async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 extra = limits if message.get("status", 200) < 400 else []

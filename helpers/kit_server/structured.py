@@ -342,7 +342,7 @@ def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
 
 def _with_defs(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     """A sub-schema that can still resolve the root's `$defs` / `definitions`."""
-    defs = {k: root[k] for k in ("$defs", "definitions") if k in root}
+    defs: dict[str, Any] = {k: root[k] for k in ("$defs", "definitions") if k in root}
     return {**schema, **defs}
 
 

@@ -4,7 +4,7 @@
     python -m helpers class serve --home CLASS [--engine simulated|local] [--hub]
 
 Each student has a workspace of their own under `CLASS/students/<name>/`, served by the same
-routes as a learner's own kit server (`server.build_app`): their files, jobs and models live
+routes as a learner's own kit server (`serving.build_app`): their files, jobs and models live
 in their own database, so another student's ids answer 404, exactly like the real API across
 organizations. Who is asking comes from the request's key: a key the teacher issued
 (`roster.py`), or, when the server runs as a JupyterHub service, the student's

@@ -82,9 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 again = "\t(nouvelle clé : l'ancienne ne marche plus)" if name in had else ""
                 print(f"  {name}\t{key}{again}")
         elif args.command == "teacher-key":
-            again = roster.has_key(TEACHER)
+            replaced = roster.has_key(TEACHER)
             print(f"🔑 Clé enseignant·e (page /classe/) : {roster.teacher_key()}")
-            if again:
+            if replaced:
                 print("   (nouvelle clé : l'ancienne ne marche plus)")
         else:
             roster.set_quota(args.name, args.value)

@@ -18,7 +18,7 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -38,6 +38,10 @@ MAX_BODY = 4096
 MAX_RUNS = 200  # runs kept per student (the oldest go first)
 
 
+def _integer(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_run(body: Any) -> dict[str, Any]:
     """The run as stored, or ValueError (French) naming the field that is wrong."""
     if not isinstance(body, dict):
@@ -52,7 +56,7 @@ def check_run(body: Any) -> dict[str, Any]:
         raise ValueError("« match » : « exact » ou « loose » attendu.")
     run["match"] = body.get("match", "exact")
     correct, total = body.get("correct"), body.get("total")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (correct, total)):
+    if not (_integer(correct) and _integer(total)):
         raise ValueError("« correct » et « total » : des nombres entiers sont attendus.")
     if not 0 <= correct <= total <= 100_000 or total == 0:
         raise ValueError("« correct » doit être entre 0 et « total » (1 à 100 000).")
@@ -151,7 +155,7 @@ class Evaluations:
 
     def build(self) -> dict[str, Any]:
         """Students × contenders (latest run of each, as a percentage) and the ranking."""
-        students = []
+        students: list[dict[str, Any]] = []
         shown = self.state.roster.displays()
         for name in self.state.people():
             latest: dict[str, dict[str, Any]] = {}
@@ -165,16 +169,16 @@ class Evaluations:
                 "simulated": any(r["simulated"] for r in latest.values()),
             }
             for label in CONTENDERS:
-                run = latest.get(label)
+                last = latest.get(label)
                 row[label] = (
                     None
-                    if run is None
+                    if last is None
                     else {
-                        "accuracy": run["correct"] / run["total"],
-                        "correct": run["correct"],
-                        "total": run["total"],
-                        "model": run["model"],
-                        "dataset": run["dataset"],
+                        "accuracy": last["correct"] / last["total"],
+                        "correct": last["correct"],
+                        "total": last["total"],
+                        "model": last["model"],
+                        "dataset": last["dataset"],
                     }
                 )
             students.append(row)
@@ -182,7 +186,7 @@ class Evaluations:
             (s for s in students if s["fine-tune"] is not None),
             key=lambda s: (-s["fine-tune"]["accuracy"], s["name"]),
         )
-        ranking = []
+        ranking: list[dict[str, Any]] = []
         for i, s in enumerate(ranked):
             same = i and ranking[-1]["accuracy"] == s["fine-tune"]["accuracy"]
             ranking.append(

@@ -1,7 +1,7 @@
 """The class server's front door: who is asking, their quotas, and their own kit server.
 
 Every `/v1/…` request is identified (`identity.py`) and handed to the person's own kit app
-(`server.build_app` over their workspace): isolation is the workspaces' own. A student's
+(`serving.build_app` over their workspace): isolation is the workspaces' own. A student's
 writes pass their door one at a time (`ClassServer.door`): a job creation is checked against
 the daily quotas, an upload or a stored response against the storage quota, each check and
 the write it admits together, so concurrent requests cannot beat a quota; a student has at

@@ -15,6 +15,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,7 +226,7 @@ def storage_full(quotas: dict[str, int], used: dict[str, int]) -> ApiError:
     )
 
 
-def bearer(scope: dict[str, Any]) -> str:
+def bearer(scope: MutableMapping[str, Any]) -> str:
     for name, value in scope.get("headers", []):
         if name.lower() == b"authorization":
             text = value.decode("latin-1")

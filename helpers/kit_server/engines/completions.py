@@ -87,7 +87,7 @@ def choice(
     """One `choices[i]` of a completion, and the text its completion tokens count."""
     calls = _calls(req, gen)
     message: dict[str, Any] = {"role": "assistant", "refusal": None, "annotations": []}
-    logprobs = None
+    logprobs: dict[str, Any] | None = None
     if calls and req.legacy_functions:
         # The 2023 format: one `function_call`, finish "function_call" — "stop" when forced by
         # name (unconfirmed for functions: what the real API does for a named tool).

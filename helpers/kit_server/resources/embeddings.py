@@ -126,7 +126,7 @@ def _inputs(raw: Any, model: str) -> tuple[list[str], list[int]]:
             param="input",
             code="array_above_max_length",
         )
-    encoder = tokens.encoding_for(model)
+    encoder: Any = tokens.encoding_for(model)  # tiktoken's Encoding
     texts, counts = [], []
     for i, item in enumerate(items):
         if isinstance(item, str):

@@ -279,7 +279,7 @@ def metadata_matches(spec: dict[str, Any], wanted: dict[str, str] | None) -> boo
     """Whether a job (its stored request) passes a metadata filter."""
     if wanted is None:
         return True
-    own = spec.get("metadata")
+    own = spec.get("metadata") or {}
     if not wanted:
         return not own
     return bool(own) and all(own.get(k) == v for k, v in wanted.items())
@@ -298,7 +298,6 @@ def invalid_job_state(job_id: str, status: str, verb: str) -> errors.ApiError:
 # -- the method (supervised, DPO) ---------------------------------------------------------------
 
 TYPES = ("supervised", "dpo", "reinforcement")
-
 IMITATED = ("supervised", "dpo")
 
 #: name → (lowest, highest, integer). A decimal's lowest bound is exclusive.

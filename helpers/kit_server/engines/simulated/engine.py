@@ -216,7 +216,7 @@ class SimulatedEngine:
     ) -> dict[str, Any]:
         now = self.clock()
         if metadata is None:
-            rows, has_more = self.jobs.list(after=after, limit=limit)
+            rows, has_more = self.jobs.page(after=after, limit=limit)
             self._plan_pending(rows)
             data = [self._seen_json(r, now) for r in rows]
             return {"object": "list", "data": data, "has_more": has_more}
@@ -311,7 +311,7 @@ class SimulatedEngine:
         """The job behind a fine-tuned model or checkpoint name, and its training progress."""
         match = _CKPT.fullmatch(name)
         job = self.jobs.by_model(match.group(1)) if match else None
-        if job is None or self._status(job, self._now(job)) != "succeeded":
+        if match is None or job is None or self._status(job, self._now(job)) != "succeeded":
             raise errors.model_not_found(name)
         if job.model_deleted and match.group(2) is None:
             raise errors.model_not_found(name)
@@ -349,14 +349,16 @@ class SimulatedEngine:
 
             seed = req.seed if req.seed is not None and req.seed >= 0 else None
             rng = np.random.default_rng(seed)
-        encoder = tokens.encoding_for(base)
+        encoder: Any = tokens.encoding_for(base)  # tiktoken's Encoding
         generic = replies.generic_answer(base, prompt)
         usable = reply_model if reply_model is not None and reply_model.size else None
         choices = []
         completion_tokens = 0
         for index in range(req.n):
-            k = usable.pick(prompt, progress, req.temperature, rng) if usable else None
-            reply = usable.candidates[k] if usable and k < len(usable.candidates) else None
+            reply = None
+            if usable is not None:
+                k = usable.pick(prompt, progress, req.temperature, rng)
+                reply = usable.candidates[k] if k < len(usable.candidates) else None
             text = reply if reply is not None else generic
             if answering:
                 text = self._answer_to_results(req, follow_model, reply, progress, rng)
@@ -367,7 +369,7 @@ class SimulatedEngine:
             if not text.startswith(structured.TOOL_CALLS_MARK):
                 ids = encoder.encode(text, disallowed_special=())
                 if req.max_tokens is not None and len(ids) > req.max_tokens:
-                    text = encoder.decode(ids[: req.max_tokens])  # type: ignore[attr-defined]
+                    text = encoder.decode(ids[: req.max_tokens])
                     finish = "length"
             gen = completions.Generation(text, finish, generic=reply is None)
             scorer = _scorer(encoder, scored, prompt, progress, generic)
@@ -411,7 +413,9 @@ class SimulatedEngine:
 
 def _continued(corpus: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
     """A continued supervised job's corpus: its own examples, then its parent's."""
-    out = {k: list(corpus.get(k, [])) + list(parent.get(k, [])) for k in ("prompts", "replies")}
+    out: dict[str, Any] = {
+        k: list(corpus.get(k, [])) + list(parent.get(k, [])) for k in ("prompts", "replies")
+    }
     own, old = corpus.get("followups") or {}, parent.get("followups") or {}
     out["followups"] = {
         k: list(own.get(k, [])) + list(old.get(k, [])) for k in ("prompts", "replies")
@@ -419,7 +423,9 @@ def _continued(corpus: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def _scorer(encoder: Any, model: Any, prompt: str, progress: float, generic: str):
+def _scorer(
+    encoder: Any, model: replies.ReplyModel | None, prompt: str, progress: float, generic: str
+) -> completions.Scorer:
     """The small model's own token probabilities: its replies are whole sequences, so the
     probability of each next token is the mass of the replies that continue the text so far
     with it (the base model's generic answer is one of them)."""

@@ -85,7 +85,7 @@ class JobRow:
         return self.created_at if self.base_at is None else self.base_at
 
 
-def _job(row: tuple) -> JobRow:
+def _job(row: tuple[Any, ...]) -> JobRow:
     return JobRow(
         row[0],
         row[1],
@@ -117,7 +117,7 @@ class JobStore:
                 if column not in have:
                     c.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
-    def _select(self, where: str, args: tuple = ()) -> list[JobRow]:
+    def _select(self, where: str, args: tuple[Any, ...] = ()) -> list[JobRow]:
         sql = f"SELECT {_COLUMNS} FROM jobs {where}"
         return [_job(r) for r in self.db.conn().execute(sql, args).fetchall()]
 
@@ -148,10 +148,13 @@ class JobStore:
         """Every job, newest first."""
         return self._select("ORDER BY seq DESC")
 
-    def list(self, *, after: str | None = None, limit: int = 20) -> tuple[list[JobRow], bool]:
-        where, args = "", ()
+    def page(self, *, after: str | None = None, limit: int = 20) -> tuple[list[JobRow], bool]:
+        """Jobs newest first, after the job `after`; and whether more follow."""
+        where = ""
+        args: tuple[str, ...] = ()
         if after:
-            where, args = "WHERE seq < COALESCE((SELECT seq FROM jobs WHERE id = ?), -1)", (after,)
+            where = "WHERE seq < COALESCE((SELECT seq FROM jobs WHERE id = ?), -1)"
+            args = (after,)
         rows = self._select(f"{where} ORDER BY seq DESC LIMIT ?", (*args, limit + 1))
         return rows[:limit], len(rows) > limit
 

@@ -74,11 +74,12 @@ def metric_steps(steps: int, checkpoints: list[int]) -> list[int]:
 def metrics_at(plan: dict[str, Any], step: int) -> list[float | None]:
     """[train loss, train accuracy, valid loss, valid accuracy] at a computed step."""
     steps = plan.get("metric_steps")
+    metrics: list[list[float | None]] = plan["metrics"]
     if steps is None:  # every step computed (and jobs stored by earlier versions)
-        return plan["metrics"][step - 1]
+        return metrics[step - 1]
     import bisect
 
-    return plan["metrics"][bisect.bisect_left(steps, step)]
+    return metrics[bisect.bisect_left(steps, step)]
 
 
 def computed_steps(plan: dict[str, Any]) -> list[int]:
@@ -119,7 +120,8 @@ def make_plan(
 
     too_long = [p for p in report.warnings if p.code == "too_long"]
     if too_long:
-        limit = models.get(model).example_token_limit if models.get(model) else 65_536
+        info = models.get(model)
+        limit = info.example_token_limit if info is not None else 65_536
         plan["warnings"].append(
             f"{len(too_long)} example(s) exceed the maximum of {limit} tokens "
             "and will be truncated during training"

@@ -105,7 +105,8 @@ def make_plan(
     plan: dict[str, Any] = {"failure": None, "warnings": [], "method": "dpo"}
     too_long = [p for p in report.warnings if p.code == "too_long"]
     if too_long:
-        limit = models.get(model).example_token_limit if models.get(model) else 65_536
+        info = models.get(model)
+        limit = info.example_token_limit if info is not None else 65_536
         plan["warnings"].append(
             f"{len(too_long)} example(s) exceed the maximum of {limit} tokens "
             "and will be truncated during training"

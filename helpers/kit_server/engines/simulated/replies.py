@@ -14,11 +14,16 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from .... import dataset
 from ....messages import content_text
 from ... import structured
+
+#: A numpy array or a scipy.sparse matrix (numpy is imported when a model is fitted: the
+#: kit server's start stays light).
+Array = Any
 
 #: A prompt's first this many characters are what the model compares (fit and questions
 #: alike): a 500,000-character prompt costs what a 4,000-character one does.
@@ -69,7 +74,7 @@ def calls_again(messages: list[Any], reply: str) -> bool:
     message (answering it would loop)."""
     if not reply.startswith(structured.TOOL_CALLS_MARK):
         return False
-    made = set()
+    made: set[Any] = set()
     for msg in reversed(messages):
         if not isinstance(msg, dict) or msg.get("role") == "user":
             break
@@ -196,9 +201,9 @@ class ReplyModel:
         self.prior = np.bincount(self.labels, minlength=n_c) / max(1, len(replies))
         self.order = np.argsort(self.labels, kind="stable")
         self.starts = np.searchsorted(self.labels[self.order], np.arange(n_c))
-        self.matrix = None
-        self.vectorizer = None
-        self._loo = None
+        self.matrix: Array | None = None
+        self.vectorizer: Any = None  # a fitted tfidf.CharTfidf
+        self._loo: Array | None = None
         self._cache: dict[str, Any] = {}
         self._lock = threading.Lock()
         if prompts:
@@ -215,13 +220,13 @@ class ReplyModel:
     def size(self) -> int:
         return len(self.labels)
 
-    def _sims_texts(self, texts: list[str]):
+    def _sims_texts(self, texts: list[str]) -> Array:
         if self.matrix is None or self.vectorizer is None:
             return self.np.zeros((len(texts), self.size))
         texts = [t[:MAX_PROMPT_CHARS] for t in texts]
         return (self.vectorizer.transform(texts) @ self.matrix.T).toarray()
 
-    def _prompt_sims(self, prompt: str):
+    def _prompt_sims(self, prompt: str) -> Array:
         """Similarities of one prompt (a small per-model cache: classes re-ask the same prompts)."""
         with self._lock:
             cached = self._cache.get(prompt)
@@ -233,14 +238,14 @@ class ReplyModel:
                     self._cache.pop(next(iter(self._cache)))
         return cached
 
-    def _sims_rows(self, rows):
+    def _sims_rows(self, rows: Array) -> Array:
         if self.matrix is None:
             return self.np.zeros((len(rows), self.size))
         sims = (self.matrix[rows] @ self.matrix.T).toarray()
         sims[self.np.arange(len(rows)), rows] = 0.0  # leave one out: an example never scores itself
         return sims
 
-    def _scores(self, sims):
+    def _scores(self, sims: Array) -> Array:
         """Per candidate reply: the best similarity to a training prompt with that reply."""
         return (
             self.np.maximum.reduceat(sims[:, self.order], self.starts, axis=1)
@@ -248,15 +253,16 @@ class ReplyModel:
             else sims[:, :0]
         )
 
-    def _loo_scores(self, rows):
+    def _loo_scores(self, rows: Array) -> Array:
         """Leave-one-out scores of training rows (all rows computed once for small corpora)."""
         if self.size > 3000:
             return self._scores(self._sims_rows(rows))
         if self._loo is None:
             self._loo = self._scores(self._sims_rows(self.np.arange(self.size)))
-        return self._loo[rows]
+        loo: Array = self._loo
+        return loo[rows]
 
-    def logits(self, sims, progress: float, *, scores=None):
+    def logits(self, sims: Array, progress: float, *, scores: Array = None) -> Array:
         """(rows, candidates + 1): each training reply, then the base model's generic answer."""
         np = self.np
         if scores is None:
@@ -266,13 +272,19 @@ class ReplyModel:
         generic = np.full((scores.shape[0], 1), GENERIC_LOGIT * (1.0 - progress))
         return np.concatenate([z, generic], axis=1)
 
-    def text_scores(self, texts: list[str]):
+    def text_scores(self, texts: list[str]) -> Array:
         """Per text, per candidate reply: the scores `loss(scores=…)` takes (computed once for
         a validation set, then picked batch by batch)."""
         return self._scores(self._sims_texts(texts))
 
     def loss(
-        self, rows, progress: float, *, texts: list[str] | None = None, labels=None, scores=None
+        self,
+        rows: Array,
+        progress: float,
+        *,
+        texts: list[str] | None = None,
+        labels: Array = None,
+        scores: Array = None,
     ) -> tuple[float, float]:
         """Mean cross-entropy and mean probability of the right reply over a batch: training
         `rows`, or other `texts` (or their `text_scores`) with their `labels`."""
@@ -294,14 +306,16 @@ class ReplyModel:
         picked = logp[np.arange(len(target)), target]
         return float(-picked.mean()), float(np.exp(picked).mean())
 
-    def distribution(self, prompt: str, progress: float = 1.0):
+    def distribution(self, prompt: str, progress: float = 1.0) -> Array:
         """Probabilities of each candidate reply, then of the base model's generic answer."""
         np = self.np
         z = self.logits(self._prompt_sims(prompt), progress)[0]
         p = np.exp(z - z.max())
         return p / p.sum()
 
-    def pick(self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None) -> int:
+    def pick(
+        self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng: Any = None
+    ) -> int:
         """The index of the reply (`len(candidates)`: the generic answer)."""
         np = self.np
         z = self.logits(self._prompt_sims(prompt), progress)[0]
@@ -312,7 +326,7 @@ class ReplyModel:
         return int(rng.choice(len(p), p=p))
 
     def answer(
-        self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng=None
+        self, prompt: str, progress: float = 1.0, temperature: float = 0.0, rng: Any = None
     ) -> str | None:
         """The reply for a prompt (None: the base model's generic answer wins)."""
         if not self.size:
@@ -334,7 +348,7 @@ def _entries(model: ReplyModel) -> int:
     return 1 + (model.matrix.nnz if model.matrix is not None else 0) + model.size
 
 
-def reply_model(job_id: str, load_corpus) -> ReplyModel:
+def reply_model(job_id: str, load_corpus: Callable[[], dict[str, Any]]) -> ReplyModel:
     """The fitted model of a job (cached per process; the corpus is loaded on a miss)."""
     with _MODELS_LOCK:
         cached = _MODELS.get(job_id)
@@ -395,7 +409,8 @@ def sample_corpus(
         return corpus
     import random
 
-    keep, total = [], 0
+    keep: list[int] = []
+    total = 0
     for i in random.Random(seed).sample(range(n), min(n, limit)):
         total += weight(i)
         if max_chars is not None and total > max_chars and keep:

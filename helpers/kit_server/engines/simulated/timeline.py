@@ -43,7 +43,7 @@ class Event:
 
 
 def _step_offset(plan: dict[str, Any], step: int) -> float:
-    return VALIDATE_S + QUEUE_S + plan["run_s"] * step / plan["steps"]
+    return VALIDATE_S + QUEUE_S + float(plan["run_s"]) * step / int(plan["steps"])
 
 
 def _metrics_data(plan: dict[str, Any], step: int) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def at(job: JobRow, offset: float) -> float:
 
 def unpaused_end(job: JobRow) -> float:
     """When the job ends on its own clock (the real end, had it never been paused)."""
-    return job.start + job.plan["end_s"] / job.speed
+    return job.start + float(job.plan["end_s"]) / job.speed
 
 
 def paused_at(job: JobRow, now: float) -> float | None:
@@ -144,7 +144,7 @@ class JobState:
     progress: float  # fraction of steps done
 
 
-_TIMELINES: OrderedDict[tuple, list[tuple[float, dict[str, Any]]]] = OrderedDict()
+_TIMELINES: OrderedDict[tuple[Any, ...], list[tuple[float, dict[str, Any]]]] = OrderedDict()
 _TIMELINES_LOCK = threading.Lock()
 
 
@@ -185,6 +185,7 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     if job.reached is not None and now < job.reached:  # the clock went back: not the job
         now = job.reached
     plan = job.plan
+    visible: list[dict[str, Any]] = []
     if not job.planned:
         visible = [event for _, event in _timeline(job)] if events else []
         if job.cancelled_at is not None and now >= job.cancelled_at:
@@ -195,16 +196,17 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
         return JobState("validating_files", visible, None, 0.0)
     end = unpaused_end(job)
     own_now = effective(job, now)
-    cancelled = job.cancelled_at is not None and effective(job, job.cancelled_at) < end
-    horizon = min(own_now, effective(job, job.cancelled_at)) if cancelled else own_now
-    visible: list[dict[str, Any]] = []
+    cancelled_at = job.cancelled_at  # None too when the job had ended before its cancel
+    if cancelled_at is not None and effective(job, cancelled_at) >= end:
+        cancelled_at = None
+    horizon = min(own_now, effective(job, cancelled_at)) if cancelled_at is not None else own_now
     if events:
         visible = [event for t, event in _timeline(job) if t <= horizon]
         if job.pauses:
             visible = sorted(visible + _pause_events(job, now), key=lambda e: e["created_at"])
-        if cancelled and now >= job.cancelled_at:
+        if cancelled_at is not None and now >= cancelled_at:
             visible.append(
-                _event_json(job, 10_000_000, job.cancelled_at, Event(0, "info", texts.CANCELLED))
+                _event_json(job, 10_000_000, cancelled_at, Event(0, "info", texts.CANCELLED))
             )
     failure = plan.get("failure")
     if failure is None:
@@ -213,8 +215,8 @@ def state(job: JobRow, now: float, *, events: bool = True) -> JobState:
     else:
         progress = 0.0
     start = job.start
-    if cancelled and now >= job.cancelled_at:
-        return JobState("cancelled", visible, job.cancelled_at, progress)
+    if cancelled_at is not None and now >= cancelled_at:
+        return JobState("cancelled", visible, cancelled_at, progress)
     if own_now < start + VALIDATE_S / job.speed and own_now < end:
         return JobState("validating_files", visible, None, 0.0)
     if failure is not None:
@@ -286,7 +288,7 @@ def checkpoint_progress(job: JobRow, step: int) -> float | None:
     """Training progress of a checkpoint (None if the job has no such checkpoint)."""
     if step not in checkpoint_steps(job.plan):
         return None
-    return step / job.plan["steps"]
+    return step / int(job.plan["steps"])
 
 
 def results_csv(job: JobRow) -> bytes:
