@@ -44,6 +44,7 @@ from ..advert import (  # noqa: F401 - the launcher's public names, re-exported
 )
 from ..exceptions import ServerStartError, WorkspaceError, workspace_problem
 from ..fileio import check_writable
+from ..modes import Engine
 
 IDLE_VAR = "ATELIER_SERVER_IDLE"
 DEFAULT_IDLE = 1800.0
@@ -221,7 +222,7 @@ def _log_tail(home: Path, engine: str, lines: int = 8) -> str:
 
 def ensure(
     home: Path,
-    engine: str = "simulated",
+    engine: str = Engine.SIMULATED,
     *,
     timeout: float = START_TIMEOUT,
     idle: float | None = None,
@@ -263,7 +264,7 @@ def ensure(
     )
 
 
-def shutdown(home: Path, engine: str = "simulated", timeout: float = 10.0) -> bool:
+def shutdown(home: Path, engine: str = Engine.SIMULATED, timeout: float = 10.0) -> bool:
     """Stop the workspace's server process for `engine` (not this process); True if one stopped."""
     advert = read_advert(home, engine)
     if advert is None or advert[1] == os.getpid() or not pid_alive(advert[1]):

@@ -42,6 +42,8 @@ from . import completions
 ORGANIZATION_ID = "org-local"
 LOCAL_CONTEXT_WINDOW = 8192  # SmolLM2's; the small models of the catalog have 8k to 32k
 ORG_SLUG = "local"
+#: `owned_by` of the catalog's open models in the models list.
+CATALOG_OWNER = "local"
 
 
 class LocalModeUnavailable(RuntimeError):
@@ -341,7 +343,7 @@ class LocalEngine:
         """The frozen OpenAI names (answered by the default local model), the catalog's local
         models, and this engine's fine-tunes: exactly what `retrieve_model` and `chat` accept."""
         data = listed_base_models()
-        data += [model_object(m.id, 0, "local") for m in catalog.CATALOG.values()]
+        data += [model_object(m.id, 0, CATALOG_OWNER) for m in catalog.CATALOG.values()]
         data += [
             model_object(name, at or 0, ORGANIZATION_ID)
             for name, at in self.queue.fine_tuned_models()
@@ -374,7 +376,7 @@ class LocalEngine:
             created = dict(self.queue.fine_tuned_models()).get(name) or 0
             return model_object(name, created, ORGANIZATION_ID)
         if name in catalog.CATALOG:
-            return model_object(name, 0, "local")
+            return model_object(name, 0, CATALOG_OWNER)
         return base_model(name)
 
     def _source(self, model: str) -> str | Path:
