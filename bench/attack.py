@@ -2490,7 +2490,7 @@ def group_workspace(tally: Tally, work: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import os, helpers\nfrom pathlib import Path\nfrom helpers import errors, sandbox\n"
+            "import os, helpers\nfrom pathlib import Path\nfrom helpers import errors, kit_server\n"
             "helpers.jobs.upload(Path('data/coucou.jsonl'), client=helpers.client())\n"
             "kit_server.stop()\n"
             "db = Path(os.environ['ATELIER_HOME']) / 'sandbox.sqlite3'\n"

@@ -1,4 +1,4 @@
-"""Where the kit runs and how: mode, workspace folder, API key lookup.
+"""Where the kit runs and how: mode, language, workspace folder, API key lookup.
 
 Mode precedence (docs/ARCHITECTURE.md): `ATELIER_MODE` > the choice saved in the workspace >
 `sandbox`.
@@ -10,6 +10,7 @@ The key is looked up, never stored by this module: environment, then a git-ignor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -22,6 +23,12 @@ from .fileio import write_atomic
 MODES = ("sandbox", "openai", "local")
 DEFAULT_MODE = "sandbox"
 KEY_VAR = "OPENAI_API_KEY"
+
+# The course's languages (issue 23): French is the source, English a translation.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LANG_VAR = "ATELIER_LANG"
+LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX order: the first one set decides
 
 MODE_LABELS = {
     "sandbox": "🧪 bac à sable (serveur local, sans clé, gratuit)",
@@ -161,6 +168,48 @@ def save_mode(mode: str) -> str:
     data["mode"] = mode
     save_state(data)
     return mode
+
+
+def _language_code(value: str) -> str | None:
+    """`en`, `en_GB.UTF-8`, `EN-us` → `en`; a language the kit does not speak → None."""
+    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
+    return code if code in LANGUAGES else None
+
+
+def notebook_edition() -> str | None:
+    """The edition of the notebook this kernel runs: `en` under `notebooks/en/` (or
+    `notebooks/colab/en/`), `fr` elsewhere under `notebooks/`, None outside the course.
+
+    Jupyter Server gives a kernel its notebook's path in `JPY_SESSION_NAME`; nbval, nbclient
+    and Jupyter start the kernel in the notebook's folder (the fallback)."""
+    folders = []
+    if os.environ.get("JPY_SESSION_NAME"):
+        folders.append(Path(os.environ["JPY_SESSION_NAME"]).parent)
+    with contextlib.suppress(OSError):  # the current folder was deleted
+        folders.append(Path.cwd())
+    for folder in folders:
+        parts = folder.parts
+        if "notebooks" in parts:
+            below = parts[len(parts) - parts[::-1].index("notebooks") :]
+            return next((p for p in below if p in LANGUAGES), DEFAULT_LANGUAGE)
+    return None
+
+
+def language() -> str:
+    """The language of what the kit shows: `ATELIER_LANG` (fr|en) > the notebook's edition
+    (`notebook_edition`) > the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: the first one set;
+    `en…` → en) > French. An ATELIER_LANG the kit does not speak is ignored."""
+    chosen = _language_code(os.environ.get(LANG_VAR, ""))
+    if chosen:
+        return chosen
+    edition = notebook_edition()
+    if edition:
+        return edition
+    for var in LOCALE_VARS:
+        value = os.environ.get(var, "").strip()
+        if value:
+            return _language_code(value) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 # How long the course's COUCOU job (notebook 03's 17 examples) lasts in the sandbox at speed 1,

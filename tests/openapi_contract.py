@@ -252,7 +252,7 @@ class Recorder:
 
 @contextlib.contextmanager
 def recording_server(home: Path, engine: str = "simulated") -> Iterator[tuple[str, Recorder]]:
-    """A kit server (its real app, in a thread, behind its workspace's key: `sandbox.key(home)`)
+    """A kit server (its real app, in a thread, behind its workspace's key: `kit_server.key(home)`)
     whose responses are all recorded."""
     from sandboxkit import register_key
 

@@ -59,8 +59,7 @@ def test_node_sdk_issue_20(workspace):
     require(node is not None, "Node.js absent (Node ≥ 20)")
     require((NODE_DIR / "node_modules" / "openai").is_dir(), "npm ci --prefix tests/node")
     with recording_server(workspace) as (url, recorder):
-        key = kit_server.key(workspace)  # the server refuses any other key (issue 19's door)
-        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": key}
+        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": kit_server.key(workspace)}
         done = subprocess.run(
             [node, str(NODE_DIR / "fidelity.mjs"), str(COUCOU), models.DEFAULT_MODEL],
             cwd=NODE_DIR,
