@@ -25,10 +25,16 @@ def _simulated() -> EngineFactory:
     return SimulatedEngine
 
 
-def _local() -> EngineFactory:
+def _local_usable() -> None:
     from . import local
 
-    local.check_usable()
+    local.check_usable()  # torch, transformers and peft, or a French LocalModeUnavailable
+
+
+def _local() -> EngineFactory:
+    _local_usable()
+    from . import local
+
     return local.LocalEngine
 
 
@@ -36,15 +42,9 @@ def _always_usable() -> None:
     """An engine with no requirement beyond the kit's own dependencies."""
 
 
-def _local_usable() -> None:
-    from . import local
-
-    local.check_usable()
-
-
 @dataclass(frozen=True)
 class Entry:
-    #: the engine's class (a factory), imported on first use; raises when it cannot run here
+    #: the engine's class (its factory), imported on first use
     load: Callable[[], EngineFactory]
     #: raises (in French) when the engine cannot run on this machine, before a server starts
     check_usable: Callable[[], None]
