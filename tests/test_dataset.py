@@ -252,7 +252,9 @@ example_like = st.fixed_dictionaries(
 def _assert_well_formed(report: dataset.Report) -> None:
     for p in report.problems:
         assert p.code in FILE_LEVEL or (p.line is not None and p.line >= 1), p
-        assert isinstance(str(p), str)
+        text = str(p)  # what the learner reads: where, what, how to fix
+        assert text.startswith(("❌ ", "⚠️ ")) and p.message in text and p.fix in text, text
+        assert (f"Ligne {p.line}" if p.line else "Fichier") in text, text
     assert len(report.token_counts) == len(report.examples)
     report.summary()
     report.stats()

@@ -496,7 +496,8 @@ def test_proxy_loads_nothing_else_from_the_kit_at_run_time():
 
 
 def test_deployment_files():
-    yaml = pytest.importorskip("yaml")
+    import yaml  # PyYAML: requirements-dev.txt
+
     reqs = (REPO / "proxy-requirements.txt").read_text(encoding="utf-8")
     for dep in ("starlette", "uvicorn", "openai"):
         assert dep in reqs

@@ -91,9 +91,9 @@ def test_stops_after_the_idle_period(server_processes, monkeypatch):
         time.sleep(0.1)
     assert not launcher.pid_alive(pid)
     assert not (server_processes / "sandbox-simulated.json").exists()
-    assert sandbox.connect() != url or launcher.answers(
-        url, sandbox.key()
-    )  # started again on demand
+    again = sandbox.connect()  # started again on demand: a new process, which answers
+    assert _advert(server_processes)["pid"] != pid
+    assert launcher.answers(again, sandbox.key())
 
 
 def test_idle_setting_is_checked(monkeypatch):

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from ..fileio import write_atomic
 from .turns import Turns
 
@@ -386,39 +388,21 @@ def _fmt(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- the worker process
-class _Lock:
-    """An exclusive, non-blocking lock on a file, held while the process lives."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.handle: Any = None
-
-    def acquire(self) -> bool:
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the process's life
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                self.handle.seek(0)
-                msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.close()
-            self.handle = None
-            return False
-        return True
+def _worker_lock(home: str | Path) -> FileLock:
+    """The workspace's worker lock: held by its worker for the process's life (`filelock`:
+    an exclusive lock on POSIX and Windows alike)."""
+    return FileLock(local_dir(home) / "worker.lock")
 
 
 def worker_running(home: str | Path) -> bool:
     """True when a worker holds this workspace's lock."""
-    lock = _Lock(local_dir(home) / "worker.lock")
-    if lock.acquire():
-        lock.handle.close()  # releases it
-        return False
-    return True
+    lock = _worker_lock(home)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 def ensure_worker(home: str | Path) -> bool:
@@ -757,8 +741,10 @@ def fail_orphans(queue: LocalQueue) -> None:
 
 def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False) -> int:
     """The worker's loop. Returns 0, or 1 when another worker already serves `home`."""
-    lock = _Lock(local_dir(home) / "worker.lock")
-    if not lock.acquire():
+    lock = _worker_lock(home)  # held until the process exits
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
         return 1
     if os.name != "nt":
         import signal
