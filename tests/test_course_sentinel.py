@@ -26,6 +26,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.notebook
+
 REPO = Path(__file__).resolve().parent.parent
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 WINDOW = 16

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -35,6 +36,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from ..fileio import write_atomic
+from .train import Callbacks
 from .turns import Turns
 
 BUSY_TIMEOUT_S = 30.0
@@ -322,7 +324,7 @@ class LocalQueue:
                 "WHERE job_id = ? AND seq > ? ORDER BY seq",
                 (job_id, after_seq),
             ).fetchall()
-        return [Event(*r[:6], _loads(r[6])) for r in rows]
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], _loads(r[6])) for r in rows]
 
     def checkpoints(self, job_id: str) -> list[Checkpoint]:
         """Oldest first (only the kept ones)."""
@@ -332,7 +334,7 @@ class LocalQueue:
                 "WHERE job_id = ? ORDER BY seq",
                 (job_id,),
             ).fetchall()
-        return [Checkpoint(*r[:6], json.loads(r[6])) for r in rows]
+        return [Checkpoint(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
     def next_queued(self) -> LocalJob | None:
         """The job `claim` would take next (left queued)."""
@@ -493,7 +495,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class _JobCallbacks:
+class _JobCallbacks(Callbacks):
     """Training hooks writing events, checkpoints and progress into the queue."""
 
     def __init__(self, queue: LocalQueue, job: LocalJob) -> None:
@@ -645,7 +647,7 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
             )
             queue.add_event(job.id, "Fine-tuning job cancelled", conn=c)
     except (KeyboardInterrupt, SystemExit):  # the worker is being stopped: say so, then go
-        error = {
+        error: dict[str, Any] = {
             "code": "server_error",
             "param": None,
             "message": "The local training worker was stopped before the end of this job.",
@@ -727,7 +729,7 @@ def fail_orphans(queue: LocalQueue) -> None:
                 )
                 queue.add_event(job_id, "Fine-tuning job cancelled", conn=c)
                 continue
-            error = {
+            error: dict[str, Any] = {
                 "code": "server_error",
                 "param": None,
                 "message": "The local training worker stopped before the end of this job.",
@@ -762,7 +764,7 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
             if waiting is not None and not turns.wait(
                 waiting.id,
                 Path(home).name,
-                cancelled=lambda job_id=waiting.id: _cancel_asked(queue, job_id),
+                cancelled=functools.partial(_cancel_asked, queue, waiting.id),
             ):
                 cancel_queued(queue, waiting.id)
                 continue

@@ -98,4 +98,4 @@ def live_widgets() -> list[Any]:
         from ipywidgets.widgets import widget as _widget
 
         return list(_widget._instances.values())
-    return list(widgets.Widget.widgets.values())  # type: ignore[attr-defined]
+    return list(widgets.Widget.widgets.values())
