@@ -419,10 +419,6 @@ class Evaluation:
         rows = [[o.question, o.expected, o.answer] for o in self.outcomes if not o.correct]
         return Table(["question", "attendu", "réponse du modèle"], rows)
 
-    def headline(self) -> str:
-        who = CONTENDERS.get(self.label, self.label)
-        return f"{who} ({self.model}) : {self.correct}/{self.total} justes ({percent_fr(self.accuracy)})"
-
     def lines(self, *, mistakes: int = 10) -> list[str]:
         out = [
             f"Évaluation de {self.model} sur {self.dataset} ({self.total} exemples, {MATCH_FR[self.match]})",

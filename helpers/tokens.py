@@ -513,12 +513,6 @@ class TokenCounter:
         start = self._ex_end[index - 1] if index else 0
         return self._ex_fixed[index] + self._sum(self._ex_slots, start, self._ex_end[index])
 
-    def example_assistant_tokens(self, index: int) -> int:
-        """The Cookbook's `num_assistant_tokens_from_messages`: string assistant contents."""
-        ends = self._ex_assistant_end
-        start = ends[index - 1] if index else 0
-        return self._sum(self._ex_assistant, start, ends[index])
-
     def all_example_tokens(self) -> tuple[list[int], list[int]]:
         """(tokens, assistant tokens) of every example added, in order."""
         self.wait()
