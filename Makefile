@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: lab check test test-parts course bench lint types clean-notebooks notebook-outputs hooks clean
+.PHONY: lab check test test-parts test-check test-notebooks test-browser test-node test-promptfoo test-colab course bench lint types clean-notebooks notebook-outputs hooks clean
 
 # JupyterLab in French (requirements.txt has its French language pack), without the « Jupyter
 # news » pop-up: binder/jupyterlab-overrides.json, copied where JupyterLab reads default settings.
