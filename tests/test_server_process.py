@@ -167,10 +167,9 @@ def test_a_kernel_counts_tokens_with_the_kit_server(server_processes):
 def test_a_server_start_failure_is_reported_at_once(server_processes):
     """The server's own (French) reason reaches the kernel at once, not after a timeout."""
     (server_processes / "sandbox.sqlite3").mkdir()  # the database cannot be opened
-    started = time.monotonic()
     with pytest.raises(launcher.ServerStartError) as caught:
         sandbox.connect()
-    assert time.monotonic() - started < 30
+    assert "n'a pas démarré en" not in str(caught.value)  # not the timeout's message
     assert str(server_processes) in str(caught.value) or "ATELIER_HOME" in str(caught.value)
 
 
