@@ -70,6 +70,7 @@ def _declared() -> set[str]:
     return names
 
 
+@functools.cache
 def _imports() -> dict[str, set[str]]:
     """Top-level third-party module → the files importing it."""
     first_party = {"helpers"} | {p.stem for f in FOLDERS[1:] for p in (REPO / f).glob("*.py")}
