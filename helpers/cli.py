@@ -306,6 +306,8 @@ def _run_api(args: argparse.Namespace) -> int:
                 when = time.strftime("%H:%M:%S", time.localtime(event.created_at))
                 print(f"[{when}] {event_fr(event.message) or gloss(event.message)}", flush=True)
             job = update.job
+        if job is None:  # follow() yields at least once: nothing was followed
+            return 1
         print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
         if job.fine_tuned_model:
             print(f"Modèle : {job.fine_tuned_model}")
@@ -423,7 +425,7 @@ _FORMAT_FR = {
 def _run_eval(args: argparse.Namespace) -> int:
     from . import evaluation
 
-    match = "loose" if args.loose else "exact"
+    match: evaluation.Match = "loose" if args.loose else "exact"
     system = args.system
     if args.few_shot:
         if system is not None:

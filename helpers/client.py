@@ -212,8 +212,8 @@ def check_key(
 
 
 class _CallableModule(types.ModuleType):
-    """`helpers.client` is both this module and the function `client()`: importing the
-    submodule rebinds the package attribute to the module, so the module is callable too."""
+    """`helpers.client` is this module, callable: `helpers.client()` is `client()` (the rule
+    for the package's names: helpers/__init__.py)."""
 
     def __call__(self, mode: str | None = None, **kwargs: Any) -> Any:
         return self.client(mode, **kwargs)

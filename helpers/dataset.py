@@ -19,7 +19,7 @@ import re
 import statistics
 import zlib
 from array import array
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1524,7 +1524,3 @@ def example(user: str, assistant: str, system: str | None = None) -> dict[str, A
     msgs = [{"role": "system", "content": system}] if system else []
     msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     return {"messages": msgs}
-
-
-def token_distribution(report: Report) -> Counter:
-    return Counter(report.token_counts)

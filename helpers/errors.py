@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from . import models, settings
@@ -422,12 +423,13 @@ def _bad_request(exc: BaseException, message: str, today: date | None = None) ->
         or param == "model"
     ):
         named = re.search(r"Model (\S+) is not available", message)
-        advice = models.alias_advice(named.group(1), today or date.today()) if named else None
-        if advice is not None:
+        alias = named.group(1) if named else None
+        advice = models.alias_advice(alias, today or date.today()) if alias else None
+        if alias is not None and advice is not None:
             return Diagnosis(
                 "Ce nom de modèle est un alias : le fine-tuning demande le nom daté",
-                f"« {named.group(1)} » est un alias (un nom sans date), et {advice}.",
-                f"Relance le job avec model=« {models.dated_name(named.group(1))} » (le même nom "
+                f"« {alias} » est un alias (un nom sans date), et {advice}.",
+                f"Relance le job avec model=« {models.dated_name(alias)} » (le même nom "
                 "que dans le tableau des modèles du notebook 05).",
                 "model_alias",
                 scrub(message),
@@ -887,7 +889,7 @@ def _kit_server_error(exc: BaseException, message: str) -> Diagnosis:
             )
         from .sandbox.database import DB_NAME, damaged_error
 
-        err = damaged_error(settings.workspace_dir_name().rstrip("/") + "/" + DB_NAME)
+        err = damaged_error(Path(settings.workspace_dir_name()) / DB_NAME)
         return Diagnosis(f"Fichier abîmé : {DB_NAME}", str(err), err.fix, "damaged_file")
     log = settings.workspace_dir_name().rstrip("/") + "/logs/kit-server.log"
     return Diagnosis(
@@ -1060,7 +1062,7 @@ class friendly(contextlib.AbstractContextManager):
         self.today = today
         self.diagnosis: Diagnosis | None = None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[override]
+    def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False
         self.diagnosis = explain(exc, today=self.today)

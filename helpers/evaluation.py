@@ -124,7 +124,7 @@ def check_match(match: str) -> Match:
             f"Comparaison inconnue : {match!r}.",
             "Choisis « exact » (par défaut) ou « loose » (casse, espaces et accents ignorés).",
         )
-    return match  # type: ignore[return-value]
+    return match
 
 
 def read_examples(path: str | Path) -> list[dict[str, Any]]:
@@ -429,10 +429,6 @@ class Evaluation:
         rows = [[o.question, o.expected, o.answer] for o in self.outcomes if not o.correct]
         return Table(["question", "attendu", "réponse du modèle"], rows)
 
-    def headline(self) -> str:
-        who = CONTENDERS.get(self.label, self.label)
-        return f"{who} ({self.model}) : {self.correct}/{self.total} justes ({percent_fr(self.accuracy)})"
-
     def lines(self, *, mistakes: int = 10) -> list[str]:
         out = [
             f"Évaluation de {self.model} sur {self.dataset} ({self.total} exemples, {MATCH_FR[self.match]})",
@@ -671,14 +667,27 @@ def chart(evaluations: Sequence[Evaluation]) -> Chart:
     )
 
 
+def _measured(rows: Sequence[dict[str, float | None]], key: str) -> tuple[list[float], list[float]]:
+    """(steps, values) of the rows where `key` was measured."""
+    steps: list[float] = []
+    values: list[float] = []
+    for row in rows:
+        step, value = row.get("step"), row.get(key)
+        if step is not None and value is not None:
+            steps.append(step)
+            values.append(value)
+    return steps, values
+
+
 def loss_chart(rows: Sequence[dict[str, float | None]]) -> Chart:
     """Training loss at every step and validation loss where it was measured (the rows of
     `jobs.result_rows`)."""
-    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
-    valid = [(r["step"], r["valid_loss"]) for r in rows if r.get("valid_loss") is not None]
-    series = {"entraînement": ([s for s, _ in train], [v for _, v in train])}
-    if valid:
-        series["validation"] = ([s for s, _ in valid], [v for _, v in valid])
+    series: dict[str, tuple[Sequence[float], Sequence[float]]] = {
+        "entraînement": _measured(rows, "train_loss")
+    }
+    valid = _measured(rows, "valid_loss")
+    if valid[0]:
+        series["validation"] = valid
     return lines(
         series,
         title="Perte : entraînement et validation",

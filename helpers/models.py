@@ -266,11 +266,6 @@ def offered(today: date) -> list[str]:
     return []
 
 
-def cheapest_open(today: date) -> ModelInfo | None:
-    """The cheapest model still open for fine-tuning on `today`."""
-    return min(open_models(today), key=lambda m: m.training_price_per_million, default=None)
-
-
 def wind_down(today: date) -> list[str]:
     """OpenAI's wind-down of self-serve fine-tuning, one French line per date, in date order;
     each line's tense is chosen from `today` (past dates in the past, future ones in the future)."""

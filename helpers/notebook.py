@@ -406,9 +406,9 @@ def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
         )
         return str(path)
     if name == "file_id":
-        path = ensure("dataset_path", say=say)
+        dataset = ensure("dataset_path", say=say)
         say(f"↻ Je rejoue l'étape 04 (envoi du fichier) {where}…")
-        return jobs.upload(path).id
+        return jobs.upload(dataset).id
     if name == "job_id":
         file_id = ensure("file_id", say=say)
         if mode == "sandbox":

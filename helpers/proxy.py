@@ -356,8 +356,8 @@ class ChatProxy:
         except ProxyError as err:
             return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
         if self.origin_status(request) == "foreign":
-            err = self.foreign_origin(request)
-            return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
+            refused = self.foreign_origin(request)
+            return error_response(refused.status, refused.message, refused.code, {"Vary": "Origin"})
         headers = self.cors_headers(request)
         headers.update(
             {
@@ -852,7 +852,7 @@ def http_protocol(timeouts: ReadTimeouts | None = None) -> type:
                 self._waiting = "served"
                 self._disarm()
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._await_headers()
 

@@ -295,7 +295,7 @@ _executor_lock = threading.Lock()
 def _workers() -> int:
     """Background encoding threads: one per core besides the caller's."""
     try:
-        cores = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(0, min(cores - 1, 8))
@@ -512,12 +512,6 @@ class TokenCounter:
     def example_tokens(self, index: int) -> int:
         start = self._ex_end[index - 1] if index else 0
         return self._ex_fixed[index] + self._sum(self._ex_slots, start, self._ex_end[index])
-
-    def example_assistant_tokens(self, index: int) -> int:
-        """The Cookbook's `num_assistant_tokens_from_messages`: string assistant contents."""
-        ends = self._ex_assistant_end
-        start = ends[index - 1] if index else 0
-        return self._sum(self._ex_assistant, start, ends[index])
 
     def all_example_tokens(self) -> tuple[list[int], list[int]]:
         """(tokens, assistant tokens) of every example added, in order."""

@@ -215,7 +215,7 @@ def browser_url(port: int | None = None) -> str:
         return hub_path(port)
     if place == "colab":
         try:
-            from google.colab import output  # type: ignore[import-not-found]
+            from google.colab import output
 
             return str(output.eval_js(f"google.colab.kernel.proxyPort({port})"))
         except Exception:
@@ -230,7 +230,7 @@ def show(*, height: int = DEFAULT_HEIGHT, port: int | None = None) -> None:
     port = port or _require_current().port
     place = where()
     if place == "colab":
-        from google.colab import output  # type: ignore[import-not-found]
+        from google.colab import output
 
         output.serve_kernel_port_as_iframe(port, height=str(height))
         output.serve_kernel_port_as_window(

@@ -85,9 +85,9 @@ def salvage(text: str) -> dict[str, Any]:
     if isinstance(data, dict):  # the right JSON, in the wrong shape: keep the right parts
         if data.get("mode") in settings.MODES:
             kept["mode"] = data["mode"]
-        runs = data.get("runs")
-        if isinstance(runs, dict):
-            good = {m: r for m, r in runs.items() if m in settings.MODES and isinstance(r, dict)}
+        saved = data.get("runs")
+        if isinstance(saved, dict):
+            good = {m: r for m, r in saved.items() if m in settings.MODES and isinstance(r, dict)}
             if good:
                 kept["runs"] = good
         return kept

@@ -397,10 +397,13 @@ def _version(package: str) -> str | None:
 
 
 def _at_least(version: str, minimum: str) -> bool:
-    def parts(v: str) -> tuple[int, ...]:
-        return tuple(int(p) for p in re.findall(r"\d+", v.split("+")[0])[:3])
+    """PEP 440 order (`packaging`): `2.13.0+cpu` ≥ `2.4`; an unreadable version is not."""
+    from packaging.version import InvalidVersion, Version
 
-    return parts(version) >= parts(minimum)
+    try:
+        return Version(version) >= Version(minimum)
+    except InvalidVersion:
+        return False
 
 
 def is_available() -> bool:

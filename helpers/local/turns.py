@@ -75,9 +75,11 @@ class Turns:
             training = conn.execute(
                 "SELECT COUNT(*) FROM turns WHERE started_at IS NOT NULL"
             ).fetchone()[0]
+            # First come first served in the order the turns were asked (rowid: insertion
+            # order, which the clock cannot reorder: two workers reading time.time() then
+            # inserting could).
             first = conn.execute(
-                "SELECT job_id FROM turns WHERE started_at IS NULL ORDER BY asked_at, job_id "
-                "LIMIT ?",
+                "SELECT job_id FROM turns WHERE started_at IS NULL ORDER BY rowid LIMIT ?",
                 (max(0, self.slots - training),),
             ).fetchall()
             mine = job_id in {row[0] for row in first}
@@ -123,6 +125,6 @@ class Turns:
         with self._connect() as c:
             rows = c.execute(
                 "SELECT student, job_id, started_at IS NOT NULL FROM turns "
-                "ORDER BY started_at IS NULL, asked_at, job_id"
+                "ORDER BY started_at IS NULL, rowid"
             ).fetchall()
         return [(s, j, bool(t)) for s, j, t in rows]

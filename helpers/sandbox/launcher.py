@@ -1,8 +1,8 @@
 """Find or start the workspace's kit server: one server process per workspace and engine.
 
-Client side only: this module imports the standard library and the kit's lowest layers
-(`advert`, `fileio`, `exceptions`), never the server's code (no starlette, uvicorn or scipy
-in a kernel).
+Client side only: this module imports the standard library, `filelock` and the kit's lowest
+layers (`advert`, `fileio`, `exceptions`), never the server's code (no starlette, uvicorn or
+scipy in a kernel).
 
 - **Advert.** A serving process writes `<workspace>/sandbox-<engine>.json` (`url`, `pid`)
   once its port is bound, and removes it when it stops. A server is "running" when its
@@ -82,18 +82,11 @@ def log_path(home: Path, engine: str) -> Path:
 
 @contextlib.contextmanager
 def workspace_lock(home: Path, engine: str) -> Iterator[None]:
-    """One process at a time starts the workspace's server (an advisory file lock)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock, at worst two servers start
+    """One process at a time starts the workspace's server (a file lock, Windows included)."""
+    from filelock import FileLock
+
+    with FileLock(home / f"sandbox-{engine}.lock"):
         yield
-        return
-    with open(home / f"sandbox-{engine}.lock", "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _kit_root() -> str:

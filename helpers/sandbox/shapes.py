@@ -73,15 +73,6 @@ def job_object(
     }
 
 
-def chat_choice(index: int, text: str, finish_reason: str) -> dict[str, Any]:
-    return {
-        "index": index,
-        "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-        "logprobs": None,
-        "finish_reason": finish_reason,
-    }
-
-
 def chat_completion(
     *,
     model: str,
