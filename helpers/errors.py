@@ -33,6 +33,7 @@ from .exceptions import (
     WorkspaceError,
     workspace_problem,
 )
+from .modes import Mode
 from .settings import mask_key
 from .verbs import suggest
 
@@ -516,12 +517,12 @@ def _failed_job(job: Any) -> Diagnosis:
     message = message or ""
     job_id = getattr(job, "id", "?")
     mode = _mode()
-    if mode == "local" and code in ("model_unavailable", "server_error"):
+    if mode == Mode.LOCAL and code in ("model_unavailable", "server_error"):
         return _failed_local_job(job_id, code, message)
     if code == "invalid_n_examples":
         m = re.search(r"has (\d+) example", message)
         n = f"{m.group(1)} exemple(s)" if m else "trop peu d'exemples"
-        who = "OpenAI en exige" if mode == "openai" else "OpenAI (et donc le kit) en exige"
+        who = "OpenAI en exige" if mode == Mode.OPENAI else "OpenAI (et donc le kit) en exige"
         return Diagnosis(
             f"Le job {job_id} a échoué : pas assez d'exemples",
             f"Ton fichier contient {n} ; {who} au moins {models.MIN_EXAMPLES}.",
@@ -537,7 +538,7 @@ def _failed_job(job: Any) -> Diagnosis:
         cause, fix = _invalid_training_file()
         m = re.search(r"Example (\d+)", message)
         if m:
-            who = {"openai": "OpenAI", "local": "Le serveur local"}.get(mode, "Le bac à sable")
+            who = _WHO_CHECKS.get(mode, "Le bac à sable")
             cause = f"{who} a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
         return Diagnosis(
             f"Le job {job_id} a échoué : fichier d'entraînement invalide",
@@ -546,11 +547,7 @@ def _failed_job(job: Any) -> Diagnosis:
             "invalid_training_file",
             scrub(message) or None,
         )
-    stopped = {
-        "openai": "OpenAI a arrêté l'entraînement",
-        "local": "L'entraînement local, sur cette machine, s'est arrêté",
-        "sandbox": "Le bac à sable a arrêté l'entraînement simulé",
-    }.get(mode, "L'entraînement s'est arrêté")
+    stopped = _WHO_STOPPED.get(mode, "L'entraînement s'est arrêté")
     return Diagnosis(
         f"Le job {job_id} a échoué",
         stopped + (f" (code {code})" if code else "") + ".",
@@ -625,11 +622,24 @@ def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
     )
 
 
-def _mode() -> str | None:
+def _mode() -> Mode | None:
     try:
         return settings.get_mode()
     except Exception:  # an unusable setting: wording for no mode in particular
         return None
+
+
+# Who checked a training file, who stopped a job: each mode's wording.
+_WHO_CHECKS = {
+    Mode.OPENAI: "OpenAI",
+    Mode.LOCAL: "Le serveur local",
+    Mode.SANDBOX: "Le bac à sable",
+}
+_WHO_STOPPED = {
+    Mode.OPENAI: "OpenAI a arrêté l'entraînement",
+    Mode.LOCAL: "L'entraînement local, sur cette machine, s'est arrêté",
+    Mode.SANDBOX: "Le bac à sable a arrêté l'entraînement simulé",
+}
 
 
 def _failed_local_job(job_id: str, code: str, message: str) -> Diagnosis:
@@ -862,7 +872,7 @@ def _workspace(folder: str, reason: str) -> Diagnosis:
 def _kit_server_mode() -> bool:
     """True in the modes served by the kit's own server (sandbox, local)."""
     try:
-        return settings.get_mode() in ("sandbox", "local")
+        return settings.get_mode().traits.kit_server
     except Exception:
         return False
 

@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..messages import content_text
 from .quiet import quiet
 
 IGNORE = -100
 INFO_FILE = "atelier.json"
-THREADS_VAR = "ATELIER_LOCAL_THREADS"
 
 
 def cpu_threads() -> int:
@@ -46,23 +46,7 @@ def cpu_threads() -> int:
     more than they compute (measured on 2 cores under load: 0.19 s vs 0.98 s per answer); on
     an idle multi-core machine, ATELIER_LOCAL_THREADS=4 is faster (other numbers, the same
     on every run with that setting)."""
-    import os
-
-    from ..exceptions import SettingsError
-
-    raw = os.environ.get(THREADS_VAR, "").strip()
-    if not raw:
-        return 1
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SettingsError(
-            f"{THREADS_VAR}={raw!r} : attendu un nombre entier de threads, 1 ou plus (sans ce "
-            "réglage : 1)."
-        )
-    return value
+    return settings.current().local_threads
 
 
 class Cancelled(Exception):
