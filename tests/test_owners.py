@@ -240,3 +240,38 @@ def test_pending_readers_still_read():
     trees = {p: ast.parse((REPO / p).read_text(encoding="utf-8")) for p in PENDING_READERS}
     names = _variable_names([ast.parse(p.read_text(encoding="utf-8")) for p in _python_files()])
     assert all(environment_uses(tree, names) for tree in trees.values())
+
+
+def _settings_table():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "atelier_tools_settings_table", REPO / "tools" / "settings_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_settings_table_is_up_to_date():
+    stale = [
+        path.name
+        for path, text in _settings_table().wanted().items()
+        if path.read_text(encoding="utf-8") != text
+    ]
+    assert not stale, f"stale: {stale}; run `python tools/settings_table.py`"
+
+
+def test_every_variable_named_in_helpers_is_in_the_table():
+    """A variable the code names (read, or told to the learner) is a field of one of the two
+    settings objects, so it has its row in docs/reglages.md."""
+    import re
+
+    documented = {row["var"] for row in _settings_table().rows()}
+    named = set()
+    for path in HELPERS.rglob("*"):
+        if path.suffix in (".py", ".js", ".html") and path.is_file():
+            text = path.read_text(encoding="utf-8")
+            named |= set(re.findall(r"\bATELIER_[A-Z0-9_]*[A-Z0-9]\b", text))
+    assert named <= documented, f"variables without a settings field: {sorted(named - documented)}"
+    assert len(documented) == len(_settings_table().rows()), "a variable has two fields"
