@@ -6,7 +6,8 @@ In the same run: (1) `make course`, as a teacher rehearses the class: every cour
 under nbval, in order, in one fresh sandbox workspace (ATELIER_SANDBOX_SPEED=1000, as
 `make test`), timed from process start to exit; (2) start and stop as many bare Python
 kernels one after the other (jupyter_client), the floor nbval cannot go below. Prints both
-and the ratio; the target is ≤ 3×.
+and the ratio; the target is ≤ 3×. Then (3) `make course-en`, the English edition in its own
+fresh workspace: what the second edition adds to `make test` (its `test-en` step).
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE_EN = sorted((REPO / "notebooks" / "en").glob("[0-9][0-9]_*.ipynb"))
 TARGET = 3.0
 
 
-def course_under_nbval() -> float:
-    """`make course`, process start to exit: the notebooks under nbval, fresh workspace."""
+def course_under_nbval(target: str = "course") -> float:
+    """`make course` (or `course-en`), process start to exit: the notebooks under nbval,
+    fresh workspace."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ATELIER_", "OPENAI_"))}
     start = time.perf_counter()
     run = subprocess.run(
-        ["make", "--no-print-directory", "-s", "course"],
+        ["make", "--no-print-directory", "-s", target],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -69,6 +72,10 @@ def main() -> int:
         f"ratio                                   : {ratio:6.2f}×  (target ≤ {TARGET:g}×) "
         + ("✅" if ratio <= TARGET else "❌")
     )
+    if COURSE_EN:
+        english = min(course_under_nbval("course-en") for _ in range(args.repeat))
+        print(f"English course under nbval ({len(COURSE_EN)} notebooks): {english:6.1f} s")
+        print(f"both editions (make test runs both)     : {course + english:6.1f} s")
     return 0
 
 

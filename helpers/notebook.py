@@ -82,7 +82,15 @@ def data_dir() -> Path:
 
 
 def data_file(name: str) -> Path:
-    return data_dir() / name
+    """A course data file in the learner's language (`settings.language()`): the edition's
+    own copy, `data/<lang>/<name>`, when there is one (the English `coucou.jsonl`), else
+    `data/<name>`; a file only another edition has (`subjects.jsonl`) is found in its folder."""
+    folder = data_dir()
+    lang = settings.language()
+    others = [code for code in settings.LANGUAGES if code not in (lang, settings.DEFAULT_LANGUAGE)]
+    candidates = [folder / lang / name] if lang != settings.DEFAULT_LANGUAGE else []
+    candidates += [folder / name, *(folder / code / name for code in others)]
+    return next((path for path in candidates if path.exists()), folder / name)
 
 
 def course_dataset_copy() -> Path:

@@ -1,11 +1,11 @@
 """Where the kit runs and how: its settings (the `ATELIER_*` variables), the mode, the
-workspace folder and its state file, the key lookup.
+language, the workspace folder and its state file, the key lookup.
 
 **One owner for the settings.** `Settings` is one typed, frozen object with a field per
 `ATELIER_*` variable the kit reads (its type, default and what it does); `current()` reads
 them all from the environment in one place and checks them (a French `SettingsError` names
 the variable and what it expects). No other module reads an `ATELIER_*` variable
-(`tests/test_settings_owner.py`); the step-8 proxy, deployed alone, has its own
+(`tests/test_owners.py`); the step-8 proxy, deployed alone, has its own
 (`helpers.proxy.ProxySettings`). docs/reglages.md's table is generated from both
 (`python tools/settings_table.py`). The environment stays the source: `%env` in a cell, or a
 process the kit starts, sees the same values (`current()` reads again when it changed).
@@ -19,6 +19,7 @@ The key is looked up, never stored by this module: environment, then a git-ignor
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -35,6 +36,11 @@ from .modes import DEFAULT_MODE, MODE_NAMES, Mode
 
 MODES = MODE_NAMES
 KEY_VAR = "OPENAI_API_KEY"
+
+# The course's languages (issue 23): French is the source, English a translation.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX order: the first one set decides
 
 MODE_LABELS: dict[Mode, str] = {
     Mode.SANDBOX: "🧪 bac à sable (serveur local, sans clé, gratuit)",
@@ -59,6 +65,13 @@ class _Invalid(ValueError):
 
 def _text(raw: str) -> str:
     return raw
+
+
+def _language_code(value: str) -> str | None:
+    """`en`, `en_GB.UTF-8`, `EN-us` → `en`; a language the kit does not speak → None (for
+    ATELIER_LANG: as if unset, the next source decides)."""
+    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
+    return code if code in LANGUAGES else None
 
 
 def _path(raw: str) -> Path:
@@ -176,6 +189,15 @@ class Settings:
         _mode,
         kind="sandbox | openai | local",
         shown="le choix enregistré, sinon `sandbox`",
+    )
+    lang: str | None = _setting(
+        "ATELIER_LANG",
+        "la langue de ce que le kit affiche : `fr` ou `en` (une autre langue est ignorée) ; "
+        "gagne sur l'édition du notebook (`notebooks/en/` : anglais) et la langue du système "
+        "(`LC_ALL`, `LC_MESSAGES`, `LANG`)",
+        _language_code,
+        kind="fr | en",
+        shown="l'édition du notebook, sinon la langue du système, sinon `fr`",
     )
     home: Path | None = _setting(
         "ATELIER_HOME",
@@ -371,10 +393,13 @@ class Settings:
                 continue  # unset or empty: the default
             text = raw.strip() if f.metadata["strip"] else raw
             try:
-                values[f.name] = f.metadata["parse"](text)
+                value = f.metadata["parse"](text)
             except _Invalid as exc:
                 shown = "(valeur masquée)" if not f.repr else repr(raw)
                 problems.append(f"{var}={shown} (attendu : {exc})")
+                continue
+            if value is not None:  # None: a value the setting ignores (ATELIER_LANG=de)
+                values[f.name] = value
         if problems:
             raise SettingsError(
                 "Réglage inutilisable : " + " ; ".join(problems) + ".",
@@ -405,6 +430,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+LANG_VAR = _FIELDS["lang"].metadata["var"]
 VARIABLES: tuple[str, ...] = tuple(f.metadata["var"] for f in dataclasses.fields(Settings))
 _cache: tuple[tuple[str | None, ...], Settings] | None = None
 
@@ -614,6 +640,45 @@ def save_mode(mode: str | Mode) -> Mode:
     data["mode"] = mode.value
     save_state(data)
     return mode
+
+
+# --------------------------------------------------------------------------- language
+
+
+def notebook_edition() -> str | None:
+    """The edition of the notebook this kernel runs: `en` under `notebooks/en/` (or
+    `notebooks/colab/en/`), `fr` elsewhere under `notebooks/`, None outside the course.
+
+    Jupyter Server gives a kernel its notebook's path in `JPY_SESSION_NAME`; nbval, nbclient
+    and Jupyter start the kernel in the notebook's folder (the fallback)."""
+    folders = []
+    if os.environ.get("JPY_SESSION_NAME"):
+        folders.append(Path(os.environ["JPY_SESSION_NAME"]).parent)
+    with contextlib.suppress(OSError):  # the current folder was deleted
+        folders.append(Path.cwd())
+    for folder in folders:
+        parts = folder.parts
+        if "notebooks" in parts:
+            below = parts[len(parts) - parts[::-1].index("notebooks") :]
+            return next((p for p in below if p in LANGUAGES), DEFAULT_LANGUAGE)
+    return None
+
+
+def language() -> str:
+    """The language of what the kit shows: `ATELIER_LANG` (fr|en) > the notebook's edition
+    (`notebook_edition`) > the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: the first one set;
+    `en…` → en) > French. An ATELIER_LANG the kit does not speak is ignored."""
+    chosen = current().lang
+    if chosen:
+        return chosen
+    edition = notebook_edition()
+    if edition:
+        return edition
+    for var in LOCALE_VARS:
+        value = os.environ.get(var, "").strip()
+        if value:
+            return _language_code(value) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 # --------------------------------------------------------------------------- sandbox pace

@@ -18,6 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COURSE_EN = sorted((REPO / "notebooks" / "en").glob("[0-9][0-9]_*.ipynb"))
 WORD_RE = re.compile(r"[^\W\d_]")
 
 
@@ -153,3 +154,43 @@ def test_text_matches_the_code():
         )
     ]
     assert "GitHub Pages" not in local_branch and "ATELIER_PROXY" not in local_branch
+
+
+# --------------------------------------------------------------------------- the English edition
+
+FRENCH_WORDS = re.compile(r"\b(le|la|les|du|des|une|est|pas|ton|tes|ta|il|dans|avec|pour)\b")
+
+
+def test_english_welcome_fits_ten_minutes():
+    path = next(p for p in COURSE_EN if p.name.startswith("00"))
+    words = [w for w in _markdown(path).split() if WORD_RE.search(w)]
+    assert len(words) <= 700, f"notebook 00 has {len(words)} words of text (at most 700)"
+
+
+@pytest.mark.parametrize("path", COURSE_EN, ids=lambda p: p.stem)
+def test_english_preparation_is_collapsed_below_the_title(path: Path):
+    cells = _cells(path)
+    assert [c.get("metadata", {}).get("atelier") for c in cells].index("colab-setup") == 2
+    assert cells[1]["cell_type"] == "markdown" and _src(cells[1]).startswith("# ")
+    assert _src(cells[2]).startswith("#@title ⚙️ Setup")
+    assert cells[2]["metadata"]["jupyter"]["source_hidden"] is True
+
+
+@pytest.mark.parametrize("path", COURSE_EN, ids=lambda p: p.stem)
+def test_no_test_plumbing_in_english_learner_cells(path: Path):
+    for source in _learner_code(path):
+        for word in PLUMBING:
+            assert word not in source, f"{path.name}: « {word} » in a learner cell:\n{source}"
+
+
+@pytest.mark.parametrize("path", COURSE_EN, ids=lambda p: p.stem)
+def test_every_english_assert_says_what_is_wrong_in_english(path: Path):
+    for source in _learner_code(path):
+        for node in _asserts(source):
+            line = ast.unparse(node)
+            assert node.msg is not None, f"{path.name}: assert without a message: {line}"
+            if isinstance(node.msg, ast.Name | ast.Attribute | ast.Call):  # report.summary()
+                continue
+            message = ast.unparse(node.msg)
+            assert re.search(r"[a-z]{3,} \S", message), f"{path.name}: not a sentence: {line}"
+            assert not FRENCH_WORDS.search(message), f"{path.name}: still French: {line}"

@@ -66,8 +66,10 @@ FUTURE_WORDS = ("pourra", "seront", "sera ", "pourront", "répondra")
 
 
 def _learner_text() -> dict[str, str]:
-    texts = {"README.md": (REPO / "README.md").read_text(encoding="utf-8")}
-    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    texts = {
+        name: (REPO / name).read_text(encoding="utf-8") for name in ("README.md", "README.en.md")
+    }
+    for path in sorted((REPO / "notebooks").glob("**/[0-9][0-9]_*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         texts[path.name] = "\n".join("".join(c["source"]) for c in nb["cells"])
     return texts
@@ -89,6 +91,15 @@ def test_readme_lists_every_model_with_the_kits_facts():
     assert models.facts_markdown(models.CHECKED_ON) in readme
     for line in models.wind_down(models.CHECKED_ON):
         assert line in readme
+
+
+def test_the_english_readme_has_every_model_and_date():
+    readme = (REPO / "README.en.md").read_text(encoding="utf-8")
+    for m in models.FINE_TUNABLE.values():
+        assert f"| `{m.name}` | ${m.training_price_per_million:g} / million tokens" in readme
+        assert f"{m.last_training_day:%Y-%m-%d}" in readme
+    for day in (models.NEW_ORGS_REFUSED_FROM, models.FINE_TUNING_CLOSED_FROM, models.CHECKED_ON):
+        assert f"{day:%Y-%m-%d}" in readme
 
 
 @pytest.mark.parametrize("today", [BEFORE, NOW, date(2026, 12, 1), AFTER])

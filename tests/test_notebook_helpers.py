@@ -216,3 +216,34 @@ def test_checking_a_recorded_model_does_not_import_the_sdk(workspace, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_data_files_come_in_the_learners_language(monkeypatch):
+    data = notebook.data_dir()
+    monkeypatch.setenv("ATELIER_LANG", "fr")
+    assert notebook.data_file("coucou.jsonl") == data / "coucou.jsonl"
+    assert notebook.data_file("subjects.jsonl") == data / "en" / "subjects.jsonl"
+    monkeypatch.setenv("ATELIER_LANG", "en")
+    assert notebook.data_file("coucou.jsonl") == data / "en" / "coucou.jsonl"
+    assert notebook.data_file("matieres.jsonl") == data / "matieres.jsonl"  # no English copy
+    assert notebook.data_file("nowhere.jsonl") == data / "nowhere.jsonl"  # the usual error later
+
+
+def test_the_english_data_mirror_the_french():
+    from helpers import dataset
+
+    data = notebook.data_dir()
+    for french, english in [
+        ("coucou.jsonl", "en/coucou.jsonl"),
+        ("guide_3_exemples.jsonl", "en/guide_3_examples.jsonl"),
+        ("matieres.jsonl", "en/subjects.jsonl"),
+    ]:
+        fr, en = dataset.check_file(data / french), dataset.check_file(data / english)
+        assert len(en.examples) == len(fr.examples), english
+        assert (en.ok, len(en.errors)) == (fr.ok, len(fr.errors)), english
+    subjects = [
+        e["messages"][-1]["content"] for e in dataset.read_jsonl(data / "en/subjects.jsonl")
+    ]
+    assert len(set(subjects)) == 6 and all(subjects.count(s) == 12 for s in set(subjects))
+    coucou = dataset.read_jsonl(data / "en/coucou.jsonl")
+    assert {e["messages"][-1]["content"] for e in coucou} == {"COUCOU"}

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,19 @@ def _tools():
         "atelier_tools_notebooks", REPO / "tools" / "notebooks.py"
     )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
 
 def test_there_are_fourteen_course_notebooks():
     assert [p.name[:2] for p in COURSE] == [f"{i:02}" for i in range(14)]
+
+
+def test_the_english_edition_has_the_same_notebooks():
+    english = sorted((REPO / "notebooks" / "en").glob("[0-9][0-9]_*.ipynb"))
+    tools = _tools()
+    assert [p.name for p in english] == [tools.english_name(p) for p in COURSE]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -108,9 +116,18 @@ def test_generated_cells_and_colab_edition_are_up_to_date():
     assert not stale, f"run `python tools/notebooks.py` (stale: {stale})"
 
 
-def test_colab_cell_installs_only_what_colab_lacks():
+def test_every_cell_is_translated_into_the_same_program():
+    """A French cell without its English translation (a French change included), a translated
+    code cell that is another program, a link to nowhere: `tools/notebooks.py --check` fails."""
+    problems = _tools().build_all().problems
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("edition", ["fr", "en"])
+def test_colab_cell_installs_only_what_colab_lacks(edition, monkeypatch):
     tools = _tools()
-    source = tools.colab_setup_source()
+    monkeypatch.delenv("ATELIER_LANG", raising=False)
+    source = tools.colab_setup_source(tools.FR if edition == "fr" else tools.EN)
     assert 'if "google.colab" in sys.modules:' in source
     assert tools.repository_url() in source
     for forbidden in ("jupyterlab", "nbval", "notebook>", "ipykernel", "--upgrade", '"-U"', '"-e"'):
@@ -118,6 +135,8 @@ def test_colab_cell_installs_only_what_colab_lacks():
     # Outside Colab the cell only touches sys.path when `helpers` is not importable.
     namespace: dict = {}
     exec(compile(source, "colab-setup", "exec"), namespace)  # noqa: S102 - our own generated code
+    # The English edition's kernels speak English (ATELIER_LANG unless the teacher set it).
+    assert (tools.os.environ.get("ATELIER_LANG") == "en") == (edition == "en")
 
 
 def _repo_files() -> list[Path]:

@@ -122,3 +122,44 @@ def test_settings_are_given_to_this_process_and_its_children(monkeypatch):
         "ATELIER_SANDBOX_IN_PROCESS": "1",
     }
     assert settings.Settings.variable("home") == "ATELIER_HOME"
+
+
+def _no_language_settings(monkeypatch, tmp_path):
+    for var in (settings.LANG_VAR, "JPY_SESSION_NAME", *settings.LOCALE_VARS):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_language_precedence(monkeypatch, tmp_path):
+    _no_language_settings(monkeypatch, tmp_path)
+    assert settings.language() == "fr"  # nothing set: the course's source language
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert settings.language() == "en"  # the locale
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    assert settings.language() == "fr"  # LC_ALL before LANG (POSIX order)
+    english = tmp_path / "kit" / "notebooks" / "en"
+    english.mkdir(parents=True)
+    monkeypatch.chdir(english)
+    assert settings.language() == "en"  # a kernel of the English edition, whatever the locale
+    monkeypatch.setenv(settings.LANG_VAR, "fr")
+    assert settings.language() == "fr"  # ATELIER_LANG wins
+    monkeypatch.setenv(settings.LANG_VAR, "de")
+    assert settings.language() == "en"  # a language the kit does not speak is ignored
+
+
+def test_the_notebooks_edition_comes_from_its_folder(monkeypatch, tmp_path):
+    _no_language_settings(monkeypatch, tmp_path)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    french = tmp_path / "kit" / "notebooks"
+    (french / "colab" / "en").mkdir(parents=True)
+    monkeypatch.chdir(french)
+    assert settings.notebook_edition() == "fr" and settings.language() == "fr"
+    monkeypatch.chdir(french / "colab" / "en")
+    assert settings.notebook_edition() == "en"
+    # Jupyter Server names the kernel's notebook (the server may run from elsewhere).
+    monkeypatch.chdir(tmp_path)
+    assert settings.notebook_edition() is None
+    monkeypatch.setenv("JPY_SESSION_NAME", "atelier/notebooks/en/03_dataset.ipynb")
+    assert settings.language() == "en"
+    monkeypatch.setenv("JPY_SESSION_NAME", str(french / "03_dataset.ipynb"))
+    assert settings.language() == "fr"
