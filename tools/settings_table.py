@@ -52,7 +52,7 @@ def _cell(text: str) -> str:
 
 
 def begin(areas: list[str] | None = None) -> str:
-    source = "helpers/proxy.py" if areas == [PROXY] else "helpers/settings.py et helpers/proxy.py"
+    source = "helpers/proxy.py" if areas == [PROXY] else "helpers/settings/variables.py et helpers/proxy.py"
     return f"<!-- réglages : généré par tools/settings_table.py depuis {source}, ne pas modifier à la main -->"
 
 
