@@ -163,3 +163,13 @@ def test_the_notebooks_edition_comes_from_its_folder(monkeypatch, tmp_path):
     assert settings.language() == "en"
     monkeypatch.setenv("JPY_SESSION_NAME", str(french / "03_dataset.ipynb"))
     assert settings.language() == "fr"
+
+
+def test_the_kit_finds_its_own_folders():
+    """`helpers.settings` is a package: the kit's folder is still `helpers/`, and the
+    checkout (its `data/`, its `.env`, its `.atelier/`) the folder above it."""
+    from conftest import REPO
+
+    assert settings.package_dir() == REPO / "helpers"
+    assert settings.repo_root() == REPO
+    assert settings.env_file() == REPO / ".env"

@@ -57,7 +57,8 @@ MODE_LABELS: dict[Mode, str] = {
 
 
 def package_dir() -> Path:
-    return Path(__file__).resolve().parent
+    """The `helpers/` folder (this module is `helpers/settings/__init__.py`)."""
+    return Path(__file__).resolve().parent.parent
 
 
 def repo_root() -> Path | None:
