@@ -54,12 +54,12 @@ FOLDER = "evaluation"
 WORKERS = 4  # requests in flight at once, gentle with the API and the sandbox
 #: Local mode generates the temperature-0 requests that arrive together as one batch (at most
 #: 20, `helpers.local.generate`): the evaluation sends that many at once there.
-WORKERS_BY_MODE = {Mode.LOCAL: 20}
+WORKERS_BY_MODE: dict[Mode, int] = {Mode.LOCAL: 20}
 
 
 def default_workers(mode: str | Mode) -> int:
     """How many questions an evaluation has in flight at once in `mode`."""
-    return WORKERS_BY_MODE.get(mode, WORKERS)
+    return WORKERS_BY_MODE.get(Mode(mode), WORKERS)
 
 
 OTHER = "(autre réponse)"  # the confusion table's column for answers outside the classes

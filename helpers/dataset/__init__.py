@@ -35,7 +35,7 @@ from .jsonl import (
 )
 from .parse import parse_json
 from .problem import Problem, Severity, field_fr
-from .report import Example, Report, token_distribution
+from .report import Example, Report
 from .rules import CHAT, MESSAGE_KEYS, PREFERENCE_KEYS, ROLES, TOP_KEYS, Rules, check_message
 from .scan import check_bytes, check_examples, check_file, read_jsonl
 from .tools_schema import TOOLS_SCHEMA, tool_problems
@@ -65,7 +65,6 @@ __all__ = [
     "parse_json",
     "read_jsonl",
     "to_dataframe",
-    "token_distribution",
     "tool_problems",
     "write_jsonl",
 ]

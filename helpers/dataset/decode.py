@@ -106,12 +106,13 @@ class Lines:
     """Lines one at a time (numbered from 1), with a look-ahead for JSON spread over lines.
 
     Lines read from a file stay bytes, with their `\n`, until `text` decodes them: a plain
-    example is parsed from its bytes directly (its parser checks UTF-8, skips the `\n`). `text` and `skip` report a line that is
-    not UTF-8 (into `decode_problems`, in line order), exactly as `_decode` does for a whole file.
+    example is parsed from its bytes directly (its parser checks UTF-8, skips the `\n`). `text`
+    and `skip` report a line that is not UTF-8 (into `decode_problems`, in line order), exactly
+    as `decode` does for a whole file.
     """
 
     def __init__(self, lines: Iterator[str] | Iterator[bytes], decode_problems: list[Problem]):
-        self._lines = lines
+        self._lines: Iterator[str | bytes] = lines
         self._ahead: deque[str | bytes] = deque()
         self.decode_problems = decode_problems
         self.number = 0
@@ -132,7 +133,7 @@ class Lines:
                     return
 
     def text(self, raw: str | bytes, *, report: bool = True) -> str:
-        if type(raw) is str:
+        if isinstance(raw, str):
             return raw
         if raw.endswith(b"\n"):
             raw = raw[:-1]

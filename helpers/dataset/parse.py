@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .decode import Lines
@@ -216,6 +217,7 @@ def simple_roles(obj: Any) -> int:
     return roles if roles & 4 else 0
 
 
+_fast_loads: Callable[[str | bytes], Any] | None
 try:  # a faster parser, used only where its result is exactly `json.loads`'s (see below)
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - optional
@@ -232,7 +234,7 @@ def fast_simple(raw: str | bytes) -> tuple[Any, int]:
     error messages the checks use.
     """
     try:
-        obj = _fast_loads(raw)  # type: ignore[misc]
+        obj = _fast_loads(raw)  # type: ignore[misc]  # None without orjson: the TypeError
     except (ValueError, TypeError):  # TypeError: orjson not installed
         return None, 0
     roles = simple_roles(obj)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import statistics
 from array import array
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -203,7 +202,3 @@ def _distribution(values: list[int]) -> dict[str, float]:
         "moyenne": round(statistics.fmean(values), 1),
         "médiane": statistics.median(values),
     }
-
-
-def token_distribution(report: Report) -> Counter:
-    return Counter(report.token_counts)

@@ -89,6 +89,9 @@ def _run(
     return report
 
 
+_NOT_PLAIN: tuple[Any, int] = (None, 0)  # (no example, no roles): not the fast path
+
+
 class _Scan:
     """One pass over the lines of a file: every check, the duplicates, the token counts.
 
@@ -114,7 +117,7 @@ class _Scan:
         content = False  # a line that is not blank
         for raw in lines:
             number = lines.number
-            obj, roles = fast_simple(raw) if self.rules.plain_fast_path else (None, 0)
+            obj, roles = fast_simple(raw) if self.rules.plain_fast_path else _NOT_PLAIN
             if roles:
                 content = True
                 self.simple(obj, roles, raw, number)
@@ -267,8 +270,8 @@ def _check_stream(file: BinaryIO, model: str, rules: Rules | None = None) -> Rep
         text, decode_problems = decode(start + file.read())
         return _run(text_lines(text), decode_problems, model, keep=False, rules=rules)
     file.seek(0)
-    decode_problems: list[Problem] = []
-    return _run(file_lines(file, decode_problems), decode_problems, model, keep=False, rules=rules)
+    found: list[Problem] = []
+    return _run(file_lines(file, found), found, model, keep=False, rules=rules)
 
 
 def _too_long(n_tokens: int, limit: int, model: str, line: int, ex: int) -> Problem:

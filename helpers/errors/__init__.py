@@ -124,7 +124,7 @@ class friendly(contextlib.AbstractContextManager):
         self.today = today
         self.diagnosis: Diagnosis | None = None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[override]
+    def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False
         self.diagnosis = explain(exc, today=self.today)

@@ -109,13 +109,13 @@ def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
 
 
 # Who checked a training file, who stopped a job: each mode's wording.
-_WHO_CHECKS = {
+_WHO_CHECKS: dict[Mode | None, str] = {
     Mode.OPENAI: "OpenAI",
     Mode.LOCAL: "Le serveur local",
     Mode.SANDBOX: "Le bac à sable",
 }
 
-_WHO_STOPPED = {
+_WHO_STOPPED: dict[Mode | None, str] = {
     Mode.OPENAI: "OpenAI a arrêté l'entraînement",
     Mode.LOCAL: "L'entraînement local, sur cette machine, s'est arrêté",
     Mode.SANDBOX: "Le bac à sable a arrêté l'entraînement simulé",

@@ -229,12 +229,13 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
         or param == "model"
     ):
         named = re.search(r"Model (\S+) is not available", message)
-        advice = models.alias_advice(named.group(1), today or date.today()) if named else None
-        if advice is not None:
+        alias = named.group(1) if named else None
+        advice = models.alias_advice(alias, today or date.today()) if alias else None
+        if alias is not None and advice is not None:
             return Diagnosis(
                 "Ce nom de modèle est un alias : le fine-tuning demande le nom daté",
-                f"« {named.group(1)} » est un alias (un nom sans date), et {advice}.",
-                f"Relance le job avec model=« {models.dated_name(named.group(1))} » (le même nom "
+                f"« {alias} » est un alias (un nom sans date), et {advice}.",
+                f"Relance le job avec model=« {models.dated_name(alias)} » (le même nom "
                 "que dans le tableau des modèles du notebook 05).",
                 "model_alias",
                 scrub(message),

@@ -5,6 +5,7 @@ storage, the daily quota), said as the class meets them."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .. import settings
 from ..exceptions import WorkspaceError
@@ -41,7 +42,7 @@ def kit_server_error(exc: BaseException, message: str) -> Diagnosis:
             )
         from ..sandbox.database import DB_NAME, damaged_error
 
-        err = damaged_error(settings.workspace_dir_name().rstrip("/") + "/" + DB_NAME)
+        err = damaged_error(Path(settings.workspace_dir_name()) / DB_NAME)
         return Diagnosis(f"Fichier abîmé : {DB_NAME}", str(err), err.fix, "damaged_file")
     log = settings.workspace_dir_name().rstrip("/") + "/logs/kit-server.log"
     return Diagnosis(

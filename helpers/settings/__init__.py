@@ -320,7 +320,7 @@ def _from_colab_secrets() -> str | None:
     if not on_colab():
         return None
     try:
-        from google.colab import userdata  # type: ignore[import-not-found]
+        from google.colab import userdata
 
         return (userdata.get(KEY_VAR) or "").strip() or None
     except Exception:  # secret missing or access not granted
