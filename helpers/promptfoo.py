@@ -71,10 +71,15 @@ class Written:
     tests: int
     providers: list[str]
     key_variable: str | None  # the environment variable Promptfoo reads the key from
-    env: dict[str, str]  # what keeps Promptfoo off the network (`offline_env`)
+    #: what keeps Promptfoo off the network (`offline_env`) and, for the kit's own server, its
+    #: workspace key in KIT_KEY_VAR (shown in `command()` as the command that prints it)
+    env: dict[str, str]
 
     def command(self) -> str:
-        env = " ".join(f"{k}={v}" for k, v in self.env.items())
+        shown = {**self.env}
+        if KIT_KEY_VAR in shown:
+            shown[KIT_KEY_VAR] = "$(python -m helpers.sandbox --key)"
+        env = " ".join(f"{k}={v}" for k, v in shown.items())
         return f"{env} npx promptfoo@{VERSION} eval -c {self.config} --no-cache -j {evaluation.WORKERS}"
 
     def lines(self) -> list[str]:
@@ -96,13 +101,19 @@ class Written:
         return "\n".join(self.lines())
 
 
+#: The variable that holds the workspace's kit-server key for Promptfoo (the kit's own server
+#: answers only its workspace's clients; the key is never written to the configuration).
+#: Promptfoo reads it, the kit never does (named by `settings`, listed in docs/reglages.md).
+KIT_KEY_VAR = settings.KIT_KEY_VAR
+
+
 def _key_settings(mode: Mode) -> tuple[dict[str, Any], str | None]:
-    """The provider's key settings: a placeholder for the kit's own server, else the name of
-    the environment variable that holds the key (never the key itself)."""
+    """The provider's key settings: the name of the environment variable that holds the key
+    (never the key itself)."""
     if mode.traits.kit_server:
         served = settings.class_server()
         if served is None:
-            return {"apiKey": "sandbox"}, None  # the kit's server takes any key
+            return {"apiKeyEnvar": KIT_KEY_VAR}, KIT_KEY_VAR
         var = settings.class_key_source()
         return {"apiKeyEnvar": var}, var
     return {}, "OPENAI_API_KEY"
@@ -197,10 +208,19 @@ def write_config(
         len(examples),
         [p["label"] for p in config["providers"]],
         variable,
-        offline_env(url),
+        {**offline_env(url), **_kit_key(variable)},
     )
     write_atomic(out / "LISEZMOI.md", _readme(written, mode, url))
     return written
+
+
+def _kit_key(variable: str | None) -> dict[str, str]:
+    """The kit server's workspace key, for the command that runs Promptfoo from the kit."""
+    if variable != KIT_KEY_VAR:
+        return {}
+    from .advert import workspace_key
+
+    return {KIT_KEY_VAR: workspace_key(settings.workspace_dir())}
 
 
 _WHERE = {

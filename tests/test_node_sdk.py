@@ -59,7 +59,7 @@ def test_node_sdk_issue_20(workspace):
     require(node is not None, "Node.js absent (Node ≥ 20)")
     require((NODE_DIR / "node_modules" / "openai").is_dir(), "npm ci --prefix tests/node")
     with recording_server(workspace) as (url, recorder):
-        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": sandbox.key(workspace)}
         done = subprocess.run(
             [node, str(NODE_DIR / "fidelity.mjs"), str(COUCOU), models.DEFAULT_MODEL],
             cwd=NODE_DIR,

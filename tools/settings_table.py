@@ -22,7 +22,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from helpers.proxy import ProxySettings  # noqa: E402
-from helpers.settings import Settings  # noqa: E402
+from helpers.settings import HANDED_OVER, Settings  # noqa: E402
 
 DOC = REPO / "docs" / "reglages.md"
 PROXY_DOC = REPO / "docs" / "deploiement-proxy.md"
@@ -34,16 +34,22 @@ AREAS = {
     "serveur de classe": "Le serveur de la classe",
     "mode local": "Le mode local",
     "proxy (étape 8)": "Le proxy de l'étape 8 (`python -m helpers.proxy`, déployé seul)",
+    "autres outils": "Données à d'autres programmes (le kit ne les lit pas)",
 }
 
 
 def rows() -> list[dict[str, str]]:
-    """One row per variable: var, kind, default, doc, area (both objects' field metadata)."""
+    """One row per variable: var, kind, default, doc, area (both objects' field metadata, and
+    the variables the kit hands over to other programs)."""
     found = []
     for cls in (Settings, ProxySettings):
         for f in dataclasses.fields(cls):
             if "var" in f.metadata:
                 found.append({k: f.metadata[k] for k in ("var", "kind", "default", "doc", "area")})
+    for var, (kind, doc) in HANDED_OVER.items():
+        found.append(
+            {"var": var, "kind": kind, "default": "—", "doc": doc, "area": "autres outils"}
+        )
     return found
 
 
@@ -52,7 +58,11 @@ def _cell(text: str) -> str:
 
 
 def begin(areas: list[str] | None = None) -> str:
-    source = "helpers/proxy.py" if areas == [PROXY] else "helpers/settings/variables.py et helpers/proxy.py"
+    source = (
+        "helpers/proxy.py"
+        if areas == [PROXY]
+        else "helpers/settings/variables.py et helpers/proxy.py"
+    )
     return f"<!-- réglages : généré par tools/settings_table.py depuis {source}, ne pas modifier à la main -->"
 
 

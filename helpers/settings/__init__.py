@@ -31,6 +31,8 @@ from .variables import (  # noqa: F401 - the settings' public names, here too
     DEFAULT_LOCAL_MODEL,
     DEFAULT_SERVER_IDLE,
     DEFAULT_WORKER_IDLE,
+    HANDED_OVER,
+    KIT_KEY_VAR,
     LANG_VAR,
     LANGUAGES,
     Settings,

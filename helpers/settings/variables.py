@@ -35,6 +35,18 @@ DEFAULT_SERVER_IDLE = 1800.0
 DEFAULT_WORKER_IDLE = 120.0
 DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
 
+#: The variable Promptfoo reads the workspace's kit-server key from (`helpers.promptfoo`).
+KIT_KEY_VAR = "ATELIER_KIT_KEY"
+#: Variables the kit hands over to another program and never reads itself: their type and
+#: what they hold (French), for docs/reglages.md's table.
+HANDED_OVER: dict[str, tuple[str, str]] = {
+    KIT_KEY_VAR: (
+        "texte (secret)",
+        "lue par Promptfoo, pas par le kit : la clé du serveur du kit de l'espace de travail "
+        "(la commande que le kit affiche pour Promptfoo la donne, sans l'écrire dans un fichier)",
+    ),
+}
+
 
 class _Invalid(ValueError):
     """A value a parser refuses; `current()` turns it into a SettingsError naming the variable."""
