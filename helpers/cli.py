@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
+from .modes import Engine, Mode
 from .verbs import COMMANDS, VERBS, suggest
 
 
@@ -473,7 +474,7 @@ def _version(dist: str) -> str:
         return "absent"
 
 
-_MODE_NAMES = {"sandbox": "bac à sable", "local": "local"}
+_MODE_NAMES = {Mode.SANDBOX: "bac à sable", Mode.LOCAL: "local", Mode.OPENAI: "openai"}
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
@@ -491,6 +492,11 @@ def _run_doctor(args: argparse.Namespace) -> int:
     )
     print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
     print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    try:
+        settings.current()
+    except settings.SettingsError as err:
+        print(f"❌ {err}\n   → {err.fix}")
+        return 1
     if not _doctor_workspace(getattr(args, "repair", False)):
         print("⚠️ Corrige les points marqués ❌.")
         return 1
@@ -499,12 +505,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
     except settings.SettingsError as err:
         print(f"❌ {err}")
         return 1
-    source = (
-        "ATELIER_MODE"
-        if os.environ.get("ATELIER_MODE")
-        else ("choix enregistré" if settings.saved_mode() else "par défaut")
-    )
-    print(f"Mode : {mode} — {settings.MODE_LABELS.get(mode, '')} (source : {source})")
+    print(f"Mode : {mode} — {settings.MODE_LABELS[mode]} (source : {settings.mode_source()})")
     print(f"Espace de travail : {settings.workspace_dir()}")
     where = settings.key_source()
     if where:
@@ -513,14 +514,14 @@ def _run_doctor(args: argparse.Namespace) -> int:
         print(
             "Clé OPENAI_API_KEY : absente"
             + (
-                " ❌ (nécessaire en mode openai)"
-                if mode == "openai"
-                else f" (inutile en mode {_MODE_NAMES.get(mode, mode)})"
+                f" ❌ (nécessaire en mode {mode})"
+                if mode.traits.needs_key
+                else f" (inutile en mode {_MODE_NAMES[mode]})"
             )
         )
-        ok = ok and mode != "openai"
+        ok = ok and not mode.traits.needs_key
     if os.environ.get("OPENAI_BASE_URL"):
-        note = f"ignorée en mode {_MODE_NAMES.get(mode, mode)}" if mode != "openai" else "utilisée"
+        note = f"ignorée en mode {_MODE_NAMES[mode]}" if mode.traits.kit_server else "utilisée"
         print(f"OPENAI_BASE_URL : définie ({note})")
     try:
         from .tokens import local_length_function
@@ -533,10 +534,11 @@ def _run_doctor(args: argparse.Namespace) -> int:
     # Local mode (optional extra): light, imports torch only to find the device in local mode.
     from .local import doctor as local_doctor
 
-    local = local_doctor(check_device=mode == "local")
-    print("\n".join(local.lines(active=True)) if mode == "local" else local.summary())
-    ok = ok and (local.ready or mode != "local")
-    if mode in ("sandbox", "local"):
+    local_mode = mode.engine == Engine.LOCAL
+    local = local_doctor(check_device=local_mode)
+    print("\n".join(local.lines(active=True)) if local_mode else local.summary())
+    ok = ok and (local.ready or not local_mode)
+    if mode.traits.kit_server:
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
     return 0 if ok else 1
@@ -580,8 +582,8 @@ def _doctor_workspace(repair: bool) -> bool:
     return not found
 
 
-def _doctor_sandbox(mode: str) -> bool:
-    label = "Serveur local" if mode == "local" else "Bac à sable"
+def _doctor_sandbox(mode: Mode) -> bool:
+    label = "Serveur local" if mode.engine == Engine.LOCAL else "Bac à sable"
     try:
         from . import sandbox
 
@@ -600,12 +602,12 @@ def _doctor_sandbox(mode: str) -> bool:
     served = ""
     from . import settings
 
-    if mode == "local" and settings.class_server() is None:
+    if mode.engine == Engine.LOCAL and settings.class_server() is None:
         # the server that answered serves this command's setting (restarted if it differed)
         from .local import catalog
 
         name = sandbox.local_model_served() or (
-            catalog.wanted_spec() if sandbox.running(engine="local") else "?"
+            catalog.wanted_spec() if sandbox.running(engine=Engine.LOCAL) else "?"
         )
         served = f", modèle servi : {name}"
     print(f"{label} : ✅ joignable sur {api.base_url} ({n} modèles{served})")

@@ -35,6 +35,7 @@ from .charts import Chart, bars, lines
 from .exceptions import EvaluationError
 from .fileio import write_atomic
 from .messages import content_text
+from .modes import Mode
 from .tables import Table
 
 Match = Literal["exact", "loose"]
@@ -53,12 +54,12 @@ FOLDER = "evaluation"
 WORKERS = 4  # requests in flight at once, gentle with the API and the sandbox
 #: Local mode generates the temperature-0 requests that arrive together as one batch (at most
 #: 20, `helpers.local.generate`): the evaluation sends that many at once there.
-WORKERS_BY_MODE = {"local": 20}
+WORKERS_BY_MODE: dict[Mode, int] = {Mode.LOCAL: 20}
 
 
-def default_workers(mode: str) -> int:
+def default_workers(mode: str | Mode) -> int:
     """How many questions an evaluation has in flight at once in `mode`."""
-    return WORKERS_BY_MODE.get(mode, WORKERS)
+    return WORKERS_BY_MODE.get(Mode(mode), WORKERS)
 
 
 OTHER = "(autre réponse)"  # the confusion table's column for answers outside the classes
@@ -372,7 +373,7 @@ class Evaluation:
     match: Match
     dataset: str
     outcomes: list[Outcome]
-    mode: str
+    mode: Mode
     simulated: bool
     system: str | None = None
     max_tokens: int | None = None
@@ -722,7 +723,7 @@ def share_with_class(result: Evaluation) -> bool:
     import urllib.error
     import urllib.request
 
-    served = settings.class_server() if result.mode in ("sandbox", "local") else None
+    served = settings.class_server() if Mode(result.mode).traits.kit_server else None
     if served is None:
         return False
     url, key = served

@@ -167,6 +167,7 @@ def _remote_length(name: str) -> Any:
     if "ipykernel" not in sys.modules or name not in _BLOBS:
         return None
     from . import advert, settings
+    from .modes import Engine
 
     try:
         home = settings.workspace_dir()
@@ -175,7 +176,7 @@ def _remote_length(name: str) -> Any:
     known = _remotes.get((str(home), name))
     if known is not None and not known.fallen_back:
         return known
-    for engine in ("simulated", "local"):
+    for engine in Engine:
         url = advert.find_other(home, engine)
         if url:
             lengths = advert.RemoteLengths(url, name, advert.workspace_key(home))

@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-TURNS_VAR = "ATELIER_CLASS_TURNS"
-SLOTS_VAR = "ATELIER_CLASS_SLOTS"
+from .. import settings
+
+TURNS_VAR = settings.Settings.variable("class_turns")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
     job_id TEXT PRIMARY KEY,
@@ -52,14 +53,10 @@ class Turns:
 
     @classmethod
     def from_env(cls) -> Turns | None:
-        path = os.environ.get(TURNS_VAR, "").strip()
-        if not path:
+        now = settings.current()
+        if now.class_turns is None:
             return None
-        try:
-            slots = int(os.environ.get(SLOTS_VAR, "1"))
-        except ValueError:
-            slots = 1
-        return cls(path, slots)
+        return cls(now.class_turns, now.class_slots)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)

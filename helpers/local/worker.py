@@ -35,14 +35,14 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from .. import settings
 from ..fileio import write_atomic
 from . import events as texts
 from .train import Callbacks
 from .turns import Turns
 
 BUSY_TIMEOUT_S = 30.0
-IDLE_EXIT = 120.0
-IDLE_VAR = "ATELIER_LOCAL_WORKER_IDLE"  # seconds without work before the worker exits
+IDLE_EXIT = settings.DEFAULT_WORKER_IDLE  # seconds without work before the worker exits
 STARTUP_GRACE = 30.0
 POLL = 0.2
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -432,7 +432,7 @@ def ensure_worker(home: str | Path) -> bool:
         if os.name != "nt"
         else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
     )
-    idle = os.environ.get(IDLE_VAR, "").strip() or str(IDLE_EXIT)
+    idle = f"{settings.current().local_worker_idle:g}"
     process = subprocess.Popen(
         [sys.executable, "-m", "helpers.local.worker", "--home", str(home), "--idle-exit", idle],
         stdin=subprocess.DEVNULL,
@@ -771,7 +771,7 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
         import signal
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    os.environ["ATELIER_HOME"] = str(Path(home).resolve())  # e.g. where "tiny" is built
+    settings.put(home=Path(home).resolve())  # e.g. where "tiny" is built
     queue = LocalQueue(home)
     fail_orphans(queue)
     turns = Turns.from_env()  # class mode: one GPU, students take turns

@@ -34,6 +34,8 @@ import os
 import threading
 from pathlib import Path
 
+from ..modes import ENGINE_NAMES, Engine
+
 __all__ = [
     "key",
     "key_for",
@@ -47,8 +49,7 @@ __all__ = [
     "local_model_served",
 ]
 
-ENGINES = ("simulated", "local")
-IN_PROCESS_VAR = "ATELIER_SANDBOX_IN_PROCESS"
+ENGINES = ENGINE_NAMES
 
 _lock = threading.Lock()
 _servers: dict[tuple[int, str, str], object] = {}
@@ -88,7 +89,7 @@ def start(home: str | Path | None = None, *, engine: str = "simulated") -> str:
         running = serve_in_thread(path, engine=engine)
         _servers[_key(path, engine)] = running
         _advertise(path, engine, running.url)  # type: ignore[attr-defined]
-        if engine == "simulated" and _people_are_waiting():
+        if engine == Engine.SIMULATED and _people_are_waiting():
             threading.Thread(target=_prewarm, name="atelier-sandbox-prewarm", daemon=True).start()
         return running.url
 
@@ -179,7 +180,9 @@ def find_running(home: str | Path | None = None, *, engine: str = "simulated") -
 
 def in_process_wanted() -> bool:
     """`ATELIER_SANDBOX_IN_PROCESS=1`: serve from this process (the unit tests), not a server process."""
-    return os.environ.get(IN_PROCESS_VAR, "").strip().lower() in ("1", "true", "yes")
+    from .. import settings
+
+    return settings.current().sandbox_in_process
 
 
 def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str:
@@ -195,7 +198,8 @@ def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str
         return start(path, engine=engine)
     from . import launcher
 
-    if engine == "local":  # say at once what is missing, rather than after a server's failure
+    if engine == Engine.LOCAL:  # say at once what is missing, rather than after a server's failure
+        from .. import settings
         from ..local import catalog
         from .local_engine import check_usable
 
@@ -204,7 +208,7 @@ def connect(home: str | Path | None = None, *, engine: str = "simulated") -> str
         if local_model_served(path) not in (None, wanted):
             launcher.shutdown(path, engine)  # it serves another model: start it again
         # the server is started from the workspace folder: a relative path would mean another file
-        return launcher.ensure(path, engine, env={catalog.LOCAL_MODEL_VAR: wanted})
+        return launcher.ensure(path, engine, env=settings.environment(local_model=wanted))
     return launcher.ensure(path, engine)
 
 
@@ -216,7 +220,7 @@ def local_model_served(home: str | Path | None = None) -> str | None:
     from . import launcher
 
     path = _home(home)
-    advert = launcher.read_advert(path, "local")
+    advert = launcher.read_advert(path, Engine.LOCAL)
     if advert is None or not launcher.pid_alive(advert[1]) or advert[1] == os.getpid():
         return None
     return catalog.served_by(path, advert[1]) or "?"
