@@ -14,7 +14,6 @@ at temperature 0 with the same answer cap. So `promptfoo eval` counts the same p
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from . import evaluation, settings
 from .fileio import write_atomic
+from .modes import Mode
 
 VERSION = "0.121.20"  # the Promptfoo the kit tests (tests/promptfoo/package-lock.json)
 CONFIG = "promptfooconfig.yaml"
@@ -103,21 +103,18 @@ class Written:
 
 #: The variable that holds the workspace's kit-server key for Promptfoo (the kit's own server
 #: answers only its workspace's clients; the key is never written to the configuration).
-KIT_KEY_VAR = "ATELIER_KIT_KEY"
+#: Promptfoo reads it, the kit never does (named by `settings`, listed in docs/reglages.md).
+KIT_KEY_VAR = settings.KIT_KEY_VAR
 
 
-def _key_settings(mode: str) -> tuple[dict[str, Any], str | None]:
+def _key_settings(mode: Mode) -> tuple[dict[str, Any], str | None]:
     """The provider's key settings: the name of the environment variable that holds the key
     (never the key itself)."""
-    if mode in ("sandbox", "local"):
+    if mode.traits.kit_server:
         served = settings.class_server()
         if served is None:
             return {"apiKeyEnvar": KIT_KEY_VAR}, KIT_KEY_VAR
-        var = (
-            settings.CLASS_KEY_VAR
-            if os.environ.get(settings.CLASS_KEY_VAR, "").strip()
-            else "JUPYTERHUB_API_TOKEN"
-        )
+        var = settings.class_key_source()
         return {"apiKeyEnvar": var}, var
     return {}, "OPENAI_API_KEY"
 
@@ -130,14 +127,14 @@ def build_config(
     match: evaluation.Match = "exact",
     system: str | None = None,
     labels: Sequence[str] | None = None,
-    mode: str = "sandbox",
+    mode: str | Mode = Mode.SANDBOX,
     description: str = "Atelier fine-tuning : évaluation sur les exemples mis de côté",
 ) -> tuple[dict[str, Any], str | None]:
     """The Promptfoo configuration (a dict) and the environment variable of the key."""
     match = evaluation.check_match(match)
     expected = [evaluation.answer_of(e) for e in examples]
     cap = evaluation.auto_max_tokens(expected)
-    key, variable = _key_settings(mode)
+    key, variable = _key_settings(settings.check_mode(mode))
     providers = []
     for i, model in enumerate(models):
         label = labels[i] if labels else evaluation.default_label(model, system)
@@ -180,7 +177,7 @@ def write_config(
     match: evaluation.Match = "exact",
     system: str | None = None,
     labels: Sequence[str] | None = None,
-    mode: str | None = None,
+    mode: str | Mode | None = None,
 ) -> Written:
     """Write `promptfooconfig.yaml` and `LISEZMOI.md` into `folder` for the current mode."""
     from .client import base_url
@@ -188,9 +185,9 @@ def write_config(
     examples, name = evaluation.load(data)
     if not examples:
         raise evaluation.EvaluationError(f"Aucun exemple à écrire pour Promptfoo dans {name}.")
-    mode = mode or settings.get_mode()
+    mode = settings.resolve_mode(mode)
     url = base_url(mode)
-    if mode == "openai" and url is None:
+    if not mode.traits.kit_server and url is None:
         url = "https://api.openai.com/v1"
     config, variable = build_config(
         models,
@@ -226,12 +223,15 @@ def _kit_key(variable: str | None) -> dict[str, str]:
     return {KIT_KEY_VAR: workspace_key(settings.workspace_dir())}
 
 
-def _readme(written: Written, mode: str, url: str | None) -> str:
-    where = {
-        "sandbox": "le serveur du kit (bac à sable)",
-        "local": "le serveur du kit (mode local)",
-        "openai": "l'API d'OpenAI",
-    }.get(mode, mode)
+_WHERE = {
+    Mode.SANDBOX: "le serveur du kit (bac à sable)",
+    Mode.LOCAL: "le serveur du kit (mode local)",
+    Mode.OPENAI: "l'API d'OpenAI",
+}
+
+
+def _readme(written: Written, mode: Mode, url: str | None) -> str:
+    where = _WHERE[mode]
     lines = [
         "# Évaluation Promptfoo écrite par l'atelier fine-tuning",
         "",

@@ -48,6 +48,20 @@ def workspace(_isolated) -> Path:
     return _isolated
 
 
+QUICK_EXAMPLES = "ATELIER_QUICK_EXAMPLES"
+
+
+def quick() -> bool:
+    """`make check`'s run (ATELIER_QUICK_EXAMPLES=1): the contributor's fast path runs the same
+    tests with fewer generated inputs; make test and CI generate them all."""
+    return os.environ.get(QUICK_EXAMPLES) == "1"
+
+
+def examples(n: int) -> int:
+    """How many examples a property test generates: all `n`, a quarter in `quick()` runs."""
+    return max(3, n // 4) if quick() else n
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -203,6 +203,7 @@ def test_class_command_line(tmp_path):
     assert Roster(tmp_path / "c").quotas()["jobs_per_day"] == 3
 
 
+@pytest.mark.local
 def test_local_engine_students_take_turns_and_really_train(tmp_path, monkeypatch):
     """The class server with real training (tiny model): two students' jobs train one after the
     other on the class's one slot, each answers COUCOU, each in their own tenant."""

@@ -20,6 +20,8 @@ import sandboxkit
 from conftest import require
 from sandboxkit import HERE
 
+pytestmark = pytest.mark.notebook
+
 CELLS = HERE / "cookbook" / "fine_tuning_for_function_calling.json"
 RUNNER = HERE / "cookbook" / "run_cells.py"
 #: The cells that fail as published on 2026-12-07, against the real API as against the sandbox.

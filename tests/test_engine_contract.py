@@ -43,7 +43,7 @@ def _start(engine: str, home: Path, monkeypatch) -> str:
     return kit_server.start(home, engine=engine)
 
 
-@pytest.fixture(params=["simulated", "local"])
+@pytest.fixture(params=["simulated", pytest.param("local", marks=pytest.mark.local)])
 def flow(request, workspace, monkeypatch):
     """(engine name, SDK client, a succeeded COUCOU job) on a fresh workspace. Every response
     the engine gives during the test is then checked against OpenAI's published description."""

@@ -127,9 +127,18 @@ def test_check_key_in_sandbox():
     assert check_key("sk-sandbox-invalid-key", "sandbox").status == "invalid"
 
 
-def test_cli_guide_commands_in_subprocesses(tmp_path):
+@pytest.fixture
+def served_workspace(tmp_path):
+    """A workspace whose commands share one detached kit server, as a learner's do (the first
+    command starts it, the next ones find it); stopped at the end."""
+    yield tmp_path
+    kit_server.shutdown(tmp_path)
+
+
+def test_cli_guide_commands_in_subprocesses(served_workspace):
+    tmp_path = served_workspace
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "ATELIER_SANDBOX_IN_PROCESS"},
         "ATELIER_HOME": str(tmp_path),
         "ATELIER_MODE": "sandbox",
         "ATELIER_SANDBOX_SPEED": "1000",

@@ -13,11 +13,14 @@ import os
 import shutil
 import subprocess
 
+import pytest
 from conftest import require
 from openapi_contract import check_all, recording_server
 from sandboxkit import COUCOU, HERE
 
 from helpers import kit_server, models
+
+pytestmark = pytest.mark.node
 
 NODE_DIR = HERE / "node"
 

@@ -95,6 +95,7 @@ def test_ensure_in_local_mode_replays_the_earlier_steps(monkeypatch, workspace):
     assert "bac à sable" not in text
 
 
+@pytest.mark.local
 def test_ensure_in_local_mode_trains_for_real(monkeypatch, workspace):
     """The real thing on the tiny model (skips without torch: run it in .venv-local)."""
     from localkit import need_torch

@@ -20,6 +20,8 @@ from conftest import REPO, require
 
 from helpers import evaluation, jobs, models, notebook, promptfoo
 
+pytestmark = pytest.mark.promptfoo
+
 PROMPTFOO_DIR = REPO / "tests" / "promptfoo"
 BIN = PROMPTFOO_DIR / "node_modules" / ".bin" / "promptfoo"
 

@@ -1,6 +1,7 @@
 """One kit server process per workspace: started on demand, found by every later process,
-race-free, detached from the kernel that started it, stopped after an idle period; and a
-kernel that runs the course imports only the client side."""
+race-free, detached from the kernel that started it, stopped after an idle period. (That a
+kernel running the course imports only the client side is checked on every notebook by
+tests/test_course_sentinel.py.)"""
 
 from __future__ import annotations
 
@@ -91,9 +92,9 @@ def test_stops_after_the_idle_period(server_processes, monkeypatch):
         time.sleep(0.1)
     assert not launcher.pid_alive(pid)
     assert not (server_processes / "sandbox-simulated.json").exists()
-    assert kit_server.connect() != url or launcher.answers(
-        url, kit_server.key()
-    )  # started again on demand
+    again = kit_server.connect()  # started again on demand: a new process, which answers
+    assert _advert(server_processes)["pid"] != pid
+    assert launcher.answers(again, kit_server.key())
 
 
 def test_idle_setting_is_checked(monkeypatch):
@@ -119,55 +120,6 @@ def test_a_server_that_cannot_start_is_reported(server_processes, monkeypatch):
     with pytest.raises(launcher.ServerStartError, match="démarrage") as caught:
         launcher.ensure(server_processes, timeout=60)  # seen dead at once, not at the timeout
     assert "SyntaxError" in str(caught.value)  # the server's own words, from its log
-
-
-# --------------------------------------------------------------------------- kernels
-
-# The course's kernels: which heavy modules each may hold (what its own cells display).
-SERVER_SIDE = {"starlette", "uvicorn", "scipy", "sklearn"}
-DISPLAY = {"pandas", "matplotlib", "ipywidgets"}
-PROBE = (
-    "import sys, json\n"
-    f"print('MODULES', json.dumps(sorted(m for m in {sorted(SERVER_SIDE | DISPLAY)!r} "
-    "if m in sys.modules)))"
-)
-
-
-def _notebook_modules(name: str, home: Path) -> set[str]:
-    import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
-    env = {k: v for k, v in os.environ.items() if k != "ATELIER_SANDBOX_IN_PROCESS"}
-    env.update(ATELIER_HOME=str(home), ATELIER_MODE="sandbox", ATELIER_SANDBOX_SPEED="1000")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env=env, cwd=str(REPO / "notebooks"))
-    try:
-        NotebookClient(nb, km=km, timeout=300, allow_errors=False).execute()
-    finally:
-        km.shutdown_kernel(now=True)
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    return set(json.loads(text.split("MODULES", 1)[1]))
-
-
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize(
-    "name, allowed",
-    [
-        ("00_bienvenue", set()),
-        ("07_test", {"pandas"}),  # compare() shows a table
-        ("10_erreurs", set()),
-        ("12_evaluer", set()),  # its tables and charts are light (helpers.tables, helpers.charts)
-        ("13_preferences", set()),  # pairs, jobs, style rates: light tables, no widget
-    ],
-)
-def test_a_kernel_imports_only_the_client_side(server_processes, name, allowed):
-    modules = _notebook_modules(name, server_processes)
-    assert not modules & SERVER_SIDE, modules
-    assert modules & DISPLAY <= allowed, modules
 
 
 def test_stops_when_its_workspace_is_deleted(tmp_path, monkeypatch):
@@ -215,10 +167,9 @@ def test_a_kernel_counts_tokens_with_the_kit_server(server_processes):
 def test_a_server_start_failure_is_reported_at_once(server_processes):
     """The server's own (French) reason reaches the kernel at once, not after a timeout."""
     (server_processes / "sandbox.sqlite3").mkdir()  # the database cannot be opened
-    started = time.monotonic()
     with pytest.raises(launcher.ServerStartError) as caught:
         kit_server.connect()
-    assert time.monotonic() - started < 30
+    assert "n'a pas démarré en" not in str(caught.value)  # not the timeout's message
     assert str(server_processes) in str(caught.value) or "ATELIER_HOME" in str(caught.value)
 
 

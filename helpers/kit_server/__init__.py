@@ -54,8 +54,6 @@ __all__ = [
     "local_model_served",
 ]
 
-IN_PROCESS_VAR = "ATELIER_SANDBOX_IN_PROCESS"
-
 _lock = threading.Lock()
 _servers: dict[tuple[int, str, str], KitServer] = {}
 # Short-lived processes (the command line) may use a server another process of the same
@@ -197,7 +195,9 @@ def find_running(
 
 def in_process_wanted() -> bool:
     """`ATELIER_SANDBOX_IN_PROCESS=1`: serve from this process (the unit tests), not a server process."""
-    return os.environ.get(IN_PROCESS_VAR, "").strip().lower() in ("1", "true", "yes")
+    from .. import settings
+
+    return settings.current().sandbox_in_process
 
 
 def connect(home: str | Path | None = None, *, engine: Engine | str = Engine.SIMULATED) -> str:
@@ -215,13 +215,14 @@ def connect(home: str | Path | None = None, *, engine: Engine | str = Engine.SIM
 
     registry.check_usable(engine)  # say at once what is missing, not after a server's failure
     if engine is Engine.LOCAL:  # the server serves the model the settings name
+        from .. import settings
         from ..local import catalog
 
         wanted = catalog.wanted_spec()
         if local_model_served(path) not in (None, wanted):
             launcher.shutdown(path, engine)  # it serves another model: start it again
         # the server is started from the workspace folder: a relative path would mean another file
-        return launcher.ensure(path, engine, env={catalog.LOCAL_MODEL_VAR: wanted})
+        return launcher.ensure(path, engine, env=settings.environment(local_model=wanted))
     return launcher.ensure(path, engine)
 
 

@@ -11,7 +11,6 @@ Each user of the database (the file service, the simulated engine) brings its ow
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -72,9 +71,11 @@ def wal_supported(folder: Path) -> bool:
 
     `ATELIER_SANDBOX_WAL=0|1` overrides the guess.
     """
-    forced = os.environ.get("ATELIER_SANDBOX_WAL", "").strip()
-    if forced in ("0", "1"):
-        return forced == "1"
+    from .. import settings
+
+    forced = settings.current().sandbox_wal
+    if forced is not None:
+        return forced
     fstype = _filesystem_type(folder)
     return fstype is None or fstype.lower() not in _NO_WAL_FS
 

@@ -1,8 +1,8 @@
 """Find or start the workspace's kit server: one server process per workspace and engine.
 
-Client side only: this module imports the standard library and the kit's lowest layers
-(`advert`, `fileio`, `exceptions`), never the server's code (no starlette, uvicorn or scipy
-in a kernel).
+Client side only: this module imports the standard library, `filelock` and the kit's lowest
+layers (`settings`, `modes`, `advert`, `fileio`, `exceptions`), never the server's code (no starlette,
+uvicorn or scipy in a kernel).
 
 - **Advert.** A serving process writes `<workspace>/sandbox-<engine>.json` (`url`, `pid`)
   once its port is bound, and removes it when it stops. A server is "running" when its
@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import settings
 from ..advert import (  # noqa: F401 - the launcher's public names, re-exported
     advert_path,
     advertise,
@@ -46,8 +47,7 @@ from ..exceptions import ServerStartError, WorkspaceError, workspace_problem
 from ..fileio import check_writable
 from ..modes import Engine
 
-IDLE_VAR = "ATELIER_SERVER_IDLE"
-DEFAULT_IDLE = 1800.0
+DEFAULT_IDLE = settings.DEFAULT_SERVER_IDLE
 START_TIMEOUT = 60.0
 
 # A short-lived intermediate process starts the server in a new session and exits at once,
@@ -64,16 +64,7 @@ _DETACH = (
 
 def idle_seconds() -> float:
     """`ATELIER_SERVER_IDLE` (seconds without a request before the server exits; 0: never)."""
-    raw = os.environ.get(IDLE_VAR, "").strip()
-    if not raw:
-        return DEFAULT_IDLE
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(
-            f"{IDLE_VAR}={raw!r} : attendu un nombre de secondes (0 : jamais d'arrêt)."
-        ) from None
-    return max(0.0, value)
+    return settings.current().server_idle
 
 
 def log_path(home: Path, engine: str) -> Path:
@@ -83,18 +74,11 @@ def log_path(home: Path, engine: str) -> Path:
 
 @contextlib.contextmanager
 def workspace_lock(home: Path, engine: str) -> Iterator[None]:
-    """One process at a time starts the workspace's server (an advisory file lock)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock, at worst two servers start
+    """One process at a time starts the workspace's server (a file lock, Windows included)."""
+    from filelock import FileLock
+
+    with FileLock(home / f"sandbox-{engine}.lock"):
         yield
-        return
-    with open(home / f"sandbox-{engine}.lock", "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _kit_root() -> str:

@@ -20,12 +20,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ... import settings
 from ...modes import ENGINE_NAMES, Engine
 from .roster import DEFAULT_QUOTAS, TEACHER
 
 
 def _home(raw: str | None) -> Path:
-    return Path(raw or os.environ.get("ATELIER_CLASS_HOME") or "classe").expanduser().resolve()
+    return Path(raw or settings.current().class_home or "classe").expanduser().resolve()
 
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
@@ -56,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="lancer le serveur de la classe")
     s.add_argument("--engine", choices=ENGINE_NAMES, default=Engine.SIMULATED.value)
     s.add_argument("--hub", action="store_true", help="identifier les élèves par JupyterHub")
-    s.add_argument("--host", default=os.environ.get("ATELIER_CLASS_HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=int(os.environ.get("ATELIER_CLASS_PORT", "8800")))
+    s.add_argument("--host", default=settings.current().class_host)
+    s.add_argument("--port", type=int, default=settings.current().class_port)
     for command in (a, q, s, sub.choices["teacher-key"]):
         command.add_argument("--home", default=None, help="dossier de la classe (défaut ./classe)")
     return p

@@ -17,16 +17,15 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import logging
-import os
 import string
 import threading
 import time
 from typing import Any
 
+from ... import settings
 from ..errors import ApiError
 from .roster import RESERVED, Person, Roster
 
-TEACHERS_GROUP_VAR = "ATELIER_TEACHERS_GROUP"
 log = logging.getLogger("helpers.kit_server")
 
 HUB_TIMEOUT = 10.0  # seconds for the hub to say who a token is
@@ -100,7 +99,7 @@ class HubIdentity(Identity):
 
             hub_auth = HubAuth(cache_max_age=60)
         self.hub_auth = hub_auth
-        self.teachers_group = os.environ.get(TEACHERS_GROUP_VAR, "enseignants")
+        self.teachers_group = settings.current().teachers_group
         self._enrolled: set[Person] = set()  # written to the roster already (no write per request)
         self._seen: dict[str, tuple[Person | None, float]] = {}  # token's SHA-256 → answer
         self._lock = threading.Lock()

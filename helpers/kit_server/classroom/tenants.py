@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 import time
 from collections.abc import MutableMapping
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...local.turns import TURNS_VAR, Turns
+from ... import settings
+from ...local.turns import Turns
 from ...modes import Engine
 from ..errors import ApiError
 from ..serving import build_app, configure_log
@@ -57,12 +57,13 @@ class ClassServer:
         self.identity = (
             HubIdentity(self.roster, self.hub_auth) if self.hub else Identity(self.roster)
         )
-        if self.engine is Engine.LOCAL:  # one GPU (or CPU) for the class: the workers take turns
-            os.environ.setdefault(TURNS_VAR, str(self.turns_path))
+        # One GPU (or CPU) for the class: the workers take turns (its processes inherit the path).
+        if self.engine is Engine.LOCAL and settings.current().class_turns is None:
+            settings.put(class_turns=self.turns_path)
 
     @property
     def turns_path(self) -> Path:
-        return Path(os.environ.get(TURNS_VAR) or self.home / "turns.sqlite3")
+        return settings.current().class_turns or self.home / "turns.sqlite3"
 
     def turns(self) -> list[tuple[str, str, bool]]:
         """(student, job id, training now) in turn order (local engine), else []."""

@@ -8,7 +8,6 @@ engine's own token probabilities when `logprobs` is asked for.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -153,10 +152,3 @@ def token_entry(
         }
 
     return {**one(token, logprob), "top_logprobs": [one(t, lp) for t, lp in alternatives]}
-
-
-def arguments_json(choice: dict[str, Any]) -> list[dict[str, Any]]:
-    """The decoded arguments of a choice's tool calls (tests and the Responses API)."""
-    return [
-        json.loads(c["function"]["arguments"]) for c in choice["message"].get("tool_calls") or []
-    ]

@@ -1,8 +1,13 @@
-"""Where the kit runs and how: mode, language, workspace folder, API key lookup.
+"""Where the kit runs and how: its settings (the `ATELIER_*` variables), the mode, the
+language, the workspace folder and its state file, the key lookup.
+
+**One owner for the settings.** `Settings` (`settings.variables`, every name public here) is
+one typed, frozen object with a field per `ATELIER_*` variable the kit reads; `current()`
+reads and checks them all. No other module reads an `ATELIER_*` variable
+(`tests/test_owners.py`).
 
 Mode precedence (docs/ARCHITECTURE.md): `ATELIER_MODE` > the choice saved in the workspace >
-`sandbox`.
-A present `OPENAI_API_KEY` never switches the mode by itself.
+`sandbox`. A present `OPENAI_API_KEY` never switches the mode by itself.
 
 The key is looked up, never stored by this module: environment, then a git-ignored `.env`
 (repo root or current folder), then Colab's secrets. It is never printed: use `mask_key`.
@@ -17,28 +22,45 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .exceptions import DamagedFileError, SettingsError
-from .fileio import write_atomic
+from ..exceptions import DamagedFileError, SettingsError
+from ..fileio import write_atomic
+from ..modes import DEFAULT_MODE, MODE_NAMES, Mode
+from .variables import (  # noqa: F401 - the settings' public names, here too
+    COUCOU_JOB_SECONDS,
+    DEFAULT_LANGUAGE,
+    DEFAULT_LOCAL_MODEL,
+    DEFAULT_SERVER_IDLE,
+    DEFAULT_WORKER_IDLE,
+    HANDED_OVER,
+    KIT_KEY_VAR,
+    LANG_VAR,
+    LANGUAGES,
+    Settings,
+    current,
+    environment,
+    language_code,
+    overridden,
+    put,
+)
 
-MODES = ("sandbox", "openai", "local")
-DEFAULT_MODE = "sandbox"
+MODES = MODE_NAMES
 KEY_VAR = "OPENAI_API_KEY"
 
-# The course's languages (issue 23): French is the source, English a translation.
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = "fr"
-LANG_VAR = "ATELIER_LANG"
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX order: the first one set decides
 
-MODE_LABELS = {
-    "sandbox": "🧪 bac à sable (serveur local, sans clé, gratuit)",
-    "openai": "☁️ OpenAI (vraie API, avec ta clé — payant)",
-    "local": "💻 local (vrai entraînement d'un petit modèle ouvert, sur cette machine)",
+MODE_LABELS: dict[Mode, str] = {
+    Mode.SANDBOX: "🧪 bac à sable (serveur local, sans clé, gratuit)",
+    Mode.OPENAI: "☁️ OpenAI (vraie API, avec ta clé — payant)",
+    Mode.LOCAL: "💻 local (vrai entraînement d'un petit modèle ouvert, sur cette machine)",
 }
 
 
+# --------------------------------------------------------------------------- workspace
+
+
 def package_dir() -> Path:
-    return Path(__file__).resolve().parent
+    """The `helpers/` folder (this module is `helpers/settings/__init__.py`)."""
+    return Path(__file__).resolve().parent.parent
 
 
 def repo_root() -> Path | None:
@@ -55,8 +77,9 @@ def _writable(folder: Path) -> bool:
 
 
 def _workspace_path() -> Path:
-    if os.environ.get("ATELIER_HOME"):
-        return Path(os.environ["ATELIER_HOME"]).expanduser()
+    home = current().home
+    if home is not None:
+        return home
     root = repo_root()
     return root / ".atelier" if root is not None and _writable(root) else Path.home() / ".atelier"
 
@@ -76,7 +99,7 @@ def workspace_dir_name() -> str:
     try:
         return str(_workspace_path())
     except Exception:
-        return "ATELIER_HOME"
+        return Settings.variable("home")
 
 
 def state_path() -> Path:
@@ -138,22 +161,39 @@ def save_state(data: dict[str, Any]) -> None:
     write_atomic(state_path(), json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def check_mode(mode: str) -> str:
-    mode = mode.strip().lower()
-    if mode not in MODES:
+# --------------------------------------------------------------------------- mode
+
+
+def check_mode(mode: str | Mode) -> Mode:
+    """The `Mode` a name stands for (`"OpenAI "` → `Mode.OPENAI`); a French error otherwise."""
+    try:
+        return Mode(str(mode).strip().lower())
+    except ValueError:
         raise SettingsError(
             f"Mode inconnu : {mode!r}. Choisis parmi {', '.join(MODES)} "
-            "(variable ATELIER_MODE ou helpers.use_mode(...))."
-        )
-    return mode
+            f"(variable {Settings.variable('mode')} ou helpers.use_mode(...))."
+        ) from None
 
 
-def get_mode() -> str:
+def get_mode() -> Mode:
     """The active mode: ATELIER_MODE > saved choice > sandbox."""
-    if os.environ.get("ATELIER_MODE"):
-        return check_mode(os.environ["ATELIER_MODE"])
+    forced = current().mode
+    if forced is not None:
+        return forced
     saved = saved_mode()
     return check_mode(saved) if saved else DEFAULT_MODE
+
+
+def resolve_mode(mode: str | Mode | None = None) -> Mode:
+    """`mode` checked when given, else the active mode."""
+    return check_mode(mode) if mode else get_mode()
+
+
+def mode_source() -> str:
+    """Where the active mode comes from (French): the variable, the saved choice or the default."""
+    if current().mode is not None:
+        return Settings.variable("mode")
+    return "choix enregistré" if saved_mode() else "par défaut"
 
 
 def saved_mode() -> str | None:
@@ -161,19 +201,16 @@ def saved_mode() -> str | None:
     return load_state().get("mode")
 
 
-def save_mode(mode: str) -> str:
+def save_mode(mode: str | Mode) -> Mode:
     """Remember the mode in the workspace (ATELIER_MODE, when set, still wins)."""
     mode = check_mode(mode)
     data = load_state()
-    data["mode"] = mode
+    data["mode"] = mode.value
     save_state(data)
     return mode
 
 
-def _language_code(value: str) -> str | None:
-    """`en`, `en_GB.UTF-8`, `EN-us` → `en`; a language the kit does not speak → None."""
-    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
-    return code if code in LANGUAGES else None
+# --------------------------------------------------------------------------- language
 
 
 def notebook_edition() -> str | None:
@@ -199,7 +236,7 @@ def language() -> str:
     """The language of what the kit shows: `ATELIER_LANG` (fr|en) > the notebook's edition
     (`notebook_edition`) > the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: the first one set;
     `en…` → en) > French. An ATELIER_LANG the kit does not speak is ignored."""
-    chosen = _language_code(os.environ.get(LANG_VAR, ""))
+    chosen = current().lang
     if chosen:
         return chosen
     edition = notebook_edition()
@@ -208,13 +245,11 @@ def language() -> str:
     for var in LOCALE_VARS:
         value = os.environ.get(var, "").strip()
         if value:
-            return _language_code(value) or DEFAULT_LANGUAGE
+            return language_code(value) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
 
 
-# How long the course's COUCOU job (notebook 03's 17 examples) lasts in the sandbox at speed 1,
-# in seconds (tests/test_course_pacing.py checks it against the sandbox's engine).
-COUCOU_JOB_SECONDS = 52.0
+# --------------------------------------------------------------------------- sandbox pace
 
 
 def sandbox_speed() -> float:
@@ -223,26 +258,12 @@ def sandbox_speed() -> float:
     The teacher's setting is `ATELIER_JOB_SECONDS`, the COUCOU job's duration in seconds;
     `ATELIER_SANDBOX_SPEED` (a multiplier, used by tests and CI) wins when both are set.
     """
-    raw = os.environ.get("ATELIER_SANDBOX_SPEED")
-    if raw is None and os.environ.get("ATELIER_JOB_SECONDS"):
-        seconds = os.environ["ATELIER_JOB_SECONDS"]
-        try:
-            value = float(seconds)
-        except ValueError:
-            raise SettingsError(
-                f"ATELIER_JOB_SECONDS doit être une durée en secondes (reçu {seconds!r})."
-            ) from None
-        if not value > 0:
-            raise SettingsError("ATELIER_JOB_SECONDS doit être une durée strictement positive.")
-        return COUCOU_JOB_SECONDS / value
-    raw = raw or "1"
-    try:
-        speed = float(raw)
-    except ValueError:
-        raise SettingsError(f"ATELIER_SANDBOX_SPEED doit être un nombre (reçu {raw!r}).") from None
-    if not speed > 0:
-        raise SettingsError("ATELIER_SANDBOX_SPEED doit être strictement positif.")
-    return speed
+    now = current()
+    if now.sandbox_speed is not None:
+        return now.sandbox_speed
+    if now.job_seconds is not None:
+        return COUCOU_JOB_SECONDS / now.job_seconds
+    return 1.0
 
 
 def job_seconds() -> float:
@@ -250,8 +271,10 @@ def job_seconds() -> float:
     return COUCOU_JOB_SECONDS / sandbox_speed()
 
 
-CLASS_URL_VAR = "ATELIER_CLASS_URL"
-CLASS_KEY_VAR = "ATELIER_CLASS_KEY"
+# --------------------------------------------------------------------------- class server
+
+CLASS_URL_VAR = Settings.variable("class_url")
+CLASS_KEY_VAR = Settings.variable("class_key")
 
 
 def class_server() -> tuple[str, str] | None:
@@ -259,13 +282,19 @@ def class_server() -> tuple[str, str] | None:
     key). `ATELIER_CLASS_URL` names it; the key is `ATELIER_CLASS_KEY` (keys the teacher
     issued), else, on a JupyterHub, the hub's own `JUPYTERHUB_API_TOKEN`. Sandbox and local
     modes then use it instead of a server of this workspace; nothing else changes."""
-    url = os.environ.get(CLASS_URL_VAR, "").strip().rstrip("/")
-    if not url:
+    now = current()
+    if now.class_url is None:
         return None
-    if not url.endswith("/v1"):
-        url += "/v1"
-    key = os.environ.get(CLASS_KEY_VAR, "").strip() or os.environ.get("JUPYTERHUB_API_TOKEN", "")
-    return url, key.strip()
+    key = now.class_key or os.environ.get("JUPYTERHUB_API_TOKEN", "")
+    return now.class_url, key.strip()
+
+
+def class_key_source() -> str:
+    """The variable the class key comes from (for a tool's own configuration)."""
+    return CLASS_KEY_VAR if current().class_key else "JUPYTERHUB_API_TOKEN"
+
+
+# --------------------------------------------------------------------------- the key
 
 
 def on_colab() -> bool:
@@ -293,7 +322,7 @@ def _from_colab_secrets() -> str | None:
     if not on_colab():
         return None
     try:
-        from google.colab import userdata  # type: ignore[import-not-found]
+        from google.colab import userdata
 
         return (userdata.get(KEY_VAR) or "").strip() or None
     except Exception:  # secret missing or access not granted
