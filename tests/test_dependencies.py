@@ -27,6 +27,8 @@ NOT_INSTALLED_HERE = {
     "gguf": "gguf",
     "huggingface_hub": "huggingface-hub",
     "tokenizers": "tokenizers",
+    "trl": "trl",  # bench/local_dpo_trainers.py, the dpo-comparison extra
+    "datasets": "datasets",
 }
 # Declared for what a make target runs, not for an import.
 TOOLS = {
@@ -77,6 +79,8 @@ def _imports() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for folder in FOLDERS:
         for path in (REPO / folder).rglob("*.py"):
+            if "node_modules" in path.parts:  # an npm package's own Python files
+                continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     names = [a.name for a in node.names]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from localkit import local_run, need_torch
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.local]
 
 REAL_VAR = "ATELIER_REAL_MODEL"
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -14,7 +14,7 @@ from localkit import HELD_OUT, coucou_examples, coucou_path, need_torch, system_
 
 from helpers import preference_data
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.local]
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 

@@ -49,7 +49,7 @@ def test_the_parts_name_declared_markers():
     assert markers == set(NEEDS), markers ^ set(NEEDS)
     assert markers <= _declared_markers()
     for part in parts.group(1).split():
-        assert part == "check" or part in markers or part == "notebooks", part
+        assert part in ("check", "notebooks", "notebooks-en") or part in markers, part
         assert re.search(rf"^(test-{part}\b|.*\btest-{part}\b.*:)", makefile, re.M), part
 
 
