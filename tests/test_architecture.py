@@ -222,6 +222,8 @@ def uncovered(modules: Set[str], contracts: list[dict]) -> list[str]:
                 if m.startswith(container + ".")
                 and m.count(".") == container.count(".") + 1
                 and m not in layers
+                # a subpackage whose modules have their layers (engines.local, resources.files)
+                and not any(n.startswith(m + ".") for n in layers)
             ]
     return out
 
@@ -233,6 +235,9 @@ def test_the_coverage_finder_sees_a_module_left_out():
     ]
     modules = {"helpers", "helpers.a", "helpers.b", "helpers.pkg", "helpers.pkg.x"}
     assert uncovered(modules, contracts) == []
+    # a subpackage is covered by its modules' layers
+    contracts[1]["layers"].append("sub.m")
+    assert uncovered(modules | {"helpers.pkg.sub", "helpers.pkg.sub.m"}, contracts) == []
     assert uncovered(modules | {"helpers.c", "helpers.pkg.z"}, contracts) == [
         "helpers.c",
         "helpers.pkg.z",
