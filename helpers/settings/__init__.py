@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import i18n
 from ..exceptions import DamagedFileError, SettingsError
 from ..fileio import write_atomic
 from ..modes import DEFAULT_MODE, MODE_NAMES, Mode
@@ -247,6 +248,9 @@ def language() -> str:
         if value:
             return language_code(value) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
+
+
+i18n.use_language_source(language)
 
 
 # --------------------------------------------------------------------------- sandbox pace
