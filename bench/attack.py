@@ -3,7 +3,7 @@
     .venv/bin/python bench/attack.py            # the six groups, then the table
     .venv/bin/python bench/attack.py --only proxy,api
 
-Starts its own kit server (`python -m helpers.sandbox --port 0 --home TMP`, a separate
+Starts its own kit server (`python -m helpers.kit_server --port 0 --home TMP`, a separate
 process) and the step-8 proxy (in a thread, upstream = that kit server), runs every case and
 prints `groupe | essayés | tenus | échoués` then every case that did not hold (issue 12):
 
@@ -13,7 +13,7 @@ prints `groupe | essayés | tenus | échoués` then every case that did not hold
 2. API abuse: raw HTTP requests (wrong methods, malformed bodies per parameter, bad query
    parameters and headers, broken uploads, odd ids, huge bodies): status < 500, the real API's
    error envelope, a request id;
-3. faults and recovery: every fault of helpers/sandbox/faults.py (by key and by header) ×
+3. faults and recovery: every fault of helpers/kit_server/faults.py (by key and by header) ×
    every helper and CLI verb: a French diagnosis, never a traceback nor the key; `kill -9` of
    the server mid-job and mid-upload: the job completes, no event twice, nothing lost;
 4. the proxy: bad bodies, origins, Host names, methods, content types, sizes, limits,
@@ -141,7 +141,7 @@ def short(value: Any, n: int = 160) -> str:
 
 
 class KitServer:
-    """`python -m helpers.sandbox --port 0 --home HOME` as a separate process."""
+    """`python -m helpers.kit_server --port 0 --home HOME` as a separate process."""
 
     def __init__(self, home: Path, speed: float = 1000) -> None:
         self.home, self.speed = home, speed
@@ -150,7 +150,7 @@ class KitServer:
         self.stderr_path = home.parent / f"{home.name}-server-stderr.txt"
 
     def start(self) -> str:
-        from helpers import sandbox
+        from helpers import kit_server
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env = {
@@ -162,7 +162,7 @@ class KitServer:
         }
         self._err = self.stderr_path.open("a", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.sandbox", "--port", "0", "--home", str(self.home)],
+            [sys.executable, "-m", "helpers.kit_server", "--port", "0", "--home", str(self.home)],
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
@@ -175,7 +175,7 @@ class KitServer:
         self.url = line[line.index("http://") :].split()[0].rstrip("/")
         if not self.url.endswith("/v1"):
             self.url += "/v1"
-        KIT_KEYS[self.root] = sandbox.key(self.home)  # the server answers only with it
+        KIT_KEYS[self.root] = kit_server.key(self.home)  # the server answers only with it
         return self.url
 
     @property
@@ -2190,7 +2190,7 @@ def group_doors(tally: Tally, url: str, home: Path, work: Path, file_id: str, jo
     `/kit/tokens` and `/v1` bodies are capped (item 7), slow clients are cut (item 8)."""
     import stat
 
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.advert import KEY_HEADER, RemoteLengths, advert_path, key_path
     from helpers.proxy import ReadTimeouts
 
@@ -2262,7 +2262,7 @@ def group_doors(tally: Tally, url: str, home: Path, work: Path, file_id: str, jo
     advert = advert_path(home, "simulated").read_text(encoding="utf-8")
     tally.add("doors", "l'annonce du serveur ne contient pas la clé", key not in advert)
     fresh = work / "espace-neuf"
-    sandbox.key(fresh)
+    kit_server.key(fresh)
     mode = stat.S_IMODE(fresh.stat().st_mode)
     tally.add("doors", "un espace de travail neuf : 0700", mode & 0o077 == 0, oct(mode))
     # bodies: capped, refused at once
@@ -2444,7 +2444,7 @@ STATE_DAMAGE: dict[str, bytes | None] = {
 
 def group_workspace(tally: Tally, work: Path) -> None:
     """A damaged workspace (issue 19, item 10) and a wandering clock (item 11)."""
-    from helpers.sandbox import launcher
+    from helpers.kit_server import launcher
 
     base = work / "abime"
     base.mkdir()
@@ -2490,9 +2490,9 @@ def group_workspace(tally: Tally, work: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import os, helpers\nfrom pathlib import Path\nfrom helpers import errors, sandbox\n"
+            "import os, helpers\nfrom pathlib import Path\nfrom helpers import errors, kit_server\n"
             "helpers.jobs.upload(Path('data/coucou.jsonl'), client=helpers.client())\n"
-            "sandbox.stop()\n"
+            "kit_server.stop()\n"
             "db = Path(os.environ['ATELIER_HOME']) / 'sandbox.sqlite3'\n"
             "raw = bytearray(db.read_bytes()); raw[4096:] = os.urandom(len(raw) - 4096)\n"
             "db.write_bytes(bytes(raw))\n"
@@ -2598,7 +2598,7 @@ def group_full_disk(tally: Tally, work: Path) -> None:
         ok = done.returncode == 1 and "plein" in out and "Traceback" not in out
         tally.add("workspace", "disque plein : doctor le dit", ok, short(out))
     finally:
-        from helpers.sandbox import launcher
+        from helpers.kit_server import launcher
 
         launcher.shutdown(mount / "atelier")
         subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -2607,9 +2607,9 @@ def group_full_disk(tally: Tally, work: Path) -> None:
 def group_clock(tally: Tally, work: Path) -> None:
     """A clock that jumps forward then back: no status goes back (item 11)."""
     from helpers import models
-    from helpers.sandbox.database import Database
-    from helpers.sandbox.files import FileService
-    from helpers.sandbox.simulated import SimulatedEngine
+    from helpers.kit_server.database import Database
+    from helpers.kit_server.engines.simulated import SimulatedEngine
+    from helpers.kit_server.file_store import FileService
 
     home = work / "horloge"
     home.mkdir()

@@ -193,8 +193,8 @@ HUB_NAMES = [
 
 def group_identity(add: Add, work: Path) -> None:
     from helpers.asgi_thread import serve_in_thread
-    from helpers.sandbox.classroom import create_class_app
-    from helpers.sandbox.classroom.roster import Roster, RosterError
+    from helpers.kit_server.classroom import create_class_app
+    from helpers.kit_server.classroom.roster import Roster, RosterError
 
     g = "classe_identite"
     home = work / "classe-identite"
@@ -358,7 +358,7 @@ def _burst(n: int, fn: Callable[[int], str]) -> list[str]:
 
 def group_quotas(add: Add, work: Path) -> None:
     from helpers import errors
-    from helpers.sandbox.classroom.roster import Roster
+    from helpers.kit_server.classroom.roster import Roster
 
     g = "classe_quotas"
     home = work / "classe-quotas"
@@ -577,7 +577,7 @@ def group_quotas(add: Add, work: Path) -> None:
 
 def group_isolation(add: Add, work: Path) -> None:
     g = "classe_isolement"
-    from helpers.sandbox.classroom.roster import Roster
+    from helpers.kit_server.classroom.roster import Roster
 
     home = work / "classe-isolement"
     roster = Roster(home)
@@ -642,7 +642,7 @@ def group_isolation(add: Add, work: Path) -> None:
 
 def group_page(add: Add, work: Path) -> None:
     g = "classe_page"
-    from helpers.sandbox.classroom.roster import Roster
+    from helpers.kit_server.classroom.roster import Roster
 
     home = work / "classe-page"
     roster = Roster(home)

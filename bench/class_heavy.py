@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 import openai  # noqa: E402
 
 from helpers import models  # noqa: E402
-from helpers.sandbox.classroom.roster import Roster  # noqa: E402
+from helpers.kit_server.classroom.roster import Roster  # noqa: E402
 
 WORDS = [
     "bonjour",

@@ -164,9 +164,9 @@ def main() -> int:
 
 
 def _stop_servers(home: Path) -> None:
-    from helpers import sandbox
+    from helpers import kit_server
 
-    sandbox.shutdown(home)
+    kit_server.shutdown(home)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def main() -> None:
             plain, plain_out = _timed([args.python, "-c", PLAIN_LOOP, model, str(heldout)], env)
         finally:
             subprocess.run(
-                [args.python, "-m", "helpers.sandbox", "--stop", "--home", str(home)],
+                [args.python, "-m", "helpers.kit_server", "--stop", "--home", str(home)],
                 env=env,
                 capture_output=True,
             )

@@ -2,7 +2,7 @@
 
     python bench/kit_server_memory.py [--anchor DIR] [--rounds R]
 
-Starts the workspace's kit server as a notebook does (`python -m helpers.sandbox`, its own
+Starts the workspace's kit server as a notebook does (`python -m helpers.kit_server`, its own
 process, a fresh workspace, sandbox mode), then does with it what the first notebooks do: a
 kernel's token counts (`POST /kit/tokens`, one batch, the default model's encoding) and a
 first chat completion with the default model. Once the server has given back its freed heap (it does so 2 s after a burst of
@@ -74,7 +74,7 @@ def measure(root: Path, cache: Path) -> tuple[int, int, int, int]:
             TIKTOKEN_CACHE_DIR=str(cache),
             PYTHONPATH=str(root),
         )
-        command = [sys.executable, "-m", "helpers.sandbox", "--port", "0", "--home", str(home)]
+        command = [sys.executable, "-m", "helpers.kit_server", "--port", "0", "--home", str(home)]
         with open(home / "server.log", "wb") as log:
             proc = subprocess.Popen(
                 [*command, "--idle", "600"], cwd=root, env=env, stdout=log, stderr=log

@@ -37,7 +37,7 @@ HYPERPARAMETERS = {"n_epochs": 2, "batch_size": 4, "beta": "auto"}
 
 def bench_dpo(spec: str, home: Path) -> dict:
     os.environ.update(ATELIER_HOME=str(home), ATELIER_MODE="local", ATELIER_LOCAL_MODEL=spec)
-    from helpers import preference_eval, sandbox
+    from helpers import kit_server, preference_eval
     from helpers.client import client
     from helpers.local.worker import LocalQueue, stop_worker
 
@@ -82,7 +82,7 @@ def bench_dpo(spec: str, home: Path) -> dict:
             "words": f"{base.mean_words:.0f} → {tuned.mean_words:.0f}",
         }
     finally:
-        sandbox.stop(home)
+        kit_server.stop(home)
         stop_worker(home)
 
 

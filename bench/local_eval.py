@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             ATELIER_LOCAL_MODEL=spec,
             ATELIER_SERVER_IDLE="600",
         )
-        from helpers import sandbox
+        from helpers import kit_server
         from helpers.client import client
         from helpers.local.worker import stop_worker
 
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
         finally:
-            sandbox.shutdown(home)
+            kit_server.shutdown(home)
             stop_worker(home)
     print("target: ≤ 0.15 s per example concurrently on 2 CPU cores (≈ 0.35 s one by one)")
     return 0

@@ -49,7 +49,7 @@ def coucou() -> Path:
 def bench_job(spec: str, home: Path) -> dict:
     """One COUCOU job through the SDK on model `spec` in workspace `home`."""
     os.environ.update(ATELIER_HOME=str(home), ATELIER_MODE="local", ATELIER_LOCAL_MODEL=spec)
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.client import client
     from helpers.local.worker import LocalQueue, stop_worker
 
@@ -105,7 +105,7 @@ def bench_job(spec: str, home: Path) -> dict:
             "answer_s": statistics.median(s for _, s in tuned),
         }
     finally:
-        sandbox.stop(home)
+        kit_server.stop(home)
         stop_worker(home)
 
 

@@ -29,7 +29,7 @@ os.environ["ATELIER_SANDBOX_SPEED"] = SPEED
 import openai  # noqa: E402
 import openai._base_client as _bc  # noqa: E402
 
-from helpers import jobs, sandbox  # noqa: E402
+from helpers import jobs, kit_server  # noqa: E402
 
 hx = getattr(_bc, "httpx2", None) or _bc.httpx
 
@@ -50,10 +50,10 @@ def main() -> int:
             if os.environ.get("BENCH_TRACE"):
                 print("   ->", len(response.json()["data"]), "events")
 
-    url = sandbox.start()
+    url = kit_server.start()
     api = openai.OpenAI(
         base_url=url,
-        api_key=sandbox.key(),
+        api_key=kit_server.key(),
         max_retries=0,
         http_client=hx.Client(event_hooks={"request": [on_request], "response": [on_response]}),
     )
@@ -76,7 +76,7 @@ def main() -> int:
             break
         time.sleep(0.2)
     elapsed = time.monotonic() - start
-    plain = openai.OpenAI(base_url=url, api_key=sandbox.key(), max_retries=0)  # not counted
+    plain = openai.OpenAI(base_url=url, api_key=kit_server.key(), max_retries=0)  # not counted
     existing = [e.id for e in plain.fine_tuning.jobs.list_events(job.id, limit=100)]
     polls = len(per_poll)
     worst_retrieve = max(c["retrieve"] for c in per_poll)
@@ -108,7 +108,7 @@ def main() -> int:
         "OK" if ok else "MISSED",
     )
     print(f"re-reads per poll: {twice / polls:.1f} (information; zero is impossible with this API)")
-    sandbox.stop()
+    kit_server.stop()
     return 0 if ok else 1
 
 

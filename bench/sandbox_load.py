@@ -210,7 +210,7 @@ def trivial() -> tuple[subprocess.Popen, str]:
 def standalone(home: Path, speed: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": speed, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.sandbox", "--port", "0", "--home", str(home)],
+        [sys.executable, "-m", "helpers.kit_server", "--port", "0", "--home", str(home)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -317,16 +317,16 @@ def main() -> int:
         url, mode = args.url, "existing server"
     elif args.in_process:
         os.environ["ATELIER_SANDBOX_SPEED"] = args.speed
-        from helpers import sandbox
+        from helpers import kit_server
 
-        url, mode = sandbox.start(home), "in-process server"
+        url, mode = kit_server.start(home), "in-process server"
     else:
         proc, url = standalone(home, args.speed)
         mode = "standalone server"
     if not args.url:  # the server of `home` answers only with its workspace's key
-        from helpers import sandbox
+        from helpers import kit_server
 
-        args.key = sandbox.key(home)
+        args.key = kit_server.key(home)
     warm_up(url, args.key)
     kit = figures(run_class(url, args))
     if proc is not None:

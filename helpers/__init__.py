@@ -2,6 +2,13 @@
 
 Imports are lazy (PEP 562): `import helpers` is instant; each name loads its module on
 first use. docs/ARCHITECTURE.md draws the layout.
+
+One rule for names: a public name of `helpers` is either a function or class of `_API` or a
+module of `_MODULES`, never both (tests/test_client.py checks it). `helpers.client` is a
+module, `helpers/client.py`, and it is callable: `helpers.client()` builds the SDK client for
+the mode (it calls `helpers.client.client()`), as the notebooks do. (Python binds a submodule
+on its package once imported, so a function named like a module could not stay a function.)
+The kit's own modules import by name: `from .client import client, check_key`.
 """
 
 from __future__ import annotations
@@ -13,11 +20,10 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute)
 _API: dict[str, tuple[str, str]] = {
-    # settings, workspace, client
+    # settings, workspace, client (`helpers.client` itself is the callable module: _MODULES)
     "get_mode": ("settings", "get_mode"),
     "use_mode": ("settings", "save_mode"),
     "workspace_dir": ("settings", "workspace_dir"),
-    "client": ("client", "client"),  # the module itself, which is callable (see client.py)
     "check_key": ("client", "check_key"),
     "reset": ("workspace", "reset"),
     # datasets, tokens, costs
@@ -70,7 +76,7 @@ _MODULES = {
     "errors",
     "exceptions",
     "verbs",
-    "sandbox",
+    "kit_server",
     "widgets",
     "cli",
     "notebook",
@@ -78,12 +84,10 @@ _MODULES = {
     "proxy",
 }
 
-__all__ = sorted(_API)
+__all__ = sorted([*_API, "client"])
 
 
 def __getattr__(name: str) -> Any:
-    if name == "client":  # module and function at once: the module is callable
-        return importlib.import_module(".client", __name__)
     if name in _API:
         module, attr = _API[name]
         value = getattr(importlib.import_module(f".{module}", __name__), attr)

@@ -1,10 +1,10 @@
 """`python -m helpers …` — see `helpers.cli`."""
 
-from . import sandbox
+from . import kit_server
 from .cli import main
 
 # A command is short-lived: use the workspace's running sandbox (the notebook's) when there
 # is one, rather than starting and warming up a server of its own for a single request.
-sandbox.reuse_running_servers()
+kit_server.reuse_running_servers()
 
 raise SystemExit(main())

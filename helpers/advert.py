@@ -1,6 +1,6 @@
 """Where the workspace's kit server answers, and what a kernel asks it besides the API.
 
-Standard library only, low in the layers: `helpers.sandbox.launcher` (which starts the
+Standard library only, low in the layers: `helpers.kit_server.launcher` (which starts the
 server) and `helpers.tokens` (which counts tokens through it in a kernel) both use it.
 
 - A serving process writes `<workspace>/sandbox-<engine>.json` (`url`, `pid`) once its port

@@ -31,7 +31,7 @@ def translate(message: str) -> str:
 class FrenchHelpFormatter(argparse.HelpFormatter):
     """argparse's help in French: « utilisation : » instead of « usage: »."""
 
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+    def add_usage(self, usage, actions, groups, prefix=None):
         return super().add_usage(
             usage, actions, groups, "utilisation : " if prefix is None else prefix
         )

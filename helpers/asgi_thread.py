@@ -1,6 +1,6 @@
 """Serve an ASGI app with uvicorn: in a daemon thread (kernels, tests) or in the foreground.
 
-The one launcher of the kit's servers (the kit server in `helpers.sandbox`, the class server,
+The one launcher of the kit's servers (the kit server in `helpers.kit_server`, the class server,
 the step-8 proxy in `helpers.webdemo`). In a kernel a server must stay quiet: no access log,
 uvicorn's own messages only from warnings up, and uvicorn leaves the notebook's logging
 configuration alone. Every server cuts a client whose request does not arrive in time

@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
+from .modes import Engine, Mode
 from .verbs import COMMANDS, VERBS, suggest
 
 
@@ -306,6 +307,8 @@ def _run_api(args: argparse.Namespace) -> int:
                 when = time.strftime("%H:%M:%S", time.localtime(event.created_at))
                 print(f"[{when}] {event_fr(event.message) or gloss(event.message)}", flush=True)
             job = update.job
+        if job is None:  # follow() yields at least once: nothing was followed
+            return 1
         print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
         if job.fine_tuned_model:
             print(f"Modèle : {job.fine_tuned_model}")
@@ -423,7 +426,7 @@ _FORMAT_FR = {
 def _run_eval(args: argparse.Namespace) -> int:
     from . import evaluation
 
-    match = "loose" if args.loose else "exact"
+    match: evaluation.Match = "loose" if args.loose else "exact"
     system = args.system
     if args.few_shot:
         if system is not None:
@@ -471,7 +474,7 @@ def _version(dist: str) -> str:
         return "absent"
 
 
-_MODE_NAMES = {"sandbox": "bac à sable", "local": "local"}
+_MODE_NAMES = {Mode.SANDBOX: "bac à sable", Mode.LOCAL: "local", Mode.OPENAI: "openai"}
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
@@ -489,6 +492,11 @@ def _run_doctor(args: argparse.Namespace) -> int:
     )
     print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
     print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    try:
+        settings.current()
+    except settings.SettingsError as err:
+        print(f"❌ {err}\n   → {err.fix}")
+        return 1
     if not _doctor_workspace(getattr(args, "repair", False)):
         print("⚠️ Corrige les points marqués ❌.")
         return 1
@@ -497,12 +505,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
     except settings.SettingsError as err:
         print(f"❌ {err}")
         return 1
-    source = (
-        "ATELIER_MODE"
-        if os.environ.get("ATELIER_MODE")
-        else ("choix enregistré" if settings.saved_mode() else "par défaut")
-    )
-    print(f"Mode : {mode} — {settings.MODE_LABELS.get(mode, '')} (source : {source})")
+    print(f"Mode : {mode} — {settings.MODE_LABELS[mode]} (source : {settings.mode_source()})")
     print(f"Espace de travail : {settings.workspace_dir()}")
     where = settings.key_source()
     if where:
@@ -511,14 +514,14 @@ def _run_doctor(args: argparse.Namespace) -> int:
         print(
             "Clé OPENAI_API_KEY : absente"
             + (
-                " ❌ (nécessaire en mode openai)"
-                if mode == "openai"
-                else f" (inutile en mode {_MODE_NAMES.get(mode, mode)})"
+                f" ❌ (nécessaire en mode {mode})"
+                if mode.traits.needs_key
+                else f" (inutile en mode {_MODE_NAMES[mode]})"
             )
         )
-        ok = ok and mode != "openai"
+        ok = ok and not mode.traits.needs_key
     if os.environ.get("OPENAI_BASE_URL"):
-        note = f"ignorée en mode {_MODE_NAMES.get(mode, mode)}" if mode != "openai" else "utilisée"
+        note = f"ignorée en mode {_MODE_NAMES[mode]}" if mode.traits.kit_server else "utilisée"
         print(f"OPENAI_BASE_URL : définie ({note})")
     try:
         from .tokens import local_length_function
@@ -531,10 +534,11 @@ def _run_doctor(args: argparse.Namespace) -> int:
     # Local mode (optional extra): light, imports torch only to find the device in local mode.
     from .local import doctor as local_doctor
 
-    local = local_doctor(check_device=mode == "local")
-    print("\n".join(local.lines(active=True)) if mode == "local" else local.summary())
-    ok = ok and (local.ready or mode != "local")
-    if mode in ("sandbox", "local"):
+    local_mode = mode.engine == Engine.LOCAL
+    local = local_doctor(check_device=local_mode)
+    print("\n".join(local.lines(active=True)) if local_mode else local.summary())
+    ok = ok and (local.ready or not local_mode)
+    if mode.traits.kit_server:
         ok = _doctor_sandbox(mode) and ok
     print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
     return 0 if ok else 1
@@ -578,13 +582,13 @@ def _doctor_workspace(repair: bool) -> bool:
     return not found
 
 
-def _doctor_sandbox(mode: str) -> bool:
-    label = "Serveur local" if mode == "local" else "Bac à sable"
+def _doctor_sandbox(mode: Mode) -> bool:
+    label = "Serveur local" if mode.engine == Engine.LOCAL else "Bac à sable"
     try:
-        from . import sandbox
+        from . import kit_server
 
-        if not hasattr(sandbox, "start"):
-            print(f"{label} : ❌ pas installé dans ce dossier (helpers/sandbox manquant)")
+        if not hasattr(kit_server, "start"):
+            print(f"{label} : ❌ pas installé dans ce dossier (helpers/kit_server manquant)")
             return False
         from .client import client
 
@@ -598,12 +602,12 @@ def _doctor_sandbox(mode: str) -> bool:
     served = ""
     from . import settings
 
-    if mode == "local" and settings.class_server() is None:
+    if mode.engine == Engine.LOCAL and settings.class_server() is None:
         # the server that answered serves this command's setting (restarted if it differed)
         from .local import catalog
 
-        name = sandbox.local_model_served() or (
-            catalog.wanted_spec() if sandbox.running(engine="local") else "?"
+        name = kit_server.local_model_served() or (
+            catalog.wanted_spec() if kit_server.running(engine=Engine.LOCAL) else "?"
         )
         served = f", modèle servi : {name}"
     print(f"{label} : ✅ joignable sur {api.base_url} ({n} modèles{served})")
@@ -632,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return export_main(argv[1:])
     if argv and argv[0] == "class":  # a class server for a whole class (the teacher's commands)
-        from .sandbox.classroom.cli import main as class_main
+        from .kit_server.classroom.cli import main as class_main
 
         return class_main(argv[1:])
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):

@@ -2,7 +2,7 @@
 
 Notebooks never choose an endpoint themselves: the mode does. In `sandbox` (and `local`)
 mode the real SDK talks to the workspace's kit server (one process per workspace, found or
-started on demand by `helpers.sandbox.connect`, its engine following the mode); an inherited
+started on demand by `helpers.kit_server.connect`, its engine following the mode); an inherited
 `OPENAI_BASE_URL` is ignored there. In `openai` mode the learner's key is used.
 """
 
@@ -17,18 +17,19 @@ from typing import Any, Literal
 
 from . import settings
 from .exceptions import MissingKeyError
+from .modes import Mode
 
 
-def base_url(mode: str | None = None) -> str | None:
+def base_url(mode: str | Mode | None = None) -> str | None:
     """Where the SDK will send requests in this mode (None: OpenAI's default)."""
-    mode = settings.check_mode(mode) if mode else settings.get_mode()
-    if mode in ("sandbox", "local"):
+    engine = settings.resolve_mode(mode).engine
+    if engine is not None:
         served = settings.class_server()
         if served is not None:  # the class's server (a setting), not one of this workspace's
             return served[0]
-        from . import sandbox
+        from . import kit_server
 
-        return sandbox.connect(engine="local" if mode == "local" else "simulated")
+        return kit_server.connect(engine=engine)
     return os.environ.get("OPENAI_BASE_URL") or None
 
 
@@ -68,12 +69,12 @@ def speed_header() -> dict[str, str]:
         return {}
 
 
-def client(mode: str | None = None, *, api_key: str | None = None, **options: Any):
+def client(mode: str | Mode | None = None, *, api_key: str | None = None, **options: Any):
     """A ready `openai.OpenAI`. Extra options (timeout, max_retries…) go to the SDK."""
     import openai
 
-    mode = settings.check_mode(mode) if mode else settings.get_mode()
-    if mode in ("sandbox", "local"):
+    mode = settings.resolve_mode(mode)
+    if mode.traits.kit_server:
         url = base_url(mode)  # starts the workspace's server (which makes its key) if needed
         headers = {**kit_server_headers(), **options.pop("default_headers", {})}
         return openai.OpenAI(
@@ -96,7 +97,7 @@ def client(mode: str | None = None, *, api_key: str | None = None, **options: An
 _SERVED_PATHS = {"file_id": "files", "job_id": "fine_tuning/jobs", "fine_tuned_model": "models"}
 
 
-def still_served(name: str, value: str, mode: str | None = None) -> bool:
+def still_served(name: str, value: str, mode: str | Mode | None = None) -> bool:
     """Whether the kit's server (sandbox or local mode) still knows a recorded id: a file, a
     job that neither failed nor was cancelled, a model. One plain GET, without the SDK: a
     kernel that only checks its workspace does not import openai for it (≈ 1 s, 20 MB).
@@ -107,7 +108,7 @@ def still_served(name: str, value: str, mode: str | None = None) -> bool:
     return name != "job_id" or found.get("status") not in ("failed", "cancelled")
 
 
-def served(name: str, value: str, mode: str | None = None) -> dict[str, Any] | None:
+def served(name: str, value: str, mode: str | Mode | None = None) -> dict[str, Any] | None:
     """The object (JSON) the kit's server keeps for a recorded id (`still_served`'s one GET),
     or None when it does not know it (a reset workspace, no server)."""
     import json
@@ -115,8 +116,8 @@ def served(name: str, value: str, mode: str | None = None) -> dict[str, Any] | N
     import urllib.parse
     import urllib.request
 
-    mode = settings.check_mode(mode) if mode else settings.get_mode()
-    if mode not in ("sandbox", "local") or name not in _SERVED_PATHS:
+    mode = settings.resolve_mode(mode)
+    if not mode.traits.kit_server or name not in _SERVED_PATHS:
         raise ValueError(f"no kit server object for {name!r} in mode {mode!r}")
     url = f"{base_url(mode)}/{_SERVED_PATHS[name]}/{urllib.parse.quote(value, safe='')}"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {kit_server_key()}"})
@@ -150,7 +151,7 @@ class KeyCheck:
 
 
 def check_key(
-    key: str, mode: str | None = None, *, today: date | None = None, client_: Any = None
+    key: str, mode: str | Mode | None = None, *, today: date | None = None, client_: Any = None
 ) -> KeyCheck:
     """Try a key with one cheap call (list one fine-tuning job). Nothing is stored or printed.
 
@@ -163,6 +164,8 @@ def check_key(
     from .errors import explain
 
     today = today or date.today()
+    # OpenAI's dates apply to OpenAI's API, not to the kit's server (its world is frozen)
+    real_api = not settings.resolve_mode(mode).traits.kit_server
     key = (key or "").strip()
     if not key:
         return KeyCheck("invalid", "La clé est vide : colle ta clé (elle commence par « sk- »).")
@@ -195,7 +198,7 @@ def check_key(
     except openai.APIStatusError as exc:
         d = explain(exc, today=today)
         return KeyCheck("invalid", f"{d.title}. {d.fix}")
-    if today >= models.FINE_TUNING_CLOSED_FROM and (mode or settings.get_mode()) == "openai":
+    if today >= models.FINE_TUNING_CLOSED_FROM and real_api:
         return KeyCheck(
             "no_fine_tuning",
             "Clé valide, mais depuis le 6 janvier 2027 OpenAI n'accepte plus de nouveau job de "
@@ -203,7 +206,7 @@ def check_key(
             "cours, passe en mode bac à sable.",
         )
     note = ""
-    if today >= models.NEW_ORGS_REFUSED_FROM and (mode or settings.get_mode()) == "openai":
+    if today >= models.NEW_ORGS_REFUSED_FROM and real_api:
         note = (
             " Attention : depuis le 7 mai 2026, une organisation qui n'a jamais fait de fine-tuning "
             "ne peut plus en créer (erreur 403 à l'étape 5) ; le mode bac à sable reste possible."
@@ -212,10 +215,10 @@ def check_key(
 
 
 class _CallableModule(types.ModuleType):
-    """`helpers.client` is both this module and the function `client()`: importing the
-    submodule rebinds the package attribute to the module, so the module is callable too."""
+    """`helpers.client` is this module, callable: `helpers.client()` is `client()` (the rule
+    for the package's names: helpers/__init__.py)."""
 
-    def __call__(self, mode: str | None = None, **kwargs: Any) -> Any:
+    def __call__(self, mode: str | Mode | None = None, **kwargs: Any) -> Any:
         return self.client(mode, **kwargs)
 
 

@@ -35,6 +35,7 @@ from .charts import Chart, bars, lines
 from .exceptions import EvaluationError
 from .fileio import write_atomic
 from .messages import content_text
+from .modes import Mode
 from .tables import Table
 
 Match = Literal["exact", "loose"]
@@ -53,12 +54,12 @@ FOLDER = "evaluation"
 WORKERS = 4  # requests in flight at once, gentle with the API and the sandbox
 #: Local mode generates the temperature-0 requests that arrive together as one batch (at most
 #: 20, `helpers.local.generate`): the evaluation sends that many at once there.
-WORKERS_BY_MODE = {"local": 20}
+WORKERS_BY_MODE: dict[Mode, int] = {Mode.LOCAL: 20}
 
 
-def default_workers(mode: str) -> int:
+def default_workers(mode: str | Mode) -> int:
     """How many questions an evaluation has in flight at once in `mode`."""
-    return WORKERS_BY_MODE.get(mode, WORKERS)
+    return WORKERS_BY_MODE.get(Mode(mode), WORKERS)
 
 
 OTHER = "(autre réponse)"  # the confusion table's column for answers outside the classes
@@ -124,7 +125,7 @@ def check_match(match: str) -> Match:
             f"Comparaison inconnue : {match!r}.",
             "Choisis « exact » (par défaut) ou « loose » (casse, espaces et accents ignorés).",
         )
-    return match  # type: ignore[return-value]
+    return match
 
 
 def read_examples(path: str | Path) -> list[dict[str, Any]]:
@@ -372,7 +373,7 @@ class Evaluation:
     match: Match
     dataset: str
     outcomes: list[Outcome]
-    mode: str
+    mode: Mode
     simulated: bool
     system: str | None = None
     max_tokens: int | None = None
@@ -428,10 +429,6 @@ class Evaluation:
         """The questions it got wrong: question, expected answer, the model's answer."""
         rows = [[o.question, o.expected, o.answer] for o in self.outcomes if not o.correct]
         return Table(["question", "attendu", "réponse du modèle"], rows)
-
-    def headline(self) -> str:
-        who = CONTENDERS.get(self.label, self.label)
-        return f"{who} ({self.model}) : {self.correct}/{self.total} justes ({percent_fr(self.accuracy)})"
 
     def lines(self, *, mistakes: int = 10) -> list[str]:
         out = [
@@ -671,17 +668,30 @@ def chart(evaluations: Sequence[Evaluation]) -> Chart:
     )
 
 
+def _measured(rows: Sequence[dict[str, float | None]], key: str) -> tuple[list[float], list[float]]:
+    """(steps, values) of the rows where `key` was measured."""
+    steps: list[float] = []
+    values: list[float] = []
+    for row in rows:
+        step, value = row.get("step"), row.get(key)
+        if step is not None and value is not None:
+            steps.append(step)
+            values.append(value)
+    return steps, values
+
+
 def loss_chart(rows: Sequence[dict[str, float | None]]) -> Chart:
     """Training loss at every step and validation loss where it was measured (the rows of
     `jobs.result_rows`; a job without a validation file: the training loss alone)."""
-    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
-    valid = [(r["step"], r["valid_loss"]) for r in rows if r.get("valid_loss") is not None]
-    series = {"entraînement": ([s for s, _ in train], [v for _, v in train])}
-    if valid:
-        series["validation"] = ([s for s, _ in valid], [v for _, v in valid])
+    series: dict[str, tuple[Sequence[float], Sequence[float]]] = {
+        "entraînement": _measured(rows, "train_loss")
+    }
+    valid = _measured(rows, "valid_loss")
+    if valid[0]:
+        series["validation"] = valid
     return lines(
         series,
-        title="Perte : entraînement et validation" if valid else "Perte d'entraînement",
+        title="Perte : entraînement et validation" if valid[0] else "Perte d'entraînement",
         xlabel="étape",
         ylabel="perte",
         markers=("validation",),
@@ -713,7 +723,7 @@ def share_with_class(result: Evaluation) -> bool:
     import urllib.error
     import urllib.request
 
-    served = settings.class_server() if result.mode in ("sandbox", "local") else None
+    served = settings.class_server() if Mode(result.mode).traits.kit_server else None
     if served is None:
         return False
     url, key = served

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from . import models, workspace
 from .exceptions import DatasetError, JobError, JobFailedError
+from .modes import Engine
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 # The guide's table (step 6), plus the statuses the API added since.
@@ -127,7 +128,8 @@ def create(
     """
     from . import settings
 
-    if training_file is None and settings.get_mode() == "openai":
+    mode = settings.get_mode()
+    if training_file is None and mode.traits.paid:
         raise JobError(
             "En mode openai, un job d'entraînement est payant : helpers.jobs.create() sans fichier "
             "ne lance rien tout seul.",
@@ -172,7 +174,7 @@ def create(
         params["seed"] = seed
     from .client import speed_header
 
-    if settings.get_mode() == "sandbox":  # the speed at this moment (e.g. a fast replay)
+    if mode.engine == Engine.SIMULATED:  # the speed at this moment (e.g. a fast replay)
         params["extra_headers"] = speed_header()
     job = _client(client).fine_tuning.jobs.create(**params)
     if record:
@@ -439,7 +441,7 @@ def default_interval() -> float:
     """Seconds between polls: short in the sandbox, gentle with the real API."""
     from .settings import get_mode, sandbox_speed
 
-    if get_mode() == "openai":
+    if not get_mode().traits.kit_server:
         return 10.0
     # A sandbox job lasts about 60 s / speed: poll ~20 times over it, between 0.05 and 0.5 s.
     return max(0.05, min(0.5, 3.0 / sandbox_speed()))

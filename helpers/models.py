@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from .modes import Mode
+
 CHECKED_ON = date(2026, 11, 23)
 
 # OpenAI's wind-down of self-serve fine-tuning.
@@ -251,10 +253,10 @@ def availability(model: str, today: date) -> Availability:
     return "open"
 
 
-def world_today(mode: str) -> date:
+def world_today(mode: str | Mode) -> date:
     """The date a mode's server lives at: the sandbox's (and the local server's) frozen date,
     the real date for `openai`. The only place this module reads the clock."""
-    return date.today() if mode == "openai" else SANDBOX_TODAY
+    return SANDBOX_TODAY if Mode(mode).traits.kit_server else date.today()
 
 
 def offered(today: date) -> list[str]:
@@ -264,11 +266,6 @@ def offered(today: date) -> list[str]:
         if group:
             return [m.name for m in group]
     return []
-
-
-def cheapest_open(today: date) -> ModelInfo | None:
-    """The cheapest model still open for fine-tuning on `today`."""
-    return min(open_models(today), key=lambda m: m.training_price_per_million, default=None)
 
 
 def wind_down(today: date) -> list[str]:

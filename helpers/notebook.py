@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from typing import Any
 from . import heap, settings, workspace
 from .exceptions import DamagedFileError, KitError, MissingStateError
 from .fileio import write_atomic
+from .modes import Engine, Mode
 
 # What each step produces, in course order: (record name, notebook, French label).
 STEPS: list[tuple[str, str, str]] = [
@@ -44,16 +44,25 @@ COURSE_DATASET = "coucou.jsonl"
 COURSE_SUFFIX = "coucou"  # the suffix step 05 gives the course's job
 # Speed used when replaying a missing job in the sandbox (≈ 0.06 s for COUCOU).
 REPLAY_SPEED = 1000.0
-# Modes whose server runs on this machine: replaying earlier steps there costs nothing.
-REPLAYABLE_MODES = ("sandbox", "local")
-# How long a replayed job may take before `ensure` gives up waiting (seconds).
-REPLAY_TIMEOUT = {"sandbox": 120.0, "local": 3600.0}
+# How long a replayed job may take before `ensure` gives up waiting (seconds), in the modes
+# whose earlier steps are replayed (`Mode.traits.replayable`: free, on this machine).
+REPLAY_TIMEOUT = {Mode.SANDBOX: 120.0, Mode.LOCAL: 3600.0}
 # Banner colours (background, border) per mode.
 _COLORS = {
-    "sandbox": ("#e8f5e9", "#43a047"),
-    "local": ("#e3f2fd", "#1e88e5"),
-    "openai": ("#fff3e0", "#fb8c00"),
+    Mode.SANDBOX: ("#e8f5e9", "#43a047"),
+    Mode.LOCAL: ("#e3f2fd", "#1e88e5"),
+    Mode.OPENAI: ("#fff3e0", "#fb8c00"),
 }
+# The banner's last line: how to leave this mode.
+_WAY_OUT = {
+    Mode.SANDBOX: "Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02) ; "
+    "au mode local : helpers.use_mode('local') (voir notebook 00).",
+    Mode.LOCAL: "Rien ne quitte cette machine. Pour revenir au bac à sable : "
+    "helpers.use_mode('sandbox').",
+    Mode.OPENAI: "Pour revenir au bac à sable : helpers.use_mode('sandbox').",
+}
+# Where a replay happens (sandbox and local modes).
+_WHERE = {Mode.SANDBOX: "dans le bac à sable", Mode.LOCAL: "sur le serveur local"}
 # Where `export_state` / `ensure` look on Colab when Google Drive is mounted.
 DRIVE_STATE = Path("/content/drive/MyDrive/atelier-fine-tuning/state.json")
 
@@ -99,14 +108,14 @@ class Banner:
 
     def __init__(
         self,
-        mode: str,
+        mode: str | Mode,
         home: Path,
         state: dict[str, Any],
         key_source: str | None,
         local: list[str] | None = None,
         job_seconds: float | None = None,
     ):
-        self.mode = mode
+        self.mode = settings.check_mode(mode)
         self.home = home
         self.state = state
         self.key_source = key_source
@@ -114,18 +123,18 @@ class Banner:
         self.job_seconds = job_seconds  # sandbox: the COUCOU job's duration (teacher's setting)
 
     def lines(self) -> list[str]:
-        out = [f"Mode : {settings.MODE_LABELS.get(self.mode, self.mode)}"]
-        if self.mode == "openai":
+        out = [f"Mode : {settings.MODE_LABELS[self.mode]}"]
+        if self.mode.traits.needs_key:
             out.append(
                 f"Clé : trouvée ({self.key_source})"
                 if self.key_source
                 else "Clé : aucune pour l'instant → notebook 02"
             )
         out.extend(self.local)
-        served = settings.class_server() if self.mode in ("sandbox", "local") else None
+        served = settings.class_server() if self.mode.traits.kit_server else None
         if served is not None:
             out.append(f"🏫 Serveur de la classe : {served[0]} (réglage ATELIER_CLASS_URL)")
-        if self.mode == "sandbox" and self.job_seconds is not None:
+        if self.mode.engine == Engine.SIMULATED and self.job_seconds is not None:
             out.append(
                 f"⏱️ Durée d'un entraînement COUCOU ici : {duration_fr(self.job_seconds)} "
                 "(réglage de l'enseignant·e : ATELIER_JOB_SECONDS)"
@@ -133,24 +142,14 @@ class Banner:
         out.append(f"Espace de travail : {self.home}")
         done = [f"{label} ✔" for name, _, label in STEPS if self.state.get(name)]
         out.append("Déjà fait : " + (", ".join(done) if done else "rien encore"))
-        if self.mode == "sandbox":
-            out.append(
-                "Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02) ; "
-                "au mode local : helpers.use_mode('local') (voir notebook 00)."
-            )
-        elif self.mode == "local":
-            out.append(
-                "Rien ne quitte cette machine. Pour revenir au bac à sable : helpers.use_mode('sandbox')."
-            )
-        else:
-            out.append("Pour revenir au bac à sable : helpers.use_mode('sandbox').")
+        out.append(_WAY_OUT[self.mode])
         return out
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
-        color, border = _COLORS.get(self.mode, _COLORS["openai"])
+        color, border = _COLORS[self.mode]
         rows = "".join(f"<div>{html.escape(line)}</div>" for line in self.lines())
         return (
             f'<div style="background:{color};border-left:6px solid {border};'
@@ -219,9 +218,9 @@ def _served_lines(wanted: str) -> list[str]:
     if settings.class_server() is not None:
         return []
     try:
-        from . import sandbox
+        from . import kit_server
 
-        served = sandbox.local_model_served()
+        served = kit_server.local_model_served()
     except Exception:  # never let the banner fail
         return []
     if served is None or served == wanted:
@@ -252,9 +251,9 @@ def banner() -> Any:
         mode=mode,
         home=settings.workspace_dir(),
         state=state,
-        key_source=settings.key_source() if mode == "openai" else None,
-        local=_local_lines() if mode == "local" else None,
-        job_seconds=_job_seconds() if mode == "sandbox" else None,
+        key_source=settings.key_source() if mode.traits.needs_key else None,
+        local=_local_lines() if mode.engine == Engine.LOCAL else None,
+        job_seconds=_job_seconds() if mode.engine == Engine.SIMULATED else None,
     )
 
 
@@ -301,16 +300,8 @@ def _say(message: str) -> None:
 @contextmanager
 def fast_sandbox():
     """Replay jobs quickly: the sandbox reads the speed when a job is created."""
-    old = os.environ.get("ATELIER_SANDBOX_SPEED")
-    current = float(old) if old else 1.0
-    os.environ["ATELIER_SANDBOX_SPEED"] = repr(max(current, REPLAY_SPEED))
-    try:
+    with settings.overridden(sandbox_speed=max(settings.sandbox_speed(), REPLAY_SPEED)):
         yield
-    finally:
-        if old is None:
-            os.environ.pop("ATELIER_SANDBOX_SPEED", None)
-        else:
-            os.environ["ATELIER_SANDBOX_SPEED"] = old
 
 
 def _still_there(name: str, value: str) -> tuple[bool, dict[str, Any] | None]:
@@ -319,7 +310,7 @@ def _still_there(name: str, value: str) -> tuple[bool, dict[str, Any] | None]:
     it — None when it does not know it)."""
     if name == "dataset_path":
         return Path(value).is_file(), None
-    if settings.get_mode() not in REPLAYABLE_MODES:
+    if not settings.get_mode().traits.replayable:
         return True, None  # never spend a call (or money) on the real API just to check
     from .client import served
 
@@ -347,7 +338,8 @@ def _ended_job(job: dict[str, Any], say: Callable[[str], None]) -> None:
         return
     from .errors import explain
 
-    error = job.get("error") if isinstance(job.get("error"), dict) else {}
+    found = job.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     diagnosis = explain(SimpleNamespace(id=job_id, status="failed", error=error))
     code = error.get("code")
     same_file = workspace.get("file_id") in (None, job.get("training_file"))
@@ -396,11 +388,12 @@ def _local_model_hint() -> str:
     return f"modèle « {model.id} » : quelques minutes sur CPU, moins avec un GPU"
 
 
-def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
+def _rebuild(name: str, mode: Mode, say: Callable[[str], None]) -> str:
     """Replay the earlier steps on the local server (sandbox: simulated; local: real training)."""
     from . import jobs
 
-    where = "dans le bac à sable" if mode == "sandbox" else "sur le serveur local"
+    where = _WHERE[mode]
+    simulated = mode.engine == Engine.SIMULATED
     if name == "dataset_path":
         path = course_dataset_copy()
         workspace.record(dataset_path=path)
@@ -409,12 +402,12 @@ def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
         )
         return str(path)
     if name == "file_id":
-        path = ensure("dataset_path", say=say)
+        dataset = ensure("dataset_path", say=say)
         say(f"↻ Je rejoue l'étape 04 (envoi du fichier) {where}…")
-        return jobs.upload(path).id
+        return jobs.upload(dataset).id
     if name == "job_id":
         file_id = ensure("file_id", say=say)
-        if mode == "sandbox":
+        if simulated:
             say("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…")
             with fast_sandbox():
                 return jobs.create(file_id, suffix=COURSE_SUFFIX).id
@@ -425,7 +418,7 @@ def _rebuild(name: str, mode: str, say: Callable[[str], None]) -> str:
         return jobs.create(file_id, suffix=COURSE_SUFFIX).id
     if name == "fine_tuned_model":
         job_id = ensure("job_id", say=say)
-        if mode == "sandbox":
+        if simulated:
             say("↻ J'attends la fin du job (étape 06) — en accéléré, quelques secondes au plus…")
         else:
             say(f"↻ J'attends la fin de l'entraînement (étape 06) — {_local_model_hint()}…")
@@ -487,10 +480,10 @@ def ensure(name: str, *, say: Callable[[str], None] = _say) -> str:
         if found is not None and name == "job_id":  # it exists, but failed or was cancelled
             _ended_job(found, say)
         else:
-            where = "le bac à sable" if mode == "sandbox" else "le serveur local"
+            where = "le bac à sable" if mode.engine == Engine.SIMULATED else "le serveur local"
             say(f"↻ {value} n'existe plus dans {where} (espace remis à zéro ?).")
         workspace.record(**{name: None}, mode=mode)
-    if mode in REPLAYABLE_MODES:
+    if mode.traits.replayable:
         return _rebuild(name, mode, say)
     return _ask_openai(name, say)
 
@@ -572,7 +565,7 @@ def launch(
                     "je le reprends au lieu d'en payer un second. Pour en lancer un autre : again=True."
                 )
                 return job
-    if mode == "openai":
+    if mode.traits.paid:
         path = workspace.get("dataset_path")
         cost = (  # (a DPO job's file is checked as pairs: its tokens and price are DPO's)
             preference_data.check_file(path, model, method=hyperparameters.get("method")).cost(

@@ -14,7 +14,6 @@ at temperature 0 with the same answer cap. So `promptfoo eval` counts the same p
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from . import evaluation, settings
 from .fileio import write_atomic
+from .modes import Mode
 
 VERSION = "0.121.20"  # the Promptfoo the kit tests (tests/promptfoo/package-lock.json)
 CONFIG = "promptfooconfig.yaml"
@@ -71,10 +71,15 @@ class Written:
     tests: int
     providers: list[str]
     key_variable: str | None  # the environment variable Promptfoo reads the key from
-    env: dict[str, str]  # what keeps Promptfoo off the network (`offline_env`)
+    #: what keeps Promptfoo off the network (`offline_env`) and, for the kit's own server, its
+    #: workspace key in KIT_KEY_VAR (shown in `command()` as the command that prints it)
+    env: dict[str, str]
 
     def command(self) -> str:
-        env = " ".join(f"{k}={v}" for k, v in self.env.items())
+        shown = {**self.env}
+        if KIT_KEY_VAR in shown:
+            shown[KIT_KEY_VAR] = "$(python -m helpers.kit_server --key)"
+        env = " ".join(f"{k}={v}" for k, v in shown.items())
         return f"{env} npx promptfoo@{VERSION} eval -c {self.config} --no-cache -j {evaluation.WORKERS}"
 
     def lines(self) -> list[str]:
@@ -96,18 +101,20 @@ class Written:
         return "\n".join(self.lines())
 
 
-def _key_settings(mode: str) -> tuple[dict[str, Any], str | None]:
-    """The provider's key settings: a placeholder for the kit's own server, else the name of
-    the environment variable that holds the key (never the key itself)."""
-    if mode in ("sandbox", "local"):
+#: The variable that holds the workspace's kit-server key for Promptfoo (the kit's own server
+#: answers only its workspace's clients; the key is never written to the configuration).
+#: Promptfoo reads it, the kit never does (named by `settings`, listed in docs/reglages.md).
+KIT_KEY_VAR = settings.KIT_KEY_VAR
+
+
+def _key_settings(mode: Mode) -> tuple[dict[str, Any], str | None]:
+    """The provider's key settings: the name of the environment variable that holds the key
+    (never the key itself)."""
+    if mode.traits.kit_server:
         served = settings.class_server()
         if served is None:
-            return {"apiKey": "sandbox"}, None  # the kit's server takes any key
-        var = (
-            settings.CLASS_KEY_VAR
-            if os.environ.get(settings.CLASS_KEY_VAR, "").strip()
-            else "JUPYTERHUB_API_TOKEN"
-        )
+            return {"apiKeyEnvar": KIT_KEY_VAR}, KIT_KEY_VAR
+        var = settings.class_key_source()
         return {"apiKeyEnvar": var}, var
     return {}, "OPENAI_API_KEY"
 
@@ -120,14 +127,14 @@ def build_config(
     match: evaluation.Match = "exact",
     system: str | None = None,
     labels: Sequence[str] | None = None,
-    mode: str = "sandbox",
+    mode: str | Mode = Mode.SANDBOX,
     description: str = "Atelier fine-tuning : évaluation sur les exemples mis de côté",
 ) -> tuple[dict[str, Any], str | None]:
     """The Promptfoo configuration (a dict) and the environment variable of the key."""
     match = evaluation.check_match(match)
     expected = [evaluation.answer_of(e) for e in examples]
     cap = evaluation.auto_max_tokens(expected)
-    key, variable = _key_settings(mode)
+    key, variable = _key_settings(settings.check_mode(mode))
     providers = []
     for i, model in enumerate(models):
         label = labels[i] if labels else evaluation.default_label(model, system)
@@ -170,7 +177,7 @@ def write_config(
     match: evaluation.Match = "exact",
     system: str | None = None,
     labels: Sequence[str] | None = None,
-    mode: str | None = None,
+    mode: str | Mode | None = None,
 ) -> Written:
     """Write `promptfooconfig.yaml` and `LISEZMOI.md` into `folder` for the current mode."""
     from .client import base_url
@@ -178,9 +185,9 @@ def write_config(
     examples, name = evaluation.load(data)
     if not examples:
         raise evaluation.EvaluationError(f"Aucun exemple à écrire pour Promptfoo dans {name}.")
-    mode = mode or settings.get_mode()
+    mode = settings.resolve_mode(mode)
     url = base_url(mode)
-    if mode == "openai" and url is None:
+    if not mode.traits.kit_server and url is None:
         url = "https://api.openai.com/v1"
     config, variable = build_config(
         models,
@@ -201,18 +208,30 @@ def write_config(
         len(examples),
         [p["label"] for p in config["providers"]],
         variable,
-        offline_env(url),
+        {**offline_env(url), **_kit_key(variable)},
     )
     write_atomic(out / "LISEZMOI.md", _readme(written, mode, url))
     return written
 
 
-def _readme(written: Written, mode: str, url: str | None) -> str:
-    where = {
-        "sandbox": "le serveur du kit (bac à sable)",
-        "local": "le serveur du kit (mode local)",
-        "openai": "l'API d'OpenAI",
-    }.get(mode, mode)
+def _kit_key(variable: str | None) -> dict[str, str]:
+    """The kit server's workspace key, for the command that runs Promptfoo from the kit."""
+    if variable != KIT_KEY_VAR:
+        return {}
+    from .advert import workspace_key
+
+    return {KIT_KEY_VAR: workspace_key(settings.workspace_dir())}
+
+
+_WHERE = {
+    Mode.SANDBOX: "le serveur du kit (bac à sable)",
+    Mode.LOCAL: "le serveur du kit (mode local)",
+    Mode.OPENAI: "l'API d'OpenAI",
+}
+
+
+def _readme(written: Written, mode: Mode, url: str | None) -> str:
+    where = _WHERE[mode]
     lines = [
         "# Évaluation Promptfoo écrite par l'atelier fine-tuning",
         "",

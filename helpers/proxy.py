@@ -10,32 +10,10 @@ This module imports nothing else from the kit: it can be deployed alone (Render�
 `proxy-requirements.txt` (starlette, uvicorn, openai). Start it with `python -m helpers.proxy`
 from the repository root (`helpers/__init__.py` imports nothing eagerly), or `python helpers/proxy.py`.
 
-Settings (environment variables)
---------------------------------
-ATELIER_PROXY_MODEL            the model to call, e.g. `ft:gpt-4o-mini-2024-07-18:org:coucou:ab12cd34`
-                               (required; a request naming another model is refused)
-ATELIER_PROXY_API_KEY          the upstream key (else `OPENAI_API_KEY`); never logged nor sent back
-ATELIER_PROXY_BASE_URL         OpenAI-compatible base URL (else `OPENAI_BASE_URL`, else OpenAI's)
-ATELIER_PROXY_ALLOWED_ORIGINS  comma-separated exact origins allowed to call from another site,
-                               e.g. `https://ton-pseudo.github.io` (no `*`, no pattern). The page
-                               served by the proxy itself (same origin) is always allowed.
-ATELIER_PROXY_SYSTEM           optional system message the server puts first
-ATELIER_PROXY_MAX_TOKENS       ceiling for `max_tokens` (default 300; a bigger request is clamped)
-ATELIER_PROXY_MAX_MESSAGES     messages kept from a conversation, newest first (default 20)
-ATELIER_PROXY_MAX_CHARS        characters allowed in one message (default 2000)
-ATELIER_PROXY_MAX_BODY         request body limit in bytes (default 32000 → 413 beyond)
-ATELIER_PROXY_RATE_LIMIT       requests per client per window (default 10 → 429 beyond)
-ATELIER_PROXY_RATE_WINDOW      the window in seconds (default 60)
-ATELIER_PROXY_DAILY_LIMIT      upstream calls per 24 h for everybody together (default 500, 0 = none)
-ATELIER_PROXY_TIMEOUT          upstream timeout in seconds (default 30 → 504 beyond)
-ATELIER_PROXY_FORWARDED_HOPS   0 (default): the client is the TCP peer. N > 0: behind N reverse
-                               proxies, the client is the N-th address from the right of
-                               `X-Forwarded-For` (Render: 2, Cloudflare then Render's proxy)
-ATELIER_PROXY_ALLOWED_HOSTS    comma-separated host names this proxy answers to besides localhost,
-                               127.0.0.1 and [::1] (`*`: any; on Render its own name is added)
-ATELIER_PROXY_STATIC_DIR       folder of the page (default `web/` next to `helpers/`; `off` = none)
-ATELIER_PROXY_HOST, PORT       where `python -m helpers.proxy` listens (default 127.0.0.1:8787;
-                               0.0.0.0 when `RENDER` is set, as on Render, which also sets PORT)
+Settings: `ProxySettings`, one field per `ATELIER_PROXY_*` variable (its type, default and
+what it does), read by `ProxySettings.from_env()`; docs/reglages.md's table is generated from
+those fields (`python tools/settings_table.py`). The key may also come from `OPENAI_API_KEY`,
+the API's URL from `OPENAI_BASE_URL`, the port from `PORT` (Render sets it).
 
 Routes: `POST /api/chat` (`{"messages": [{"role": "user", "content": "Bonjour"}]}` →
 `{"message": {"role": "assistant", "content": "…"}, "truncated": false}`), `GET /healthz`,
@@ -139,29 +117,130 @@ def host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def _setting(var: str, doc: str, kind: str, shown: str, default: Any = None, **kw: Any) -> Any:
+    """A field of `ProxySettings`: the variable it comes from, what it does (French, for
+    docs/reglages.md's table, generated with the kit's own settings), its type and default."""
+    meta = {"var": var, "doc": doc, "kind": kind, "default": shown, "area": "proxy (étape 8)"}
+    return field(default=default, metadata=meta, **kw)
+
+
 @dataclass(frozen=True)
 class ProxySettings:
-    """Everything the proxy needs. The key is hidden from `repr`."""
+    """Everything the proxy needs, one field per `ATELIER_PROXY_*` variable (`from_env`).
+    The key is hidden from `repr`."""
 
-    model: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = field(default=None, repr=False)  # may hold a key (`?api-key=…`)
-    allowed_origins: tuple[str, ...] = ()
-    system_prompt: str | None = None
-    max_tokens: int = 300
-    max_messages: int = 20
-    max_message_chars: int = 2000
-    max_body_bytes: int = 32_000
-    rate_limit: int = 10
-    rate_window: float = 60.0
-    daily_limit: int = 500
-    timeout: float = 30.0
-    forwarded_hops: int = 0
-    static_dir: Path | None = DEFAULT_STATIC_DIR
+    model: str | None = _setting(
+        "ATELIER_PROXY_MODEL",
+        "le modèle appelé (obligatoire) ; une requête qui en nomme un autre est refusée",
+        "texte",
+        "—",
+    )
+    api_key: str | None = _setting(
+        "ATELIER_PROXY_API_KEY",
+        "la clé de l'API, côté serveur seulement (jamais renvoyée ni écrite dans le journal)",
+        "texte (secret)",
+        "`OPENAI_API_KEY`",
+        repr=False,
+    )
+    base_url: str | None = _setting(  # may hold a key (`?api-key=…`)
+        "ATELIER_PROXY_BASE_URL",
+        "une autre API compatible avec OpenAI (le bac à sable…)",
+        "adresse",
+        "`OPENAI_BASE_URL`, sinon OpenAI",
+        repr=False,
+    )
+    allowed_origins: tuple[str, ...] = _setting(
+        "ATELIER_PROXY_ALLOWED_ORIGINS",
+        "les origines exactes autorisées à appeler depuis un autre site, séparées par des "
+        "virgules, ex. `https://ton-pseudo.github.io` (ni `*` ni motif)",
+        "liste",
+        "aucune (seulement la page servie par le proxy)",
+        (),
+    )
+    system_prompt: str | None = _setting(
+        "ATELIER_PROXY_SYSTEM", "un message système que le serveur met en premier", "texte", "aucun"
+    )
+    max_tokens: int = _setting(
+        "ATELIER_PROXY_MAX_TOKENS",
+        "le plafond de `max_tokens` (une demande plus grande est ramenée au plafond)",
+        "entier",
+        "300",
+        300,
+    )
+    max_messages: int = _setting(
+        "ATELIER_PROXY_MAX_MESSAGES",
+        "les messages gardés d'une conversation (les plus récents)",
+        "entier",
+        "20",
+        20,
+    )
+    max_message_chars: int = _setting(
+        "ATELIER_PROXY_MAX_CHARS", "les caractères permis dans un message", "entier", "2000", 2000
+    )
+    max_body_bytes: int = _setting(
+        "ATELIER_PROXY_MAX_BODY",
+        "la taille d'une requête en octets (au-delà : 413)",
+        "entier",
+        "32000",
+        32_000,
+    )
+    rate_limit: int = _setting(
+        "ATELIER_PROXY_RATE_LIMIT",
+        "les requêtes par personne et par fenêtre (au-delà : 429)",
+        "entier",
+        "10",
+        10,
+    )
+    rate_window: float = _setting(
+        "ATELIER_PROXY_RATE_WINDOW", "la fenêtre de ce compte, en secondes", "secondes", "60", 60.0
+    )
+    daily_limit: int = _setting(
+        "ATELIER_PROXY_DAILY_LIMIT",
+        "les réponses par 24 h pour tout le monde (0 : sans limite)",
+        "entier",
+        "500",
+        500,
+    )
+    timeout: float = _setting(
+        "ATELIER_PROXY_TIMEOUT",
+        "les secondes d'attente de l'API (au-delà : 504)",
+        "secondes",
+        "30",
+        30.0,
+    )
+    forwarded_hops: int = _setting(
+        "ATELIER_PROXY_FORWARDED_HOPS",
+        "0 : la personne est l'adresse qui se connecte ; N : derrière N relais, la N-ième "
+        "adresse en partant de la droite de `X-Forwarded-For` (Render : 2)",
+        "entier",
+        "0",
+        0,
+    )
+    static_dir: Path | None = _setting(
+        "ATELIER_PROXY_STATIC_DIR",
+        "le dossier de la page (`off` : pas de page)",
+        "chemin",
+        "`web/` à côté de `helpers/`",
+        DEFAULT_STATIC_DIR,
+    )
     # Host names this proxy answers to ("*": any). On a learner's machine only loopback names:
     # a page whose domain an attacker re-points to 127.0.0.1 (DNS rebinding) would otherwise be
     # "same-origin" with the proxy and spend the key's budget.
-    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    allowed_hosts: tuple[str, ...] = _setting(
+        "ATELIER_PROXY_ALLOWED_HOSTS",
+        "les noms d'hôte auxquels le proxy répond en plus de localhost, 127.0.0.1 et [::1], "
+        "séparés par des virgules (`*` : tous ; sur Render, son propre nom s'ajoute)",
+        "liste",
+        "aucun autre",
+        LOOPBACK_HOSTS,
+    )
+    host: str = _setting(
+        "ATELIER_PROXY_HOST",
+        "où écoute `python -m helpers.proxy` (son port : la variable `PORT`, 8787 par défaut)",
+        "hôte",
+        "127.0.0.1 (0.0.0.0 quand `RENDER` est défini)",
+        "127.0.0.1",
+    )
 
     def __post_init__(self) -> None:
         origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.allowed_origins))
@@ -213,6 +292,9 @@ class ProxySettings:
             forwarded_hops=_env_int(env, "ATELIER_PROXY_FORWARDED_HOPS", 0, 0),
             static_dir=static,
             allowed_hosts=_hosts_from_env(env),
+            # On Render (which sets RENDER=true) the service must listen beyond loopback.
+            host=env.get("ATELIER_PROXY_HOST", "").strip()
+            or ("0.0.0.0" if env.get("RENDER") else "127.0.0.1"),
         )
 
     def host_allowed(self, host: str) -> bool:
@@ -356,8 +438,8 @@ class ChatProxy:
         except ProxyError as err:
             return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
         if self.origin_status(request) == "foreign":
-            err = self.foreign_origin(request)
-            return error_response(err.status, err.message, err.code, {"Vary": "Origin"})
+            refused = self.foreign_origin(request)
+            return error_response(refused.status, refused.message, refused.code, {"Vary": "Origin"})
         headers = self.cors_headers(request)
         headers.update(
             {
@@ -852,7 +934,7 @@ def http_protocol(timeouts: ReadTimeouts | None = None) -> type:
                 self._waiting = "served"
                 self._disarm()
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._await_headers()
 
@@ -913,16 +995,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.proxy", description="Proxy qui cache la clé API (étape 8)."
     )
-    # On Render (which sets RENDER=true) the service must listen beyond loopback.
-    default_host = "0.0.0.0" if os.environ.get("RENDER") else "127.0.0.1"
-    parser.add_argument("--host", default=os.environ.get("ATELIER_PROXY_HOST", default_host))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
-    args = parser.parse_args(argv)
     try:
         settings = ProxySettings.from_env()
     except ProxyConfigError as exc:
         print(f"❌ {exc}")
         return 2
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     print(f"Proxy Atelier sur http://{args.host}:{args.port}/ — {describe(settings)}", flush=True)
     uvicorn.run(

@@ -36,7 +36,7 @@ class Found:
 
 def find(home: Path | None = None) -> list[Found]:
     """The workspace's damaged files (read only: nothing is changed)."""
-    from .sandbox import database
+    from .kit_server import database
 
     home = Path(home) if home is not None else settings.workspace_dir()
     found = []
@@ -60,15 +60,15 @@ def free_space(home: Path | None = None) -> int | None:
 
 def repair(home: Path | None = None) -> list[str]:
     """Set every damaged file aside and salvage what can be; what was done, in French lines."""
-    from .sandbox import database
+    from .kit_server import database
 
     home = Path(home) if home is not None else settings.workspace_dir()
     done = []
     for item in find(home):
         if item.path.name == database.DB_NAME:
-            from . import sandbox
+            from . import kit_server
 
-            sandbox.shutdown(home)  # the server holds the file open
+            kit_server.shutdown(home)  # the server holds the file open
             moved = database.set_aside(home)
             done.append(
                 f"🔧 {item.path.name} mis de côté sous {moved[0].name} (rien n'est effacé) : le bac "

@@ -167,6 +167,7 @@ def _remote_length(name: str) -> Any:
     if "ipykernel" not in sys.modules or name not in _BLOBS:
         return None
     from . import advert, settings
+    from .modes import Engine
 
     try:
         home = settings.workspace_dir()
@@ -175,7 +176,7 @@ def _remote_length(name: str) -> Any:
     known = _remotes.get((str(home), name))
     if known is not None and not known.fallen_back:
         return known
-    for engine in ("simulated", "local"):
+    for engine in Engine:
         url = advert.find_other(home, engine)
         if url:
             lengths = advert.RemoteLengths(url, name, advert.workspace_key(home))
@@ -295,7 +296,7 @@ _executor_lock = threading.Lock()
 def _workers() -> int:
     """Background encoding threads: one per core besides the caller's."""
     try:
-        cores = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(0, min(cores - 1, 8))
@@ -512,12 +513,6 @@ class TokenCounter:
     def example_tokens(self, index: int) -> int:
         start = self._ex_end[index - 1] if index else 0
         return self._ex_fixed[index] + self._sum(self._ex_slots, start, self._ex_end[index])
-
-    def example_assistant_tokens(self, index: int) -> int:
-        """The Cookbook's `num_assistant_tokens_from_messages`: string assistant contents."""
-        ends = self._ex_assistant_end
-        start = ends[index - 1] if index else 0
-        return self._sum(self._ex_assistant, start, ends[index])
 
     def all_example_tokens(self) -> tuple[list[int], list[int]]:
         """(tokens, assistant tokens) of every example added, in order."""

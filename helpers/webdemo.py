@@ -29,6 +29,7 @@ from urllib.parse import urljoin
 from . import proxy as proxy_mod
 from .asgi_thread import Running, serve_in_thread
 from .exceptions import WebDemoError
+from .modes import Mode
 
 DEFAULT_HEIGHT = 520
 LIMITS = {
@@ -77,11 +78,11 @@ _lock = threading.Lock()
 # --------------------------------------------------------------------------- start / stop
 
 
-def _upstream_for_mode(mode: str) -> tuple[str | None, str]:
+def _upstream_for_mode(mode: Mode) -> tuple[str | None, str]:
     from . import client, settings
 
     base_url = client.base_url(mode)
-    if mode == "openai":
+    if mode.traits.needs_key:
         key = settings.find_api_key()
         if not key:
             raise client.MissingKeyError(
@@ -98,7 +99,7 @@ def _upstream_for_mode(mode: str) -> tuple[str | None, str]:
 def start(
     model: str | None = None,
     *,
-    mode: str | None = None,
+    mode: str | Mode | None = None,
     base_url: str | None = None,
     api_key: str | None = None,
     system: str | None = None,
@@ -114,7 +115,7 @@ def start(
     """
     from . import settings, workspace
 
-    mode = settings.check_mode(mode) if mode else settings.get_mode()
+    mode = settings.resolve_mode(mode)
     model = model or workspace.get("fine_tuned_model", mode=mode)
     if not model:
         raise WebDemoError(
@@ -140,7 +141,7 @@ def start(
         # Behind a hub or Colab the browser is on another machine and reaches the proxy through
         # an authenticated Jupyter proxy with its own host name; on a learner's machine, loopback
         # names only (DNS rebinding).
-        allowed_hosts=("*",) if where() != "local" else proxy_mod.LOOPBACK_HOSTS,
+        allowed_hosts=("*",) if where() in ("colab", "jupyterhub") else proxy_mod.LOOPBACK_HOSTS,
         **limits,
     )
     global _current
@@ -215,7 +216,7 @@ def browser_url(port: int | None = None) -> str:
         return hub_path(port)
     if place == "colab":
         try:
-            from google.colab import output  # type: ignore[import-not-found]
+            from google.colab import output
 
             return str(output.eval_js(f"google.colab.kernel.proxyPort({port})"))
         except Exception:
@@ -230,7 +231,7 @@ def show(*, height: int = DEFAULT_HEIGHT, port: int | None = None) -> None:
     port = port or _require_current().port
     place = where()
     if place == "colab":
-        from google.colab import output  # type: ignore[import-not-found]
+        from google.colab import output
 
         output.serve_kernel_port_as_iframe(port, height=str(height))
         output.serve_kernel_port_as_window(

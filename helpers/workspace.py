@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings
+from .modes import Mode
 
 # The step of the course that produces each record (for `reset(step=N)`).
 STEP_OF = {
@@ -26,20 +27,21 @@ STEP_OF = {
 _FORBIDDEN = ("key", "secret", "token")
 
 
-def _mode(mode: str | None) -> str:
-    return mode or settings.get_mode()
+def _mode(mode: str | Mode | None) -> str:
+    """The state file's section of `mode` (the active mode's when None)."""
+    return settings.resolve_mode(mode).value
 
 
-def get(name: str, default: Any = None, *, mode: str | None = None) -> Any:
+def get(name: str, default: Any = None, *, mode: str | Mode | None = None) -> Any:
     return settings.load_state().get("runs", {}).get(_mode(mode), {}).get(name, default)
 
 
-def snapshot(mode: str | None = None) -> dict[str, Any]:
+def snapshot(mode: str | Mode | None = None) -> dict[str, Any]:
     """Every record of a mode (a copy)."""
     return dict(settings.load_state().get("runs", {}).get(_mode(mode), {}))
 
 
-def record(*, mode: str | None = None, **values: Any) -> dict[str, Any]:
+def record(*, mode: str | Mode | None = None, **values: Any) -> dict[str, Any]:
     """Save what a step produced, e.g. `record(file_id="file-…")`. Returns the mode's records."""
     for name in values:
         if any(word in name.lower() for word in _FORBIDDEN):
@@ -57,7 +59,7 @@ def record(*, mode: str | None = None, **values: Any) -> dict[str, Any]:
     return dict(run)
 
 
-def reset(step: int | None = None, *, mode: str | None = None) -> list[str]:
+def reset(step: int | None = None, *, mode: str | Mode | None = None) -> list[str]:
     """Forget what step `step` and later steps produced (all of it when `step` is None)."""
     data = settings.load_state()
     run = data.get("runs", {}).get(_mode(mode), {})
@@ -85,9 +87,9 @@ def salvage(text: str) -> dict[str, Any]:
     if isinstance(data, dict):  # the right JSON, in the wrong shape: keep the right parts
         if data.get("mode") in settings.MODES:
             kept["mode"] = data["mode"]
-        runs = data.get("runs")
-        if isinstance(runs, dict):
-            good = {m: r for m, r in runs.items() if m in settings.MODES and isinstance(r, dict)}
+        saved = data.get("runs")
+        if isinstance(saved, dict):
+            good = {m: r for m, r in saved.items() if m in settings.MODES and isinstance(r, dict)}
             if good:
                 kept["runs"] = good
         return kept

@@ -23,6 +23,14 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = REPO / "test-artifacts"
+# The course notebooks a browser must see: those that display ipywidgets (the key form, the
+# dataset table, the job monitor) or the step-8 page. The others are run in order under nbval
+# (make test's notebooks part) and each alone (tests/test_course_sentinel.py): running them in
+# the browser too would run them a third time for the same purpose. tests/test_course_texts.py
+# checks that every notebook showing a widget or the page is listed here.
+BROWSER_NOTEBOOKS = ("02_cle", "03_dataset", "06_suivi", "08_page_web")
+# What, in a code cell, displays something only a browser renders.
+RENDERED_IN_A_BROWSER = ("helpers.widgets", "from helpers import widgets", "webdemo.show")
 
 
 def chromium_path() -> str | None:

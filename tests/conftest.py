@@ -35,17 +35,31 @@ def _isolated(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="module")
 def module_sandbox(tmp_path_factory, request):
     """A sandbox server shared by a test module, in a workspace of its own; its base URL."""
-    from helpers import sandbox
+    from helpers import kit_server
 
     home = tmp_path_factory.mktemp(f"sandbox-{request.module.__name__}")
-    url = sandbox.start(home)
+    url = kit_server.start(home)
     yield url
-    sandbox.stop(home)
+    kit_server.stop(home)
 
 
 @pytest.fixture
 def workspace(_isolated) -> Path:
     return _isolated
+
+
+QUICK_EXAMPLES = "ATELIER_QUICK_EXAMPLES"
+
+
+def quick() -> bool:
+    """`make check`'s run (ATELIER_QUICK_EXAMPLES=1): the contributor's fast path runs the same
+    tests with fewer generated inputs; make test and CI generate them all."""
+    return os.environ.get(QUICK_EXAMPLES) == "1"
+
+
+def examples(n: int) -> int:
+    """How many examples a property test generates: all `n`, a quarter in `quick()` runs."""
+    return max(3, n // 4) if quick() else n
 
 
 def in_ci() -> bool:
@@ -71,7 +85,7 @@ def pytest_sessionfinish(session, exitstatus):
         base = factory.getbasetemp()
     except (OSError, ValueError):
         return
-    from helpers.sandbox import launcher
+    from helpers.kit_server import launcher
 
     for advert in base.rglob("sandbox-*.json"):
         engine = advert.stem.removeprefix("sandbox-")

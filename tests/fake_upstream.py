@@ -1,7 +1,8 @@
 """A tiny OpenAI-compatible chat server for the proxy tests, served on loopback.
 
 `FakeUpstream.behaviour` picks what `/v1/chat/completions` does next: "ok" (answers COUCOU),
-"fail" (HTTP 500), "slow" (sleeps longer than the proxy's timeout), "leak" (a 401 whose
+"fail" (HTTP 500), "slow" (answers only once the test calls `release()`: the proxy's timeout
+is what ends the request), "leak" (a 401 whose
 message quotes the key, as the real API does with part of it), "rate" (429 + Retry-After).
 It records what it received so tests can check what the proxy forwards.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,16 @@ class FakeUpstream:
     def __init__(self, reply: str = "COUCOU"):
         self.reply = reply
         self.behaviour = "ok"
-        self.slow_seconds = 3.0
+        self.released = threading.Event()
         self.requests: list[dict[str, Any]] = []
         app = Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
         self.running = serve_in_thread(app)
         self.port = self.running.port
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def release(self) -> None:
+        """Let the "slow" requests answer (after the test has seen the proxy give up)."""
+        self.released.set()
 
     async def chat(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -42,7 +48,8 @@ class FakeUpstream:
                 {"error": {"message": "boom", "type": "server_error"}}, status_code=500
             )
         if self.behaviour == "slow":
-            await asyncio.sleep(self.slow_seconds)
+            while not self.released.is_set():  # no answer until the test releases it
+                await asyncio.sleep(0.05)
         if self.behaviour == "leak":
             key = auth.removeprefix("Bearer ")
             return JSONResponse(
@@ -109,10 +116,10 @@ def sandbox_available() -> bool:
     if os.environ.get("ATELIER_TEST_FAKE_UPSTREAM"):
         return False
     try:
-        from helpers import sandbox
+        from helpers import kit_server
     except ImportError:
         return False
-    return callable(getattr(sandbox, "start", None))
+    return callable(getattr(kit_server, "start", None))
 
 
 def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tuple[str, str]:
@@ -125,10 +132,10 @@ def sandbox_coucou_model(home: Path | None = None, timeout: float = 60.0) -> tup
 
     import openai
 
-    from helpers import sandbox
+    from helpers import kit_server
 
-    base_url = sandbox.start(home) if home is not None else sandbox.start()
-    client = openai.OpenAI(base_url=base_url, api_key=sandbox.key_for(base_url), max_retries=0)
+    base_url = kit_server.start(home) if home is not None else kit_server.start()
+    client = openai.OpenAI(base_url=base_url, api_key=kit_server.key_for(base_url), max_retries=0)
     lines = [
         json.dumps(
             {

@@ -252,13 +252,13 @@ class Recorder:
 
 @contextlib.contextmanager
 def recording_server(home: Path, engine: str = "simulated") -> Iterator[tuple[str, Recorder]]:
-    """A kit server (its real app, in a thread, behind its workspace's key: `sandbox.key(home)`)
+    """A kit server (its real app, in a thread, behind its workspace's key: `kit_server.key(home)`)
     whose responses are all recorded."""
     from sandboxkit import register_key
 
     from helpers.asgi_thread import serve_in_thread
-    from helpers.sandbox.door import KeyLock
-    from helpers.sandbox.server import build_app
+    from helpers.kit_server.door import KeyLock
+    from helpers.kit_server.serving import build_app
 
     recorder = Recorder(build_app(home, engine=engine))
     locked = KeyLock(recorder, home)

@@ -33,7 +33,7 @@ UNSEEN = [
 NULL_ERROR = {"code": None, "message": None, "param": None}
 
 
-#: The workspace key of the servers tests started otherwise than `sandbox.start` (URL → key).
+#: The workspace key of the servers tests started otherwise than `kit_server.start` (URL → key).
 _KEYS: dict[str, str] = {}
 
 
@@ -44,9 +44,9 @@ def register_key(url: str, key: str) -> None:
 
 def key_of(url: str) -> str | None:
     """The workspace key of a kit server this test process runs or started (else None)."""
-    from helpers import sandbox
+    from helpers import kit_server
 
-    return sandbox.key_for(url) or _KEYS.get(url.rstrip("/"))
+    return kit_server.key_for(url) or _KEYS.get(url.rstrip("/"))
 
 
 def client(url: str, **options: Any) -> openai.OpenAI:
@@ -123,10 +123,10 @@ def events_oldest_first(c: openai.OpenAI, job_id: str, limit: int = 7) -> list[A
 def standalone(
     home: Path, *, speed: float = 1000, port: int = 0
 ) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`python -m helpers.sandbox --port 0 --home HOME` in a subprocess; yields (process, base URL)."""
+    """`python -m helpers.kit_server --port 0 --home HOME` in a subprocess; yields (process, base URL)."""
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": str(speed), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.sandbox", "--port", str(port), "--home", str(home)],
+        [sys.executable, "-m", "helpers.kit_server", "--port", str(port), "--home", str(home)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -139,9 +139,9 @@ def standalone(
             f"no URL announced: {line!r} {proc.stderr.read() if proc.stderr else ''}"
         )
         url = line[line.index("http://") :].split()[0]
-        from helpers import sandbox
+        from helpers import kit_server
 
-        register_key(url, sandbox.key(home))
+        register_key(url, kit_server.key(home))
         yield proc, url
     finally:
         if proc.poll() is None:

@@ -181,3 +181,71 @@ def test_import_contracts_kept(capsys):
         config_filename=str(REPO / "pyproject.toml"), no_cache=True, no_logo=True
     )
     assert code == 0, capsys.readouterr().out
+
+
+def _contracts() -> list[dict]:
+    tomllib = pytest.importorskip("tomllib")  # Python ≥ 3.11
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return config["tool"]["importlinter"]["contracts"]
+
+
+def _named(contract: dict) -> set[str]:
+    """The modules a contract names (a name covers its submodules)."""
+    if contract["type"] == "layers":
+        names = {
+            part.strip().strip("()")
+            for layer in contract["layers"]
+            for part in layer.replace(":", "|").split("|")
+        }
+        containers = contract.get("containers") or [""]
+        return {f"{c}.{n}" if c else n for c in containers for n in names}
+    if contract["type"] == "forbidden":
+        return set(contract["source_modules"])
+    return set(contract.get("modules", []))
+
+
+def uncovered(modules: Set[str], contracts: list[dict]) -> list[str]:
+    """Modules of the kit that no import contract names, and children of a contract's
+    container that its layers leave out."""
+    named = set().union(*(_named(c) for c in contracts))
+    out = [
+        m
+        for m in sorted(modules)
+        if m != "helpers" and not any(m == n or m.startswith(n + ".") for n in named)
+    ]
+    for contract in contracts:
+        for container in contract.get("containers", []):
+            layers = _named(contract)
+            out += [
+                m
+                for m in sorted(modules)
+                if m.startswith(container + ".")
+                and m.count(".") == container.count(".") + 1
+                and m not in layers
+                # a subpackage whose modules have their layers (engines.local, resources.files)
+                and not any(n.startswith(m + ".") for n in layers)
+            ]
+    return out
+
+
+def test_the_coverage_finder_sees_a_module_left_out():
+    contracts = [
+        {"type": "layers", "layers": ["helpers.a | helpers.b", "helpers.pkg"]},
+        {"type": "layers", "containers": ["helpers.pkg"], "layers": ["x", "(y)"]},
+    ]
+    modules = {"helpers", "helpers.a", "helpers.b", "helpers.pkg", "helpers.pkg.x"}
+    assert uncovered(modules, contracts) == []
+    # a subpackage is covered by its modules' layers
+    contracts[1]["layers"].append("sub.m")
+    assert uncovered(modules | {"helpers.pkg.sub", "helpers.pkg.sub.m"}, contracts) == []
+    assert uncovered(modules | {"helpers.c", "helpers.pkg.z"}, contracts) == [
+        "helpers.c",
+        "helpers.pkg.z",
+    ]
+
+
+def test_every_module_is_inside_an_import_contract():
+    """lint-imports covers the whole kit: every module is named by a contract (a layer, a
+    forbidden source, an independent module), and every module of a contract's container
+    (the kit server's) has its layer there."""
+    assert uncovered(set(_kit_modules()), _contracts()) == []

@@ -13,8 +13,8 @@ from sandboxkit import COUCOU, client, upload, wait_job
 
 from helpers import models
 from helpers.asgi_thread import serve_in_thread
-from helpers.sandbox.classroom import create_class_app
-from helpers.sandbox.classroom.roster import Roster
+from helpers.kit_server.classroom import create_class_app
+from helpers.kit_server.classroom.roster import Roster
 
 pytestmark = pytest.mark.browser
 

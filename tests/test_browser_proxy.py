@@ -1,6 +1,6 @@
 """Step 8 in a real browser: headless Chromium opens the page, says "Bonjour", sees "COUCOU".
 
-Runs against proxy + sandbox (a COUCOU model trained there) when `helpers.sandbox` exists,
+Runs against proxy + sandbox (a COUCOU model trained there) when `helpers.kit_server` exists,
 else against a fake upstream answering COUCOU. Screenshots go to `test-artifacts/`.
 """
 
@@ -31,10 +31,10 @@ def upstream(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
     """(base_url, model, key) of something that answers COUCOU (the sandbox answers only with
     its workspace's key)."""
     if sandbox_available():
-        from helpers import sandbox
+        from helpers import kit_server
 
         base_url, model = sandbox_coucou_model(home=tmp_path_factory.mktemp("sandbox-step8"))
-        yield base_url, model, sandbox.key_for(base_url) or KEY
+        yield base_url, model, kit_server.key_for(base_url) or KEY
         return
     fake = FakeUpstream()
     yield fake.base_url, "ft:gpt-4o-mini-2024-07-18:sandbox:coucou:fake0001", KEY

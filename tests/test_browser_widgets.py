@@ -1,9 +1,11 @@
-"""The course rehearsed in a real browser: JupyterLab on loopback, headless Chromium.
+"""The course's widgets and page in a real browser: JupyterLab on loopback, headless Chromium.
 
-A class's Run All, notebook after notebook (00 to the last, copies in a temporary folder, one
-shared workspace, sandbox mode): for each, no error output, no "Error displaying widget",
-the ✅ line of its check cell present, and a screenshot in `test-artifacts/rehearsal-*.png`;
-then its kernel is shut down, as notebook 10 asks students to do. Along the way: the key
+A class's Run All of the notebooks that show a widget or the step-8 page
+(`browserkit.BROWSER_NOTEBOOKS`, in course order, copies in a temporary folder, one shared
+workspace, sandbox mode; the others run under nbval and alone, see browserkit): for each, no
+error output, no "Error displaying widget", the ✅ line of its check cell present, and a
+screenshot in `test-artifacts/rehearsal-*.png`; then its kernel is shut down, as notebook 10
+asks students to do. Along the way: the key
 form empties its field and keeps the key out of the saved notebook (02), the dataset table
 accepts a new row (03), the job monitor reaches "succeeded" with its chart (06), and the
 step-8 page, still up after Run All, answers « Bonjour » and its status dot turns to
@@ -26,13 +28,13 @@ import time
 from pathlib import Path
 
 import pytest
-from browserkit import ARTIFACTS, CHROMIUM
+from browserkit import ARTIFACTS, BROWSER_NOTEBOOKS, CHROMIUM
 from browserkit import LAUNCH_ARGS as CHROMIUM_ARGS
 from conftest import REPO, require
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-NOTEBOOKS = [p.stem for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+NOTEBOOKS = list(BROWSER_NOTEBOOKS)
 KEY = "sk-proj-BROWSERsecret0123456789abcdefQRST"
 LAB_SETTINGS = {
     # every cell stays in the page (JupyterLab otherwise only renders the visible ones)
@@ -45,8 +47,10 @@ LAB_SETTINGS = {
 }
 
 
-def _write_background_notebook(path: Path) -> None:
-    """A monitor left to refresh on its own (no wait()), then a cell that prints one line."""
+def _write_background_notebook(path: Path, home: Path) -> None:
+    """A monitor left to refresh on its own (no wait()) on a job that stays where it is (its
+    workspace's server runs it at speed 0.001: hours) until the test cancels it from outside,
+    then a cell that prints one line."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -57,12 +61,12 @@ def _write_background_notebook(path: Path) -> None:
     }
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "import os, tempfile\n"
+            "import os\n"
             "# its own workspace, hence its own sandbox server, which reads the speed below\n"
-            "os.environ['ATELIER_HOME'] = tempfile.mkdtemp(prefix='atelier-background-')\n"
+            f"os.environ['ATELIER_HOME'] = {str(home)!r}\n"
             "from helpers import jobs, notebook\n"
             "from helpers.widgets import JobMonitor\n"
-            "os.environ['ATELIER_SANDBOX_SPEED'] = '5'  # a job of about ten seconds\n"
+            "os.environ['ATELIER_SANDBOX_SPEED'] = '0.001'  # the job waits for the test\n"
             "fichier = jobs.upload(notebook.data_file('coucou.jsonl'))\n"
             "job = jobs.create(fichier.id, suffix='fond')\n"
             "moniteur = JobMonitor(job.id, interval=0.3)\n"
@@ -112,7 +116,7 @@ def lab(tmp_path_factory):
     root.mkdir()
     for name in NOTEBOOKS:
         shutil.copy(REPO / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
-    _write_background_notebook(root / "monitor_background.ipynb")
+    _write_background_notebook(root / "monitor_background.ipynb", base / "background-home")
     settings_dir = base / "lab-settings"
     for rel, value in LAB_SETTINGS.items():
         path = settings_dir / rel
@@ -172,6 +176,7 @@ def lab(tmp_path_factory):
             "url": f"http://127.0.0.1:{port}",
             "root": root,
             "home": home,
+            "background_home": base / "background-home",
             "log": base / "lab.log",
         }
     finally:
@@ -440,18 +445,31 @@ def test_rehearsal_run_all(class_page, lab, name):
     print(f"{name}: {time.monotonic() - started:.1f} s")
 
 
+def _cancel_from_outside(home: Path) -> None:
+    """Cancel the workspace's only job through its kit server, as another program would."""
+    import openai
+
+    from helpers import advert
+
+    url, _ = advert.read_advert(home, "simulated")
+    api = openai.OpenAI(base_url=url, api_key=advert.workspace_key(home), max_retries=0)
+    (job,) = api.fine_tuning.jobs.list().data
+    api.fine_tuning.jobs.cancel(job.id)
+
+
 def test_monitor_refreshes_in_the_background(page, lab):
-    """The kernel is idle, the monitor keeps updating, and nothing lands in other cells."""
+    """The kernel is idle, the monitor keeps updating, and nothing lands in other cells: the
+    job waits (speed 0.001) until the test cancels it from outside; the monitor shows it."""
     open_and_run(page, lab, "monitor_background")
     assert_clean(page, "monitor_background")
     monitor = page.locator(".atelier-job-monitor").first
     monitor.wait_for(timeout=30_000)
-    assert "succeeded" not in monitor.inner_text()  # still running when the cells are done
+    assert "cancelled" not in monitor.inner_text()  # nobody cancelled it yet
+    _cancel_from_outside(lab["background_home"])
     page.wait_for_function(
-        "() => document.querySelector('.atelier-job-monitor').textContent.includes('succeeded')",
+        "() => document.querySelector('.atelier-job-monitor').textContent.includes('cancelled')",
         timeout=90_000,
     )
-    monitor.locator("img").first.wait_for(state="visible", timeout=30_000)
     outputs = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
     assert outputs.count() == 1 and outputs.first.inner_text().strip() == "fin de la cellule"
     shot(page, "background-monitor", monitor)

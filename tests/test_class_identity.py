@@ -18,9 +18,9 @@ from sandboxkit import COUCOU, REPO, client, upload
 
 from helpers import errors
 from helpers.asgi_thread import serve_in_thread
-from helpers.sandbox.classroom import create_class_app
-from helpers.sandbox.classroom.identity import hub_tenant
-from helpers.sandbox.classroom.roster import Roster, RosterError
+from helpers.kit_server.classroom import create_class_app
+from helpers.kit_server.classroom.identity import hub_tenant
+from helpers.kit_server.classroom.roster import Roster, RosterError
 
 
 def _get(base: str, key: str, path: str, method: str = "GET") -> tuple[int, dict, str]:
@@ -231,7 +231,7 @@ class HungHubAuth(FakeHubAuth):
 
 
 def test_a_hung_hub_does_not_hold_the_class_server(tmp_path, served, monkeypatch):
-    from helpers.sandbox.classroom import identity
+    from helpers.kit_server.classroom import identity
 
     monkeypatch.setattr(identity, "HUB_TIMEOUT", 0.5)
     hub = HungHubAuth(["alice", "bob"])

@@ -16,8 +16,8 @@ from sandboxkit import COUCOU, client, upload
 
 from helpers import errors, models
 from helpers.asgi_thread import serve_in_thread
-from helpers.sandbox.classroom import create_class_app
-from helpers.sandbox.classroom.roster import DEFAULT_QUOTAS, Roster
+from helpers.kit_server.classroom import create_class_app
+from helpers.kit_server.classroom.roster import DEFAULT_QUOTAS, Roster
 
 KB = 1024
 
@@ -241,7 +241,7 @@ def test_a_full_storage_refuses_new_jobs_too(classroom):
 def test_one_student_cannot_take_all_the_server_s_threads(classroom):
     """20 requests at once from one student: at most IN_FLIGHT served at a time, the rest a
     429 the SDK retries; another student is answered meanwhile."""
-    from helpers.sandbox.classroom.tenants import IN_FLIGHT
+    from helpers.kit_server.classroom.tenants import IN_FLIGHT
 
     base, keys, _, _, _ = classroom
     slow = client(base + "/v1", api_key=keys["alice"], timeout=60)

@@ -16,8 +16,8 @@ from sandboxkit import COUCOU, REPO, client, upload, wait_job
 
 from helpers import errors, models
 from helpers.asgi_thread import serve_in_thread
-from helpers.sandbox.classroom import create_class_app
-from helpers.sandbox.classroom.roster import Roster
+from helpers.kit_server.classroom import create_class_app
+from helpers.kit_server.classroom.roster import Roster
 
 
 @pytest.fixture
@@ -203,6 +203,7 @@ def test_class_command_line(tmp_path):
     assert Roster(tmp_path / "c").quotas()["jobs_per_day"] == 3
 
 
+@pytest.mark.local
 def test_local_engine_students_take_turns_and_really_train(tmp_path, monkeypatch):
     """The class server with real training (tiny model): two students' jobs train one after the
     other on the class's one slot, each answers COUCOU, each in their own tenant."""

@@ -26,12 +26,37 @@ def test_openai_mode_uses_key_and_real_url(monkeypatch):
     assert api.api_key == KEY and "api.openai.com" in str(api.base_url)
 
 
-def test_helpers_client_is_callable_after_submodule_import(monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    import helpers.client  # noqa: F401 - rebinds the package attribute to the module
+def test_helpers_client_is_the_callable_module_before_and_after_its_import(monkeypatch):
+    """One rule (helpers/__init__.py): `helpers.client` is the module, and calling it builds
+    the SDK client — in a fresh interpreter, before and after `import helpers.client`."""
+    import os
+    import subprocess
+    import sys
 
-    assert callable(helpers.client)
-    assert helpers.client("openai").api_key == KEY
+    code = (
+        "import types, helpers\n"
+        "first = helpers.client\n"
+        "import helpers.client\n"
+        "assert first is helpers.client and isinstance(first, types.ModuleType)\n"
+        "api = helpers.client('openai', max_retries=0)\n"
+        "assert type(api).__name__ == 'OpenAI' and api.api_key == 'sk-test'\n"
+    )
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_public_name_is_a_function_or_a_module_never_both():
+    import types
+
+    import helpers
+
+    assert not set(helpers._API) & helpers._MODULES
+    for name in helpers._API:
+        assert not isinstance(getattr(helpers, name), types.ModuleType), name
+    for name in helpers._MODULES:
+        assert isinstance(getattr(helpers, name), types.ModuleType), name
+    assert set(helpers.__all__) == set(helpers._API) | {"client"}
 
 
 def _verdict(

@@ -10,9 +10,9 @@ import pytest
 from sandboxkit import COUCOU
 
 from helpers import models
-from helpers.sandbox.database import Database
-from helpers.sandbox.files import FileService
-from helpers.sandbox.simulated import SimulatedEngine
+from helpers.kit_server.database import Database
+from helpers.kit_server.engines.simulated import SimulatedEngine
+from helpers.kit_server.file_store import FileService
 
 T0 = 1_800_000_000.0
 

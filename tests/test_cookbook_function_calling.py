@@ -20,6 +20,8 @@ import sandboxkit
 from conftest import require
 from sandboxkit import HERE
 
+pytestmark = pytest.mark.notebook
+
 CELLS = HERE / "cookbook" / "fine_tuning_for_function_calling.json"
 RUNNER = HERE / "cookbook" / "run_cells.py"
 #: The cells that fail as published on 2026-12-07, against the real API as against the sandbox.
@@ -46,7 +48,7 @@ def _run(url: str, mode: str, cwd) -> dict:
         **os.environ,
         "OPENAI_BASE_URL": url,
         # the notebook's own variable, set as a learner would: to the workspace's kit-server
-        # key (`python -m helpers.sandbox --key`)
+        # key (`python -m helpers.kit_server --key`)
         "OPENAI_BUILD_HOUR_KEY": sandboxkit.key_of(url),
         "PYTHONPATH": str(HERE.parent),
     }

@@ -9,7 +9,7 @@ import pytest
 from sandboxkit import COUCOU, client, upload
 
 from helpers import french, notebook, settings
-from helpers.sandbox.simulated import plan as engine
+from helpers.kit_server.engines.simulated import plan as engine
 
 
 def _course_dataset() -> bytes:
@@ -77,7 +77,7 @@ def test_every_event_of_a_sandbox_job_has_a_french_gloss(module_sandbox, monkeyp
 
 
 def test_every_event_text_of_the_kit_server_has_a_french_gloss():
-    from helpers.sandbox import events
+    from helpers.kit_server import events
 
     texts = [
         getattr(events, name).format(job_id="ftjob-abc123")

@@ -194,3 +194,23 @@ def test_every_english_assert_says_what_is_wrong_in_english(path: Path):
             message = ast.unparse(node.msg)
             assert re.search(r"[a-z]{3,} \S", message), f"{path.name}: not a sentence: {line}"
             assert not FRENCH_WORDS.search(message), f"{path.name}: still French: {line}"
+
+
+def test_every_notebook_showing_a_widget_or_the_page_is_seen_in_a_browser():
+    """The browser rehearsal (tests/test_browser_widgets.py) runs only these notebooks: a new
+    widget in another notebook must join them."""
+    from browserkit import BROWSER_NOTEBOOKS, RENDERED_IN_A_BROWSER
+
+    showing = {
+        path.stem
+        for path in COURSE
+        if any(
+            marker in _src(cell)
+            for cell in _cells(path)
+            if cell["cell_type"] == "code"
+            for marker in RENDERED_IN_A_BROWSER
+        )
+    }
+    assert showing, "the scan found no widget at all"
+    assert showing <= set(BROWSER_NOTEBOOKS), showing - set(BROWSER_NOTEBOOKS)
+    assert {p.stem for p in COURSE} >= set(BROWSER_NOTEBOOKS)

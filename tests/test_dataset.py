@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -252,26 +253,28 @@ example_like = st.fixed_dictionaries(
 def _assert_well_formed(report: dataset.Report) -> None:
     for p in report.problems:
         assert p.code in FILE_LEVEL or (p.line is not None and p.line >= 1), p
-        assert isinstance(str(p), str)
+        text = str(p)  # what the learner reads: where, what, how to fix
+        assert text.startswith(("❌ ", "⚠️ ")) and p.message in text and p.fix in text, text
+        assert (f"Ligne {p.line}" if p.line else "Fichier") in text, text
     assert len(report.token_counts) == len(report.examples)
     report.summary()
     report.stats()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400))
 def test_random_bytes(data):
     _assert_well_formed(dataset.check_bytes(data))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(json_values | example_like, max_size=12))
 def test_random_json_lines(values):
     data = "".join(json.dumps(v) + "\n" for v in values).encode()
     _assert_well_formed(dataset.check_bytes(data))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(example_like, max_size=12),
     st.lists(
@@ -343,7 +346,7 @@ def test_figures_only_check_of_a_missing_file(tmp_path):
 
 
 @settings(
-    max_examples=100,
+    max_examples=examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -284,7 +284,7 @@ def test_trailing_comma_and_nan(tmp_path):
     ],
 )
 def test_the_sandbox_fails_the_job_like_the_api(data, english):
-    from helpers.sandbox import validation
+    from helpers.kit_server import validation
 
     failure = validation.failure_for(dataset.check_bytes(data))
     assert failure is not None and english in failure["message"], failure

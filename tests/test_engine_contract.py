@@ -1,6 +1,6 @@
 """One contract for both engines of the kit server (simulated and local), through the real SDK.
 
-Every engine implements `helpers.sandbox.protocol.Engine`: the same routes answer with the
+Every engine implements `helpers.kit_server.contract.Engine`: the same routes answer with the
 same shapes (validated against the SDK's types), the same pagination and the same errors, and
 a model is listed if and only if it can be retrieved and used. The local engine's cases need
 torch (`make test-local`); elsewhere they skip. The engine-switch regression runs everywhere.
@@ -21,7 +21,7 @@ from openapi_contract import check_all, recording_server
 from pydantic import BaseModel
 from sandboxkit import COUCOU, client, strict, upload, wait_job
 
-from helpers import models, sandbox
+from helpers import kit_server, models
 
 ORGANIZATIONS = {"simulated": "org-sandbox", "local": "org-local"}
 
@@ -40,10 +40,10 @@ def _prepare(engine: str, home: Path, monkeypatch) -> None:
 
 def _start(engine: str, home: Path, monkeypatch) -> str:
     _prepare(engine, home, monkeypatch)
-    return sandbox.start(home, engine=engine)
+    return kit_server.start(home, engine=engine)
 
 
-@pytest.fixture(params=["simulated", "local"])
+@pytest.fixture(params=["simulated", pytest.param("local", marks=pytest.mark.local)])
 def flow(request, workspace, monkeypatch):
     """(engine name, SDK client, a succeeded COUCOU job) on a fresh workspace. Every response
     the engine gives during the test is then checked against OpenAI's published description."""
@@ -270,17 +270,17 @@ def test_switching_engine_lists_only_what_the_engine_serves(workspace, monkeypat
     by /v1/models but answered 404 on retrieve, and local jobs said `org-sandbox`. Each engine
     now lists exactly what it can retrieve and use; the header names the engine's organization.
     (Listing and retrieving need no torch: the local engine's check is bypassed here.)"""
-    url = sandbox.start(workspace)
+    url = kit_server.start(workspace)
     c = client(url)
     f = upload(c, COUCOU)
     sim = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
     assert sim.status == "succeeded"
-    sandbox.stop(workspace)
+    kit_server.stop(workspace)
 
-    from helpers.sandbox import local_engine
+    from helpers.kit_server.engines import local as local_engine
 
     monkeypatch.setattr(local_engine, "check_usable", lambda: None)
-    url = sandbox.start(workspace, engine="local")
+    url = kit_server.start(workspace, engine="local")
     try:
         c = client(url)
         listed = [m.id for m in c.models.list().data]
@@ -298,10 +298,10 @@ def test_switching_engine_lists_only_what_the_engine_serves(workspace, monkeypat
         # The files stay the workspace's: the upload is still there under the local engine.
         assert f.id in {x.id for x in c.files.list()}
     finally:
-        sandbox.stop(workspace)
+        kit_server.stop(workspace)
 
     # Back to the simulated engine: its fine-tune is listed and usable again.
-    c = client(sandbox.start(workspace))
+    c = client(kit_server.start(workspace))
     assert sim.fine_tuned_model in {m.id for m in c.models.list().data}
     assert c.models.retrieve(sim.fine_tuned_model).id == sim.fine_tuned_model
 

@@ -13,7 +13,7 @@ import pytest
 from fakeapi import hx
 
 import helpers
-from helpers import chat, errors, jobs, sandbox, workspace
+from helpers import chat, errors, jobs, kit_server, workspace
 from helpers.client import check_key
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,17 +24,17 @@ GUIDE_3 = REPO / "data" / "guide_3_exemples.jsonl"
 @pytest.fixture(autouse=True)
 def _stop_sandbox():
     yield
-    sandbox.stop()
+    kit_server.stop()
 
 
 def counting_client(log: list[str]) -> openai.OpenAI:
     def hook(request):
         log.append(f"{request.method} {request.url.path}")
 
-    url = sandbox.start()
+    url = kit_server.start()
     return openai.OpenAI(
         base_url=url,
-        api_key=sandbox.key(),
+        api_key=kit_server.key(),
         max_retries=0,
         http_client=hx.Client(event_hooks={"request": [hook]}),
     )
@@ -94,7 +94,7 @@ def test_failed_job_is_explained():
 
 
 def test_sandbox_errors_are_explained():
-    url = sandbox.start()
+    url = kit_server.start()
     with pytest.raises(openai.NotFoundError) as info:
         chat.ask("Bonjour", "gpt-3.5-turbo-0125")
     assert errors.explain(info.value).code == "model_shut_down"
@@ -127,9 +127,18 @@ def test_check_key_in_sandbox():
     assert check_key("sk-sandbox-invalid-key", "sandbox").status == "invalid"
 
 
-def test_cli_guide_commands_in_subprocesses(tmp_path):
+@pytest.fixture
+def served_workspace(tmp_path):
+    """A workspace whose commands share one detached kit server, as a learner's do (the first
+    command starts it, the next ones find it); stopped at the end."""
+    yield tmp_path
+    kit_server.shutdown(tmp_path)
+
+
+def test_cli_guide_commands_in_subprocesses(served_workspace):
+    tmp_path = served_workspace
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "ATELIER_SANDBOX_IN_PROCESS"},
         "ATELIER_HOME": str(tmp_path),
         "ATELIER_MODE": "sandbox",
         "ATELIER_SANDBOX_SPEED": "1000",

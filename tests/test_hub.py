@@ -81,7 +81,7 @@ def _check_isolation(hub, users: list[str]) -> None:
 
     import openai
 
-    from helpers import sandbox
+    from helpers import kit_server
 
     seen: dict[str, dict[str, set[str]]] = {}
     urls: dict[str, str] = {}
@@ -89,7 +89,9 @@ def _check_isolation(hub, users: list[str]) -> None:
         workspace = hub.home(user) / CLONE / ".atelier"
         advert = json.loads((workspace / "sandbox-simulated.json").read_text())
         urls[user] = advert["url"]
-        api = openai.OpenAI(base_url=advert["url"], api_key=sandbox.key(workspace), max_retries=0)
+        api = openai.OpenAI(
+            base_url=advert["url"], api_key=kit_server.key(workspace), max_retries=0
+        )
         seen[user] = {
             "files": {f.id for f in api.files.list()},
             "jobs": {j.id for j in api.fine_tuning.jobs.list(limit=100)},
@@ -103,7 +105,7 @@ def _check_isolation(hub, users: list[str]) -> None:
     assert len(set(urls.values())) == len(users)  # one kit server per student
     for i, user in enumerate(users):  # with their own key, on the next student's server
         other = users[(i + 1) % len(users)]
-        key = sandbox.key(hub.home(user) / CLONE / ".atelier")
+        key = kit_server.key(hub.home(user) / CLONE / ".atelier")
         intruder = openai.OpenAI(base_url=urls[other], api_key=key, max_retries=0)
         for attempt in (intruder.files.list, intruder.models.list):
             with pytest.raises(openai.AuthenticationError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from fakeapi import FakeAPI, install
 
@@ -167,4 +165,14 @@ def test_results_base64(fake, tmp_path):
 def test_status_fr_covers_the_guide():
     for status in ("validating_files", "queued", "running", "succeeded", "failed", "cancelled"):
         assert jobs.STATUS_FR[status]
-    assert json.dumps(jobs.STATUS_FR, ensure_ascii=False)
+
+
+def test_status_fr_covers_every_status_of_the_sdk():
+    """Every status the SDK's job type can carry has its French meaning (a new one fails here)."""
+    from typing import get_args
+
+    from openai.types.fine_tuning import FineTuningJob
+
+    statuses = set(get_args(FineTuningJob.model_fields["status"].annotation))
+    assert statuses and statuses <= set(jobs.STATUS_FR), statuses - set(jobs.STATUS_FR)
+    assert all(isinstance(v, str) and v.strip() for v in jobs.STATUS_FR.values())

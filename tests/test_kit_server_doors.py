@@ -23,7 +23,7 @@ import pytest
 from sandboxkit import COUCOU, REPO, upload
 
 import helpers
-from helpers import advert, errors, sandbox
+from helpers import advert, errors, kit_server
 from helpers.advert import KEY_HEADER, TOKENS_MAX_BODY, TOKENS_PATH, RemoteLengths
 from helpers.client import still_served
 from helpers.tokens import local_lengths
@@ -66,9 +66,9 @@ def _envelope(raw: bytes) -> dict:
 
 
 def test_the_workspace_key_is_an_owner_only_file_made_once(workspace):
-    key = sandbox.key()
+    key = kit_server.key()
     path = advert.key_path(workspace)
-    assert path.read_text().strip() == key and sandbox.key() == key
+    assert path.read_text().strip() == key and kit_server.key() == key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not key.startswith("sk-")  # nothing in a workspace looks like an OpenAI key
 
@@ -88,7 +88,7 @@ def test_a_key_file_others_could_read_or_choose_is_replaced(workspace, tmp_path,
     else:
         path.write_text("sandbox")
         path.chmod(0o600)
-    key = sandbox.key()
+    key = kit_server.key()
     assert key != chosen and key != "sandbox"
     assert not path.is_symlink() and stat.S_IMODE(path.stat().st_mode) == 0o600
     if damage == "a symbolic link":
@@ -97,13 +97,13 @@ def test_a_key_file_others_could_read_or_choose_is_replaced(workspace, tmp_path,
 
 def test_python_m_helpers_sandbox_key_prints_it(workspace):
     done = subprocess.run(
-        [sys.executable, "-m", "helpers.sandbox", "--key", "--home", str(workspace)],
+        [sys.executable, "-m", "helpers.kit_server", "--key", "--home", str(workspace)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 0 and done.stdout.strip() == sandbox.key(workspace)
+    assert done.returncode == 0 and done.stdout.strip() == kit_server.key(workspace)
 
 
 # -- who gets in -------------------------------------------------------------------------------
@@ -122,8 +122,8 @@ def test_python_m_helpers_sandbox_key_prints_it(workspace):
     ],
 )
 def test_a_request_without_the_workspace_key_is_refused(workspace, method, path):
-    url = sandbox.start(workspace)
-    for key in (None, "sandbox", "sk-anything", sandbox.key(workspace)[:-1] + "x"):
+    url = kit_server.start(workspace)
+    for key in (None, "sandbox", "sk-anything", kit_server.key(workspace)[:-1] + "x"):
         status, headers, raw = _request(url, method, path, key=key, body=b"{}")
         assert status == 401, (key, raw)
         error = _envelope(raw)
@@ -133,8 +133,8 @@ def test_a_request_without_the_workspace_key_is_refused(workspace, method, path)
 
 
 def test_the_workspace_key_opens_every_door(workspace):
-    url = sandbox.start(workspace)
-    key = sandbox.key(workspace)
+    url = kit_server.start(workspace)
+    key = kit_server.key(workspace)
     assert _request(url, "GET", "/v1/models", key=key)[0] == 200
     assert _request(url, "GET", "/", key=key)[0] == 200
     # beside another key (a fault key, a key typed in the key form): in its own header
@@ -148,10 +148,10 @@ def test_another_workspace_key_is_refused(tmp_path):
     """A student who finds another student's kit server (the same host: a lab machine, The
     Littlest JupyterHub) cannot read, add or delete anything there."""
     alice, bob = tmp_path / "alice", tmp_path / "bob"
-    alice_url, bob_url = sandbox.start(alice), sandbox.start(bob)
-    alice_api = openai.OpenAI(base_url=alice_url, api_key=sandbox.key(alice), max_retries=0)
+    alice_url, bob_url = kit_server.start(alice), kit_server.start(bob)
+    alice_api = openai.OpenAI(base_url=alice_url, api_key=kit_server.key(alice), max_retries=0)
     file = upload(alice_api, COUCOU)
-    bob_on_alice = openai.OpenAI(base_url=alice_url, api_key=sandbox.key(bob), max_retries=0)
+    bob_on_alice = openai.OpenAI(base_url=alice_url, api_key=kit_server.key(bob), max_retries=0)
     for attempt in (
         lambda: bob_on_alice.files.list(),
         lambda: bob_on_alice.files.content(file.id),
@@ -162,15 +162,15 @@ def test_another_workspace_key_is_refused(tmp_path):
             attempt()
         assert errors.explain(err.value).code == "kit_server_key"
     assert alice_api.files.retrieve(file.id).id == file.id
-    assert _request(bob_url, "GET", "/v1/models", key=sandbox.key(bob))[0] == 200
-    sandbox.stop(alice)
-    sandbox.stop(bob)
+    assert _request(bob_url, "GET", "/v1/models", key=kit_server.key(bob))[0] == 200
+    kit_server.stop(alice)
+    kit_server.stop(bob)
 
 
 def test_faults_on_demand_still_work(workspace):
     """By key through the kit's client (the key form, notebook 10), and by key from any
     client for the faults that answer an error at once (they read and write nothing)."""
-    url = sandbox.start(workspace)
+    url = kit_server.start(workspace)
     with pytest.raises(openai.RateLimitError) as err:
         helpers.client(api_key="sk-sandbox-quota", max_retries=0).models.list()
     assert err.value.code == "insufficient_quota"
@@ -194,8 +194,8 @@ def test_learners_see_no_change(workspace):
     api = helpers.client(max_retries=0)
     file = jobs.upload(COUCOU, client=api)
     assert still_served("file_id", file.id)
-    url = sandbox.connect()
-    lengths = RemoteLengths(url, "o200k_base", sandbox.key())
+    url = kit_server.connect()
+    lengths = RemoteLengths(url, "o200k_base", kit_server.key())
     assert lengths.many(["Bonjour", "COUCOU"]) == local_lengths("o200k_base", ["Bonjour", "COUCOU"])
     with pytest.raises(OSError):
         RemoteLengths(url, "o200k_base", "sk-someone-else").many(["Bonjour"])
@@ -212,7 +212,7 @@ def test_learners_see_no_change(workspace):
 def test_the_key_is_written_nowhere_else(workspace):
     api = helpers.client(max_retries=0)
     api.models.list()
-    key = sandbox.key()
+    key = kit_server.key()
     for path in Path(workspace).rglob("*"):
         if path.is_file() and path.name != advert.KEY_NAME:
             assert key.encode() not in path.read_bytes(), path
@@ -223,10 +223,10 @@ def test_the_key_is_written_nowhere_else(workspace):
 
 def test_kit_tokens_refuses_a_huge_body_at_once(workspace):
     """100 MB announced: a 413 in the API's envelope before anything is read, connection closed."""
-    url = sandbox.start(workspace)
+    url = kit_server.start(workspace)
     conn = http.client.HTTPConnection("127.0.0.1", _port(url), timeout=60)
     conn.putrequest("POST", TOKENS_PATH)
-    conn.putheader("Authorization", f"Bearer {sandbox.key()}")
+    conn.putheader("Authorization", f"Bearer {kit_server.key()}")
     conn.putheader("Content-Type", "application/json")
     conn.putheader("Content-Length", str(100 * 1024 * 1024))
     conn.endheaders()
@@ -239,7 +239,7 @@ def test_kit_tokens_refuses_a_huge_body_at_once(workspace):
 
 
 def test_kit_tokens_refuses_a_chunked_body_past_the_cap(workspace):
-    url = sandbox.start(workspace)
+    url = kit_server.start(workspace)
     conn = http.client.HTTPConnection("127.0.0.1", _port(url), timeout=60)
     chunk = b"a" * (1024 * 1024)
 
@@ -249,7 +249,7 @@ def test_kit_tokens_refuses_a_chunked_body_past_the_cap(workspace):
             yield chunk
         yield b'"]}'
 
-    headers = {"Authorization": f"Bearer {sandbox.key()}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {kit_server.key()}", "Content-Type": "application/json"}
     try:
         conn.request("POST", TOKENS_PATH, body=body(), headers=headers, encode_chunked=True)
         answer = conn.getresponse()
@@ -272,18 +272,18 @@ def test_kit_tokens_refuses_a_chunked_body_past_the_cap(workspace):
     ],
 )
 def test_kit_tokens_refusals_use_the_api_envelope(workspace, method, body, status):
-    url = sandbox.start(workspace)
-    got, _, raw = _request(url, method, TOKENS_PATH, key=sandbox.key(), body=body)
+    url = kit_server.start(workspace)
+    got, _, raw = _request(url, method, TOKENS_PATH, key=kit_server.key(), body=body)
     assert got == status and _envelope(raw)
 
 
 def test_remote_lengths_stay_under_the_cap(workspace, monkeypatch):
-    from helpers.sandbox import server
+    from helpers.kit_server.resources import kit
 
     monkeypatch.setattr(advert, "TOKENS_MAX_BODY", 4000)
-    monkeypatch.setattr(server, "TOKENS_MAX_BODY", 4000)
-    url = sandbox.start(workspace)
-    lengths = RemoteLengths(url, "o200k_base", sandbox.key())
+    monkeypatch.setattr(kit, "TOKENS_MAX_BODY", 4000)
+    url = kit_server.start(workspace)
+    lengths = RemoteLengths(url, "o200k_base", kit_server.key())
     texts = [f"Bonjour numéro {i}" for i in range(200)]  # ~4 KB of JSON: several requests
     assert lengths.many(texts) == local_lengths("o200k_base", texts)
     with pytest.raises(OSError):  # one text bigger than a request: the kernel counts it itself
@@ -295,12 +295,12 @@ def test_remote_lengths_stay_under_the_cap(workspace, monkeypatch):
     [("/v1/chat/completions", "MAX_JSON_BODY"), ("/v1/files", "MAX_UPLOAD_BODY")],
 )
 def test_v1_bodies_past_their_limit_are_refused_at_once(workspace, path, limit):
-    from helpers.sandbox.app import Gate
+    from helpers.kit_server.gate import Gate
 
-    url = sandbox.start(workspace)
+    url = kit_server.start(workspace)
     conn = http.client.HTTPConnection("127.0.0.1", _port(url), timeout=60)
     conn.putrequest("POST", path)
-    conn.putheader("Authorization", f"Bearer {sandbox.key()}")
+    conn.putheader("Authorization", f"Bearer {kit_server.key()}")
     conn.putheader("Content-Type", "application/json")
     conn.putheader("Content-Length", str(getattr(Gate, limit) + 1))
     conn.endheaders()
@@ -313,7 +313,7 @@ def test_v1_bodies_past_their_limit_are_refused_at_once(workspace, path, limit):
 
 def test_a_server_process_refuses_the_key_of_another_workspace(tmp_path, monkeypatch):
     """The detached server a notebook starts (not only a thread's)."""
-    from helpers.sandbox import launcher
+    from helpers.kit_server import launcher
 
     monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS")
     mine, other = tmp_path / "mine", tmp_path / "other"
@@ -321,10 +321,10 @@ def test_a_server_process_refuses_the_key_of_another_workspace(tmp_path, monkeyp
     other.mkdir()
     url = launcher.ensure(mine, idle=60)
     try:
-        assert launcher.answers(url, sandbox.key(mine))
-        assert not launcher.answers(url, sandbox.key(other))
+        assert launcher.answers(url, kit_server.key(mine))
+        assert not launcher.answers(url, kit_server.key(other))
         # The advert says where, never the key.
-        assert sandbox.key(mine) not in launcher.advert_path(mine, "simulated").read_text()
+        assert kit_server.key(mine) not in launcher.advert_path(mine, "simulated").read_text()
         assert os.stat(advert.key_path(mine)).st_mode & 0o077 == 0
     finally:
         launcher.shutdown(mine)
@@ -340,5 +340,5 @@ def test_a_new_workspace_is_owner_only(tmp_path, monkeypatch):
     settings.workspace_dir()
     assert stat.S_IMODE(home.stat().st_mode) & 0o077 == 0
     given = tmp_path / "donne"  # a workspace given to the sandbox itself (--home, start(home))
-    sandbox.key(given)
+    kit_server.key(given)
     assert stat.S_IMODE(given.stat().st_mode) & 0o077 == 0

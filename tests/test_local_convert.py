@@ -127,6 +127,7 @@ def test_the_command_speaks_french_without_a_python_warning():
     assert "error:" not in wrong.stderr and "unrecognized" not in wrong.stderr
 
 
+@pytest.mark.local
 def test_transformers_english_bar_is_silenced_while_converting():
     from localkit import need_torch
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from localkit import local_run, need_torch
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.local]
 
 REAL_VAR = "ATELIER_REAL_MODEL"
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -38,7 +38,7 @@ def test_dpo_on_smollm2_raises_the_margin_and_changes_the_style(real_model, work
     monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(real_model))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "30")
-    from helpers import preference_eval, sandbox
+    from helpers import kit_server, preference_eval
     from helpers.client import client
     from helpers.local import worker
 
@@ -96,5 +96,5 @@ def test_dpo_on_smollm2_raises_the_margin_and_changes_the_style(real_model, work
         assert tuned.hits >= base.hits + 4
         assert tuned.mean_words < base.mean_words / 2
     finally:
-        sandbox.stop(workspace)
+        kit_server.stop(workspace)
         worker.stop_worker(workspace)

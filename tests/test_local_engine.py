@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from localkit import HELD_OUT, coucou_examples, coucou_path, need_torch, system_prompt
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.local]
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ def test_cli_says_why_in_french(capsys, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.local
 def test_tiny_export_round_trip(workspace, tmp_path, monkeypatch):
     need_torch()
     from test_local_real import run_without_kit

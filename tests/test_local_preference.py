@@ -14,7 +14,7 @@ from localkit import HELD_OUT, coucou_examples, coucou_path, need_torch, system_
 
 from helpers import preference_data
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.local]
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -132,13 +132,13 @@ def sdk(monkeypatch, workspace, tiny_dir):
     monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(tiny_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "20")
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.client import client
     from helpers.local import worker
 
     api = client(max_retries=0, timeout=60)
     yield api
-    sandbox.stop(workspace)
+    kit_server.stop(workspace)
     worker.stop_worker(workspace)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from localkit import HELD_OUT, coucou_path, need_torch
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.local]
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 
@@ -31,14 +31,14 @@ def sdk(monkeypatch, workspace, tiny_dir):
     monkeypatch.setenv("ATELIER_LOCAL_MODEL", str(tiny_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "20")
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.client import client
     from helpers.local import worker
 
     api = client(max_retries=0, timeout=60)
     assert api.base_url.host == "127.0.0.1"
     yield api
-    sandbox.stop(workspace)
+    kit_server.stop(workspace)
     worker.stop_worker(workspace)
 
 
@@ -240,11 +240,11 @@ def test_the_local_server_restarts_when_the_model_setting_changes(
     another kernel) is restarted by a kernel that names another one; jobs then train that one."""
     import shutil
 
-    from helpers import sandbox
+    from helpers import kit_server
     from helpers.client import client
+    from helpers.kit_server import launcher
     from helpers.local import worker
     from helpers.local.worker import LocalQueue
-    from helpers.sandbox import launcher
 
     other = shutil.copytree(tiny_dir, tmp_path / "models" / "autre-tiny")
     monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS")  # a real server process, as in a notebook
@@ -255,19 +255,19 @@ def test_the_local_server_restarts_when_the_model_setting_changes(
     try:
         client(max_retries=0, timeout=60).models.list()
         first = launcher.read_advert(workspace, "local")
-        assert sandbox.local_model_served(workspace) == str(tiny_dir.resolve())
+        assert kit_server.local_model_served(workspace) == str(tiny_dir.resolve())
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("ATELIER_LOCAL_MODEL", "models/autre-tiny")  # relative, as typed
         api = client(max_retries=0, timeout=60)
         second = launcher.read_advert(workspace, "local")
         assert second[1] != first[1] and not launcher.pid_alive(first[1])
-        assert sandbox.local_model_served(workspace) == str(other.resolve())
+        assert kit_server.local_model_served(workspace) == str(other.resolve())
         file = upload(api, coucou_path())
         job = api.fine_tuning.jobs.create(training_file=file.id, model="gpt-4o-mini-2024-07-18")
         assert LocalQueue(workspace).get(job.id).model == str(other.resolve())
         api.fine_tuning.jobs.cancel(job.id)
     finally:
-        sandbox.shutdown(workspace)
+        kit_server.shutdown(workspace)
         worker.stop_worker(workspace)
 
 

@@ -64,7 +64,8 @@ def test_wanted_spec_makes_paths_absolute_and_keeps_catalog_ids(tmp_path, monkey
 
 
 def _fake_launcher(monkeypatch) -> list[tuple]:
-    from helpers.sandbox import launcher, local_engine
+    from helpers.kit_server import launcher
+    from helpers.kit_server.engines import local as local_engine
 
     calls: list[tuple] = []
     monkeypatch.delenv("ATELIER_SANDBOX_IN_PROCESS", raising=False)
@@ -82,15 +83,15 @@ def _fake_launcher(monkeypatch) -> list[tuple]:
 def test_a_local_server_serving_another_model_is_restarted(
     workspace, tmp_path, monkeypatch, other_process
 ):
-    from helpers import sandbox
+    from helpers import kit_server
 
     calls = _fake_launcher(monkeypatch)
     folder = model_folder(tmp_path / "modele")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, "modele")
     fake_server(workspace, other_process, serves="smollm2-135m-instruct")  # started by doctor
-    assert sandbox.local_model_served(workspace) == "smollm2-135m-instruct"
-    sandbox.connect(workspace, engine="local")
+    assert kit_server.local_model_served(workspace) == "smollm2-135m-instruct"
+    kit_server.connect(workspace, engine="local")
     # stopped, then started again with the setting of this process (an absolute path: the
     # server runs from the workspace folder, where "modele" would mean another folder)
     assert calls == [
@@ -100,17 +101,17 @@ def test_a_local_server_serving_another_model_is_restarted(
 
 
 def test_a_local_server_serving_the_wanted_model_is_kept(workspace, monkeypatch, other_process):
-    from helpers import sandbox
+    from helpers import kit_server
 
     calls = _fake_launcher(monkeypatch)
     monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, "tiny")
     fake_server(workspace, other_process, serves="tiny")
-    sandbox.connect(workspace, engine="local")
+    kit_server.connect(workspace, engine="local")
     assert calls == [("start", "local", {catalog.LOCAL_MODEL_VAR: "tiny"})]  # finds it running
     (workspace / "local" / catalog.SERVED_FILE).unlink()  # an older server that did not say
-    assert sandbox.local_model_served(workspace) == "?"
+    assert kit_server.local_model_served(workspace) == "?"
     calls.clear()
-    sandbox.connect(workspace, engine="local")
+    kit_server.connect(workspace, engine="local")
     assert calls[0] == ("stop", "local")
 
 

@@ -13,11 +13,14 @@ import os
 import shutil
 import subprocess
 
+import pytest
 from conftest import require
 from openapi_contract import check_all, recording_server
 from sandboxkit import COUCOU, HERE
 
-from helpers import models, sandbox
+from helpers import kit_server, models
+
+pytestmark = pytest.mark.node
 
 NODE_DIR = HERE / "node"
 
@@ -30,7 +33,7 @@ def test_node_sdk_whole_flow(workspace):
         env = {
             **os.environ,
             "OPENAI_BASE_URL": url,
-            "OPENAI_API_KEY": sandbox.key(workspace),  # the server refuses any other key
+            "OPENAI_API_KEY": kit_server.key(workspace),  # the server refuses any other key
         }
         done = subprocess.run(
             [node, str(NODE_DIR / "flow.mjs"), str(COUCOU), models.DEFAULT_MODEL],
@@ -59,7 +62,7 @@ def test_node_sdk_issue_20(workspace):
     require(node is not None, "Node.js absent (Node ≥ 20)")
     require((NODE_DIR / "node_modules" / "openai").is_dir(), "npm ci --prefix tests/node")
     with recording_server(workspace) as (url, recorder):
-        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+        env = {**os.environ, "OPENAI_BASE_URL": url, "OPENAI_API_KEY": kit_server.key(workspace)}
         done = subprocess.run(
             [node, str(NODE_DIR / "fidelity.mjs"), str(COUCOU), models.DEFAULT_MODEL],
             cwd=NODE_DIR,

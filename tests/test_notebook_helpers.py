@@ -95,6 +95,7 @@ def test_ensure_in_local_mode_replays_the_earlier_steps(monkeypatch, workspace):
     assert "bac à sable" not in text
 
 
+@pytest.mark.local
 def test_ensure_in_local_mode_trains_for_real(monkeypatch, workspace):
     """The real thing on the tiny model (skips without torch: run it in .venv-local)."""
     from localkit import need_torch
@@ -104,7 +105,7 @@ def test_ensure_in_local_mode_trains_for_real(monkeypatch, workspace):
     monkeypatch.setenv("ATELIER_LOCAL_MODEL", "tiny")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ATELIER_LOCAL_WORKER_IDLE", "10")
-    from helpers import chat, sandbox
+    from helpers import chat, kit_server
     from helpers.local import worker
 
     try:
@@ -114,7 +115,7 @@ def test_ensure_in_local_mode_trains_for_real(monkeypatch, workspace):
         assert any("vrai entraînement" in s for s in said)
         assert chat.ask("Quelle heure est-il ?", model=model, temperature=0).strip() == "COUCOU"
     finally:
-        sandbox.stop(workspace)
+        kit_server.stop(workspace)
         worker.stop_worker(workspace)
 
 
@@ -198,9 +199,9 @@ def test_checking_a_recorded_model_does_not_import_the_sdk(workspace, tmp_path):
     import sys
 
     model = notebook.ensure("fine_tuned_model")
-    from helpers import sandbox
+    from helpers import kit_server
 
-    url = sandbox.connect()
+    url = kit_server.connect()
     code = (
         "import sys\nfrom helpers import notebook\n"
         f"assert notebook._still_there('fine_tuned_model', {model!r})[0]\n"

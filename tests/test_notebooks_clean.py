@@ -30,7 +30,7 @@ ID_RE = re.compile(
 KEY_RE = re.compile(r"sk-[A-Za-z0-9_\-]{20,}")
 # Tests hold deliberate fake keys (to prove they never leak). Allowed there only when the
 # fake is obviously one: it says so, or is a keyboard run nobody gets from OpenAI.
-# `sk-sandbox-<fault>` keys ask the sandbox for a fault (helpers/sandbox/faults.py): not keys.
+# `sk-sandbox-<fault>` keys ask the sandbox for a fault (helpers/kit_server/faults.py): not keys.
 SANDBOX_FAULT_PREFIX = "sk-sandbox-"
 FAKE_MARKERS = (
     "test",

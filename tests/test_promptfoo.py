@@ -20,6 +20,8 @@ from conftest import REPO, require
 
 from helpers import evaluation, jobs, models, notebook, promptfoo
 
+pytestmark = pytest.mark.promptfoo
+
 PROMPTFOO_DIR = REPO / "tests" / "promptfoo"
 BIN = PROMPTFOO_DIR / "node_modules" / ".bin" / "promptfoo"
 
@@ -66,7 +68,11 @@ def test_promptfoo_counts_the_kits_passes(trained, tmp_path, loose):
     )
     config = json.loads(written.config.read_text(encoding="utf-8"))
     assert all("apiBaseUrl" in p["config"] for p in config["providers"])
-    assert written.key_variable is None and "sk-" not in written.config.read_text(encoding="utf-8")
+    text = written.config.read_text(encoding="utf-8")
+    assert written.key_variable == promptfoo.KIT_KEY_VAR and "sk-" not in text
+    key = written.env[promptfoo.KIT_KEY_VAR]  # the workspace's kit-server key: not in any file
+    assert key and key not in text and key not in written.command()
+    assert key not in (written.folder / "LISEZMOI.md").read_text(encoding="utf-8")
     out = tmp_path / "results.json"
     home = tmp_path / "promptfoo-home"
     env = {

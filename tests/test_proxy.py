@@ -336,11 +336,13 @@ def test_upstream_unreachable_is_502(fake):
 
 
 def test_upstream_timeout_is_504(fake):
+    """The upstream never answers until released: the 504 can only be the proxy's timeout."""
     fake.behaviour = "slow"
-    start = time.monotonic()
-    r = make_client(fake, timeout=0.5).post("/api/chat", json=HELLO)
-    assert_french_error(r, 504, "upstream_timeout")
-    assert time.monotonic() - start < 2.5
+    try:
+        r = make_client(fake, timeout=0.5).post("/api/chat", json=HELLO)
+        assert_french_error(r, 504, "upstream_timeout")
+    finally:
+        fake.release()
 
 
 def test_upstream_error_quoting_the_key_is_not_relayed(fake):
@@ -496,7 +498,8 @@ def test_proxy_loads_nothing_else_from_the_kit_at_run_time():
 
 
 def test_deployment_files():
-    yaml = pytest.importorskip("yaml")
+    import yaml  # PyYAML: requirements-dev.txt
+
     reqs = (REPO / "proxy-requirements.txt").read_text(encoding="utf-8")
     for dep in ("starlette", "uvicorn", "openai"):
         assert dep in reqs
@@ -615,7 +618,7 @@ def test_webdemo_urls(monkeypatch):
     assert webdemo.browser_url(8123) == "/user/alice/proxy/8123/"
 
 
-@pytest.mark.skipif(not sandbox_available(), reason="helpers.sandbox n'existe pas encore")
+@pytest.mark.skipif(not sandbox_available(), reason="helpers.kit_server n'existe pas encore")
 def test_webdemo_against_the_sandbox_with_workspace_model(demo_stop):
     _, model = sandbox_coucou_model()
     workspace.record(fine_tuned_model=model)

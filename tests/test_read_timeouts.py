@@ -29,11 +29,11 @@ PATIENCE = 10.0
 @pytest.fixture
 def kit_server(workspace) -> Iterator[str]:
     """A kit server of the test's workspace, in a thread, with short read timeouts."""
-    from helpers import sandbox
-    from helpers.sandbox.server import serve_in_thread
+    from helpers.kit_server import key
+    from helpers.kit_server.serving import serve_in_thread
 
     server = serve_in_thread(workspace, timeouts=SHORT)
-    register_key(server.url, sandbox.key(workspace))
+    register_key(server.url, key(workspace))
     try:
         yield server.url
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.sandbox.simulated import replies
+from helpers.kit_server.engines.simulated import replies
 
 
 def test_a_class_worth_of_small_models_stays_cached(monkeypatch):

@@ -18,7 +18,7 @@ import openai
 import pytest
 from sandboxkit import REPO, auth, client, upload, wait_job, write_lines
 
-from helpers import errors, models, sandbox
+from helpers import errors, kit_server, models
 from helpers.exceptions import WorkspaceError
 
 
@@ -55,18 +55,18 @@ def _post(url: str, path: str, raw: bytes) -> tuple[int, dict]:
 def test_job_creation_answers_at_once_so_a_client_timeout_orphans_nothing(workspace):
     """3,500 examples used to be validated inside the request: a client with a short timeout
     gave up, the SDK retried, and the server created a job per attempt."""
-    c = client(sandbox.start(workspace), timeout=2.0, max_retries=2)
+    c = client(kit_server.start(workspace), timeout=2.0, max_retries=2)
     f = upload(c, write_lines(workspace / "big.jsonl", _examples(3500)))
     job = c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL)
     assert job.status == "validating_files"
     assert [j.id for j in c.fine_tuning.jobs.list().data] == [job.id]
-    done = wait_job(client(sandbox.start(workspace)), job.id, timeout=120)
+    done = wait_job(client(kit_server.start(workspace)), job.id, timeout=120)
     assert done.status == "succeeded" and done.trained_tokens
 
 
 def test_a_very_long_job_is_planned(workspace):
     """n_epochs=50, batch_size=1 on 3,500 examples = 175,000 steps: no job after 6 minutes."""
-    c = client(sandbox.start(workspace), timeout=60)
+    c = client(kit_server.start(workspace), timeout=60)
     f = upload(c, write_lines(workspace / "big.jsonl", _examples(3500)))
     job = c.fine_tuning.jobs.create(
         training_file=f.id,
@@ -116,7 +116,7 @@ def test_a_file_with_a_lone_surrogate_never_breaks_lists(workspace):
     lines[3] = '{"messages": [{"role": "user", "content": "x\\ud800y"}, ' + (
         '{"role": "assistant", "content": "\\udfff"}]}'
     )
-    c = client(sandbox.start(workspace))
+    c = client(kit_server.start(workspace))
     f = upload(c, write_lines(workspace / "surrogate.jsonl", lines))
     job = wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=models.DEFAULT_MODEL).id)
     assert job.status in ("failed", "succeeded")
@@ -145,13 +145,13 @@ def test_over_long_context_is_the_real_400(module_sandbox):
 def test_a_server_bug_is_a_500_and_its_traceback_goes_to_the_log_file(
     workspace, monkeypatch, capfd
 ):
-    from helpers.sandbox.simulated import engine
+    from helpers.kit_server.engines.simulated import engine
 
     def broken(self, body):
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(engine.SimulatedEngine, "chat", broken)
-    c = client(sandbox.start(workspace))
+    c = client(kit_server.start(workspace))
     with pytest.raises(openai.InternalServerError):
         c.chat.completions.create(
             model=models.DEFAULT_MODEL, messages=[{"role": "user", "content": "Bonjour"}]
@@ -174,26 +174,26 @@ def test_a_server_bug_is_a_500_and_its_traceback_goes_to_the_log_file(
 
 
 def test_unwritable_workspace_at_start_is_a_french_diagnosis(workspace, monkeypatch):
-    from helpers.sandbox import database
+    from helpers.kit_server import database
 
     def readonly(self, home):
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
     monkeypatch.setattr(database.Database, "__init__", readonly)
     with pytest.raises(WorkspaceError) as err:
-        sandbox.start(workspace / "ro")
+        kit_server.start(workspace / "ro")
     d = errors.explain(err.value)
     assert str(workspace / "ro") in d.cause and "lecture seule" in d.cause
     assert "ATELIER_HOME" in d.fix
 
 
 def test_full_disk_during_a_request_is_explained(workspace, monkeypatch):
-    from helpers.sandbox import files
+    from helpers.kit_server import file_store as files
 
     def full(self, *args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    c = client(sandbox.start(workspace))
+    c = client(kit_server.start(workspace))
     monkeypatch.setattr(files.FileService, "add", full)
     monkeypatch.setenv("ATELIER_HOME", str(workspace))
     with pytest.raises(openai.InternalServerError) as err:
@@ -208,7 +208,7 @@ def test_command_line_server_on_an_impossible_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     run = subprocess.run(
-        [sys.executable, "-m", "helpers.sandbox", "--port", "0", "--home", str(blocker / "ws")],
+        [sys.executable, "-m", "helpers.kit_server", "--port", "0", "--home", str(blocker / "ws")],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -15,7 +15,7 @@ from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
 from sandboxkit import COUCOU, client, strict, wait_job, write_lines
 
 from helpers import models, preference_data
-from helpers.sandbox import events
+from helpers.kit_server import events
 
 BASE = models.DEFAULT_MODEL
 _spec = importlib.util.spec_from_file_location(

@@ -14,7 +14,8 @@ from openai.types import CreateEmbeddingResponse, Model, ModerationCreateRespons
 from sandboxkit import client, strict
 
 from helpers import errors, tokens
-from helpers.sandbox import base_models, embeddings, moderations
+from helpers.kit_server import base_models
+from helpers.kit_server.resources import embeddings, moderations
 
 HELLO = [{"role": "user", "content": "Bonjour"}]
 

@@ -9,10 +9,10 @@ import pytest
 from sandboxkit import COUCOU, REPO, UNSEEN, example
 
 from helpers import dataset, models
-from helpers.sandbox import validation
-from helpers.sandbox.simulated import plan as planning
-from helpers.sandbox.simulated import replies, timeline
-from helpers.sandbox.simulated.jobs import JobRow
+from helpers.kit_server import validation
+from helpers.kit_server.engines.simulated import plan as planning
+from helpers.kit_server.engines.simulated import replies, timeline
+from helpers.kit_server.engines.simulated.jobs import JobRow
 
 SPEC = {
     "model": models.DEFAULT_MODEL,

@@ -31,7 +31,7 @@ from sandboxkit import (
     write_lines,
 )
 
-from helpers import dataset, models, sandbox
+from helpers import dataset, kit_server, models
 
 BASE = models.DEFAULT_MODEL
 
@@ -478,29 +478,29 @@ def test_chat_parameters(url):
 
 
 def test_start_is_idempotent_per_home(tmp_path):
-    a = sandbox.start(tmp_path / "a")
-    assert sandbox.start(tmp_path / "a") == a and sandbox.running(tmp_path / "a") == a
-    b = sandbox.start(tmp_path / "b")
+    a = kit_server.start(tmp_path / "a")
+    assert kit_server.start(tmp_path / "a") == a and kit_server.running(tmp_path / "a") == a
+    b = kit_server.start(tmp_path / "b")
     assert b != a
-    sandbox.stop(tmp_path / "a")
-    assert sandbox.running(tmp_path / "a") is None
+    kit_server.stop(tmp_path / "a")
+    assert kit_server.running(tmp_path / "a") is None
     assert client(b).models.list().data
-    again = sandbox.start(tmp_path / "a")
+    again = kit_server.start(tmp_path / "a")
     assert client(again).models.list().data
-    sandbox.stop(tmp_path / "a")
-    sandbox.stop(tmp_path / "b")
+    kit_server.stop(tmp_path / "a")
+    kit_server.stop(tmp_path / "b")
 
 
 def test_server_is_quiet_and_never_stores_the_key(tmp_path, capfd):
     key = "sk-proj-SECRETsecretSECRET1234"
-    url = sandbox.start(tmp_path)
+    url = kit_server.start(tmp_path)
     c = client(url, api_key=key)
     f = upload(c, COUCOU)
     wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id)
     c.chat.completions.create(model=BASE, messages=[{"role": "user", "content": "Bonjour"}])
     with pytest.raises(openai.NotFoundError):
         c.files.retrieve("file-nope")
-    sandbox.stop(tmp_path)
+    kit_server.stop(tmp_path)
     out, err = capfd.readouterr()
     assert out == "" and err == ""  # no access log, no banner in the notebook
     for path in tmp_path.rglob("*"):

@@ -11,11 +11,11 @@ import threading
 from sandboxkit import COUCOU, example
 
 from helpers import models
-from helpers.sandbox.database import Database
-from helpers.sandbox.files import FileService
-from helpers.sandbox.simulated import SimulatedEngine, replies
-from helpers.sandbox.simulated import plan as planning
-from helpers.sandbox.simulated.planners import Planners
+from helpers.kit_server.database import Database
+from helpers.kit_server.engines.simulated import SimulatedEngine, replies
+from helpers.kit_server.engines.simulated import plan as planning
+from helpers.kit_server.engines.simulated.planners import Planners
+from helpers.kit_server.file_store import FileService
 
 SPEC = {
     "model": models.DEFAULT_MODEL,
@@ -174,7 +174,7 @@ def test_one_workspace_heavy_plan_does_not_hold_another_workspace(tmp_path, monk
 
 
 def test_a_job_planned_in_its_own_process_is_the_same_job(tmp_path, monkeypatch):
-    from helpers.sandbox.simulated.planners import PLANNERS
+    from helpers.kit_server.engines.simulated.planners import PLANNERS
 
     body = {"model": models.DEFAULT_MODEL, "seed": 5}
     plans = []
@@ -196,8 +196,8 @@ def test_a_job_planned_in_its_own_process_is_the_same_job(tmp_path, monkeypatch)
 def test_a_very_long_job_has_a_bounded_number_of_events():
     """2,000 examples × 50 epochs at batch 1: 100,000 steps, and still a few hundred events
     (a validation event every 10 steps made 10,000, built again on every look)."""
-    from helpers.sandbox.simulated import timeline
-    from helpers.sandbox.simulated.jobs import JobRow
+    from helpers.kit_server.engines.simulated import timeline
+    from helpers.kit_server.engines.simulated.jobs import JobRow
 
     spec = {**SPEC, "training_file": "file-x", "validation_file": None, "suffix": None}
     spec["hyperparameters"] = {**SPEC["hyperparameters"], "n_epochs": 50, "batch_size": 1}

@@ -11,8 +11,8 @@ import pytest
 from openai.types.fine_tuning import FineTuningJob
 from sandboxkit import COUCOU, UNSEEN, client, strict, upload, wait_job
 
-from helpers import models, sandbox
-from helpers.sandbox import database
+from helpers import kit_server, models
+from helpers.kit_server import database
 
 BASE = models.DEFAULT_MODEL
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
@@ -65,7 +65,7 @@ def test_job_survives_kill_9_and_restart(tmp_path):
 
 def test_job_created_in_one_process_followed_in_another(tmp_path):
     home = tmp_path / "home"
-    c = client(sandbox.start(home))  # this process (a "kernel")
+    c = client(kit_server.start(home))  # this process (a "kernel")
     f = upload(c, COUCOU)
     job = c.fine_tuning.jobs.create(training_file=f.id, model=BASE, suffix="ailleurs")
     with sandboxkit_standalone(home) as (_, other):  # another process, same workspace
@@ -75,7 +75,7 @@ def test_job_created_in_one_process_followed_in_another(tmp_path):
     here = c.fine_tuning.jobs.list_events(job.id, limit=1000)
     assert [e.id for e in same] == [e.id for e in here]
     assert c.fine_tuning.jobs.retrieve(job.id).fine_tuned_model == followed.fine_tuned_model
-    sandbox.stop(home)
+    kit_server.stop(home)
 
 
 def test_two_servers_write_concurrently(tmp_path):
@@ -94,14 +94,14 @@ def test_without_wal(tmp_path, monkeypatch):
     db = database.Database(tmp_path)
     assert db.wal is False
     assert db.conn().execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal"
-    url = sandbox.start(tmp_path)
+    url = kit_server.start(tmp_path)
     c = client(url)
     f = upload(c, COUCOU)
     assert (
         wait_job(c, c.fine_tuning.jobs.create(training_file=f.id, model=BASE).id).status
         == "succeeded"
     )
-    sandbox.stop(tmp_path)
+    kit_server.stop(tmp_path)
     db.close()
 
 

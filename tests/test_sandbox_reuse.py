@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from helpers import sandbox
+from helpers import kit_server
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -21,24 +21,24 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_running_server_is_advertised_and_withdrawn(workspace):
-    url = sandbox.start()
+    url = kit_server.start()
     advert = json.loads((workspace / "sandbox-simulated.json").read_text())
     assert advert == {"url": url, "pid": os.getpid()}
-    assert sandbox.find_running() == url
-    sandbox.stop()
+    assert kit_server.find_running() == url
+    kit_server.stop()
     assert not (workspace / "sandbox-simulated.json").exists()
-    assert sandbox.find_running() is None
+    assert kit_server.find_running() is None
 
 
 def test_command_uses_the_kernels_server(workspace):
-    url = sandbox.start()
+    url = kit_server.start()
     port = url.split(":")[2].split("/")[0]
     # Had the command started a server of its own, it would have advertised it (its pid).
     done = _cli("api", "files.create", "-p", "fine-tune", "-f", "data/coucou.jsonl")
     assert done.returncode == 0, done.stderr
     advert = json.loads((workspace / "sandbox-simulated.json").read_text())
     assert advert["pid"] == os.getpid() and port in advert["url"]
-    sandbox.stop()
+    kit_server.stop()
 
 
 def test_stale_advert_is_ignored(workspace):
@@ -48,7 +48,7 @@ def test_stale_advert_is_ignored(workspace):
     (workspace / "sandbox-simulated.json").write_text(
         json.dumps({"url": "http://127.0.0.1:9/v1", "pid": int(dead)})
     )
-    assert sandbox.find_running() is None
+    assert kit_server.find_running() is None
     done = _cli("api", "fine_tuning.jobs.list")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["object"] == "list"
@@ -56,4 +56,4 @@ def test_stale_advert_is_ignored(workspace):
 
 def test_garbled_advert_is_ignored(workspace):
     (workspace / "sandbox-simulated.json").write_text("{not json")
-    assert sandbox.find_running() is None
+    assert kit_server.find_running() is None

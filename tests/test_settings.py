@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -70,6 +71,59 @@ def test_mask_key():
     assert settings.mask_key(None) == "(aucune)"
 
 
+def test_every_setting_is_read_once_typed_and_checked(monkeypatch):
+    monkeypatch.setenv("ATELIER_SERVER_IDLE", "90")
+    monkeypatch.setenv("ATELIER_CLASS_PORT", "9000")
+    monkeypatch.setenv("ATELIER_LOCAL_BF16", "0")
+    monkeypatch.setenv("ATELIER_MODE", " Local ")
+    now = settings.current()
+    assert (now.server_idle, now.class_port, now.local_bf16) == (90.0, 9000, False)
+    assert now.mode is settings.Mode.LOCAL and settings.get_mode() is settings.Mode.LOCAL
+    assert settings.current() is now  # nothing changed: the same object
+    monkeypatch.setenv("ATELIER_CLASS_PORT", "")  # empty: the default
+    assert settings.current().class_port == 8800
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        now.class_port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("ATELIER_MODE", "cloud", "sandbox, openai, local"),
+        ("ATELIER_CLASS_PORT", "huit mille", "port"),
+        ("ATELIER_LOCAL_THREADS", "0", "entier"),
+        ("ATELIER_SANDBOX_WAL", "peut-être", "1 (oui) ou 0 (non)"),
+        ("ATELIER_SERVER_IDLE", "bientôt", "secondes"),
+        ("ATELIER_CLASS_URL", "salle-12:8800", "http"),
+    ],
+)
+def test_a_bad_value_is_refused_in_french_with_its_variable(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(settings.SettingsError) as caught:
+        settings.current()
+    assert variable in str(caught.value) and expected in str(caught.value)
+    assert repr(value) in str(caught.value) and "relance" in caught.value.fix
+
+
+def test_a_secret_setting_never_shows(monkeypatch):
+    monkeypatch.setenv("ATELIER_CLASS_KEY", "cle-secrete-de-bob")
+    assert "cle-secrete-de-bob" not in repr(settings.current())
+    assert settings.class_server() is None  # no class URL: no class server
+
+
+def test_settings_are_given_to_this_process_and_its_children(monkeypatch):
+    monkeypatch.delenv("ATELIER_SANDBOX_SPEED", raising=False)
+    monkeypatch.delenv("ATELIER_JOB_SECONDS", raising=False)
+    with settings.overridden(sandbox_speed=250.0) as inside:
+        assert inside.sandbox_speed == 250.0 and os.environ["ATELIER_SANDBOX_SPEED"] == "250.0"
+    assert "ATELIER_SANDBOX_SPEED" not in os.environ and settings.sandbox_speed() == 1.0
+    assert settings.environment(local_model="tiny", sandbox_in_process=True) == {
+        "ATELIER_LOCAL_MODEL": "tiny",
+        "ATELIER_SANDBOX_IN_PROCESS": "1",
+    }
+    assert settings.Settings.variable("home") == "ATELIER_HOME"
+
+
 def _no_language_settings(monkeypatch, tmp_path):
     for var in (settings.LANG_VAR, "JPY_SESSION_NAME", *settings.LOCALE_VARS):
         monkeypatch.delenv(var, raising=False)
@@ -109,3 +163,13 @@ def test_the_notebooks_edition_comes_from_its_folder(monkeypatch, tmp_path):
     assert settings.language() == "en"
     monkeypatch.setenv("JPY_SESSION_NAME", str(french / "03_dataset.ipynb"))
     assert settings.language() == "fr"
+
+
+def test_the_kit_finds_its_own_folders():
+    """`helpers.settings` is a package: the kit's folder is still `helpers/`, and the
+    checkout (its `data/`, its `.env`, its `.atelier/`) the folder above it."""
+    from conftest import REPO
+
+    assert settings.package_dir() == REPO / "helpers"
+    assert settings.repo_root() == REPO
+    assert settings.env_file() == REPO / ".env"

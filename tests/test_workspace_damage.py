@@ -28,10 +28,10 @@ import pytest
 from sandboxkit import COUCOU, REPO
 
 import helpers
-from helpers import errors, notebook, sandbox, settings
+from helpers import errors, kit_server, notebook, settings
 from helpers import workspace as records
 from helpers.exceptions import DamagedFileError, ServerStartError, WorkspaceError
-from helpers.sandbox import database, launcher
+from helpers.kit_server import database, launcher
 
 
 @contextlib.contextmanager
@@ -129,7 +129,7 @@ def test_a_corrupted_database_at_start_is_named_and_repaired(workspace, server_p
 def test_a_database_damaged_while_serving_is_named_not_retried(workspace, monkeypatch):
     monkeypatch.setenv("ATELIER_SANDBOX_WAL", "0")  # every page in the one file
     helpers.jobs.upload(COUCOU, client=helpers.client())
-    sandbox.stop()
+    kit_server.stop()
     path = workspace / "sandbox.sqlite3"
     size = path.stat().st_size
     with open(path, "r+b") as db:  # every page but the first: the schema still reads

@@ -21,11 +21,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..exceptions import LocalModelError
 
-LOCAL_MODEL_VAR = "ATELIER_LOCAL_MODEL"
-DEVICE_VAR = "ATELIER_LOCAL_DEVICE"
-DEFAULT_LOCAL_MODEL = "smollm2-135m-instruct"
+LOCAL_MODEL_VAR = settings.Settings.variable("local_model")
+DEVICE_VAR = settings.Settings.variable("local_device")
+DEFAULT_LOCAL_MODEL = settings.DEFAULT_LOCAL_MODEL
 INSTALL_HINT = "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
 DEFAULT_LEARNING_RATE = 2e-4  # LoRA, at learning_rate_multiplier = 1
 REQUIRED = {"torch": "2.4", "transformers": "5", "peft": "0.20", "accelerate": "1.0"}
@@ -187,7 +188,7 @@ def wanted_spec() -> str:
     """What `ATELIER_LOCAL_MODEL` names in this process, as one comparable string: a path that
     exists made absolute (a relative path means the same file from any folder), else the value
     as written (a catalog id, a hub repo id), `smollm2-135m-instruct` when unset."""
-    raw = os.environ.get(LOCAL_MODEL_VAR, "").strip() or DEFAULT_LOCAL_MODEL
+    raw = settings.current().local_model
     if raw in CATALOG:  # a catalog id wins over a folder of the same name (as in from_spec)
         return raw
     path = Path(raw).expanduser()
@@ -349,7 +350,7 @@ def unavailable_message(model: LocalModel, cause: BaseException | None = None) -
 
 def device() -> str:
     """`ATELIER_LOCAL_DEVICE`, else `cuda` when a GPU is usable, else `cpu` (imports torch)."""
-    forced = os.environ.get(DEVICE_VAR, "").strip().lower()
+    forced = settings.current().local_device
     if forced:
         return forced
     import torch
@@ -397,10 +398,13 @@ def _version(package: str) -> str | None:
 
 
 def _at_least(version: str, minimum: str) -> bool:
-    def parts(v: str) -> tuple[int, ...]:
-        return tuple(int(p) for p in re.findall(r"\d+", v.split("+")[0])[:3])
+    """PEP 440 order (`packaging`): `2.13.0+cpu` ≥ `2.4`; an unreadable version is not."""
+    from packaging.version import InvalidVersion, Version
 
-    return parts(version) >= parts(minimum)
+    try:
+        return Version(version) >= Version(minimum)
+    except InvalidVersion:
+        return False
 
 
 def is_available() -> bool:

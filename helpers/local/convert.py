@@ -107,18 +107,11 @@ def _require_gguf() -> None:
 @contextlib.contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
     """Only one process converts a given file at a time (the others wait, then reuse it)."""
+    from filelock import FileLock
+
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: the atomic rename still keeps the folder whole
-            yield
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with FileLock(lock_path):
+        yield
 
 
 class _Stages:

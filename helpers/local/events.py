@@ -1,7 +1,7 @@
 """The texts of the events that local training adds to a job, in the API's language (English).
 
 The real API's own event texts (created, started, steps, checkpoints, completed, cancelled)
-are the kit server's (`helpers.sandbox.events`); these are the ones only local training has.
+are the kit server's (`helpers.kit_server.events`); these are the ones only local training has.
 Every text here has its French in `helpers.french` (a test checks it), so a notebook, a widget
 or the command line never shows a local event untranslated.
 """

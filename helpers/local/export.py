@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import settings
+from ..modes import Mode, trained_in
 from .catalog import LocalModelError
 
 DEFAULT_DIR = "modeles-exportes"  # under the current folder…
-DIR_VAR = "ATELIER_EXPORT_DIR"  # …unless this names another parent folder (tests)
 DTYPES = ("float32", "bfloat16", "float16")
 
 
@@ -47,30 +47,28 @@ class Exported:
         ]
 
 
-def nothing_to_export(name: str, mode: str | None = None) -> str | None:
-    """Why `name` has no weights to export (French), or None when it may be a local model."""
-    parts = name.split(":")
-    org = parts[2] if name.startswith("ft:") and len(parts) > 2 else ""
-    if mode == "openai" and org != "local":
-        org = org or "openai"
-    if org == "sandbox" or (mode == "sandbox" and org != "local"):
+def nothing_to_export(name: str, mode: str | Mode | None = None) -> str | None:
+    """Why `name` has no weights to export (French), or None when it may be a local model.
+    A name that does not say which mode trained it is judged by the active `mode`."""
+    made_in = trained_in(name)
+    if made_in == Mode.LOCAL:
+        return None
+    if Mode.SANDBOX in (made_in, mode):
         return (
             f"{name} est un modèle du bac à sable : son entraînement est simulé, il n'a pas de "
             "poids à emporter. Pour un vrai modèle à garder, entraîne-le en mode « local » "
             "(ATELIER_MODE=local) : voir le notebook 00."
         )
-    if org not in ("local", ""):
+    if Mode.OPENAI in (made_in, mode):
         return (
             f"{name or 'Ton modèle'} a été entraîné chez OpenAI : OpenAI ne donne jamais les poids d'un modèle "
             "fine-tuné, il ne s'utilise qu'à travers son API. Pour un modèle que tu peux emporter, "
             "entraîne-le en mode « local »."
         )
-    if not name.startswith("ft:"):
-        return (
-            f"{name} n'est pas un modèle fine-tuné (ft:…). Donne le nom que ton job a produit, "
-            "par exemple celui qu'affiche le notebook 06."
-        )
-    return None
+    return (
+        f"{name} n'est pas un modèle fine-tuné (ft:…). Donne le nom que ton job a produit, "
+        "par exemple celui qu'affiche le notebook 06."
+    )
 
 
 def slug(name: str) -> str:
@@ -160,10 +158,9 @@ def export(
 ) -> Exported:
     """Write the merged Hugging Face folder of the local fine-tuned model `name` (a job's
     `fine_tuned_model`, or one of its checkpoints). French `LocalModelError` on failure."""
-    from ..settings import get_mode, workspace_dir
     from .worker import LocalQueue
 
-    why = nothing_to_export(name, get_mode())
+    why = nothing_to_export(name, settings.get_mode())
     if why:
         raise LocalModelError(why)
     if dtype not in DTYPES:
@@ -174,14 +171,14 @@ def export(
         raise LocalModelError(
             f"Exporter demande torch, transformers et peft : {catalog.INSTALL_HINT}"
         )
-    home = Path(home) if home is not None else workspace_dir()
+    home = Path(home) if home is not None else settings.workspace_dir()
     source = LocalQueue(home).model_folder(name)
     if source is None:
         raise LocalModelError(
             f"Aucun modèle local nommé {name} dans cet espace de travail ({home}). Vérifie le nom "
             "(python -m helpers api models.list) : le job doit avoir fini (succeeded)."
         )
-    parent = Path(os.environ.get(DIR_VAR) or Path.cwd() / DEFAULT_DIR)
+    parent = settings.current().export_dir or Path.cwd() / DEFAULT_DIR  # (tests: another one)
     folder = Path(dest) if dest is not None else parent / slug(name)
     return _write(name, source, folder, dtype)
 

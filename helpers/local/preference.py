@@ -59,14 +59,13 @@ VALID_EVERY = 10  # held-out pairs are scored every this many steps (the events'
 #: bfloat16 matrix products on a CPU that has them in hardware (AMX or AVX-512 BF16): about
 #: twice as fast as float32 here (bench/local_dpo_trainers.py); the weights stay float32 and
 #: log-probabilities are summed in float32. "0" turns it off.
-BF16_VAR = "ATELIER_LOCAL_BF16"
 
 
 def cpu_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware (Linux: its flags)."""
-    import os
+    from .. import settings
 
-    if os.environ.get(BF16_VAR, "").strip() == "0":
+    if not settings.current().local_bf16:
         return False
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")

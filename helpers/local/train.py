@@ -24,14 +24,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from .. import settings
 from ..messages import content_text
 from .quiet import quiet
 
 IGNORE = -100
 INFO_FILE = "atelier.json"
-THREADS_VAR = "ATELIER_LOCAL_THREADS"
 
 
 def cpu_threads() -> int:
@@ -46,23 +46,7 @@ def cpu_threads() -> int:
     more than they compute (measured on 2 cores under load: 0.19 s vs 0.98 s per answer); on
     an idle multi-core machine, ATELIER_LOCAL_THREADS=4 is faster (other numbers, the same
     on every run with that setting)."""
-    import os
-
-    from ..exceptions import SettingsError
-
-    raw = os.environ.get(THREADS_VAR, "").strip()
-    if not raw:
-        return 1
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SettingsError(
-            f"{THREADS_VAR}={raw!r} : attendu un nombre entier de threads, 1 ou plus (sans ce "
-            "réglage : 1)."
-        )
-    return value
+    return settings.current().local_threads
 
 
 class Cancelled(Exception):
@@ -139,19 +123,30 @@ class TrainInfo:
     skipped_examples: int  # examples with nothing to learn (all weights 0, or truncated away)
 
 
+class Metrics(Protocol):
+    """What every training loop's step metrics have (supervised: StepMetrics; preference:
+    `helpers.local.preference.PairMetrics`); each kind adds its own measures."""
+
+    step: int
+    total_steps: int
+    epoch: int
+    train_loss: float
+    elapsed: float
+
+
 class Callbacks:
     """Override what you need. Every hook runs in the training process, between steps."""
 
     def on_start(self, info: TrainInfo) -> None:  # noqa: B027 - optional hook
         pass
 
-    def on_step(self, metrics: StepMetrics) -> None:  # noqa: B027
+    def on_step(self, metrics: Metrics) -> None:  # noqa: B027
         pass
 
-    def on_checkpoint(self, step: int, path: Path, metrics: StepMetrics) -> None:  # noqa: B027
+    def on_checkpoint(self, step: int, path: Path, metrics: Metrics) -> None:  # noqa: B027
         pass
 
-    def on_early_stop(self, metrics: StepMetrics, train_set_loss: float) -> None:  # noqa: B027
+    def on_early_stop(self, metrics: Metrics, train_set_loss: float) -> None:  # noqa: B027
         """Training stops after `metrics.step`: the loss plateaued near 0 (`train_set_loss`:
         the mean loss on the whole training set, every label token right)."""
 
@@ -165,7 +160,7 @@ class TrainResult:
     steps: int
     trained_tokens: int
     seconds: float
-    metrics: list[StepMetrics] = field(default_factory=list)
+    metrics: list[Metrics] = field(default_factory=list)
     checkpoints: list[tuple[int, Path]] = field(default_factory=list)
     stopped_early: bool = False
 

@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-TURNS_VAR = "ATELIER_CLASS_TURNS"
-SLOTS_VAR = "ATELIER_CLASS_SLOTS"
+from .. import settings
+
+TURNS_VAR = settings.Settings.variable("class_turns")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
     job_id TEXT PRIMARY KEY,
@@ -52,14 +53,10 @@ class Turns:
 
     @classmethod
     def from_env(cls) -> Turns | None:
-        path = os.environ.get(TURNS_VAR, "").strip()
-        if not path:
+        now = settings.current()
+        if now.class_turns is None:
             return None
-        try:
-            slots = int(os.environ.get(SLOTS_VAR, "1"))
-        except ValueError:
-            slots = 1
-        return cls(path, slots)
+        return cls(now.class_turns, now.class_slots)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -75,9 +72,11 @@ class Turns:
             training = conn.execute(
                 "SELECT COUNT(*) FROM turns WHERE started_at IS NOT NULL"
             ).fetchone()[0]
+            # First come first served in the order the turns were asked (rowid: insertion
+            # order, which the clock cannot reorder: two workers reading time.time() then
+            # inserting could).
             first = conn.execute(
-                "SELECT job_id FROM turns WHERE started_at IS NULL ORDER BY asked_at, job_id "
-                "LIMIT ?",
+                "SELECT job_id FROM turns WHERE started_at IS NULL ORDER BY rowid LIMIT ?",
                 (max(0, self.slots - training),),
             ).fetchall()
             mine = job_id in {row[0] for row in first}
@@ -123,6 +122,6 @@ class Turns:
         with self._connect() as c:
             rows = c.execute(
                 "SELECT student, job_id, started_at IS NOT NULL FROM turns "
-                "ORDER BY started_at IS NULL, asked_at, job_id"
+                "ORDER BY started_at IS NULL, rowid"
             ).fetchall()
         return [(s, j, bool(t)) for s, j, t in rows]

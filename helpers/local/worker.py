@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -32,13 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
+from .. import settings
 from ..fileio import write_atomic
 from . import events as texts
+from .train import Callbacks
 from .turns import Turns
 
 BUSY_TIMEOUT_S = 30.0
-IDLE_EXIT = 120.0
-IDLE_VAR = "ATELIER_LOCAL_WORKER_IDLE"  # seconds without work before the worker exits
+IDLE_EXIT = settings.DEFAULT_WORKER_IDLE  # seconds without work before the worker exits
 STARTUP_GRACE = 30.0
 POLL = 0.2
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -321,7 +325,7 @@ class LocalQueue:
                 "WHERE job_id = ? AND seq > ? ORDER BY seq",
                 (job_id, after_seq),
             ).fetchall()
-        return [Event(*r[:6], _loads(r[6])) for r in rows]
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], _loads(r[6])) for r in rows]
 
     def checkpoints(self, job_id: str) -> list[Checkpoint]:
         """Oldest first (only the kept ones)."""
@@ -331,7 +335,7 @@ class LocalQueue:
                 "WHERE job_id = ? ORDER BY seq",
                 (job_id,),
             ).fetchall()
-        return [Checkpoint(*r[:6], json.loads(r[6])) for r in rows]
+        return [Checkpoint(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
     def next_queued(self) -> LocalJob | None:
         """The job `claim` would take next (left queued)."""
@@ -387,39 +391,21 @@ def _fmt(value: Any) -> str:
 
 
 # ---------------------------------------------------------------- the worker process
-class _Lock:
-    """An exclusive, non-blocking lock on a file, held while the process lives."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.handle: Any = None
-
-    def acquire(self) -> bool:
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the process's life
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                self.handle.seek(0)
-                msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.close()
-            self.handle = None
-            return False
-        return True
+def _worker_lock(home: str | Path) -> FileLock:
+    """The workspace's worker lock: held by its worker for the process's life (`filelock`:
+    an exclusive lock on POSIX and Windows alike)."""
+    return FileLock(local_dir(home) / "worker.lock")
 
 
 def worker_running(home: str | Path) -> bool:
     """True when a worker holds this workspace's lock."""
-    lock = _Lock(local_dir(home) / "worker.lock")
-    if lock.acquire():
-        lock.handle.close()  # releases it
-        return False
-    return True
+    lock = _worker_lock(home)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
 
 
 def ensure_worker(home: str | Path) -> bool:
@@ -446,7 +432,7 @@ def ensure_worker(home: str | Path) -> bool:
         if os.name != "nt"
         else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
     )
-    idle = os.environ.get(IDLE_VAR, "").strip() or str(IDLE_EXIT)
+    idle = f"{settings.current().local_worker_idle:g}"
     process = subprocess.Popen(
         [sys.executable, "-m", "helpers.local.worker", "--home", str(home), "--idle-exit", idle],
         stdin=subprocess.DEVNULL,
@@ -510,7 +496,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class _JobCallbacks:
+class _JobCallbacks(Callbacks):
     """Training hooks writing events, checkpoints and progress into the queue."""
 
     def __init__(self, queue: LocalQueue, job: LocalJob) -> None:
@@ -678,7 +664,11 @@ def run_job(queue: LocalQueue, job: LocalJob) -> None:
             )
             queue.add_event(job.id, texts.CANCELLED, conn=c)
     except (KeyboardInterrupt, SystemExit):  # the worker is being stopped: say so, then go
-        error = {"code": "server_error", "param": None, "message": texts.WORKER_STOPPED}
+        error: dict[str, Any] = {
+            "code": "server_error",
+            "param": None,
+            "message": texts.WORKER_STOPPED,
+        }
         with queue._tx() as c:
             c.execute(
                 "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
@@ -758,7 +748,11 @@ def fail_orphans(queue: LocalQueue) -> None:
                 )
                 queue.add_event(job_id, texts.CANCELLED, conn=c)
                 continue
-            error = {"code": "server_error", "param": None, "message": texts.WORKER_DIED}
+            error: dict[str, Any] = {
+                "code": "server_error",
+                "param": None,
+                "message": texts.WORKER_DIED,
+            }
             c.execute(
                 "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
                 (time.time(), json.dumps(error), job_id),
@@ -768,14 +762,16 @@ def fail_orphans(queue: LocalQueue) -> None:
 
 def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False) -> int:
     """The worker's loop. Returns 0, or 1 when another worker already serves `home`."""
-    lock = _Lock(local_dir(home) / "worker.lock")
-    if not lock.acquire():
+    lock = _worker_lock(home)  # held until the process exits
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
         return 1
     if os.name != "nt":
         import signal
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    os.environ["ATELIER_HOME"] = str(Path(home).resolve())  # e.g. where "tiny" is built
+    settings.put(home=Path(home).resolve())  # e.g. where "tiny" is built
     queue = LocalQueue(home)
     fail_orphans(queue)
     turns = Turns.from_env()  # class mode: one GPU, students take turns
@@ -787,7 +783,7 @@ def serve(home: str | Path, *, idle_exit: float = IDLE_EXIT, once: bool = False)
             if waiting is not None and not turns.wait(
                 waiting.id,
                 Path(home).name,
-                cancelled=lambda job_id=waiting.id: _cancel_asked(queue, job_id),
+                cancelled=functools.partial(_cancel_asked, queue, waiting.id),
             ):
                 cancel_queued(queue, waiting.id)
                 continue

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as widgets
+from packaging.version import Version
 
-VERSION: tuple[int, ...] = tuple(int(p) for p in widgets.__version__.split(".")[:2] if p.isdigit())
-IPYWIDGETS_8 = VERSION >= (8,)
+VERSION = Version(widgets.__version__)
+IPYWIDGETS_8 = VERSION.major >= 8
 
 
 def set_tooltip(widget: Any, text: str) -> None:
@@ -97,4 +98,4 @@ def live_widgets() -> list[Any]:
         from ipywidgets.widgets import widget as _widget
 
         return list(_widget._instances.values())
-    return list(widgets.Widget.widgets.values())  # type: ignore[attr-defined]
+    return list(widgets.Widget.widgets.values())

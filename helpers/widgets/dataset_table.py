@@ -8,6 +8,8 @@ a single text box, never simplified away. The check beside the table is
 `helpers.dataset.check_bytes` on exactly the JSONL the export would write (row N = line N),
 so the table, the file and the sandbox's own validation always agree.
 
+The rows' data is `table_rows.Row`, a row's widgets `row_view.RowView`.
+
 Nothing typed is lost: an import that cannot be read leaves the table as it was (lines that
 are not valid JSON come in as rows to fix), a failed save changes nothing, and the last
 deletion can be undone. Reading and writing files (JSONL, JSON array, CSV) is
@@ -16,10 +18,8 @@ deletion can be undone. Reading and writing files (JSONL, JSON array, CSV) is
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,9 @@ import ipywidgets as widgets
 from .. import dataset, dataset_io, models, preference_data, settings, workspace
 from ..fileio import write_atomic
 from ._common import box, diagnosis_html, esc
-from .compat import bottom_border, clear_upload, set_tooltip, uploaded_files
+from .compat import clear_upload, set_tooltip, uploaded_files
+from .row_view import RowView, close_tree, header
+from .table_rows import Row, method_of, rows_from
 
 _NAME_RE = re.compile(r"^[\w\-. ]{1,80}$")
 MAX_PROBLEMS_SHOWN = 12
@@ -50,361 +52,6 @@ def _writable(folder: Path) -> bool:
     while not probe.exists():
         probe = probe.parent
     return os.access(probe, os.W_OK)
-
-
-# ---------------------------------------------------------------------------------------
-# The data behind one row
-
-
-@dataclass
-class Row:
-    """One conversation. `raw` (JSON text) is used instead of the fields for rich examples."""
-
-    system: str = ""
-    turns: list[list[str]] = field(default_factory=lambda: [["", ""]])
-    raw: str | None = None
-    #: A preference pair (DPO): `turns` is [[question, preferred answer]], `rejected` the other.
-    pair: bool = False
-    rejected: str = ""
-
-    @classmethod
-    def from_example(cls, example: Any) -> Row:
-        """A simple conversation becomes fields; anything else is kept whole as JSON."""
-        if preference_data.is_pair(example):
-            simple_pair = preference_data.simple_row(example)
-            if simple_pair is None:
-                return cls(
-                    raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[], pair=True
-                )
-            return cls(
-                system=simple_pair["system"],
-                turns=[[simple_pair["user"], simple_pair["preferred"]]],
-                pair=True,
-                rejected=simple_pair["non_preferred"],
-            )
-        msgs = example.get("messages") if isinstance(example, dict) else None
-        simple = (
-            isinstance(example, dict)
-            and set(example) == {"messages"}
-            and isinstance(msgs, list)
-            and bool(msgs)
-            and all(
-                isinstance(m, dict)
-                and set(m) == {"role", "content"}
-                and isinstance(m["content"], str)
-                for m in msgs
-            )
-        )
-        if simple:
-            assert isinstance(msgs, list)
-            system, body = "", msgs
-            if msgs[0]["role"] == "system" and msgs[0]["content"].strip():
-                system, body = msgs[0]["content"], msgs[1:]
-            roles = [m["role"] for m in body]
-            if body and len(body) % 2 == 0 and roles == ["user", "assistant"] * (len(body) // 2):
-                return cls(
-                    system=system,
-                    turns=[
-                        [body[i]["content"], body[i + 1]["content"]] for i in range(0, len(body), 2)
-                    ],
-                )
-        try:
-            return cls(raw=json.dumps(example, ensure_ascii=False, indent=1), turns=[])
-        except (ValueError, RecursionError):  # nested too deep to lay out: on one line
-            return cls(raw=json.dumps(example, ensure_ascii=False), turns=[])
-
-    @classmethod
-    def empty(cls, pair: bool = False) -> Row:
-        return cls(pair=pair)
-
-    def copy(self) -> Row:
-        return Row(self.system, [list(t) for t in self.turns], self.raw, self.pair, self.rejected)
-
-    def is_empty(self) -> bool:
-        if self.raw is not None:
-            return not self.raw.strip()
-        return (
-            not self.system.strip()
-            and not self.rejected.strip()
-            and all(not u.strip() and not a.strip() for u, a in self.turns)
-        )
-
-    def example(self) -> dict[str, Any] | None:
-        """The example as a dict (None: a raw row whose JSON does not parse)."""
-        if self.raw is not None:
-            value, _ = dataset.parse_json(self.raw)
-            return value if isinstance(value, dict) else None
-        if self.pair:
-            user, preferred = self.turns[0] if self.turns else ("", "")
-            return preference_data.pair(user, preferred, self.rejected, self.system or None)
-        msgs: list[dict[str, Any]] = []
-        if self.system.strip():
-            msgs.append({"role": "system", "content": self.system})
-        for user, assistant in self.turns:
-            msgs.append({"role": "user", "content": user})
-            msgs.append({"role": "assistant", "content": assistant})
-        return {"messages": msgs}
-
-    def jsonl_line(self) -> str:
-        """What this row writes in the JSONL file (one line, no newline)."""
-        if self.raw is not None:
-            try:
-                return json.dumps(json.loads(self.raw), ensure_ascii=False)
-            except (ValueError, RecursionError):  # keep the learner's text, on one line, for
-                return " ".join(self.raw.split("\n")).strip()  # the check to point at
-        return json.dumps(self.example(), ensure_ascii=False)
-
-
-# ---------------------------------------------------------------------------------------
-# The widgets of one row
-
-
-NUMBER_WIDTH = "56px"
-ACTIONS_WIDTH = "150px"
-SYSTEM_SHARE, TURNS_SHARE = "28%", "72%"
-
-
-def _area(value: str, placeholder: str, width: str) -> widgets.Textarea:
-    return widgets.Textarea(
-        value=value,
-        placeholder=placeholder,
-        rows=2,
-        layout=widgets.Layout(width=width, min_width="100px"),
-    )
-
-
-def _icon_layout() -> widgets.Layout:
-    return widgets.Layout(width="34px", padding="0", margin="2px 1px")
-
-
-def _header(method: str = "supervised") -> widgets.HBox:
-    """Column titles laid out exactly like a row."""
-
-    def title(label: str, width: str) -> widgets.HTML:
-        return widgets.HTML(
-            f"<b style='color:#57606a'>{label}</b>", layout=widgets.Layout(width=width)
-        )
-
-    if method == "dpo":
-        columns = [
-            title("user : la question", "34%"),
-            title("✅ réponse préférée", "33%"),
-            title("❌ réponse non préférée", "33%"),
-        ]
-    else:
-        columns = [title("user : la question", "50%"), title("assistant : la réponse", "50%")]
-    turns = widgets.HBox(columns, layout=widgets.Layout(width=TURNS_SHARE))
-    body = widgets.HBox(
-        [title("system (facultatif)", SYSTEM_SHARE), turns],
-        layout=widgets.Layout(flex="1 1 auto", width="auto"),
-    )
-    return widgets.HBox([title("n°", NUMBER_WIDTH), body, title("", ACTIONS_WIDTH)])
-
-
-class RowView(widgets.VBox):
-    """The widgets of one row: `system`, `turns` (list of (user, assistant) text areas), `raw`."""
-
-    def __init__(self, table: DatasetTable, row: Row, index: int) -> None:
-        self.table, self.row, self.index = table, row, index
-        self.number = widgets.HTML(
-            layout=widgets.Layout(width=NUMBER_WIDTH, min_width=NUMBER_WIDTH)
-        )
-        self.problems = widgets.HTML()
-        self.duplicate = widgets.Button(icon="copy", layout=_icon_layout())
-        set_tooltip(self.duplicate, "Dupliquer cette rangée")
-        self.delete = widgets.Button(icon="trash", layout=_icon_layout())
-        set_tooltip(self.delete, "Supprimer cette rangée (annulable)")
-        self.add_turn = widgets.Button(icon="plus", layout=_icon_layout())
-        set_tooltip(
-            self.add_turn, "Ajouter un tour de dialogue (user → assistant) à cette conversation"
-        )
-        self.remove_turn = widgets.Button(icon="minus", layout=_icon_layout())
-        set_tooltip(self.remove_turn, "Retirer le dernier tour de dialogue")
-        self.duplicate.on_click(lambda _b: table.duplicate_row(self.index))
-        self.delete.on_click(lambda _b: table.delete_row(self.index))
-        self.add_turn.on_click(lambda _b: self._add_turn())
-        self.remove_turn.on_click(lambda _b: self._remove_turn())
-        self.system: widgets.Textarea | None = None
-        self.raw: widgets.Textarea | None = None
-        self.turns: list[tuple[widgets.Textarea, widgets.Textarea]] = []
-        self.rejected: widgets.Textarea | None = None  # a pair's non-preferred answer
-        self._body = widgets.VBox(layout=widgets.Layout(flex="1 1 auto", width="auto"))
-        self._build_body()
-        actions = widgets.HBox(
-            [self.duplicate, self.delete, self.add_turn, self.remove_turn],
-            layout=widgets.Layout(width=ACTIONS_WIDTH, min_width=ACTIONS_WIDTH),
-        )
-        super().__init__(
-            children=[
-                widgets.HBox(
-                    [self.number, self._body, actions],
-                    layout=widgets.Layout(align_items="flex-start"),
-                ),
-                self.problems,
-            ],
-            layout=widgets.Layout(padding="2px 0", **bottom_border("1px solid #ddd")),
-        )
-
-    def _build_body(self) -> None:
-        row = self.row
-        if row.raw is not None:
-            self.raw = widgets.Textarea(
-                value=row.raw,
-                rows=max(3, min(12, row.raw.count("\n") + 1)),
-                layout=widgets.Layout(width="100%"),
-            )
-            set_tooltip(self.raw, "Exemple complet en JSON (outils, poids…) : modifie-le ici.")
-            self.raw.observe(self._on_raw, names="value")
-            self._body.children = [widgets.HTML("<i>exemple avancé, en JSON :</i>"), self.raw]
-            self.add_turn.layout.visibility = self.remove_turn.layout.visibility = "hidden"
-            return
-        self.system = _area(row.system, "system (facultatif) : le rôle du modèle", "100%")
-        self.system.observe(self._on_system, names="value")
-        if row.pair:
-            self._build_pair()
-            return
-        self.turns = []
-        lines = []
-        for k, (user, assistant) in enumerate(row.turns):
-            u = _area(user, "user : la question" + (f" (tour {k + 1})" if k else ""), "50%")
-            a = _area(
-                assistant,
-                "assistant : la réponse attendue" + (f" (tour {k + 1})" if k else ""),
-                "50%",
-            )
-            u.observe(self._on_turn(k, 0), names="value")
-            a.observe(self._on_turn(k, 1), names="value")
-            self.turns.append((u, a))
-            lines.append(widgets.HBox([u, a], layout=widgets.Layout(width="100%")))
-        first = widgets.HBox(
-            [
-                widgets.Box([self.system], layout=widgets.Layout(width=SYSTEM_SHARE)),
-                widgets.VBox(lines, layout=widgets.Layout(width=TURNS_SHARE)),
-            ],
-            layout=widgets.Layout(width="100%"),
-        )
-        self._body.children = [first]
-        self.remove_turn.disabled = len(row.turns) <= 1
-
-    def _build_pair(self) -> None:
-        """A preference pair: the question, the preferred answer, the non-preferred one."""
-        user, preferred = self.row.turns[0] if self.row.turns else ("", "")
-        u = _area(user, "user : la question", "34%")
-        a = _area(preferred, "la réponse à préférer", "33%")
-        self.rejected = _area(self.row.rejected, "la réponse à éviter", "33%")
-        u.observe(self._on_turn(0, 0), names="value")
-        a.observe(self._on_turn(0, 1), names="value")
-        self.rejected.observe(self._on_rejected, names="value")
-        self.turns = [(u, a)]
-        self._body.children = [
-            widgets.HBox(
-                [
-                    widgets.Box([self.system], layout=widgets.Layout(width=SYSTEM_SHARE)),
-                    widgets.HBox([u, a, self.rejected], layout=widgets.Layout(width=TURNS_SHARE)),
-                ],
-                layout=widgets.Layout(width="100%"),
-            )
-        ]
-        self.add_turn.layout.visibility = self.remove_turn.layout.visibility = "hidden"
-
-    def _on_rejected(self, change: dict[str, Any]) -> None:
-        self.row.rejected = change["new"]
-        self.table._changed()
-
-    def _pair_area(self, p: dataset.Problem) -> Any:
-        """The text area a pair's problem is about (by its field)."""
-        fld = p.field or ""
-        if fld.startswith("non_preferred_output"):
-            return self.rejected
-        if fld.startswith("preferred_output"):
-            return self.turns[0][1] if self.turns else None
-        if fld.startswith("input.messages[0]") and self.row.system.strip():
-            return self.system
-        if fld.startswith("input"):
-            return self.turns[0][0] if self.turns else None
-        return None
-
-    def widgets_for_message(self) -> list[Any]:
-        """Text areas in message order (to point at a problem's `message_index`)."""
-        if self.raw is not None:
-            return []
-        out: list[Any] = [self.system] if self.row.system.strip() else []
-        for u, a in self.turns:
-            out += [u, a]
-        return out
-
-    def _on_system(self, change: dict[str, Any]) -> None:
-        self.row.system = change["new"]
-        self.table._changed()
-
-    def _on_turn(self, k: int, side: int) -> Callable[[dict[str, Any]], None]:
-        def handler(change: dict[str, Any]) -> None:
-            if k < len(self.row.turns):
-                self.row.turns[k][side] = change["new"]
-                self.table._changed()
-
-        return handler
-
-    def _on_raw(self, change: dict[str, Any]) -> None:
-        self.row.raw = change["new"]
-        self.table._changed()
-
-    def _add_turn(self) -> None:
-        self.row.turns.append(["", ""])
-        self._rebuild()
-
-    def _remove_turn(self) -> None:
-        if len(self.row.turns) > 1:
-            self.row.turns.pop()
-            self._rebuild()
-
-    def _rebuild(self) -> None:
-        old = list(self._body.children)
-        self._build_body()
-        for w in old:
-            _close_tree(w)
-        self.table._changed()
-
-    def show(self, problems: list[dataset.Problem]) -> None:
-        errors = [p for p in problems if p.severity == "error"]
-        icon = "❌" if errors else ("⚠️" if problems else "✅")
-        tip = " ; ".join(p.message for p in problems) or "prêt"
-        self.number.value = f"<span title='{esc(tip)}'><b>{self.index + 1}</b> {icon}</span>"
-        self.problems.value = (
-            f"<div style='color:#cf222e;font-size:90%;padding-left:{NUMBER_WIDTH};line-height:1.4'>"
-            + "<br>".join(
-                esc(
-                    f"{'❌' if p.severity == 'error' else '⚠️'} "
-                    f"{('champ ' + p.field + ' : ') if p.field else ''}{p.message} → {p.fix}"
-                )
-                for p in problems
-            )
-            + "</div>"
-            if problems
-            else ""
-        )
-        if self.row.pair and self.raw is None:
-            marked_areas = {id(a) for a in map(self._pair_area, errors) if a is not None}
-            for area in (self.system, *(self.turns[0] if self.turns else ()), self.rejected):
-                if area is not None:
-                    area.layout.border = "1px solid #cf222e" if id(area) in marked_areas else ""
-            return
-        areas = self.widgets_for_message()
-        marked = {p.message_index for p in problems if p.message_index}
-        for i, area in enumerate(areas, start=1):
-            if area is not None:
-                area.layout.border = "1px solid #cf222e" if i in marked else ""
-        if self.raw is not None:
-            self.raw.layout.border = "1px solid #cf222e" if errors else ""
-
-    def dispose(self) -> None:
-        _close_tree(self)
-
-
-def _close_tree(w: Any) -> None:
-    for child in getattr(w, "children", ()) or ():
-        _close_tree(child)
-    w.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -469,7 +116,7 @@ class DatasetTable(widgets.VBox):
             "Le modèle de base, sous son nom daté (l'alias sans date est refusé pour le "
             "fine-tuning) : il fixe le prix et la limite de jetons par exemple",
         )
-        self.model.observe(lambda _c: self._changed(), names="value")
+        self.model.observe(lambda _c: self.row_changed(), names="value")
 
         self.add_button = widgets.Button(
             description="Ajouter une rangée",
@@ -546,7 +193,7 @@ class DatasetTable(widgets.VBox):
             [self.model, self.summary],
             layout=widgets.Layout(border="1px solid #d0d7de", padding="4px 8px", margin="4px 0"),
         )
-        self.header = widgets.Box([_header(self.method)])
+        self.header = widgets.Box([header(self.method)])
         super().__init__(
             children=[
                 toolbar_import,
@@ -592,9 +239,9 @@ class DatasetTable(widgets.VBox):
         if method != self.method:
             self.method = method
             old = self.header.children
-            self.header.children = [_header(method)]
+            self.header.children = [header(method)]
             for w in old:
-                _close_tree(w)
+                close_tree(w)
 
     def jsonl(self) -> str:
         """The file's text, exactly as `export` writes it (row N = line N)."""
@@ -634,7 +281,7 @@ class DatasetTable(widgets.VBox):
             self._views.append(view)
             self.rows_box.children = [*self.rows_box.children, view]
             self._update_pager()
-            self._changed()
+            self.row_changed()
         else:
             self.show_page(index // self.page_size)
         return index
@@ -683,7 +330,7 @@ class DatasetTable(widgets.VBox):
         """Add (or, with `replace`, put instead) examples; returns how many rows came in."""
         new = [Row.from_example(e) for e in examples]
         if replace or self._pristine():
-            self._set_method(_method_of(new, self.method))
+            self._set_method(method_of(new, self.method))
             self.rows = new or [Row.empty(self.pairs)]
         else:
             self.rows.extend(new)
@@ -707,7 +354,7 @@ class DatasetTable(widgets.VBox):
         for view in old:
             view.dispose()
         self._update_pager()
-        self._changed()
+        self.row_changed()
 
     def _update_pager(self) -> None:
         n_pages = max(1, -(-len(self.rows) // self.page_size))
@@ -718,7 +365,7 @@ class DatasetTable(widgets.VBox):
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= n_pages - 1
 
-    def _changed(self) -> None:
+    def row_changed(self) -> None:
         model = self.model.value
         rules = preference_data.rules_for(self.method)
         report = dataset.check_bytes(self.jsonl().encode("utf-8"), model, rules=rules)
@@ -836,7 +483,7 @@ class DatasetTable(widgets.VBox):
         replace = self.replace.value if replace is None else replace
         try:
             imported = dataset_io.read_import(data, name, self.model.value)
-            rows, note = _rows(imported.entries), imported.note
+            rows, note = rows_from(imported.entries), imported.note
         except dataset_io.ImportProblem as exc:
             self._say(
                 f"❌ Import de « {name} » impossible : {exc}\nTon tableau n'a pas changé.", "error"
@@ -850,7 +497,7 @@ class DatasetTable(widgets.VBox):
             )
             return False
         if replace or self._pristine():
-            self._set_method(_method_of(rows, self.method))
+            self._set_method(method_of(rows, self.method))
             self.rows = rows
             first = 0
         else:
@@ -902,7 +549,7 @@ class DatasetTable(widgets.VBox):
             )
             return None
         path = self.export_dir / name
-        self._changed()
+        self.row_changed()
         report = self.report
         try:
             if suffix == ".jsonl":
@@ -961,19 +608,6 @@ class DatasetTable(widgets.VBox):
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.message.value = box(text, kind)
-
-
-def _method_of(rows: list[Row], current: str) -> str:
-    """The table's method for rows brought in: pairs if most are pairs, else chat."""
-    readable = [r for r in rows if r.raw is None or r.example() is not None]
-    if not readable:
-        return current
-    return "dpo" if sum(r.pair for r in readable) * 2 > len(readable) else "supervised"
-
-
-def _rows(entries: list[dataset_io.Entry]) -> list[Row]:
-    """Imported entries as rows: examples become fields (or whole JSON), lines to fix stay text."""
-    return [Row.from_example(e) if isinstance(e, dict) else Row(raw=e, turns=[]) for e in entries]
 
 
 def _save(path: Path, text: str) -> None:

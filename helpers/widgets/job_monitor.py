@@ -191,6 +191,7 @@ class JobMonitor(widgets.VBox):
         )
         self.add_class("atelier-job-monitor")
 
+        self.follower: jobs.Follower | None
         try:
             self.follower = jobs.Follower(job_id, client=client)
         except Exception as exc:  # no job recorded yet, typically

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from .. import settings
+from ..modes import Mode
 from ._common import box, diagnosis_html, esc
 from .compat import set_tooltip
 
@@ -84,15 +85,15 @@ def normalize_key(raw: str) -> tuple[str | None, str | None]:
     return text, None
 
 
-def key_verdict(key: str | None, mode: str | None = None) -> Any:
+def key_verdict(key: str | None, mode: str | Mode | None = None) -> Any:
     """A verdict true to the mode: `.status` and a French `.message`; never shows the key.
 
     Only the real API can say a key is valid: the sandbox and the local server accept any
     key, so there the verdict is « unchecked » (or « no key needed » without a key).
     """
-    mode = settings.check_mode(mode) if mode else settings.get_mode()
+    mode = settings.resolve_mode(mode)
     if not key:
-        if mode == "openai":
+        if mode.traits.needs_key:
             return _Verdict(
                 "invalid",
                 "❌ Aucune clé : donne-la dans le formulaire ci-dessus (ou dans .env, ou dans les "
@@ -102,15 +103,15 @@ def key_verdict(key: str | None, mode: str | None = None) -> Any:
     return _check(key, mode)
 
 
-def _check(key: str, mode: str | None) -> Any:
+def _check(key: str, mode: str | Mode | None) -> Any:
     """`client.check_key`, or a stand-in verdict when it fails (it should not). Outside the
     `openai` mode a « valid » answer proves nothing (any key works): it becomes « unchecked »."""
     from .. import client
 
     try:
+        mode = settings.resolve_mode(mode)
         verdict = client.check_key(key, mode=mode)
-        active = settings.check_mode(mode) if mode else settings.get_mode()
-        if active != "openai" and verdict.status == "valid":
+        if not mode.traits.needs_key and verdict.status == "valid":
             return _Verdict("unchecked", UNCHECKED)
         return verdict
     except Exception as exc:  # never let a traceback (which could hold the key) reach the cell
@@ -177,17 +178,17 @@ class KeyForm(widgets.VBox):
         self.add_class("atelier-key-form")
 
     # --------------------------------------------------------------------- messages
-    def _mode(self) -> str:
-        return settings.check_mode(self.mode) if self.mode else settings.get_mode()
+    def _mode(self) -> Mode:
+        return settings.resolve_mode(self.mode)
 
     def _initial_status(self) -> str:
         source = settings.key_source()
         mode = self._mode()
         lines = []
-        if mode != "openai":
+        if not mode.traits.needs_key:
             lines.append(
                 box(
-                    f"Mode actif : {settings.MODE_LABELS.get(mode, mode)}. Pas besoin de clé pour "
+                    f"Mode actif : {settings.MODE_LABELS[mode]}. Pas besoin de clé pour "
                     "suivre le cours ; le formulaire vérifie quand même ta clé, auprès du bac à sable.",
                     "muted",
                 )

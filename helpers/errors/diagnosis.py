@@ -1,0 +1,71 @@
+"""A `Diagnosis` (what happened, why, what to do: French), and what every diagnosis needs:
+keys scrubbed from messages, the active mode when it can be read."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import settings
+from ..modes import Mode
+from ..settings import mask_key
+
+SANDBOX_HINT = 'Pour suivre le cours sans compte ni frais : `helpers.use_mode("sandbox")`.'
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A French explanation of an error. `code` is a stable machine name (tests, widgets)."""
+
+    title: str  # what happened
+    cause: str  # why
+    fix: str  # what to do
+    code: str = "unknown"
+    detail: str | None = None  # the original message, key masked
+
+    def __str__(self) -> str:
+        text = f"❌ {self.title}\nPourquoi : {self.cause}\nQue faire : {self.fix}"
+        if self.detail:
+            text += f"\n(message d'origine : {self.detail})"
+        return text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text form
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        detail = (
+            f"<div style='opacity:.7;font-size:90%'>message d'origine : <code>{esc(self.detail)}</code></div>"
+            if self.detail
+            else ""
+        )
+        return (
+            "<div style='border-left:4px solid #d33;padding:.4em .8em;background:#fff5f5'>"
+            f"<b>❌ {esc(self.title)}</b><br><b>Pourquoi :</b> {esc(self.cause)}<br>"
+            f"<b>Que faire :</b> {esc(self.fix)}{detail}</div>"
+        )
+
+
+_KEY_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-*.…]{4,})")
+
+
+def scrub(text: str) -> str:
+    """Replace anything that looks like an OpenAI key (masked or not) by its re-masked form."""
+    return _KEY_RE.sub(lambda m: mask_key(m.group(1).rstrip(".")), text)
+
+
+def current_mode() -> Mode | None:
+    try:
+        return settings.get_mode()
+    except Exception:  # an unusable setting: wording for no mode in particular
+        return None
+
+
+def kit_server_mode() -> bool:
+    """True in the modes served by the kit's own server (sandbox, local)."""
+    try:
+        return settings.get_mode().traits.kit_server
+    except Exception:
+        return False

@@ -1,0 +1,72 @@
+"""An error known only by its text: the rows of the guide's error table (step 10) and the
+messages a learner pastes, matched on their words."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ..verbs import suggest
+from .accounts import auth, missing_key, rate_limit
+from .diagnosis import Diagnosis, scrub
+from .jobs import failed_job, invalid_training_file
+from .refusals import bad_request, not_found
+
+
+# Rows of the guide's error table (step 10), matched on the text of a message.
+def from_text(text: str, today: date) -> Diagnosis:
+    low = text.lower()
+    if "invalid choice" in low:
+        m = re.search(r"invalid choice:?\s*'?([\w.\-]+)", text)
+        wrong = m.group(1) if m else "?"
+        right = suggest(wrong)
+        return Diagnosis(
+            f"Commande inconnue : {wrong} (invalid choice)",
+            "La syntaxe de la commande est fausse : les verbes s'écrivent avec des points, "
+            "comme l'API (chat.completions.create, fine_tuning.jobs.create…).",
+            f"Utilise `{right}`."
+            if right
+            else "Liste les commandes : `python -m helpers api --help`.",
+            "invalid_choice",
+        )
+    if "enoent" in low and "package.json" in low:
+        return Diagnosis(
+            "Render ne trouve pas package.json (ENOENT)",
+            "L'hébergeur Node cherche package.json (et server.js) dans ton dépôt : ils n'y ont pas "
+            "été poussés, ou sont dans un sous-dossier.",
+            "Pousse server.js et package.json à la racine du dépôt (ou indique le bon dossier "
+            "« Root Directory » sur Render). Le proxy Python du kit (étape 8) évite ce problème.",
+            "enoent_package_json",
+        )
+    if (
+        "exceeded_quota" in low
+        or "insufficient_quota" in low
+        or "exceeded your current quota" in low
+    ):
+        return rate_limit(Exception(text), text)
+    if "invalid training_file" in low or "invalid_training_file" in low:
+        cause, fix = invalid_training_file()
+        return Diagnosis(
+            "Fichier d'entraînement invalide (invalid training_file)",
+            cause,
+            fix,
+            "invalid_training_file",
+            scrub(text),
+        )
+    if "invalid_n_examples" in low:
+        return failed_job({"id": "?", "error": {"code": "invalid_n_examples", "message": text}})
+    if "invalid_request_error" in low or "not available for fine-tuning" in low:
+        return bad_request(Exception(text), text, today)
+    if "incorrect api key" in low or "invalid_api_key" in low:
+        return auth(Exception(text), text)
+    if "missing credentials" in low or "api_key client option" in low:
+        return missing_key()
+    if "does not exist" in low and "model" in low:
+        return not_found(Exception(text), text, today)
+    return Diagnosis(
+        "Erreur",
+        "Message non reconnu par le kit.",
+        "Lis le message d'origine.",
+        "unknown",
+        scrub(text),
+    )

@@ -1,0 +1,83 @@
+"""The kit's one translation layer: what a learner reads, in the learner's language.
+
+The kit is written in French (the source language: every msgid is the French text) and
+translated with gettext catalogs: `helpers/locale/<lang>/LC_MESSAGES/<domain>.po`, one domain
+per area of the kit (DOMAINS), compiled to the `.mo` files committed beside them
+(`python tools/translations.py` extracts, updates and compiles them with Babel;
+tests/test_translations.py fails on a missing translation or a placeholder that differs).
+
+How a module uses it:
+
+    from .i18n import _, N_, ngettext
+
+    print(_("Fichier vérifié : {n} exemples.").format(n=n))      # never an f-string in _()
+    ngettext("{n} exemple", "{n} exemples", n).format(n=n)
+    TITLES = {"ok": N_("Tout va bien")}                            # marked at import ...
+    print(_(TITLES["ok"]))                                         # ... translated when shown
+
+The language is the settings' (`helpers.settings.language()`: ATELIER_LANG > the notebook's
+edition > the locale > French). This module sits at the bottom of the kit's layers (everything
+may translate, the settings' own messages too), so the settings register themselves as the
+language's source when they are imported (`use_language_source`); before that, French.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+SOURCE_LANGUAGE = "fr"
+LOCALE_DIR = Path(__file__).parent / "locale"
+# One catalog per area of the kit (tools/translations.py says which files each one holds).
+DOMAINS = ("diagnoses", "checks", "learner", "servers")
+
+_language_source: Callable[[], str] = lambda: SOURCE_LANGUAGE  # noqa: E731
+
+
+def use_language_source(source: Callable[[], str]) -> None:
+    """Where the language comes from (helpers.settings registers `language`)."""
+    global _language_source
+    _language_source = source
+
+
+def language() -> str:
+    return _language_source()
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """Every domain's catalog for `lang`, chained; French (the source) is the identity."""
+    chain: gettext.NullTranslations = gettext.NullTranslations()
+    if lang == SOURCE_LANGUAGE:
+        return chain
+    for domain in DOMAINS:
+        mo = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.mo"
+        if mo.is_file():
+            with mo.open("rb") as handle:
+                found = gettext.GNUTranslations(handle)
+            found.add_fallback(chain)
+            chain = found
+    return chain
+
+
+def _(message: str) -> str:
+    """`message` (French) in the learner's language."""
+    return translations(language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for `n`, in the learner's language."""
+    return translations(language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for translation without translating it (tables built at import time:
+    translate with `_()` when shown)."""
+    return message
+
+
+def in_language(lang: str, message: str) -> str:
+    """`message` in a given language, whatever the learner's (a page served to others)."""
+    return translations(lang).gettext(message)

@@ -1,0 +1,1 @@
+"""The kit server's training engines, each implementing `contract.Engine`; `registry` chooses one."""
