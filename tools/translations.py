@@ -20,6 +20,7 @@ import argparse
 import fnmatch
 import io
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
 LOCALE = HELPERS / "locale"
 LANGUAGES = ("en",)
+FIXED_DATE = datetime(2026, 12, 8, tzinfo=timezone.utc)
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "in_language": (2,)}
 # Babel adds these flags by looking at the msgid: not ours, and Babel versions disagree on them.
 FORMAT_FLAGS = frozenset({"python-format", "python-brace-format"})
@@ -174,6 +176,9 @@ def dumps(catalog: Catalog, lang: str, domain: str) -> str:
 
 
 def compiled(catalog: Catalog) -> bytes:
+    # Babel writes the creation and revision dates into the .mo's header: fixed, so that the
+    # same catalog always compiles to the same bytes (--check compares them).
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
     out = io.BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
     return out.getvalue()
