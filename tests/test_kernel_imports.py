@@ -22,6 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 COURSE = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 pytestmark = [
+    pytest.mark.notebook,  # the course's notebooks in real kernels (make test-notebooks)
     pytest.mark.slow,
     pytest.mark.skipif(os.name != "posix", reason="kit server processes: POSIX"),
 ]
