@@ -136,6 +136,7 @@ except ImportError as err:
 print(json.dumps({
     "modules": sorted(m for m in ("openai", "debugpy", "aiohttp") if m in sys.modules),
     "cwd_on_path": "" in sys.path,
+    "spec_on_path": any(p.rstrip("/").endswith("kernels/python3") for p in sys.path),
     "refused": refused,
     "aio_client": hasattr(openai, "DefaultAioHttpClient"),
 }))
@@ -176,5 +177,6 @@ def test_the_course_kernels_load_neither_debugger_nor_aiohttp(tmp_path):
     assert seen["metadata"].get("debugger") is False, seen["metadata"]
     assert "debugger" not in seen["features"], seen["features"]
     assert seen["kernel"]["cwd_on_path"], "the notebook's folder ('') on the kernel's sys.path"
+    assert not seen["kernel"]["spec_on_path"], "the kernel spec's folder is no import path"
     assert seen["kernel"]["aio_client"], "the whole SDK loads, only its aiohttp transport is off"
     assert "python -m ipykernel install --sys-prefix" in seen["kernel"]["refused"]

@@ -19,6 +19,7 @@ Standard library only: this file is copied into the kernel spec's folder (instal
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from importlib.abc import MetaPathFinder
@@ -49,9 +50,10 @@ class Unavailable(MetaPathFinder):
 
 
 if __name__ == "__main__":
-    # This file's folder (the kernel spec's), not the notebook's: ipykernel_launcher removes
-    # sys.path[0] too, and IPython puts the notebook's folder ('') back.
-    del sys.path[0]
+    # This file's folder (the kernel spec's) is no place to import from: ipykernel_launcher
+    # removes sys.path[0] too, and IPython puts the notebook's folder ('') back.
+    if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
+        del sys.path[0]
     sys.meta_path.insert(0, Unavailable())
 
     from ipykernel import kernelapp
