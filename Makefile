@@ -238,13 +238,16 @@ HUB_STUDENTS ?= 3
 HUB_PINS := "jupyterhub>=5,<7" "jupyterlab>=4,<5" "jupyterlab-language-pack-fr-FR>=4.0,<5" "nbgitpuller>=1.2" "jupyter-server-proxy>=4.1" ipykernel
 .PHONY: venv-hub test-hub bench-hub
 
-$(HUB_VENV)/.stamp-hub: requirements.txt pyproject.toml binder/jupyterlab-overrides.json
+$(HUB_VENV)/.stamp-hub: requirements.txt pyproject.toml binder/jupyterlab-overrides.json \
+		binder/kernel/install.py binder/kernel/atelier_kernel.py
 	test -x $(HUB_PY) || $(PYTHON) -m venv $(HUB_VENV)
 	$(HUB_PY) -m pip install -q --upgrade pip
 	sed 's/^-e \.$$/./' requirements.txt > $(HUB_VENV)/requirements-kit.txt
 	$(HUB_PY) -m pip install -q -r $(HUB_VENV)/requirements-kit.txt $(HUB_PINS)
 	mkdir -p $(HUB_VENV)/$(LAB_OVERRIDES)
 	cp binder/jupyterlab-overrides.json $(HUB_VENV)/$(LAB_OVERRIDES)/atelier.json
+	# The course's kernel spec, as postBuild installs it: no debugpy, no aiohttp in the kernels.
+	$(HUB_PY) binder/kernel/install.py
 	touch $@
 
 $(HUB_NODE)/node_modules/.bin/configurable-http-proxy:

@@ -9,7 +9,8 @@ server process, found by its advert), as PSS (each shared page counted once, spl
 the processes that share it) and as RSS (shared pages counted in every process). Linux only
 (/proc). Target: ≤ 1 GiB in all. Also lists, per kernel, the heavy modules it imported
 (tests/test_kernel_imports.py says which each notebook may hold). bench/hub_class.py measures
-the same course on a real JupyterHub, its single-user server included.
+the same course on a real JupyterHub, its single-user server included, with the hub image's
+kernel (binder/kernel: no debugpy, no aiohttp); this one uses the venv's own `python3` kernel.
 """
 
 from __future__ import annotations

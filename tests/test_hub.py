@@ -10,7 +10,9 @@ a plain `pytest tests` skips this module (fails in CI if the hub's venv is missi
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -114,3 +116,67 @@ def _check_isolation(hub, users: list[str]) -> None:
         for i, a in enumerate(users):
             for b in users[i + 1 :]:
                 assert not seen[a][kind] & seen[b][kind], (kind, a, b)
+
+
+# Starts the hub venv's `python3` kernel as the single-user server does (jupyter_client, from
+# the kernel spec that binder/kernel/install.py installed), imports the SDK as notebook 00
+# does, and reports what the kernel holds.
+KERNEL_PROBE = '''
+import json
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import start_new_kernel
+
+CODE = """
+import json, sys, openai
+try:
+    import aiohttp
+    refused = ""
+except ImportError as err:
+    refused = str(err)
+print(json.dumps({
+    "modules": sorted(m for m in ("openai", "debugpy", "aiohttp") if m in sys.modules),
+    "cwd_on_path": "" in sys.path,
+    "spec_on_path": any(p.rstrip("/").endswith("kernels/python3") for p in sys.path),
+    "refused": refused,
+    "aio_client": hasattr(openai, "DefaultAioHttpClient"),
+}))
+"""
+spec = KernelSpecManager().get_kernel_spec("python3")
+km, kc = start_new_kernel(kernel_name="python3", startup_timeout=120)
+try:
+    info = kc.kernel_info(reply=True, timeout=60)["content"]
+    out = []
+    kc.execute_interactive(CODE, timeout=120, output_hook=lambda m: out.append(
+        m["content"].get("text", "") if m["msg_type"] == "stream" else ""))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+print(json.dumps({"metadata": spec.metadata, "features": info.get("supported_features", []),
+                  "kernel": json.loads("".join(out))}))
+'''
+
+
+def test_the_course_kernels_load_neither_debugger_nor_aiohttp(tmp_path):
+    """A student keeps one kernel per notebook: the hub image's `python3` kernel spec
+    (binder/kernel) keeps debugpy (≈ 8 MiB a kernel) and aiohttp (≈ 9 MiB with the SDK) out
+    of the kernels; the SDK works, and JupyterLab is told there is no debugger."""
+    require((VENV / "bin" / "python").exists(), f"no hub venv at {VENV}: make venv-hub")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHONPATH"))}
+    env["PATH"] = f"{VENV.resolve() / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    run = subprocess.run(
+        [str(VENV.resolve() / "bin" / "python"), "-c", KERNEL_PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["kernel"]["modules"] == ["openai"], seen
+    assert seen["metadata"].get("debugger") is False, seen["metadata"]
+    assert "debugger" not in seen["features"], seen["features"]
+    assert seen["kernel"]["cwd_on_path"], "the notebook's folder ('') on the kernel's sys.path"
+    assert not seen["kernel"]["spec_on_path"], "the kernel spec's folder is no import path"
+    assert seen["kernel"]["aio_client"], "the whole SDK loads, only its aiohttp transport is off"
+    assert "python -m ipykernel install --sys-prefix" in seen["kernel"]["refused"]

@@ -28,7 +28,8 @@ pytestmark = [
 ]
 
 # Each one costs a kernel ≈ 7 (numpy) to 35 MiB (pandas, matplotlib) PSS, openai ≈ 20 MiB
-# (≈ 29 MiB on a hub, where it also imports aiohttp).
+# (≈ 29 MiB on a hub with ipykernel's own kernel, where it also imports aiohttp; the hub
+# image's kernel, binder/kernel, keeps aiohttp out: tests/test_hub.py).
 KIT_SERVER = {"starlette", "uvicorn", "scipy", "sklearn", "tiktoken", "torch"}
 HEAVY = KIT_SERVER | {"numpy", "pandas", "matplotlib", "ipywidgets", "openai"}
 SDK = {"openai"}  # a cell calls the SDK, directly or through helpers (client, jobs, chat…)
