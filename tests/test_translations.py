@@ -74,7 +74,6 @@ NOT_YET: dict[str, int] = {
     "helpers/local/tiny.py": 2,
     "helpers/local/train.py": 3,
     "helpers/models.py": 25,
-    "helpers/notebook.py": 63,
     "helpers/preference_data.py": 6,
     "helpers/preference_eval.py": 11,
     "helpers/promptfoo.py": 16,
@@ -83,10 +82,6 @@ NOT_YET: dict[str, int] = {
     "helpers/settings/__init__.py": 16,
     "helpers/settings/variables.py": 43,
     "helpers/webdemo.py": 24,
-    "helpers/widgets/dataset_table.py": 33,
-    "helpers/widgets/job_monitor.py": 24,
-    "helpers/widgets/key_form.py": 27,
-    "helpers/widgets/row_view.py": 18,
 }
 
 
