@@ -52,7 +52,6 @@ NOT_YET: dict[str, int] = {
     "helpers/errors/refusals.py": 64,
     "helpers/errors/sdk.py": 18,
     "helpers/errors/servers.py": 21,
-    "helpers/evaluation.py": 44,
     "helpers/exceptions.py": 21,
     "helpers/french.py": 59,
     "helpers/jobs.py": 14,
@@ -75,13 +74,10 @@ NOT_YET: dict[str, int] = {
     "helpers/local/train.py": 3,
     "helpers/models.py": 25,
     "helpers/preference_data.py": 6,
-    "helpers/preference_eval.py": 11,
-    "helpers/promptfoo.py": 16,
     "helpers/proxy.py": 68,
     "helpers/repair.py": 3,
     "helpers/settings/__init__.py": 16,
     "helpers/settings/variables.py": 43,
-    "helpers/webdemo.py": 24,
 }
 
 
