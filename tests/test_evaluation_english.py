@@ -75,8 +75,11 @@ def test_the_evaluation_report_speaks_english(english):
     assert evaluation.per_class_table([base, tuned]).headers[0] == "expected answer (rate in %)"
     svg = evaluation.chart([base, tuned])._repr_svg_()
     assert "Right answers on the held-out questions" in svg and "fine-tuned model" in svg
-    loss = evaluation.loss_chart([{"step": 1.0, "train_loss": 2.5}])._repr_svg_()
-    assert "<title>Training loss</title>" in loss and ">2.5</text>" not in loss.split("<title>")[0]
+    loss = evaluation.loss_chart(
+        [{"step": 1.0, "train_loss": 1.2}, {"step": 2.0, "train_loss": 0.9}]
+    )._repr_svg_()
+    assert "<title>Training loss</title>" in loss
+    assert ">0.5</text>" in loss and ">0,5</text>" not in loss  # ticks with a decimal point
 
 
 def test_the_evaluations_errors_and_prompt_speak_english(english, tmp_path):
