@@ -166,7 +166,9 @@ class DatasetTable(widgets.VBox):
         set_tooltip(self.replace, _("Sinon, les exemples importés s'ajoutent à la fin"))
 
         self.name = widgets.Text(
-            value="mon_dataset.jsonl", description=_("Nom :"), layout=widgets.Layout(width="280px")
+            value=_("mon_dataset.jsonl"),
+            description=_("Nom :"),
+            layout=widgets.Layout(width="280px"),
         )
         self.export_button = widgets.Button(
             description=_("Enregistrer"),
@@ -588,7 +590,7 @@ class DatasetTable(widgets.VBox):
         """Write the table to `export_dir/name` (.jsonl, or .csv). Returns the path, or None."""
         name = (self.name.value if name is None else name).strip()
         if not name:
-            name = "mon_dataset.jsonl"
+            name = _("mon_dataset.jsonl")
         if not Path(name).suffix:
             name += ".jsonl"
         if Path(name).name != name or not _NAME_RE.match(name) or name.startswith("."):
