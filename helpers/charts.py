@@ -3,7 +3,8 @@
 matplotlib costs ≈ 30–37 MiB per kernel (bench/class_memory.py), and one student keeps a
 kernel per notebook: the course's charts (notebooks 06, 12, 13 and the job monitor's loss
 curve) are these, plain SVG text that Jupyter, Colab and GitHub show as is; matplotlib stays
-there for anyone who wants more. Imports nothing of the kit.
+there for anyone who wants more. Imports nothing of the kit but its translation layer (the
+numbers on the axes in the learner's convention: decimal comma in French, point in English).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from .i18n import _, language
 
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 40, 60
@@ -29,7 +32,7 @@ class Chart:
         return self.svg
 
     def __repr__(self) -> str:
-        return f"<graphique : {self.title}>"
+        return _("<graphique : {title}>").format(title=self.title)
 
     def save(self, path: str) -> str:
         with open(path, "w", encoding="utf-8") as f:
@@ -42,7 +45,10 @@ def _esc(text: object) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
+    """A tick or a bar's value: « 0,5 » in French, "0.5" in English (`tables.decimal`'s rule;
+    tables is a sibling that charts may not import)."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if language() == "fr" else text
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:

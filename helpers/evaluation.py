@@ -34,21 +34,23 @@ from . import settings
 from .charts import Chart, bars, lines
 from .exceptions import EvaluationError
 from .fileio import write_atomic
+from .i18n import N_, _
 from .messages import content_text
 from .modes import Mode
-from .tables import Table
+from .tables import Table, percent
 
 Match = Literal["exact", "loose"]
 MATCHES: tuple[Match, ...] = ("exact", "loose")
+# How each comparison is described (translate when shown: `_(MATCH_FR[match])`).
 MATCH_FR = {
-    "exact": "comparaison exacte",
-    "loose": "sans tenir compte de la casse, des espaces ni des accents",
+    "exact": N_("comparaison exacte"),
+    "loose": N_("sans tenir compte de la casse, des espaces ni des accents"),
 }
-# The three contenders of notebook 12, as the teacher's page shows them.
+# The three contenders of notebook 12, as the teacher's page shows them (translate when shown).
 CONTENDERS = {
-    "base": "modèle de base",
-    "prompt": "base + bon prompt",
-    "fine-tune": "modèle fine-tuné",
+    "base": N_("modèle de base"),
+    "prompt": N_("base + bon prompt"),
+    "fine-tune": N_("modèle fine-tuné"),
 }
 FOLDER = "evaluation"
 WORKERS = 4  # requests in flight at once, gentle with the API and the sandbox
@@ -62,7 +64,7 @@ def default_workers(mode: str | Mode) -> int:
     return WORKERS_BY_MODE.get(Mode(mode), WORKERS)
 
 
-OTHER = "(autre réponse)"  # the confusion table's column for answers outside the classes
+OTHER = N_("(autre réponse)")  # the confusion table's column for answers outside the classes
 # Message fields a chat request accepts (a dataset's `weight` is a training field only).
 _REQUEST_FIELDS = ("role", "content", "name", "tool_calls", "tool_call_id")
 
@@ -75,7 +77,7 @@ def answer_of(example: dict[str, Any]) -> str:
     for message in reversed(_messages(example)):
         if message.get("role") == "assistant":
             return content_text(message.get("content"))
-    raise EvaluationError("Cet exemple n'a pas de réponse « assistant » à comparer.")
+    raise EvaluationError(_("Cet exemple n'a pas de réponse « assistant » à comparer."))
 
 
 def prompt_of(example: dict[str, Any], system: str | None = None) -> list[dict[str, Any]]:
@@ -84,7 +86,7 @@ def prompt_of(example: dict[str, Any], system: str | None = None) -> list[dict[s
     messages = _messages(example)
     last = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None)
     if last is None:
-        raise EvaluationError("Cet exemple n'a pas de réponse « assistant » à comparer.")
+        raise EvaluationError(_("Cet exemple n'a pas de réponse « assistant » à comparer."))
     asked = [{k: m[k] for k in _REQUEST_FIELDS if k in m} for m in messages[:last]]
     if system is not None:
         asked = [m for m in asked if m.get("role") != "system"]
@@ -104,7 +106,7 @@ def _messages(example: Any) -> list[dict[str, Any]]:
     messages = example.get("messages") if isinstance(example, dict) else None
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise EvaluationError(
-            "Chaque exemple doit avoir une liste « messages » (voir notebook 03)."
+            _("Chaque exemple doit avoir une liste « messages » (voir notebook 03).")
         )
     return messages
 
@@ -122,8 +124,8 @@ def normalize(text: str, match: Match = "exact") -> str:
 def check_match(match: str) -> Match:
     if match not in MATCHES:
         raise EvaluationError(
-            f"Comparaison inconnue : {match!r}.",
-            "Choisis « exact » (par défaut) ou « loose » (casse, espaces et accents ignorés).",
+            _("Comparaison inconnue : {match}.").format(match=repr(match)),
+            _("Choisis « exact » (par défaut) ou « loose » (casse, espaces et accents ignorés)."),
         )
     return match
 
@@ -135,14 +137,18 @@ def read_examples(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise EvaluationError(
-            f"Fichier introuvable : {path}.",
-            "Donne le chemin d'un fichier .jsonl (par exemple celui que helpers.evaluation.split a écrit).",
+            _("Fichier introuvable : {path}.").format(path=path),
+            _(
+                "Donne le chemin d'un fichier .jsonl (par exemple celui que "
+                "helpers.evaluation.split a écrit)."
+            ),
         )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise EvaluationError(
-            f"{path.name} n'est pas un texte UTF-8.", "Enregistre-le en UTF-8 (voir notebook 03)."
+            _("{file} n'est pas un texte UTF-8.").format(file=path.name),
+            _("Enregistre-le en UTF-8 (voir notebook 03)."),
         ) from None
     examples = []
     for line_no, line in enumerate(text.splitlines(), 1):
@@ -152,13 +158,23 @@ def read_examples(path: str | Path) -> list[dict[str, Any]]:
             example = json.loads(line)
         except json.JSONDecodeError as err:
             raise EvaluationError(
-                f"{path.name}, ligne {line_no} : ce n'est pas du JSON valide ({err.msg}).",
-                f"Corrige la ligne {line_no} ; `python -m helpers check {path.name}` explique chaque problème.",
+                _("{file}, ligne {line} : ce n'est pas du JSON valide ({problem}).").format(
+                    file=path.name, line=line_no, problem=err.msg
+                ),
+                _(
+                    "Corrige la ligne {line} ; `python -m helpers check {file}` explique chaque "
+                    "problème."
+                ).format(line=line_no, file=path.name),
             ) from None
         try:
             answer_of(example)
         except EvaluationError as err:
-            raise EvaluationError(f"{path.name}, ligne {line_no} : {err}", err.fix) from None
+            raise EvaluationError(
+                _("{file}, ligne {line} : {problem}").format(
+                    file=path.name, line=line_no, problem=err
+                ),
+                err.fix,
+            ) from None
         examples.append(example)
     return examples
 
@@ -172,8 +188,10 @@ def load(data: str | Path | Sequence[dict[str, Any]]) -> tuple[list[dict[str, An
         try:
             answer_of(example)
         except EvaluationError as err:
-            raise EvaluationError(f"Exemple n° {i} : {err}", err.fix) from None
-    return examples, "(exemples en mémoire)"
+            raise EvaluationError(
+                _("Exemple n° {number} : {problem}").format(number=i, problem=err), err.fix
+            ) from None
+    return examples, _("(exemples en mémoire)")
 
 
 # --------------------------------------------------------------------------- the split
@@ -200,16 +218,27 @@ class Split:
         return sum(h for _, h in self.classes.values())
 
     def describe(self) -> str:
-        how = "reprise telle qu'enregistrée" if self.reused else "faite et enregistrée"
+        how = _("reprise telle qu'enregistrée") if self.reused else _("faite et enregistrée")
         lines = [
-            f"Découpe de {self.source.name} ({how}, graine {self.seed}) : "
-            f"{self.n_train} exemples pour l'entraînement, {self.n_heldout} mis de côté pour l'évaluation.",
-            f"  entraînement : {self.train}",
-            f"  évaluation   : {self.heldout}",
+            _(
+                "Découpe de {file} ({how}, graine {seed}) : {train} exemples pour "
+                "l'entraînement, {heldout} mis de côté pour l'évaluation."
+            ).format(
+                file=self.source.name,
+                how=how,
+                seed=self.seed,
+                train=self.n_train,
+                heldout=self.n_heldout,
+            ),
+            _("  entraînement : {path}").format(path=self.train),
+            _("  évaluation   : {path}").format(path=self.heldout),
         ]
         width = max((len(a) for a in self.classes), default=0)
         lines += [
-            f"  {answer:{width}}  {t:3} entraînement · {h:2} évaluation"
+            f"  {answer:{width}}  "
+            + _("{train} entraînement · {heldout} évaluation").format(
+                train=f"{t:3}", heldout=f"{h:2}"
+            )
             for answer, (t, h) in self.classes.items()
         ]
         return "\n".join(lines)
@@ -259,8 +288,8 @@ def split(
 
     if not 0 < heldout < 1:
         raise EvaluationError(
-            f"La part mise de côté doit être entre 0 et 1 (reçu {heldout}).",
-            "Par exemple heldout=0.25 : un quart des exemples de chaque réponse.",
+            _("La part mise de côté doit être entre 0 et 1 (reçu {value}).").format(value=heldout),
+            _("Par exemple heldout=0.25 : un quart des exemples de chaque réponse."),
         )
     source = Path(path)
     examples = read_examples(source)
@@ -305,7 +334,10 @@ def split(
                     backup = target.with_name(f"{target.name}.{time.strftime('%Y%m%d-%H%M%S')}.bak")
                     target.replace(backup)
                     (say or print)(
-                        f"ℹ️ {target.name} avait été modifié : l'ancienne version est gardée dans {backup.name}."
+                        _(
+                            "ℹ️ {file} avait été modifié : l'ancienne version est gardée dans "
+                            "{backup}."
+                        ).format(file=target.name, backup=backup.name)
                     )
             write_atomic(target, text)
         write_atomic(record, json.dumps(wanted, indent=2, ensure_ascii=False) + "\n")
@@ -321,7 +353,7 @@ def few_shot_prompt(
     """A system message for the base model: the instruction, every answer allowed, and
     `shots` examples (the first examples of different answers, in the dataset's order)."""
     if not examples:
-        raise EvaluationError("Il faut au moins un exemple pour écrire le prompt.")
+        raise EvaluationError(_("Il faut au moins un exemple pour écrire le prompt."))
     if instruction is None:
         first = prompt_of(examples[0])
         instruction = next(
@@ -338,13 +370,13 @@ def few_shot_prompt(
             picked.append(example)
     lines = [instruction.strip()] if instruction.strip() else []
     lines.append(
-        "Réponds par une seule de ces réponses, écrite exactement ainsi, sans rien d'autre :"
+        _("Réponds par une seule de ces réponses, écrite exactement ainsi, sans rien d'autre :")
     )
     lines += [f"- {a}" for a in answers]
-    lines.append("Exemples :")
+    lines.append(_("Exemples :"))
     for example in picked:
-        lines.append(f"Question : {question_of(example)}")
-        lines.append(f"Réponse : {answer_of(example)}")
+        lines.append(_("Question : {question}").format(question=question_of(example)))
+        lines.append(_("Réponse : {answer}").format(answer=answer_of(example)))
     return "\n".join(lines)
 
 
@@ -360,8 +392,9 @@ class Outcome:
 
 
 def percent_fr(value: float, digits: int = 0) -> str:
-    """« 83 % », « 83,3 % » (French: decimal comma, a narrow no-break space before %)."""
-    return f"{value * 100:.{digits}f}".replace(".", ",") + "\u202f%"
+    """« 83 % », « 83,3 % » in French (decimal comma, a narrow no-break space before %),
+    "83%", "83.3%" in English: `tables.percent`, the learner's convention."""
+    return percent(value, digits)
 
 
 @dataclass
@@ -409,52 +442,68 @@ class Evaluation:
     def per_class(self) -> Table:
         """One row per expected answer: right, total, rate (%)."""
         rows = [[k, r, t, round(100 * r / t)] for k, (r, t) in self.per_class_counts().items()]
-        return Table(["réponse attendue", "justes", "total", "taux (%)"], rows)
+        return Table([_("réponse attendue"), _("justes"), _("total"), _("taux (%)")], rows)
 
     def confusion(self) -> Table:
         """Rows: the expected answer; columns: what the model answered (answers outside the
         classes grouped as « (autre réponse) »); each cell counts questions."""
         classes = self.classes
+        other = _(OTHER)
         known = {normalize(c, self.match): c for c in classes}
-        columns = [*classes, OTHER]
+        columns = [*classes, other]
         counts = {c: dict.fromkeys(columns, 0) for c in classes}
         for o in self.outcomes:
-            counts[o.expected][known.get(normalize(o.answer, self.match), OTHER)] += 1
-        if not any(counts[c][OTHER] for c in classes):
-            columns.remove(OTHER)
+            counts[o.expected][known.get(normalize(o.answer, self.match), other)] += 1
+        if not any(counts[c][other] for c in classes):
+            columns.remove(other)
         rows = [[c, *(counts[c][k] for k in columns)] for c in classes]
-        return Table(["attendu ↓ / répondu →", *columns], rows)
+        return Table([_("attendu ↓ / répondu →"), *columns], rows)
 
     def mistakes(self) -> Table:
         """The questions it got wrong: question, expected answer, the model's answer."""
         rows = [[o.question, o.expected, o.answer] for o in self.outcomes if not o.correct]
-        return Table(["question", "attendu", "réponse du modèle"], rows)
+        return Table([_("question"), _("attendu"), _("réponse du modèle")], rows)
 
     def lines(self, *, mistakes: int = 10) -> list[str]:
         out = [
-            f"Évaluation de {self.model} sur {self.dataset} ({self.total} exemples, {MATCH_FR[self.match]})",
-            f"Justes : {self.correct}/{self.total} ({percent_fr(self.accuracy)})",
-            "Par réponse attendue :",
+            _("Évaluation de {model} sur {dataset} ({total} exemples, {match})").format(
+                model=self.model,
+                dataset=self.dataset,
+                total=self.total,
+                match=_(MATCH_FR[self.match]),
+            ),
+            _("Justes : {correct}/{total} ({percent})").format(
+                correct=self.correct, total=self.total, percent=percent(self.accuracy)
+            ),
+            _("Par réponse attendue :"),
         ]
         counts = self.per_class_counts()
         width = max((len(k) for k in counts), default=0)
-        out += [
-            f"  {k:{width}}  {r:3}/{t:<3} {percent_fr(r / t):>6}" for k, (r, t) in counts.items()
-        ]
+        out += [f"  {k:{width}}  {r:3}/{t:<3} {percent(r / t):>6}" for k, (r, t) in counts.items()]
         wrong = [o for o in self.outcomes if not o.correct]
         if wrong:
-            out.append(f"Erreurs ({len(wrong)}) :")
+            out.append(_("Erreurs ({n}) :").format(n=len(wrong)))
             for o in wrong[:mistakes]:
                 out.append(
-                    f"  ❌ {_short(o.question)} → {_short(o.answer)} (attendu : {o.expected})"
+                    "  ❌ "
+                    + _("{question} → {answer} (attendu : {expected})").format(
+                        question=_short(o.question), answer=_short(o.answer), expected=o.expected
+                    )
                 )
             if len(wrong) > mistakes:
-                out.append(f"  … et {len(wrong) - mistakes} autres (voir le fichier de résultats)")
+                out.append(
+                    "  "
+                    + _("… et {n} autres (voir le fichier de résultats)").format(
+                        n=len(wrong) - mistakes
+                    )
+                )
         if self.simulated:
             out.append(
-                "⚠️ Bac à sable : chiffres simulés. Aucun modèle n'a été entraîné ni interrogé : le "
-                "« modèle fine-tuné » répond comme l'exemple d'entraînement le plus ressemblant, le "
-                "modèle de base par une phrase toute faite."
+                _(
+                    "⚠️ Bac à sable : chiffres simulés. Aucun modèle n'a été entraîné ni "
+                    "interrogé : le « modèle fine-tuné » répond comme l'exemple d'entraînement le "
+                    "plus ressemblant, le modèle de base par une phrase toute faite."
+                )
             )
         return out
 
@@ -537,7 +586,7 @@ def evaluate(
     match = check_match(match)
     examples, name = load(data)
     if not examples:
-        raise EvaluationError(f"Aucun exemple à évaluer dans {name}.")
+        raise EvaluationError(_("Aucun exemple à évaluer dans {name}.").format(name=name))
     expected = [answer_of(e) for e in examples]
     prompts = [prompt_of(e, system) for e in examples]
     cap = auto_max_tokens(expected) if max_tokens == "auto" else max_tokens
@@ -623,8 +672,8 @@ def _bar(total: int, model: str) -> Any:
 
     return tqdm(
         total=total,
-        desc="Évaluation",
-        unit="question",
+        desc=_("Évaluation"),
+        unit=_("question"),
         file=sys.stderr,
         leave=False,
         postfix=model if len(model) < 50 else model[:47] + "…",
@@ -634,10 +683,15 @@ def _bar(total: int, model: str) -> Any:
 def compare(evaluations: Sequence[Evaluation]) -> Table:
     """One row per contender: model, right answers, total, accuracy (%)."""
     rows = [
-        [CONTENDERS.get(e.label, e.label), e.model, e.correct, e.total, round(100 * e.accuracy)]
+        [_contender(e.label), e.model, e.correct, e.total, round(100 * e.accuracy)]
         for e in evaluations
     ]
-    return Table(["candidat", "modèle", "justes", "total", "taux (%)"], rows)
+    return Table([_("candidat"), _("modèle"), _("justes"), _("total"), _("taux (%)")], rows)
+
+
+def _contender(label: str) -> str:
+    """A contender's name as the learner reads it (a label of one's own stays as it is)."""
+    return _(CONTENDERS[label]) if label in CONTENDERS else label
 
 
 def per_class_table(evaluations: Sequence[Evaluation]) -> Table:
@@ -651,7 +705,7 @@ def per_class_table(evaluations: Sequence[Evaluation]) -> Table:
             row.append(round(100 * right / total) if total else None)
         rows.append(row)
     return Table(
-        ["réponse attendue (taux en %)", *(CONTENDERS.get(e.label, e.label) for e in evaluations)],
+        [_("réponse attendue (taux en %)"), *(_contender(e.label) for e in evaluations)],
         rows,
     )
 
@@ -659,10 +713,10 @@ def per_class_table(evaluations: Sequence[Evaluation]) -> Table:
 def chart(evaluations: Sequence[Evaluation]) -> Chart:
     """A bar per contender: its rate of right answers (%) on the held-out questions."""
     return bars(
-        [CONTENDERS.get(e.label, e.label) for e in evaluations],
+        [_contender(e.label) for e in evaluations],
         [round(100 * e.accuracy) for e in evaluations],
-        title="Réponses justes sur les questions mises de côté",
-        ylabel="réponses justes (%)",
+        title=_("Réponses justes sur les questions mises de côté"),
+        ylabel=_("réponses justes (%)"),
         top=100,
         colors=("#90a4ae", "#ffb74d", "#43a047"),
     )
@@ -683,18 +737,19 @@ def _measured(rows: Sequence[dict[str, float | None]], key: str) -> tuple[list[f
 def loss_chart(rows: Sequence[dict[str, float | None]]) -> Chart:
     """Training loss at every step and validation loss where it was measured (the rows of
     `jobs.result_rows`; a job without a validation file: the training loss alone)."""
+    training, validation = _("entraînement"), _("validation")
     series: dict[str, tuple[Sequence[float], Sequence[float]]] = {
-        "entraînement": _measured(rows, "train_loss")
+        training: _measured(rows, "train_loss")
     }
     valid = _measured(rows, "valid_loss")
     if valid[0]:
-        series["validation"] = valid
+        series[validation] = valid
     return lines(
         series,
-        title="Perte : entraînement et validation" if valid[0] else "Perte d'entraînement",
-        xlabel="étape",
-        ylabel="perte",
-        markers=("validation",),
+        title=_("Perte : entraînement et validation") if valid[0] else _("Perte d'entraînement"),
+        xlabel=_("étape"),
+        ylabel=_("perte"),
+        markers=(validation,),
     )
 
 
@@ -737,5 +792,7 @@ def share_with_class(result: Evaluation) -> bool:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the class server
             return 200 <= answer.status < 300
     except (urllib.error.URLError, OSError):
-        print("⚠️ Le serveur de la classe n'a pas reçu ce résultat (il est gardé dans ton espace).")
+        print(
+            _("⚠️ Le serveur de la classe n'a pas reçu ce résultat (il est gardé dans ton espace).")
+        )
         return False

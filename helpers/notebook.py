@@ -28,14 +28,16 @@ from typing import Any
 from . import heap, settings, workspace
 from .exceptions import DamagedFileError, KitError, MissingStateError
 from .fileio import write_atomic
+from .i18n import N_, _
 from .modes import Engine, Mode
+from .tables import decimal
 
-# What each step produces, in course order: (record name, notebook, French label).
+# What each step produces, in course order: (record name, notebook, label: translate when shown).
 STEPS: list[tuple[str, str, str]] = [
-    ("dataset_path", "03_dataset", "ton dataset (fichier JSONL)"),
-    ("file_id", "04_envoi", "l'identifiant du fichier envoyé (file-…)"),
-    ("job_id", "05_lancement", "l'identifiant du job d'entraînement (ftjob-…)"),
-    ("fine_tuned_model", "06_suivi", "le nom de ton modèle fine-tuné (ft:…)"),
+    ("dataset_path", "03_dataset", N_("ton dataset (fichier JSONL)")),
+    ("file_id", "04_envoi", N_("l'identifiant du fichier envoyé (file-…)")),
+    ("job_id", "05_lancement", N_("l'identifiant du job d'entraînement (ftjob-…)")),
+    ("fine_tuned_model", "06_suivi", N_("le nom de ton modèle fine-tuné (ft:…)")),
 ]
 _ORDER = [name for name, _, _ in STEPS]
 _PREFIX = {"file_id": "file-", "job_id": "ftjob-", "fine_tuned_model": "ft:"}
@@ -55,14 +57,17 @@ _COLORS = {
 }
 # The banner's last line: how to leave this mode.
 _WAY_OUT = {
-    Mode.SANDBOX: "Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02) ; "
-    "au mode local : helpers.use_mode('local') (voir notebook 00).",
-    Mode.LOCAL: "Rien ne quitte cette machine. Pour revenir au bac à sable : "
-    "helpers.use_mode('sandbox').",
-    Mode.OPENAI: "Pour revenir au bac à sable : helpers.use_mode('sandbox').",
+    Mode.SANDBOX: N_(
+        "Pour passer au vrai OpenAI : helpers.use_mode('openai') (voir notebook 02) ; "
+        "au mode local : helpers.use_mode('local') (voir notebook 00)."
+    ),
+    Mode.LOCAL: N_(
+        "Rien ne quitte cette machine. Pour revenir au bac à sable : helpers.use_mode('sandbox')."
+    ),
+    Mode.OPENAI: N_("Pour revenir au bac à sable : helpers.use_mode('sandbox')."),
 }
 # Where a replay happens (sandbox and local modes).
-_WHERE = {Mode.SANDBOX: "dans le bac à sable", Mode.LOCAL: "sur le serveur local"}
+_WHERE = {Mode.SANDBOX: N_("dans le bac à sable"), Mode.LOCAL: N_("sur le serveur local")}
 # Where `export_state` / `ensure` look on Colab when Google Drive is mounted.
 DRIVE_STATE = Path("/content/drive/MyDrive/atelier-fine-tuning/state.json")
 
@@ -77,7 +82,7 @@ def data_dir() -> Path:
         for candidate in (Path.cwd() / "data", Path.cwd().parent / "data"):
             if candidate.is_dir():
                 return candidate
-        raise MissingStateError("Je ne trouve pas le dossier data/ du cours.")
+        raise MissingStateError(_("Je ne trouve pas le dossier data/ du cours."))
     return root / "data"
 
 
@@ -123,26 +128,34 @@ class Banner:
         self.job_seconds = job_seconds  # sandbox: the COUCOU job's duration (teacher's setting)
 
     def lines(self) -> list[str]:
-        out = [f"Mode : {settings.MODE_LABELS[self.mode]}"]
+        out = [_("Mode : {mode}").format(mode=_(settings.MODE_LABELS[self.mode]))]
         if self.mode.traits.needs_key:
             out.append(
-                f"Clé : trouvée ({self.key_source})"
+                _("Clé : trouvée ({source})").format(source=self.key_source)
                 if self.key_source
-                else "Clé : aucune pour l'instant → notebook 02"
+                else _("Clé : aucune pour l'instant → notebook 02")
             )
         out.extend(self.local)
         served = settings.class_server() if self.mode.traits.kit_server else None
         if served is not None:
-            out.append(f"🏫 Serveur de la classe : {served[0]} (réglage ATELIER_CLASS_URL)")
+            out.append(
+                _("🏫 Serveur de la classe : {url} (réglage ATELIER_CLASS_URL)").format(
+                    url=served[0]
+                )
+            )
         if self.mode.engine == Engine.SIMULATED and self.job_seconds is not None:
             out.append(
-                f"⏱️ Durée d'un entraînement COUCOU ici : {duration_fr(self.job_seconds)} "
-                "(réglage de l'enseignant·e : ATELIER_JOB_SECONDS)"
+                _(
+                    "⏱️ Durée d'un entraînement COUCOU ici : {duration} "
+                    "(réglage de l'enseignant·e : ATELIER_JOB_SECONDS)"
+                ).format(duration=duration_fr(self.job_seconds))
             )
-        out.append(f"Espace de travail : {self.home}")
-        done = [f"{label} ✔" for name, _, label in STEPS if self.state.get(name)]
-        out.append("Déjà fait : " + (", ".join(done) if done else "rien encore"))
-        out.append(_WAY_OUT[self.mode])
+        out.append(_("Espace de travail : {folder}").format(folder=self.home))
+        done = [f"{_(label)} ✔" for name, _nb, label in STEPS if self.state.get(name)]
+        out.append(
+            _("Déjà fait : {steps}").format(steps=", ".join(done) if done else _("rien encore"))
+        )
+        out.append(_(_WAY_OUT[self.mode]))
         return out
 
     def __repr__(self) -> str:
@@ -158,16 +171,15 @@ class Banner:
 
 
 def duration_fr(seconds: float) -> str:
-    """« environ 52 s », « environ 3 min », « moins d'une seconde » (French, rounded)."""
+    """« environ 52 s », « environ 3 min », « moins d'une seconde » (rounded, in the learner's
+    language: "about 52 s", "about 3.0 min", "less than a second")."""
     if seconds < 1:
-        return "moins d'une seconde"
+        return _("moins d'une seconde")
     if seconds < 90:
-        return f"environ {round(seconds)} s"
+        return _("environ {seconds} s").format(seconds=round(seconds))
     minutes = seconds / 60
-    return (
-        f"environ {minutes:.0f} min"
-        if minutes >= 10
-        else f"environ {minutes:.1f} min".replace(".", ",")
+    return _("environ {minutes} min").format(
+        minutes=f"{minutes:.0f}" if minutes >= 10 else decimal(minutes, 1)
     )
 
 
@@ -186,26 +198,39 @@ def _local_lines() -> list[str]:
         doc = catalog.doctor(check_device=False)
     except Exception as exc:  # never let the banner fail
         return [
-            f"⚠️ Mode local : diagnostic impossible ({type(exc).__name__}) → python -m helpers doctor"
+            _("⚠️ Mode local : diagnostic impossible ({error}) → python -m helpers doctor").format(
+                error=type(exc).__name__
+            )
         ]
     out = []
     if doc.model is not None:
         state = (
-            "prêt"
+            _("prêt")
             if doc.model_ready
-            else ("pas sur cette machine" if catalog.offline() else "téléchargé au premier usage")
+            else (
+                _("pas sur cette machine")
+                if catalog.offline()
+                else _("téléchargé au premier usage")
+            )
         )
         size = catalog.parameters_fr(doc.model)
         out.append(
-            f"Modèle ouvert entraîné : {doc.model.id} ("
-            + (f"{size} paramètres, " if size else "")
-            + f"{state}) — à changer avec {catalog.LOCAL_MODEL_VAR}"
+            (
+                _(
+                    "Modèle ouvert entraîné : {model} ({size} paramètres, {state}) — à changer "
+                    "avec {variable}"
+                )
+                if size
+                else _("Modèle ouvert entraîné : {model} ({state}) — à changer avec {variable}")
+            ).format(model=doc.model.id, size=size, state=state, variable=catalog.LOCAL_MODEL_VAR)
         )
         out.extend(_served_lines(catalog.wanted_spec()))
     if not doc.usable:
-        why = "; ".join(doc.problems) or "voir le diagnostic"
+        why = "; ".join(doc.problems) or _("voir le diagnostic")
         out.append(
-            f"⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor"
+            _(
+                "⚠️ Mode local pas utilisable ici : {why}. Diagnostic : python -m helpers doctor"
+            ).format(why=why)
         )
     out.extend(f"❌ {b}" for b in doc.blocking)
     out.extend(f"⚠️ {w}" for w in doc.warnings)
@@ -225,10 +250,12 @@ def _served_lines(wanted: str) -> list[str]:
         return []
     if served is None or served == wanted:
         return []
-    was = "un autre modèle" if served == "?" else f"« {served} »"
+    was = _("un autre modèle") if served == "?" else _("« {model} »").format(model=served)
     return [
-        f"ℹ️ Le serveur local en marche sert encore {was} : il redémarre avec « {wanted} » "
-        "à ta prochaine requête (un entraînement en cours continue)."
+        _(
+            "ℹ️ Le serveur local en marche sert encore {was} : il redémarre avec « {wanted} » "
+            "à ta prochaine requête (un entraînement en cours continue)."
+        ).format(was=was, wanted=wanted)
     ]
 
 
@@ -334,7 +361,7 @@ def _ended_job(job: dict[str, Any], say: Callable[[str], None]) -> None:
 
     job_id = job.get("id", "?")
     if job.get("status") == "cancelled":
-        say(f"↻ Le job {job_id} a été annulé : j'en relance un.")
+        say(_("↻ Le job {job} a été annulé : j'en relance un.").format(job=job_id))
         return
     from .errors import explain
 
@@ -347,7 +374,7 @@ def _ended_job(job: dict[str, Any], say: Callable[[str], None]) -> None:
         code == "model_unavailable" and not _local_model_ready()
     ):
         raise MissingStateError(f"{diagnosis.title}. {diagnosis.cause}", fix=diagnosis.fix)
-    say(f"↻ {diagnosis.title} — je relance l'entraînement.")
+    say(_("↻ {title} — je relance l'entraînement.").format(title=diagnosis.title))
 
 
 def _local_model_ready() -> bool:
@@ -367,11 +394,16 @@ def _failed_job_error(job: Any) -> MissingStateError:
     if job.status == "failed":
         diagnosis = explain(job)
         return MissingStateError(
-            f"{diagnosis.title} : pas de modèle. {diagnosis.cause}", fix=diagnosis.fix
+            _("{title} : pas de modèle. {cause}").format(
+                title=diagnosis.title, cause=diagnosis.cause
+            ),
+            fix=diagnosis.fix,
         )
     return MissingStateError(
-        f"Le job {job.id} s'est terminé avec le statut « {job.status} » : pas de modèle.",
-        fix="Relance les notebooks 05 et 06 (ou `python -m helpers reset --step 5`).",
+        _("Le job {job} s'est terminé avec le statut « {status} » : pas de modèle.").format(
+            job=job.id, status=job.status
+        ),
+        fix=_("Relance les notebooks 05 et 06 (ou `python -m helpers reset --step 5`)."),
     )
 
 
@@ -382,46 +414,56 @@ def _local_model_hint() -> str:
 
         model = catalog.default_model()
     except Exception:  # an unusable ATELIER_LOCAL_MODEL: the server will say why
-        return "quelques secondes à quelques minutes"
+        return _("quelques secondes à quelques minutes")
     if catalog.is_tiny(model):
-        return f"modèle « {model.id} » : quelques secondes"
-    return f"modèle « {model.id} » : quelques minutes sur CPU, moins avec un GPU"
+        return _("modèle « {model} » : quelques secondes").format(model=model.id)
+    return _("modèle « {model} » : quelques minutes sur CPU, moins avec un GPU").format(
+        model=model.id
+    )
 
 
 def _rebuild(name: str, mode: Mode, say: Callable[[str], None]) -> str:
     """Replay the earlier steps on the local server (sandbox: simulated; local: real training)."""
     from . import jobs
 
-    where = _WHERE[mode]
+    where = _(_WHERE[mode])
     simulated = mode.engine == Engine.SIMULATED
     if name == "dataset_path":
         path = course_dataset_copy()
         workspace.record(dataset_path=path)
         say(
-            f"↻ Pas de dataset dans l'espace de travail : je prends celui du cours ({COURSE_DATASET})."
+            _(
+                "↻ Pas de dataset dans l'espace de travail : je prends celui du cours ({file})."
+            ).format(file=COURSE_DATASET)
         )
         return str(path)
     if name == "file_id":
         dataset = ensure("dataset_path", say=say)
-        say(f"↻ Je rejoue l'étape 04 (envoi du fichier) {where}…")
+        say(_("↻ Je rejoue l'étape 04 (envoi du fichier) {where}…").format(where=where))
         return jobs.upload(dataset).id
     if name == "job_id":
         file_id = ensure("file_id", say=say)
         if simulated:
-            say("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…")
+            say(_("↻ Je rejoue l'étape 05 (lancement du job) en accéléré dans le bac à sable…"))
             with fast_sandbox():
                 return jobs.create(file_id, suffix=COURSE_SUFFIX).id
         say(
-            "↻ Je rejoue l'étape 05 (lancement du job) sur le serveur local : en mode local, c'est un "
-            f"vrai entraînement ({_local_model_hint()})…"
+            _(
+                "↻ Je rejoue l'étape 05 (lancement du job) sur le serveur local : en mode local, "
+                "c'est un vrai entraînement ({hint})…"
+            ).format(hint=_local_model_hint())
         )
         return jobs.create(file_id, suffix=COURSE_SUFFIX).id
     if name == "fine_tuned_model":
         job_id = ensure("job_id", say=say)
         if simulated:
-            say("↻ J'attends la fin du job (étape 06) — en accéléré, quelques secondes au plus…")
+            say(_("↻ J'attends la fin du job (étape 06) — en accéléré, quelques secondes au plus…"))
         else:
-            say(f"↻ J'attends la fin de l'entraînement (étape 06) — {_local_model_hint()}…")
+            say(
+                _("↻ J'attends la fin de l'entraînement (étape 06) — {hint}…").format(
+                    hint=_local_model_hint()
+                )
+            )
         job = jobs.wait(job_id, timeout=REPLAY_TIMEOUT[mode])
         if job.status != "succeeded" or not job.fine_tuned_model:
             raise _failed_job_error(job)
@@ -431,8 +473,8 @@ def _rebuild(name: str, mode: Mode, say: Callable[[str], None]) -> str:
 
 
 def _ask_openai(name: str, say: Callable[[str], None]) -> str:
-    notebook = dict((n, nb) for n, nb, _ in STEPS)[name]
-    label = dict((n, lab) for n, _, lab in STEPS)[name]
+    notebook = dict((n, nb) for n, nb, _label in STEPS)[name]
+    label = _(dict((n, lab) for n, _nb, lab in STEPS)[name])
     if DRIVE_STATE.is_file():
         try:
             saved = import_state(DRIVE_STATE)
@@ -440,14 +482,18 @@ def _ask_openai(name: str, say: Callable[[str], None]) -> str:
             say(f"⚠️ {err}")
             saved = {}
         if saved.get(name):
-            say(f"↻ Repris depuis ton Drive ({DRIVE_STATE}) : {label}.")
+            say(
+                _("↻ Repris depuis ton Drive ({path}) : {label}.").format(
+                    path=DRIVE_STATE, label=label
+                )
+            )
             return saved[name]
-    help_text = (
-        f"Il me manque {label}, produit par le notebook {notebook}. En mode « openai », je ne "
+    help_text = _(
+        "Il me manque {label}, produit par le notebook {notebook}. En mode « openai », je ne "
         "relance rien tout seul (ça coûte). Exécute d'abord ce notebook, ou colle l'identifiant "
-        f"ci-dessous (tu le trouves sur https://platform.openai.com/finetune), ou enregistre-le "
-        f"avec helpers.workspace.record({name}='…')."
-    )
+        "ci-dessous (tu le trouves sur https://platform.openai.com/finetune), ou enregistre-le "
+        "avec helpers.workspace.record({name}='…')."
+    ).format(label=label, notebook=notebook, name=name)
     if name == "dataset_path":
         raise MissingStateError(help_text)
     try:
@@ -457,7 +503,9 @@ def _ask_openai(name: str, say: Callable[[str], None]) -> str:
     prefix = _PREFIX[name]
     if not answer.startswith(prefix):
         raise MissingStateError(
-            f"« {answer[:40]} » ne ressemble pas à un identifiant {prefix}… : recommence."
+            _("« {answer} » ne ressemble pas à un identifiant {prefix}… : recommence.").format(
+                answer=answer[:40], prefix=prefix
+            )
         )
     workspace.record(**{name: answer})
     return answer
@@ -480,8 +528,13 @@ def ensure(name: str, *, say: Callable[[str], None] = _say) -> str:
         if found is not None and name == "job_id":  # it exists, but failed or was cancelled
             _ended_job(found, say)
         else:
-            where = "le bac à sable" if mode.engine == Engine.SIMULATED else "le serveur local"
-            say(f"↻ {value} n'existe plus dans {where} (espace remis à zéro ?).")
+            say(
+                (
+                    _("↻ {value} n'existe plus dans le bac à sable (espace remis à zéro ?).")
+                    if mode.engine == Engine.SIMULATED
+                    else _("↻ {value} n'existe plus dans le serveur local (espace remis à zéro ?).")
+                ).format(value=value)
+            )
         workspace.record(**{name: None}, mode=mode)
     if mode.traits.replayable:
         return _rebuild(name, mode, say)
@@ -503,7 +556,7 @@ def import_state(path: str | Path) -> dict[str, Any]:
     """Load records saved by `export_state` into this mode's workspace (same mode only). A file
     that cannot be read as such raises `DamagedFileError` (nothing is loaded)."""
     path = Path(path)
-    what = "l'état enregistré par notebook.export_state"
+    what = _("l'état enregistré par notebook.export_state")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
@@ -511,8 +564,8 @@ def import_state(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k, ""), str) for k in ("mode", *_ORDER)
     ):
-        err = DamagedFileError(path, what, "ce n'est pas un état lisible")
-        err.fix = (
+        err = DamagedFileError(path, what, _("ce n'est pas un état lisible"))
+        err.fix = _(
             "Enregistre-le à nouveau avec notebook.export_state() depuis un notebook qui a ces "
             "identifiants, ou donne l'identifiant quand le notebook le demande."
         )
@@ -529,7 +582,7 @@ def import_state(path: str | Path) -> dict[str, Any]:
 def start_over(step: int) -> list[str]:
     """Forget what step `step` and the later ones produced (this mode only). Says what."""
     gone = workspace.reset(step=step)
-    print("🧹 Oublié : " + (", ".join(gone) if gone else "rien (déjà vide)") + ".")
+    print(_("🧹 Oublié : {what}.").format(what=", ".join(gone) if gone else _("rien (déjà vide)")))
     return gone
 
 
@@ -561,8 +614,10 @@ def launch(
             if job.model == model and job.status not in ("failed", "cancelled"):
                 workspace.record(job_id=job.id, base_model=job.model, suffix=suffix)
                 say(
-                    f"ℹ️ Un job existe déjà pour ce fichier ({job.id}, statut « {job.status} ») : "
-                    "je le reprends au lieu d'en payer un second. Pour en lancer un autre : again=True."
+                    _(
+                        "ℹ️ Un job existe déjà pour ce fichier ({job}, statut « {status} ») : je le "
+                        "reprends au lieu d'en payer un second. Pour en lancer un autre : again=True."
+                    ).format(job=job.id, status=job.status)
                 )
                 return job
     if mode.traits.paid:
@@ -575,18 +630,24 @@ def launch(
             else None
         )
         question = (
-            f"Lancer un entraînement payant sur {model} ? "
-            + (f"Coût estimé : {cost.describe()}. " if cost else "Coût : voir le notebook 05. ")
-            + "Tape « oui » pour confirmer : "
+            _("Lancer un entraînement payant sur {model} ?").format(model=model)
+            + " "
+            + (
+                _("Coût estimé : {cost}.").format(cost=cost.describe())
+                if cost
+                else _("Coût : voir le notebook 05.")
+            )
+            + " "
+            + _("Tape « oui » pour confirmer : ")
         )
         try:
             answer = input(question).strip().lower()
         except Exception:
             raise MissingStateError(
-                "Pas de confirmation possible ici : rien n'a été lancé."
+                _("Pas de confirmation possible ici : rien n'a été lancé.")
             ) from None
-        if answer not in ("oui", "o", "yes", "y"):
-            raise MissingStateError("Pas confirmé : rien n'a été lancé (et rien n'a été payé).")
+        if answer not in ("oui", "o", "yes", "y"):  # i18n: keep (what either edition types)
+            raise MissingStateError(_("Pas confirmé : rien n'a été lancé (et rien n'a été payé)."))
     return jobs.create(file_id, model=model, suffix=suffix, **hyperparameters)
 
 
@@ -620,7 +681,12 @@ class ErrorTable:
     what nbval compares. Ids that change on every run are shortened to `file-…`/`ftjob-…`.
     """
 
-    HEADERS = ("Erreur du guide", "Ce que Python reçoit", "Code du diagnostic", "Diagnostic du kit")
+    HEADERS = (
+        N_("Erreur du guide"),
+        N_("Ce que Python reçoit"),
+        N_("Code du diagnostic"),
+        N_("Diagnostic du kit"),
+    )
 
     def __init__(self, rows: list[tuple[str, str, str, str]]):
         self.rows = rows
@@ -632,7 +698,9 @@ class ErrorTable:
         return "\n".join(blocks)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in self.HEADERS)
+        head = "".join(
+            f"<th style='text-align:left'>{html.escape(_(h))}</th>" for h in self.HEADERS
+        )
         body = "".join(
             "<tr>"
             + "".join(
@@ -646,10 +714,10 @@ class ErrorTable:
 
 def _kind(error: Any) -> str:
     if isinstance(error, Exception):
-        return f"exception {type(error).__name__}"
+        return _("exception {name}").format(name=type(error).__name__)
     if hasattr(error, "status"):
-        return f"job au statut « {error.status} »"
-    return "un texte (hors API)"
+        return _("job au statut « {status} »").format(status=error.status)
+    return _("un texte (hors API)")
 
 
 def error_table(cases: dict[str, Any]) -> ErrorTable:

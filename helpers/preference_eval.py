@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .charts import Chart, bars
-from .evaluation import WORKERS, ask_all, percent_fr
+from .evaluation import WORKERS, ask_all
+from .i18n import _
 from .messages import content_text
-from .tables import Table
+from .tables import Table, decimal, percent
 
 MAX_WORDS = 15
 MAX_TOKENS = 80  # enough to tell a short answer from a long one
-_VOUS = re.compile(r"\b(vous|votre|vos|vôtre|vôtres)\b", re.IGNORECASE)
-_TU = re.compile(r"\b(tu|te|toi|ton|ta|tes|t')\b|\bt'", re.IGNORECASE)
+_VOUS = re.compile(r"\b(vous|votre|vos|vôtre|vôtres)\b", re.IGNORECASE)  # i18n: keep (a regex)
+_TU = re.compile(r"\b(tu|te|toi|ton|ta|tes|t')\b|\bt'", re.IGNORECASE)  # i18n: keep (a regex)
 
 
 def words(text: str) -> int:
@@ -76,9 +77,15 @@ class StyleRate:
         return sum(map(says_vous, self.answers))
 
     def headline(self) -> str:
-        return (
-            f"{self.label} : {self.hits}/{self.total} réponses dans le style préféré "
-            f"({percent_fr(self.rate)}), {self.mean_words:.0f} mots en moyenne".replace(".", ",")
+        return _(
+            "{label} : {hits}/{total} réponses dans le style préféré ({percent}), {words} mots "
+            "en moyenne"
+        ).format(
+            label=self.label,
+            hits=self.hits,
+            total=self.total,
+            percent=percent(self.rate),
+            words=decimal(self.mean_words, 0),
         )
 
     def table(self, width: int = 90) -> Table:
@@ -88,13 +95,15 @@ class StyleRate:
                 q,
                 a if len(a) <= width else a[: width - 1] + "…",
                 words(a),
-                "oui" if says_vous(a) else "non",
+                _("oui") if says_vous(a) else _("non"),
                 "✅" if ok else "—",
             ]
             for q, a, ok in zip(self.questions, self.answers, self.styled, strict=True)
         ]
         return Table(
-            ["question", "réponse", "mots", "« vous »", "style préféré"], rows, title=self.label
+            [_("question"), _("réponse"), _("mots"), _("« vous »"), _("style préféré")],
+            rows,
+            title=self.label,
         )
 
     def __repr__(self) -> str:
@@ -144,7 +153,14 @@ def compare(rates: Sequence[StyleRate]) -> Table:
         for r in rates
     ]
     return Table(
-        ["modèle", "nom", "style préféré", "taux (%)", "mots (moyenne)", "réponses au « vous »"],
+        [
+            _("modèle"),
+            _("nom"),
+            _("style préféré"),
+            _("taux (%)"),
+            _("mots (moyenne)"),
+            _("réponses au « vous »"),
+        ],
         rows,
     )
 
@@ -153,8 +169,8 @@ def chart(rates: Sequence[StyleRate]) -> Chart:
     return bars(
         [r.label for r in rates],
         [round(100 * r.rate) for r in rates],
-        title="Réponses dans le style préféré (questions mises de côté)",
-        ylabel="style préféré (%)",
+        title=_("Réponses dans le style préféré (questions mises de côté)"),
+        ylabel=_("style préféré (%)"),
         top=100,
         colors=("#90a4ae", "#43a047", "#ffb74d"),
     )

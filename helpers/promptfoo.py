@@ -21,6 +21,7 @@ from typing import Any
 
 from . import evaluation, settings
 from .fileio import write_atomic
+from .i18n import N_, _
 from .modes import Mode
 
 VERSION = "0.121.20"  # the Promptfoo the kit tests (tests/promptfoo/package-lock.json)
@@ -84,15 +85,22 @@ class Written:
 
     def lines(self) -> list[str]:
         out = [
-            f"Configuration Promptfoo écrite : {self.config}",
-            f"  {self.tests} cas de test × {len(self.providers)} modèle(s) : {', '.join(self.providers)}",
+            _("Configuration Promptfoo écrite : {path}").format(path=self.config),
+            "  "
+            + _("{tests} cas de test × {n} modèle(s) : {models}").format(
+                tests=self.tests, n=len(self.providers), models=", ".join(self.providers)
+            ),
         ]
         if self.key_variable:
             out.append(
-                f"  Clé : Promptfoo la lit dans la variable {self.key_variable} (jamais écrite dans le fichier)."
+                "  "
+                + _(
+                    "Clé : Promptfoo la lit dans la variable {variable} (jamais écrite dans le "
+                    "fichier)."
+                ).format(variable=self.key_variable)
             )
         out.append(
-            "Pour la lancer (Node.js ≥ 20.20 ; les variables coupent ses envois sur Internet) :"
+            _("Pour la lancer (Node.js ≥ 20.20 ; les variables coupent ses envois sur Internet) :")
         )
         out.append(f"  {self.command()}")
         return out
@@ -128,9 +136,11 @@ def build_config(
     system: str | None = None,
     labels: Sequence[str] | None = None,
     mode: str | Mode = Mode.SANDBOX,
-    description: str = "Atelier fine-tuning : évaluation sur les exemples mis de côté",
+    description: str | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """The Promptfoo configuration (a dict) and the environment variable of the key."""
+    if description is None:
+        description = _("Atelier fine-tuning : évaluation sur les exemples mis de côté")
     match = evaluation.check_match(match)
     expected = [evaluation.answer_of(e) for e in examples]
     cap = evaluation.auto_max_tokens(expected)
@@ -184,7 +194,9 @@ def write_config(
 
     examples, name = evaluation.load(data)
     if not examples:
-        raise evaluation.EvaluationError(f"Aucun exemple à écrire pour Promptfoo dans {name}.")
+        raise evaluation.EvaluationError(
+            _("Aucun exemple à écrire pour Promptfoo dans {name}.").format(name=name)
+        )
     mode = settings.resolve_mode(mode)
     url = base_url(mode)
     if not mode.traits.kit_server and url is None:
@@ -197,7 +209,9 @@ def write_config(
         system=system,
         labels=labels,
         mode=mode,
-        description=f"Atelier fine-tuning : {', '.join(models)} sur {name} ({evaluation.MATCH_FR[match]})",
+        description=_("Atelier fine-tuning : {models} sur {name} ({match})").format(
+            models=", ".join(models), name=name, match=_(evaluation.MATCH_FR[match])
+        ),
     )
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -224,27 +238,33 @@ def _kit_key(variable: str | None) -> dict[str, str]:
 
 
 _WHERE = {
-    Mode.SANDBOX: "le serveur du kit (bac à sable)",
-    Mode.LOCAL: "le serveur du kit (mode local)",
-    Mode.OPENAI: "l'API d'OpenAI",
+    Mode.SANDBOX: N_("le serveur du kit (bac à sable)"),
+    Mode.LOCAL: N_("le serveur du kit (mode local)"),
+    Mode.OPENAI: N_("l'API d'OpenAI"),
 }
 
 
 def _readme(written: Written, mode: Mode, url: str | None) -> str:
-    where = _WHERE[mode]
+    where = _(_WHERE[mode])
     lines = [
-        "# Évaluation Promptfoo écrite par l'atelier fine-tuning",
+        _("# Évaluation Promptfoo écrite par l'atelier fine-tuning"),
         "",
-        "La même évaluation que `python -m helpers eval` : les mêmes questions mises de côté, la même",
-        "comparaison, à température 0. Promptfoo doit compter le même nombre de réussites.",
+        _(
+            "La même évaluation que `python -m helpers eval` : les mêmes questions mises de côté, la même\n"
+            "comparaison, à température 0. Promptfoo doit compter le même nombre de réussites."
+        ),
         "",
-        f"- Modèles interrogés à travers {where} : `{url}`.",
-        "- Si ce serveur a redémarré (il s'arrête après 30 min sans requête), son adresse a pu changer :",
-        "  réécris la configuration (`python -m helpers eval … --promptfoo DOSSIER`).",
+        _("- Modèles interrogés à travers {where} : `{url}`.").format(where=where, url=url),
+        _(
+            "- Si ce serveur a redémarré (il s'arrête après 30 min sans requête), son adresse a pu changer :\n"
+            "  réécris la configuration (`python -m helpers eval … --promptfoo DOSSIER`)."
+        ),
     ]
     if written.key_variable:
         lines.append(
-            f"- La clé n'est pas dans ce dossier : Promptfoo la lit dans `{written.key_variable}`."
+            _("- La clé n'est pas dans ce dossier : Promptfoo la lit dans `{variable}`.").format(
+                variable=written.key_variable
+            )
         )
-    lines += ["", "Lancer (il faut Node.js ≥ 20) :", "", "```bash", written.command(), "```", ""]
+    lines += ["", _("Lancer (il faut Node.js ≥ 20) :"), "", "```bash", written.command(), "```", ""]
     return "\n".join(lines)

@@ -4,7 +4,9 @@ A `Table` shows as HTML in Jupyter (no 0, 1, 2… index column: the first column
 rows) and as aligned text elsewhere; `to_dataframe()` gives pandas when it is wanted. pandas
 costs ≈ 30–35 MiB per kernel (bench/class_memory.py), and one student keeps a kernel per
 notebook: the course's tables (notebooks 03, 05, 07, 09, 12, 13) are these. Imports nothing
-of the kit.
+of the kit but its translation layer: the numbers of the learner's modules are written here,
+in the learner's convention (`decimal`, `grouped`, `percent`: decimal comma in French, point
+in English).
 """
 
 from __future__ import annotations
@@ -14,13 +16,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import language
+
+# The narrow no-break space French puts between thousands and before « % ».
+NARROW_SPACE = "\u202f"
+
+
+def decimal(value: float, digits: int | None = None) -> str:
+    """A number as the learner reads it: « 1,5 » in French, "1.5" in English; with `digits`,
+    that many digits after the decimal sign, else as few as needed."""
+    text = f"{value:.{digits}f}" if digits is not None else f"{value:g}"
+    return text.replace(".", ",") if language() == "fr" else text
+
+
+def grouped(value: int) -> str:
+    """An integer with its thousands grouped: « 12 345 » in French, "12,345" in English."""
+    text = f"{value:,}"
+    return text.replace(",", NARROW_SPACE) if language() == "fr" else text
+
+
+def percent(value: float, digits: int = 0) -> str:
+    """A share (0–1) as a percentage: « 83 % », « 83,3 % » in French, "83%", "83.3%" in English."""
+    number = decimal(value * 100, digits)
+    return number + NARROW_SPACE + "%" if language() == "fr" else number + "%"
+
 
 def cell_text(value: Any) -> str:
-    """A cell as the course writes it: French decimal comma, nothing for None."""
+    """A cell as the course writes it: the learner's decimal sign, nothing for None."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
+        return decimal(value)
     return str(value)
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urljoin
 from . import proxy as proxy_mod
 from .asgi_thread import Running, serve_in_thread
 from .exceptions import WebDemoError
+from .i18n import N_, _
 from .modes import Mode
 
 DEFAULT_HEIGHT = 520
@@ -57,7 +58,9 @@ class Demo:
     _running: Running | None = field(repr=False, default=None)
 
     def __str__(self) -> str:
-        return f"Proxy de l'étape 8 sur {self.url} (modèle {self.model}, mode {self.mode})"
+        return _("Proxy de l'étape 8 sur {url} (modèle {model}, mode {mode})").format(
+            url=self.url, model=self.model, mode=self.mode
+        )
 
     def _stop(self) -> None:
         if self._running is not None:
@@ -65,7 +68,7 @@ class Demo:
 
 
 def _not_started(reason: str) -> Exception:
-    return WebDemoError(f"Le serveur de l'étape 8 n'a pas démarré{reason}.")
+    return WebDemoError(_("Le serveur de l'étape 8 n'a pas démarré{reason}.").format(reason=reason))
 
 
 _current: Demo | None = None
@@ -86,9 +89,11 @@ def _upstream_for_mode(mode: Mode) -> tuple[str | None, str]:
         key = settings.find_api_key()
         if not key:
             raise client.MissingKeyError(
-                "Mode « openai » mais aucune clé trouvée : le proxy en a besoin pour appeler ton "
-                "modèle. Donne ta clé dans le formulaire du notebook 02 (ou OPENAI_API_KEY=… dans "
-                ".env ou les secrets Colab), puis relance cette cellule."
+                _(
+                    "Mode « openai » mais aucune clé trouvée : le proxy en a besoin pour appeler "
+                    "ton modèle. Donne ta clé dans le formulaire du notebook 02 (ou "
+                    "OPENAI_API_KEY=… dans .env ou les secrets Colab), puis relance cette cellule."
+                )
             )
         return base_url, key
     # The kit's server (the workspace's, or the class's): its key, which the page must not see
@@ -119,8 +124,10 @@ def start(
     model = model or workspace.get("fine_tuned_model", mode=mode)
     if not model:
         raise WebDemoError(
-            f"Pas encore de modèle fine-tuné en mode « {mode} » : termine l'étape 6 (notebook 06) "
-            'ou donne le nom du modèle : webdemo.start(model="ft:…").'
+            _(
+                "Pas encore de modèle fine-tuné en mode « {mode} » : termine l'étape 6 "
+                '(notebook 06) ou donne le nom du modèle : webdemo.start(model="ft:…").'
+            ).format(mode=mode)
         )
     if base_url is None and api_key is None:
         base_url, api_key = _upstream_for_mode(mode)
@@ -129,8 +136,9 @@ def start(
     unknown = set(limits) - LIMITS
     if unknown:
         raise WebDemoError(
-            f"Réglage inconnu pour le proxy : {', '.join(sorted(unknown))}. "
-            f"Réglages possibles : {', '.join(sorted(LIMITS))}."
+            _("Réglage inconnu pour le proxy : {unknown}. Réglages possibles : {known}.").format(
+                unknown=", ".join(sorted(unknown)), known=", ".join(sorted(LIMITS))
+            )
         )
     proxy_settings = proxy_mod.ProxySettings(
         model=model,
@@ -184,7 +192,7 @@ def current() -> Demo | None:
 
 def _require_current() -> Demo:
     if _current is None:
-        raise WebDemoError("Le proxy n'est pas démarré : lance d'abord webdemo.start().")
+        raise WebDemoError(_("Le proxy n'est pas démarré : lance d'abord webdemo.start()."))
     return _current
 
 
@@ -235,21 +243,23 @@ def show(*, height: int = DEFAULT_HEIGHT, port: int | None = None) -> None:
 
         output.serve_kernel_port_as_iframe(port, height=str(height))
         output.serve_kernel_port_as_window(
-            port, anchor_text="↗️ Ouvrir la page dans un nouvel onglet"
+            port, anchor_text="↗️ " + _("Ouvrir la page dans un nouvel onglet")
         )
         return
     src = browser_url(port)
     display(IFrame(src=src, width="100%", height=height))
     note = ""
     if place == "jupyterhub":
-        note = (
-            " Si la page reste vide, le serveur Jupyter n'a peut-être pas jupyter-server-proxy : "
-            "<code>pip install jupyter-server-proxy</code> puis redémarre ton serveur (Hub → Control Panel)."
+        note = " " + _(
+            "Si la page reste vide, le serveur Jupyter n'a peut-être pas jupyter-server-proxy : "
+            "<code>pip install jupyter-server-proxy</code> puis redémarre ton serveur (Hub → "
+            "Control Panel)."
         )
+    link = _("Ouvrir la page dans un nouvel onglet")
     display(
         HTML(
-            f'<p>↗️ <a href="{html.escape(src)}" target="_blank" rel="noopener">Ouvrir la page dans un '
-            f"nouvel onglet</a> ({html.escape(src)}).{note}</p>"
+            f'<p>↗️ <a href="{html.escape(src)}" target="_blank" rel="noopener">{link}</a> '
+            f"({html.escape(src)}).{note}</p>"
         )
     )
 
@@ -274,6 +284,7 @@ class KeyCheckReport:
 
     items: list[Fetched]
     reply: str | None
+    prompt: str = "Bonjour"  # what the model was asked (check_key_hidden's `prompt`)
 
     @property
     def ok(self) -> bool:
@@ -284,38 +295,52 @@ class KeyCheckReport:
 
     def __str__(self) -> str:
         lines = [
-            f"{'❌' if i.key_found else '✅'} {i.label} ({i.path}) : HTTP {i.status}, {i.size} octets"
-            + (" — LA CLÉ Y FIGURE !" if i.key_found else ", pas de clé")
+            (
+                _("❌ {label} ({path}) : HTTP {status}, {size} octets — LA CLÉ Y FIGURE !")
+                if i.key_found
+                else _("✅ {label} ({path}) : HTTP {status}, {size} octets, pas de clé")
+            ).format(label=_(i.label), path=i.path, status=i.status, size=i.size)
             for i in self.items
         ]
         if self.reply is not None:
-            lines.append(f"Réponse du modèle à « Bonjour » : {self.reply!r}")
-        lines.append(
-            "✅ La clé n'apparaît dans rien de ce que reçoit le navigateur."
-            if self.ok
-            else "❌ La clé apparaît dans ce que reçoit le navigateur : ne publie pas ce proxy."
-        )
+            lines.append(
+                _("Réponse du modèle à « {prompt} » : {reply}").format(
+                    prompt=self.prompt, reply=repr(self.reply)
+                )
+            )
+        lines.append(self._verdict())
         return "\n".join(lines)
+
+    def _verdict(self) -> str:
+        return (
+            _("✅ La clé n'apparaît dans rien de ce que reçoit le navigateur.")
+            if self.ok
+            else _("❌ La clé apparaît dans ce que reçoit le navigateur : ne publie pas ce proxy.")
+        )
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{'❌' if i.key_found else '✅'}</td><td>{html.escape(i.label)}</td>"
+            f"<tr><td>{'❌' if i.key_found else '✅'}</td><td>{html.escape(_(i.label))}</td>"
             f"<td><code>{html.escape(i.path)}</code></td><td>{i.status}</td><td>{i.size}</td></tr>"
             for i in self.items
         )
-        verdict = (
-            "✅ La clé n'apparaît dans rien de ce que reçoit le navigateur."
-            if self.ok
-            else "❌ La clé apparaît dans ce que reçoit le navigateur : ne publie pas ce proxy."
-        )
+        verdict = self._verdict()
         reply = (
-            f"<p>Réponse du modèle à « Bonjour » : <b>{html.escape(self.reply)}</b></p>"
+            "<p>"
+            + _("Réponse du modèle à « {prompt} » : {reply}").format(
+                prompt=html.escape(self.prompt), reply=f"<b>{html.escape(self.reply)}</b>"
+            )
+            + "</p>"
             if self.reply
             else ""
         )
+        heads = "".join(
+            f"<th>{h}</th>"
+            for h in ("", _("Ce que reçoit le navigateur"), _("adresse"), "HTTP", _("octets"))
+        )
         return (
-            "<table><thead><tr><th></th><th>Ce que reçoit le navigateur</th><th>adresse</th>"
-            f"<th>HTTP</th><th>octets</th></tr></thead><tbody>{rows}</tbody></table>{reply}<p>{verdict}</p>"
+            f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+            f"{reply}<p>{verdict}</p>"
         )
 
 
@@ -333,7 +358,9 @@ def _fetch(
         status, head, body = err.code, err.headers, err.read()
     except OSError as err:
         raise WebDemoError(
-            f"Impossible de joindre {url} ({type(err).__name__}) : le proxy est-il démarré ?"
+            _("Impossible de joindre {url} ({error}) : le proxy est-il démarré ?").format(
+                url=url, error=type(err).__name__
+            )
         ) from None
     head_text = "\n".join(f"{k}: {v}" for k, v in head.items())
     return status, head_text + "\n\n" + body.decode("utf-8", errors="replace")
@@ -349,14 +376,17 @@ def _contains_key(text: str, key: str, window: int = 16) -> bool:
 
 
 def check_key_hidden(
-    url: str | None = None, *, key: str | None = None, prompt: str = "Bonjour"
+    url: str | None = None, *, key: str | None = None, prompt: str | None = None
 ) -> KeyCheckReport:
     """Fetch everything a browser gets from the proxy and look for the key in it.
 
     Fetches the page, every script and stylesheet it links, `/healthz`, a chat answer and a
     refused request (errors must not leak either) — bodies and headers. Returns a report
-    (`bool(report)` is True when the key is nowhere); the key itself is never shown.
+    (`bool(report)` is True when the key is nowhere); the key itself is never shown. `prompt`:
+    what the chat is asked (default « Bonjour », "Hello" in English).
     """
+    if prompt is None:
+        prompt = _("Bonjour")
     demo = _current
     if url is None:
         url = _require_current().url
@@ -369,7 +399,9 @@ def check_key_hidden(
             key = settings.find_api_key()
     if not key:
         raise WebDemoError(
-            "Je ne connais pas la clé à chercher : passe-la avec key=… (elle ne sera pas affichée)."
+            _(
+                "Je ne connais pas la clé à chercher : passe-la avec key=… (elle ne sera pas affichée)."
+            )
         )
     base = url if url.endswith("/") else url + "/"
     items: list[Fetched] = []
@@ -378,25 +410,25 @@ def check_key_hidden(
         items.append(Fetched(label, path, status, len(text.encode()), _contains_key(text, key)))
 
     status, page = _fetch(base)
-    record("La page", "/", status, page)
+    record(N_("La page"), "/", status, page)
     for tag, attr in (("script", "src"), ("link", "href")):
         for ref in re.findall(rf"<{tag}\b[^>]*\b{attr}=\"([^\"]+)\"", page):
             if ref.startswith(("http:", "https:", "//", "data:")):
                 continue
             status, text = _fetch(urljoin(base, ref))
             record(
-                "Script" if tag == "script" else "Feuille de style",
+                N_("Script") if tag == "script" else N_("Feuille de style"),
                 "/" + ref.lstrip("./"),
                 status,
                 text,
             )
     status, text = _fetch(urljoin(base, "healthz"))
-    record("État du proxy", "/healthz", status, text)
+    record(N_("État du proxy"), "/healthz", status, text)
     chat_url = urljoin(base, "api/chat")
     json_headers = {"Content-Type": "application/json"}
     body = json.dumps({"messages": [{"role": "user", "content": prompt}]}).encode()
     status, text = _fetch(chat_url, data=body, headers=json_headers)
-    record("Réponse du chat", "/api/chat", status, text)
+    record(N_("Réponse du chat"), "/api/chat", status, text)
     reply: str | None = None
     try:
         reply = json.loads(text.split("\n\n", 1)[1])["message"]["content"]
@@ -406,8 +438,8 @@ def check_key_hidden(
         {"model": "gpt-autre-modele", "messages": [{"role": "user", "content": prompt}]}
     ).encode()
     status, text = _fetch(chat_url, data=refused, headers=json_headers)
-    record("Erreur (autre modèle demandé)", "/api/chat", status, text)
-    return KeyCheckReport(items=items, reply=reply)
+    record(N_("Erreur (autre modèle demandé)"), "/api/chat", status, text)
+    return KeyCheckReport(items=items, reply=reply, prompt=prompt)
 
 
 __all__ = [

@@ -52,7 +52,6 @@ NOT_YET: dict[str, int] = {
     "helpers/errors/refusals.py": 64,
     "helpers/errors/sdk.py": 18,
     "helpers/errors/servers.py": 21,
-    "helpers/evaluation.py": 44,
     "helpers/exceptions.py": 21,
     "helpers/french.py": 59,
     "helpers/jobs.py": 14,
@@ -74,19 +73,11 @@ NOT_YET: dict[str, int] = {
     "helpers/local/tiny.py": 2,
     "helpers/local/train.py": 3,
     "helpers/models.py": 25,
-    "helpers/notebook.py": 63,
     "helpers/preference_data.py": 6,
-    "helpers/preference_eval.py": 11,
-    "helpers/promptfoo.py": 16,
     "helpers/proxy.py": 68,
     "helpers/repair.py": 3,
     "helpers/settings/__init__.py": 16,
     "helpers/settings/variables.py": 43,
-    "helpers/webdemo.py": 24,
-    "helpers/widgets/dataset_table.py": 33,
-    "helpers/widgets/job_monitor.py": 24,
-    "helpers/widgets/key_form.py": 27,
-    "helpers/widgets/row_view.py": 18,
 }
 
 

@@ -28,6 +28,8 @@ import ipywidgets as widgets
 
 from .. import dataset, dataset_io, models, preference_data, settings, workspace
 from ..fileio import write_atomic
+from ..i18n import _, ngettext
+from ..tables import decimal, grouped
 from ._common import box, diagnosis_html, esc
 from .compat import clear_upload, set_tooltip, uploaded_files
 from .row_view import RowView, close_tree, header
@@ -108,25 +110,27 @@ class DatasetTable(widgets.VBox):
         self.model = widgets.Dropdown(
             options=names,
             value=model if model in names else models.DEFAULT_MODEL,
-            description="Modèle :",
+            description=_("Modèle :"),
             layout=widgets.Layout(width="360px"),
         )
         set_tooltip(
             self.model,
-            "Le modèle de base, sous son nom daté (l'alias sans date est refusé pour le "
-            "fine-tuning) : il fixe le prix et la limite de jetons par exemple",
+            _(
+                "Le modèle de base, sous son nom daté (l'alias sans date est refusé pour le "
+                "fine-tuning) : il fixe le prix et la limite de jetons par exemple"
+            ),
         )
         self.model.observe(lambda _c: self.row_changed(), names="value")
 
         self.add_button = widgets.Button(
-            description="Ajouter une rangée",
+            description=_("Ajouter une rangée"),
             icon="plus",
             button_style="success",
             layout=widgets.Layout(width="auto"),
         )
         self.add_button.on_click(lambda _b: self.add_row())
         self.undo_button = widgets.Button(
-            description="Rétablir la rangée supprimée",
+            description=_("Rétablir la rangée supprimée"),
             icon="undo",
             layout=widgets.Layout(display="none", width="auto"),
         )
@@ -140,15 +144,15 @@ class DatasetTable(widgets.VBox):
         self.upload = widgets.FileUpload(
             accept=".jsonl,.json,.csv,.txt",
             multiple=False,
-            description="Importer un fichier",
+            description=_("Importer un fichier"),
             layout=widgets.Layout(width="auto"),
         )
         self.upload.observe(self._on_upload, names="value")
         self.path = widgets.Text(
-            placeholder="ou un chemin : data/coucou.jsonl", layout=widgets.Layout(width="260px")
+            placeholder=_("ou un chemin : data/coucou.jsonl"), layout=widgets.Layout(width="260px")
         )
         self.import_button = widgets.Button(
-            description="Importer ce chemin",
+            description=_("Importer ce chemin"),
             icon="folder-open",
             layout=widgets.Layout(width="auto"),
         )
@@ -156,21 +160,25 @@ class DatasetTable(widgets.VBox):
         self.replace = widgets.Checkbox(
             value=False,
             indent=False,
-            description="remplacer le tableau",
+            description=_("remplacer le tableau"),
             layout=widgets.Layout(width="auto"),
         )
-        set_tooltip(self.replace, "Sinon, les exemples importés s'ajoutent à la fin")
+        set_tooltip(self.replace, _("Sinon, les exemples importés s'ajoutent à la fin"))
 
         self.name = widgets.Text(
-            value="mon_dataset.jsonl", description="Nom :", layout=widgets.Layout(width="280px")
+            value=_("mon_dataset.jsonl"),
+            description=_("Nom :"),
+            layout=widgets.Layout(width="280px"),
         )
         self.export_button = widgets.Button(
-            description="Enregistrer",
+            description=_("Enregistrer"),
             icon="save",
             button_style="primary",
             layout=widgets.Layout(width="auto"),
         )
-        set_tooltip(self.export_button, f"Écrit le fichier dans {self._where()}")
+        set_tooltip(
+            self.export_button, _("Écrit le fichier dans {folder}").format(folder=self._where())
+        )
         self.export_button.on_click(lambda _b: self.export())
 
         self.summary = widgets.HTML()
@@ -260,7 +268,11 @@ class DatasetTable(widgets.VBox):
     def view(self, index: int) -> RowView:
         """The widgets of row `index` (0-based), turning to its page."""
         if not 0 <= index < len(self.rows):
-            raise IndexError(f"pas de rangée {index + 1} (le tableau en a {len(self.rows)})")
+            raise IndexError(
+                _("pas de rangée {number} (le tableau en a {count})").format(
+                    number=index + 1, count=len(self.rows)
+                )
+            )
         if not self.page * self.page_size <= index < (self.page + 1) * self.page_size:
             self.show_page(index // self.page_size)
         return self._views[index - self.page * self.page_size]
@@ -310,7 +322,7 @@ class DatasetTable(widgets.VBox):
         if not self.rows:
             self.rows.append(Row.empty(self.pairs))
         self.undo_button.layout.display = None
-        self.undo_button.description = f"Rétablir la rangée {index + 1}"
+        self.undo_button.description = _("Rétablir la rangée {number}").format(number=index + 1)
         self.show_page(min(self.page, (len(self.rows) - 1) // self.page_size))
 
     def undo_delete(self) -> None:
@@ -323,7 +335,9 @@ class DatasetTable(widgets.VBox):
         if not self._trash:
             self.undo_button.layout.display = "none"
         else:
-            self.undo_button.description = f"Rétablir la rangée {self._trash[-1][0] + 1}"
+            self.undo_button.description = _("Rétablir la rangée {number}").format(
+                number=self._trash[-1][0] + 1
+            )
         self.show_page(min(index, len(self.rows) - 1) // self.page_size)
 
     def load_examples(self, examples: Iterable[Any], *, replace: bool = False) -> int:
@@ -358,10 +372,13 @@ class DatasetTable(widgets.VBox):
 
     def _update_pager(self) -> None:
         n_pages = max(1, -(-len(self.rows) // self.page_size))
-        self.page_label.value = (
-            f"<span style='padding:0 .5em'>page {self.page + 1} / {n_pages} "
-            f"({len(self.rows)} rangées)</span>"
-        )
+        # (French says « rangées » whatever the count, as it always did)
+        pager = ngettext(
+            "page {page} / {pages} ({n} rangées)",
+            "page {page} / {pages} ({n} rangées)",
+            len(self.rows),
+        ).format(page=self.page + 1, pages=n_pages, n=len(self.rows))
+        self.page_label.value = f"<span style='padding:0 .5em'>{pager}</span>"
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= n_pages - 1
 
@@ -376,72 +393,98 @@ class DatasetTable(widgets.VBox):
 
     def _summary_html(self, report: dataset.Report) -> str:
         n = len(report.examples)
-        noun = "paires de préférences" if self.pairs else "exemples"
+        minimum = models.MIN_EXAMPLES
         parts = []
-        if n >= models.MIN_EXAMPLES:
-            parts.append(
-                box(
-                    f"📋 {n} {noun} : ✅ minimum de {models.MIN_EXAMPLES} atteint "
-                    "(50 à 100 donnent de meilleurs résultats).",
-                    "ok",
+        # (French says « exemples » whatever the count, as it always did: n / minimum)
+        if n >= minimum:
+            reached = (
+                _(
+                    "📋 {n} paires de préférences : ✅ minimum de {minimum} atteint "
+                    "(50 à 100 donnent de meilleurs résultats)."
+                )
+                if self.pairs
+                else _(
+                    "📋 {n} exemples : ✅ minimum de {minimum} atteint "
+                    "(50 à 100 donnent de meilleurs résultats)."
                 )
             )
+            parts.append(box(reached.format(n=n, minimum=minimum), "ok"))
         else:
-            parts.append(
-                box(
-                    f"📋 {n} / {models.MIN_EXAMPLES} {noun} : ajoute-en encore "
-                    f"{models.MIN_EXAMPLES - n} (l'API en exige au moins {models.MIN_EXAMPLES}).",
-                    "warning",
+            missing = (
+                _(
+                    "📋 {n} / {minimum} paires de préférences : ajoute-en encore {missing} "
+                    "(l'API en exige au moins {minimum})."
+                )
+                if self.pairs
+                else _(
+                    "📋 {n} / {minimum} exemples : ajoute-en encore {missing} "
+                    "(l'API en exige au moins {minimum})."
                 )
             )
+            parts.append(box(missing.format(n=n, minimum=minimum, missing=minimum - n), "warning"))
         total = sum(report.token_counts)
         mean = total / n if n else 0
-        unit = "paire" if self.pairs else "exemple"
-        line = f"🔤 {total:,} jetons".replace(",", "\u202f") + (
-            f" (≈ {mean:.0f} par {unit})" if n else ""
-        )
+        line = _("🔤 {tokens} jetons").format(tokens=grouped(total))
+        if n:
+            per = _(" (≈ {mean} par paire)") if self.pairs else _(" (≈ {mean} par exemple)")
+            line += per.format(mean=f"{mean:.0f}")
         try:
             cost = report.cost("auto")
-            tokens = f"{cost.billed_tokens:,}".replace(",", "\u202f")
             detail = (
-                f"{cost.n_examples} {noun} × {cost.epochs} époques → {tokens} jetons "
-                f"facturés × {models.number_fr(cost.price_per_million)} $ le million"
-                + (" — méthode DPO" if self.pairs else "")
+                _(
+                    "{n} paires de préférences × {epochs} époques → {tokens} jetons facturés × "
+                    "{price} $ le million — méthode DPO"
+                )
+                if self.pairs
+                else _(
+                    "{n} exemples × {epochs} époques → {tokens} jetons facturés × {price} $ le "
+                    "million"
+                )
+            ).format(
+                n=cost.n_examples,
+                epochs=cost.epochs,
+                tokens=grouped(cost.billed_tokens),
+                price=decimal(cost.price_per_million),
             )
-            line += (
-                "<br>💰 coût estimé de l'entraînement : "
-                f"<b>{models.number_fr(round(cost.usd, 4), 4)} $</b> ({esc(detail)})"
-            )
+            line += "<br>" + _(
+                "💰 coût estimé de l'entraînement : <b>{cost} $</b> ({detail})"
+            ).format(cost=decimal(round(cost.usd, 4), 4), detail=esc(detail))
             info = models.get(model := self.model.value)
             if info:
                 today = self._today()
-                line += (
-                    f"<br><span style='color:#57606a'>{esc(model)} : "
-                    f"{esc(info.training_phrase(today))} ; {esc(info.shutdown_phrase(today))}.</span>"
+                dates = _("{model} : {training} ; {shutdown}.").format(
+                    model=esc(model),
+                    training=esc(info.training_phrase(today)),
+                    shutdown=esc(info.shutdown_phrase(today)),
                 )
+                line += f"<br><span style='color:#57606a'>{dates}</span>"
         except Exception as exc:  # unknown model: say it, keep the rest
-            line += f"<br>💰 coût : {esc(exc)}"
+            line += "<br>" + _("💰 coût : {problem}").format(problem=esc(exc))
         parts.append(box(line, "muted", raw=True))
         errors, warnings = report.errors, report.warnings
-        if not errors:
-            verdict = "✅ Prêt à enregistrer et à envoyer." + (
-                f" ({len(warnings)} avertissement(s))" if warnings else ""
+        # (French writes « (s) » whatever the count, as it always did)
+        warned = (
+            ngettext("{n} avertissement(s)", "{n} avertissement(s)", len(warnings)).format(
+                n=len(warnings)
             )
+            if warnings
+            else ""
+        )
+        if not errors:
+            verdict = _("✅ Prêt à enregistrer et à envoyer.") + (f" ({warned})" if warned else "")
             parts.append(box(verdict, "ok"))
         else:
-            parts.append(
-                box(
-                    f"❌ {len(errors)} erreur(s) à corriger"
-                    + (f", ⚠️ {len(warnings)} avertissement(s)" if warnings else ""),
-                    "error",
-                )
-            )
+            wrong = ngettext(
+                "❌ {n} erreur(s) à corriger", "❌ {n} erreur(s) à corriger", len(errors)
+            ).format(n=len(errors))
+            parts.append(box(wrong + (f", ⚠️ {warned}" if warned else ""), "error"))
         shown = report.problems[:MAX_PROBLEMS_SHOWN]
         if shown:
             items = "".join(f"<li>{esc(dataset_io.row_problem_text(p))}</li>" for p in shown)
             more = len(report.problems) - len(shown)
             if more:
-                items += f"<li>… et {more} autre(s)</li>"
+                others = ngettext("… et {n} autre(s)", "… et {n} autre(s)", more).format(n=more)
+                items += f"<li>{others}</li>"
             parts.append(f"<ul style='margin:.2em 0;padding-left:1.2em;font-size:90%'>{items}</ul>")
         return "".join(parts)
 
@@ -458,7 +501,7 @@ class DatasetTable(widgets.VBox):
         """Import a JSONL/CSV file from disk. Returns False (table untouched) when it cannot."""
         text = str(path).strip().strip("\"'")
         if not text:
-            self._say("Indique d'abord un chemin, par exemple data/coucou.jsonl.", "warning")
+            self._say(_("Indique d'abord un chemin, par exemple data/coucou.jsonl."), "warning")
             return False
         p = Path(text).expanduser()
         if not p.is_absolute() and not p.exists() and settings.repo_root() is not None:
@@ -471,7 +514,7 @@ class DatasetTable(widgets.VBox):
             from .. import errors
 
             self.message.value = diagnosis_html(errors.explain(exc)) + box(
-                "Ton tableau n'a pas changé.", "muted"
+                _("Ton tableau n'a pas changé."), "muted"
             )
             return False
         return self.import_bytes(data, p.name, replace=replace)
@@ -486,14 +529,18 @@ class DatasetTable(widgets.VBox):
             rows, note = rows_from(imported.entries), imported.note
         except dataset_io.ImportProblem as exc:
             self._say(
-                f"❌ Import de « {name} » impossible : {exc}\nTon tableau n'a pas changé.", "error"
+                _("❌ Import de « {name} » impossible : {problem}").format(name=name, problem=exc)
+                + "\n"
+                + _("Ton tableau n'a pas changé."),
+                "error",
             )
             return False
         except Exception as exc:  # anything unexpected: same promise
             from .. import errors
 
             self.message.value = diagnosis_html(errors.explain(exc)) + box(
-                f"Import de « {name} » impossible. Ton tableau n'a pas changé.", "muted"
+                _("Import de « {name} » impossible. Ton tableau n'a pas changé.").format(name=name),
+                "muted",
             )
             return False
         if replace or self._pristine():
@@ -505,16 +552,29 @@ class DatasetTable(widgets.VBox):
             self.rows.extend(rows)
         self.show_page(first // self.page_size)
         bad = sum(1 for r in rows if r.raw is not None and r.example() is None)
-        text = f"✅ {len(rows)} rangée(s) importée(s) depuis « {name} »" + (
-            " (à la place du tableau)." if replace else "."
-        )
+        text = (
+            ngettext(
+                "✅ {n} rangée(s) importée(s) depuis « {name} » (à la place du tableau).",
+                "✅ {n} rangée(s) importée(s) depuis « {name} » (à la place du tableau).",
+                len(rows),
+            )
+            if replace
+            else ngettext(
+                "✅ {n} rangée(s) importée(s) depuis « {name} ».",
+                "✅ {n} rangée(s) importée(s) depuis « {name} ».",
+                len(rows),
+            )
+        ).format(n=len(rows), name=name)
         if note:
             text += " " + note
         if bad:
-            text += (
-                f"\n⚠️ {bad} ligne(s) illisible(s) sont arrivées telles quelles, en JSON, marquées ❌ : "
-                "corrige-les dans le tableau."
-            )
+            text += "\n" + ngettext(
+                "⚠️ {n} ligne(s) illisible(s) sont arrivées telles quelles, en JSON, marquées ❌ : "
+                "corrige-les dans le tableau.",
+                "⚠️ {n} ligne(s) illisible(s) sont arrivées telles quelles, en JSON, marquées ❌ : "
+                "corrige-les dans le tableau.",
+                bad,
+            ).format(n=bad)
         self._say(text, "warning" if bad else "ok")
         return True
 
@@ -530,21 +590,26 @@ class DatasetTable(widgets.VBox):
         """Write the table to `export_dir/name` (.jsonl, or .csv). Returns the path, or None."""
         name = (self.name.value if name is None else name).strip()
         if not name:
-            name = "mon_dataset.jsonl"
+            name = _("mon_dataset.jsonl")
         if not Path(name).suffix:
             name += ".jsonl"
         if Path(name).name != name or not _NAME_RE.match(name) or name.startswith("."):
             self._say(
-                "❌ Nom de fichier refusé : donne juste un nom, sans dossier ni caractère spécial, "
-                "par exemple « mon_dataset.jsonl ». Rien n'a été enregistré ; ton tableau est intact.",
+                _(
+                    "❌ Nom de fichier refusé : donne juste un nom, sans dossier ni caractère "
+                    "spécial, par exemple « mon_dataset.jsonl ». Rien n'a été enregistré ; ton "
+                    "tableau est intact."
+                ),
                 "error",
             )
             return None
         suffix = Path(name).suffix.lower()
         if suffix not in (".jsonl", ".csv"):
             self._say(
-                "❌ Le nom doit finir par .jsonl (ou .csv pour un tableur). Rien n'a été enregistré ; "
-                "ton tableau est intact.",
+                _(
+                    "❌ Le nom doit finir par .jsonl (ou .csv pour un tableur). Rien n'a été "
+                    "enregistré ; ton tableau est intact."
+                ),
                 "error",
             )
             return None
@@ -558,8 +623,10 @@ class DatasetTable(widgets.VBox):
                 unreadable = [i + 1 for i, r in enumerate(self.rows) if r.example() is None]
                 if unreadable:
                     self._say(
-                        f"❌ Les rangées {', '.join(map(str, unreadable))} ne sont pas du JSON valide : "
-                        "corrige-les avant un export CSV (ou enregistre en .jsonl). Ton tableau est intact.",
+                        _(
+                            "❌ Les rangées {rows} ne sont pas du JSON valide : corrige-les avant "
+                            "un export CSV (ou enregistre en .jsonl). Ton tableau est intact."
+                        ).format(rows=", ".join(map(str, unreadable))),
                         "error",
                     )
                     return None
@@ -568,8 +635,10 @@ class DatasetTable(widgets.VBox):
             from .. import errors
 
             self.message.value = diagnosis_html(errors.explain(exc)) + box(
-                f"L'enregistrement dans {path} a échoué. Ton tableau est intact : corrige le problème et "
-                "réessaie.",
+                _(
+                    "L'enregistrement dans {path} a échoué. Ton tableau est intact : corrige le "
+                    "problème et réessaie."
+                ).format(path=path),
                 "muted",
             )
             return None
@@ -577,26 +646,36 @@ class DatasetTable(widgets.VBox):
         shown = self._display_path(path)
         if report is not None and report.ok and suffix == ".jsonl" and self.pairs:
             self._say(
-                f"✅ Enregistré : {shown} ({len(self.rows)} paires de préférences), prêt pour un job "
-                "DPO (notebook 13).",
+                _(
+                    "✅ Enregistré : {path} ({n} paires de préférences), prêt pour un job DPO "
+                    "(notebook 13)."
+                ).format(path=shown, n=len(self.rows)),
                 "ok",
             )
         elif report is not None and report.ok and suffix == ".jsonl":
             if self.record:
                 workspace.record(dataset_path=str(path))
             self._say(
-                f"✅ Enregistré : {shown} ({len(self.rows)} exemples). C'est ce fichier que la suite du "
-                "cours enverra.",
+                _(
+                    "✅ Enregistré : {path} ({n} exemples). C'est ce fichier que la suite du cours "
+                    "enverra."
+                ).format(path=shown, n=len(self.rows)),
                 "ok",
             )
         elif suffix == ".jsonl":
+            left = len(report.errors) if report else "?"
             self._say(
-                f"💾 Enregistré : {shown}, mais il reste {len(report.errors) if report else '?'} erreur(s) : "
-                "corrige-les avant l'envoi (le fichier n'est pas encore retenu pour la suite).",
+                ngettext(
+                    "💾 Enregistré : {path}, mais il reste {n} erreur(s) : corrige-les avant "
+                    "l'envoi (le fichier n'est pas encore retenu pour la suite).",
+                    "💾 Enregistré : {path}, mais il reste {n} erreur(s) : corrige-les avant "
+                    "l'envoi (le fichier n'est pas encore retenu pour la suite).",
+                    left if isinstance(left, int) else 2,
+                ).format(path=shown, n=left),
                 "warning",
             )
         else:
-            self._say(f"💾 Exporté pour un tableur : {shown}.", "ok")
+            self._say(_("💾 Exporté pour un tableur : {path}.").format(path=shown), "ok")
         return path
 
     def _display_path(self, path: Path) -> str:

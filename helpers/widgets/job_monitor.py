@@ -24,7 +24,9 @@ import ipywidgets as widgets
 
 from .. import jobs
 from ..french import event_fr
+from ..i18n import _, ngettext
 from ..local.events import stopped_early_at
+from ..tables import decimal
 from ._common import box, diagnosis_html, esc
 from .compat import set_tooltip
 
@@ -71,9 +73,10 @@ def loss_chart_svg(rows: list[dict[str, Any]], *, title: str = "") -> bytes:
     from ..charts import lines
 
     series: dict[str, tuple[list[float], list[float]]] = {}
+    valid_name = _("perte de validation (valid loss)")
     for name, column in (
-        ("perte d'entraînement (train loss)", "train_loss"),
-        ("perte de validation (valid loss)", "valid_loss"),
+        (_("perte d'entraînement (train loss)"), "train_loss"),
+        (valid_name, "valid_loss"),
     ):
         points = [
             (float(r["step"]), float(r[column]))
@@ -84,10 +87,10 @@ def loss_chart_svg(rows: list[dict[str, Any]], *, title: str = "") -> bytes:
             series[name] = ([p[0] for p in points], [p[1] for p in points])
     chart = lines(
         series,
-        title=title or "Courbe de perte",
-        xlabel="étape (step)",
-        ylabel="perte (loss)",
-        markers=("perte de validation (valid loss)",),
+        title=title or _("Courbe de perte"),
+        xlabel=_("étape (step)"),
+        ylabel=_("perte (loss)"),
+        markers=(valid_name,),
     )
     return chart.svg.encode("utf-8")
 
@@ -164,10 +167,11 @@ class JobMonitor(widgets.VBox):
         self.diagnosis_html = widgets.HTML()
         self.connection_html = widgets.HTML()
         self.cancel_button = widgets.Button(
-            description="Annuler le job", icon="stop", button_style="warning"
+            description=_("Annuler le job"), icon="stop", button_style="warning"
         )
         set_tooltip(
-            self.cancel_button, "Arrêter l'entraînement sur le serveur (deux clics pour confirmer)"
+            self.cancel_button,
+            _("Arrêter l'entraînement sur le serveur (deux clics pour confirmer)"),
         )
         self.cancel_button.on_click(self._on_cancel)
         super().__init__(
@@ -203,7 +207,7 @@ class JobMonitor(widgets.VBox):
             return
         self.job_id = self.follower.job_id
         self.title_html.value = f"<b>Job</b> <code>{esc(self.job_id)}</code>"
-        self.status_html.value = box("⏳ Connexion au job…", "muted")
+        self.status_html.value = box(_("⏳ Connexion au job…"), "muted")
         self.refresh()
         if autostart and not self.done:
             self.start()
@@ -234,7 +238,7 @@ class JobMonitor(widgets.VBox):
                 return False
             self.polls += 1
             if self.failures:
-                self.connection_html.value = box("🔌 Connexion rétablie.", "ok")
+                self.connection_html.value = box(_("🔌 Connexion rétablie."), "ok")
             self.failures = 0
             self._apply(update)
             return True
@@ -251,15 +255,17 @@ class JobMonitor(widgets.VBox):
             self.diagnosis = d
             self.connection_html.value = ""
             self.diagnosis_html.value = diagnosis_html(d)
-            self.status_html.value = box("⏹️ Suivi arrêté.", "error")
+            self.status_html.value = box(_("⏹️ Suivi arrêté."), "error")
             self._stop.set()
             return
         self.diagnosis = d
         wait = self._next_delay()
+        retry = _(
+            "🔌 {title} — tentative {attempt}. Je réessaie dans {seconds} s "
+            "(le job, lui, continue sur le serveur)."
+        ).format(title=d.title, attempt=self.failures, seconds=f"{wait:.0f}")
         self.connection_html.value = box(
-            f"🔌 {d.title} — tentative {self.failures}. Je réessaie dans {wait:.0f} s "
-            "(le job, lui, continue sur le serveur).<br><span style='font-size:90%'>"
-            f"{esc(d.cause)} {esc(d.fix)}</span>",
+            f"{retry}<br><span style='font-size:90%'>{esc(d.cause)} {esc(d.fix)}</span>",
             "warning",
             raw=True,
         )
@@ -294,10 +300,15 @@ class JobMonitor(widgets.VBox):
         base = getattr(job, "model", "") or ""
         suffix = getattr(job, "user_provided_suffix", None) or ""
         self.title_html.value = (
-            f"<b>Job</b> <code>{esc(job.id)}</code> · modèle de base <code>{esc(base)}</code>"
-            + (f" · suffixe <code>{esc(suffix)}</code>" if suffix else "")
+            f"<b>Job</b> <code>{esc(job.id)}</code> · "
+            + _("modèle de base {model}").format(model=f"<code>{esc(base)}</code>")
+            + (
+                " · " + _("suffixe {suffix}").format(suffix=f"<code>{esc(suffix)}</code>")
+                if suffix
+                else ""
+            )
         )
-        meaning = jobs.STATUS_FR.get(status, status)
+        meaning = _(jobs.STATUS_FR.get(status, status))
         icon = (
             "" if meaning[:1] and not meaning[:1].isalnum() else STATUS_ICON.get(status, "•") + " "
         )
@@ -335,22 +346,24 @@ class JobMonitor(widgets.VBox):
         if status == "succeeded" and total and early is not None and early < total:
             # local training stopped early: the real step count (a full bar: it is finished)
             total = step = early
-            label = (
-                f"terminé à l'étape {early} sur {self._total_steps} prévues : arrêt anticipé, "
+            label = _(
+                "terminé à l'étape {step} sur {total} prévues : arrêt anticipé, "
                 "plus rien à apprendre"
-            )
+            ).format(step=early, total=self._total_steps)
         elif status == "succeeded" and total:
             step = total
         if total:
             self.progress.max = total
             self.progress.value = min(step, total)
-            label = label or f"étape {step} / {total} ({100 * step // total} %)"
+            label = label or _("étape {step} / {total} ({percent} %)").format(
+                step=step, total=total, percent=100 * step // total
+            )
         elif status in ("validating_files", "queued", "pending"):
             self.progress.max, self.progress.value = 1, 0
-            label = "pas encore commencé"
+            label = _("pas encore commencé")
         elif status == "succeeded":
             self.progress.max, self.progress.value = 1, 1
-            label = "terminé"
+            label = _("terminé")
         if label:
             self.progress_label.value = f"<span style='padding-left:.5em'>{esc(label)}</span>"
         self.progress.bar_style = {
@@ -364,22 +377,32 @@ class JobMonitor(widgets.VBox):
         older = len(self.events) - len(shown)
         lines = []
         if older:
-            lines.append(f"<div style='color:#57606a'>… {older} événement(s) plus ancien(s)</div>")
+            earlier = ngettext(
+                "… {n} événement(s) plus ancien(s)", "… {n} événement(s) plus ancien(s)", older
+            ).format(n=older)
+            lines.append(f"<div style='color:#57606a'>{earlier}</div>")
         for e in shown:
             when = time.strftime("%H:%M:%S", time.localtime(getattr(e, "created_at", 0) or 0))
             level = getattr(e, "level", "info")
             color = {"warn": "#9a6700", "error": "#cf222e"}.get(level, "inherit")
             original = str(getattr(e, "message", "") or "")
-            french = event_fr(original) or "message de l'API"
+            french = event_fr(original) or _("message de l'API")
+            title = _("original anglais")
+            quoted = _("(anglais : {message})").format(message=html.escape(original))
             lines.append(
                 f"<div style='color:{color};margin:0'>[{when}] {html.escape(french)} "
-                f"<span style='color:#57606a' title='original anglais'>"
-                f"(anglais : {html.escape(original)})</span></div>"
+                f"<span style='color:#57606a' title='{title}'>{quoted}</span></div>"
             )
+        heading = _("Journal du job")
+        count = ngettext(
+            "({n} événement(s), les plus récents en bas ; en français, suivis du message "
+            "original de l'API, en anglais)",
+            "({n} événement(s), les plus récents en bas ; en français, suivis du message "
+            "original de l'API, en anglais)",
+            len(self.events),
+        ).format(n=len(self.events))
         self.events_html.value = (
-            "<details open><summary><b>Journal du job</b> "
-            f"({len(self.events)} événement(s), les plus récents en bas ; en français, "
-            "suivis du message original de l'API, en anglais)</summary>"
+            f"<details open><summary><b>{heading}</b> {count}</summary>"
             "<div style='display:flex;flex-direction:column-reverse;max-height:220px;overflow:auto;"
             "font-family:monospace;font-size:85%;line-height:1.35;background:#f6f8fa;padding:.3em .6em'>"
             f"<div>{''.join(lines)}</div></div></details>"
@@ -387,7 +410,7 @@ class JobMonitor(widgets.VBox):
 
     def _render_chart(self, metrics: list[dict[str, Any]]) -> None:
         try:
-            svg = loss_chart_svg(metrics, title="Courbe de perte : elle doit descendre")
+            svg = loss_chart_svg(metrics, title=_("Courbe de perte : elle doit descendre"))
         except Exception:  # a chart must never break the monitor (nothing to draw yet)
             return
         self._chart_rows = len(metrics)
@@ -407,12 +430,18 @@ class JobMonitor(widgets.VBox):
         if status == "succeeded":
             self.fine_tuned_model = getattr(job, "fine_tuned_model", None)
             if self.fine_tuned_model:
+                ready = _(
+                    "🎉 Ton modèle est prêt. Son nom (clique dessus pour le sélectionner, puis "
+                    "Ctrl+C / ⌘+C) :"
+                )
+                kept = _(
+                    "Il est aussi enregistré dans l'espace de travail : les notebooks suivants le "
+                    "retrouvent seuls."
+                )
                 self.model_html.value = box(
-                    "🎉 Ton modèle est prêt. Son nom (clique dessus pour le sélectionner, puis Ctrl+C / ⌘+C) :"
-                    f"<br><code style='user-select:all;font-size:110%;padding:.2em .4em;background:#fff;"
-                    f"border:1px solid #d0d7de;display:inline-block;margin-top:.3em'>"
-                    f"{esc(self.fine_tuned_model)}</code><br><span style='font-size:90%'>Il est aussi "
-                    "enregistré dans l'espace de travail : les notebooks suivants le retrouvent seuls.</span>",
+                    f"{ready}<br><code style='user-select:all;font-size:110%;padding:.2em .4em;"
+                    f"background:#fff;border:1px solid #d0d7de;display:inline-block;margin-top:.3em'>"
+                    f"{esc(self.fine_tuned_model)}</code><br><span style='font-size:90%'>{kept}</span>",
                     "ok",
                     raw=True,
                 )
@@ -424,8 +453,10 @@ class JobMonitor(widgets.VBox):
             self.diagnosis_html.value = diagnosis_html(self.diagnosis)
         elif status == "cancelled":
             self.diagnosis_html.value = box(
-                "🚫 Job annulé : l'entraînement s'est arrêté. Tu peux en relancer un "
-                "(notebook 05).",
+                _(
+                    "🚫 Job annulé : l'entraînement s'est arrêté. Tu peux en relancer un "
+                    "(notebook 05)."
+                ),
                 "muted",
             )
 
@@ -444,15 +475,20 @@ class JobMonitor(widgets.VBox):
             vloss = getattr(m, "valid_loss", None) if m is not None else None
             rows.append(
                 f"<tr><td>{getattr(c, 'step_number', '?')}</td>"
-                f"<td>{'' if loss is None else f'{loss:.3f}'.replace('.', ',')}</td><td>{'' if vloss is None else f'{vloss:.3f}'.replace('.', ',')}</td>"
+                f"<td>{'' if loss is None else decimal(loss, 3)}</td>"
+                f"<td>{'' if vloss is None else decimal(vloss, 3)}</td>"
                 f"<td><code style='user-select:all'>{esc(getattr(c, 'fine_tuned_model_checkpoint', ''))}</code></td></tr>"
             )
+        summary = _(
+            "<b>Points de contrôle (checkpoints)</b> : des versions intermédiaires du modèle, "
+            "utilisables elles aussi ({n})"
+        ).format(n=len(rows))
+        heads = "".join(
+            f"<th>{h}</th>" for h in (_("étape"), _("perte"), _("perte valid."), _("modèle"))
+        )
         self.checkpoints_html.value = (
-            "<details><summary><b>Points de contrôle (checkpoints)</b> : des versions intermédiaires du "
-            f"modèle, utilisables elles aussi ({len(rows)})</summary>"
-            "<table style='font-size:90%'><tr><th>étape</th><th>perte</th><th>perte valid.</th><th>modèle</th></tr>"
-            + "".join(rows)
-            + "</table></details>"
+            f"<details><summary>{summary}</summary>"
+            f"<table style='font-size:90%'><tr>{heads}</tr>" + "".join(rows) + "</table></details>"
         )
 
     # --------------------------------------------------------------------- thread
@@ -466,7 +502,7 @@ class JobMonitor(widgets.VBox):
         if other is not None and other is not self:
             other.stop()
             other.connection_html.value = box(
-                "⏸️ Ce moniteur s'est arrêté : un moniteur plus récent suit le même job.", "muted"
+                _("⏸️ Ce moniteur s'est arrêté : un moniteur plus récent suit le même job."), "muted"
             )
         if self._thread is not None and self._thread.is_alive():
             return
@@ -515,7 +551,7 @@ class JobMonitor(widgets.VBox):
         cannot be followed (unknown job, `max_failures` failed polls in a row).
         """
         if self.follower is None:
-            raise MonitorError(str(self.diagnosis or "Aucun job à suivre."), self.diagnosis)
+            raise MonitorError(str(self.diagnosis or _("Aucun job à suivre.")), self.diagnosis)
         self.stop()
         start = time.monotonic()
         try:
@@ -525,8 +561,10 @@ class JobMonitor(widgets.VBox):
                     break
                 if self.failures >= self.max_failures:
                     raise MonitorError(
-                        f"Je n'arrive plus à suivre le job {self.job_id} ({self.failures} essais ratés) : "
-                        f"{self.diagnosis}",
+                        _(
+                            "Je n'arrive plus à suivre le job {job} ({n} essais ratés) : "
+                            "{diagnosis}"
+                        ).format(job=self.job_id, n=self.failures, diagnosis=self.diagnosis),
                         self.diagnosis,
                     )
                 if self.done:
@@ -535,8 +573,10 @@ class JobMonitor(widgets.VBox):
                 if timeout is not None and time.monotonic() - start + delay > timeout:
                     self.start()  # the widget keeps following in the background
                     raise TimeoutError(
-                        f"Le job {self.job_id} n'est pas fini après {timeout:g} s (statut « {self.status} ») ; "
-                        "il continue sur le serveur et ce moniteur continue de le suivre."
+                        _(
+                            "Le job {job} n'est pas fini après {seconds} s (statut « {status} ») ; "
+                            "il continue sur le serveur et ce moniteur continue de le suivre."
+                        ).format(job=self.job_id, seconds=decimal(timeout), status=self.status)
                     )
                 time.sleep(delay)
         except KeyboardInterrupt:
@@ -553,11 +593,13 @@ class JobMonitor(widgets.VBox):
         now = time.monotonic()
         if now > self._confirm_until:
             self._confirm_until = now + 10
-            self.cancel_button.description = "Confirmer l'annulation"
+            self.cancel_button.description = _("Confirmer l'annulation")
             self.cancel_button.button_style = "danger"
             self.connection_html.value = box(
-                "Clique encore sur « Confirmer l'annulation » dans les 10 s pour "
-                "arrêter l'entraînement (ce qui est déjà fait reste facturé).",
+                _(
+                    "Clique encore sur « Confirmer l'annulation » dans les 10 s pour "
+                    "arrêter l'entraînement (ce qui est déjà fait reste facturé)."
+                ),
                 "warning",
             )
             return
@@ -566,7 +608,7 @@ class JobMonitor(widgets.VBox):
 
     def cancel(self) -> Any:
         """Cancel the job on the server, then refresh the widget."""
-        self.cancel_button.description = "Annuler le job"
+        self.cancel_button.description = _("Annuler le job")
         self.cancel_button.button_style = "warning"
         if self.job_id is None:
             return None
@@ -577,6 +619,6 @@ class JobMonitor(widgets.VBox):
 
             self.diagnosis_html.value = diagnosis_html(errors.explain(exc))
             return None
-        self.connection_html.value = box("🚫 Annulation demandée.", "muted")
+        self.connection_html.value = box(_("🚫 Annulation demandée."), "muted")
         self.refresh()
         return job

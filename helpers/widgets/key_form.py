@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from .. import settings
+from ..i18n import N_, _
 from ..modes import Mode
 from ._common import box, diagnosis_html, esc
 from .compat import set_tooltip
@@ -34,12 +35,12 @@ _VERDICT_KIND = {
 # Statuses for which the key itself is genuine (or could not be checked): keep it.
 _KEEP = {"valid", "unchecked", "no_fine_tuning", "quota", "no_network", "unavailable"}
 # What the sandbox (and the local server) can say about a key: nothing — they take any key.
-UNCHECKED = (
+UNCHECKED = N_(
     "🧪 Clé non vérifiée : le bac à sable accepte n'importe quelle clé, il ne peut donc pas dire "
     "si celle-ci marchera chez OpenAI. Elle sera vraiment vérifiée en mode openai "
     '(helpers.use_mode("openai"), puis « Valider » de nouveau).'
 )
-NO_KEY_NEEDED = (
+NO_KEY_NEEDED = N_(
     "🧪 Aucune clé, et c'est normal : le mode « {mode} » n'en a pas besoin. Il t'en faudra une "
     "seulement pour le vrai OpenAI."
 )
@@ -65,20 +66,23 @@ def normalize_key(raw: str) -> tuple[str | None, str | None]:
     if not text:
         return (
             None,
-            "Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur « Valider ».",
+            _(
+                "Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur "
+                "« Valider »."
+            ),
         )
     if any(c.isspace() for c in text):
-        return None, (
+        return None, _(
             "Ta clé contient un espace ou un retour à la ligne : recopie-la d'un seul bloc, "
             "sans rien autour."
         )
     if not text.startswith("sk-"):
-        return None, (
+        return None, _(
             "Ça ne ressemble pas à une clé OpenAI : une clé commence par « sk- » (par exemple "
             "« sk-proj-… »). Copie-la depuis platform.openai.com → API keys."
         )
     if not KEY_RE.match(text):
-        return None, (
+        return None, _(
             "Cette clé a une forme inattendue (trop courte ou caractères bizarres) : recopie-la "
             "en entier avec le bouton « Copy » de la page des clés."
         )
@@ -96,10 +100,12 @@ def key_verdict(key: str | None, mode: str | Mode | None = None) -> Any:
         if mode.traits.needs_key:
             return _Verdict(
                 "invalid",
-                "❌ Aucune clé : donne-la dans le formulaire ci-dessus (ou dans .env, ou dans les "
-                "secrets Colab).",
+                _(
+                    "❌ Aucune clé : donne-la dans le formulaire ci-dessus (ou dans .env, ou dans "
+                    "les secrets Colab)."
+                ),
             )
-        return _Verdict("no_key_needed", NO_KEY_NEEDED.format(mode=mode))
+        return _Verdict("no_key_needed", _(NO_KEY_NEEDED).format(mode=mode))
     return _check(key, mode)
 
 
@@ -112,13 +118,16 @@ def _check(key: str, mode: str | Mode | None) -> Any:
         mode = settings.resolve_mode(mode)
         verdict = client.check_key(key, mode=mode)
         if not mode.traits.needs_key and verdict.status == "valid":
-            return _Verdict("unchecked", UNCHECKED)
+            return _Verdict("unchecked", _(UNCHECKED))
         return verdict
     except Exception as exc:  # never let a traceback (which could hold the key) reach the cell
         from .. import errors
 
         d = errors.explain(exc)
-        return _Verdict("no_network", f"{d.title} : impossible de vérifier la clé. {d.fix}")
+        return _Verdict(
+            "no_network",
+            _("{title} : impossible de vérifier la clé. {fix}").format(title=d.title, fix=d.fix),
+        )
 
 
 class _Verdict:
@@ -142,26 +151,31 @@ class KeyForm(widgets.VBox):
 
         self.key = _SecretField(
             placeholder="sk-…",
-            description="Clé API :",
+            description=_("Clé API :"),
             continuous_update=False,
             layout=widgets.Layout(width="420px"),
         )
         set_tooltip(
             self.key,
-            "Colle ta clé OpenAI ici : elle ne sera ni affichée ni enregistrée dans le notebook.",
+            _(
+                "Colle ta clé OpenAI ici : elle ne sera ni affichée ni enregistrée dans le notebook."
+            ),
         )
-        self.validate = widgets.Button(description="Valider", button_style="primary", icon="check")
+        self.validate = widgets.Button(
+            description=_("Valider"), button_style="primary", icon="check"
+        )
         set_tooltip(
-            self.validate, "Vérifier la clé avec un appel gratuit et la garder pour cette session"
+            self.validate,
+            _("Vérifier la clé avec un appel gratuit et la garder pour cette session"),
         )
         self.remember = widgets.Checkbox(
             value=remember,
             indent=False,
-            description="mémoriser dans .env (fichier ignoré par git, lisible par toi seul·e)",
+            description=_("mémoriser dans .env (fichier ignoré par git, lisible par toi seul·e)"),
             layout=widgets.Layout(width="auto", display="none" if self.colab else None),
         )
-        self.forget = widgets.Button(description="Oublier la clé", icon="trash")
-        set_tooltip(self.forget, "Retirer la clé de cette session et du fichier .env")
+        self.forget = widgets.Button(description=_("Oublier la clé"), icon="trash")
+        set_tooltip(self.forget, _("Retirer la clé de cette session et du fichier .env"))
         self.status = widgets.HTML(value=self._initial_status())
         self.colab_help = widgets.HTML(value=self._colab_help() if self.colab else "")
         self.validate.on_click(self._on_validate)
@@ -188,17 +202,20 @@ class KeyForm(widgets.VBox):
         if not mode.traits.needs_key:
             lines.append(
                 box(
-                    f"Mode actif : {settings.MODE_LABELS[mode]}. Pas besoin de clé pour "
-                    "suivre le cours ; le formulaire vérifie quand même ta clé, auprès du bac à sable.",
+                    _(
+                        "Mode actif : {mode}. Pas besoin de clé pour suivre le cours ; le "
+                        "formulaire vérifie quand même ta clé, auprès du bac à sable."
+                    ).format(mode=_(settings.MODE_LABELS[mode])),
                     "muted",
                 )
             )
         if source:
             lines.append(
                 box(
-                    f"🔑 Une clé est déjà disponible (source : {source}, "
-                    f"{settings.mask_key(settings.find_api_key())}). Clique sur « Valider » "
-                    "pour la vérifier, ou colle une autre clé.",
+                    _(
+                        "🔑 Une clé est déjà disponible (source : {source}, {masked}). Clique sur "
+                        "« Valider » pour la vérifier, ou colle une autre clé."
+                    ).format(source=source, masked=settings.mask_key(settings.find_api_key())),
                     "info",
                 )
             )
@@ -207,10 +224,13 @@ class KeyForm(widgets.VBox):
     @staticmethod
     def _colab_help() -> str:
         return box(
-            "<b>Sur Colab, le plus sûr : les Secrets.</b> Clique sur l'icône 🔑 (« Secrets ») dans la barre "
-            "de gauche, ajoute un secret nommé <code>OPENAI_API_KEY</code> avec ta clé, et active "
-            "« Accès au notebook ». Clique ensuite sur « Valider » sans rien taper : le kit lira le secret. "
-            "Tu peux aussi coller la clé ci-dessous : elle ne servira que pour cette session.",
+            _(
+                "<b>Sur Colab, le plus sûr : les Secrets.</b> Clique sur l'icône 🔑 (« Secrets ») "
+                "dans la barre de gauche, ajoute un secret nommé <code>OPENAI_API_KEY</code> avec "
+                "ta clé, et active « Accès au notebook ». Clique ensuite sur « Valider » sans rien "
+                "taper : le kit lira le secret. Tu peux aussi coller la clé ci-dessous : elle ne "
+                "servira que pour cette session."
+            ),
             "info",
             raw=True,
         )
@@ -225,7 +245,7 @@ class KeyForm(widgets.VBox):
             return
         self.__pending = new
         self.key.value = ""  # out of the widget state at once
-        self._say("🔒 Clé reçue (masquée). Clique sur « Valider » pour la vérifier.", "info")
+        self._say(_("🔒 Clé reçue (masquée). Clique sur « Valider » pour la vérifier."), "info")
 
     def _on_validate(self, _button: Any = None) -> None:
         pending, self.__pending = self.__pending, None
@@ -237,11 +257,10 @@ class KeyForm(widgets.VBox):
         else:
             existing = settings.find_api_key()
             if not existing:
-                reason = (
+                reason = _(
                     "Le champ est vide : colle ta clé (elle commence par « sk- ») puis clique sur "
                     "« Valider »."
-                    + (" Ou ajoute-la dans les Secrets Colab (🔑)." if self.colab else "")
-                )
+                ) + (" " + _("Ou ajoute-la dans les Secrets Colab (🔑).") if self.colab else "")
                 self.result = _Verdict("invalid", reason)
                 self._say("❌ " + reason, "error")
                 return
@@ -252,7 +271,7 @@ class KeyForm(widgets.VBox):
             self.result = _Verdict("invalid", reason or "")
             self._say("❌ " + (reason or ""), "error")
             return
-        self._say("⏳ Vérification de la clé…", "muted")
+        self._say(_("⏳ Vérification de la clé…"), "muted")
         self.validate.disabled = True
         try:
             verdict = _check(key, self.mode)
@@ -262,24 +281,35 @@ class KeyForm(widgets.VBox):
         notes: list[str] = []
         if verdict.status in _KEEP:
             settings.use_key_for_session(key)
-            notes.append(
-                f"Clé {settings.mask_key(key)} gardée pour cette session"
-                + (f" (lue depuis {source})" if source and source != "environnement" else "")
-                + "."
-            )
+            masked = settings.mask_key(key)
+            # the settings' name for the environment, in French or translated by them
+            if source and source not in ("environnement", _("environnement")):  # i18n: keep
+                notes.append(
+                    _("Clé {masked} gardée pour cette session (lue depuis {source}).").format(
+                        masked=masked, source=source
+                    )
+                )
+            else:
+                notes.append(_("Clé {masked} gardée pour cette session.").format(masked=masked))
             if self.remember.value and not self.colab:
                 try:
                     path = settings.save_key_to_env_file(key)
                     notes.append(
-                        f"Mémorisée dans {path.name} (ignoré par git, lisible par toi seul·e) : "
-                        "un nouveau noyau la retrouvera."
+                        _(
+                            "Mémorisée dans {file} (ignoré par git, lisible par toi seul·e) : "
+                            "un nouveau noyau la retrouvera."
+                        ).format(file=path.name)
                     )
                 except Exception as exc:  # e.g. read-only folder
                     from .. import errors
 
-                    notes.append("Pas pu l'écrire dans .env : " + errors.explain(exc).title + ".")
+                    notes.append(
+                        _("Pas pu l'écrire dans .env : {title}.").format(
+                            title=errors.explain(exc).title
+                        )
+                    )
         else:
-            notes.append("Clé non gardée : corrige-la et réessaie.")
+            notes.append(_("Clé non gardée : corrige-la et réessaie."))
         del key
         message = _scrub(str(verdict.message))
         self.status.value = box(
@@ -300,8 +330,8 @@ class KeyForm(widgets.VBox):
             return
         self.result = None
         self._say(
-            "🗑️ Clé oubliée : retirée de cette session et du fichier .env."
-            + (" (Un secret Colab reste, lui, dans le panneau 🔑.)" if self.colab else ""),
+            _("🗑️ Clé oubliée : retirée de cette session et du fichier .env.")
+            + (" " + _("(Un secret Colab reste, lui, dans le panneau 🔑.)") if self.colab else ""),
             "muted",
         )
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import ipywidgets as widgets
 
 from .. import dataset
+from ..i18n import _
 from ._common import esc
 from .compat import bottom_border, set_tooltip
 from .table_rows import Row
@@ -52,18 +53,21 @@ def header(method: str = "supervised") -> widgets.HBox:
 
     if method == "dpo":
         columns = [
-            title("user : la question", "34%"),
-            title("✅ réponse préférée", "33%"),
-            title("❌ réponse non préférée", "33%"),
+            title(_("user : la question"), "34%"),
+            title(_("✅ réponse préférée"), "33%"),
+            title(_("❌ réponse non préférée"), "33%"),
         ]
     else:
-        columns = [title("user : la question", "50%"), title("assistant : la réponse", "50%")]
+        columns = [
+            title(_("user : la question"), "50%"),
+            title(_("assistant : la réponse"), "50%"),
+        ]
     turns = widgets.HBox(columns, layout=widgets.Layout(width=TURNS_SHARE))
     body = widgets.HBox(
-        [title("system (facultatif)", SYSTEM_SHARE), turns],
+        [title(_("system (facultatif)"), SYSTEM_SHARE), turns],
         layout=widgets.Layout(flex="1 1 auto", width="auto"),
     )
-    return widgets.HBox([title("n°", NUMBER_WIDTH), body, title("", ACTIONS_WIDTH)])
+    return widgets.HBox([title(_("n°"), NUMBER_WIDTH), body, title("", ACTIONS_WIDTH)])
 
 
 class RowView(widgets.VBox):
@@ -76,15 +80,15 @@ class RowView(widgets.VBox):
         )
         self.problems = widgets.HTML()
         self.duplicate = widgets.Button(icon="copy", layout=icon_layout())
-        set_tooltip(self.duplicate, "Dupliquer cette rangée")
+        set_tooltip(self.duplicate, _("Dupliquer cette rangée"))
         self.delete = widgets.Button(icon="trash", layout=icon_layout())
-        set_tooltip(self.delete, "Supprimer cette rangée (annulable)")
+        set_tooltip(self.delete, _("Supprimer cette rangée (annulable)"))
         self.add_turn = widgets.Button(icon="plus", layout=icon_layout())
         set_tooltip(
-            self.add_turn, "Ajouter un tour de dialogue (user → assistant) à cette conversation"
+            self.add_turn, _("Ajouter un tour de dialogue (user → assistant) à cette conversation")
         )
         self.remove_turn = widgets.Button(icon="minus", layout=icon_layout())
-        set_tooltip(self.remove_turn, "Retirer le dernier tour de dialogue")
+        set_tooltip(self.remove_turn, _("Retirer le dernier tour de dialogue"))
         self.duplicate.on_click(lambda _b: table.duplicate_row(self.index))
         self.delete.on_click(lambda _b: table.delete_row(self.index))
         self.add_turn.on_click(lambda _b: self._add_turn())
@@ -118,12 +122,13 @@ class RowView(widgets.VBox):
                 rows=max(3, min(12, row.raw.count("\n") + 1)),
                 layout=widgets.Layout(width="100%"),
             )
-            set_tooltip(self.raw, "Exemple complet en JSON (outils, poids…) : modifie-le ici.")
+            set_tooltip(self.raw, _("Exemple complet en JSON (outils, poids…) : modifie-le ici."))
             self.raw.observe(self._on_raw, names="value")
-            self._body.children = [widgets.HTML("<i>exemple avancé, en JSON :</i>"), self.raw]
+            advanced = _("exemple avancé, en JSON :")
+            self._body.children = [widgets.HTML(f"<i>{advanced}</i>"), self.raw]
             self.add_turn.layout.visibility = self.remove_turn.layout.visibility = "hidden"
             return
-        self.system = area(row.system, "system (facultatif) : le rôle du modèle", "100%")
+        self.system = area(row.system, _("system (facultatif) : le rôle du modèle"), "100%")
         self.system.observe(self._on_system, names="value")
         if row.pair:
             self._build_pair()
@@ -131,12 +136,9 @@ class RowView(widgets.VBox):
         self.turns = []
         lines = []
         for k, (user, assistant) in enumerate(row.turns):
-            u = area(user, "user : la question" + (f" (tour {k + 1})" if k else ""), "50%")
-            a = area(
-                assistant,
-                "assistant : la réponse attendue" + (f" (tour {k + 1})" if k else ""),
-                "50%",
-            )
+            turn = " " + _("(tour {n})").format(n=k + 1) if k else ""
+            u = area(user, _("user : la question") + turn, "50%")
+            a = area(assistant, _("assistant : la réponse attendue") + turn, "50%")
             u.observe(self._on_turn(k, 0), names="value")
             a.observe(self._on_turn(k, 1), names="value")
             self.turns.append((u, a))
@@ -154,9 +156,9 @@ class RowView(widgets.VBox):
     def _build_pair(self) -> None:
         """A preference pair: the question, the preferred answer, the non-preferred one."""
         user, preferred = self.row.turns[0] if self.row.turns else ("", "")
-        u = area(user, "user : la question", "34%")
-        a = area(preferred, "la réponse à préférer", "33%")
-        self.rejected = area(self.row.rejected, "la réponse à éviter", "33%")
+        u = area(user, _("user : la question"), "34%")
+        a = area(preferred, _("la réponse à préférer"), "33%")
+        self.rejected = area(self.row.rejected, _("la réponse à éviter"), "33%")
         u.observe(self._on_turn(0, 0), names="value")
         a.observe(self._on_turn(0, 1), names="value")
         self.rejected.observe(self._on_rejected, names="value")
@@ -233,14 +235,15 @@ class RowView(widgets.VBox):
     def show(self, problems: list[dataset.Problem]) -> None:
         errors = [p for p in problems if p.severity == "error"]
         icon = "❌" if errors else ("⚠️" if problems else "✅")
-        tip = " ; ".join(p.message for p in problems) or "prêt"
+        tip = _(" ; ").join(p.message for p in problems) or _("prêt")
         self.number.value = f"<span title='{esc(tip)}'><b>{self.index + 1}</b> {icon}</span>"
         self.problems.value = (
             f"<div style='color:#cf222e;font-size:90%;padding-left:{NUMBER_WIDTH};line-height:1.4'>"
             + "<br>".join(
                 esc(
                     f"{'❌' if p.severity == 'error' else '⚠️'} "
-                    f"{('champ ' + p.field + ' : ') if p.field else ''}{p.message} → {p.fix}"
+                    f"{_('champ {field} : ').format(field=p.field) if p.field else ''}"
+                    f"{p.message} → {p.fix}"
                 )
                 for p in problems
             )
