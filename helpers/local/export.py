@@ -158,7 +158,7 @@ def export(
 ) -> Exported:
     """Write the merged Hugging Face folder of the local fine-tuned model `name` (a job's
     `fine_tuned_model`, or one of its checkpoints). French `LocalModelError` on failure."""
-    from .worker import LocalQueue
+    from .queue import LocalQueue
 
     why = nothing_to_export(name, settings.get_mode())
     if why:

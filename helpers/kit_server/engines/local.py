@@ -25,7 +25,8 @@ from typing import Any
 
 from ... import models
 from ...local import catalog
-from ...local.worker import LocalJob, LocalQueue, ensure_worker
+from ...local.queue import LocalJob, LocalQueue
+from ...local.worker import ensure_worker
 from ...messages import content_text
 from .. import errors
 from .. import events as texts
