@@ -57,23 +57,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (unknown route, wrong method) as the proxy's JSON errors."""
     status = getattr(exc, "status_code", 404)
     headers = dict(getattr(exc, "headers", None) or {})
+    _ = request.app.state.proxy._
     if status == 405:
         allowed = headers.get("Allow") or headers.get("allow") or "POST"
         return error_response(
             405,
-            f"Méthode {request.method[:10]} refusée sur {request.url.path[:100]} : cette adresse "
-            f"accepte seulement {allowed}.",
+            _(
+                "Méthode {method} refusée sur {path} : cette adresse accepte seulement {allowed}."
+            ).format(method=request.method[:10], path=request.url.path[:100], allowed=allowed),
             "method_not_allowed",
             headers,
         )
     if status == 404:
         return await _no_page(request)
-    return error_response(status, f"Requête refusée (HTTP {status}).", "bad_request", headers)
+    refused = _("Requête refusée (HTTP {status}).").format(status=status)
+    return error_response(status, refused, "bad_request", headers)
 
 
 async def _no_page(request: Request) -> Response:
+    _ = request.app.state.proxy._
     return error_response(
-        404, "Pas de page ici : ce proxy ne sert que /api/chat et /healthz.", "not_found"
+        404,
+        _("Pas de page ici : ce proxy ne sert que /api/chat, /api/page-text et /healthz."),
+        "not_found",
     )
 
 
@@ -87,6 +93,7 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
     routes: list[Any] = [
         Route("/api/chat", proxy.chat, methods=["POST", "OPTIONS"]),
         Route("/healthz", proxy.health, methods=["GET"]),
+        Route("/api/page-text", proxy.page_text, methods=["GET"]),
     ]
     if settings.static_dir is not None and settings.static_dir.is_dir():
         routes.append(Mount("/", StaticFiles(directory=str(settings.static_dir), html=True)))

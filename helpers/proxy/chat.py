@@ -14,7 +14,9 @@ from starlette.responses import JSONResponse, Response
 
 from .errors import ProxyError, error_response, retry_after
 from .limits import SlidingWindow
-from .settings import ProxySettings
+from .page import PAGE_TEXTS
+from .settings import ProxySettings, proxy_language
+from .translation import SOURCE_LANGUAGE, catalog, in_language
 
 log = logging.getLogger("atelier.proxy")
 
@@ -30,6 +32,14 @@ class ChatProxy:
         self.daily = SlidingWindow(settings.daily_limit, 86_400.0) if settings.daily_limit else None
         self._client: Any = None
         self._client_loop: Any = None
+        self.language = settings.language or proxy_language()
+
+    def _(self, message: str) -> str:
+        """`message` (French) in the proxy's language."""
+        return in_language(self.language, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return catalog(self.language).ngettext(singular, plural, n)
 
     # -- origins -----------------------------------------------------------------
     def origin_status(self, request: Request) -> str:
@@ -55,9 +65,11 @@ class ChatProxy:
         origin = request.headers.get("origin", "")
         return ProxyError(
             403,
-            f"Ce proxy n'accepte pas les pages de l'origine {origin[:100]!r}. Si c'est ta page, "
-            "ajoute son origine exacte (ex. https://ton-pseudo.github.io) à "
-            "ATELIER_PROXY_ALLOWED_ORIGINS sur le serveur du proxy.",
+            self._(
+                "Ce proxy n'accepte pas les pages de l'origine {origin!r}. Si c'est ta page, "
+                "ajoute son origine exacte (ex. https://ton-pseudo.github.io) à "
+                "ATELIER_PROXY_ALLOWED_ORIGINS sur le serveur du proxy."
+            ).format(origin=origin[:100]),
             "origin_not_allowed",
         )
 
@@ -71,7 +83,7 @@ class ChatProxy:
             ]
             if chain:
                 return chain[-hops] if len(chain) >= hops else chain[0]
-        return request.client.host if request.client else "inconnu"
+        return request.client.host if request.client else "inconnu"  # i18n: keep (a key)
 
     # -- routes ------------------------------------------------------------------
     async def preflight(self, request: Request) -> Response:
@@ -102,6 +114,14 @@ class ChatProxy:
         }
         return JSONResponse(body, headers=self.cors_headers(request))
 
+    async def page_text(self, request: Request) -> Response:
+        """The page's texts in the proxy's language (`web/app.js` asks on load): its French
+        texts (PAGE_TEXTS) → their translation, empty in French (the page's own)."""
+        texts = {} if self.language == SOURCE_LANGUAGE else {t: self._(t) for t in PAGE_TEXTS}
+        return JSONResponse(
+            {"lang": self.language, "texts": texts}, headers=self.cors_headers(request)
+        )
+
     async def chat(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return await self.preflight(request)
@@ -118,8 +138,10 @@ class ChatProxy:
         if not self.settings.host_allowed(host):
             raise ProxyError(
                 403,
-                f"Ce proxy ne répond pas au nom d'hôte {host[:100]!r}. Si c'est bien l'adresse de "
-                "ton proxy, ajoute ce nom à ATELIER_PROXY_ALLOWED_HOSTS sur le serveur du proxy.",
+                self._(
+                    "Ce proxy ne répond pas au nom d'hôte {host!r}. Si c'est bien l'adresse de "
+                    "ton proxy, ajoute ce nom à ATELIER_PROXY_ALLOWED_HOSTS sur le serveur du proxy."
+                ).format(host=host[:100]),
                 "host_not_allowed",
             )
 
@@ -131,15 +153,22 @@ class ChatProxy:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             raise ProxyError(
-                415, "Envoie du JSON (en-tête Content-Type: application/json).", "bad_content_type"
+                415,
+                self._("Envoie du JSON (en-tête Content-Type: application/json)."),
+                "bad_content_type",
             )
         body = await self._read_body(request)
         wait = self.per_client.hit(self.client_id(request))
         if wait:
             raise ProxyError(
                 429,
-                f"Trop de messages d'un coup : ce proxy accepte {s.rate_limit} requête{'s' if s.rate_limit > 1 else ''} par "
-                f"{s.rate_window:g} s. Réessaie dans {retry_after(wait)} s.",
+                self.ngettext(
+                    "Trop de messages d'un coup : ce proxy accepte {n} requête par {window:g} s. "
+                    "Réessaie dans {wait} s.",
+                    "Trop de messages d'un coup : ce proxy accepte {n} requêtes par {window:g} s. "
+                    "Réessaie dans {wait} s.",
+                    s.rate_limit,
+                ).format(n=s.rate_limit, window=s.rate_window, wait=retry_after(wait)),
                 "rate_limited",
                 {"Retry-After": retry_after(wait)},
             )
@@ -147,13 +176,15 @@ class ChatProxy:
         if not s.model:
             raise ProxyError(
                 503,
-                "Le proxy n'a pas de modèle configuré (variable ATELIER_PROXY_MODEL).",
+                self._("Le proxy n'a pas de modèle configuré (variable ATELIER_PROXY_MODEL)."),
                 "no_model",
             )
         if not s.api_key:
             raise ProxyError(
                 503,
-                "Le proxy n'a pas de clé API configurée (variable OPENAI_API_KEY sur le serveur).",
+                self._(
+                    "Le proxy n'a pas de clé API configurée (variable OPENAI_API_KEY sur le serveur)."
+                ),
                 "no_key",
             )
         if self.daily is not None:
@@ -161,8 +192,10 @@ class ChatProxy:
             if wait:
                 raise ProxyError(
                     429,
-                    f"Ce proxy a atteint sa limite de {s.daily_limit} réponses par 24 h (pour protéger "
-                    "le budget). Réessaie plus tard.",
+                    self._(
+                        "Ce proxy a atteint sa limite de {limit} réponses par 24 h (pour protéger "
+                        "le budget). Réessaie plus tard."
+                    ).format(limit=s.daily_limit),
                     "daily_limit",
                     {"Retry-After": retry_after(wait)},
                 )
@@ -172,8 +205,10 @@ class ChatProxy:
         limit = self.settings.max_body_bytes
         too_big = ProxyError(
             413,
-            f"Requête trop volumineuse (plus de {limit} octets). Raccourcis ton message ou efface "
-            "le début de la conversation.",
+            self._(
+                "Requête trop volumineuse (plus de {limit} octets). Raccourcis ton message ou "
+                "efface le début de la conversation."
+            ).format(limit=limit),
             "body_too_large",
         )
         declared = request.headers.get("content-length")
@@ -182,7 +217,9 @@ class ChatProxy:
                 if int(declared) > limit:
                     raise too_big
             except ValueError:
-                raise ProxyError(400, "En-tête Content-Length invalide.", "bad_request") from None
+                raise ProxyError(
+                    400, self._("En-tête Content-Length invalide."), "bad_request"
+                ) from None
         chunks: list[bytes] = []
         size = 0
         try:
@@ -193,7 +230,7 @@ class ChatProxy:
                 chunks.append(chunk)
         except ClientDisconnect:
             raise ProxyError(
-                400, "La connexion a été coupée pendant l'envoi.", "client_disconnect"
+                400, self._("La connexion a été coupée pendant l'envoi."), "client_disconnect"
             ) from None
         return b"".join(chunks)
 
@@ -204,28 +241,34 @@ class ChatProxy:
             body = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise ProxyError(
-                400, "Le corps de la requête n'est pas du JSON valide.", "bad_json"
+                400, self._("Le corps de la requête n'est pas du JSON valide."), "bad_json"
             ) from None
         if not isinstance(body, dict):
             raise ProxyError(
                 400,
-                'La requête doit être un objet JSON de la forme {"messages": [{"role": "user", "content": "…"}]}.',
+                self._("La requête doit être un objet JSON de la forme {example}.").format(
+                    example='{"messages": [{"role": "user", "content": "…"}]}'
+                ),
                 "bad_request",
             )
         model = body.get("model")
         if model is not None and model != s.model:
             raise ProxyError(
                 400,
-                "Ce proxy choisit lui-même le modèle : la page ne peut pas en demander un autre. "
-                "Retire le champ « model » de la requête (le modèle se règle côté serveur, "
-                "variable ATELIER_PROXY_MODEL).",
+                self._(
+                    "Ce proxy choisit lui-même le modèle : la page ne peut pas en demander un "
+                    "autre. Retire le champ « model » de la requête (le modèle se règle côté "
+                    "serveur, variable ATELIER_PROXY_MODEL)."
+                ),
                 "model_not_allowed",
             )
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise ProxyError(
                 400,
-                'Il manque la liste « messages » (au moins un message {"role": "user", "content": "…"}).',
+                self._("Il manque la liste « messages » (au moins un message {example}).").format(
+                    example='{"role": "user", "content": "…"}'
+                ),
                 "bad_messages",
             )
         kept: list[dict[str, str]] = []
@@ -233,40 +276,50 @@ class ChatProxy:
             if not isinstance(msg, dict):
                 raise ProxyError(
                     400,
-                    f"Le message n°{i} doit être un objet avec « role » et « content ».",
+                    self._(
+                        "Le message n°{i} doit être un objet avec « role » et « content »."
+                    ).format(i=i),
                     "bad_messages",
                 )
             role, content = msg.get("role"), msg.get("content")
             if role not in ROLES:
                 raise ProxyError(
                     400,
-                    f"Message n°{i} : rôle {str(role)[:20]!r} refusé. La page peut envoyer « user » et "
-                    "« assistant » ; le message système est fixé par le serveur.",
+                    self._(
+                        "Message n°{i} : rôle {role!r} refusé. La page peut envoyer « user » et "
+                        "« assistant » ; le message système est fixé par le serveur."
+                    ).format(i=i, role=str(role)[:20]),
                     "bad_role",
                 )
             if not isinstance(content, str) or not content.strip():
                 raise ProxyError(
-                    400, f"Message n°{i} : « content » doit être un texte non vide.", "bad_content"
+                    400,
+                    self._("Message n°{i} : « content » doit être un texte non vide.").format(i=i),
+                    "bad_content",
                 )
             if not _is_text(content):
                 raise ProxyError(
                     400,
-                    f"Message n°{i} : « content » contient un caractère invalide (une moitié de "
-                    "paire UTF-16 seule). Retape le message.",
+                    self._(
+                        "Message n°{i} : « content » contient un caractère invalide (une moitié de "
+                        "paire UTF-16 seule). Retape le message."
+                    ).format(i=i),
                     "bad_content",
                 )
             if len(content) > s.max_message_chars:
                 raise ProxyError(
                     400,
-                    f"Message n°{i} trop long : {len(content)} caractères, maximum {s.max_message_chars}. "
-                    "Raccourcis-le.",
+                    self._(
+                        "Message n°{i} trop long : {length} caractères, maximum {maximum}. "
+                        "Raccourcis-le."
+                    ).format(i=i, length=len(content), maximum=s.max_message_chars),
                     "message_too_long",
                 )
             kept.append({"role": role, "content": content})
         if kept[-1]["role"] != "user":
             raise ProxyError(
                 400,
-                "Le dernier message doit venir de l'utilisateur (rôle « user »).",
+                self._("Le dernier message doit venir de l'utilisateur (rôle « user »)."),
                 "bad_messages",
             )
         kept = kept[-s.max_messages :]
@@ -282,7 +335,9 @@ class ChatProxy:
             or not isinstance(requested, int | float)
             or not math.isfinite(requested)
         ):
-            raise ProxyError(400, "« max_tokens » doit être un nombre entier.", "bad_max_tokens")
+            raise ProxyError(
+                400, self._("« max_tokens » doit être un nombre entier."), "bad_max_tokens"
+            )
         else:
             max_tokens = min(max(int(requested), 1), s.max_tokens)
         return kept, max_tokens
@@ -320,14 +375,17 @@ class ChatProxy:
             log.warning("upstream timeout after %ss", s.timeout)
             raise ProxyError(
                 504,
-                f"Le modèle n'a pas répondu dans les {s.timeout:g} s prévues. Réessaie dans un moment.",
+                self._(
+                    "Le modèle n'a pas répondu dans les {timeout:g} s prévues. Réessaie dans un "
+                    "moment."
+                ).format(timeout=s.timeout),
                 "upstream_timeout",
             ) from None
         except openai.APIConnectionError as exc:
             log.warning("upstream unreachable (%s)", type(exc).__name__)
             raise ProxyError(
                 502,
-                "Le proxy n'arrive pas à joindre l'API du modèle. Réessaie dans un moment.",
+                self._("Le proxy n'arrive pas à joindre l'API du modèle. Réessaie dans un moment."),
                 "upstream_unreachable",
             ) from None
         except openai.APIStatusError as exc:
@@ -338,14 +396,14 @@ class ChatProxy:
         except openai.OpenAIError as exc:
             log.warning("upstream error (%s)", type(exc).__name__)
             raise ProxyError(
-                502, "L'API du modèle a renvoyé une réponse inattendue.", "upstream_error"
+                502, self._("L'API du modèle a renvoyé une réponse inattendue."), "upstream_error"
             ) from None
         try:
             choice = completion.choices[0]
             text = choice.message.content or ""
         except (AttributeError, IndexError, TypeError):
             raise ProxyError(
-                502, "L'API du modèle a renvoyé une réponse sans texte.", "upstream_error"
+                502, self._("L'API du modèle a renvoyé une réponse sans texte."), "upstream_error"
             ) from None
         return {
             "message": {"role": "assistant", "content": text},
@@ -357,13 +415,19 @@ class ChatProxy:
         if status in (401, 403):
             return ProxyError(
                 502,
-                "L'API du modèle refuse la clé configurée sur le serveur du proxy (clé invalide, révoquée ou sans accès à ce modèle).",
+                self._(
+                    "L'API du modèle refuse la clé configurée sur le serveur du proxy (clé "
+                    "invalide, révoquée ou sans accès à ce modèle)."
+                ),
                 "upstream_auth",
             )
         if status == 404:
             return ProxyError(
                 502,
-                "L'API du modèle ne trouve pas le modèle configuré (ATELIER_PROXY_MODEL) : vérifie son nom exact.",
+                self._(
+                    "L'API du modèle ne trouve pas le modèle configuré (ATELIER_PROXY_MODEL) : "
+                    "vérifie son nom exact."
+                ),
                 "upstream_model_not_found",
             )
         if status == 429:
@@ -374,17 +438,26 @@ class ChatProxy:
             )
             return ProxyError(
                 503,
-                "L'API du modèle limite le débit ou le crédit du compte est épuisé. Réessaie plus tard.",
+                self._(
+                    "L'API du modèle limite le débit ou le crédit du compte est épuisé. "
+                    "Réessaie plus tard."
+                ),
                 "upstream_rate_limited",
                 headers,
             )
         if 400 <= status < 500:
             return ProxyError(
-                502, f"L'API du modèle a refusé la requête (HTTP {status}).", "upstream_refused"
+                502,
+                self._("L'API du modèle a refusé la requête (HTTP {status}).").format(
+                    status=status
+                ),
+                "upstream_refused",
             )
         return ProxyError(
             502,
-            f"L'API du modèle est en panne (HTTP {status}). Réessaie dans un moment.",
+            self._("L'API du modèle est en panne (HTTP {status}). Réessaie dans un moment.").format(
+                status=status
+            ),
             "upstream_error",
         )
 

@@ -10,7 +10,13 @@ from urllib.parse import urlsplit
 
 from .app import create_app
 from .read_timeouts import http_protocol
-from .settings import ProxyConfigError, ProxySettings
+from .settings import ProxyConfigError, ProxySettings, proxy_language
+from .translation import in_language
+
+
+def _(message: str) -> str:
+    """`message` (French) in the environment's language (ATELIER_LANG)."""
+    return in_language(proxy_language(), message)
 
 
 def shown_url(url: str) -> str:
@@ -22,26 +28,37 @@ def shown_url(url: str) -> str:
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return "(adresse illisible)"
+        return _("(adresse illisible)")
     if not parts.scheme or not host:
-        return "(adresse illisible)"
+        return _("(adresse illisible)")
     host = f"[{host}]" if ":" in host else host
-    hidden = " (paramètres masqués)" if parts.query or parts.fragment or "@" in parts.netloc else ""
+    masked = parts.query or parts.fragment or "@" in parts.netloc
+    hidden = " " + _("(paramètres masqués)") if masked else ""
     return f"{parts.scheme}://{host}{port}{parts.path}{hidden}"
 
 
 def describe(settings: ProxySettings) -> str:
-    """A French summary for the console (no key, ever: not even in the upstream URL)."""
-    origins = (
-        ", ".join(settings.allowed_origins) or "aucune (seulement la page servie par le proxy)"
+    """A summary for the console, in the proxy's language (no key, ever: not even in the
+    upstream URL)."""
+    lang = settings.language or proxy_language()
+
+    def _(message: str) -> str:
+        return in_language(lang, message)
+
+    origins = ", ".join(settings.allowed_origins) or _(
+        "aucune (seulement la page servie par le proxy)"
     )
-    return (
-        f"modèle : {settings.model or '⚠️ non configuré (ATELIER_PROXY_MODEL)'} ; "
-        f"clé : {'configurée' if settings.api_key else '⚠️ absente (OPENAI_API_KEY)'} ; "
-        f"API : {shown_url(settings.base_url) if settings.base_url else 'OpenAI'} ; "
-        f"origines autorisées : {origins} ; "
-        f"limites : {settings.rate_limit} requêtes / {settings.rate_window:g} s par client, "
-        f"max_tokens ≤ {settings.max_tokens}"
+    return _(
+        "modèle : {model} ; clé : {key} ; API : {api} ; origines autorisées : {origins} ; "
+        "limites : {rate} requêtes / {window:g} s par client, max_tokens ≤ {max_tokens}"
+    ).format(
+        model=settings.model or _("⚠️ non configuré (ATELIER_PROXY_MODEL)"),
+        key=_("configurée") if settings.api_key else _("⚠️ absente (OPENAI_API_KEY)"),
+        api=shown_url(settings.base_url) if settings.base_url else "OpenAI",
+        origins=origins,
+        rate=settings.rate_limit,
+        window=settings.rate_window,
+        max_tokens=settings.max_tokens,
     )
 
 
@@ -49,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.proxy", description="Proxy qui cache la clé API (étape 8)."
+        prog="python -m helpers.proxy", description=_("Proxy qui cache la clé API (étape 8).")
     )
     try:
         settings = ProxySettings.from_env()
@@ -60,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    print(f"Proxy Atelier sur http://{args.host}:{args.port}/ — {describe(settings)}", flush=True)
+    address = f"http://{args.host}:{args.port}/"
+    started = _("Proxy Atelier sur {address} — {summary}")
+    print(started.format(address=address, summary=describe(settings)), flush=True)
     uvicorn.run(
         create_app(settings),
         host=args.host,

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .translation import N_, SOURCE_LANGUAGE, in_language, speaks
+
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
@@ -25,21 +27,27 @@ def normalize_origin(value: str) -> str:
     """`https://Exemple.github.io/` → `https://exemple.github.io`; refuses wildcards and paths."""
     raw = value.strip()
     if not raw:
-        raise ProxyConfigError("Origine vide dans ATELIER_PROXY_ALLOWED_ORIGINS.")
+        raise ProxyConfigError(_("Origine vide dans ATELIER_PROXY_ALLOWED_ORIGINS."))
     if "*" in raw or raw.lower() == "null":
         raise ProxyConfigError(
-            f"Origine refusée : {raw!r}. Le proxy n'accepte ni « * » ni motif : écris chaque "
-            "origine en entier, par exemple https://ton-pseudo.github.io"
+            _(
+                "Origine refusée : {raw!r}. Le proxy n'accepte ni « * » ni motif : écris chaque "
+                "origine en entier, par exemple https://ton-pseudo.github.io"
+            ).format(raw=raw)
         )
     parts = urlsplit(raw.rstrip("/"))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProxyConfigError(
-            f"Origine invalide : {raw!r}. Forme attendue : https://nom-de-domaine (sans chemin)."
+            _(
+                "Origine invalide : {raw!r}. Forme attendue : https://nom-de-domaine (sans chemin)."
+            ).format(raw=raw)
         )
     if parts.path or parts.query or parts.fragment or parts.username or parts.password:
         raise ProxyConfigError(
-            f"Origine invalide : {raw!r}. Une origine n'a pas de chemin : garde seulement "
-            f"{parts.scheme}://{parts.netloc} (GitHub Pages : https://ton-pseudo.github.io)."
+            _(
+                "Origine invalide : {raw!r}. Une origine n'a pas de chemin : garde seulement "
+                "{origin} (GitHub Pages : https://ton-pseudo.github.io)."
+            ).format(raw=raw, origin=f"{parts.scheme}://{parts.netloc}")
         )
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
@@ -51,9 +59,15 @@ def _env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) 
     try:
         value = int(raw)
     except ValueError:
-        raise ProxyConfigError(f"{name} doit être un nombre entier (reçu {raw!r}).") from None
+        raise ProxyConfigError(
+            _("{name} doit être un nombre entier (reçu {raw!r}).").format(name=name, raw=raw)
+        ) from None
     if value < minimum:
-        raise ProxyConfigError(f"{name} doit valoir au moins {minimum} (reçu {value}).")
+        raise ProxyConfigError(
+            _("{name} doit valoir au moins {minimum} (reçu {value}).").format(
+                name=name, minimum=minimum, value=value
+            )
+        )
     return value
 
 
@@ -64,13 +78,32 @@ def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ProxyConfigError(f"{name} doit être un nombre (reçu {raw!r}).") from None
+        raise ProxyConfigError(
+            _("{name} doit être un nombre (reçu {raw!r}).").format(name=name, raw=raw)
+        ) from None
     if not value > 0:
-        raise ProxyConfigError(f"{name} doit être strictement positif (reçu {raw!r}).")
+        raise ProxyConfigError(
+            _("{name} doit être strictement positif (reçu {raw!r}).").format(name=name, raw=raw)
+        )
     return value
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+LANGUAGE_VAR = "ATELIER_LANG"  # the kit's language setting (helpers.settings), read here too
+
+
+def proxy_language(env: Mapping[str, str] | None = None) -> str:
+    """The proxy's language: `ATELIER_LANG` (`en`, `en_GB.UTF-8`… → en) when the proxy speaks
+    it, else French (the source language)."""
+    env = os.environ if env is None else env
+    raw = env.get(LANGUAGE_VAR, "").strip().lower()
+    code = raw.replace("-", "_").split("_")[0].split(".")[0]
+    return code if code and speaks(code) else SOURCE_LANGUAGE
+
+
+def _(message: str) -> str:
+    """`message` (French) in the environment's language (the settings' errors)."""
+    return in_language(proxy_language(), message)
 
 
 def host_name(host: str) -> str:
@@ -82,9 +115,11 @@ def host_name(host: str) -> str:
 
 
 def _setting(var: str, doc: str, kind: str, shown: str, default: Any = None, **kw: Any) -> Any:
-    """A field of `ProxySettings`: the variable it comes from, what it does (French, for
-    docs/reglages.md's table, generated with the kit's own settings), its type and default."""
-    meta = {"var": var, "doc": doc, "kind": kind, "default": shown, "area": "proxy (étape 8)"}
+    """A field of `ProxySettings`: the variable it comes from, what it does (French, marked
+    `N_` for the catalogs, for docs/reglages.md's table, generated with the kit's own
+    settings), its type and default."""
+    area = "proxy (étape 8)"  # i18n: keep (a key of tools/settings_table.py's AREAS)
+    meta = {"var": var, "doc": doc, "kind": kind, "default": shown, "area": area}
     return field(default=default, metadata=meta, **kw)
 
 
@@ -95,96 +130,111 @@ class ProxySettings:
 
     model: str | None = _setting(
         "ATELIER_PROXY_MODEL",
-        "le modèle appelé (obligatoire) ; une requête qui en nomme un autre est refusée",
-        "texte",
+        N_("le modèle appelé (obligatoire) ; une requête qui en nomme un autre est refusée"),
+        N_("texte"),
         "—",
     )
     api_key: str | None = _setting(
         "ATELIER_PROXY_API_KEY",
-        "la clé de l'API, côté serveur seulement (jamais renvoyée ni écrite dans le journal)",
-        "texte (secret)",
+        N_("la clé de l'API, côté serveur seulement (jamais renvoyée ni écrite dans le journal)"),
+        N_("texte (secret)"),
         "`OPENAI_API_KEY`",
         repr=False,
     )
     base_url: str | None = _setting(  # may hold a key (`?api-key=…`)
         "ATELIER_PROXY_BASE_URL",
-        "une autre API compatible avec OpenAI (le bac à sable…)",
-        "adresse",
-        "`OPENAI_BASE_URL`, sinon OpenAI",
+        N_("une autre API compatible avec OpenAI (le bac à sable…)"),
+        N_("adresse"),
+        N_("`OPENAI_BASE_URL`, sinon OpenAI"),
         repr=False,
     )
     allowed_origins: tuple[str, ...] = _setting(
         "ATELIER_PROXY_ALLOWED_ORIGINS",
-        "les origines exactes autorisées à appeler depuis un autre site, séparées par des "
-        "virgules, ex. `https://ton-pseudo.github.io` (ni `*` ni motif)",
-        "liste",
-        "aucune (seulement la page servie par le proxy)",
+        N_(
+            "les origines exactes autorisées à appeler depuis un autre site, séparées par des "
+            "virgules, ex. `https://ton-pseudo.github.io` (ni `*` ni motif)"
+        ),
+        N_("liste"),
+        N_("aucune (seulement la page servie par le proxy)"),
         (),
     )
     system_prompt: str | None = _setting(
-        "ATELIER_PROXY_SYSTEM", "un message système que le serveur met en premier", "texte", "aucun"
+        "ATELIER_PROXY_SYSTEM",
+        N_("un message système que le serveur met en premier"),
+        N_("texte"),
+        N_("aucun"),
     )
     max_tokens: int = _setting(
         "ATELIER_PROXY_MAX_TOKENS",
-        "le plafond de `max_tokens` (une demande plus grande est ramenée au plafond)",
-        "entier",
+        N_("le plafond de `max_tokens` (une demande plus grande est ramenée au plafond)"),
+        N_("entier"),
         "300",
         300,
     )
     max_messages: int = _setting(
         "ATELIER_PROXY_MAX_MESSAGES",
-        "les messages gardés d'une conversation (les plus récents)",
-        "entier",
+        N_("les messages gardés d'une conversation (les plus récents)"),
+        N_("entier"),
         "20",
         20,
     )
     max_message_chars: int = _setting(
-        "ATELIER_PROXY_MAX_CHARS", "les caractères permis dans un message", "entier", "2000", 2000
+        "ATELIER_PROXY_MAX_CHARS",
+        N_("les caractères permis dans un message"),
+        N_("entier"),
+        "2000",
+        2000,
     )
     max_body_bytes: int = _setting(
         "ATELIER_PROXY_MAX_BODY",
-        "la taille d'une requête en octets (au-delà : 413)",
-        "entier",
+        N_("la taille d'une requête en octets (au-delà : 413)"),
+        N_("entier"),
         "32000",
         32_000,
     )
     rate_limit: int = _setting(
         "ATELIER_PROXY_RATE_LIMIT",
-        "les requêtes par personne et par fenêtre (au-delà : 429)",
-        "entier",
+        N_("les requêtes par personne et par fenêtre (au-delà : 429)"),
+        N_("entier"),
         "10",
         10,
     )
     rate_window: float = _setting(
-        "ATELIER_PROXY_RATE_WINDOW", "la fenêtre de ce compte, en secondes", "secondes", "60", 60.0
+        "ATELIER_PROXY_RATE_WINDOW",
+        N_("la fenêtre de ce compte, en secondes"),
+        N_("secondes"),
+        "60",
+        60.0,
     )
     daily_limit: int = _setting(
         "ATELIER_PROXY_DAILY_LIMIT",
-        "les réponses par 24 h pour tout le monde (0 : sans limite)",
-        "entier",
+        N_("les réponses par 24 h pour tout le monde (0 : sans limite)"),
+        N_("entier"),
         "500",
         500,
     )
     timeout: float = _setting(
         "ATELIER_PROXY_TIMEOUT",
-        "les secondes d'attente de l'API (au-delà : 504)",
-        "secondes",
+        N_("les secondes d'attente de l'API (au-delà : 504)"),
+        N_("secondes"),
         "30",
         30.0,
     )
     forwarded_hops: int = _setting(
         "ATELIER_PROXY_FORWARDED_HOPS",
-        "0 : la personne est l'adresse qui se connecte ; N : derrière N relais, la N-ième "
-        "adresse en partant de la droite de `X-Forwarded-For` (Render : 2)",
-        "entier",
+        N_(
+            "0 : la personne est l'adresse qui se connecte ; N : derrière N relais, la N-ième "
+            "adresse en partant de la droite de `X-Forwarded-For` (Render : 2)"
+        ),
+        N_("entier"),
         "0",
         0,
     )
     static_dir: Path | None = _setting(
         "ATELIER_PROXY_STATIC_DIR",
-        "le dossier de la page (`off` : pas de page)",
-        "chemin",
-        "`web/` à côté de `helpers/`",
+        N_("le dossier de la page (`off` : pas de page)"),
+        N_("chemin"),
+        N_("`web/` à côté de `helpers/`"),
         DEFAULT_STATIC_DIR,
     )
     # Host names this proxy answers to ("*": any). On a learner's machine only loopback names:
@@ -192,19 +242,24 @@ class ProxySettings:
     # "same-origin" with the proxy and spend the key's budget.
     allowed_hosts: tuple[str, ...] = _setting(
         "ATELIER_PROXY_ALLOWED_HOSTS",
-        "les noms d'hôte auxquels le proxy répond en plus de localhost, 127.0.0.1 et [::1], "
-        "séparés par des virgules (`*` : tous ; sur Render, son propre nom s'ajoute)",
-        "liste",
-        "aucun autre",
+        N_(
+            "les noms d'hôte auxquels le proxy répond en plus de localhost, 127.0.0.1 et [::1], "
+            "séparés par des virgules (`*` : tous ; sur Render, son propre nom s'ajoute)"
+        ),
+        N_("liste"),
+        N_("aucun autre"),
         LOOPBACK_HOSTS,
     )
     host: str = _setting(
         "ATELIER_PROXY_HOST",
-        "où écoute `python -m helpers.proxy` (son port : la variable `PORT`, 8787 par défaut)",
-        "hôte",
-        "127.0.0.1 (0.0.0.0 quand `RENDER` est défini)",
+        N_("où écoute `python -m helpers.proxy` (son port : la variable `PORT`, 8787 par défaut)"),
+        N_("hôte"),
+        N_("127.0.0.1 (0.0.0.0 quand `RENDER` est défini)"),
         "127.0.0.1",
     )
+    # The language of the proxy's answers and of its page (`fr`, `en`): ATELIER_LANG, the kit's
+    # own setting (documented with the kit's variables); None: ATELIER_LANG when the app starts.
+    language: str | None = None
 
     def __post_init__(self) -> None:
         origins = tuple(dict.fromkeys(normalize_origin(o) for o in self.allowed_origins))
@@ -219,7 +274,9 @@ class ProxySettings:
             "rate_limit",
         ):
             if getattr(self, name) < 1:
-                raise ProxyConfigError(f"Le réglage {name} doit valoir au moins 1.")
+                raise ProxyConfigError(
+                    _("Le réglage {name} doit valoir au moins 1.").format(name=name)
+                )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
@@ -259,6 +316,7 @@ class ProxySettings:
             # On Render (which sets RENDER=true) the service must listen beyond loopback.
             host=env.get("ATELIER_PROXY_HOST", "").strip()
             or ("0.0.0.0" if env.get("RENDER") else "127.0.0.1"),
+            language=proxy_language(env),
         )
 
     def host_allowed(self, host: str) -> bool:
