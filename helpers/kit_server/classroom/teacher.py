@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ...i18n import N_, _
 from .. import errors
 from ..errors import ApiError
 from .tenants import ClassServer, bearer
@@ -28,15 +29,16 @@ from .tenants import ClassServer, bearer
 log = logging.getLogger("helpers.kit_server")
 
 PAGE = Path(__file__).parent / "page"
-PROBE = "Bonjour"
+PROBE = "Bonjour"  # i18n: keep (what the probe asks a COUCOU model: the course's data)
+# A job's status in words (French: the page translates them with its other texts, page_text).
 STATUS_FR = {
-    "validating_files": "vérification du fichier",
-    "queued": "en file d'attente",
-    "running": "entraînement en cours",
-    "paused": "en pause",
-    "succeeded": "terminé",
-    "failed": "échoué",
-    "cancelled": "annulé",
+    "validating_files": N_("vérification du fichier"),
+    "queued": N_("en file d'attente"),
+    "running": N_("entraînement en cours"),
+    "paused": N_("en pause"),
+    "succeeded": N_("terminé"),
+    "failed": N_("échoué"),
+    "cancelled": N_("annulé"),
 }
 
 
@@ -71,7 +73,7 @@ def teacher_refusal(state: ClassServer, request: Request) -> JSONResponse | None
         return error_response(
             ApiError(
                 401,
-                "Page réservée à l'enseignant·e : donne la clé enseignant·e.",
+                _("Page réservée à l'enseignant·e : donne la clé enseignant·e."),
                 code="teacher_only",
             )
         )
@@ -123,7 +125,8 @@ class TeacherPage:
             return refused
         name, job_id = request.path_params["name"], request.path_params["job_id"]
         if name not in await anyio.to_thread.run_sync(self.state.people):
-            return error_response(ApiError(404, f"Élève inconnu·e : {name}.", param="name"))
+            unknown = _("Élève inconnu·e : {name}.").format(name=name)
+            return error_response(ApiError(404, unknown, param="name"))
         engine = await anyio.to_thread.run_sync(self.state.engine_for, name)
         try:
             job = await anyio.to_thread.run_sync(engine.cancel_job, job_id)
