@@ -4,11 +4,10 @@ standard library, French by default; the page (`web/`) asks the proxy for its te
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from pagetexts import marked_texts
 from starlette.testclient import TestClient
 
 from helpers.proxy import ProxyConfigError, ProxySettings, create_app, describe, normalize_origin
@@ -95,44 +94,10 @@ def test_the_page_texts_in_the_proxy_language(monkeypatch):
     assert client().get("/api/page-text").json() == {"lang": "fr", "texts": {}}
 
 
-class _Marked(HTMLParser):
-    """The texts of `data-t` elements and the attributes named by `data-t-attr`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-        self._open: list[tuple[str, list[str]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for name in (a.get("data-t-attr") or "").split():
-            self.found.append(a[name])
-        if "data-t" in a:
-            self._open.append((tag, []))
-
-    def handle_data(self, data):
-        for _tag, parts in self._open:
-            parts.append(data)
-
-    def handle_endtag(self, tag):
-        if self._open and self._open[-1][0] == tag:
-            self.found.append("".join(self._open.pop()[1]))
-
-
-def page_texts(web: Path = WEB) -> set[str]:
-    parser = _Marked()
-    parser.feed((web / "index.html").read_text(encoding="utf-8"))
-    found = {" ".join(text.split()) for text in parser.found}
-    script = (web / "app.js").read_text(encoding="utf-8")
-    for call in re.finditer(r'\bt\(\s*((?:"(?:[^"\\]|\\.)*"\s*\+?\s*)+)', script):
-        found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', call.group(1))))
-    return found
-
-
 def test_every_text_of_the_page_goes_through_the_catalog():
     """A text added to web/ without its msgid in helpers/proxy/page.py (or left there after the
     page dropped it) fails: the page and the catalog cannot drift apart."""
-    found = page_texts()
+    found = marked_texts(WEB / "index.html", WEB / "app.js")
     assert len(found) > 20
     assert found - set(PAGE_TEXTS) == set(), "add these to PAGE_TEXTS (helpers/proxy/page.py)"
     assert set(PAGE_TEXTS) - found == set(), "no longer on the page: remove from PAGE_TEXTS"
@@ -144,4 +109,5 @@ def test_the_page_checker_sees_every_kind_of_text(tmp_path):
         encoding="utf-8",
     )
     (tmp_path / "app.js").write_text('x = t("Autre " +\n "texte", { n: 1 });', encoding="utf-8")
-    assert page_texts(tmp_path) == {"Nouveau texte", "Ici", "Autre texte"}
+    found = marked_texts(tmp_path / "index.html", tmp_path / "app.js")
+    assert found == {"Nouveau texte", "Ici", "Autre texte"}
