@@ -28,7 +28,10 @@ from ..i18n import N_, _
 LOCAL_MODEL_VAR = settings.Settings.variable("local_model")
 DEVICE_VAR = settings.Settings.variable("local_device")
 DEFAULT_LOCAL_MODEL = settings.DEFAULT_LOCAL_MODEL
-INSTALL_HINT = "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
+# Shown translated: _(INSTALL_HINT).
+INSTALL_HINT = N_(
+    "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
+)
 DEFAULT_LEARNING_RATE = 2e-4  # LoRA, at learning_rate_multiplier = 1
 REQUIRED = {"torch": "2.4", "transformers": "5", "peft": "0.20", "accelerate": "1.0"}
 
@@ -474,7 +477,7 @@ class Doctor:
         else:
             why = "; ".join(self.problems)
         return _("Mode local (optionnel) : pas installé — {why} ; pour l'essayer : {hint}").format(
-            why=why, hint=INSTALL_HINT
+            why=why, hint=_(INSTALL_HINT)
         )
 
     def lines(self, *, active: bool = False) -> list[str]:
@@ -523,7 +526,7 @@ def doctor(*, check_device: bool = True) -> Doctor:
     if missing:
         problems.append(
             _("paquets manquants : {packages} → installe-les avec : {hint}").format(
-                packages=", ".join(missing), hint=INSTALL_HINT
+                packages=", ".join(missing), hint=_(INSTALL_HINT)
             )
         )
     for package, minimum in REQUIRED.items():

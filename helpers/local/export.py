@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
-from ..i18n import _
+from ..i18n import N_, _
 from ..modes import Mode, trained_in
 from .catalog import LocalModelError
 
 DEFAULT_DIR = "modeles-exportes"  # under the current folder…
 DTYPES = ("float32", "bfloat16", "float16")
+
+# The name the examples give the exported model (Ollama, the Hub), in the learner's language.
+MODEL_EXAMPLE = N_("mon-modele")
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Exported:
                 "adaptateur LoRA fusionné)"
             ).format(parameters=self.parameters / 1e6, size=self.bytes / 1e6, base=self.base),
             "   " + _("Charge-le sans le kit : AutoModelForCausalLM.from_pretrained(dossier)"),
-            f"   Ollama : cd {self.folder} && ollama create mon-modele -f Modelfile",
+            f"   Ollama : cd {self.folder} && ollama create {_(MODEL_EXAMPLE)} -f Modelfile",
         ]
 
 
@@ -99,8 +102,8 @@ def modelfile(tokenizer: Any) -> str:
     """An Ollama Modelfile for the exported folder (ChatML template when the model uses it)."""
     lines = [
         "# " + _("Modelfile pour Ollama (https://ollama.com) — dans ce dossier :"),
-        "#   ollama create mon-modele -f Modelfile",
-        "#   ollama run mon-modele",
+        f"#   ollama create {_(MODEL_EXAMPLE)} -f Modelfile",
+        f"#   ollama run {_(MODEL_EXAMPLE)}",
         "FROM .",
     ]
     template = getattr(tokenizer, "chat_template", "") or ""
@@ -131,6 +134,8 @@ def model_card(name: str, base: str, dtype: str) -> str:
         "{dtype}). Modèle de base : `{base}`."
     ).format(dtype=dtype, base=base)
     here = _("ce dossier")
+    example = _(MODEL_EXAMPLE)
+    repo = _("ton-nom/{model}").format(model=example)
     with_transformers = _("L'utiliser avec transformers (sans le kit)")
     with_ollama = _("L'utiliser avec Ollama")
     on_the_hub = _("Le publier sur le Hugging Face Hub")
@@ -152,14 +157,13 @@ def model_card(name: str, base: str, dtype: str) -> str:
         'print(tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))\n'
         "```\n\n"
         f"## {with_ollama}\n\n"
-        "```bash\nollama create mon-modele -f Modelfile\nollama run mon-modele\n```\n\n"
+        f"```bash\nollama create {example} -f Modelfile\nollama run {example}\n```\n\n"
         f"## {on_the_hub}\n\n"
         f"```bash\npip install huggingface_hub\nhf auth login            # {token}\n"
-        f"hf upload ton-nom/mon-modele .   # {upload}\n```\n\n"
+        f"hf upload {repo} .   # {upload}\n```\n\n"
         + _(
-            'Ou, en Python : `model.push_to_hub("ton-nom/mon-modele")` puis '
-            '`tokenizer.push_to_hub("ton-nom/mon-modele")`.'
-        )
+            'Ou, en Python : `model.push_to_hub("{repo}")` puis `tokenizer.push_to_hub("{repo}")`.'
+        ).format(repo=repo)
         + "\n"
     )
 
@@ -189,7 +193,7 @@ def export(
     if not catalog.is_available():
         raise LocalModelError(
             _("Exporter demande torch, transformers et peft : {hint}").format(
-                hint=catalog.INSTALL_HINT
+                hint=_(catalog.INSTALL_HINT)
             )
         )
     home = Path(home) if home is not None else settings.workspace_dir()

@@ -61,7 +61,7 @@ def check_usable() -> None:
                 "Installe-les avec : {install} — puis redémarre le noyau. (Sur Colab, torch et "
                 "transformers sont déjà là : `pip install peft` suffit.) Sinon, reviens au mode "
                 "« sandbox »."
-            ).format(install=catalog.INSTALL_HINT)
+            ).format(install=_(catalog.INSTALL_HINT))
         )
 
 
