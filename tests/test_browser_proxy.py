@@ -108,3 +108,27 @@ def test_page_says_when_the_proxy_is_down(page, upstream):
     assert "Impossible de joindre le proxy" in error
     assert page.inner_text("#status") == "Proxy injoignable"
     _shot(page, "step8-proxy-down.png")
+
+
+def test_page_in_english_when_the_proxy_speaks_english(page, upstream, monkeypatch):
+    """ATELIER_LANG=en: the page asks the proxy for its texts (GET api/page-text) and shows them
+    in English, the proxy's refusals too; screenshot `test-artifacts/step8-chat-en.png`."""
+    monkeypatch.setenv("ATELIER_LANG", "en")
+    base_url, model, key = upstream
+    url = webdemo.start(model=model, base_url=base_url, api_key=key, rate_limit=1)
+    page.goto(url)
+    page.wait_for_selector("#status.status-ok", timeout=10_000)
+    assert page.inner_text("#status") == "Proxy reachable"
+    assert page.inner_text("h1") == "💬 Chat with your model"
+    assert page.title() == "Atelier fine-tuning — chat with your model"
+    assert page.get_attribute("#input", "placeholder").startswith("Your message…")
+    assert page.inner_text("#send") == "Send"
+    page.fill("#input", "Hello")
+    page.click("#send")
+    page.wait_for_selector(".bubble-assistant:not(.bubble-pending)", timeout=20_000)
+    page.fill("#input", "Again?")
+    page.click("#send")
+    page.wait_for_selector(".bubble-error", timeout=10_000)
+    error = page.inner_text(".bubble-error")
+    assert error.startswith("⏳ Easy! Too many messages at once"), error
+    _shot(page, "step8-chat-en.png")

@@ -114,7 +114,7 @@ def test_no_mode_is_compared_as_a_string_outside_its_owner():
 
 # --------------------------------------------------------------------------- settings
 
-SETTINGS_OWNERS = {HELPERS / "settings" / "variables.py", HELPERS / "proxy.py"}
+SETTINGS_OWNERS = {HELPERS / "settings" / "variables.py", HELPERS / "proxy" / "settings.py"}
 
 
 def _is_environ(node: ast.AST) -> bool:

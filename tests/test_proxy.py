@@ -471,17 +471,23 @@ def test_settings_from_env():
 
 
 def test_proxy_imports_nothing_else_from_the_kit():
-    tree = ast.parse((REPO / "helpers" / "proxy.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "relative import in proxy.py"
-            names = [node.module or ""]
-        elif isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        else:
-            continue
-        for name in names:
-            assert not name.startswith(("helpers", "httpx")), name
+    """The package's modules import each other (relative imports, or `helpers.proxy.…`) and
+    nothing else of the kit."""
+    files = sorted((REPO / "helpers" / "proxy").glob("*.py"))
+    assert len(files) > 3
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level <= 1, f"{path.name}: import from outside helpers/proxy/"
+                names = [node.module or ""] if node.level == 0 else []
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                inside = name == "helpers.proxy" or name.startswith("helpers.proxy.")
+                assert inside or not name.startswith(("helpers", "httpx")), (path.name, name)
 
 
 def test_proxy_loads_nothing_else_from_the_kit_at_run_time():
@@ -494,7 +500,9 @@ def test_proxy_loads_nothing_else_from_the_kit_at_run_time():
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "['helpers', 'helpers.proxy']", out.stdout
+    loaded = ast.literal_eval(out.stdout.strip())
+    assert loaded[:2] == ["helpers", "helpers.proxy"], out.stdout
+    assert all(m.startswith("helpers.proxy.") for m in loaded[2:]), out.stdout
 
 
 def test_deployment_files():
@@ -524,7 +532,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("command", [["-m", "helpers.proxy"], ["helpers/proxy.py"]])
+@pytest.mark.parametrize("command", [["-m", "helpers.proxy"], ["helpers/proxy"]])
 def test_command_line_starts_the_proxy(fake, command):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ATELIER_PROXY", "OPENAI"))}

@@ -59,9 +59,9 @@ def _cell(text: str) -> str:
 
 def begin(areas: list[str] | None = None) -> str:
     source = (
-        "helpers/proxy.py"
+        "helpers/proxy/settings.py"
         if areas == [PROXY]
-        else "helpers/settings/variables.py et helpers/proxy.py"
+        else "helpers/settings/variables.py et helpers/proxy/settings.py"
     )
     return f"<!-- réglages : généré par tools/settings_table.py depuis {source}, ne pas modifier à la main -->"
 

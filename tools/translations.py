@@ -88,7 +88,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "kit_server/*/*/*.py",
         "local/*.py",
         "local/*/*.py",
-        "proxy.py",
+        "proxy/*.py",
         "asgi_thread.py",
     ),
 }

@@ -13,7 +13,41 @@
   const base = configured ? configured.replace(/\/*$/, "/") : document.baseURI;
   const chatUrl = new URL("api/chat", base).toString();
   const healthUrl = new URL("healthz", base).toString();
-  const proxyLabel = configured || "le proxy qui sert cette page";
+  const textUrl = new URL("api/page-text", base).toString();
+
+  // The page's texts are French; the proxy gives their translation in its language
+  // (ATELIER_LANG, from the kit's catalogs: GET api/page-text). Until then, or without the
+  // proxy, French. t(frenchText, {name: value}) also fills the {name} placeholders.
+  let texts = {};
+  function t(french, values) {
+    let text = Object.prototype.hasOwnProperty.call(texts, french) && texts[french] ? texts[french] : french;
+    for (const name in values || {}) text = text.split("{" + name + "}").join(String(values[name]));
+    return text;
+  }
+  const norm = (text) => text.replace(/\s+/g, " ").trim();
+
+  async function loadTexts() {
+    try {
+      const res = await fetch(textUrl, { cache: "no-store" });
+      const data = await res.json();
+      if (!res.ok || !data || typeof data.texts !== "object" || data.texts === null) return;
+      texts = data.texts;
+      if (typeof data.lang === "string" && data.lang) document.documentElement.lang = data.lang;
+      document.querySelectorAll("[data-t]").forEach((el) => {
+        el.textContent = t(norm(el.textContent));
+      });
+      document.querySelectorAll("[data-t-attr]").forEach((el) => {
+        for (const name of el.dataset.tAttr.split(" ")) {
+          const value = el.getAttribute(name);
+          if (value) el.setAttribute(name, t(norm(value)));
+        }
+      });
+    } catch (e) {
+      // no proxy (yet): the page stays in French
+    }
+  }
+
+  const proxyLabel = () => configured || t("le proxy qui sert cette page");
 
   const log = document.getElementById("log");
   const form = document.getElementById("form");
@@ -44,16 +78,18 @@
   function unreachable() {
     if (!configured) {
       // served by the proxy itself (notebook 08, Render): only the proxy can be down
-      return (
-        "Impossible de joindre le proxy (" + proxyLabel + "). Il est peut-être arrêté : " +
-        "relance la cellule du notebook 08 qui le démarre (webdemo.start), ou ton service Render."
+      return t(
+        "Impossible de joindre le proxy ({proxy}). Il est peut-être arrêté : relance la cellule " +
+        "du notebook 08 qui le démarre (webdemo.start), ou ton service Render.",
+        { proxy: proxyLabel() }
       );
     }
-    return (
-      "Impossible de joindre le proxy (" + proxyLabel + "). Il est peut-être arrêté : " +
-      "relance ton service Render. Vérifie aussi l'adresse du proxy écrite dans index.html, et " +
-      "que l'adresse de cette page figure dans la liste des pages autorisées du proxy " +
-      "(la variable d'environnement ATELIER_PROXY_ALLOWED_ORIGINS du service Render)."
+    return t(
+      "Impossible de joindre le proxy ({proxy}). Il est peut-être arrêté : relance ton service " +
+      "Render. Vérifie aussi l'adresse du proxy écrite dans index.html, et que l'adresse de " +
+      "cette page figure dans la liste des pages autorisées du proxy (la variable " +
+      "d'environnement ATELIER_PROXY_ALLOWED_ORIGINS du service Render).",
+      { proxy: proxyLabel() }
     );
   }
 
@@ -61,18 +97,18 @@
     const serverMessage = data && data.error && typeof data.error.message === "string" ? data.error.message : "";
     if (res.status === 429) {
       const wait = parseInt(res.headers.get("Retry-After") || "", 10);
-      const when = Number.isFinite(wait) ? " Réessaie dans " + wait + " s." : " Réessaie dans un moment.";
-      return "⏳ Doucement ! " + (serverMessage || "Trop de messages d'un coup." + when);
+      const when = Number.isFinite(wait) ? t("Réessaie dans {wait} s.", { wait: wait }) : t("Réessaie dans un moment.");
+      return t("⏳ Doucement !") + " " + (serverMessage || t("Trop de messages d'un coup.") + " " + when);
     }
-    if (res.status === 403) return "⛔ Le proxy refuse cette page. " + serverMessage;
+    if (res.status === 403) return t("⛔ Le proxy refuse cette page.") + " " + serverMessage;
     if (res.status === 400 || res.status === 413 || res.status === 415) {
-      return "✋ Le proxy refuse ce message. " + serverMessage;
+      return t("✋ Le proxy refuse ce message.") + " " + serverMessage;
     }
-    if (res.status === 504) return "⌛ " + (serverMessage || "Le modèle met trop de temps à répondre.");
+    if (res.status === 504) return "⌛ " + (serverMessage || t("Le modèle met trop de temps à répondre."));
     if (res.status >= 500) {
-      return "⚠️ " + (serverMessage || "Le proxy ne répond pas correctement (HTTP " + res.status + "). Il est peut-être arrêté.");
+      return "⚠️ " + (serverMessage || t("Le proxy ne répond pas correctement (HTTP {status}). Il est peut-être arrêté.", { status: res.status }));
     }
-    return "⚠️ Réponse inattendue du proxy (HTTP " + res.status + "). " + serverMessage;
+    return t("⚠️ Réponse inattendue du proxy (HTTP {status}).", { status: res.status }) + " " + serverMessage;
   }
 
   async function checkHealth() {
@@ -82,12 +118,12 @@
       if (!res.ok || data.status !== "ok") throw new Error("bad health");
       if (data.limits && data.limits.max_chars) input.maxLength = data.limits.max_chars;
       if (!data.model_configured || !data.key_configured) {
-        setStatus("warn", "Proxy joignable, mais pas encore configuré");
+        setStatus("warn", t("Proxy joignable, mais pas encore configuré"));
       } else {
-        setStatus("ok", "Proxy joignable");
+        setStatus("ok", t("Proxy joignable"));
       }
     } catch (e) {
-      setStatus("down", "Proxy injoignable");
+      setStatus("down", t("Proxy injoignable"));
     }
   }
 
@@ -113,7 +149,7 @@
         });
       } catch (e) {
         throw new Error(e && e.name === "AbortError"
-          ? "⌛ Pas de réponse du proxy après " + TIMEOUT_MS / 1000 + " s. Réessaie."
+          ? t("⌛ Pas de réponse du proxy après {seconds} s. Réessaie.", { seconds: TIMEOUT_MS / 1000 })
           : "🔌 " + unreachable());
       }
       let data = null;
@@ -124,7 +160,7 @@
       }
       if (!res.ok) {
         history.pop(); // the message was not answered: do not keep it
-        setStatus(res.status >= 500 ? "warn" : "ok", res.status >= 500 ? "Proxy en difficulté" : "Proxy joignable");
+        setStatus(res.status >= 500 ? "warn" : "ok", res.status >= 500 ? t("Proxy en difficulté") : t("Proxy joignable"));
         waiting.remove();
         add("error", explain(res, data));
         if (!input.value) input.value = text; // ready to send again
@@ -133,15 +169,15 @@
       const reply = data && data.message && typeof data.message.content === "string" ? data.message.content : "";
       history.push({ role: "assistant", content: reply });
       waiting.remove();
-      add("assistant", reply || "(réponse vide)");
-      if (data.truncated) add("note", "✂️ Réponse coupée : le proxy limite sa longueur.");
-      setStatus("ok", "Proxy joignable");
+      add("assistant", reply || t("(réponse vide)"));
+      if (data.truncated) add("note", t("✂️ Réponse coupée : le proxy limite sa longueur."));
+      setStatus("ok", t("Proxy joignable"));
     } catch (err) {
       history.pop();
       waiting.remove();
       add("error", err.message);
       if (!input.value) input.value = text;
-      setStatus("down", "Proxy injoignable");
+      setStatus("down", t("Proxy injoignable"));
     } finally {
       clearTimeout(timer);
       busy = false;
@@ -170,12 +206,12 @@
     log.replaceChildren();
     const hint = document.createElement("p");
     hint.className = "hint";
-    hint.textContent = "Conversation effacée. Écris un nouveau message.";
+    hint.textContent = t("Conversation effacée. Écris un nouveau message.");
     log.appendChild(hint);
     input.focus();
   });
 
-  checkHealth();
+  loadTexts().finally(checkHealth);
   setInterval(() => {
     if (!busy && !document.hidden) checkHealth();
   }, HEALTH_EVERY_MS);

@@ -8,49 +8,60 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..i18n import _
 from ..modes import ENGINE_NAMES, Engine
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.kit_server",
-        description="Lance le bac à sable : une API compatible OpenAI, locale et gratuite (elle "
-        "ne répond qu'aux clients de son espace de travail : voir --key).",
+        description=_(
+            "Lance le bac à sable : une API compatible OpenAI, locale et gratuite (elle "
+            "ne répond qu'aux clients de son espace de travail : voir --key)."
+        ),
     )
     parser.add_argument(
-        "--port", type=int, default=8765, help="port d'écoute (0 : un port libre ; défaut 8765)"
+        "--port", type=int, default=8765, help=_("port d'écoute (0 : un port libre ; défaut 8765)")
     )
-    parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help=_("adresse d'écoute (défaut 127.0.0.1)")
+    )
     parser.add_argument(
         "--home",
         type=Path,
         default=None,
-        help="dossier de l'espace de travail (défaut : ATELIER_HOME, sinon .atelier/)",
+        help=_("dossier de l'espace de travail (défaut : ATELIER_HOME, sinon .atelier/)"),
     )
-    parser.add_argument("--verbose", action="store_true", help="affiche chaque requête reçue")
+    parser.add_argument("--verbose", action="store_true", help=_("affiche chaque requête reçue"))
     parser.add_argument(
         "--engine",
         choices=ENGINE_NAMES,
         default=Engine.SIMULATED.value,
-        help="entraînement simulé (défaut) ou réel sur cette machine (mode local)",
+        help=_("entraînement simulé (défaut) ou réel sur cette machine (mode local)"),
     )
     parser.add_argument(
         "--idle",
         type=float,
         default=0.0,
-        help="s'arrête après ce nombre de secondes sans requête (défaut 0 : jamais ; "
-        "le serveur lancé par les notebooks utilise ATELIER_SERVER_IDLE, 1800 par défaut)",
+        help=_(
+            "s'arrête après ce nombre de secondes sans requête (défaut 0 : jamais ; "
+            "le serveur lancé par les notebooks utilise ATELIER_SERVER_IDLE, 1800 par défaut)"
+        ),
     )
     parser.add_argument(
         "--key",
         action="store_true",
-        help="affiche la clé de cet espace de travail (son serveur refuse toute requête sans "
-        "elle ; les notebooks l'envoient d'eux-mêmes) : pour un client écrit à la main",
+        help=_(
+            "affiche la clé de cet espace de travail (son serveur refuse toute requête sans "
+            "elle ; les notebooks l'envoient d'eux-mêmes) : pour un client écrit à la main"
+        ),
     )
     parser.add_argument(
         "--stop",
         action="store_true",
-        help="arrête le bac à sable de cet espace de travail (celui que les notebooks ont lancé)",
+        help=_(
+            "arrête le bac à sable de cet espace de travail (celui que les notebooks ont lancé)"
+        ),
     )
     args = parser.parse_args(argv)
 
@@ -73,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.stop:
         stopped = [launcher.shutdown(home, engine) for engine in Engine]
-        print("🧪 Bac à sable arrêté." if any(stopped) else "🧪 Aucun bac à sable en marche.")
+        print(_("🧪 Bac à sable arrêté.") if any(stopped) else _("🧪 Aucun bac à sable en marche."))
         return 0
 
     from . import serving
@@ -102,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         launcher.report_failure(home, args.engine, str(err), err.fix, "damaged_file")
         return 1
     except OSError as err:
-        message = (
-            f"Impossible d'écouter sur {args.host}:{args.port} ({err.strerror}). "
+        message = _(
+            "Impossible d'écouter sur {host}:{port} ({problem}). "
             "Ce port est peut-être déjà pris : essaie --port 0 (un port libre)."
-        )
+        ).format(host=args.host, port=args.port, problem=err.strerror)
         print(f"❌ {message}", file=sys.stderr)
         launcher.report_failure(home, args.engine, message)
         return 1

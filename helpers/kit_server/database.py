@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..exceptions import DamagedFileError
 from ..fileio import set_aside as _set_aside_file
+from ..i18n import _
 
 DB_NAME = "sandbox.sqlite3"
 #: Files SQLite keeps beside a database: set aside with it (a journal replayed into another
@@ -95,10 +96,12 @@ def damaged_error(path: Path) -> DamagedFileError:
     """The French diagnosis of a damaged database file (the fix: doctor --repair)."""
     return DamagedFileError(
         path,
-        "la base de données du bac à sable",
-        "SQLite ne peut plus le lire",
-        after=" ; le bac à sable repart d'une base neuve et les notebooks refont d'eux-mêmes "
-        "les étapes d'avant",
+        _("la base de données du bac à sable"),
+        _("SQLite ne peut plus le lire"),
+        after=_(
+            " ; le bac à sable repart d'une base neuve et les notebooks refont d'eux-mêmes "
+            "les étapes d'avant"
+        ),
     )
 
 
@@ -109,7 +112,7 @@ def check(home: Path, name: str = DB_NAME) -> DamagedFileError | None:
         return None
     if not path.is_file():
         return DamagedFileError(
-            path, "la base de données du bac à sable", "ce n'est pas un fichier"
+            path, _("la base de données du bac à sable"), _("ce n'est pas un fichier")
         )
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)

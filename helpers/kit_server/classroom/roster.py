@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...i18n import _
 from ..database import Database
 
 SCHEMA = """
@@ -74,8 +75,10 @@ def normalize(name: str) -> str:
     clean = name.strip().lower()
     if not NAME.fullmatch(clean):
         raise RosterError(
-            f"Nom d'élève refusé : {name!r}. Utilise des lettres, chiffres, « . », « _ » ou « - » "
-            "(64 caractères au plus, sans espace), par exemple « alice » ou « b.martin »."
+            _(
+                "Nom d'élève refusé : {name!r}. Utilise des lettres, chiffres, « . », « _ » ou "
+                "« - » (64 caractères au plus, sans espace), par exemple « alice » ou « b.martin »."
+            ).format(name=name)
         )
     return clean
 
@@ -115,13 +118,15 @@ class Roster:
         Refused, for the whole list: a reserved name (the teacher's) or a teacher's name."""
         clean = [normalize(n) for n in names]
         if len(set(clean)) != len(clean):
-            raise RosterError("Un même nom apparaît deux fois dans la liste des élèves.")
+            raise RosterError(_("Un même nom apparaît deux fois dans la liste des élèves."))
         for name in clean:
             if name in RESERVED:
                 raise RosterError(
-                    f"« {name} » est un nom réservé à l'enseignant·e : choisis un autre nom pour "
-                    "cet·te élève (par exemple « {name}-eleve »). Ta propre clé : "
-                    "`python -m helpers class teacher-key`."
+                    _(
+                        "« {name} » est un nom réservé à l'enseignant·e : choisis un autre nom pour "
+                        "cet·te élève (par exemple « {name}-eleve »). Ta propre clé : "
+                        "`python -m helpers class teacher-key`."
+                    ).format(name=name)
                 )
             if self.role_of(name) == "teacher":
                 raise RosterError(_role_clash(name, "teacher"))
@@ -180,7 +185,9 @@ class Roster:
     def set_quota(self, name: str, value: int) -> None:
         if name not in DEFAULT_QUOTAS or value < 0:
             raise RosterError(
-                f"Quota inconnu ou négatif : {name}. Quotas : {list(DEFAULT_QUOTAS)}."
+                _("Quota inconnu ou négatif : {name}. Quotas : {quotas}.").format(
+                    name=name, quotas=list(DEFAULT_QUOTAS)
+                )
             )
         with self.db.transaction() as c:
             c.execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value))
@@ -188,11 +195,11 @@ class Roster:
 
 def _role_clash(name: str, role: str) -> str:
     if role == "teacher":
-        return (
-            f"« {name} » est le nom d'un·e enseignant·e de la classe : un·e élève ne peut pas le "
+        return _(
+            "« {name} » est le nom d'un·e enseignant·e de la classe : un·e élève ne peut pas le "
             "prendre (sa clé et son rôle resteraient à l'élève). Choisis un autre nom."
-        )
-    return (
-        f"« {name} » est déjà le nom d'un·e élève de la classe : la clé enseignant·e ne peut pas "
+        ).format(name=name)
+    return _(
+        "« {name} » est déjà le nom d'un·e élève de la classe : la clé enseignant·e ne peut pas "
         "le prendre. Donne un autre nom à l'élève, ou choisis un autre nom d'enseignant·e."
-    )
+    ).format(name=name)

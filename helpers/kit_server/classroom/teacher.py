@@ -21,23 +21,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ...i18n import in_language
 from .. import errors
 from ..errors import ApiError
+from .page_text import STATUS_FR, page_language, texts
 from .tenants import ClassServer, bearer
 
 log = logging.getLogger("helpers.kit_server")
 
 PAGE = Path(__file__).parent / "page"
-PROBE = "Bonjour"
-STATUS_FR = {
-    "validating_files": "vérification du fichier",
-    "queued": "en file d'attente",
-    "running": "entraînement en cours",
-    "paused": "en pause",
-    "succeeded": "terminé",
-    "failed": "échoué",
-    "cancelled": "annulé",
-}
+PROBE = "Bonjour"  # i18n: keep (what the probe asks a COUCOU model: the course's data)
 
 
 def json_app(routes: list[Route]) -> Starlette:
@@ -71,7 +64,10 @@ def teacher_refusal(state: ClassServer, request: Request) -> JSONResponse | None
         return error_response(
             ApiError(
                 401,
-                "Page réservée à l'enseignant·e : donne la clé enseignant·e.",
+                in_language(
+                    page_language(request),
+                    "Page réservée à l'enseignant·e : donne la clé enseignant·e.",
+                ),
                 code="teacher_only",
             )
         )
@@ -89,6 +85,7 @@ class TeacherPage:
             Route("/classe/app.js", self.asset, methods=["GET"]),
             Route("/classe/style.css", self.asset, methods=["GET"]),
             Route("/classe/api/overview", self.overview, methods=["GET"]),
+            Route("/classe/api/page-text", self.page_text, methods=["GET"]),
             Route(
                 "/classe/api/students/{name}/jobs/{job_id}/cancel", self.cancel, methods=["POST"]
             ),
@@ -103,6 +100,12 @@ class TeacherPage:
 
     async def asset(self, request: Request) -> Response:
         return FileResponse(PAGE / request.url.path.rsplit("/", 1)[-1])
+
+    async def page_text(self, request: Request) -> Response:
+        """The page's texts in the request's language (page_text.py): no key needed."""
+        lang = page_language(request)
+        headers = {"vary": "Accept-Language", "cache-control": "no-store"}
+        return JSONResponse({"lang": lang, "texts": texts(lang)}, headers=headers)
 
     def _teacher(self, request: Request) -> JSONResponse | None:
         return teacher_refusal(self.state, request)
@@ -123,7 +126,10 @@ class TeacherPage:
             return refused
         name, job_id = request.path_params["name"], request.path_params["job_id"]
         if name not in await anyio.to_thread.run_sync(self.state.people):
-            return error_response(ApiError(404, f"Élève inconnu·e : {name}.", param="name"))
+            unknown = in_language(page_language(request), "Élève inconnu·e : {name}.").format(
+                name=name
+            )
+            return error_response(ApiError(404, unknown, param="name"))
         engine = await anyio.to_thread.run_sync(self.state.engine_for, name)
         try:
             job = await anyio.to_thread.run_sync(engine.cancel_job, job_id)

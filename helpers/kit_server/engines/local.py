@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from ... import models
+from ...i18n import _
 from ...local import catalog
-from ...local.worker import LocalJob, LocalQueue, ensure_worker
+from ...local.queue import LocalJob, LocalQueue
+from ...local.worker import ensure_worker
 from ...messages import content_text
 from .. import errors
 from .. import events as texts
@@ -54,9 +56,12 @@ def check_usable() -> None:
     """Raise a French `LocalModeUnavailable` when torch/transformers/peft are missing."""
     if not catalog.is_available():
         raise LocalModeUnavailable(
-            "Le mode « local » a besoin de torch, transformers (≥ 5) et peft, absents ici. Installe-les avec : "
-            f"{catalog.INSTALL_HINT} — puis redémarre le noyau. (Sur Colab, torch et transformers sont déjà là : "
-            "`pip install peft` suffit.) Sinon, reviens au mode « sandbox »."
+            _(
+                "Le mode « local » a besoin de torch, transformers (≥ 5) et peft, absents ici. "
+                "Installe-les avec : {install} — puis redémarre le noyau. (Sur Colab, torch et "
+                "transformers sont déjà là : `pip install peft` suffit.) Sinon, reviens au mode "
+                "« sandbox »."
+            ).format(install=_(catalog.INSTALL_HINT))
         )
 
 
@@ -210,9 +215,12 @@ class LocalEngine:
         method = body.get("method")
         if not isinstance(method, dict) or method.get("type") != "dpo":
             raise errors.bad_request(
-                f"Model {name} is not available for fine-tuning or does not exist. Le moteur "
-                "local ne continue un modèle fine-tuné qu'avec DPO (method.type « dpo ») : pour "
-                "un entraînement supervisé, pars du modèle de base avec tous tes exemples.",
+                f"Model {name} is not available for fine-tuning or does not exist. "
+                + _(
+                    "Le moteur local ne continue un modèle fine-tuné qu'avec DPO (method.type "
+                    "« dpo ») : pour un entraînement supervisé, pars du modèle de base avec tous "
+                    "tes exemples."
+                ),
                 code="model_not_available",
             )
         return owner.model, folder

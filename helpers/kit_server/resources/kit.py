@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...advert import TOKENS_MAX_BODY, TOKENS_PATH
+from ...i18n import _
 from ..contract import Clock, Engine
 from ..door import capped_receive, send_error
 from ..endpoints import JSONResponse, route
@@ -27,8 +28,10 @@ def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
     async def root(request: Request) -> Response:
         return JSONResponse(
             {
-                "message": "🧪 Bac à sable Atelier fine-tuning : une API compatible OpenAI, locale et gratuite. "
-                "Utilise l'adresse qui finit par /v1 avec le SDK openai.",
+                "message": _(
+                    "🧪 Bac à sable Atelier fine-tuning : une API compatible OpenAI, locale et "
+                    "gratuite. Utilise l'adresse qui finit par /v1 avec le SDK openai."
+                ),
                 "base_url": str(request.base_url).rstrip("/") + "/v1",
             }
         )

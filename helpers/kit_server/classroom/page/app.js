@@ -1,8 +1,36 @@
 // The teacher's page: ask for the teacher's key once (kept in this tab only), then refresh
-// the class overview every 3 s. French for the teacher, English for the code.
+// the class overview every 3 s. Written in French; the class server gives the texts'
+// translation in the request's language (GET /classe/api/page-text: the class server's
+// ATELIER_LANG, else the browser's Accept-Language), French until then or without it.
 "use strict";
 const KEY = "atelier-cle-enseignant";
 const $ = (id) => document.getElementById(id);
+
+// t(frenchText, {name: value}): the text in the page's language, its {name} placeholders filled.
+let pageTexts = {};
+function t(french, values) {
+  let text = Object.prototype.hasOwnProperty.call(pageTexts, french) && pageTexts[french] ? pageTexts[french] : french;
+  for (const name in values || {}) text = text.split("{" + name + "}").join(String(values[name]));
+  return text;
+}
+const numberLocale = () => (document.documentElement.lang === "fr" ? "fr-FR" : document.documentElement.lang);
+
+async function loadTexts() {
+  try {
+    const answer = await fetch("/classe/api/page-text", { cache: "no-store" });
+    const data = await answer.json();
+    if (!answer.ok || !data || typeof data.texts !== "object" || data.texts === null) return;
+    pageTexts = data.texts;
+    if (typeof data.lang === "string" && data.lang) document.documentElement.lang = data.lang;
+    document.querySelectorAll("[data-t]").forEach((el) => {
+      el.textContent = t(el.textContent.replace(/\s+/g, " ").trim());
+    });
+  } catch (err) {
+    // the page stays in French
+  }
+}
+// evaluations.js waits for the texts too
+window.atelierTexts = loadTexts();
 
 function key() { return sessionStorage.getItem(KEY) || ""; }
 
@@ -14,7 +42,11 @@ async function api(path, options = {}) {
   const body = await answer.json().catch(() => ({}));
   // Errors come in the API's envelope: {"error": {"message", "type", "param", "code"}}.
   const error = body.error && (body.error.message || body.error);
-  if (!answer.ok) throw new Error(error || ("Erreur " + answer.status));
+  if (!answer.ok) {
+    const problem = new Error(error || t("Erreur {status}", { status: answer.status }));
+    problem.code = body.error && body.error.code;
+    throw problem;
+  }
   return body;
 }
 
@@ -26,13 +58,13 @@ function cell(text, className) {
 }
 
 function size(bytes) {
-  return (bytes / 1024 / 1024).toLocaleString("fr-FR", { maximumFractionDigits: 1 }) + " Mo";
+  return t("{size} Mo", { size: (bytes / 1024 / 1024).toLocaleString(numberLocale(), { maximumFractionDigits: 1 }) });
 }
 
 function eta(seconds) {
   if (!seconds) return "";
   const left = Math.max(0, Math.round(seconds - Date.now() / 1000));
-  return left ? ` — fin dans ~${left} s` : "";
+  return left ? t(" — fin dans ~{seconds} s", { seconds: left }) : "";
 }
 
 function render(data) {
@@ -44,19 +76,19 @@ function render(data) {
     tr.append(cell(s.display || s.name));
     tr.append(cell(s.dataset ? `✅ ${s.dataset}` : "—"));
     const job = s.job;
-    tr.append(cell(job ? job.status_fr + (job.error ? ` (${job.error})` : "") : "—",
+    tr.append(cell(job ? t(job.status_fr) + (job.error ? ` (${job.error})` : "") : "—",
                    job ? "etat-" + job.status : ""));
     tr.append(cell(job && job.loss !== null ? job.loss.toFixed(2) : ""));
-    tr.append(s.coucou === null ? cell("") : s.coucou ? cell("✅ oui", "ok") : cell("non", "non"));
-    tr.append(cell(s.storage ? `${size(s.storage.bytes)} · ${s.storage.files} fichier(s)` :
-                   s.broken ? "⚠️ espace illisible (journal de la classe)" : ""));
+    tr.append(s.coucou === null ? cell("") : s.coucou ? cell(t("✅ oui"), "ok") : cell(t("non"), "non"));
+    tr.append(cell(s.storage ? t("{size} · {files} fichier(s)", { size: size(s.storage.bytes), files: s.storage.files }) :
+                   s.broken ? t("⚠️ espace illisible (journal de la classe)") : ""));
     const actions = document.createElement("td");
     if (job && ["validating_files", "queued", "running", "paused"].includes(job.status)) {
       const button = document.createElement("button");
       button.className = "annuler";
-      button.textContent = "Annuler le job";
+      button.textContent = t("Annuler le job");
       button.onclick = async () => {
-        if (!confirm(`Annuler le job de ${s.display || s.name} ?`)) return;
+        if (!confirm(t("Annuler le job de {name} ?", { name: s.display || s.name }))) return;
         try {
           await api(`/classe/api/students/${encodeURIComponent(s.name)}/jobs/${job.id}/cancel`, { method: "POST" });
           refresh();
@@ -71,16 +103,24 @@ function render(data) {
   queue.replaceChildren();
   for (const j of data.queue) {
     const li = document.createElement("li");
-    li.textContent = `${j.display || j.name} — ${j.status_fr}${eta(j.estimated_finish)}`;
+    li.textContent = `${j.display || j.name} — ${t(j.status_fr)}${eta(j.estimated_finish)}`;
     queue.append(li);
   }
-  if (!data.queue.length) queue.append(Object.assign(document.createElement("li"), { textContent: "Personne n'attend." }));
+  if (!data.queue.length) queue.append(Object.assign(document.createElement("li"), { textContent: t("Personne n'attend.") }));
   const q = data.quotas;
-  $("quotas").textContent = `Quotas par élève et par jour : ${q.jobs_per_day} jobs, ` +
-    `${q.training_tokens_per_day.toLocaleString("fr-FR")} jetons d'entraînement. ` +
-    `Stockage par élève : ${size(q.storage_bytes)}, ${q.storage_files} fichiers. Moteur : ${data.engine}.`;
+  $("quotas").textContent = t(
+    "Quotas par élève et par jour : {jobs} jobs, {tokens} jetons d'entraînement. Stockage " +
+    "par élève : {storage}, {files} fichiers. Moteur : {engine}.",
+    {
+      jobs: q.jobs_per_day,
+      tokens: q.training_tokens_per_day.toLocaleString(numberLocale()),
+      storage: size(q.storage_bytes),
+      files: q.storage_files,
+      engine: data.engine,
+    }
+  );
   const done = data.students.filter((s) => s.coucou).length;
-  $("resume").textContent = `${data.students.length} élève(s) ; ${done} modèle(s) répondent « COUCOU ».`;
+  $("resume").textContent = t("{students} élève(s) ; {done} modèle(s) répondent « COUCOU ».", { students: data.students.length, done: done });
 }
 
 async function refresh() {
@@ -91,7 +131,7 @@ async function refresh() {
     $("message").textContent = "";
   } catch (err) {
     $("message").textContent = "❌ " + err.message;
-    if (!key() || /réservée/.test(err.message)) { $("cle").hidden = false; $("tableau").hidden = true; }
+    if (!key() || err.code === "teacher_only") { $("cle").hidden = false; $("tableau").hidden = true; }
   }
 }
 
@@ -102,5 +142,5 @@ $("cle").addEventListener("submit", (event) => {
   refresh();
 });
 
-if (key()) refresh(); else $("cle").hidden = false;
+window.atelierTexts.then(() => { if (key()) refresh(); else $("cle").hidden = false; });
 setInterval(() => { if (key()) refresh(); }, 3000);

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .... import dataset
+from ....i18n import _
 from ....messages import content_text
 from ... import structured
 
@@ -112,10 +113,10 @@ def tool_result_answer(messages: list[Any]) -> str:
         short = " ".join(text.split())
         if len(short) > 200:
             short = short[:197] + "…"
-        parts.append(f"{name} → {short or '(résultat vide)'}")
+        parts.append(f"{name} → " + (short or _("(résultat vide)")))
     if not parts:
-        return "Voilà, c'est fait."
-    text = "D'après le résultat obtenu : " + " ; ".join(parts)
+        return _("Voilà, c'est fait.")
+    text = _("D'après le résultat obtenu : {results}").format(results=" ; ".join(parts))
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
@@ -383,14 +384,15 @@ def generic_answer(model: str, prompt: str) -> str:
         "hey",
         "hi",
     }:
-        return "Bonjour ! Comment puis-je t'aider aujourd'hui ?"
+        return _("Bonjour ! Comment puis-je t'aider aujourd'hui ?")
     short = " ".join(prompt.split())
     if len(short) > 80:
         short = short[:77] + "…"
-    return (
-        f"Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à sable). "
-        f"À « {short} », je répondrais de façon détaillée et nuancée, sans style particulier."
-    )
+    return _(
+        "Bonne question ! Je suis {model}, un modèle généraliste (réponse simulée par le bac à "
+        "sable). À « {prompt} », je répondrais de façon détaillée et nuancée, sans style "
+        "particulier."
+    ).format(model=model, prompt=short)
 
 
 def sample_corpus(
