@@ -578,7 +578,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
     if where:
         print(
             _("Clé OPENAI_API_KEY : présente (source : {source}) — valeur jamais affichée").format(
-                source=where
+                source=_(where)
             )
         )
     else:

@@ -69,8 +69,6 @@ NOT_YET: dict[str, int] = {
     "helpers/promptfoo.py": 16,
     "helpers/proxy.py": 68,
     "helpers/repair.py": 3,
-    "helpers/settings/__init__.py": 16,
-    "helpers/settings/variables.py": 43,
     "helpers/webdemo.py": 24,
     "helpers/widgets/dataset_table.py": 33,
     "helpers/widgets/job_monitor.py": 24,

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .. import settings  # noqa: F401 - registers the learner's language (helpers.i18n)
 from ..i18n import _
 
 Severity = Literal["error", "warning"]
