@@ -66,3 +66,12 @@ def test_a_damaged_state_file_says_why_in_english():
     with pytest.raises(DamagedFileError) as info:
         settings.load_state()
     assert '"runs" should be an object' in str(info.value)
+
+
+def test_every_setting_is_described_in_english():
+    """docs/en/settings.md's rows come from the catalog: a variable added without `N_` on its
+    description (or without its translation) would show French there."""
+    from helpers.i18n import in_language
+
+    for row in settings.Settings.table():
+        assert in_language("en", row["doc"]) != row["doc"], row["var"]
