@@ -95,6 +95,19 @@ def test_the_problems_table_and_import_messages_in_english(english):
     assert dataset_io.row_problem_text(report.problems[0]).startswith("❌ Row ")
     with pytest.raises(dataset_io.ImportProblem, match="the file is empty"):
         dataset_io.parse_jsonl(b"  \n")
+    examples = [dataset.example("Hi", "COUCOU")]
+    assert list(dataset.examples_table(examples).headers) == [
+        "example",
+        "system",
+        "user",
+        "assistant",
+    ]
+    assert dataset.to_dataframe(examples).index.name == "example"
+    pairs = [preference_data.pair("Hi", "COUCOU", "Hello")]
+    assert list(preference_data.table(pairs).headers)[1:] == [
+        "✅ preferred answer",
+        "❌ non-preferred answer",
+    ]
 
 
 def test_french_is_unchanged(french):
