@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
+from .i18n import N_, _
 from .modes import Engine, Mode
 from .verbs import COMMANDS, VERBS, suggest
 
@@ -44,165 +45,184 @@ class _Parser(FrenchArgumentParser):
             right = suggest(wrong) if self.prog.endswith(" api") else None
             if right:
                 raise UsageError(
-                    f"Commande inconnue « {wrong} » (invalid choice). Tu voulais dire {right} ?",
-                    f"Écris : python -m helpers api {right} …  (les noms s'écrivent avec des points, "
-                    "comme dans le SDK)",
+                    _(
+                        "Commande inconnue « {command} » (invalid choice). Tu voulais dire {right} ?"
+                    ).format(command=wrong, right=right),
+                    _(
+                        "Écris : python -m helpers api {right} …  (les noms s'écrivent avec des "
+                        "points, comme dans le SDK)"
+                    ).format(right=right),
                 )
             choices = ", ".join(VERBS) if self.prog.endswith(" api") else ", ".join(COMMANDS)
             raise UsageError(
-                f"Commande inconnue « {wrong} » (invalid choice).", f"Choisis parmi : {choices}."
+                _("Commande inconnue « {command} » (invalid choice).").format(command=wrong),
+                _("Choisis parmi : {choices}.").format(choices=choices),
             )
-        raise UsageError(f"{translate(message)}.", f"Aide : `{self.prog} --help`.")
+        raise UsageError(
+            f"{translate(message)}.", _("Aide : `{command} --help`.").format(command=self.prog)
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="python -m helpers", description="Atelier fine-tuning : les commandes du guide."
+        prog="python -m helpers", description=_("Atelier fine-tuning : les commandes du guide.")
     )
     sub = p.add_subparsers(
         dest="command", metavar="{api,check,eval,doctor,reset,export,class}", parser_class=_Parser
     )
     sub.required = True
 
-    api = sub.add_parser("api", help="appeler l'API (comme `openai api …`)")
-    verbs = api.add_subparsers(dest="verb", metavar="VERBE", parser_class=_Parser)
+    api = sub.add_parser("api", help=_("appeler l'API (comme `openai api …`)"))
+    verbs = api.add_subparsers(dest="verb", metavar=_("VERBE"), parser_class=_Parser)
     verbs.required = True
 
-    v = verbs.add_parser("files.create", help="envoyer un fichier")
-    v.add_argument("-f", "--file", required=True, help="le fichier .jsonl")
-    v.add_argument("-p", "--purpose", default="fine-tune", help="fine-tune (par défaut)")
+    v = verbs.add_parser("files.create", help=_("envoyer un fichier"))
+    v.add_argument("-f", "--file", required=True, help=_("le fichier .jsonl"))
+    v.add_argument("-p", "--purpose", default="fine-tune", help=_("fine-tune (par défaut)"))
     v.add_argument(
-        "--no-check", action="store_true", help="ne pas vérifier le fichier avant l'envoi"
+        "--no-check", action="store_true", help=_("ne pas vérifier le fichier avant l'envoi")
     )
-    verbs.add_parser("files.list", help="lister les fichiers")
+    verbs.add_parser("files.list", help=_("lister les fichiers"))
     for name, what in (
-        ("files.retrieve", "afficher un fichier envoyé"),
-        ("files.delete", "supprimer un fichier envoyé"),
+        ("files.retrieve", _("afficher un fichier envoyé")),
+        ("files.delete", _("supprimer un fichier envoyé")),
     ):
         verbs.add_parser(name, help=what).add_argument(
-            "-i", "--id", required=True, help="id file-…"
+            "-i", "--id", required=True, help=_("id file-…")
         )
 
-    v = verbs.add_parser("fine_tuning.jobs.create", help="lancer un fine-tuning")
+    v = verbs.add_parser("fine_tuning.jobs.create", help=_("lancer un fine-tuning"))
     v.add_argument(
         "-F",
         "--training-file",
         "--training_file",
         dest="training_file",
-        help="id file-… (par défaut : le dernier fichier envoyé ; obligatoire en mode openai, où un job est payant)",
+        help=_(
+            "id file-… (par défaut : le dernier fichier envoyé ; obligatoire en mode openai, où un job est payant)"
+        ),
     )
-    v.add_argument("-m", "--model", default=None, help="modèle de base")
-    v.add_argument("-s", "--suffix", default=None, help="nom lisible du modèle")
+    v.add_argument("-m", "--model", default=None, help=_("modèle de base"))
+    v.add_argument("-s", "--suffix", default=None, help=_("nom lisible du modèle"))
     v.add_argument(
         "-V",
         "--validation-file",
         "--validation_file",
         dest="validation_file",
         default=None,
-        help="id file-… d'un fichier de validation (facultatif)",
+        help=_("id file-… d'un fichier de validation (facultatif)"),
     )
     v.add_argument(
-        "-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto", help="époques (auto)"
+        "-e", "--n-epochs", "--n_epochs", dest="n_epochs", default="auto", help=_("époques (auto)")
     )
-    v.add_argument("--seed", type=int, default=None, help="graine (résultats reproductibles)")
+    v.add_argument("--seed", type=int, default=None, help=_("graine (résultats reproductibles)"))
     v.add_argument(
         "--method",
         choices=("supervised", "dpo"),
         default="supervised",
-        help="supervised (exemples de chat, par défaut) ou dpo (paires de préférences)",
+        help=_("supervised (exemples de chat, par défaut) ou dpo (paires de préférences)"),
     )
     v.add_argument(
-        "--beta", default="auto", help="DPO : écart permis au modèle de départ, 0 à 2 (auto)"
+        "--beta", default="auto", help=_("DPO : écart permis au modèle de départ, 0 à 2 (auto)")
     )
     for name, what in (
-        ("fine_tuning.jobs.retrieve", "afficher l'état d'un job"),
-        ("fine_tuning.jobs.cancel", "annuler un job"),
-        ("fine_tuning.jobs.follow", "suivre un job jusqu'à la fin (événements en français)"),
+        ("fine_tuning.jobs.retrieve", _("afficher l'état d'un job")),
+        ("fine_tuning.jobs.cancel", _("annuler un job")),
+        ("fine_tuning.jobs.follow", _("suivre un job jusqu'à la fin (événements en français)")),
     ):
         verbs.add_parser(name, help=what).add_argument(
-            "-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)"
+            "-i", "--id", default=None, help=_("id ftjob-… (par défaut : le dernier)")
         )
-    v = verbs.add_parser("fine_tuning.jobs.list_events", help="lister les événements d'un job")
-    v.add_argument("-i", "--id", default=None, help="id ftjob-… (par défaut : le dernier)")
-    v.add_argument("-l", "--limit", type=int, default=20, help="combien (20 par défaut)")
-    v = verbs.add_parser("fine_tuning.jobs.list", help="lister tes jobs")
-    v.add_argument("-l", "--limit", type=int, default=20, help="combien (20 par défaut)")
-    v.add_argument("-a", "--after", default=None, help="après ce job (page suivante)")
+    v = verbs.add_parser("fine_tuning.jobs.list_events", help=_("lister les événements d'un job"))
+    v.add_argument("-i", "--id", default=None, help=_("id ftjob-… (par défaut : le dernier)"))
+    v.add_argument("-l", "--limit", type=int, default=20, help=_("combien (20 par défaut)"))
+    v = verbs.add_parser("fine_tuning.jobs.list", help=_("lister tes jobs"))
+    v.add_argument("-l", "--limit", type=int, default=20, help=_("combien (20 par défaut)"))
+    v.add_argument("-a", "--after", default=None, help=_("après ce job (page suivante)"))
 
-    v = verbs.add_parser("chat.completions.create", help="parler à un modèle")
-    v.add_argument("-m", "--model", default=None, help="modèle (par défaut : ton modèle fine-tuné)")
+    v = verbs.add_parser("chat.completions.create", help=_("parler à un modèle"))
+    v.add_argument(
+        "-m", "--model", default=None, help=_("modèle (par défaut : ton modèle fine-tuné)")
+    )
     v.add_argument(
         "-g",
         "--message",
         nargs=2,
         action="append",
-        metavar=("ROLE", "CONTENU"),
+        metavar=("ROLE", _("CONTENU")),
         default=[],
-        help="un message, par exemple -g user Bonjour (plusieurs -g possibles)",
+        help=_("un message, par exemple -g user Bonjour (plusieurs -g possibles)"),
     )
-    v.add_argument("-j", "--json", default=None, help="corps JSON de la requête")
-    v.add_argument("-t", "--temperature", type=float, default=None, help="0 : toujours pareil")
+    v.add_argument("-j", "--json", default=None, help=_("corps JSON de la requête"))
+    v.add_argument("-t", "--temperature", type=float, default=None, help=_("0 : toujours pareil"))
     v.add_argument(
-        "-M", "--max-tokens", dest="max_tokens", type=int, default=None, help="longueur maximale"
+        "-M", "--max-tokens", dest="max_tokens", type=int, default=None, help=_("longueur maximale")
     )
-    v.add_argument("-n", type=int, default=None, help="nombre de réponses")
-    verbs.add_parser("models.list", help="lister les modèles")
+    v.add_argument("-n", type=int, default=None, help=_("nombre de réponses"))
+    verbs.add_parser("models.list", help=_("lister les modèles"))
 
-    c = sub.add_parser("check", help="vérifier un dataset .jsonl")
-    c.add_argument("file", help="le fichier .jsonl à vérifier")
-    c.add_argument("--model", "-m", default=None, help="modèle visé (jetons et coût)")
+    c = sub.add_parser("check", help=_("vérifier un dataset .jsonl"))
+    c.add_argument("file", help=_("le fichier .jsonl à vérifier"))
+    c.add_argument("--model", "-m", default=None, help=_("modèle visé (jetons et coût)"))
     c.add_argument(
         "--method",
         choices=("supervised", "dpo"),
         default=None,
-        help="supervised (exemples de chat) ou dpo (paires de préférences) ; par défaut : "
-        "le format trouvé dans le fichier",
+        help=_(
+            "supervised (exemples de chat) ou dpo (paires de préférences) ; par défaut : "
+            "le format trouvé dans le fichier"
+        ),
     )
-    e = sub.add_parser("eval", help="évaluer un modèle sur des exemples mis de côté (notebook 12)")
-    e.add_argument("model", help="le modèle à évaluer (ft:… ou un modèle de base)")
-    e.add_argument("file", help="le fichier .jsonl des exemples mis de côté")
+    e = sub.add_parser(
+        "eval", help=_("évaluer un modèle sur des exemples mis de côté (notebook 12)")
+    )
+    e.add_argument("model", help=_("le modèle à évaluer (ft:… ou un modèle de base)"))
+    e.add_argument("file", help=_("le fichier .jsonl des exemples mis de côté"))
     e.add_argument(
         "--loose",
         action="store_true",
-        help="ignorer la casse, les espaces et les accents (par défaut : comparaison exacte)",
+        help=_("ignorer la casse, les espaces et les accents (par défaut : comparaison exacte)"),
     )
     e.add_argument(
-        "--system", default=None, help="remplace le message system de chaque exemple (un prompt)"
+        "--system", default=None, help=_("remplace le message system de chaque exemple (un prompt)")
     )
     e.add_argument(
         "--few-shot",
         dest="few_shot",
-        metavar="FICHIER",
+        metavar=_("FICHIER"),
         default=None,
-        help="le bon prompt : les réponses possibles et deux exemples, pris dans ce fichier "
-        "d'entraînement",
+        help=_(
+            "le bon prompt : les réponses possibles et deux exemples, pris dans ce fichier "
+            "d'entraînement"
+        ),
     )
-    e.add_argument("--label", default=None, help="nom du candidat : base, prompt, fine-tune…")
+    e.add_argument("--label", default=None, help=_("nom du candidat : base, prompt, fine-tune…"))
     e.add_argument(
         "--workers",
         type=int,
         default=None,
-        help="questions posées en même temps (par défaut 4, 20 en mode local)",
+        help=_("questions posées en même temps (par défaut 4, 20 en mode local)"),
     )
-    e.add_argument("--json", action="store_true", help="le résultat en JSON (pour un programme)")
+    e.add_argument("--json", action="store_true", help=_("le résultat en JSON (pour un programme)"))
     e.add_argument(
         "--promptfoo",
-        metavar="DOSSIER",
+        metavar=_("DOSSIER"),
         default=None,
-        help="écrire la même évaluation pour Promptfoo dans DOSSIER (sans la lancer)",
+        help=_("écrire la même évaluation pour Promptfoo dans DOSSIER (sans la lancer)"),
     )
-    doctor = sub.add_parser("doctor", help="diagnostic de l'environnement")
+    doctor = sub.add_parser("doctor", help=_("diagnostic de l'environnement"))
     doctor.add_argument(
         "--repair",
         action="store_true",
-        help="met de côté les fichiers abîmés de l'espace de travail (renommés, jamais effacés) "
-        "et reprend ce qui peut y être relu",
+        help=_(
+            "met de côté les fichiers abîmés de l'espace de travail (renommés, jamais effacés) "
+            "et reprend ce qui peut y être relu"
+        ),
     )
-    sub.add_parser("export", help="emporter ton modèle fine-tuné (mode local, notebook 11)")
-    sub.add_parser("class", help="un serveur pour toute la classe (enseignant·e)")
-    r = sub.add_parser("reset", help="oublier ce que les étapes ont produit")
+    sub.add_parser("export", help=_("emporter ton modèle fine-tuné (mode local, notebook 11)"))
+    sub.add_parser("class", help=_("un serveur pour toute la classe (enseignant·e)"))
+    r = sub.add_parser("reset", help=_("oublier ce que les étapes ont produit"))
     r.add_argument(
-        "--step", type=int, default=None, help="à partir de l'étape N (toutes par défaut)"
+        "--step", type=int, default=None, help=_("à partir de l'étape N (toutes par défaut)")
     )
     return p
 
@@ -237,7 +257,7 @@ def _run_api(args: argparse.Namespace) -> int:
         if args.purpose == "fine-tune":
             before = workspace.get("file_id")
             _print_json(jobs.upload(args.file, check=not args.no_check))
-            _say_shared("file_id", before, "le fichier envoyé (étape 04)", 4)
+            _say_shared("file_id", before, _("le fichier envoyé (étape 04)"), 4)
         else:
             with open(args.file, "rb") as f:
                 _print_json(client().files.create(file=f, purpose=args.purpose))
@@ -254,7 +274,9 @@ def _run_api(args: argparse.Namespace) -> int:
                 epochs = int(epochs)
             except ValueError:
                 raise UsageError(
-                    f"--n-epochs attend un nombre ou « auto », reçu {epochs!r}."
+                    _("--n-epochs attend un nombre ou « auto », reçu {value}.").format(
+                        value=repr(epochs)
+                    )
                 ) from None
         beta: Any = args.beta
         if beta != "auto":
@@ -262,7 +284,9 @@ def _run_api(args: argparse.Namespace) -> int:
                 beta = float(beta)
             except ValueError:
                 raise UsageError(
-                    f"--beta attend un nombre (entre 0 et 2) ou « auto », reçu {beta!r}."
+                    _("--beta attend un nombre (entre 0 et 2) ou « auto », reçu {value}.").format(
+                        value=repr(beta)
+                    )
                 ) from None
         before = workspace.get("job_id")
         model_before = workspace.get("fine_tuned_model")
@@ -278,11 +302,13 @@ def _run_api(args: argparse.Namespace) -> int:
                 beta=beta,
             )
         )
-        _say_shared("job_id", before, "le job suivi (étapes 05 et 06)", 5)
+        _say_shared("job_id", before, _("le job suivi (étapes 05 et 06)"), 5)
         if model_before:
             print(
-                f"ℹ️  Ton modèle précédent reste utilisable : {model_before} "
-                f"(python -m helpers api chat.completions.create -m {model_before} -g user Bonjour).",
+                _(
+                    "ℹ️  Ton modèle précédent reste utilisable : {model} "
+                    "(python -m helpers api chat.completions.create -m {model} -g user Bonjour)."
+                ).format(model=model_before),
                 file=sys.stderr,
             )
     elif verb == "fine_tuning.jobs.retrieve":
@@ -309,9 +335,14 @@ def _run_api(args: argparse.Namespace) -> int:
             job = update.job
         if job is None:  # follow() yields at least once: nothing was followed
             return 1
-        print(f"Statut : {job.status} — {jobs.STATUS_FR.get(job.status, '')}")
+        meaning = jobs.STATUS_FR.get(job.status)  # (translated by the diagnoses' catalog)
+        print(
+            _("Statut : {status} — {meaning}").format(
+                status=job.status, meaning=_(meaning) if meaning else ""
+            )
+        )
         if job.fine_tuned_model:
-            print(f"Modèle : {job.fine_tuned_model}")
+            print(_("Modèle : {model}").format(model=job.fine_tuned_model))
         if job.status == "failed":
             from .errors import explain
 
@@ -331,10 +362,18 @@ def _say_shared(name: str, before: str | None, what: str, step: int) -> None:
 
     after = workspace.get(name)
     if after and after != before:
+        if before:
+            text = _(
+                "ℹ️  Les notebooks utiliseront désormais {new} comme {what}, au lieu de {old}. "
+                "Pour revenir en arrière, relance le notebook {step}."
+            )
+        else:
+            text = _(
+                "ℹ️  Les notebooks utiliseront désormais {new} comme {what}. Pour revenir en "
+                "arrière, relance le notebook {step}."
+            )
         print(
-            f"ℹ️  Les notebooks utiliseront désormais {after} comme {what}"
-            + (f", au lieu de {before}" if before else "")
-            + f". Pour revenir en arrière, relance le notebook {step:02d}.",
+            text.format(new=after, what=what, old=before, step=f"{step:02d}"),
             file=sys.stderr,
         )
 
@@ -346,32 +385,42 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
             params = json.loads(args.json, parse_constant=_not_json)
         except json.JSONDecodeError as err:
             raise UsageError(
-                f"Le JSON passé à -j est invalide ({err.msg}, colonne {err.colno}).",
-                "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
-                'l\'intérieur (sous PowerShell, préfère plutôt -g user "Bonjour").',
+                _("Le JSON passé à -j est invalide ({error}, colonne {column}).").format(
+                    error=err.msg, column=err.colno
+                ),
+                _(
+                    "Entoure le JSON de guillemets simples '…' et utilise des guillemets doubles à "
+                    'l\'intérieur (sous PowerShell, préfère plutôt -g user "Bonjour").'
+                ),
             ) from None
         except (ValueError, RecursionError):  # too many digits for Python, nested too deep
             raise UsageError(
-                "Le JSON passé à -j ne se lit pas : un nombre de milliers de chiffres ou des "
-                "milliers de [ ou { ouverts.",
-                "Raccourcis le nombre (ou mets-le entre guillemets) et simplifie le JSON.",
+                _(
+                    "Le JSON passé à -j ne se lit pas : un nombre de milliers de chiffres ou des "
+                    "milliers de [ ou { ouverts."
+                ),
+                _("Raccourcis le nombre (ou mets-le entre guillemets) et simplifie le JSON."),
             ) from None
         if not isinstance(params, dict):
             raise UsageError(
-                "Le JSON passé à -j doit être un objet {…}.", "Exemple : -j '{\"messages\": [...]}'"
+                _("Le JSON passé à -j doit être un objet {…}."),
+                _("Exemple : -j '{\"messages\": [...]}'"),
             )
     messages = params.get("messages") or []
     if not isinstance(messages, list):
         raise UsageError(
-            "Dans le JSON passé à -j, « messages » doit être une liste [...].",
-            'Exemple : -j \'{"messages": [{"role": "user", "content": "Bonjour"}]}\'.',
+            _("Dans le JSON passé à -j, « messages » doit être une liste [...]."),
+            _('Exemple : -j \'{"messages": [{"role": "user", "content": "Bonjour"}]}\'.'),
         )
     messages = list(messages)
     messages += [{"role": role, "content": content} for role, content in args.message]
     if not messages:
         raise UsageError(
-            "Aucun message à envoyer.",
-            'Ajoute -g user "Bonjour" ou -j \'{"messages": [{"role": "user", "content": "Bonjour"}]}\'.',
+            _("Aucun message à envoyer."),
+            _(
+                'Ajoute -g user "Bonjour" ou '
+                '-j \'{"messages": [{"role": "user", "content": "Bonjour"}]}\'.'
+            ),
         )
     params["messages"] = messages
     if args.model:
@@ -390,8 +439,10 @@ def _chat_params(args: argparse.Namespace) -> dict[str, Any]:
 def _not_json(literal: str) -> Any:
     """NaN, Infinity: Python's json reads them, JSON (and the API) does not."""
     raise UsageError(
-        f"Le JSON passé à -j contient {literal}, qui n'est pas du JSON (l'API le refuse).",
-        f"Remplace {literal} par un nombre, par exemple 0.7.",
+        _("Le JSON passé à -j contient {literal}, qui n'est pas du JSON (l'API le refuse).").format(
+            literal=literal
+        ),
+        _("Remplace {literal} par un nombre, par exemple 0.7.").format(literal=literal),
     )
 
 
@@ -404,22 +455,28 @@ def _run_check(args: argparse.Namespace) -> int:
     report = check_file(args.file, model, method=args.method, keep_examples=False)
     print(report.summary())
     if report.n_examples:
-        print(f"Format : {_FORMAT_FR[report.method]}.")
+        print(_("Format : {format}.").format(format=_(_FORMAT_FR[report.method])))
     if report.n_examples:
         stats = report.stats()
         tok = stats["jetons_par_exemple"]
         print(
-            f"Jetons par exemple : min {tok['min']}, médiane {tok['médiane']}, max {tok['max']} ; "
-            f"total {stats['jetons_total']}."
+            _(
+                "Jetons par exemple : min {min}, médiane {median}, max {max} ; total {total}."
+            ).format(
+                min=tok["min"],
+                median=tok["médiane"],  # i18n: keep (a key of Report.stats)
+                max=tok["max"],
+                total=stats["jetons_total"],
+            )
         )
         with contextlib.suppress(ValueError):  # a model without a known price
-            print("Coût estimé : " + report.cost().describe())
+            print(_("Coût estimé : {cost}").format(cost=report.cost().describe()))
     return 0 if report.ok else 1
 
 
 _FORMAT_FR = {
-    "supervised": "exemples de chat (entraînement supervisé)",
-    "dpo": "paires de préférences (DPO)",
+    "supervised": N_("exemples de chat (entraînement supervisé)"),
+    "dpo": N_("paires de préférences (DPO)"),
 }
 
 
@@ -430,7 +487,9 @@ def _run_eval(args: argparse.Namespace) -> int:
     system = args.system
     if args.few_shot:
         if system is not None:
-            raise UsageError("--system et --few-shot s'excluent.", "Garde l'une des deux options.")
+            raise UsageError(
+                _("--system et --few-shot s'excluent."), _("Garde l'une des deux options.")
+            )
         system = evaluation.few_shot_prompt(evaluation.read_examples(args.few_shot))
     if args.promptfoo:
         from .promptfoo import write_config
@@ -447,7 +506,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         return 0
     workers = args.workers
     if workers is not None and workers < 1:
-        raise UsageError("--workers attend un nombre ≥ 1.", "Par exemple --workers 4.")
+        raise UsageError(_("--workers attend un nombre ≥ 1."), _("Par exemple --workers 4."))
     result = evaluation.evaluate(
         args.model,
         args.file,
@@ -461,7 +520,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         print(json.dumps({**result.to_dict(), "path": str(result.path)}, ensure_ascii=False))
     else:
         print(result)
-        print(f"Résultats enregistrés : {result.path}")
+        print(_("Résultats enregistrés : {path}").format(path=result.path))
     return 0
 
 
@@ -471,10 +530,10 @@ def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        return "absent"
+        return _("absent")
 
 
-_MODE_NAMES = {Mode.SANDBOX: "bac à sable", Mode.LOCAL: "local", Mode.OPENAI: "openai"}
+_MODE_NAMES = {Mode.SANDBOX: N_("bac à sable"), Mode.LOCAL: "local", Mode.OPENAI: "openai"}
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
@@ -483,53 +542,65 @@ def _run_doctor(args: argparse.Namespace) -> int:
     from . import settings
 
     ok = True
-    print("🩺 Atelier fine-tuning — diagnostic")
+    print(_("🩺 Atelier fine-tuning — diagnostic"))
     print(f"Python {platform.python_version()} ({platform.system()}, {sys.executable})")
     openai_v = _version("openai")
     backend = "httpx2" if openai_v[:1].isdigit() and int(openai_v.split(".")[0]) >= 3 else "httpx"
     pkgs = ", ".join(
         f"{d} {_version(d)}" for d in ("tiktoken", "pandas", "ipywidgets", "starlette", "uvicorn")
     )
-    print(f"Paquets : openai {openai_v} (sur {backend}), {pkgs}")
-    print(f"Colab : {'oui' if settings.on_colab() else 'non'}")
+    print(
+        _("Paquets : openai {version} (sur {backend}), {packages}").format(
+            version=openai_v, backend=backend, packages=pkgs
+        )
+    )
+    print(_("Colab : {answer}").format(answer=_("oui") if settings.on_colab() else _("non")))
     try:
         settings.current()
     except settings.SettingsError as err:
-        print(f"❌ {err}\n   → {err.fix}")
+        print(f"❌ {err}\n   → {err.fix}")  # (the settings' own message, translated there)
         return 1
     if not _doctor_workspace(getattr(args, "repair", False)):
-        print("⚠️ Corrige les points marqués ❌.")
+        print(_("⚠️ Corrige les points marqués ❌."))
         return 1
     try:
         mode = settings.get_mode()
     except settings.SettingsError as err:
         print(f"❌ {err}")
         return 1
-    print(f"Mode : {mode} — {settings.MODE_LABELS[mode]} (source : {settings.mode_source()})")
-    print(f"Espace de travail : {settings.workspace_dir()}")
+    print(
+        _("Mode : {mode} — {label} (source : {source})").format(
+            mode=mode, label=_(settings.MODE_LABELS[mode]), source=settings.mode_source()
+        )
+    )
+    print(_("Espace de travail : {path}").format(path=settings.workspace_dir()))
     where = settings.key_source()
     if where:
-        print(f"Clé OPENAI_API_KEY : présente (source : {where}) — valeur jamais affichée")
-    else:
         print(
-            "Clé OPENAI_API_KEY : absente"
-            + (
-                f" ❌ (nécessaire en mode {mode})"
-                if mode.traits.needs_key
-                else f" (inutile en mode {_MODE_NAMES[mode]})"
+            _("Clé OPENAI_API_KEY : présente (source : {source}) — valeur jamais affichée").format(
+                source=_(where)
             )
         )
+    else:
+        if mode.traits.needs_key:
+            missing = _("Clé OPENAI_API_KEY : absente ❌ (nécessaire en mode {mode})")
+        else:
+            missing = _("Clé OPENAI_API_KEY : absente (inutile en mode {mode})")
+        print(missing.format(mode=mode if mode.traits.needs_key else _(_MODE_NAMES[mode])))
         ok = ok and not mode.traits.needs_key
     if os.environ.get("OPENAI_BASE_URL"):
-        note = f"ignorée en mode {_MODE_NAMES[mode]}" if mode.traits.kit_server else "utilisée"
-        print(f"OPENAI_BASE_URL : définie ({note})")
+        if mode.traits.kit_server:
+            note = _("ignorée en mode {mode}").format(mode=_(_MODE_NAMES[mode]))
+        else:
+            note = _("utilisée")
+        print(_("OPENAI_BASE_URL : définie ({note})").format(note=note))
     try:
         from .tokens import local_length_function
 
         local_length_function("o200k_base")("ok")
-        print("Comptage de jetons hors ligne : ✅")
+        print(_("Comptage de jetons hors ligne : ✅"))
     except Exception as err:  # noqa: BLE001
-        print(f"Comptage de jetons hors ligne : ❌ {type(err).__name__}")
+        print(_("Comptage de jetons hors ligne : ❌ {error}").format(error=type(err).__name__))
         ok = False
     # Local mode (optional extra): light, imports torch only to find the device in local mode.
     from .local import doctor as local_doctor
@@ -540,7 +611,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
     ok = ok and (local.ready or not local_mode)
     if mode.traits.kit_server:
         ok = _doctor_sandbox(mode) and ok
-    print("✅ Tout est prêt." if ok else "⚠️ Corrige les points marqués ❌.")
+    print(_("✅ Tout est prêt.") if ok else _("⚠️ Corrige les points marqués ❌."))
     return 0 if ok else 1
 
 
@@ -556,7 +627,7 @@ def _doctor_workspace(repair: bool) -> bool:
     except OSError as err:
         from .errors import explain
 
-        print(f"Espace de travail : ❌ {explain(err)}")
+        print(_("Espace de travail : ❌ {diagnosis}").format(diagnosis=explain(err)))
         return False
     found = repairs.find(home)
     if found and repair:
@@ -568,27 +639,35 @@ def _doctor_workspace(repair: bool) -> bool:
     free = repairs.free_space(home)
     if free is not None and free < repairs.MIN_FREE_BYTES:
         print(
-            f"❌ Disque presque plein : {free // 1024} Ko libres pour {home}. Libère de la place "
-            "ou choisis un autre dossier (ATELIER_HOME), puis relance."
+            _(
+                "❌ Disque presque plein : {free} Ko libres pour {path}. Libère de la place "
+                "ou choisis un autre dossier (ATELIER_HOME), puis relance."
+            ).format(free=free // 1024, path=home)
         )
         return False
     if not found:
-        print("Fichiers de l'espace de travail : ✅ lisibles")
+        print(_("Fichiers de l'espace de travail : ✅ lisibles"))
     if os.name == "posix" and home.stat().st_mode & 0o077:
         print(
-            f"⚠️ {home} est lisible par les autres utilisateurs de cette machine : "
-            f"`chmod 700 {home}` le réserve à toi."
+            _(
+                "⚠️ {path} est lisible par les autres utilisateurs de cette machine : "
+                "`chmod 700 {path}` le réserve à toi."
+            ).format(path=home)
         )
     return not found
 
 
 def _doctor_sandbox(mode: Mode) -> bool:
-    label = "Serveur local" if mode.engine == Engine.LOCAL else "Bac à sable"
+    label = _("Serveur local") if mode.engine == Engine.LOCAL else _("Bac à sable")
     try:
         from . import kit_server
 
         if not hasattr(kit_server, "start"):
-            print(f"{label} : ❌ pas installé dans ce dossier (helpers/kit_server manquant)")
+            print(
+                _("{label} : ❌ pas installé dans ce dossier (helpers/kit_server manquant)").format(
+                    label=label
+                )
+            )
             return False
         from .client import client
 
@@ -597,7 +676,7 @@ def _doctor_sandbox(mode: Mode) -> bool:
     except Exception as err:  # noqa: BLE001
         from .errors import explain
 
-        print(f"{label} : ❌ injoignable — {explain(err).title}")
+        print(_("{label} : ❌ injoignable — {why}").format(label=label, why=explain(err).title))
         return False
     served = ""
     from . import settings
@@ -609,8 +688,12 @@ def _doctor_sandbox(mode: Mode) -> bool:
         name = kit_server.local_model_served() or (
             catalog.wanted_spec() if kit_server.running(engine=Engine.LOCAL) else "?"
         )
-        served = f", modèle servi : {name}"
-    print(f"{label} : ✅ joignable sur {api.base_url} ({n} modèles{served})")
+        served = _(", modèle servi : {name}").format(name=name)
+    print(
+        _("{label} : ✅ joignable sur {url} ({n} modèles{served})").format(
+            label=label, url=api.base_url, n=n, served=served
+        )
+    )
     return True
 
 
@@ -618,11 +701,14 @@ def _run_reset(args: argparse.Namespace) -> int:
     from . import workspace
 
     gone = workspace.reset(args.step)
-    what = "toutes les étapes" if args.step is None else f"l'étape {args.step} et les suivantes"
-    if gone:
-        print(f"Oublié pour {what} : {', '.join(sorted(gone))}.")
+    if args.step is None:
+        what = _("toutes les étapes")
     else:
-        print(f"Rien à oublier pour {what}.")
+        what = _("l'étape {step} et les suivantes").format(step=args.step)
+    if gone:
+        print(_("Oublié pour {what} : {names}.").format(what=what, names=", ".join(sorted(gone))))
+    else:
+        print(_("Rien à oublier pour {what}.").format(what=what))
     return 0
 
 
@@ -647,8 +733,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(
                     explain(
                         UsageError(
-                            f"Commande inconnue « {argv[0]} » (invalid choice). Tu voulais dire api {right} ?",
-                            f"Écris : python -m helpers api {right} …",
+                            _(
+                                "Commande inconnue « {command} » (invalid choice). Tu voulais "
+                                "dire api {right} ?"
+                            ).format(command=argv[0], right=right),
+                            _("Écris : python -m helpers api {right} …").format(right=right),
                         )
                     ),
                     file=sys.stderr,
@@ -672,7 +761,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_doctor(args)
         return _run_reset(args)
     except KeyboardInterrupt:
-        print("\nInterrompu.", file=sys.stderr)
+        print("\n" + _("Interrompu."), file=sys.stderr)
         return 130
     except UsageError as err:
         print(explain(err), file=sys.stderr)

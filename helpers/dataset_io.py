@@ -18,26 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from . import dataset, models, preference_data
+from .i18n import _, ngettext
 
 Entry = dict[str, Any] | str  # an example, or a line to fix (not a JSON object)
 
 
 class ImportProblem(ValueError):
-    """A file that cannot be imported (French message: why, and what to do)."""
+    """A file that cannot be imported (message in the learner's language: why, and what to do)."""
 
 
 @dataclass
 class Imported:
     entries: list[Entry]
-    note: str = ""  # French remark for the learner, e.g. "a JSON array, converted"
+    note: str = ""  # a remark for the learner (in their language), e.g. "a JSON array, converted"
 
 
 def row_problem_text(p: dataset.Problem) -> str:
     """A problem as the table shows it: rows, not lines."""
-    where = f"Rangée {p.line}" if p.line else "Fichier"
+    where = _("Rangée {row}").format(row=p.line) if p.line else _("Fichier")
     if p.field:
         where += f" ({p.field})"
-    return f"{'❌' if p.severity == 'error' else '⚠️'} {where} : {p.message} → {p.fix}"
+    icon = "❌" if p.severity == "error" else "⚠️"
+    return _("{icon} {where} : {problem} → {fix}").format(
+        icon=icon, where=where, problem=p.message, fix=p.fix
+    )
 
 
 def read_import(data: bytes, name: str, model: str = models.DEFAULT_MODEL) -> Imported:
@@ -59,27 +63,31 @@ def parse_jsonl(data: bytes, model: str = models.DEFAULT_MODEL) -> Imported:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ImportProblem(
-            "le fichier n'est pas en UTF-8 (enregistre-le en « UTF-8 » depuis ton éditeur), "
-            "ou ce n'est pas un fichier texte."
+            _(
+                "le fichier n'est pas en UTF-8 (enregistre-le en « UTF-8 » depuis ton éditeur), "
+                "ou ce n'est pas un fichier texte."
+            )
         ) from None
     if not text.strip():
-        raise ImportProblem("le fichier est vide.")
+        raise ImportProblem(_("le fichier est vide."))
     if "\x00" in text:
-        raise ImportProblem("ce n'est pas un fichier texte (JSONL ou CSV attendu).")
+        raise ImportProblem(_("ce n'est pas un fichier texte (JSONL ou CSV attendu)."))
     stripped = text.strip()
     if stripped.startswith("["):  # a JSON array, pretty-printed or not
-        value, _ = dataset.parse_json(stripped)
+        value, _err = dataset.parse_json(stripped)
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             return Imported(
                 list(value),
-                "(C'était un tableau JSON [...], pas du JSONL : converti. Enregistre-le pour obtenir "
-                "un vrai .jsonl, un exemple par ligne.)",
+                _(
+                    "(C'était un tableau JSON [...], pas du JSONL : converti. Enregistre-le pour "
+                    "obtenir un vrai .jsonl, un exemple par ligne.)"
+                ),
             )
     lines = [ln for ln in text.splitlines() if ln.strip()]
     entries: list[Entry] = []
     unreadable = 0
     for line in lines:
-        value, _ = dataset.parse_json(line)  # too deep, too many digits: a line to fix, kept
+        value, _err = dataset.parse_json(line)  # too deep, too many digits: a line to fix, kept
         if isinstance(value, dict):
             entries.append(value)
         else:
@@ -89,8 +97,14 @@ def parse_jsonl(data: bytes, model: str = models.DEFAULT_MODEL) -> Imported:
         report = dataset.check_bytes(data, model)
         first = "\n".join(row_problem_text(p) for p in report.errors[:5])
         raise ImportProblem(
-            f"{unreadable} ligne(s) sur {len(lines)} ne sont pas des objets JSON : ce n'est pas un fichier "
-            f'JSONL (un exemple {{"messages": […]}} par ligne).\n{first}'
+            ngettext(
+                "{n} ligne(s) sur {total} ne sont pas des objets JSON : ce n'est pas un fichier "
+                'JSONL (un exemple {{"messages": […]}} par ligne).',
+                "{n} ligne(s) sur {total} ne sont pas des objets JSON : ce n'est pas un fichier "
+                'JSONL (un exemple {{"messages": […]}} par ligne).',
+                unreadable,
+            ).format(n=unreadable, total=len(lines))
+            + f"\n{first}"
         )
     return Imported(entries)
 
@@ -98,7 +112,7 @@ def parse_jsonl(data: bytes, model: str = models.DEFAULT_MODEL) -> Imported:
 # Column names a spreadsheet may use, in French or English → the role they hold.
 CSV_ALIASES = {
     "system": "system",
-    "système": "system",
+    "système": "system",  # i18n: keep (a column name the kit matches)
     "systeme": "system",
     "consigne": "system",
     "user": "user",
@@ -106,17 +120,17 @@ CSV_ALIASES = {
     "prompt": "user",
     "utilisateur": "user",
     "assistant": "assistant",
-    "réponse": "assistant",
+    "réponse": "assistant",  # i18n: keep (a column name the kit matches)
     "reponse": "assistant",
     "answer": "assistant",
     "completion": "assistant",
     # preference pairs (DPO)
     "preferred": "preferred",
-    "préférée": "preferred",
+    "préférée": "preferred",  # i18n: keep (a column name the kit matches)
     "preferee": "preferred",
     "chosen": "preferred",
     "non_preferred": "non_preferred",
-    "non préférée": "non_preferred",
+    "non préférée": "non_preferred",  # i18n: keep (a column name the kit matches)
     "non_preferee": "non_preferred",
     "rejected": "non_preferred",
     "pair": "pair",
@@ -135,16 +149,18 @@ def parse_csv(data: bytes) -> Imported:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - cp1252 decodes almost anything
-        raise ImportProblem("encodage du CSV illisible : enregistre-le en « CSV UTF-8 ».")
+        raise ImportProblem(_("encodage du CSV illisible : enregistre-le en « CSV UTF-8 »."))
     if not text.strip():
-        raise ImportProblem("le fichier est vide.")
+        raise ImportProblem(_("le fichier est vide."))
     try:
         df = pd.read_csv(
             io.StringIO(text), sep=None, engine="python", dtype=str, keep_default_na=False
         )
     except Exception as exc:
         raise ImportProblem(
-            f"CSV illisible ({exc}). Vérifie les guillemets et le séparateur (, ou ;)."
+            _("CSV illisible ({error}). Vérifie les guillemets et le séparateur (, ou ;).").format(
+                error=exc
+            )
         ) from None
     columns: dict[str, Any] = {}
     for c in df.columns:
@@ -156,8 +172,10 @@ def parse_csv(data: bytes) -> Imported:
         return Imported(_pairs(df, columns))
     if "messages" not in columns and not {"user", "assistant"} <= set(columns):
         raise ImportProblem(
-            f"colonnes trouvées : {', '.join(map(str, df.columns))}. Il faut au moins une colonne « user » "
-            "(la question) et une colonne « assistant » (la réponse), et si tu veux « system »."
+            _(
+                "colonnes trouvées : {columns}. Il faut au moins une colonne « user » (la question) "
+                "et une colonne « assistant » (la réponse), et si tu veux « system »."
+            ).format(columns=", ".join(map(str, df.columns)))
         )
     entries: list[Entry] = []
     for record in df.to_dict(orient="records"):

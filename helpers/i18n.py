@@ -81,3 +81,15 @@ def N_(message: str) -> str:
 def in_language(lang: str, message: str) -> str:
     """`message` in a given language, whatever the learner's (a page served to others)."""
     return translations(lang).gettext(message)
+
+
+def number(value: float, digits: int = 0, *, group: bool = False, lang: str | None = None) -> str:
+    """`value` with `digits` decimals as the learner's language writes it: `0,25` in French,
+    `0.25` in English; `group=True` separates the thousands (`12 345,5` with a narrow no-break
+    space in French, `12,345.5` in English). `lang`: a given language (a page served to
+    others), else the learner's. Standard library only (no Babel at run time)."""
+    lang = lang or language()
+    text = f"{value:,.{digits}f}" if group else f"{value:.{digits}f}"
+    if lang != SOURCE_LANGUAGE:
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")

@@ -30,6 +30,7 @@ from .dataset.preference import (  # noqa: F401 - the pair's rules, public here 
     output_text,
     rules_for,
 )
+from .i18n import _
 
 Method = Literal["supervised", "dpo"]
 DETECT_BYTES = 256 * 1024  # what `detect` reads of a file
@@ -68,17 +69,25 @@ def wrong_method(wanted: str, found: str) -> Problem:
     if wanted == "dpo":
         return Problem(
             "wrong_method",
-            "le fichier contient des exemples de chat (messages), pas des paires de préférences : "
-            "un job DPO le refuse",
-            "Lance plutôt un entraînement supervisé (la méthode par défaut), ou réécris chaque "
-            f"ligne en paire : {PAIR_HINT} (notebook 13).",
+            _(
+                "le fichier contient des exemples de chat (messages), pas des paires de "
+                "préférences : un job DPO le refuse"
+            ),
+            _(
+                "Lance plutôt un entraînement supervisé (la méthode par défaut), ou réécris "
+                "chaque ligne en paire : {pair} (notebook 13)."
+            ).format(pair=PAIR_HINT),
         )
     return Problem(
         "wrong_method",
-        "le fichier contient des paires de préférences (DPO), pas des exemples de chat : un job "
-        "supervisé le refuse",
-        'Lance le job avec method={"type": "dpo"} (helpers.jobs.create(..., method="dpo"), '
-        "notebook 13), ou vérifie-le avec --method dpo.",
+        _(
+            "le fichier contient des paires de préférences (DPO), pas des exemples de chat : un "
+            "job supervisé le refuse"
+        ),
+        _(
+            'Lance le job avec method={"type": "dpo"} (helpers.jobs.create(..., method="dpo"), '
+            "notebook 13), ou vérifie-le avec --method dpo."
+        ),
     )
 
 
@@ -260,4 +269,4 @@ def table(pairs: list[dict[str, Any]], n: int | None = None) -> Any:
     from .tables import Table
 
     rows = [[question(p), *answers(p)] for p in pairs[:n]]
-    return Table(["question", "✅ réponse préférée", "❌ réponse non préférée"], rows)
+    return Table([_("question"), _("✅ réponse préférée"), _("❌ réponse non préférée")], rows)

@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from ..i18n import _
 from .problem import Problem
 
 _BOM = b"\xef\xbb\xbf"
@@ -18,9 +19,11 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 def _bom_problem() -> Problem:
     return Problem(
         "bom",
-        "le fichier commence par un BOM (UTF-8 « avec signature »)",
-        "Enregistre-le en « UTF-8 » sans BOM (VS Code : en bas à droite, "
-        "« Save with Encoding » → UTF-8).",
+        _("le fichier commence par un BOM (UTF-8 « avec signature »)"),
+        _(
+            "Enregistre-le en « UTF-8 » sans BOM (VS Code : en bas à droite, "
+            "« Save with Encoding » → UTF-8)."
+        ),
         line=1,
     )
 
@@ -28,9 +31,11 @@ def _bom_problem() -> Problem:
 def _not_utf8_problem(line: int, err: UnicodeDecodeError) -> Problem:
     return Problem(
         "not_utf8",
-        f"ligne pas en UTF-8 (octet illisible en colonne {err.start + 1} : "
-        "accent enregistré en Latin-1 / Windows-1252 ?)",
-        "Enregistre le fichier en UTF-8 (VS Code : « Save with Encoding » → UTF-8).",
+        _(
+            "ligne pas en UTF-8 (octet illisible en colonne {column} : "
+            "accent enregistré en Latin-1 / Windows-1252 ?)"
+        ).format(column=err.start + 1),
+        _("Enregistre le fichier en UTF-8 (VS Code : « Save with Encoding » → UTF-8)."),
         line=line,
     )
 
@@ -45,9 +50,9 @@ def wide_codec(head: bytes) -> str | None:
         return None
     zero = [b == 0 for b in head[:4]]
     return {
-        (False, True, True, True): "utf-32-le",
+        (False, True, True, True): "utf-32-le",  # i18n: keep (a codec name)
         (True, True, True, False): "utf-32-be",
-        (False, True, False, True): "utf-16-le",
+        (False, True, False, True): "utf-16-le",  # i18n: keep (a codec name)
         (True, False, True, False): "utf-16-be",
     }.get(tuple(zero))  # type: ignore[arg-type]
 
@@ -56,9 +61,11 @@ def _decode_wide(data: bytes, codec: str) -> tuple[str, list[Problem]]:
     bits = "32" if "32" in codec else "16"
     problem = Problem(
         f"utf{bits}",
-        f"le fichier est en UTF-{bits} (Unicode « {bits} bits »), pas en UTF-8",
-        "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8 ; "
-        "VS Code : « Save with Encoding » → UTF-8).",
+        _("le fichier est en UTF-{bits} (Unicode « {bits} bits »), pas en UTF-8").format(bits=bits),
+        _(
+            "Enregistre-le en « UTF-8 » (Bloc-notes : Enregistrer sous → Codage : UTF-8 ; "
+            "VS Code : « Save with Encoding » → UTF-8)."
+        ),
         line=1,
     )
     text = data.decode(codec, errors="replace")
@@ -154,6 +161,6 @@ class Lines:
 
     def skip(self, n: int) -> None:
         """Pass over the next `n` lines (looked at ahead already)."""
-        for _ in range(n):
+        for _line in range(n):
             self.number += 1
             self.text(self._ahead.popleft())

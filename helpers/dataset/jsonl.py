@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import write_atomic
+from ..i18n import _
 from ..messages import content_text
 
 
@@ -52,7 +53,7 @@ def to_dataframe(examples: Iterable[dict[str, Any]]):  # -> pandas.DataFrame
         rows.append(row)
     df = pd.DataFrame(rows, columns=["system", "user", "assistant", "messages"])
     # Rows numbered as a learner counts examples (1, 2, …), not pandas' 0, 1, …
-    df.index = pd.RangeIndex(1, len(df) + 1, name="exemple")
+    df.index = pd.RangeIndex(1, len(df) + 1, name=_("exemple"))
     if df["messages"].isna().all():
         df = df.drop(columns="messages")
     return df
@@ -73,7 +74,7 @@ def examples_table(examples: Iterable[dict[str, Any]], limit: int | None = None)
             if isinstance(m, dict) and m.get("role") in texts and not texts[m["role"]]:
                 texts[m["role"]] = content_text(m.get("content"))
         rows.append([n, texts["system"], texts["user"], texts["assistant"]])
-    return Table(["exemple", "system", "user", "assistant"], rows)
+    return Table([_("exemple"), "system", "user", "assistant"], rows)
 
 
 def from_dataframe(df) -> list[dict[str, Any]]:

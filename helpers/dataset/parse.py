@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..i18n import N_, _
 from .decode import Lines
 from .problem import Problem
 
@@ -20,68 +21,80 @@ def _json_problem(text: str, err: json.JSONDecodeError, line: int) -> Problem:
     if special is not None:
         return special
     stripped = text.strip()
-    fix = 'Écris un objet JSON complet par ligne, par exemple {"messages": [...]}.'
+    fix = _('Écris un objet JSON complet par ligne, par exemple {"messages": [...]}.')
     if re.search(r",\s*[}\]]", stripped):
         msg, fix = (
-            "virgule en trop avant une accolade ou un crochet fermant",
-            "Supprime la virgule finale.",
+            _("virgule en trop avant une accolade ou un crochet fermant"),
+            _("Supprime la virgule finale."),
         )
     elif (
         stripped.startswith("{")
         and err.msg.startswith(("Expecting", "Unterminated"))
         and err.pos >= len(stripped) - 1
     ):
-        msg = "l'objet JSON s'arrête en fin de ligne : il continue sur plusieurs lignes ou il manque une fermeture"
-        fix = "Mets chaque exemple entier sur UNE seule ligne (JSONL), et ferme tous les { et [."
+        msg = _(
+            "l'objet JSON s'arrête en fin de ligne : il continue sur plusieurs lignes ou il manque une fermeture"
+        )
+        fix = _("Mets chaque exemple entier sur UNE seule ligne (JSONL), et ferme tous les { et [.")
     elif stripped in ("[", "]", "{", "}", "},", "],") or stripped.startswith(
         ('"role"', '{"role"', "[")
     ):
-        msg = "ce n'est pas un exemple complet (JSON réparti sur plusieurs lignes ?)"
-        fix = "Mets chaque exemple entier sur UNE seule ligne (JSONL), sans crochets autour du fichier."
+        msg = _("ce n'est pas un exemple complet (JSON réparti sur plusieurs lignes ?)")
+        fix = _(
+            "Mets chaque exemple entier sur UNE seule ligne (JSONL), sans crochets autour du fichier."
+        )
     elif "'" in stripped and "Expecting property name" in err.msg:
         msg, fix = (
-            "guillemets simples ' ' : JSON exige des guillemets doubles",
-            "Remplace les ' par des \".",
+            _("guillemets simples ' ' : JSON exige des guillemets doubles"),
+            _("Remplace les ' par des \"."),
         )
     elif stripped.strip("\x00") == "":
-        msg = "ligne faite d'octets NUL (caractère 0) : le fichier est abîmé ou mal copié"
-        fix = "Supprime cette ligne (ou ré-exporte le fichier en UTF-8 depuis son logiciel d'origine)."
+        msg = _("ligne faite d'octets NUL (caractère 0) : le fichier est abîmé ou mal copié")
+        fix = _(
+            "Supprime cette ligne (ou ré-exporte le fichier en UTF-8 depuis son logiciel d'origine)."
+        )
     else:
-        msg = f"JSON invalide : {_json_reason_fr(err.msg)}, colonne {err.colno}"
+        msg = _("JSON invalide : {reason}, colonne {column}").format(
+            reason=_json_reason_fr(err.msg), column=err.colno
+        )
     return Problem("invalid_json", msg, fix, line=line)
 
 
 #: The JSON parser's messages (English), in French for the learner.
 _JSON_REASONS_FR = {
-    "Expecting value": "une valeur est attendue ici (texte entre guillemets, nombre, {…} ou […])",
+    "Expecting value": N_(
+        "une valeur est attendue ici (texte entre guillemets, nombre, {…} ou […])"
+    ),
     "Expecting property name enclosed in double quotes": (
-        "un nom de champ entre guillemets doubles est attendu ici"
+        N_("un nom de champ entre guillemets doubles est attendu ici")
     ),
-    "Expecting ',' delimiter": "il manque une virgule entre deux éléments",
-    "Expecting ':' delimiter": "il manque les deux-points entre un champ et sa valeur",
+    "Expecting ',' delimiter": N_("il manque une virgule entre deux éléments"),
+    "Expecting ':' delimiter": N_("il manque les deux-points entre un champ et sa valeur"),
     "Unterminated string starting at": (
-        "un texte n'est pas fermé : il manque son guillemet de fin (ligne coupée ?)"
+        N_("un texte n'est pas fermé : il manque son guillemet de fin (ligne coupée ?)")
     ),
-    "Extra data": "du texte en trop après la fin de l'objet",
-    "Invalid \\escape": "une barre oblique inverse \\ qui n'est pas une séquence permise",
-    "Invalid control character at": "un caractère de contrôle dans un texte",
+    "Extra data": N_("du texte en trop après la fin de l'objet"),
+    "Invalid \\escape": N_("une barre oblique inverse \\ qui n'est pas une séquence permise"),
+    "Invalid control character at": N_("un caractère de contrôle dans un texte"),
 }
 
 
 def _json_reason_fr(reason: str) -> str:
-    return _JSON_REASONS_FR.get(reason, "syntaxe JSON incorrecte")
+    return _(_JSON_REASONS_FR.get(reason, N_("syntaxe JSON incorrecte")))
 
 
 _CONTROL_NAMES = {
-    "\t": ("une tabulation", "Écris \\t à la place de la tabulation (ou supprime-la)."),
+    "\t": (N_("une tabulation"), N_("Écris \\t à la place de la tabulation (ou supprime-la).")),
     "\x00": (
-        "un octet nul (NUL, U+0000)",
-        "Supprime ce caractère invisible (souvent un reste de copier-coller ou d'un fichier "
-        "UTF-16), ou écris \\u0000 s'il fait partie du texte.",
+        N_("un octet nul (NUL, U+0000)"),
+        N_(
+            "Supprime ce caractère invisible (souvent un reste de copier-coller ou d'un fichier "
+            "UTF-16), ou écris \\u0000 s'il fait partie du texte."
+        ),
     ),
     "\r": (
-        "un retour chariot (CR)",
-        "Supprime-le, ou écris \\r s'il fait partie du texte.",
+        N_("un retour chariot (CR)"),
+        N_("Supprime-le, ou écris \\r s'il fait partie du texte."),
     ),
 }
 
@@ -91,16 +104,18 @@ def _control_problem(err: json.JSONDecodeError, line: int) -> Problem | None:
     if not err.msg.startswith("Invalid control character") or err.pos >= len(err.doc):
         return None
     char = err.doc[err.pos]
-    name, fix = _CONTROL_NAMES.get(
-        char,
-        (
-            f"un caractère de contrôle invisible (U+{ord(char):04X})",
-            f"Supprime ce caractère, ou écris \\u{ord(char):04x} s'il fait partie du texte.",
-        ),
-    )
+    if char in _CONTROL_NAMES:
+        name, fix = (_(text) for text in _CONTROL_NAMES[char])
+    else:
+        name = _("un caractère de contrôle invisible (U+{code})").format(code=f"{ord(char):04X}")
+        fix = _("Supprime ce caractère, ou écris {escape} s'il fait partie du texte.").format(
+            escape=f"\\u{ord(char):04x}"
+        )
     return Problem(
         "control_character",
-        f"caractère interdit tel quel dans un texte JSON, colonne {err.colno} : {name}",
+        _("caractère interdit tel quel dans un texte JSON, colonne {column} : {name}").format(
+            column=err.colno, name=name
+        ),
         fix,
         line=line,
     )
@@ -117,9 +132,13 @@ def _cr_problem(text: str, line: int) -> Problem | None:
     n = inner.count("\r") + 1
     return Problem(
         "cr_line_endings",
-        f"fins de ligne CR seules (ancien format Mac) : {n} exemples collés sur une seule ligne",
-        "Convertis les fins de ligne en LF (Unix) : Notepad++ → Édition → Convertir les sauts de "
-        "ligne → Unix (LF) ; ou dans un terminal : tr '\\r' '\\n' < ancien.jsonl > nouveau.jsonl.",
+        _(
+            "fins de ligne CR seules (ancien format Mac) : {n} exemples collés sur une seule ligne"
+        ).format(n=n),
+        _(
+            "Convertis les fins de ligne en LF (Unix) : Notepad++ → Édition → Convertir les sauts de "
+            "ligne → Unix (LF) ; ou dans un terminal : tr '\\r' '\\n' < ancien.jsonl > nouveau.jsonl."
+        ),
         line=line,
     )
 
@@ -130,6 +149,7 @@ def _cr_problem(text: str, line: int) -> Problem | None:
 # Only a line that holds one of these is walked (the fast path never sees them: orjson refuses them).
 MAYBE_NOT_PLAIN = re.compile(r"NaN|Infinity|\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+KEY_MARK = " (clé)"  # i18n: keep (the end of a field path: the surrogate is in a key)
 
 
 def not_plain_json(obj: Any, line: int) -> Problem | None:
@@ -143,19 +163,33 @@ def not_plain_json(obj: Any, line: int) -> Problem | None:
         literal = "NaN" if value != value else ("-Infinity" if value < 0 else "Infinity")
         return Problem(
             "invalid_json",
-            f"{literal} n'est pas une valeur JSON valide (l'API refuse NaN et Infinity)",
-            "Remplace-le par un nombre (pour weight : 0 ou 1), ou mets-le entre guillemets "
-            f'si c\'est du texte : "{literal}".',
+            _("{literal} n'est pas une valeur JSON valide (l'API refuse NaN et Infinity)").format(
+                literal=literal
+            ),
+            _(
+                "Remplace-le par un nombre (pour weight : 0 ou 1), ou mets-le entre guillemets "
+                'si c\'est du texte : "{literal}".'
+            ).format(literal=literal),
             line=line,
             field=fld,
         )
-    where = "une clé" if path.endswith("(clé)") else "un texte"
+    if path.endswith(KEY_MARK):
+        text = _(
+            "une clé contient une moitié de caractère Unicode isolée ({value}, « surrogate » "
+            "UTF-16 seul) : impossible à encoder en UTF-8"
+        )
+    else:
+        text = _(
+            "un texte contient une moitié de caractère Unicode isolée ({value}, « surrogate » "
+            "UTF-16 seul) : impossible à encoder en UTF-8"
+        )
     return Problem(
         "lone_surrogate",
-        f"{where} contient une moitié de caractère Unicode isolée ({value}, « surrogate » UTF-16 "
-        "seul) : impossible à encoder en UTF-8",
-        f"Supprime la séquence {value}, ou écris le caractère voulu tel quel (un emoji "
-        "copié-collé, par exemple) ou avec ses deux moitiés \\ud83d\\ude00.",
+        text.format(value=value),
+        _(
+            "Supprime la séquence {value}, ou écris le caractère voulu tel quel (un emoji "
+            "copié-collé, par exemple) ou avec ses deux moitiés {example}."
+        ).format(value=value, example="\\ud83d\\ude00"),
         line=line,
         field=fld,
     )
@@ -177,7 +211,7 @@ def _find_not_plain(value: Any, path: str) -> tuple[str, Any] | None:
             sub = f"{path}.{key}" if path else key
             m = _SURROGATE.search(key)
             if m:
-                return f"{_SURROGATE.sub('?', sub)} (clé)", f"\\u{ord(m.group()):04x}"
+                return f"{_SURROGATE.sub('?', sub)}{KEY_MARK}", f"\\u{ord(m.group()):04x}"
             found = _find_not_plain(item, sub)
             if found is not None:
                 return found
@@ -253,17 +287,17 @@ def parse_json(raw: str | bytes) -> tuple[Any, Exception | None]:
 def parse_problem(raw: str, err: Exception, line: int) -> Problem:
     if isinstance(err, json.JSONDecodeError):
         return _json_problem(raw, err, line)
-    fix = 'Écris un exemple simple : {"messages": [...]}.'
+    fix = _('Écris un exemple simple : {"messages": [...]}.')
     if isinstance(err, RecursionError):
-        msg = "JSON imbriqué trop profondément (des milliers de [ ou { ouverts)"
+        msg = _("JSON imbriqué trop profondément (des milliers de [ ou { ouverts)")
     elif "digits" in str(err):  # Python's limit on integer digits (sys.get_int_max_str_digits)
-        msg = (
+        msg = _(
             "un nombre de cette ligne est trop long (des milliers de chiffres) : ni le kit ni "
             "l'API ne le lisent"
         )
-        fix = 'Raccourcis ce nombre, ou mets-le entre guillemets si c\'est du texte : "123…".'
+        fix = _('Raccourcis ce nombre, ou mets-le entre guillemets si c\'est du texte : "123…".')
     else:
-        msg = "valeur JSON illisible"
+        msg = _("valeur JSON illisible")
     return Problem("invalid_json", msg, fix, line=line)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..i18n import N_, _, ngettext
 from .problem import Problem, Severity
 from .rules import CHAT, ROLES, Rules, check_message
 from .tools_schema import tool_problems
@@ -25,7 +26,7 @@ from .tools_schema import tool_problems
 OUTPUTS = ("preferred_output", "non_preferred_output")
 PAIR_KEYS = frozenset({"input", *OUTPUTS})
 INPUT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls"})
-_OUTPUT_FR = {"preferred_output": "préférée", "non_preferred_output": "non préférée"}
+_OUTPUT_FR = {"preferred_output": N_("préférée"), "non_preferred_output": N_("non préférée")}
 #: One pair, as a learner may copy it (in the fixes).
 PAIR_HINT = (
     '{"input": {"messages": [{"role": "user", "content": "…"}]}, '
@@ -46,40 +47,44 @@ def _check_pair(obj: Any, line: int, ex: int) -> list[Problem]:
     if not isinstance(obj, dict):
         p(
             "not_object",
-            f"la ligne contient {type(obj).__name__}, pas un objet {{…}}",
-            f"Chaque ligne doit être une paire : {PAIR_HINT}.",
+            _("la ligne contient {kind}, pas un objet {{…}}").format(kind=type(obj).__name__),
+            _("Chaque ligne doit être une paire : {pair}.").format(pair=PAIR_HINT),
         )
         return out
     if "input" not in obj:
         if "messages" in obj:
             p(
                 "chat_format",
-                "cette ligne est un exemple de chat (messages), pas une paire de préférences",
-                "Pour un entraînement supervisé, vérifie le fichier sans --method dpo ; pour un "
-                f"entraînement par préférences, écris chaque ligne en paire : {PAIR_HINT}.",
+                _("cette ligne est un exemple de chat (messages), pas une paire de préférences"),
+                _(
+                    "Pour un entraînement supervisé, vérifie le fichier sans --method dpo ; pour un "
+                    "entraînement par préférences, écris chaque ligne en paire : {pair}."
+                ).format(pair=PAIR_HINT),
             )
         else:
             p(
                 "missing_input",
-                'pas de clé "input" (la conversation à laquelle les deux réponses répondent)',
-                f"Chaque ligne doit être une paire : {PAIR_HINT}.",
+                _('pas de clé "input" (la conversation à laquelle les deux réponses répondent)'),
+                _("Chaque ligne doit être une paire : {pair}.").format(pair=PAIR_HINT),
                 "input",
             )
         return out
     for key in sorted(set(obj) - PAIR_KEYS):
         p(
             "unknown_key",
-            f"clé inconnue {key!r} dans la paire",
-            "Supprime cette clé (seules input, preferred_output et non_preferred_output sont "
-            "permises).",
+            _("clé inconnue {key} dans la paire").format(key=repr(key)),
+            _(
+                "Supprime cette clé (seules input, preferred_output et non_preferred_output sont "
+                "permises)."
+            ),
             key,
         )
     inp = obj["input"]
     if not isinstance(inp, dict):
         p(
             "input_not_object",
-            '"input" doit être un objet {"messages": [...]}',
-            'Écris "input": {"messages": [{"role": "user", "content": "…"}]}.',
+            _('"input" doit être un objet {"messages": [...]}'),
+            _('Écris "input": {"messages": [{"role": "user", "content": "…"}]}.'),
             "input",
         )
         return out
@@ -90,8 +95,8 @@ def _check_pair(obj: Any, line: int, ex: int) -> list[Problem]:
     if texts[0] is not None and texts[0] == texts[1]:
         p(
             "identical_outputs",
-            "les deux réponses sont identiques : cette paire n'apprend rien au modèle",
-            "Change la réponse non préférée (ou supprime cette paire).",
+            _("les deux réponses sont identiques : cette paire n'apprend rien au modèle"),
+            _("Change la réponse non préférée (ou supprime cette paire)."),
             "non_preferred_output",
             "warning",
         )
@@ -109,15 +114,15 @@ def _check_input(inp: dict[str, Any], line: int, ex: int) -> list[Problem]:
     for key in sorted(set(inp) - INPUT_KEYS):
         p(
             "unknown_key",
-            f'clé inconnue {key!r} dans "input"',
-            "Supprime cette clé (seules messages, tools et parallel_tool_calls sont permises).",
+            _('clé inconnue {key} dans "input"').format(key=repr(key)),
+            _("Supprime cette clé (seules messages, tools et parallel_tool_calls sont permises)."),
             f"input.{key}",
         )
     if "messages" not in inp:
         p(
             "missing_messages",
-            'pas de clé "messages" dans "input"',
-            'Écris "input": {"messages": [{"role": "user", "content": "…"}]}.',
+            _('pas de clé "messages" dans "input"'),
+            _('Écris "input": {"messages": [{"role": "user", "content": "…"}]}.'),
             "input.messages",
         )
         return out
@@ -125,16 +130,16 @@ def _check_input(inp: dict[str, Any], line: int, ex: int) -> list[Problem]:
     if not isinstance(messages, list):
         p(
             "messages_not_list",
-            '"input.messages" doit être une liste [...]',
-            'Écris "messages": [ {…}, {…} ].',
+            _('"input.messages" doit être une liste [...]'),
+            _('Écris "messages": [ {…}, {…} ].'),
             "input.messages",
         )
         return out
     if not messages:
         p(
             "empty_messages",
-            'la liste "input.messages" est vide',
-            'Ajoute au moins la question : {"role": "user", "content": "…"}.',
+            _('la liste "input.messages" est vide'),
+            _('Ajoute au moins la question : {"role": "user", "content": "…"}.'),
             "input.messages",
         )
         return out
@@ -148,16 +153,20 @@ def _check_input(inp: dict[str, Any], line: int, ex: int) -> list[Problem]:
         if "user" not in roles:
             p(
                 "no_user",
-                'aucun message "user" dans "input" : les deux réponses ne répondent à rien',
-                'Ajoute la question : {"role": "user", "content": "…"} à la fin de input.messages.',
+                _('aucun message "user" dans "input" : les deux réponses ne répondent à rien'),
+                _(
+                    'Ajoute la question : {"role": "user", "content": "…"} à la fin de input.messages.'
+                ),
                 "input.messages",
             )
         elif roles[-1] == "assistant":
             p(
                 "input_ends_with_assistant",
-                '"input" se termine par un message assistant : les deux réponses doivent suivre '
-                "la dernière question",
-                "Termine input.messages par le message user auquel les deux réponses répondent.",
+                _(
+                    '"input" se termine par un message assistant : les deux réponses doivent suivre '
+                    "la dernière question"
+                ),
+                _("Termine input.messages par le message user auquel les deux réponses répondent."),
                 "input.messages",
                 "warning",
             )
@@ -171,35 +180,41 @@ def _check_input(inp: dict[str, Any], line: int, ex: int) -> list[Problem]:
 
 def _check_output(obj: dict[str, Any], key: str, line: int, ex: int) -> list[Problem]:
     out: list[Problem] = []
-    which = _OUTPUT_FR[key]
+    which = _(_OUTPUT_FR[key])
 
     def p(code: str, message: str, fix: str, fld: str = key) -> None:
         out.append(Problem(code, message, fix, line=line, field=fld, example=ex))
 
-    example = f'"{key}": [{{"role": "assistant", "content": "ta réponse {which}"}}]'
+    example = _('"{key}": [{{"role": "assistant", "content": "ta réponse {which}"}}]').format(
+        key=key, which=which
+    )
     if key not in obj:
-        p("missing_output", f'il manque "{key}" (la réponse {which})', f"Ajoute {example}.")
+        p(
+            "missing_output",
+            _('il manque "{key}" (la réponse {which})').format(key=key, which=which),
+            _("Ajoute {example}.").format(example=example),
+        )
         return out
     value = obj[key]
     if isinstance(value, dict):
         p(
             "output_not_list",
-            f'"{key}" est un objet : il faut une liste qui contient le message',
-            f"Mets le message entre crochets : {example}.",
+            _('"{key}" est un objet : il faut une liste qui contient le message').format(key=key),
+            _("Mets le message entre crochets : {example}.").format(example=example),
         )
         return out
     if not isinstance(value, list):
         p(
             "output_not_list",
-            f'"{key}" doit être une liste contenant un message assistant',
-            f"Écris {example}.",
+            _('"{key}" doit être une liste contenant un message assistant').format(key=key),
+            _("Écris {example}.").format(example=example),
         )
         return out
     if not value:
         p(
             "output_empty",
-            f'la liste "{key}" est vide (la réponse {which} manque)',
-            f"Écris {example}.",
+            _('la liste "{key}" est vide (la réponse {which} manque)').format(key=key, which=which),
+            _("Écris {example}.").format(example=example),
         )
         return out
     if len(value) > 1:
@@ -207,8 +222,10 @@ def _check_output(obj: dict[str, Any], key: str, line: int, ex: int) -> list[Pro
         # one assistant message; Azure's: assistant or tool messages).
         p(
             "output_too_many",
-            f'"{key}" contient {len(value)} messages : une seule réponse assistant est permise',
-            f"Garde un seul message : {example}.",
+            _('"{key}" contient {n} messages : une seule réponse assistant est permise').format(
+                key=key, n=len(value)
+            ),
+            _("Garde un seul message : {example}.").format(example=example),
         )
     for i, msg in enumerate(value):
         where = f"{key}[{i}]"
@@ -218,23 +235,27 @@ def _check_output(obj: dict[str, Any], key: str, line: int, ex: int) -> list[Pro
         if "role" in msg and msg.get("role") != "assistant":
             p(
                 "output_not_assistant",
-                f"la réponse {which} doit avoir le rôle « assistant », pas {msg.get('role')!r}",
-                'Écris "role": "assistant" dans ce message.',
+                _("la réponse {which} doit avoir le rôle « assistant », pas {role}").format(
+                    which=which, role=repr(msg.get("role"))
+                ),
+                _('Écris "role": "assistant" dans ce message.'),
                 f"{where}.role",
             )
         if msg.get("tool_calls") or msg.get("function_call"):
             p(
                 "output_not_text",
-                f"la réponse {which} appelle un outil : DPO n'apprend que des réponses en texte",
-                'Écris une réponse en texte : "content": "…", sans tool_calls.',
+                _(
+                    "la réponse {which} appelle un outil : DPO n'apprend que des réponses en texte"
+                ).format(which=which),
+                _('Écris une réponse en texte : "content": "…", sans tool_calls.'),
                 f"{where}.tool_calls" if msg.get("tool_calls") else f"{where}.function_call",
             )
         if "weight" in msg:
             # Unconfirmed: the real API's answer; `weight` is a supervised field only.
             p(
                 "weight_in_pair",
-                '"weight" n\'a pas de sens dans une paire : les deux réponses sont comparées',
-                'Retire "weight" de ce message.',
+                _('"weight" n\'a pas de sens dans une paire : les deux réponses sont comparées'),
+                _('Retire "weight" de ce message.'),
                 f"{where}.weight",
             )
     return out
@@ -264,6 +285,21 @@ def counted_messages(pair: dict[str, Any]) -> list[Any]:
     return out
 
 
+def pair_words(kind: str, n: int) -> str:
+    """How a report counts preference pairs (`Rules.words`)."""
+    if kind == "ready":
+        text = ngettext(
+            "{n} paires de préférences prêtes à envoyer",
+            "{n} paires de préférences prêtes à envoyer",
+            n,
+        )
+    elif kind == "readable":
+        text = ngettext("{n} paire(s) lisible(s)", "{n} paire(s) lisible(s)", n)
+    else:
+        text = ngettext("{n} paire(s)", "{n} paire(s)", n)
+    return text.format(n=n)
+
+
 #: Preference pairs: what a DPO job trains on.
 PREFERENCE = Rules(
     "dpo",
@@ -281,8 +317,7 @@ PREFERENCE = Rules(
         }
     ),
     plain_fast_path=False,
-    noun_fr="paire(s)",
-    ready_fr="paires de préférences prêtes à envoyer",
+    words=pair_words,
 )
 RULES: dict[str, Rules] = {"supervised": CHAT, "dpo": PREFERENCE}
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .. import models, tokens
+from ..i18n import _, ngettext
 from .jsonl import to_dataframe
 from .problem import Problem
 from .rules import CHAT, Rules
@@ -121,14 +122,19 @@ class Report:
         n = self.n_examples
         rules = self.rules or CHAT
         if self.ok:
-            head = f"✅ {n} {rules.ready_fr}"
+            head = "✅ " + rules.words("ready", n)
         else:
-            head = (
-                f"❌ {len(self.errors)} erreur(s) à corriger avant l'envoi "
-                f"({n} {rules.noun_fr} lisible(s))"
-            )
+            errors = len(self.errors)
+            head = ngettext(
+                "❌ {n} erreur(s) à corriger avant l'envoi ({readable})",
+                "❌ {n} erreur(s) à corriger avant l'envoi ({readable})",
+                errors,
+            ).format(n=errors, readable=rules.words("readable", n))
         if self.warnings:
-            head += f", {len(self.warnings)} avertissement(s)"
+            warnings = len(self.warnings)
+            head += ngettext(", {n} avertissement(s)", ", {n} avertissement(s)", warnings).format(
+                n=warnings
+            )
         return "\n".join([head + ".", *(str(p) for p in self.problems)])
 
     def to_dataframe(self):  # -> pandas.DataFrame
@@ -137,17 +143,9 @@ class Report:
     def problems_dataframe(self):  # -> pandas.DataFrame
         import pandas as pd
 
-        rows = [
-            {
-                "ligne": p.line,
-                "champ": p.field,
-                "gravité": p.severity,
-                "problème": p.message,
-                "solution": p.fix,
-            }
-            for p in self.problems
-        ]
-        return pd.DataFrame(rows, columns=["ligne", "champ", "gravité", "problème", "solution"])
+        rows = [[p.line, p.field, p.severity, p.message, p.fix] for p in self.problems]
+        columns = [_("ligne"), _("champ"), _("gravité"), _("problème"), _("solution")]
+        return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass
@@ -195,10 +193,10 @@ def token_limit(model: str) -> int:
 
 def _distribution(values: list[int]) -> dict[str, float]:
     if not values:
-        return {"min": 0, "max": 0, "moyenne": 0, "médiane": 0}
+        return {"min": 0, "max": 0, "moyenne": 0, "médiane": 0}  # i18n: keep (keys code reads)
     return {
         "min": min(values),
         "max": max(values),
         "moyenne": round(statistics.fmean(values), 1),
-        "médiane": statistics.median(values),
+        "médiane": statistics.median(values),  # i18n: keep (a key code reads)
     }

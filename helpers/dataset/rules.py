@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _, ngettext
 from .problem import Problem, Severity
 from .tools_schema import has_tool_fields, tool_problems
 
@@ -26,6 +27,18 @@ MESSAGE_KEYS = {
 }
 
 
+def chat_words(kind: str, n: int) -> str:
+    """How a report counts chat examples, in the learner's language: `kind` is "ready" (a file
+    ready to upload), "readable" (the examples read) or "count" (a number of examples)."""
+    if kind == "ready":
+        text = ngettext("{n} exemples prêts à envoyer", "{n} exemples prêts à envoyer", n)
+    elif kind == "readable":
+        text = ngettext("{n} exemple(s) lisible(s)", "{n} exemple(s) lisible(s)", n)
+    else:
+        text = ngettext("{n} exemple(s)", "{n} exemple(s)", n)
+    return text.format(n=n)
+
+
 @dataclass(frozen=True)
 class Rules:
     """What each line of a dataset must be: a chat example (`CHAT`, the default) or a
@@ -38,8 +51,8 @@ class Rules:
     counted: Callable[[dict[str, Any]], list[Any]]  # the messages whose tokens are billed
     unusable: frozenset[str]  # problems after which the line is not an example at all
     plain_fast_path: bool = True  # plain chat lines skip the full checks (chat only)
-    noun_fr: str = "exemple(s)"
-    ready_fr: str = "exemples prêts à envoyer"
+    #: (kind, n) → how a report counts these lines: "ready", "readable", "count" (chat_words)
+    words: Callable[[str, int], str] = chat_words
 
 
 def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[Problem]:
@@ -60,8 +73,8 @@ def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[
     if not isinstance(msg, dict):
         yield p(
             "message_not_object",
-            'un message doit être un objet {"role": …, "content": …}',
-            'Écris chaque message comme {"role": "user", "content": "…"}.',
+            _('un message doit être un objet {"role": …, "content": …}'),
+            _('Écris chaque message comme {"role": "user", "content": "…"}.'),
             "",
         )
         return
@@ -69,23 +82,23 @@ def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[
     if "role" not in msg:
         yield p(
             "missing_role",
-            'le message n\'a pas de champ "role"',
-            'Ajoute "role": "system", "user" ou "assistant".',
+            _('le message n\'a pas de champ "role"'),
+            _('Ajoute "role": "system", "user" ou "assistant".'),
             "role",
         )
     elif not isinstance(role, str) or role not in ROLES:
         lower = role.strip().lower() if isinstance(role, str) else None
         fix = (
-            f'Écris le rôle en minuscules, sans espace : "{lower}".'
+            _('Écris le rôle en minuscules, sans espace : "{role}".').format(role=lower)
             if lower in ROLES
-            else 'Utilise "system", "user" ou "assistant" (ou "tool" pour un résultat d\'outil).'
+            else _('Utilise "system", "user" ou "assistant" (ou "tool" pour un résultat d\'outil).')
         )
-        yield p("bad_role", f"rôle inconnu {role!r}", fix, "role")
+        yield p("bad_role", _("rôle inconnu {role}").format(role=repr(role)), fix, "role")
     for key in sorted(set(msg) - MESSAGE_KEYS):
         yield p(
             "unknown_message_key",
-            f"clé inconnue {key!r} dans le message",
-            "Garde seulement role, content (et name, weight, tool_calls si besoin).",
+            _("clé inconnue {key} dans le message").format(key=repr(key)),
+            _("Garde seulement role, content (et name, weight, tool_calls si besoin)."),
             key,
         )
     has_calls = bool(msg.get("tool_calls") or msg.get("function_call"))
@@ -93,8 +106,8 @@ def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[
         if not (role == "assistant" and has_calls):
             yield p(
                 "missing_content",
-                'le message n\'a pas de champ "content"',
-                'Ajoute "content": "ton texte".',
+                _('le message n\'a pas de champ "content"'),
+                _('Ajoute "content": "ton texte".'),
                 "content",
             )
     else:
@@ -103,8 +116,8 @@ def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[
             if not (role == "assistant" and has_calls):
                 yield p(
                     "null_content",
-                    '"content" vaut null',
-                    "Mets un texte entre guillemets.",
+                    _('"content" vaut null'),
+                    _("Mets un texte entre guillemets."),
                     "content",
                 )
         elif isinstance(content, list):
@@ -113,22 +126,22 @@ def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[
             ):
                 yield p(
                     "bad_content",
-                    '"content" est une liste mal formée',
-                    'Mets simplement un texte : "content": "…".',
+                    _('"content" est une liste mal formée'),
+                    _('Mets simplement un texte : "content": "…".'),
                     "content",
                 )
         elif not isinstance(content, str):
             yield p(
                 "bad_content",
-                f'"content" doit être un texte, pas {type(content).__name__}',
-                'Mets le contenu entre guillemets : "content": "…".',
+                _('"content" doit être un texte, pas {kind}').format(kind=type(content).__name__),
+                _('Mets le contenu entre guillemets : "content": "…".'),
                 "content",
             )
         elif not content.strip() and not has_calls:
             yield p(
                 "empty_content",
-                '"content" est vide',
-                "Écris un texte, ou supprime ce message.",
+                _('"content" est vide'),
+                _("Écris un texte, ou supprime ce message."),
                 "content",
                 "warning",
             )
@@ -136,31 +149,35 @@ def check_message(msg: Any, i: int, where: str, line: int, ex: int) -> Iterator[
         if msg["weight"] not in (0, 1) or isinstance(msg["weight"], bool):
             yield p(
                 "bad_weight",
-                f'"weight" vaut {msg["weight"]!r} : seules les valeurs 0 et 1 sont permises',
-                "Mets 0 (ne pas apprendre ce message) ou 1 (l'apprendre).",
+                _('"weight" vaut {value} : seules les valeurs 0 et 1 sont permises').format(
+                    value=repr(msg["weight"])
+                ),
+                _("Mets 0 (ne pas apprendre ce message) ou 1 (l'apprendre)."),
                 "weight",
             )
         elif role != "assistant":
             yield p(
                 "weight_not_assistant",
-                '"weight" n\'est permis que sur les messages assistant',
-                'Retire "weight" de ce message.',
+                _('"weight" n\'est permis que sur les messages assistant'),
+                _('Retire "weight" de ce message.'),
                 "weight",
             )
     if "name" in msg and not isinstance(msg["name"], str):
-        yield p("bad_name", '"name" doit être un texte', "Mets le nom entre guillemets.", "name")
+        yield p(
+            "bad_name", _('"name" doit être un texte'), _("Mets le nom entre guillemets."), "name"
+        )
     if "tool_calls" in msg and role != "assistant":
         yield p(
             "tool_calls_not_assistant",
-            '"tool_calls" n\'est permis que sur un message assistant',
-            "Déplace l'appel d'outil dans un message assistant.",
+            _('"tool_calls" n\'est permis que sur un message assistant'),
+            _("Déplace l'appel d'outil dans un message assistant."),
             "tool_calls",
         )
     if role == "tool" and not isinstance(msg.get("tool_call_id"), str):
         yield p(
             "missing_tool_call_id",
-            'un message "tool" doit indiquer "tool_call_id"',
-            "Ajoute l'id de l'appel d'outil auquel il répond.",
+            _('un message "tool" doit indiquer "tool_call_id"'),
+            _("Ajoute l'id de l'appel d'outil auquel il répond."),
             "tool_call_id",
         )
 
@@ -176,55 +193,63 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
     if not isinstance(obj, dict):
         p(
             "not_object",
-            f"la ligne contient {type(obj).__name__}, pas un objet {{…}}",
-            'Chaque ligne doit être un objet : {"messages": [...]}.',
+            _("la ligne contient {kind}, pas un objet {{…}}").format(kind=type(obj).__name__),
+            _('Chaque ligne doit être un objet : {"messages": [...]}.'),
         )
         return out
     if "messages" not in obj:
         if PREFERENCE_KEYS & set(obj):
             p(
                 "preference_format",
-                "cette ligne est une paire de préférences (format DPO : input, preferred_output, "
-                "non_preferred_output), pas un exemple de chat",
-                "Pour un entraînement par préférences, vérifie le fichier avec --method dpo et "
-                'lance le job avec method={"type": "dpo"} (notebook 13) ; pour un entraînement '
-                'supervisé, écris chaque exemple en {"messages": [...]}.',
+                _(
+                    "cette ligne est une paire de préférences (format DPO : input, preferred_output, "
+                    "non_preferred_output), pas un exemple de chat"
+                ),
+                _(
+                    "Pour un entraînement par préférences, vérifie le fichier avec --method dpo et "
+                    'lance le job avec method={"type": "dpo"} (notebook 13) ; pour un entraînement '
+                    'supervisé, écris chaque exemple en {"messages": [...]}.'
+                ),
             )
         elif "prompt" in obj or "completion" in obj:
             p(
                 "legacy_format",
-                'format ancien prompt/completion : les modèles de chat attendent "messages"',
-                'Réécris l\'exemple en {"messages": [{"role": "user", …}, {"role": "assistant", …}]}.',
+                _('format ancien prompt/completion : les modèles de chat attendent "messages"'),
+                _(
+                    'Réécris l\'exemple en {"messages": [{"role": "user", …}, {"role": "assistant", …}]}.'
+                ),
             )
         else:
             p(
                 "missing_messages",
-                'pas de clé "messages"',
-                'Chaque ligne doit être de la forme {"messages": [...]}.',
+                _('pas de clé "messages"'),
+                _('Chaque ligne doit être de la forme {"messages": [...]}.'),
                 "messages",
             )
         return out
     for key in sorted(set(obj) - TOP_KEYS):
         p(
             "unknown_key",
-            f'clé inconnue {key!r} à côté de "messages"',
-            "Supprime cette clé (seules messages, tools, parallel_tool_calls, functions sont permises).",
+            _('clé inconnue {key} à côté de "messages"').format(key=repr(key)),
+            _(
+                "Supprime cette clé (seules messages, tools, parallel_tool_calls, functions sont permises)."
+            ),
             key,
         )
     messages = obj["messages"]
     if not isinstance(messages, list):
         p(
             "messages_not_list",
-            '"messages" doit être une liste [...]',
-            'Écris "messages": [ {…}, {…} ].',
+            _('"messages" doit être une liste [...]'),
+            _('Écris "messages": [ {…}, {…} ].'),
             "messages",
         )
         return out
     if not messages:
         p(
             "empty_messages",
-            'la liste "messages" est vide',
-            "Ajoute au moins un message user et un assistant.",
+            _('la liste "messages" est vide'),
+            _("Ajoute au moins un message user et un assistant."),
             "messages",
         )
         return out
@@ -236,8 +261,8 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
     elif "assistant" not in roles:
         p(
             "no_assistant",
-            'aucun message "assistant" : le modèle n\'a rien à apprendre',
-            'Ajoute la réponse attendue : {"role": "assistant", "content": "…"}.',
+            _('aucun message "assistant" : le modèle n\'a rien à apprendre'),
+            _('Ajoute la réponse attendue : {"role": "assistant", "content": "…"}.'),
             "messages",
         )
     elif all(
@@ -247,8 +272,8 @@ def _check_example(obj: Any, line: int, ex: int) -> list[Problem]:
     ):
         p(
             "all_weights_zero",
-            'tous les messages assistant ont "weight": 0 : rien à apprendre',
-            'Mets "weight": 1 (ou retire weight) sur au moins une réponse.',
+            _('tous les messages assistant ont "weight": 0 : rien à apprendre'),
+            _('Mets "weight": 1 (ou retire weight) sur au moins une réponse.'),
             "messages",
         )
     if has_tool_fields(obj):

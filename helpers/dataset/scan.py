@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from .. import models, tokens
 from ..exceptions import DatasetError
+from ..i18n import _
 from .decode import Lines, decode, file_lines, text_lines, wide_codec
 from .jsonl import dumps_jsonl
 from .parse import (
@@ -67,8 +68,8 @@ def _run(
         report.problems.append(
             Problem(
                 "internal",
-                f"vérification interrompue ({type(err).__name__})",
-                "Signale ce fichier à ton formateur.",
+                _("vérification interrompue ({error})").format(error=type(err).__name__),
+                _("Signale ce fichier à ton formateur."),
                 line=None,
             )
         )
@@ -81,7 +82,9 @@ def _run(
         report.problems.append(
             Problem(
                 "model_alias",
-                f"le modèle visé, « {model} », est un alias (un nom sans date)",
+                _("le modèle visé, « {model} », est un alias (un nom sans date)").format(
+                    model=model
+                ),
                 advice,
                 severity="warning",
             )
@@ -140,7 +143,9 @@ class _Scan:
                 continue
             if not raw.strip():
                 problems.append(
-                    Problem("blank_line", "ligne vide", "Supprime cette ligne vide.", line=number)
+                    Problem(
+                        "blank_line", _("ligne vide"), _("Supprime cette ligne vide."), line=number
+                    )
                 )
                 continue
             content = True
@@ -154,9 +159,11 @@ class _Scan:
                     problems.append(
                         Problem(
                             "trailing_comma",
-                            "virgule en trop à la fin de la ligne",
-                            "Supprime la virgule finale : en JSONL, les exemples ne sont pas "
-                            "séparés par des virgules.",
+                            _("virgule en trop à la fin de la ligne"),
+                            _(
+                                "Supprime la virgule finale : en JSONL, les exemples ne sont pas "
+                                "séparés par des virgules."
+                            ),
                             line=number,
                         )
                     )
@@ -167,9 +174,13 @@ class _Scan:
                 problems.append(
                     Problem(
                         "multiline_json",
-                        f"un exemple est écrit sur plusieurs lignes (lignes {number} à {number + more})",
-                        "Mets chaque exemple entier sur UNE seule ligne (JSONL) : supprime les retours à la ligne "
-                        "à l'intérieur de l'objet.",
+                        _(
+                            "un exemple est écrit sur plusieurs lignes (lignes {first} à {last})"
+                        ).format(first=number, last=number + more),
+                        _(
+                            "Mets chaque exemple entier sur UNE seule ligne (JSONL) : supprime les retours à la ligne "
+                            "à l'intérieur de l'objet."
+                        ),
                         line=number,
                     )
                 )
@@ -180,8 +191,8 @@ class _Scan:
             report.problems[:] = [
                 Problem(
                     "empty_file",
-                    "le fichier est vide",
-                    "Écris au moins 10 exemples, un par ligne.",
+                    _("le fichier est vide"),
+                    _("Écris au moins 10 exemples, un par ligne."),
                     line=None,
                 )
             ]
@@ -191,10 +202,12 @@ class _Scan:
             problems.append(
                 Problem(
                     "too_few_examples",
-                    f"{self.n} {self.rules.noun_fr} : l'API d'OpenAI en exige au moins "
-                    f"{models.MIN_EXAMPLES}",
-                    f"Ajoute au moins {models.MIN_EXAMPLES - self.n} {self.rules.noun_fr} "
-                    "(50 à 100 donnent de meilleurs résultats).",
+                    _("{count} : l'API d'OpenAI en exige au moins {minimum}").format(
+                        count=self.rules.words("count", self.n), minimum=models.MIN_EXAMPLES
+                    ),
+                    _("Ajoute au moins {count} (50 à 100 donnent de meilleurs résultats).").format(
+                        count=self.rules.words("count", models.MIN_EXAMPLES - self.n)
+                    ),
                 )
             )
         if self.figures is not None:
@@ -277,9 +290,10 @@ def _check_stream(file: BinaryIO, model: str, rules: Rules | None = None) -> Rep
 def _too_long(n_tokens: int, limit: int, model: str, line: int, ex: int) -> Problem:
     return Problem(
         "too_long",
-        f"exemple de {n_tokens} jetons, plus que la limite de {limit} pour {model} : "
-        "il sera tronqué",
-        "Raccourcis cet exemple ou coupe-le en plusieurs.",
+        _(
+            "exemple de {n} jetons, plus que la limite de {limit} pour {model} : il sera tronqué"
+        ).format(n=n_tokens, limit=limit, model=model),
+        _("Raccourcis cet exemple ou coupe-le en plusieurs."),
         line=line,
         severity="warning",
         example=ex,
@@ -289,8 +303,8 @@ def _too_long(n_tokens: int, limit: int, model: str, line: int, ex: int) -> Prob
 def _duplicate(first: int, line: int, ex: int) -> Problem:
     return Problem(
         "duplicate",
-        f"doublon exact de la ligne {first}",
-        "Supprime le doublon ou varie la question.",
+        _("doublon exact de la ligne {line}").format(line=first),
+        _("Supprime le doublon ou varie la question."),
         line=line,
         severity="warning",
         example=ex,
@@ -321,8 +335,8 @@ def check_file(
         report.problems.append(
             Problem(
                 "unreadable",
-                f"impossible de lire {path} ({err.strerror})",
-                "Vérifie le chemin du fichier (il doit finir par .jsonl).",
+                _("impossible de lire {path} ({error})").format(path=path, error=err.strerror),
+                _("Vérifie le chemin du fichier (il doit finir par .jsonl)."),
             )
         )
         return report
@@ -331,8 +345,10 @@ def check_file(
             0,
             Problem(
                 "bad_extension",
-                f"le nom du fichier finit par {path.suffix or '(rien)'!r}",
-                "Renomme-le en .jsonl : l'API refuse les autres extensions.",
+                _("le nom du fichier finit par {suffix}").format(
+                    suffix=repr(path.suffix) if path.suffix else repr(_("(rien)"))
+                ),
+                _("Renomme-le en .jsonl : l'API refuse les autres extensions."),
             ),
         )
     return report

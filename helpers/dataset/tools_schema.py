@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from ..i18n import N_, _
 from .problem import Problem
 
 _JSON_TEXT = "json-text"  # format: a string that holds JSON (function arguments)
@@ -70,21 +71,29 @@ TOOLS_SCHEMA: dict[str, Any] = {
     },
 }
 _TOOL_FIXES = {
-    "tools": 'Écris "tools": [{"type": "function", "function": {"name": "meteo", '
-    '"description": "…", "parameters": {"type": "object", "properties": {…}}}}].',
-    "functions": 'Écris "functions": [{"name": "meteo", "description": "…", '
-    '"parameters": {"type": "object", "properties": {…}}}] (ou mieux : "tools").',
-    "parallel_tool_calls": 'Écris "parallel_tool_calls": true ou false, sans guillemets.',
-    "function_call": 'Écris "function_call": {"name": "meteo", "arguments": "{\\"ville\\": \\"Paris\\"}"} '
-    "(arguments : un objet JSON encodé en texte).",
-    "tool_calls": 'Écris "tool_calls": [{"id": "call_1", "type": "function", "function": '
-    '{"name": "meteo", "arguments": "{\\"ville\\": \\"Paris\\"}"}}].',
+    "tools": N_(
+        'Écris "tools": [{"type": "function", "function": {"name": "meteo", '
+        '"description": "…", "parameters": {"type": "object", "properties": {…}}}}].'
+    ),
+    "functions": N_(
+        'Écris "functions": [{"name": "meteo", "description": "…", '
+        '"parameters": {"type": "object", "properties": {…}}}] (ou mieux : "tools").'
+    ),
+    "parallel_tool_calls": N_('Écris "parallel_tool_calls": true ou false, sans guillemets.'),
+    "function_call": N_(
+        'Écris "function_call": {"name": "meteo", "arguments": "{\\"ville\\": \\"Paris\\"}"} '
+        "(arguments : un objet JSON encodé en texte)."
+    ),
+    "tool_calls": N_(
+        'Écris "tool_calls": [{"id": "call_1", "type": "function", "function": '
+        '{"name": "meteo", "arguments": "{\\"ville\\": \\"Paris\\"}"}}].'
+    ),
 }
 _JSON_TYPES = {
-    "array": "une liste [...]",
-    "object": "un objet {…}",
-    "string": "un texte entre guillemets",
-    "boolean": "true ou false (sans guillemets)",
+    "array": N_("une liste [...]"),
+    "object": N_("un objet {…}"),
+    "string": N_("un texte entre guillemets"),
+    "boolean": N_("true ou false (sans guillemets)"),
     "null": "null",
 }
 
@@ -150,24 +159,32 @@ def tool_problems(obj: dict[str, Any], line: int, ex: int) -> list[Problem]:
         if kind == "type":
             types = err.validator_value
             types = [types] if isinstance(types, str) else types
-            want = " ou ".join(_JSON_TYPES.get(t, t) for t in types)
-            message = f"{name} doit être {want}, pas {value}"
+            want = _(" ou ").join(_(_JSON_TYPES[t]) if t in _JSON_TYPES else t for t in types)
+            message = _("{name} doit être {want}, pas {value}").format(
+                name=name, want=want, value=value
+            )
         elif kind == "const":
-            message = f"{name} doit valoir {json.dumps(err.validator_value)}, pas {value}"
+            message = _("{name} doit valoir {expected}, pas {value}").format(
+                name=name, expected=json.dumps(err.validator_value), value=value
+            )
         elif kind == "required":
             missing = next((k for k in err.validator_value if k not in err.instance), "?")
-            message = f'il manque "{missing}" dans {name}'
+            message = _('il manque "{missing}" dans {name}').format(missing=missing, name=name)
         elif kind == "additionalProperties":
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            message = f"clé inconnue {', '.join(map(repr, extra))} dans {name}"
+            message = _("clé inconnue {keys} dans {name}").format(
+                keys=", ".join(map(repr, extra)), name=name
+            )
         elif kind == "format":
-            message = f"{name} n'est pas un JSON valide : {value}"
+            message = _("{name} n'est pas un JSON valide : {value}").format(name=name, value=value)
         elif kind == "minItems":
-            message = f"{name} est une liste vide"
+            message = _("{name} est une liste vide").format(name=name)
         elif kind == "pattern":
-            message = f"{name} {value} : seulement lettres, chiffres, _ et - (64 au plus)"
+            message = _("{name} {value} : seulement lettres, chiffres, _ et - (64 au plus)").format(
+                name=name, value=value
+            )
         else:  # pragma: no cover - every keyword of TOOLS_SCHEMA is named above
-            message = f"{name} mal formé ({kind})"
+            message = _("{name} mal formé ({kind})").format(name=name, kind=kind)
         code = "bad_tool_arguments" if kind == "format" else f"bad_{top or 'tools'}"
         if code == "bad_tool_calls" and len(path) > 1:
             code = "bad_tool_call"  # one call of the list
@@ -175,7 +192,7 @@ def tool_problems(obj: dict[str, Any], line: int, ex: int) -> list[Problem]:
             Problem(
                 code,
                 message,
-                _TOOL_FIXES.get(top, _TOOL_FIXES["tools"]),
+                _(_TOOL_FIXES.get(top, _TOOL_FIXES["tools"])),
                 line=line,
                 field=fld or None,
                 example=ex,

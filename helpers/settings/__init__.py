@@ -19,12 +19,14 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import i18n
 from ..exceptions import DamagedFileError, SettingsError
 from ..fileio import write_atomic
+from ..i18n import N_, _
 from ..modes import DEFAULT_MODE, MODE_NAMES, Mode
 from .variables import (  # noqa: F401 - the settings' public names, here too
     COUCOU_JOB_SECONDS,
@@ -37,6 +39,7 @@ from .variables import (  # noqa: F401 - the settings' public names, here too
     LANG_VAR,
     LANGUAGES,
     Settings,
+    chosen_language,
     current,
     environment,
     language_code,
@@ -49,11 +52,31 @@ KEY_VAR = "OPENAI_API_KEY"
 
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX order: the first one set decides
 
-MODE_LABELS: dict[Mode, str] = {
-    Mode.SANDBOX: "🧪 bac à sable (serveur local, sans clé, gratuit)",
-    Mode.OPENAI: "☁️ OpenAI (vraie API, avec ta clé — payant)",
-    Mode.LOCAL: "💻 local (vrai entraînement d'un petit modèle ouvert, sur cette machine)",
-}
+
+class _Translated(Mapping[Mode, str]):
+    """A table of texts marked with `N_`, each read in the learner's language of the moment."""
+
+    def __init__(self, texts: dict[Mode, str]) -> None:
+        self._texts = texts
+
+    def __getitem__(self, key: Mode) -> str:
+        return _(self._texts[key])
+
+    def __iter__(self) -> Iterator[Mode]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+#: Each mode in a few words, in the learner's language (`MODE_LABELS[mode]`).
+MODE_LABELS: Mapping[Mode, str] = _Translated(
+    {
+        Mode.SANDBOX: N_("🧪 bac à sable (serveur local, sans clé, gratuit)"),
+        Mode.OPENAI: N_("☁️ OpenAI (vraie API, avec ta clé — payant)"),
+        Mode.LOCAL: N_("💻 local (vrai entraînement d'un petit modèle ouvert, sur cette machine)"),
+    }
+)
 
 
 # --------------------------------------------------------------------------- workspace
@@ -108,7 +131,9 @@ def state_path() -> Path:
     return workspace_dir() / "state.json"
 
 
-STATE_WHAT = "l'état de ton espace de travail : le mode choisi, les identifiants de chaque étape"
+STATE_WHAT = N_(
+    "l'état de ton espace de travail : le mode choisi, les identifiants de chaque étape"
+)
 
 
 def load_state() -> dict[str, Any]:
@@ -123,37 +148,37 @@ def load_state() -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except IsADirectoryError:
-        raise DamagedFileError(path, STATE_WHAT, "c'est un dossier, pas un fichier") from None
+        raise DamagedFileError(path, _(STATE_WHAT), _("c'est un dossier, pas un fichier")) from None
     except UnicodeDecodeError:
-        raise DamagedFileError(path, STATE_WHAT, "ce n'est pas du texte UTF-8") from None
+        raise DamagedFileError(path, _(STATE_WHAT), _("ce n'est pas du texte UTF-8")) from None
     except OSError:
         if not path.exists():  # gone in between
             return {}
         raise
     if not text.strip():
-        raise DamagedFileError(path, STATE_WHAT, "il est vide")
+        raise DamagedFileError(path, _(STATE_WHAT), _("il est vide"))
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise DamagedFileError(path, STATE_WHAT, "son JSON est coupé ou mal formé") from None
+        raise DamagedFileError(path, _(STATE_WHAT), _("son JSON est coupé ou mal formé")) from None
     problem = _state_shape_problem(data)
     if problem:
-        raise DamagedFileError(path, STATE_WHAT, problem)
+        raise DamagedFileError(path, _(STATE_WHAT), problem)
     return data
 
 
 def _state_shape_problem(data: Any) -> str | None:
     """What is wrong with the state's shape (None: nothing): {"mode": str, "runs": {mode: {…}}}."""
     if not isinstance(data, dict):
-        return "il devrait contenir un objet JSON {…}"
+        return _("il devrait contenir un objet JSON {…}")
     if "mode" in data and not isinstance(data["mode"], str):
-        return '"mode" devrait être un texte'
+        return _('"mode" devrait être un texte')
     runs = data.get("runs", {})
     if not isinstance(runs, dict):
-        return '"runs" devrait être un objet {"sandbox": {…}, …}'
+        return _('"runs" devrait être un objet {"sandbox": {…}, …}')
     for mode, records in runs.items():
         if not isinstance(records, dict):
-            return f'"runs" → "{mode}" devrait être un objet {{…}}'
+            return _('"runs" → "{mode}" devrait être un objet {{…}}').format(mode=mode)
     return None
 
 
@@ -171,8 +196,10 @@ def check_mode(mode: str | Mode) -> Mode:
         return Mode(str(mode).strip().lower())
     except ValueError:
         raise SettingsError(
-            f"Mode inconnu : {mode!r}. Choisis parmi {', '.join(MODES)} "
-            f"(variable {Settings.variable('mode')} ou helpers.use_mode(...))."
+            _(
+                "Mode inconnu : {mode}. Choisis parmi {modes} (variable {variable} ou "
+                "helpers.use_mode(...))."
+            ).format(mode=repr(mode), modes=", ".join(MODES), variable=Settings.variable("mode"))
         ) from None
 
 
@@ -191,10 +218,11 @@ def resolve_mode(mode: str | Mode | None = None) -> Mode:
 
 
 def mode_source() -> str:
-    """Where the active mode comes from (French): the variable, the saved choice or the default."""
+    """Where the active mode comes from, in the learner's language: the variable, the saved
+    choice or the default."""
     if current().mode is not None:
         return Settings.variable("mode")
-    return "choix enregistré" if saved_mode() else "par défaut"
+    return _("choix enregistré") if saved_mode() else _("par défaut")
 
 
 def saved_mode() -> str | None:
@@ -237,7 +265,7 @@ def language() -> str:
     """The language of what the kit shows: `ATELIER_LANG` (fr|en) > the notebook's edition
     (`notebook_edition`) > the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: the first one set;
     `en…` → en) > French. An ATELIER_LANG the kit does not speak is ignored."""
-    chosen = current().lang
+    chosen = chosen_language()  # (not current(): its own errors are translated)
     if chosen:
         return chosen
     edition = notebook_edition()
@@ -334,9 +362,10 @@ def _from_colab_secrets() -> str | None:
 
 
 def key_source() -> str | None:
-    """Where the key would come from: 'environnement', '.env', 'Colab', or None."""
+    """Where the key would come from: 'environnement', '.env', 'Colab', or None (a name code
+    compares: translate it with `_()` to show it)."""
     if os.environ.get(KEY_VAR, "").strip():
-        return "environnement"
+        return N_("environnement")
     if _from_env_file():
         return ".env"
     if _from_colab_secrets():
@@ -352,7 +381,7 @@ def find_api_key() -> str | None:
 def mask_key(key: str | None) -> str:
     """`sk-proj-abcd…wxyz` → `sk-…wxyz` style: enough to recognise, useless to steal."""
     if not key:
-        return "(aucune)"
+        return _("(aucune)")
     return f"{key[:3]}…{key[-4:]}" if len(key) > 12 else "…"
 
 
@@ -360,7 +389,7 @@ def use_key_for_session(key: str) -> None:
     """Put the key in this kernel's environment (what the SDK reads). Nothing is written."""
     key = key.strip()
     if not key:
-        raise SettingsError("La clé est vide.")
+        raise SettingsError(_("La clé est vide."))
     os.environ[KEY_VAR] = key
 
 
@@ -369,7 +398,7 @@ def save_key_to_env_file(key: str) -> Path:
     key = key.strip()
     if not key or any(c in key for c in "\r\n\"' "):
         raise SettingsError(
-            "Cette clé contient des caractères inattendus : recopie-la sans espace ni guillemet."
+            _("Cette clé contient des caractères inattendus : recopie-la sans espace ni guillemet.")
         )
     path = env_file()
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []

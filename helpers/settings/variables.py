@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import SettingsError
+from ..i18n import N_, _
 from ..modes import MODE_NAMES, Mode
 
 # The course's languages (issue 23): French is the source, English a translation.
@@ -41,9 +42,11 @@ KIT_KEY_VAR = "ATELIER_KIT_KEY"
 #: what they hold (French), for docs/reglages.md's table.
 HANDED_OVER: dict[str, tuple[str, str]] = {
     KIT_KEY_VAR: (
-        "texte (secret)",
-        "lue par Promptfoo, pas par le kit : la clé du serveur du kit de l'espace de travail "
-        "(la commande que le kit affiche pour Promptfoo la donne, sans l'écrire dans un fichier)",
+        N_("texte (secret)"),
+        N_(
+            "lue par Promptfoo, pas par le kit : la clé du serveur du kit de l'espace de travail "
+            "(la commande que le kit affiche pour Promptfoo la donne, sans l'écrire dans un fichier)"
+        ),
     ),
 }
 
@@ -71,11 +74,11 @@ def _mode(raw: str) -> Mode:
     try:
         return Mode(raw.lower())
     except ValueError:
-        raise _Invalid(f"un mode parmi {', '.join(MODE_NAMES)}") from None
+        raise _Invalid(_("un mode parmi {modes}").format(modes=", ".join(MODE_NAMES))) from None
 
 
 def _positive(expected: str) -> Callable[[str], float]:
-    """A parser of numbers > 0; `expected` says what the variable holds (French)."""
+    """A parser of numbers > 0; `expected` says what the variable holds (marked with `N_`)."""
 
     def parse(raw: str) -> float:
         try:
@@ -83,7 +86,7 @@ def _positive(expected: str) -> Callable[[str], float]:
         except ValueError:
             value = float("nan")
         if not value > 0:
-            raise _Invalid(expected)
+            raise _Invalid(_(expected))
         return value
 
     return parse
@@ -93,7 +96,7 @@ def _seconds(raw: str) -> float:
     try:
         return max(0.0, float(raw))
     except ValueError:
-        raise _Invalid("un nombre de secondes (0 : jamais d'arrêt)") from None
+        raise _Invalid(_("un nombre de secondes (0 : jamais d'arrêt)")) from None
 
 
 def _count(raw: str) -> int:
@@ -102,7 +105,7 @@ def _count(raw: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise _Invalid("un nombre entier, 1 ou plus")
+        raise _Invalid(_("un nombre entier, 1 ou plus"))
     return value
 
 
@@ -112,7 +115,7 @@ def _port(raw: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= 65535:
-        raise _Invalid("un numéro de port, de 0 à 65535")
+        raise _Invalid(_("un numéro de port, de 0 à 65535"))
     return value
 
 
@@ -123,7 +126,7 @@ def _yes(raw: str) -> bool:
         return True
     if value in ("0", "false", "no", "non"):
         return False
-    raise _Invalid("1 (oui) ou 0 (non)")
+    raise _Invalid(_("1 (oui) ou 0 (non)"))
 
 
 def _lower(raw: str) -> str:
@@ -133,7 +136,7 @@ def _lower(raw: str) -> str:
 def _class_url(raw: str) -> str:
     url = raw.rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise _Invalid("une adresse http(s)://…, celle que ton enseignant·e t'a donnée")
+        raise _Invalid(_("une adresse http(s)://…, celle que ton enseignant·e t'a donnée"))
     return url if url.endswith("/v1") else url + "/v1"
 
 
@@ -173,198 +176,218 @@ class Settings:
     # -- everyone --------------------------------------------------------------------------
     mode: Mode | None = _setting(
         "ATELIER_MODE",
-        "le mode : `sandbox` (bac à sable), `openai` (la vraie API, payant) ou `local` (vrai "
-        "entraînement sur cette machine) ; gagne sur le choix enregistré (`helpers.use_mode`)",
+        N_(
+            "le mode : `sandbox` (bac à sable), `openai` (la vraie API, payant) ou `local` (vrai "
+            "entraînement sur cette machine) ; gagne sur le choix enregistré (`helpers.use_mode`)"
+        ),
         _mode,
         kind="sandbox | openai | local",
-        shown="le choix enregistré, sinon `sandbox`",
+        shown=N_("le choix enregistré, sinon `sandbox`"),
     )
     lang: str | None = _setting(
         "ATELIER_LANG",
-        "la langue de ce que le kit affiche : `fr` ou `en` (une autre langue est ignorée) ; "
-        "gagne sur l'édition du notebook (`notebooks/en/` : anglais) et la langue du système "
-        "(`LC_ALL`, `LC_MESSAGES`, `LANG`)",
+        N_(
+            "la langue de ce que le kit affiche : `fr` ou `en` (une autre langue est ignorée) ; "
+            "gagne sur l'édition du notebook (`notebooks/en/` : anglais) et la langue du système "
+            "(`LC_ALL`, `LC_MESSAGES`, `LANG`)"
+        ),
         language_code,
         kind="fr | en",
-        shown="l'édition du notebook, sinon la langue du système, sinon `fr`",
+        shown=N_("l'édition du notebook, sinon la langue du système, sinon `fr`"),
     )
     home: Path | None = _setting(
         "ATELIER_HOME",
-        "le dossier de l'espace de travail (état, base du bac à sable, modèles locaux)",
+        N_("le dossier de l'espace de travail (état, base du bac à sable, modèles locaux)"),
         _path,
-        kind="chemin",
-        shown="`.atelier/` du dépôt, sinon `~/.atelier/`",
+        kind=N_("chemin"),
+        shown=N_("`.atelier/` du dépôt, sinon `~/.atelier/`"),
         strip=False,
     )
     # -- the sandbox -----------------------------------------------------------------------
     job_seconds: float | None = _setting(
         "ATELIER_JOB_SECONDS",
-        "le réglage de l'enseignant·e : la durée d'un entraînement COUCOU dans le bac à sable, "
-        "en secondes",
-        _positive("une durée en secondes, plus grande que 0"),
-        kind="secondes",
+        N_(
+            "le réglage de l'enseignant·e : la durée d'un entraînement COUCOU dans le bac à sable, "
+            "en secondes"
+        ),
+        _positive(N_("une durée en secondes, plus grande que 0")),
+        kind=N_("secondes"),
         shown=f"{COUCOU_JOB_SECONDS:g}",
-        area="bac à sable",
+        area="bac à sable",  # i18n: keep (a group of the docs' table)
     )
     sandbox_speed: float | None = _setting(
         "ATELIER_SANDBOX_SPEED",
-        "la vitesse des jobs du bac à sable, un multiplicateur (1 : un job COUCOU d'une minute, "
-        "1000 : les tests) ; gagne sur ATELIER_JOB_SECONDS",
-        _positive("un nombre plus grand que 0 (1 : un job COUCOU d'une minute)"),
-        kind="nombre",
+        N_(
+            "la vitesse des jobs du bac à sable, un multiplicateur (1 : un job COUCOU d'une minute, "
+            "1000 : les tests) ; gagne sur ATELIER_JOB_SECONDS"
+        ),
+        _positive(N_("un nombre plus grand que 0 (1 : un job COUCOU d'une minute)")),
+        kind=N_("nombre"),
         shown="1",
-        area="bac à sable",
+        area="bac à sable",  # i18n: keep (a group of the docs' table)
     )
     server_idle: float = _setting(
         "ATELIER_SERVER_IDLE",
-        "secondes sans requête avant que le serveur du kit d'un espace de travail s'arrête "
-        "(0 : jamais ; la requête suivante le relance)",
+        N_(
+            "secondes sans requête avant que le serveur du kit d'un espace de travail s'arrête "
+            "(0 : jamais ; la requête suivante le relance)"
+        ),
         _seconds,
-        kind="secondes",
+        kind=N_("secondes"),
         default=DEFAULT_SERVER_IDLE,
         shown=f"{DEFAULT_SERVER_IDLE:g}",
-        area="bac à sable",
+        area="bac à sable",  # i18n: keep (a group of the docs' table)
     )
     sandbox_in_process: bool = _setting(
         "ATELIER_SANDBOX_IN_PROCESS",
-        "1 : le serveur du kit tourne dans le processus même (tests, bancs d'essai)",
+        N_("1 : le serveur du kit tourne dans le processus même (tests, bancs d'essai)"),
         _yes,
-        kind="oui/non",
+        kind=N_("oui/non"),
         default=False,
         shown="0",
-        area="bac à sable",
+        area="bac à sable",  # i18n: keep (a group of the docs' table)
     )
     sandbox_wal: bool | None = _setting(
         "ATELIER_SANDBOX_WAL",
-        "1 ou 0 : forcer ou refuser le mode WAL de SQLite (sinon : deviné selon le système de "
-        "fichiers ; les dossiers réseau n'en veulent pas)",
+        N_(
+            "1 ou 0 : forcer ou refuser le mode WAL de SQLite (sinon : deviné selon le système de "
+            "fichiers ; les dossiers réseau n'en veulent pas)"
+        ),
         _yes,
-        kind="oui/non",
-        shown="deviné",
-        area="bac à sable",
+        kind=N_("oui/non"),
+        shown=N_("deviné"),
+        area="bac à sable",  # i18n: keep (a group of the docs' table)
     )
     # -- the class server ------------------------------------------------------------------
     class_url: str | None = _setting(
         "ATELIER_CLASS_URL",
-        "l'adresse du serveur de la classe : les modes sandbox et local l'utilisent au lieu d'un "
-        "serveur de l'espace de travail",
+        N_(
+            "l'adresse du serveur de la classe : les modes sandbox et local l'utilisent au lieu d'un "
+            "serveur de l'espace de travail"
+        ),
         _class_url,
-        kind="adresse",
-        area="serveur de classe",
+        kind=N_("adresse"),
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
     )
     class_key: str | None = _setting(
         "ATELIER_CLASS_KEY",
-        "la clé de l'élève pour le serveur de la classe (sur un JupyterHub : le jeton du hub)",
+        N_("la clé de l'élève pour le serveur de la classe (sur un JupyterHub : le jeton du hub)"),
         _text,
-        kind="texte (secret)",
+        kind=N_("texte (secret)"),
         shown="`JUPYTERHUB_API_TOKEN`",
-        area="serveur de classe",
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
         secret=True,
     )
     class_home: Path | None = _setting(
         "ATELIER_CLASS_HOME",
-        "le dossier de la classe (`python -m helpers class …`, sans `--home`)",
+        N_("le dossier de la classe (`python -m helpers class …`, sans `--home`)"),
         _path,
-        kind="chemin",
+        kind=N_("chemin"),
         shown="`./classe`",
-        area="serveur de classe",
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
         strip=False,
     )
     class_host: str = _setting(
         "ATELIER_CLASS_HOST",
-        "où écoute le serveur de la classe (`python -m helpers class serve`)",
+        N_("où écoute le serveur de la classe (`python -m helpers class serve`)"),
         _text,
-        kind="hôte",
+        kind=N_("hôte"),
         default="127.0.0.1",
-        area="serveur de classe",
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
     )
     class_port: int = _setting(
         "ATELIER_CLASS_PORT",
-        "le port du serveur de la classe",
+        N_("le port du serveur de la classe"),
         _port,
-        kind="entier",
+        kind=N_("entier"),
         default=8800,
-        area="serveur de classe",
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
     )
     teachers_group: str = _setting(
         "ATELIER_TEACHERS_GROUP",
-        "sur un JupyterHub, le groupe dont les membres sont enseignant·es",
+        N_("sur un JupyterHub, le groupe dont les membres sont enseignant·es"),
         _text,
-        kind="texte",
+        kind=N_("texte"),
         default="enseignants",
-        area="serveur de classe",
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
     )
     class_turns: Path | None = _setting(
         "ATELIER_CLASS_TURNS",
-        "la base des tours de la classe en mode local (un GPU, les élèves à tour de rôle) ; "
-        "le serveur de la classe la donne à ses processus",
+        N_(
+            "la base des tours de la classe en mode local (un GPU, les élèves à tour de rôle) ; "
+            "le serveur de la classe la donne à ses processus"
+        ),
         _path,
-        kind="chemin",
-        shown="`turns.sqlite3` du dossier de la classe",
-        area="serveur de classe",
+        kind=N_("chemin"),
+        shown=N_("`turns.sqlite3` du dossier de la classe"),
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
         strip=False,
     )
     class_slots: int = _setting(
         "ATELIER_CLASS_SLOTS",
-        "en mode local, combien d'entraînements de la classe tournent à la fois",
+        N_("en mode local, combien d'entraînements de la classe tournent à la fois"),
         _count,
-        kind="entier",
+        kind=N_("entier"),
         default=1,
-        area="serveur de classe",
+        area="serveur de classe",  # i18n: keep (a group of the docs' table)
     )
     # -- local mode ------------------------------------------------------------------------
     local_model: str = _setting(
         "ATELIER_LOCAL_MODEL",
-        "le modèle ouvert entraîné en mode local : un nom du catalogue (`tiny`, …), un nom du "
-        "hub Hugging Face, un dossier ou un fichier `.gguf`",
+        N_(
+            "le modèle ouvert entraîné en mode local : un nom du catalogue (`tiny`, …), un nom du "
+            "hub Hugging Face, un dossier ou un fichier `.gguf`"
+        ),
         _text,
-        kind="texte",
+        kind=N_("texte"),
         default=DEFAULT_LOCAL_MODEL,
         shown=f"`{DEFAULT_LOCAL_MODEL}`",
-        area="mode local",
+        area="mode local",  # i18n: keep (a group of the docs' table)
     )
     local_device: str | None = _setting(
         "ATELIER_LOCAL_DEVICE",
-        "où calculer en mode local : `cpu`, `cuda` ou `mps`",
+        N_("où calculer en mode local : `cpu`, `cuda` ou `mps`"),
         _lower,
-        kind="texte",
-        shown="`cuda` si un GPU est là, sinon `cpu`",
-        area="mode local",
+        kind=N_("texte"),
+        shown=N_("`cuda` si un GPU est là, sinon `cpu`"),
+        area="mode local",  # i18n: keep (a group of the docs' table)
     )
     local_threads: int = _setting(
         "ATELIER_LOCAL_THREADS",
-        "threads de calcul sur CPU en mode local (un nombre fixe : mêmes données, même graine "
-        "→ même modèle)",
+        N_(
+            "threads de calcul sur CPU en mode local (un nombre fixe : mêmes données, même graine "
+            "→ même modèle)"
+        ),
         _count,
-        kind="entier",
+        kind=N_("entier"),
         default=1,
-        area="mode local",
+        area="mode local",  # i18n: keep (a group of the docs' table)
     )
     local_worker_idle: float = _setting(
         "ATELIER_LOCAL_WORKER_IDLE",
-        "secondes sans travail avant que le processus d'entraînement local s'arrête",
+        N_("secondes sans travail avant que le processus d'entraînement local s'arrête"),
         _seconds,
-        kind="secondes",
+        kind=N_("secondes"),
         default=DEFAULT_WORKER_IDLE,
         shown=f"{DEFAULT_WORKER_IDLE:g}",
-        area="mode local",
+        area="mode local",  # i18n: keep (a group of the docs' table)
     )
     local_bf16: bool = _setting(
         "ATELIER_LOCAL_BF16",
-        "0 : pas de calcul en bfloat16 sur CPU pour DPO, même quand le processeur le fait",
+        N_("0 : pas de calcul en bfloat16 sur CPU pour DPO, même quand le processeur le fait"),
         _yes,
-        kind="oui/non",
+        kind=N_("oui/non"),
         default=True,
         shown="1",
-        area="mode local",
+        area="mode local",  # i18n: keep (a group of the docs' table)
     )
     export_dir: Path | None = _setting(
         "ATELIER_EXPORT_DIR",
-        "le dossier où `python -m helpers export` écrit les modèles locaux exportés",
+        N_("le dossier où `python -m helpers export` écrit les modèles locaux exportés"),
         _path,
-        kind="chemin",
+        kind=N_("chemin"),
         shown="`./modeles-exportes`",
-        area="mode local",
+        area="mode local",  # i18n: keep (a group of the docs' table)
         strip=False,
     )
 
@@ -384,16 +407,22 @@ class Settings:
             try:
                 value = f.metadata["parse"](text)
             except _Invalid as exc:
-                shown = "(valeur masquée)" if not f.repr else repr(raw)
-                problems.append(f"{var}={shown} (attendu : {exc})")
+                shown = _("(valeur masquée)") if not f.repr else repr(raw)
+                problems.append(
+                    _("{variable}={value} (attendu : {expected})").format(
+                        variable=var, value=shown, expected=exc
+                    )
+                )
                 continue
             if value is not None:  # None: a value the setting ignores (ATELIER_LANG=de)
                 values[f.name] = value
         if problems:
             raise SettingsError(
-                "Réglage inutilisable : " + " ; ".join(problems) + ".",
-                fix="Corrige la variable (une cellule `%env NOM=valeur`, ou avant de lancer "
-                "Jupyter) ou retire-la pour garder la valeur par défaut, puis relance.",
+                _("Réglage inutilisable : {problems}.").format(problems=_(" ; ").join(problems)),
+                fix=_(
+                    "Corrige la variable (une cellule `%env NOM=valeur`, ou avant de lancer "
+                    "Jupyter) ou retire-la pour garder la valeur par défaut, puis relance."
+                ),
             )
         return cls(**values)
 
@@ -420,6 +449,15 @@ class Settings:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 LANG_VAR = _FIELDS["lang"].metadata["var"]
+
+
+def chosen_language() -> str | None:
+    """The language ATELIER_LANG asks for (None: unset, or one the kit does not speak), as
+    `current().lang` reads it but without checking the other settings: the translation layer
+    asks for it while `current()` writes the `SettingsError` of another variable."""
+    return language_code(os.environ.get(LANG_VAR, ""))
+
+
 VARIABLES: tuple[str, ...] = tuple(f.metadata["var"] for f in dataclasses.fields(Settings))
 _cache: tuple[tuple[str | None, ...], Settings] | None = None
 
