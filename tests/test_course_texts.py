@@ -150,7 +150,7 @@ def test_text_matches_the_code():
     app = (REPO / "web" / "app.js").read_text(encoding="utf-8")
     local_branch = app[
         app.index("if (!configured)") : app.index(
-            'return (\n      "Impossible', app.index("if (!configured)") + 20
+            'return t(\n      "Impossible', app.index("if (!configured)") + 20
         )
     ]
     assert "GitHub Pages" not in local_branch and "ATELIER_PROXY" not in local_branch
