@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .i18n import _, language
+from .i18n import _, number
 
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 40, 60
@@ -45,10 +45,8 @@ def _esc(text: object) -> str:
 
 
 def _number(value: float) -> str:
-    """A tick or a bar's value: « 0,5 » in French, "0.5" in English (`tables.decimal`'s rule;
-    tables is a sibling that charts may not import)."""
-    text = f"{value:g}"
-    return text.replace(".", ",") if language() == "fr" else text
+    """A tick or a bar's value: « 0,5 » in French, "0.5" in English."""
+    return number(value, None)
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:

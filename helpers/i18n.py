@@ -83,13 +83,16 @@ def in_language(lang: str, message: str) -> str:
     return translations(lang).gettext(message)
 
 
-def number(value: float, digits: int = 0, *, group: bool = False, lang: str | None = None) -> str:
-    """`value` with `digits` decimals as the learner's language writes it: `0,25` in French,
-    `0.25` in English; `group=True` separates the thousands (`12 345,5` with a narrow no-break
-    space in French, `12,345.5` in English). `lang`: a given language (a page served to
-    others), else the learner's. Standard library only (no Babel at run time)."""
+def number(
+    value: float, digits: int | None = 0, *, group: bool = False, lang: str | None = None
+) -> str:
+    """`value` with `digits` decimals (None: as few as needed) as the learner's language writes
+    it: `0,25` in French, `0.25` in English; `group=True` separates the thousands (`12 345,5`
+    with a narrow no-break space in French, `12,345.5` in English). `lang`: a given language (a
+    page served to others), else the learner's. Standard library only (no Babel at run time)."""
     lang = lang or language()
-    text = f"{value:,.{digits}f}" if group else f"{value:.{digits}f}"
+    shape = "g" if digits is None else f".{digits}f"
+    text = format(value, ("," if group else "") + shape)
     if lang != SOURCE_LANGUAGE:
         return text
     return text.replace(",", "\u202f").replace(".", ",")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .i18n import language
+from .i18n import language, number
 
 # The narrow no-break space French puts between thousands and before « % ».
 NARROW_SPACE = "\u202f"
@@ -25,14 +25,12 @@ NARROW_SPACE = "\u202f"
 def decimal(value: float, digits: int | None = None) -> str:
     """A number as the learner reads it: « 1,5 » in French, "1.5" in English; with `digits`,
     that many digits after the decimal sign, else as few as needed."""
-    text = f"{value:.{digits}f}" if digits is not None else f"{value:g}"
-    return text.replace(".", ",") if language() == "fr" else text
+    return number(value, digits)
 
 
 def grouped(value: int) -> str:
     """An integer with its thousands grouped: « 12 345 » in French, "12,345" in English."""
-    text = f"{value:,}"
-    return text.replace(",", NARROW_SPACE) if language() == "fr" else text
+    return number(value, 0, group=True)
 
 
 def percent(value: float, digits: int = 0) -> str:
