@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ..i18n import _
 from ..verbs import suggest
 from .accounts import auth, missing_key, rate_limit
 from .diagnosis import Diagnosis, scrub
@@ -21,21 +22,27 @@ def from_text(text: str, today: date) -> Diagnosis:
         wrong = m.group(1) if m else "?"
         right = suggest(wrong)
         return Diagnosis(
-            f"Commande inconnue : {wrong} (invalid choice)",
-            "La syntaxe de la commande est fausse : les verbes s'écrivent avec des points, "
-            "comme l'API (chat.completions.create, fine_tuning.jobs.create…).",
-            f"Utilise `{right}`."
+            _("Commande inconnue : {wrong} (invalid choice)").format(wrong=wrong),
+            _(
+                "La syntaxe de la commande est fausse : les verbes s'écrivent avec des points, "
+                "comme l'API (chat.completions.create, fine_tuning.jobs.create…)."
+            ),
+            _("Utilise `{right}`.").format(right=right)
             if right
-            else "Liste les commandes : `python -m helpers api --help`.",
+            else _("Liste les commandes : `python -m helpers api --help`."),
             "invalid_choice",
         )
     if "enoent" in low and "package.json" in low:
         return Diagnosis(
-            "Render ne trouve pas package.json (ENOENT)",
-            "L'hébergeur Node cherche package.json (et server.js) dans ton dépôt : ils n'y ont pas "
-            "été poussés, ou sont dans un sous-dossier.",
-            "Pousse server.js et package.json à la racine du dépôt (ou indique le bon dossier "
-            "« Root Directory » sur Render). Le proxy Python du kit (étape 8) évite ce problème.",
+            _("Render ne trouve pas package.json (ENOENT)"),
+            _(
+                "L'hébergeur Node cherche package.json (et server.js) dans ton dépôt : ils n'y ont "
+                "pas été poussés, ou sont dans un sous-dossier."
+            ),
+            _(
+                "Pousse server.js et package.json à la racine du dépôt (ou indique le bon dossier "
+                "« Root Directory » sur Render). Le proxy Python du kit (étape 8) évite ce problème."
+            ),
             "enoent_package_json",
         )
     if (
@@ -47,7 +54,7 @@ def from_text(text: str, today: date) -> Diagnosis:
     if "invalid training_file" in low or "invalid_training_file" in low:
         cause, fix = invalid_training_file()
         return Diagnosis(
-            "Fichier d'entraînement invalide (invalid training_file)",
+            _("Fichier d'entraînement invalide (invalid training_file)"),
             cause,
             fix,
             "invalid_training_file",
@@ -64,9 +71,9 @@ def from_text(text: str, today: date) -> Diagnosis:
     if "does not exist" in low and "model" in low:
         return not_found(Exception(text), text, today)
     return Diagnosis(
-        "Erreur",
-        "Message non reconnu par le kit.",
-        "Lis le message d'origine.",
+        _("Erreur"),
+        _("Message non reconnu par le kit."),
+        _("Lis le message d'origine."),
         "unknown",
         scrub(text),
     )
