@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from . import api_messages
 from .i18n import N_, _, language
 
 # (English pattern, French template): `{1}`, `{2}`… are the pattern's groups.
@@ -69,10 +70,6 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"Fine-tuning job cancelled", N_("Job d'entraînement annulé")),
     (r"Fine-tuning job paused", N_("Job d'entraînement mis en pause")),
     (r"Fine-tuning job resumed", N_("Job d'entraînement repris")),
-    (
-        r"Training file has (\d+) example\(s\), but must have at least (\d+) examples",
-        N_("Le fichier d'entraînement a {1} exemple(s), il en faut au moins {2}"),
-    ),
     (
         r"The job failed due to an invalid (training|validation) file\.\s*(.*)",
         N_("Le job a échoué : fichier {1} invalide{2}"),
@@ -136,28 +133,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (r"Local training failed: (\w+): (.*)", N_("L'entraînement local a échoué ({1}) : {2}")),
     (r"Local training failed: (\w+)", N_("L'entraînement local a échoué ({1})")),
-    (r"No such File object: (\S+)", N_("Aucun fichier {1}")),
     (
         r"invalid training_file: (\S+)",
         N_("training_file invalide : {1} (fichier inconnu ou supprimé)"),
     ),
-    (
-        r"The model `?([^`\s]+)`? does not exist or you do not have access to it\.?",
-        N_("Le modèle {1} n'existe pas, ou tu n'y as pas accès"),
-    ),
-    (
-        r"Model (\S+) is not available for fine-tuning or does not exist\.?",
-        N_("Le modèle {1} ne peut pas être entraîné, ou n'existe pas"),
-    ),
-    (
-        r"You exceeded your current quota.*",
-        N_("Tu as dépassé ton quota : plus de crédit, vérifie ton forfait et ta facturation"),
-    ),
-    (
-        r"Rate limit reached.*",
-        N_("Trop de requêtes : limite de débit atteinte, réessaie plus tard"),
-    ),
-    (r"Incorrect API key provided.*", N_("Clé d'API incorrecte")),
 ]
 _COMPILED = [(re.compile(p), fr) for p, fr in _PATTERNS]
 _WORDS = {"training": N_("d'entraînement"), "validation": N_("de validation")}
@@ -234,6 +213,20 @@ def event_fr(message: str) -> str | None:
             for i, value in enumerate(groups, start=1):
                 out = out.replace("{" + str(i) + "}", value)
             return out
+    return _api_gloss(text)
+
+
+def _api_gloss(text: str) -> str | None:
+    """The gloss of one of the API's error messages (`helpers.api_messages`, the table the kit
+    server sends them from), or None."""
+    for entry in api_messages.MESSAGES:
+        if entry.gloss is None:
+            continue
+        fields = entry.match(text)
+        if fields is None and "{" not in entry.text and entry.matches(text):
+            fields = {}  # a message without fields, followed by more text
+        if fields is not None:
+            return _(entry.gloss).format(**{k: _french_group(v) for k, v in fields.items()})
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from .. import api_messages as api
 from .. import models
 from ..exceptions import MissingKeyError
 from ..i18n import _
@@ -63,7 +64,28 @@ def auth(exc: BaseException, message: str) -> Diagnosis:
 def permission(exc: BaseException, message: str, today: date) -> Diagnosis:
     path = request_path(exc)
     low = message.lower()
-    if "fine_tuning" in path or "fine-tun" in low or "fine tun" in low:
+    entry = api.find(message)
+    if entry is api.MODEL_NOT_OWNED or getattr(exc, "code", None) == "model_not_owned":
+        fields = (entry.match(message) if entry is not None else None) or {}
+        return Diagnosis(
+            _("Ce modèle n'est pas à toi : suppression refusée (erreur 403)"),
+            _(
+                "Seuls les modèles fine-tunés de ton organisation peuvent être supprimés ; "
+                "{model} est un modèle de base d'OpenAI, ou celui d'un autre compte."
+            ).format(model=fields.get("model") or _("ce modèle")),
+            _(
+                "Vérifie le nom : on ne supprime qu'un modèle « ft:… » que tu as entraîné "
+                '(`client.models.delete("ft:…")`).'
+            ),
+            "model_not_owned",
+            scrub(message),
+        )
+    if (
+        entry is api.FINE_TUNING_REFUSED
+        or "fine_tuning" in path
+        or "fine-tun" in low
+        or "fine tun" in low
+    ):
         if today >= models.FINE_TUNING_CLOSED_FROM:
             why = _(
                 "Depuis le 6 janvier 2027, OpenAI n'accepte plus aucun nouveau job de fine-tuning, "

@@ -5,6 +5,7 @@ training stopped on this machine."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from .. import models, settings
@@ -29,6 +30,8 @@ def invalid_training_file() -> tuple[str, str]:
 
 
 def failed_job(job: Any) -> Diagnosis:
+    if isinstance(job, dict):  # a job known only by its text (helpers.errors.guide)
+        job = SimpleNamespace(**job)
     err = getattr(job, "error", None)
     code = getattr(err, "code", None) if err is not None else None
     message = getattr(err, "message", None) if err is not None else None

@@ -1,6 +1,9 @@
 """Requests the API refused (400) or could not find (404): unknown parameters, values of the
 wrong type, models that do not exist or cannot be fine-tuned, files, jobs, a job's method,
-the routes the sandbox does not imitate and the Evals API (shut down)."""
+the routes the sandbox does not imitate and the Evals API (shut down).
+
+The API's messages are recognised by their table (`helpers.api_messages`, the one the kit
+server sends them from); the older wordings the real API may still send are matched beside."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
+from .. import api_messages as api
 from .. import models, settings
 from ..i18n import N_, _
 from .diagnosis import Diagnosis, scrub
@@ -20,15 +24,20 @@ def not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
     path = request_path(exc)
     code = getattr(exc, "code", None)
     low = message.lower()
-    elsewhere = _not_served(code, low, message)
+    entry = api.find(message)
+    elsewhere = _not_served(code, low, message, entry)
     if elsewhere is not None:
         return elsewhere
+    if entry is api.NO_SUCH_FILE:
+        return _file_not_found(message)
     if (
-        code == "model_not_found"
+        entry in (api.MODEL_NOT_FOUND, api.MODEL_DEPRECATED)
+        or code == "model_not_found"
         or "model" in low
         and ("does not exist" in low or "not found" in low)
     ):
-        model = model_in(message) or "?"
+        named = entry.match(message) if entry is not None else None
+        model = (named or {}).get("model") or model_in(message) or "?"
         info = models.get(model) if model != "?" else None
         if info is not None and (info.is_shut_down(today) or info.name == models.GUIDE_MODEL):
             when = models.day_text(info.shutdown_date) if info.shutdown_date else "?"
@@ -71,19 +80,7 @@ def not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
             scrub(message),
         )
     if "/files" in path or "file" in low:
-        return Diagnosis(
-            _("Fichier introuvable"),
-            _(
-                "Cet identifiant file-… n'existe pas (ou plus) : fichier supprimé, id mal recopié, ou "
-                "envoyé dans un autre mode (bac à sable ≠ OpenAI) ou un autre compte."
-            ),
-            _(
-                "Renvoie ton dataset (`python -m helpers api files.create -p fine-tune -f dataset.jsonl` "
-                "ou helpers.jobs.upload) et utilise le nouvel id file-…."
-            ),
-            "file_not_found",
-            scrub(message),
-        )
+        return _file_not_found(message)
     if "fine_tuning" in path or "job" in low:
         return Diagnosis(
             _("Job de fine-tuning introuvable"),
@@ -106,10 +103,32 @@ def not_found(exc: BaseException, message: str, today: date) -> Diagnosis:
     )
 
 
-def _not_served(code: Any, low: str, message: str) -> Diagnosis | None:
+def _file_not_found(message: str) -> Diagnosis:
+    return Diagnosis(
+        _("Fichier introuvable"),
+        _(
+            "Cet identifiant file-… n'existe pas (ou plus) : fichier supprimé, id mal recopié, ou "
+            "envoyé dans un autre mode (bac à sable ≠ OpenAI) ou un autre compte."
+        ),
+        _(
+            "Renvoie ton dataset (`python -m helpers api files.create -p fine-tune -f dataset.jsonl` "
+            "ou helpers.jobs.upload) et utilise le nouvel id file-…."
+        ),
+        "file_not_found",
+        scrub(message),
+    )
+
+
+def _not_served(
+    code: Any, low: str, message: str, entry: api.ApiMessage | None
+) -> Diagnosis | None:
     """A route the sandbox does not imitate, the Evals API (shut down), or a chat model on the
     legacy text completions route."""
-    if code == "evals_api_shut_down" or "evals api shut down" in low:
+    if (
+        entry is api.EVALS_SHUT_DOWN
+        or code == "evals_api_shut_down"
+        or "evals api shut down" in low
+    ):
         return Diagnosis(
             _("L'API Evals d'OpenAI est fermée (depuis le 30/11/2026)"),
             _(
@@ -124,7 +143,11 @@ def _not_served(code: Any, low: str, message: str) -> Diagnosis | None:
             "evals_api_shut_down",
             scrub(message),
         )
-    if code == "not_imitated_by_sandbox" or "does not imitate" in low:
+    if (
+        entry in (api.NOT_IMITATED, api.LEGACY_COMPLETION_MODEL)
+        or code == "not_imitated_by_sandbox"
+        or "does not imitate" in low
+    ):
         instead = message.split("Instead: ", 1)[1] if "Instead: " in message else ""
         return Diagnosis(
             _("Le bac à sable n'imite pas cette partie de l'API"),
@@ -143,7 +166,7 @@ def _not_served(code: Any, low: str, message: str) -> Diagnosis | None:
             "not_imitated_by_sandbox",
             scrub(message),
         )
-    if "this is a chat model and not supported in the v1/completions" in low:
+    if entry is api.CHAT_MODEL_ON_COMPLETIONS:
         return Diagnosis(
             _("Modèle de chat appelé sur l'ancienne route des complétions de texte"),
             _(
@@ -176,9 +199,6 @@ _UNKNOWN_PARAMETER = re.compile(
     r"(?:Unrecognized request argument supplied: |Unknown parameter: ')([\w.\[\]-]+)"
 )
 
-_WRONG_TYPE = re.compile(
-    r"Invalid type for '([^']+)': expected (an? [\w' ]+?|one of [^,]+), but got (an? \w+) instead"
-)
 
 _TYPE_FR = {
     "a decimal": N_("un nombre (décimal)"),
@@ -191,15 +211,20 @@ _TYPE_FR = {
 }
 
 
-def _wrong_type(match: re.Match[str], message: str) -> Diagnosis:
+def _wrong_type(fields: dict[str, str], message: str) -> Diagnosis:
     """A parameter of the wrong JSON type; the classic case: a number typed in a widget or read
     with input(), which arrives as a string."""
-    name, expected, got = match.groups()
+    name, expected, got = fields["name"], fields["expected"], fields.get("got")
     expected_fr = _(_TYPE_FR.get(expected.removesuffix(" or 'auto'"), expected))
-    got_fr = _(_TYPE_FR.get(got, got))
-    cause = _("Le paramètre « {name} » doit être {expected}, mais ton code a envoyé {got}.").format(
-        name=name, expected=expected_fr, got=got_fr
-    )
+    if got is None:  # the short form: « Invalid type for 'model': expected a string. »
+        cause = _("Le paramètre « {name} » doit être {expected}.").format(
+            name=name, expected=expected_fr
+        )
+        got = ""
+    else:
+        cause = _(
+            "Le paramètre « {name} » doit être {expected}, mais ton code a envoyé {got}."
+        ).format(name=name, expected=expected_fr, got=_(_TYPE_FR.get(got, got)))
     if got == "a string" and expected.startswith(("a decimal", "an integer")):
         convert = _("int(valeur)") if expected.startswith("an integer") else _("float(valeur)")
         cause += _(
@@ -226,9 +251,11 @@ def _wrong_type(match: re.Match[str], message: str) -> Diagnosis:
 def bad_request(exc: BaseException, message: str, today: date | None = None) -> Diagnosis:
     low = message.lower()
     param = getattr(exc, "param", None)
+    entry = api.find(message)
+    fields = (entry.match(message) if entry is not None else None) or {}
     unknown = _UNKNOWN_PARAMETER.search(message)
     if unknown:
-        name = unknown.group(1)
+        name = fields.get("name") or unknown.group(1)
         return Diagnosis(
             _("Paramètre inconnu : {name}").format(name=name),
             _(
@@ -243,8 +270,14 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             "unknown_parameter",
             scrub(message),
         )
-    if isinstance(param, str) and param.startswith("method."):
-        return _method_refused(param, message)
+    if entry is api.MISSING_PARAMETER:
+        return _missing_parameter(fields.get("name") or param or "?", message)
+    if entry in _METHOD_REFUSALS or (
+        isinstance(param, str) and param.startswith(("method.", "hyperparameters."))
+    ):
+        return _method_refused(param or fields.get("name") or "method", message)
+    if entry in (api.INVALID_TYPE, api.INVALID_TYPE_SHORT) and "name" in fields:
+        return _wrong_type(fields, message)
     if "invalid training_file" in low or param == "training_file" or "training file" in low:
         cause, fix = invalid_training_file()
         return Diagnosis(
@@ -256,7 +289,11 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
         )
     if "file storage quota" in low:
         return storage_full(message)
-    if "must be .jsonl" in low or "invalid file format" in low:
+    if (
+        entry is api.INVALID_TRAINING_FILE_FORMAT
+        or "must be .jsonl" in low
+        or "invalid file format" in low
+    ):
         return Diagnosis(
             _("Format de fichier refusé"),
             _("Le fine-tuning n'accepte que des fichiers .jsonl (un exemple JSON par ligne)."),
@@ -265,12 +302,12 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             scrub(message),
         )
     if (
-        "not available for fine-tuning" in low
+        entry is api.MODEL_NOT_AVAILABLE
+        or "not available for fine-tuning" in low
         or ("model" in low and "fine-tun" in low)
-        or param == "model"
+        or (param == "model" and "fine_tuning" in request_path(exc))
     ):
-        named = re.search(r"Model (\S+) is not available", message)
-        alias = named.group(1) if named else None
+        alias = fields.get("model") if entry is api.MODEL_NOT_AVAILABLE else None
         advice = models.alias_advice(alias, today or date.today()) if alias else None
         if alias is not None and advice is not None:
             return Diagnosis(
@@ -297,10 +334,7 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             "model_not_fine_tunable",
             scrub(message),
         )
-    wrong_type = _WRONG_TYPE.search(message)
-    if wrong_type:
-        return _wrong_type(wrong_type, message)
-    if "is too large" in low and "completion tokens" in low:
+    if entry is api.MAX_TOKENS_TOO_LARGE or ("is too large" in low and "completion tokens" in low):
         limit = re.search(r"at most (\d+)", message)
         return Diagnosis(
             _("max_tokens trop grand pour ce modèle"),
@@ -314,7 +348,7 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             "max_tokens_too_large",
             scrub(message),
         )
-    if param == "suffix" or "suffix" in low:
+    if entry in _SUFFIX_REFUSALS or param == "suffix" or "suffix" in low:
         return Diagnosis(
             _("Suffixe refusé"),
             _("Le suffixe doit faire de 1 à 64 caractères (lettres, chiffres, tirets)."),
@@ -333,6 +367,29 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             "fichier, recrée un file-… en renvoyant ton dataset."
         ),
         "invalid_request",
+        scrub(message),
+    )
+
+
+_METHOD_REFUSALS = (
+    api.METHOD_TYPE_INVALID,
+    api.METHOD_NOT_SIMULATED,
+    api.METHOD_MISPLACED,
+)
+_SUFFIX_REFUSALS = (api.SUFFIX_EMPTY, api.SUFFIX_TOO_LONG, api.SUFFIX_PATTERN)
+
+
+def _missing_parameter(name: str, message: str) -> Diagnosis:
+    return Diagnosis(
+        _("Paramètre obligatoire manquant : {name}").format(name=name),
+        _(
+            "L'API exige le paramètre « {name} » pour cette requête, et ton appel ne le donne pas."
+        ).format(name=name),
+        _(
+            "Ajoute-le à l'appel (son nom exact est dans le message d'origine) ; pour un job : "
+            "model et training_file, pour le chat : model et messages."
+        ),
+        "missing_parameter",
         scrub(message),
     )
 

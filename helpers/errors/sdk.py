@@ -9,7 +9,7 @@ from .accounts import auth, missing_key, permission, rate_limit
 from .diagnosis import Diagnosis, kit_server_mode, scrub
 from .reading import api_message
 from .refusals import bad_request, not_found
-from .servers import hub_unavailable, kit_server_error
+from .servers import api_server_error, hub_unavailable, kit_server_error
 
 # SDK status errors whose diagnosis depends on their class alone: (class, title, cause, fix,
 # code); the texts marked N_() are translated when shown.
@@ -27,13 +27,6 @@ _PLAIN_STATUS_ERRORS = (
         N_("Un champ a une forme inattendue."),
         N_("Relis le message d'origine."),
         "unprocessable",
-    ),
-    (
-        "InternalServerError",
-        N_("Erreur du serveur (5xx)"),
-        N_("Le problème vient du serveur, pas de toi."),
-        N_("Réessaie dans une minute ; si ça dure, regarde https://status.openai.com."),
-        "server_error",
     ),
 )
 
@@ -81,6 +74,8 @@ def sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         return hub_unavailable(message)
     if isinstance(exc, openai.InternalServerError) and kit_server_mode():
         return kit_server_error(exc, message)
+    if isinstance(exc, openai.InternalServerError):
+        return api_server_error(message)
     for name, title, cause, fix, code in _PLAIN_STATUS_ERRORS:
         if isinstance(exc, getattr(openai, name)):
             return Diagnosis(_(title), _(cause), _(fix), code, scrub(message))

@@ -69,6 +69,17 @@ def kit_server_error(exc: BaseException, message: str) -> Diagnosis:
     )
 
 
+def api_server_error(message: str) -> Diagnosis:
+    """A 5xx of OpenAI's API (not the kit's server)."""
+    return Diagnosis(
+        _("Erreur du serveur (5xx)"),
+        _("Le problème vient du serveur, pas de toi."),
+        _("Réessaie dans une minute ; si ça dure, regarde https://status.openai.com."),
+        "server_error",
+        scrub(message),
+    )
+
+
 def class_key(message: str) -> Diagnosis:
     return Diagnosis(
         _("Clé refusée par le serveur de la classe (erreur 401)"),
