@@ -1,8 +1,12 @@
-"""French glosses for the English a learner meets: job events, job statuses, raw API messages.
+"""Glosses for the English a learner meets: job events, job statuses, raw API messages.
 
-The API (OpenAI's and the sandbox's, which copies it) speaks English. Whatever a notebook or
-a widget shows from it is shown in French first, with the English original beside it and
-labelled as such — never English alone:
+The API (OpenAI's and the sandbox's, which copies it) speaks English. In the French edition,
+whatever a notebook or a widget shows from it is shown in French first, with the English
+original beside it and labelled as such — never English alone. In the English edition, the
+API's own message is shown as sent, with, for its error messages, the plain-language cause of
+the diagnosis (`gloss`); `event_fr` gives a message in the learner's language (the English
+translation of the French gloss). The API's error messages and their glosses come from the
+one table of them (`helpers.api_messages`):
 
     >>> event_fr("Fine-tuning job started")
     'Entraînement commencé'
@@ -18,7 +22,7 @@ from __future__ import annotations
 import re
 
 from . import api_messages
-from .i18n import N_, _, language
+from .i18n import SOURCE_LANGUAGE, N_, _, language
 
 # (English pattern, French template): `{1}`, `{2}`… are the pattern's groups.
 _PATTERNS: list[tuple[str, str]] = [
@@ -231,10 +235,21 @@ def _api_gloss(text: str) -> str | None:
 
 
 def gloss(message: str) -> str:
-    """French first, then the English original, labelled as such."""
+    """In French: the French first, then the English original, labelled as such. In another
+    language (the English edition): the API's own English as sent — never re-translated —
+    and, for one of its error messages (`helpers.api_messages`), the plain-language cause of
+    its diagnosis (the translation of the French diagnosis)."""
     text = (message or "").strip()
-    french = event_fr(text) or _("Message de l'API (pas encore traduit)")
-    return _("{gloss}  (original anglais : « {original} »)").format(gloss=french, original=text)
+    if language() == SOURCE_LANGUAGE:
+        french = event_fr(text) or _("Message de l'API (pas encore traduit)")
+        return _("{gloss}  (original anglais : « {original} »)").format(gloss=french, original=text)
+    if api_messages.find(text) is None:
+        return text
+    from .errors import explain
+
+    return _("{original}  (en clair : {explanation})").format(
+        original=text, explanation=explain(text).cause
+    )
 
 
 def status_fr(status: str) -> str:

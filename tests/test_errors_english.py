@@ -64,10 +64,13 @@ def test_fewer_than_ten_examples_in_english():
     assert d.cause == "Your file has 3 example(s); OpenAI (and so the kit) requires at least 10."
     assert d.fix.startswith("Add examples (at least 10; 50 to 100 is better)")
     assert d.detail == "Training file has 3 example(s), but must have at least 10 examples"
-    # the job monitor's gloss of the same API message: the API's words, then plain English
-    gloss = french.gloss(d.detail)
-    assert gloss.startswith("The training file has 3 example(s); it needs at least 10")
-    assert f'(the API\'s words: "{d.detail}")' in gloss
+    # the gloss of the same API message: the API's own words, then the diagnosis in plain English
+    assert french.gloss(d.detail) == (
+        "Training file has 3 example(s), but must have at least 10 examples  (in plain words: "
+        "Your file has 3 example(s); OpenAI (and so the kit) requires at least 10.)"
+    )
+    assert french.event_fr(d.detail) == "The training file has 3 example(s); it needs at least 10"
+    assert french.gloss("Fine-tuning job started") == "Fine-tuning job started"  # not re-translated
 
 
 def test_a_failed_job_in_english(monkeypatch):
