@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from . import api_messages
-from .i18n import SOURCE_LANGUAGE, N_, _, language
+from .i18n import N_, SOURCE_LANGUAGE, _, language
 
 # (English pattern, French template): `{1}`, `{2}`… are the pattern's groups.
 _PATTERNS: list[tuple[str, str]] = [
