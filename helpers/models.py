@@ -327,8 +327,8 @@ def wind_down(today: date) -> list[str]:
         ),
         (
             FINE_TUNING_CLOSED_FROM,
-            "plus personne ne peut lancer de job",
-            "plus personne ne pourra lancer de job",
+            _("plus personne ne peut lancer de job"),
+            _("plus personne ne pourra lancer de job"),
         ),
         (
             EVALS_API_SHUT_DOWN,

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from fakeapi import api_error
 
-from helpers import errors, exceptions, french, jobs, models
+from helpers import api_messages, errors, exceptions, french, jobs, models
 
 TODAY = date(2026, 11, 23)
 # What only a French sentence of the kit would hold (the kit's own words, not the API's).
@@ -133,3 +133,28 @@ def test_the_same_diagnoses_stay_french_by_default(monkeypatch):
     d = explain(api_error(401, "Incorrect API key provided: sk-x.", code="invalid_api_key"))
     assert d.title == "Clé d'API refusée (erreur 401)" and "\nPourquoi : " in str(d)
     assert models.number_fr(1.5) == "1,5"
+
+
+@pytest.mark.parametrize("entry", api_messages.MESSAGES, ids=lambda m: m.name)
+def test_every_api_messages_diagnosis_speaks_english(entry):
+    """Each message of the table, as text: its diagnosis in English, the API's words kept."""
+    text = entry.render(**entry.example)
+    d = errors.explain(text, today=TODAY)
+    # a damaged database's cause and fix end with kit_server.database's own text (the servers'
+    # catalog, translated there)
+    own = (d.title,) if entry is api_messages.WORKSPACE_DAMAGED else (d.title, d.cause, d.fix)
+    for part in own:
+        assert not FRENCH.search(part), (entry.name, part)
+    glossed = french.gloss(text)
+    assert glossed.startswith(text) and "in plain words: " in glossed and d.cause in glossed
+
+
+def test_the_wind_down_in_english():
+    lines = models.wind_down(TODAY)
+    assert lines[0] == (
+        "07 May 2026: organizations (accounts) that had never fine-tuned can no longer start a "
+        'job: the API answers "permission denied" (error 403)'
+    )
+    assert any(line.endswith("nobody will be able to start a job any more") for line in lines)
+    for line in lines:
+        assert not FRENCH.search(line), line
