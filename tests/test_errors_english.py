@@ -125,7 +125,7 @@ def test_the_api_message_tables_read_in_english():
     assert models.number_fr(1.5) == "1.5" and models.thousands(4_884_480) == "4,884,480"
     info = models.FINE_TUNABLE["gpt-4o-mini-2024-07-18"]
     assert info.shutdown_phrase(TODAY) == "shuts down on 14 January 2027"
-    assert models.facts_markdown(TODAY).startswith("| model | training price | training | use |")
+    assert models.facts_markdown(TODAY).startswith("| model | training price | training | usage |")
 
 
 def test_the_same_diagnoses_stay_french_by_default(monkeypatch):
