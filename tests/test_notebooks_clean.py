@@ -126,7 +126,10 @@ def test_every_cell_is_translated_into_the_same_program():
 @pytest.mark.parametrize("edition", ["fr", "en"])
 def test_colab_cell_installs_only_what_colab_lacks(edition, monkeypatch):
     tools = _tools()
-    monkeypatch.delenv("ATELIER_LANG", raising=False)
+    # setenv first: monkeypatch then restores the variable's absence, so the "en" the cell
+    # sets (os.environ.setdefault) does not leak into the next tests of this process
+    monkeypatch.setenv("ATELIER_LANG", "fr")
+    monkeypatch.delenv("ATELIER_LANG")
     source = tools.colab_setup_source(tools.FR if edition == "fr" else tools.EN)
     assert 'if "google.colab" in sys.modules:' in source
     assert tools.repository_url() in source
