@@ -182,6 +182,85 @@ WORKSPACE_DAMAGED = ApiMessage(
     note="The kit server's own (no real-API counterpart).",
 )
 
+NO_API_KEY = ApiMessage(
+    "no_api_key",
+    401,
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    diagnosis="missing_key",
+    note="Sent by kit_server/door.py and classroom/router.py (their owners' areas).",
+)
+KIT_SERVER_KEY = ApiMessage(
+    "kit_server_key",
+    401,
+    "Incorrect API key provided for this kit server: it answers only the clients of its own "
+    "workspace (the key in the workspace's kit-server.key file).",
+    diagnosis="kit_server_key",
+    code="invalid_api_key",
+    note="The kit server's own (kit_server/door.py); never echoes the key.",
+)
+CLASS_KEY = ApiMessage(
+    "class_key",
+    401,
+    "Incorrect API key provided for this class server. Ask your teacher for your key.",
+    diagnosis="class_invalid_key",
+    code="invalid_api_key",
+    note="The class server's own (classroom/router.py); never echoes the key.",
+)
+HUB_UNAVAILABLE = ApiMessage(
+    "hub_unavailable",
+    503,
+    "JupyterHub did not answer the class server, which asks it who your hub token belongs to: "
+    "your key was not checked. Try again in a minute; if it lasts, tell your teacher (the hub "
+    "or the class server's service token).",
+    diagnosis="hub_unavailable",
+    code="hub_unavailable",
+    type="server_error",
+    note="The class server's own (classroom/identity.py).",
+)
+CLASS_REQUESTS_AT_ONCE = ApiMessage(
+    "class_requests_at_once",
+    429,
+    "Rate limit reached for requests in organization class-{name}: Limit {limit} requests at "
+    "once. Please try again in 1s.",
+    diagnosis="rate_limit",
+    code="rate_limit_exceeded",
+    type="requests",
+    example={"name": "alice", "limit": 4},
+    note="Unconfirmed: the class server limits requests at once (classroom/tenants.py).",
+)
+CLASS_DAILY_JOBS = ApiMessage(
+    "class_daily_jobs",
+    429,
+    "Rate limit reached for fine-tuning jobs per day in organization class-{name}: Limit "
+    "{limit}, Used {used}, Requested 1. Please try again in {seconds}s.",
+    diagnosis="class_quota",
+    code="rate_limit_exceeded",
+    type="requests",
+    example={"name": "alice", "limit": 5, "used": 5, "seconds": 3600},
+    note="The class server's daily quota (classroom/tenants.py).",
+)
+CLASS_DAILY_TOKENS = ApiMessage(
+    "class_daily_tokens",
+    429,
+    "Rate limit reached for fine-tuning training tokens per day in organization class-{name}: "
+    "Limit {limit}, Used {used}. Please try again in {seconds}s.",
+    diagnosis="class_quota",
+    code="rate_limit_exceeded",
+    type="tokens",
+    example={"name": "alice", "limit": 100000, "used": 100200, "seconds": 3600},
+    note="The class server's daily quota (classroom/tenants.py).",
+)
+STORAGE_QUOTA = ApiMessage(
+    "storage_quota",
+    400,
+    "You have exceeded your file storage quota. {limits} Please delete old files or attempt "
+    "with a smaller file size.",
+    diagnosis="storage_quota",
+    example={"limits": "Organizations are limited to 100 GB of files."},
+    note="The real API's (a public transcript, 2024); the class server names its own limits.",
+)
+
 # --------------------------------------------------------------------------------------
 # Refused requests (400) and what does not exist (404): kit_server/errors.py, resources/*
 
@@ -497,6 +576,14 @@ MESSAGES: tuple[ApiMessage, ...] = (
     FINE_TUNING_REFUSED,
     WORKSPACE_NOT_WRITABLE,
     WORKSPACE_DAMAGED,
+    NO_API_KEY,
+    KIT_SERVER_KEY,
+    CLASS_KEY,
+    HUB_UNAVAILABLE,
+    CLASS_DAILY_JOBS,
+    CLASS_DAILY_TOKENS,
+    CLASS_REQUESTS_AT_ONCE,
+    STORAGE_QUOTA,
     INVALID_TYPE,
     INVALID_TYPE_SHORT,
     MISSING_PARAMETER,

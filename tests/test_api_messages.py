@@ -121,11 +121,13 @@ def _literal(node: ast.AST) -> str | None:
     return None
 
 
-def hand_written() -> list[tuple[str, int, int, str, str | None, str | None]]:
-    """Every message the kit server's faults, errors and resources write by hand: (file, line,
-    status, message, code, param)."""
+def hand_written(
+    paths: list[Path] = SENDERS,
+) -> list[tuple[str, int, int, str, str | None, str | None]]:
+    """Every message the kit server's faults, errors and resources (or `paths`) write by hand:
+    (file, line, status, message, code, param)."""
     found = []
-    for path in SENDERS:
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
@@ -165,10 +167,56 @@ def test_a_hand_written_message_is_not_one_the_diagnoses_read(where):
 
 
 def test_the_other_kit_server_modules_write_the_tables_words():
-    """Messages sent from modules that do not read the table yet (their owners' areas)."""
-    assert api_messages.UNKNOWN_PARAMETER.match(params.unknown_argument("seed2").message) == {
-        "name": "seed2"
-    }
+    """Messages sent from modules that do not read the table yet (their owners' areas): the
+    table recognises each as the message it is, and the diagnosis is the table's."""
+    from helpers.kit_server import door
+    from helpers.kit_server.classroom import identity, tenants
+
+    quotas = {"storage_bytes": 10 << 20, "storage_files": 20}
+    answers = [
+        (params.unknown_argument("seed2"), api_messages.UNKNOWN_PARAMETER),
+        (door.missing_key(), api_messages.NO_API_KEY),
+        (door.wrong_key(), api_messages.KIT_SERVER_KEY),
+        (identity.hub_unavailable(), api_messages.HUB_UNAVAILABLE),
+        (tenants.too_many_requests("alice"), api_messages.CLASS_REQUESTS_AT_ONCE),
+        (tenants.storage_full(quotas, {"bytes": 11 << 20, "files": 3}), api_messages.STORAGE_QUOTA),
+    ]
+    for error, entry in answers:
+        assert api_messages.find(error.message) is entry, error.message
+        exc = api_error(error.status, error.message, type_=error.type, code=error.code)
+        assert errors.explain(exc, today=TODAY).code == entry.diagnosis, entry.name
+
+
+# Hand-written messages of the kit server's other modules that are the table's (their owners
+# switch them to errors.from_table; the count may only go down).
+PENDING = {
+    "helpers/kit_server/engines/local.py": 2,
+    "helpers/kit_server/file_store.py": 1,
+    "helpers/kit_server/params.py": 3,
+    "helpers/kit_server/structured.py": 6,
+    "helpers/kit_server/door.py": 2,
+    "helpers/kit_server/classroom/router.py": 2,
+    "helpers/kit_server/classroom/identity.py": 1,
+    "helpers/kit_server/classroom/tenants.py": 4,
+}
+GENERIC_ELSEWHERE = {**GENERIC, 401: {"invalid_api_key"}, 500: {"server_error"}}
+
+
+def test_the_rest_of_the_kit_server_sends_no_message_the_diagnoses_read_outside_the_table():
+    others = sorted(p for p in KIT_SERVER.rglob("*.py") if p not in SENDERS)
+    found = hand_written(others)
+    assert len(found) > 20
+    by_file: dict[str, int] = {}
+    for rel, line, status, message, code, param in found:
+        if api_messages.find(message) is not None:
+            by_file[rel] = by_file.get(rel, 0) + 1
+            continue
+        d = errors.explain(api_error(status, message, code=code, param=param), today=TODAY)
+        assert d.code in GENERIC_ELSEWHERE[status], (
+            f"{rel}:{line}: « {message} » gets the specific diagnosis {d.code}: put it in "
+            "helpers/api_messages.py and send it with errors.from_table"
+        )
+    assert by_file == PENDING
 
 
 @pytest.fixture(scope="module")

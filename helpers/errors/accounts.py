@@ -28,9 +28,12 @@ def missing_key() -> Diagnosis:
 
 
 def auth(exc: BaseException, message: str) -> Diagnosis:
-    if "class server" in message.lower():
+    entry = api.find(message)
+    if entry is api.NO_API_KEY:
+        return missing_key()
+    if entry is api.CLASS_KEY or "class server" in message.lower():
         return class_key(message)
-    if "kit server" in message:  # the workspace's own server (helpers.kit_server.door)
+    if entry is api.KIT_SERVER_KEY or "kit server" in message:  # the workspace's own server
         return Diagnosis(
             _("Le serveur du kit refuse cette clé (erreur 401)"),
             _(
@@ -130,7 +133,10 @@ def rate_limit(exc: BaseException, message: str) -> Diagnosis:
     code = getattr(exc, "code", None)
     kind = getattr(exc, "type", None)
     low = message.lower()
-    if "per day in organization class-" in low:
+    entry = api.find(message)
+    if entry in (api.CLASS_DAILY_JOBS, api.CLASS_DAILY_TOKENS) or (
+        "per day in organization class-" in low
+    ):
         return class_daily_quota(exc, message)
     if "insufficient_quota" in (code, kind) or "quota" in low:
         return Diagnosis(

@@ -15,7 +15,7 @@ from .accounts import auth, missing_key, permission, rate_limit
 from .diagnosis import Diagnosis, kit_server_mode, scrub
 from .jobs import failed_job, invalid_training_file
 from .refusals import bad_request, not_found
-from .servers import api_server_error, kit_server_error
+from .servers import api_server_error, hub_unavailable, kit_server_error
 
 
 # Rows of the guide's error table (step 10), matched on the text of a message.
@@ -114,6 +114,8 @@ def _known(entry: api.ApiMessage, text: str, today: date) -> Diagnosis:
         return not_found(exc, text, today)
     if entry.status == 429:
         return rate_limit(exc, text)
+    if entry is api.HUB_UNAVAILABLE:
+        return hub_unavailable(text)
     if entry.status >= 500:
         return kit_server_error(exc, text) if kit_server_mode() else api_server_error(text)
     return bad_request(exc, text, today)

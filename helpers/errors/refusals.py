@@ -287,7 +287,7 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             "invalid_training_file",
             scrub(message),
         )
-    if "file storage quota" in low:
+    if entry is api.STORAGE_QUOTA or "file storage quota" in low:
         return storage_full(message)
     if (
         entry is api.INVALID_TRAINING_FILE_FORMAT
