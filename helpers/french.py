@@ -227,8 +227,6 @@ def _api_gloss(text: str) -> str | None:
         if entry.gloss is None:
             continue
         fields = entry.match(text)
-        if fields is None and "{" not in entry.text and entry.matches(text):
-            fields = {}  # a message without fields, followed by more text
         if fields is not None:
             return _(entry.gloss).format(**{k: _french_group(v) for k, v in fields.items()})
     return None

@@ -7,7 +7,6 @@ server sends them from); the older wordings the real API may still send are matc
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -195,11 +194,6 @@ def _open_models() -> str:
     return ", ".join(names)
 
 
-_UNKNOWN_PARAMETER = re.compile(
-    r"(?:Unrecognized request argument supplied: |Unknown parameter: ')([\w.\[\]-]+)"
-)
-
-
 _TYPE_FR = {
     "a decimal": N_("un nombre (décimal)"),
     "an integer": N_("un nombre entier"),
@@ -253,9 +247,8 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
     param = getattr(exc, "param", None)
     entry = api.find(message)
     fields = (entry.match(message) if entry is not None else None) or {}
-    unknown = _UNKNOWN_PARAMETER.search(message)
-    if unknown:
-        name = fields.get("name") or unknown.group(1)
+    if entry in (api.UNKNOWN_PARAMETER, api.UNKNOWN_PARAMETER_QUOTED):
+        name = fields.get("name") or param or "?"
         return Diagnosis(
             _("Paramètre inconnu : {name}").format(name=name),
             _(
@@ -335,11 +328,11 @@ def bad_request(exc: BaseException, message: str, today: date | None = None) -> 
             scrub(message),
         )
     if entry is api.MAX_TOKENS_TOO_LARGE or ("is too large" in low and "completion tokens" in low):
-        limit = re.search(r"at most (\d+)", message)
+        limit = fields.get("limit") if entry is api.MAX_TOKENS_TOO_LARGE else None
         return Diagnosis(
             _("max_tokens trop grand pour ce modèle"),
             _("Tu demandes une réponse plus longue que ce que le modèle peut écrire d'un coup")
-            + (_(" (au plus {n} jetons)").format(n=limit.group(1)) if limit else "")
+            + (_(" (au plus {n} jetons)").format(n=limit) if limit else "")
             + ".",
             _(
                 "Baisse max_tokens (ou max_completion_tokens) sous cette limite, ou ne le donne pas du "
