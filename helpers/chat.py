@@ -7,6 +7,7 @@ from typing import Any
 
 from . import models, workspace
 from .exceptions import NoModelError
+from .i18n import _
 from .tables import Table
 
 
@@ -15,8 +16,10 @@ def fine_tuned_model() -> str:
     name = workspace.get("fine_tuned_model")
     if not name:
         raise NoModelError(
-            "Aucun modèle fine-tuné dans ce mode pour l'instant : attends que le job réussisse "
-            '(helpers.jobs.wait()) ou passe le nom du modèle (model="ft:…").'
+            _(
+                "Aucun modèle fine-tuné dans ce mode pour l'instant : attends que le job réussisse "
+                '(helpers.jobs.wait()) ou passe le nom du modèle (model="ft:…").'
+            )
         )
     return name
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from . import settings
 from .exceptions import MissingKeyError
+from .i18n import _
 from .modes import Mode
 
 
@@ -86,10 +87,12 @@ def client(mode: str | Mode | None = None, *, api_key: str | None = None, **opti
     key = api_key or settings.find_api_key()
     if not key:
         raise MissingKeyError(
-            "Mode « openai » mais aucune clé trouvée. Donne ta clé dans le formulaire du notebook 02 "
-            "(ou mets OPENAI_API_KEY=… dans le fichier .env à la racine du dossier, ou dans les "
-            "secrets Colab), puis relance cette cellule. Remarque : un `export`/`setx` fait dans un "
-            "terminal n'atteint pas un serveur Jupyter déjà lancé."
+            _(
+                "Mode « openai » mais aucune clé trouvée. Donne ta clé dans le formulaire du notebook 02 "
+                "(ou mets OPENAI_API_KEY=… dans le fichier .env à la racine du dossier, ou dans les "
+                "secrets Colab), puis relance cette cellule. Remarque : un `export`/`setx` fait dans un "
+                "terminal n'atteint pas un serveur Jupyter déjà lancé."
+            )
         )
     return openai.OpenAI(api_key=key, base_url=base_url(mode), **options)
 
@@ -168,7 +171,7 @@ def check_key(
     real_api = not settings.resolve_mode(mode).traits.kit_server
     key = (key or "").strip()
     if not key:
-        return KeyCheck("invalid", "La clé est vide : colle ta clé (elle commence par « sk- »).")
+        return KeyCheck("invalid", _("La clé est vide : colle ta clé (elle commence par « sk- »)."))
     try:
         api = client_ or client(mode, api_key=key, max_retries=0, timeout=15)
         api.fine_tuning.jobs.list(limit=1)
@@ -179,21 +182,31 @@ def check_key(
     except openai.PermissionDeniedError as exc:
         d = explain(exc, today=today)
         return KeyCheck(
-            "no_fine_tuning", f"Clé valide, mais {d.cause[0].lower()}{d.cause[1:]} {d.fix}"
+            "no_fine_tuning",
+            _("Clé valide, mais {cause} {fix}").format(
+                cause=d.cause[0].lower() + d.cause[1:], fix=d.fix
+            ),
         )
     except openai.RateLimitError as exc:
         d = explain(exc, today=today)
         if d.code == "insufficient_quota":
-            return KeyCheck("quota", f"Clé valide, mais le compte n'a plus de crédit. {d.fix}")
-        return KeyCheck("valid", "✅ Clé valide (l'API demande seulement de ralentir un peu).")
+            return KeyCheck(
+                "quota", _("Clé valide, mais le compte n'a plus de crédit. {fix}").format(fix=d.fix)
+            )
+        return KeyCheck("valid", _("✅ Clé valide (l'API demande seulement de ralentir un peu)."))
     except openai.APIConnectionError as exc:
         d = explain(exc, today=today)
-        return KeyCheck("no_network", f"{d.title} : impossible de vérifier la clé. {d.fix}")
+        return KeyCheck(
+            "no_network",
+            _("{title} : impossible de vérifier la clé. {fix}").format(title=d.title, fix=d.fix),
+        )
     except openai.InternalServerError:
         return KeyCheck(
             "unavailable",
-            "Service indisponible (erreur 5xx) : le serveur n'a pas pu vérifier ta clé, elle n'est "
-            "pas refusée pour autant. Réessaie dans une minute.",
+            _(
+                "Service indisponible (erreur 5xx) : le serveur n'a pas pu vérifier ta clé, elle n'est "
+                "pas refusée pour autant. Réessaie dans une minute."
+            ),
         )
     except openai.APIStatusError as exc:
         d = explain(exc, today=today)
@@ -201,17 +214,19 @@ def check_key(
     if today >= models.FINE_TUNING_CLOSED_FROM and real_api:
         return KeyCheck(
             "no_fine_tuning",
-            "Clé valide, mais depuis le 6 janvier 2027 OpenAI n'accepte plus de nouveau job de "
-            "fine-tuning. Tu peux encore interroger tes modèles déjà entraînés ; pour le reste du "
-            "cours, passe en mode bac à sable.",
+            _(
+                "Clé valide, mais depuis le 6 janvier 2027 OpenAI n'accepte plus de nouveau job de "
+                "fine-tuning. Tu peux encore interroger tes modèles déjà entraînés ; pour le reste du "
+                "cours, passe en mode bac à sable."
+            ),
         )
     note = ""
     if today >= models.NEW_ORGS_REFUSED_FROM and real_api:
-        note = (
+        note = _(
             " Attention : depuis le 7 mai 2026, une organisation qui n'a jamais fait de fine-tuning "
             "ne peut plus en créer (erreur 403 à l'étape 5) ; le mode bac à sable reste possible."
         )
-    return KeyCheck("valid", "✅ Clé valide." + note)
+    return KeyCheck("valid", _("✅ Clé valide.") + note)
 
 
 class _CallableModule(types.ModuleType):

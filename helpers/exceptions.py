@@ -13,35 +13,38 @@ from __future__ import annotations
 
 from typing import Any
 
-GENERIC_FIX = "Relis le message ; relance la cellule. Si ça persiste, signale-le à ton formateur."
+from .i18n import N_, _
+
+GENERIC_FIX = N_(
+    "Relis le message ; relance la cellule. Si ça persiste, signale-le à ton formateur."
+)
 
 
 class KitError(Exception):
     """Base of the kit's errors: the message says what happened, `fix` what to do (French)."""
 
-    fix: str = GENERIC_FIX
+    fix: str = GENERIC_FIX  # a class's fix is marked N_() and translated per error
 
     def __init__(self, message: str = "", fix: str | None = None):
         super().__init__(message)
-        if fix is not None:
-            self.fix = fix
+        self.fix = fix if fix is not None else _(type(self).fix)
 
     def _render_traceback_(self) -> list[str]:
         """What IPython (Jupyter, Colab) shows instead of a Python traceback when a cell raises
         one of the kit's errors: what happened and what to do, in French."""
-        return [f"❌ {self}", f"👉 Que faire : {self.fix}"]
+        return [f"❌ {self}", _("👉 Que faire : {fix}").format(fix=self.fix)]
 
 
 class SettingsError(KitError, ValueError):
     """A setting has a value the kit cannot use (message in French)."""
 
-    fix = "Corrige la valeur indiquée puis relance."
+    fix = N_("Corrige la valeur indiquée puis relance.")
 
 
 class MissingKeyError(KitError, RuntimeError):
     """`openai` mode without a key (French message, never containing a key)."""
 
-    fix = (
+    fix = N_(
         "Donne ta clé dans le formulaire du notebook 02 (ou écris OPENAI_API_KEY=… dans le fichier "
         ".env à la racine du dossier), puis relance la cellule. Un `export`/`setx` fait dans un "
         "terminal n'atteint pas un serveur Jupyter déjà lancé."
@@ -51,7 +54,7 @@ class MissingKeyError(KitError, RuntimeError):
 class DatasetError(KitError, ValueError):
     """A dataset is not ready to be sent; carries the full check report (`helpers.dataset.Report`)."""
 
-    fix = (
+    fix = N_(
         "Corrige chaque ligne indiquée (voir aussi `python -m helpers check ton_fichier.jsonl`), "
         "puis relance."
     )
@@ -68,7 +71,7 @@ class JobError(KitError, ValueError):
 class JobFailedError(KitError, RuntimeError):
     """Raised by `jobs.wait(..., raise_on_failure=True)` when the job ends `failed`."""
 
-    fix = (
+    fix = N_(
         "Lis le message d'origine et les événements du job (helpers.jobs.follow) ; corrige puis "
         "relance un job. Un job échoué n'est pas facturé."
     )
@@ -77,7 +80,11 @@ class JobFailedError(KitError, RuntimeError):
         self.job = job
         err = getattr(job, "error", None)
         super().__init__(
-            message or f"Le job {job.id} a échoué : {getattr(err, 'message', None) or '?'}", fix
+            message
+            or _("Le job {job} a échoué : {message}").format(
+                job=job.id, message=getattr(err, "message", None) or "?"
+            ),
+            fix,
         )
 
 
@@ -88,7 +95,7 @@ class NoModelError(KitError, ValueError):
 class UsageError(KitError):
     """A command line the kit cannot run (French message and fix)."""
 
-    fix = "Affiche l'aide : `python -m helpers --help`."
+    fix = N_("Affiche l'aide : `python -m helpers --help`.")
 
 
 class MissingStateError(KitError, RuntimeError):
@@ -102,7 +109,7 @@ class WebDemoError(KitError, RuntimeError):
 class EvaluationError(KitError, ValueError):
     """An evaluation cannot run as asked: a file, an example, a setting (French message)."""
 
-    fix = (
+    fix = N_(
         "Vérifie le fichier et les réglages indiqués (un fichier .jsonl dont chaque exemple finit "
         "par la réponse « assistant » attendue), puis relance."
     )
@@ -116,23 +123,27 @@ class WorkspaceError(KitError, OSError):
     """The workspace folder cannot be written (read-only, full, no permission): French message
     naming the folder; the fix names `ATELIER_HOME`."""
 
-    fix = (
+    fix = N_(
         "Libère de la place ou choisis un dossier où tu peux écrire : définis ATELIER_HOME "
         "(par exemple ATELIER_HOME=~/atelier-travail) avant de lancer Jupyter, ou dans une cellule "
         "`import os; os.environ['ATELIER_HOME'] = '/un/dossier/à/toi'`, puis redémarre le noyau."
     )
 
-    def __init__(self, folder: Any, reason: str = "on ne peut pas y écrire"):
+    def __init__(self, folder: Any, reason: str | None = None):
         self.folder = str(folder)
-        self.reason = reason
-        super().__init__(f"L'espace de travail {self.folder} n'est pas utilisable : {reason}.")
+        self.reason = reason if reason is not None else _("on ne peut pas y écrire")
+        super().__init__(
+            _("L'espace de travail {folder} n'est pas utilisable : {reason}.").format(
+                folder=self.folder, reason=self.reason
+            )
+        )
 
 
 class ServerStartError(KitError, RuntimeError):
     """The workspace's kit server could not start: its own reason (French), what to do, and
     `kind` ("workspace", "damaged_file" or "server")."""
 
-    fix = (
+    fix = N_(
         "Lance `python -m helpers doctor` (dans un terminal, ou `!python -m helpers doctor` dans "
         "une cellule) : il dit ce qui bloque et comment réparer. Puis relance la cellule."
     )
@@ -142,7 +153,7 @@ class ServerStartError(KitError, RuntimeError):
         self.kind = kind
 
 
-_REPAIR = (
+_REPAIR = N_(
     "Lance `python -m helpers doctor --repair` (dans un terminal, ou "
     "`!python -m helpers doctor --repair` dans une cellule) : il met ce fichier de côté sous "
     "un autre nom, sans rien effacer{after}. Puis relance la cellule."
@@ -159,15 +170,18 @@ class DamagedFileError(KitError, OSError):
     def __init__(
         self,
         path: Any,
-        what: str = "un fichier du kit",
-        reason: str = "illisible",
+        what: str | None = None,
+        reason: str | None = None,
         after: str = "",
     ):
         self.path = str(path)
-        self.what = what
-        self.reason = reason
+        self.what = what if what is not None else _("un fichier du kit")
+        self.reason = reason if reason is not None else _("illisible")
         super().__init__(
-            f"Le fichier {self.path} ({what}) est abîmé : {reason}.", _REPAIR.format(after=after)
+            _("Le fichier {path} ({what}) est abîmé : {reason}.").format(
+                path=self.path, what=self.what, reason=self.reason
+            ),
+            _(_REPAIR).format(after=after),
         )
 
 
@@ -180,19 +194,19 @@ def workspace_problem(exc: BaseException) -> str | None:
     text = str(exc).lower()
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-            return "le disque (ou ton quota) est plein"
+            return _("le disque (ou ton quota) est plein")
         if exc.errno in (errno.EROFS,):
-            return "le dossier est en lecture seule"
+            return _("le dossier est en lecture seule")
         if exc.errno in (errno.EACCES, errno.EPERM):
-            return "tu n'as pas le droit d'y écrire"
+            return _("tu n'as pas le droit d'y écrire")
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-            return "ce chemin mène à un fichier, pas à un dossier"
+            return _("ce chemin mène à un fichier, pas à un dossier")
         return None
     if isinstance(exc, sqlite3.OperationalError):
         if "disk is full" in text or "disk i/o error" in text:
-            return "le disque (ou ton quota) est plein"
+            return _("le disque (ou ton quota) est plein")
         if "readonly" in text or "read-only" in text:
-            return "le dossier est en lecture seule"
+            return _("le dossier est en lecture seule")
         if "unable to open database" in text:
-            return "impossible d'y créer la base de données du bac à sable (droits ou place)"
+            return _("impossible d'y créer la base de données du bac à sable (droits ou place)")
     return None

@@ -26,20 +26,24 @@ from typing import Any, Literal
 
 from . import models, workspace
 from .exceptions import DatasetError, JobError, JobFailedError
+from .i18n import N_, _
 from .modes import Engine
 
 TERMINAL = ("succeeded", "failed", "cancelled")
-# The guide's table (step 6), plus the statuses the API added since.
-STATUS_FR = {
-    "validating_files": "Vérification du dataset",
-    "queued": "En attente de ressources",
-    "running": "Entraînement en cours",
-    "succeeded": "✅ Terminé",
-    "failed": "⚠️ Erreur (vérifie les logs)",
-    "cancelled": "Annulé",
-    "paused": "En pause",
-    "pending": "En attente",
-}
+# The guide's table (step 6), plus the statuses the API added since; read in the learner's
+# language (`models.Translated`).
+STATUS_FR = models.Translated(
+    {
+        "validating_files": N_("Vérification du dataset"),
+        "queued": N_("En attente de ressources"),
+        "running": N_("Entraînement en cours"),
+        "succeeded": N_("✅ Terminé"),
+        "failed": N_("⚠️ Erreur (vérifie les logs)"),
+        "cancelled": N_("Annulé"),
+        "paused": N_("En pause"),
+        "pending": N_("En attente"),
+    }
+)
 EVENTS_PAGE = 100  # events asked per poll (the API's default is 20)
 #: What a DPO job's metrics events add (the reward margin and the share of pairs won).
 DPO_METRICS = ("train_reward_margin", "train_reward_accuracy", "valid_reward_margin")
@@ -58,8 +62,10 @@ def resolve_job_id(job_id: str | None = None) -> str:
     job_id = job_id or workspace.get("job_id")
     if not job_id:
         raise JobError(
-            "Aucun job à suivre : passe son identifiant (ftjob-…) ou lance d'abord un job "
-            "(helpers.jobs.create / notebook 05)."
+            _(
+                "Aucun job à suivre : passe son identifiant (ftjob-…) ou lance d'abord un job "
+                "(helpers.jobs.create / notebook 05)."
+            )
         )
     return job_id
 
@@ -131,20 +137,26 @@ def create(
     mode = settings.get_mode()
     if training_file is None and mode.traits.paid:
         raise JobError(
-            "En mode openai, un job d'entraînement est payant : helpers.jobs.create() sans fichier "
-            "ne lance rien tout seul.",
-            'Nomme le fichier (training_file="file-…", ou --training-file en ligne de commande), ou '
-            "lance le job avec notebook.launch(), qui affiche le coût et demande ta confirmation "
-            "(notebook 05).",
+            _(
+                "En mode openai, un job d'entraînement est payant : helpers.jobs.create() sans fichier "
+                "ne lance rien tout seul."
+            ),
+            _(
+                'Nomme le fichier (training_file="file-…", ou --training-file en ligne de commande), ou '
+                "lance le job avec notebook.launch(), qui affiche le coût et demande ta confirmation "
+                "(notebook 05)."
+            ),
         )
     training_file = training_file or workspace.get("file_id")
     if not training_file:
         raise JobError(
-            "Aucun fichier d'entraînement : envoie d'abord ton dataset (helpers.jobs.upload) ou "
-            "passe son identifiant file-…."
+            _(
+                "Aucun fichier d'entraînement : envoie d'abord ton dataset (helpers.jobs.upload) ou "
+                "passe son identifiant file-…."
+            )
         )
     if suffix is not None and not 1 <= len(suffix) <= 64:
-        raise JobError("Le suffixe doit faire entre 1 et 64 caractères.")
+        raise JobError(_("Le suffixe doit faire entre 1 et 64 caractères."))
     hyper: dict[str, Any] = {
         "n_epochs": n_epochs,
         "batch_size": batch_size,
@@ -152,14 +164,16 @@ def create(
     }
     if method not in models.METHODS:
         raise JobError(
-            f"Méthode inconnue : {method!r}. Choisis « supervised » (exemples de chat) ou "
-            "« dpo » (paires de préférences)."
+            _(
+                "Méthode inconnue : {method!r}. Choisis « supervised » (exemples de chat) ou "
+                "« dpo » (paires de préférences)."
+            ).format(method=method)
         )
     if method == "dpo":
         hyper = {"beta": beta, **hyper}
     elif beta != "auto":
         raise JobError(
-            '`beta` ne sert qu\'à un entraînement par préférences : ajoute method="dpo".'
+            _('`beta` ne sert qu\'à un entraînement par préférences : ajoute method="dpo".')
         )
     params: dict[str, Any] = {
         "model": model,
@@ -236,7 +250,9 @@ def _results_csv(job_id: str | None, client: Any) -> bytes:
         raise JobFailedError(job, f"{diagnosis.title}. {diagnosis.cause}", diagnosis.fix)
     if not job.result_files:
         raise JobError(
-            f"Le job {job.id} n'a pas (encore) de fichier de résultats : statut « {job.status} »."
+            _("Le job {id} n'a pas (encore) de fichier de résultats : statut « {status} ».").format(
+                id=job.id, status=job.status
+            )
         )
     return _maybe_base64(api.files.content(job.result_files[0]).read())
 
@@ -471,8 +487,10 @@ def follow(
             return
         if timeout is not None and time.monotonic() - start > timeout:
             raise TimeoutError(
-                f"Le job {follower.job_id} n'est pas fini après {timeout:g} s (statut « {update.status} ») ; "
-                "il continue sur le serveur : relance helpers.jobs.follow() pour reprendre."
+                _(
+                    "Le job {job_id} n'est pas fini après {timeout:g} s (statut « {status} ») ; "
+                    "il continue sur le serveur : relance helpers.jobs.follow() pour reprendre."
+                ).format(job_id=follower.job_id, timeout=timeout, status=update.status)
             )
         if not follower.catching_up:  # a long history is read page after page without waiting
             time.sleep(interval)

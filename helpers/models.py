@@ -18,10 +18,12 @@ shut down ("shut_down"), or "unknown". `listed(SANDBOX_TODAY)` is its `/v1/model
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from .i18n import N_, _, language
 from .modes import Mode
 
 CHECKED_ON = date(2026, 11, 23)
@@ -41,14 +43,45 @@ MAX_BATCH_SIZE = 256
 # and preference fine-tuning (DPO: pairs of a preferred and a non-preferred answer).
 Method = Literal["supervised", "dpo"]
 METHODS: tuple[Method, ...] = ("supervised", "dpo")
-METHOD_FR = {"supervised": "supervisé", "dpo": "par préférences (DPO)"}
+
+
+class Translated(Mapping[str, str]):
+    """A table of texts marked `N_()` at import time, read in the learner's language: every
+    lookup translates (so a table built once speaks the language of the moment it is read)."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self._table = dict(table)
+
+    def __getitem__(self, key: str) -> str:
+        return _(self._table[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+METHOD_FR = Translated({"supervised": N_("supervisé"), "dpo": N_("par préférences (DPO)")})
 
 
 def number_fr(value: float, decimals: int | None = None) -> str:
-    """A number as the course writes it: French decimal comma (« 1,5 », « 0,0062 »); with
-    `decimals`, that many digits after the comma, else as few as needed."""
+    """A number as the course writes it: French decimal comma (« 1,5 », « 0,0062 ») in French,
+    a point in English; with `decimals`, that many digits after it, else as few as needed."""
     text = f"{value:.{decimals}f}" if decimals is not None else f"{value:g}"
-    return text.replace(".", ",")
+    return text.replace(".", ",") if language() == "fr" else text
+
+
+def thousands(value: int) -> str:
+    """« 4 884 480 » in French (narrow no-break spaces), « 4,884,480 » in English."""
+    text = f"{value:,}"
+    return text.replace(",", "\u202f") if language() == "fr" else text
+
+
+def day_text(day: date) -> str:
+    """A date as the course writes it: « 23/10/2026 » in French, « 23 October 2026 » in
+    English (the format is the catalog's)."""
+    return day.strftime(_("%d/%m/%Y"))
 
 
 @dataclass(frozen=True)
@@ -80,23 +113,25 @@ class ModelInfo:
     def shutdown_phrase(self, today: date) -> str:
         """« éteint depuis le 23/10/2026 » or « s'éteint le 14/01/2027 », as seen on `today`."""
         if self.shutdown_date is None:
-            return "pas de date d'extinction annoncée"
+            return _("pas de date d'extinction annoncée")
         if self.is_shut_down(today):
-            return f"éteint depuis le {self.shutdown_date:%d/%m/%Y}"
-        return f"s'éteint le {self.shutdown_date:%d/%m/%Y}"
+            return _("éteint depuis le {day}").format(day=day_text(self.shutdown_date))
+        return _("s'éteint le {day}").format(day=day_text(self.shutdown_date))
 
     def training_phrase(self, today: date) -> str:
         """Whether a new job can be created on `today`, in French, with the right tense."""
         if not self.accepts_new_jobs(today):
-            return (
-                f"plus entraînable depuis le {self.last_training_day + timedelta(days=1):%d/%m/%Y}"
+            return _("plus entraînable depuis le {day}").format(
+                day=day_text(self.last_training_day + timedelta(days=1))
             )
-        return f"entraînable jusqu'au {self.last_training_day:%d/%m/%Y} inclus"
+        return _("entraînable jusqu'au {day} inclus").format(day=day_text(self.last_training_day))
 
     @property
     def price_fr(self) -> str:
         """« 1,5 $ / million de jetons » (French decimal comma)."""
-        return number_fr(self.training_price_per_million) + " $ / million de jetons"
+        return _("{price} $ / million de jetons").format(
+            price=number_fr(self.training_price_per_million)
+        )
 
 
 FINE_TUNABLE: dict[str, ModelInfo] = {
@@ -178,10 +213,10 @@ def dated_name(alias: str) -> str | None:
 def dated_names_phrase() -> str:
     """« use the dated name » once, for the model tables (README, notebook 05)."""
     alias = next(a for a, d in _ALIASES.items() if d == DEFAULT_MODEL)
-    return (
+    return _(
         "Pour le fine-tuning, écris le nom daté de la première colonne : l'alias sans date "
-        f"(`{alias}`) sert à discuter, mais l'API le refuse pour un job."
-    )
+        "(`{alias}`) sert à discuter, mais l'API le refuse pour un job."
+    ).format(alias=alias)
 
 
 def alias_advice(model: str, today: date | None = None) -> str | None:
@@ -193,7 +228,9 @@ def alias_advice(model: str, today: date | None = None) -> str | None:
         return None
     if today is not None and not FINE_TUNABLE[dated].accepts_new_jobs(today):
         return None
-    return f"l'API refuse un alias pour le fine-tuning : utilise le nom daté « {dated} »"
+    return _("l'API refuse un alias pour le fine-tuning : utilise le nom daté « {dated} »").format(
+        dated=dated
+    )
 
 
 def base_model_of(model: str) -> str:
@@ -217,7 +254,7 @@ def price_per_million(model: str, method: str = "supervised") -> float:
     for a model without a known price. DPO: the same price (`DPO_PRICE_CONFIRMED`)."""
     info = get(model)
     if info is None:
-        raise ValueError(f"Modèle inconnu pour le fine-tuning : {model!r}")
+        raise ValueError(_("Modèle inconnu pour le fine-tuning : {model!r}").format(model=model))
     return info.training_price_per_million
 
 
@@ -274,27 +311,35 @@ def wind_down(today: date) -> list[str]:
     events: list[tuple[date, str, str]] = [
         (
             NEW_ORGS_REFUSED_FROM,
-            "les organisations (comptes) qui n'avaient jamais fait de fine-tuning ne peuvent plus "
-            "lancer de job : l'API répond « permission refusée » (erreur 403)",
-            "les organisations (comptes) qui n'ont jamais fait de fine-tuning ne pourront plus "
-            "lancer de job : l'API répondra « permission refusée » (erreur 403)",
+            _(
+                "les organisations (comptes) qui n'avaient jamais fait de fine-tuning ne peuvent plus "
+                "lancer de job : l'API répond « permission refusée » (erreur 403)"
+            ),
+            _(
+                "les organisations (comptes) qui n'ont jamais fait de fine-tuning ne pourront plus "
+                "lancer de job : l'API répondra « permission refusée » (erreur 403)"
+            ),
         ),
         (
             INACTIVE_ORGS_REFUSED_FROM,
-            "même refus pour les organisations inactives",
-            "même refus pour les organisations inactives",
+            _("même refus pour les organisations inactives"),
+            _("même refus pour les organisations inactives"),
         ),
         (
             FINE_TUNING_CLOSED_FROM,
-            "plus personne ne peut lancer de job",
-            "plus personne ne pourra lancer de job",
+            _("plus personne ne peut lancer de job"),
+            _("plus personne ne pourra lancer de job"),
         ),
         (
             EVALS_API_SHUT_DOWN,
-            "l'API d'évaluation d'OpenAI (Evals) est fermée : le SDK renvoie vers Promptfoo, un "
-            "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)",
-            "l'API d'évaluation d'OpenAI (Evals) sera fermée : le SDK renvoie vers Promptfoo, un "
-            "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)",
+            _(
+                "l'API d'évaluation d'OpenAI (Evals) est fermée : le SDK renvoie vers Promptfoo, un "
+                "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)"
+            ),
+            _(
+                "l'API d'évaluation d'OpenAI (Evals) sera fermée : le SDK renvoie vers Promptfoo, un "
+                "outil d'évaluation libre ; le kit a sa propre évaluation (notebook 12)"
+            ),
         ),
     ]
     shutdowns: dict[date, list[str]] = {}
@@ -302,19 +347,23 @@ def wind_down(today: date) -> list[str]:
         if m.shutdown_date is not None:
             shutdowns.setdefault(m.shutdown_date, []).append(f"`{m.name}`")
     for day, names in shutdowns.items():
-        guide = " (le modèle du guide)" if f"`{GUIDE_MODEL}`" in names else ""
+        guide = _(" (le modèle du guide)") if f"`{GUIDE_MODEL}`" in names else ""
         subject = ", ".join(names) + guide
         events.append(
             (
                 day,
-                f"{subject} et les modèles fine-tunés à partir d'eux sont éteints : on ne peut plus "
-                "ni les entraîner ni les utiliser",
-                f"{subject} et les modèles fine-tunés à partir d'eux seront éteints : on ne pourra "
-                "plus ni les entraîner ni les utiliser",
+                _(
+                    "{subject} et les modèles fine-tunés à partir d'eux sont éteints : on ne peut "
+                    "plus ni les entraîner ni les utiliser"
+                ).format(subject=subject),
+                _(
+                    "{subject} et les modèles fine-tunés à partir d'eux seront éteints : on ne "
+                    "pourra plus ni les entraîner ni les utiliser"
+                ).format(subject=subject),
             )
         )
     return [
-        f"{day:%d/%m/%Y} : " + (past if today >= day else future)
+        _("{day} : {event}").format(day=day_text(day), event=past if today >= day else future)
         for day, past, future in sorted(events, key=lambda e: e[0])
     ]
 
@@ -323,10 +372,10 @@ def facts_table(today: date) -> list[dict[str, str]]:
     """One row per model, French columns, tenses from `today` (notebook 05, README)."""
     return [
         {
-            "modèle": m.name,
-            "prix d'entraînement": m.price_fr,
-            "entraînement": m.training_phrase(today),
-            "utilisation": m.shutdown_phrase(today),
+            _("modèle"): m.name,
+            _("prix d'entraînement"): m.price_fr,
+            _("entraînement"): m.training_phrase(today),
+            _("utilisation"): m.shutdown_phrase(today),
         }
         for m in FINE_TUNABLE.values()
     ]
@@ -338,7 +387,7 @@ def facts_markdown(today: date) -> str:
     head = list(rows[0])
     lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
     for row in rows:
-        cells = [f"`{row['modèle']}`"] + [row[k] for k in head[1:]]
+        cells = [f"`{row[_('modèle')]}`"] + [row[k] for k in head[1:]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -383,13 +432,21 @@ class CostEstimate:
 
     def describe(self) -> str:
         """French one-liner for notebooks and widgets."""
-        what = "paires" if self.method == "dpo" else "exemples"
+        what = _("paires") if self.method == "dpo" else _("exemples")
         how = ", DPO" if self.method == "dpo" else ""
-        tokens = f"{self.billed_tokens:,}".replace(",", "\u202f")
-        return (
-            f"{self.n_examples} {what} × {self.epochs} époques → "
-            f"{tokens} jetons facturés × {number_fr(self.price_per_million)} $/M "
-            f"≈ {number_fr(round(self.usd, 4), 4)} $ ({self.model}{how})"
+        tokens = thousands(self.billed_tokens)
+        return _(
+            "{n} {what} × {epochs} époques → {tokens} jetons facturés × {price} $/M ≈ {usd} $ "
+            "({model}{how})"
+        ).format(
+            n=self.n_examples,
+            what=what,
+            epochs=self.epochs,
+            tokens=tokens,
+            price=number_fr(self.price_per_million),
+            usd=number_fr(round(self.usd, 4), 4),
+            model=self.model,
+            how=how,
         )
 
 
@@ -406,7 +463,7 @@ def estimate_cost(
     is DPO's, the `auto` epochs the same heuristic (Unconfirmed for DPO)."""
     info = get(model)
     if info is None:
-        raise ValueError(f"Modèle inconnu pour le fine-tuning : {model!r}")
+        raise ValueError(_("Modèle inconnu pour le fine-tuning : {model!r}").format(model=model))
     price = price_per_million(model, method)
     per_epoch = sum(min(info.example_token_limit, t) for t in token_counts)
     epochs = resolve_epochs(n_epochs, len(token_counts))

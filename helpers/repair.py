@@ -21,6 +21,7 @@ from pathlib import Path
 from . import settings, workspace
 from .exceptions import DamagedFileError
 from .fileio import set_aside
+from .i18n import _
 
 #: Below this much free space, the workspace is reported as full (its server cannot start).
 MIN_FREE_BYTES = 16 * 1024 * 1024
@@ -71,9 +72,11 @@ def repair(home: Path | None = None) -> list[str]:
             kit_server.shutdown(home)  # the server holds the file open
             moved = database.set_aside(home)
             done.append(
-                f"🔧 {item.path.name} mis de côté sous {moved[0].name} (rien n'est effacé) : le bac "
-                "à sable repartira d'une base neuve, et les notebooks referont d'eux-mêmes les "
-                "étapes d'avant."
+                _(
+                    "🔧 {name} mis de côté sous {new_name} (rien n'est effacé) : le bac à sable "
+                    "repartira d'une base neuve, et les notebooks referont d'eux-mêmes les étapes "
+                    "d'avant."
+                ).format(name=item.path.name, new_name=moved[0].name)
             )
             continue
         text = _text_of(item.path)
@@ -85,11 +88,17 @@ def repair(home: Path | None = None) -> list[str]:
         if "mode" in kept:
             names.insert(0, "mode")
         done.append(
-            f"🔧 {item.path.name} mis de côté sous {moved_path.name} (rien n'est effacé)"
+            _("🔧 {name} mis de côté sous {new_name} (rien n'est effacé)").format(
+                name=item.path.name, new_name=moved_path.name
+            )
             + (
-                f" ; repris dans un nouveau {item.path.name} : {', '.join(names)}."
+                _(" ; repris dans un nouveau {name} : {names}.").format(
+                    name=item.path.name, names=", ".join(names)
+                )
                 if names
-                else f" ; rien n'a pu y être relu : un nouveau {item.path.name} repart de zéro."
+                else _(" ; rien n'a pu y être relu : un nouveau {name} repart de zéro.").format(
+                    name=item.path.name
+                )
             )
         )
     return done

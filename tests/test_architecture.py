@@ -160,6 +160,8 @@ def test_private_name_finder():
     ]
     inside = "from ._common import box\nfrom . import _common\n"
     assert private_uses(inside, "helpers.widgets.key_form", False, kit.__contains__) == []
+    gettext = "from .i18n import N_, _, ngettext\n"  # gettext's `_` is public
+    assert private_uses(gettext, "helpers.jobs", False, kit.__contains__) == []
 
 
 def test_no_private_name_used_across_modules():

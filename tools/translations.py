@@ -50,6 +50,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "repair.py",
         "models.py",
         "messages.py",
+        "api_messages.py",
     ),
     # the dataset checks, tokens, the settings and the command line
     "checks": (

@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import settings
 from ..exceptions import GENERIC_FIX, KitError, workspace_problem
+from ..i18n import _
 from .diagnosis import SANDBOX_HINT, Diagnosis, scrub
 from .guide import from_text
 from .jobs import failed_job
@@ -48,15 +49,15 @@ __all__ = [
 
 
 def explain(exc: Any, *, today: date | None = None) -> Diagnosis:
-    """A French `Diagnosis` for an exception, a failed job, or an error message. Never raises."""
+    """A `Diagnosis` (the learner's language) for an exception, a failed job, or an error message. Never raises."""
     today = today or date.today()
     try:
         return _explain(exc, today)
     except Exception:  # last resort: explain must not fail
         return Diagnosis(
-            f"Erreur inattendue ({type(exc).__name__})",
-            "Le kit n'a pas su lire ce message.",
-            "Relance la cellule ; si ça persiste, signale-le à ton formateur.",
+            _("Erreur inattendue ({kind})").format(kind=type(exc).__name__),
+            _("Le kit n'a pas su lire ce message."),
+            _("Relance la cellule ; si ça persiste, signale-le à ton formateur."),
             "unknown",
         )
 
@@ -87,33 +88,38 @@ def _explain(exc: Any, today: date) -> Diagnosis:
     if isinstance(exc, FileNotFoundError):
         name = exc.filename or str(exc)
         return Diagnosis(
-            f"Fichier introuvable : {name}",
-            "Ce chemin n'existe pas depuis le dossier courant.",
-            "Vérifie le nom et le dossier (le fichier doit finir par .jsonl) ; `ls` ou l'explorateur "
-            "de fichiers t'aide à le retrouver.",
+            _("Fichier introuvable : {name}").format(name=name),
+            _("Ce chemin n'existe pas depuis le dossier courant."),
+            _(
+                "Vérifie le nom et le dossier (le fichier doit finir par .jsonl) ; `ls` ou "
+                "l'explorateur de fichiers t'aide à le retrouver."
+            ),
             "file_missing",
         )
     if isinstance(exc, TimeoutError):
         return Diagnosis(
-            "Attente trop longue",
-            str(exc) or "Le délai d'attente est écoulé.",
-            "Le job continue côté serveur : relance le suivi (helpers.jobs.follow()).",
+            _("Attente trop longue"),
+            str(exc) or _("Le délai d'attente est écoulé."),
+            _("Le job continue côté serveur : relance le suivi (helpers.jobs.follow())."),
             "wait_timeout",
         )
     if isinstance(exc, KeyboardInterrupt):
         return Diagnosis(
-            "Interrompu", "Tu as arrêté l'opération.", "Relance-la quand tu veux.", "interrupted"
+            _("Interrompu"),
+            _("Tu as arrêté l'opération."),
+            _("Relance-la quand tu veux."),
+            "interrupted",
         )
     return Diagnosis(
-        f"Erreur inattendue ({type(exc).__name__})",
-        scrub(str(exc)) or "Pas de détail.",
-        GENERIC_FIX,
+        _("Erreur inattendue ({kind})").format(kind=type(exc).__name__),
+        scrub(str(exc)) or _("Pas de détail."),
+        _(GENERIC_FIX),
         "unknown",
     )
 
 
 class friendly(contextlib.AbstractContextManager):
-    """`with friendly(): …` shows the French diagnosis instead of a traceback.
+    """`with friendly(): …` shows the diagnosis instead of a traceback.
 
     The error is swallowed (the cell ends cleanly); `.diagnosis` keeps it for inspection.
     `reraise=True` shows the diagnosis and raises it again (for scripts that must stop).

@@ -9,15 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import settings
+from ..i18n import N_, _
 from ..modes import Mode
 from ..settings import mask_key
 
-SANDBOX_HINT = 'Pour suivre le cours sans compte ni frais : `helpers.use_mode("sandbox")`.'
+# Translate when shown: `_(SANDBOX_HINT)`.
+SANDBOX_HINT = N_('Pour suivre le cours sans compte ni frais : `helpers.use_mode("sandbox")`.')
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A French explanation of an error. `code` is a stable machine name (tests, widgets)."""
+    """An explanation of an error, in the learner's language (French source). `code` is a
+    stable machine name (tests, widgets)."""
 
     title: str  # what happened
     cause: str  # why
@@ -26,9 +29,11 @@ class Diagnosis:
     detail: str | None = None  # the original message, key masked
 
     def __str__(self) -> str:
-        text = f"❌ {self.title}\nPourquoi : {self.cause}\nQue faire : {self.fix}"
+        text = _("❌ {title}\nPourquoi : {cause}\nQue faire : {fix}").format(
+            title=self.title, cause=self.cause, fix=self.fix
+        )
         if self.detail:
-            text += f"\n(message d'origine : {self.detail})"
+            text += "\n" + _("(message d'origine : {detail})").format(detail=self.detail)
         return text
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's text form
@@ -37,14 +42,19 @@ class Diagnosis:
     def _repr_html_(self) -> str:
         esc = html.escape
         detail = (
-            f"<div style='opacity:.7;font-size:90%'>message d'origine : <code>{esc(self.detail)}</code></div>"
+            "<div style='opacity:.7;font-size:90%'>"
+            + _("message d'origine : <code>{detail}</code>").format(detail=esc(self.detail))
+            + "</div>"
             if self.detail
             else ""
         )
         return (
             "<div style='border-left:4px solid #d33;padding:.4em .8em;background:#fff5f5'>"
-            f"<b>❌ {esc(self.title)}</b><br><b>Pourquoi :</b> {esc(self.cause)}<br>"
-            f"<b>Que faire :</b> {esc(self.fix)}{detail}</div>"
+            + _(
+                "<b>❌ {title}</b><br><b>Pourquoi :</b> {cause}<br><b>Que faire :</b> {fix}"
+            ).format(title=esc(self.title), cause=esc(self.cause), fix=esc(self.fix))
+            + detail
+            + "</div>"
         )
 
 

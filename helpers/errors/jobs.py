@@ -5,25 +5,33 @@ training stopped on this machine."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from .. import models, settings
 from ..exceptions import JobFailedError
+from ..i18n import N_, _
 from ..modes import Mode
 from .diagnosis import Diagnosis, current_mode, scrub
 
 
 def invalid_training_file() -> tuple[str, str]:
     return (
-        "Le fichier d'entraînement est refusé : mauvais format JSONL (virgule finale, JSON sur "
-        "plusieurs lignes, BOM, message assistant manquant…), ou l'id file-… ne désigne pas un "
-        "fichier envoyé avec purpose « fine-tune » (supprimé, mal recopié, autre mode).",
-        "Vérifie chaque ligne : `python -m helpers check dataset.jsonl` (un objet JSON par ligne, "
-        "pas de virgule finale), corrige, renvoie le fichier et utilise le nouvel id file-….",
+        _(
+            "Le fichier d'entraînement est refusé : mauvais format JSONL (virgule finale, JSON sur "
+            "plusieurs lignes, BOM, message assistant manquant…), ou l'id file-… ne désigne pas un "
+            "fichier envoyé avec purpose « fine-tune » (supprimé, mal recopié, autre mode)."
+        ),
+        _(
+            "Vérifie chaque ligne : `python -m helpers check dataset.jsonl` (un objet JSON par ligne, "
+            "pas de virgule finale), corrige, renvoie le fichier et utilise le nouvel id file-…."
+        ),
     )
 
 
 def failed_job(job: Any) -> Diagnosis:
+    if isinstance(job, dict):  # a job known only by its text (helpers.errors.guide)
+        job = SimpleNamespace(**job)
     err = getattr(job, "error", None)
     code = getattr(err, "code", None) if err is not None else None
     message = getattr(err, "message", None) if err is not None else None
@@ -36,13 +44,17 @@ def failed_job(job: Any) -> Diagnosis:
         return _failed_local_job(job_id, code, message)
     if code == "invalid_n_examples":
         m = re.search(r"has (\d+) example", message)
-        n = f"{m.group(1)} exemple(s)" if m else "trop peu d'exemples"
-        who = "OpenAI en exige" if mode == Mode.OPENAI else "OpenAI (et donc le kit) en exige"
+        n = _("{n} exemple(s)").format(n=m.group(1)) if m else _("trop peu d'exemples")
+        who = _("OpenAI en exige") if mode == Mode.OPENAI else _("OpenAI (et donc le kit) en exige")
         return Diagnosis(
-            f"Le job {job_id} a échoué : pas assez d'exemples",
-            f"Ton fichier contient {n} ; {who} au moins {models.MIN_EXAMPLES}.",
-            f"Ajoute des exemples (au moins {models.MIN_EXAMPLES}, 50 à 100 c'est mieux), vérifie avec "
-            "`python -m helpers check`, renvoie le fichier et relance un job.",
+            _("Le job {job_id} a échoué : pas assez d'exemples").format(job_id=job_id),
+            _("Ton fichier contient {n} ; {who} au moins {minimum}.").format(
+                n=n, who=who, minimum=models.MIN_EXAMPLES
+            ),
+            _(
+                "Ajoute des exemples (au moins {minimum}, 50 à 100 c'est mieux), vérifie avec "
+                "`python -m helpers check`, renvoie le fichier et relance un job."
+            ).format(minimum=models.MIN_EXAMPLES),
             "invalid_n_examples",
             scrub(message) or None,
         )
@@ -53,20 +65,23 @@ def failed_job(job: Any) -> Diagnosis:
         cause, fix = invalid_training_file()
         m = re.search(r"Example (\d+)", message)
         if m:
-            who = _WHO_CHECKS.get(mode, "Le bac à sable")
-            cause = f"{who} a rejeté l'exemple n° {m.group(1)} du fichier. " + cause
+            who = _(_WHO_CHECKS.get(mode, N_("Le bac à sable")))
+            cause = (
+                _("{who} a rejeté l'exemple n° {n} du fichier. ").format(who=who, n=m.group(1))
+                + cause
+            )
         return Diagnosis(
-            f"Le job {job_id} a échoué : fichier d'entraînement invalide",
+            _("Le job {job_id} a échoué : fichier d'entraînement invalide").format(job_id=job_id),
             cause,
             fix,
             "invalid_training_file",
             scrub(message) or None,
         )
-    stopped = _WHO_STOPPED.get(mode, "L'entraînement s'est arrêté")
+    stopped = _(_WHO_STOPPED.get(mode, N_("L'entraînement s'est arrêté")))
     return Diagnosis(
-        f"Le job {job_id} a échoué",
+        _("Le job {job_id} a échoué").format(job_id=job_id),
         stopped + (f" (code {code})" if code else "") + ".",
-        JobFailedError.fix,
+        _(JobFailedError.fix),
         f"job_failed:{code}" if code else "job_failed",
         scrub(message) or None,
     )
@@ -78,29 +93,31 @@ def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
     method = getattr(getattr(job, "method", None), "type", None)
     job_id = getattr(job, "id", "?")
     if "expected preference pairs" in message:
-        cause = (
+        cause = _(
             "Ce job est un entraînement par préférences (DPO), mais ton fichier contient des "
             'exemples de chat ({"messages": [...]}) : un job DPO attend des paires (input, '
             "preferred_output, non_preferred_output)."
         )
-        fix = (
+        fix = _(
             "Pour un entraînement supervisé, relance le job sans method DPO ; pour DPO, écris des "
             "paires (notebook 13) et vérifie-les avec `python -m helpers check FICHIER --method dpo`."
         )
     elif method == "supervised" and "expected either prompt/completion pairs or chat" in message:
-        cause = (
+        cause = _(
             "Le fichier n'est pas au format des exemples de chat ({\"messages\": [...]}). S'il "
             "contient des paires de préférences (input, preferred_output, non_preferred_output), "
             "c'est un job DPO qu'il faut lancer."
         )
-        fix = (
+        fix = _(
             'Relance le job avec method={"type": "dpo"} (helpers.jobs.create(..., method="dpo"), '
             "notebook 13) ; sinon corrige le fichier (`python -m helpers check FICHIER`)."
         )
     else:
         return None
     return Diagnosis(
-        f"Le job {job_id} a échoué : le fichier n'est pas au format de sa méthode",
+        _("Le job {job_id} a échoué : le fichier n'est pas au format de sa méthode").format(
+            job_id=job_id
+        ),
         cause,
         fix,
         code,
@@ -111,14 +128,14 @@ def _method_mismatch(job: Any, code: str, message: str) -> Diagnosis | None:
 # Who checked a training file, who stopped a job: each mode's wording.
 _WHO_CHECKS: dict[Mode | None, str] = {
     Mode.OPENAI: "OpenAI",
-    Mode.LOCAL: "Le serveur local",
-    Mode.SANDBOX: "Le bac à sable",
+    Mode.LOCAL: N_("Le serveur local"),
+    Mode.SANDBOX: N_("Le bac à sable"),
 }
 
 _WHO_STOPPED: dict[Mode | None, str] = {
-    Mode.OPENAI: "OpenAI a arrêté l'entraînement",
-    Mode.LOCAL: "L'entraînement local, sur cette machine, s'est arrêté",
-    Mode.SANDBOX: "Le bac à sable a arrêté l'entraînement simulé",
+    Mode.OPENAI: N_("OpenAI a arrêté l'entraînement"),
+    Mode.LOCAL: N_("L'entraînement local, sur cette machine, s'est arrêté"),
+    Mode.SANDBOX: N_("Le bac à sable a arrêté l'entraînement simulé"),
 }
 
 
@@ -127,33 +144,41 @@ def _failed_local_job(job_id: str, code: str, message: str) -> Diagnosis:
     if code == "model_unavailable":
         # the worker's message is the kit's own French explanation (`local.catalog`): what
         # is missing, then the ways out
-        text = message or "Le modèle de base n'a pas pu être chargé."
-        detail = re.search(r" \(détail : [^)]*\)$", text)
+        text = message or _("Le modèle de base n'a pas pu être chargé.")
+        detail = re.search(r" \((?:détail :|detail:) [^)]*\)$", text)  # i18n: keep (a pattern)
         if detail:  # the technical detail goes with the cause, not the way out
             text = text[: detail.start()]
-        cause, _, ways = text.partition(" Deux solutions : ")
+        cause, _sep, ways = text.partition(" " + _("Deux solutions : "))
         cause += detail.group(0) if detail else ""
         fix = (
-            f"Deux solutions : {ways}"
+            _("Deux solutions : ") + ways
             if ways
-            else "Corrige le réglage ATELIER_LOCAL_MODEL (ou, sans téléchargement : une cellule "
-            "`%env ATELIER_LOCAL_MODEL=tiny`) puis relance la cellule ; le serveur local "
-            "redémarre avec ce modèle."
+            else _(
+                "Corrige le réglage ATELIER_LOCAL_MODEL (ou, sans téléchargement : une cellule "
+                "`%env ATELIER_LOCAL_MODEL=tiny`) puis relance la cellule ; le serveur local "
+                "redémarre avec ce modèle."
+            )
         )
         return Diagnosis(
-            f"Le job {job_id} a échoué : le modèle de base n'a pas pu être chargé ici",
+            _("Le job {job_id} a échoué : le modèle de base n'a pas pu être chargé ici").format(
+                job_id=job_id
+            ),
             cause,
-            fix + " Diagnostic complet : `python -m helpers doctor`.",
+            fix + " " + _("Diagnostic complet : `python -m helpers doctor`."),
             "local_model_unavailable",
         )
     log = settings.workspace_dir_name().rstrip("/") + "/local/worker.log"
     return Diagnosis(
-        f"Le job {job_id} a échoué pendant l'entraînement local",
-        "L'entraînement sur cette machine s'est arrêté avant la fin : processus arrêté ou tué "
-        "(machine en veille, mémoire insuffisante), ou erreur pendant le calcul.",
-        f"Relance l'entraînement (notebook 05, ou la cellule qui l'attendait). Si ça recommence, "
-        f"le détail est dans {log} ; un modèle plus petit (ATELIER_LOCAL_MODEL=tiny) demande "
-        "moins de mémoire.",
+        _("Le job {job_id} a échoué pendant l'entraînement local").format(job_id=job_id),
+        _(
+            "L'entraînement sur cette machine s'est arrêté avant la fin : processus arrêté ou tué "
+            "(machine en veille, mémoire insuffisante), ou erreur pendant le calcul."
+        ),
+        _(
+            "Relance l'entraînement (notebook 05, ou la cellule qui l'attendait). Si ça "
+            "recommence, le détail est dans {log} ; un modèle plus petit "
+            "(ATELIER_LOCAL_MODEL=tiny) demande moins de mémoire."
+        ).format(log=log),
         "local_job_failed",
         scrub(message) or None,
     )

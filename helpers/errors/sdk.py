@@ -4,34 +4,29 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..i18n import N_, _
 from .accounts import auth, missing_key, permission, rate_limit
 from .diagnosis import Diagnosis, kit_server_mode, scrub
 from .reading import api_message
 from .refusals import bad_request, not_found
-from .servers import hub_unavailable, kit_server_error
+from .servers import api_server_error, hub_unavailable, kit_server_error
 
-# SDK status errors whose diagnosis depends on their class alone: (class, title, cause, fix, code).
+# SDK status errors whose diagnosis depends on their class alone: (class, title, cause, fix,
+# code); the texts marked N_() are translated when shown.
 _PLAIN_STATUS_ERRORS = (
     (
         "ConflictError",
-        "Conflit (erreur 409)",
-        "L'objet a changé d'état entre-temps (par exemple un job déjà terminé ou déjà annulé).",
-        "Relis son état (retrieve) avant de réessayer.",
+        N_("Conflit (erreur 409)"),
+        N_("L'objet a changé d'état entre-temps (par exemple un job déjà terminé ou déjà annulé)."),
+        N_("Relis son état (retrieve) avant de réessayer."),
         "conflict",
     ),
     (
         "UnprocessableEntityError",
-        "Requête incompréhensible (erreur 422)",
-        "Un champ a une forme inattendue.",
-        "Relis le message d'origine.",
+        N_("Requête incompréhensible (erreur 422)"),
+        N_("Un champ a une forme inattendue."),
+        N_("Relis le message d'origine."),
         "unprocessable",
-    ),
-    (
-        "InternalServerError",
-        "Erreur du serveur (5xx)",
-        "Le problème vient du serveur, pas de toi.",
-        "Réessaie dans une minute ; si ça dure, regarde https://status.openai.com.",
-        "server_error",
     ),
 )
 
@@ -43,19 +38,25 @@ def sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
     message = api_message(exc)
     if isinstance(exc, openai.APITimeoutError):
         return Diagnosis(
-            "Délai dépassé (timeout)",
-            "Le serveur n'a pas répondu à temps : réseau lent, serveur surchargé, ou bac à "
-            "sable arrêté.",
-            "Réessaie dans un moment ; vérifie ta connexion (`python -m helpers doctor`).",
+            _("Délai dépassé (timeout)"),
+            _(
+                "Le serveur n'a pas répondu à temps : réseau lent, serveur surchargé, ou bac à "
+                "sable arrêté."
+            ),
+            _("Réessaie dans un moment ; vérifie ta connexion (`python -m helpers doctor`)."),
             "timeout",
         )
     if isinstance(exc, openai.APIConnectionError):
         return Diagnosis(
-            "Impossible de joindre l'API",
-            "Pas de connexion réseau, pare-feu/proxy, adresse d'API erronée (OPENAI_BASE_URL), "
-            "ou serveur du bac à sable arrêté.",
-            "Vérifie ta connexion et lance `python -m helpers doctor` ; en mode bac à sable, "
-            "redémarre le noyau (le serveur se relance tout seul).",
+            _("Impossible de joindre l'API"),
+            _(
+                "Pas de connexion réseau, pare-feu/proxy, adresse d'API erronée (OPENAI_BASE_URL), "
+                "ou serveur du bac à sable arrêté."
+            ),
+            _(
+                "Vérifie ta connexion et lance `python -m helpers doctor` ; en mode bac à sable, "
+                "redémarre le noyau (le serveur se relance tout seul)."
+            ),
             "connection",
             scrub(message) if message != "Connection error." else None,
         )
@@ -73,15 +74,17 @@ def sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         return hub_unavailable(message)
     if isinstance(exc, openai.InternalServerError) and kit_server_mode():
         return kit_server_error(exc, message)
+    if isinstance(exc, openai.InternalServerError):
+        return api_server_error(message)
     for name, title, cause, fix, code in _PLAIN_STATUS_ERRORS:
         if isinstance(exc, getattr(openai, name)):
-            return Diagnosis(title, cause, fix, code, scrub(message))
+            return Diagnosis(_(title), _(cause), _(fix), code, scrub(message))
     if isinstance(exc, openai.APIStatusError):
         status = getattr(exc, "status_code", "?")
         return Diagnosis(
-            f"Erreur de l'API ({status})",
-            "L'API a refusé la requête.",
-            "Relis le message d'origine.",
+            _("Erreur de l'API ({status})").format(status=status),
+            _("L'API a refusé la requête."),
+            _("Relis le message d'origine."),
             "api_error",
             scrub(message),
         )
@@ -90,9 +93,9 @@ def sdk_error(exc: BaseException, today: date) -> Diagnosis | None:
         if "missing credentials" in text.lower() or "api_key client option" in text.lower():
             return missing_key()
         return Diagnosis(
-            "Erreur du client OpenAI",
-            "Le SDK a refusé la requête.",
-            "Relis le message d'origine.",
+            _("Erreur du client OpenAI"),
+            _("Le SDK a refusé la requête."),
+            _("Relis le message d'origine."),
             "openai_error",
             scrub(text),
         )

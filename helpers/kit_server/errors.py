@@ -1,12 +1,27 @@
 """The real API's error envelope: `{"error": {"message", "type", "param", "code"}}`.
 
-Messages are the real API's (English): learners meet the same text against the sandbox as
-against OpenAI, and `helpers.errors` explains both in French.
+Messages are the real API's (English), from one table (`helpers.api_messages`): learners meet
+the same text against the sandbox as against OpenAI, and `helpers.errors` recognises both by
+that same table and explains them in the learner's language.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ..api_messages import (
+    INVALID_JSON_BODY,
+    INVALID_TYPE,
+    MISSING_PARAMETER,
+    MODEL_DEPRECATED,
+    MODEL_NOT_FOUND,
+    NO_SUCH_FILE,
+    NO_SUCH_OBJECT,
+    SERVER_ERROR,
+    WORKSPACE_DAMAGED,
+    WORKSPACE_NOT_WRITABLE,
+    ApiMessage,
+)
 
 
 class ApiError(Exception):
@@ -41,6 +56,21 @@ class ApiError(Exception):
         }
 
 
+def from_table(
+    message: ApiMessage, *, headers: dict[str, str] | None = None, **values: Any
+) -> ApiError:
+    """The error answering `message` of the table (its status, text, type, code and param),
+    its fields filled with `values`."""
+    return ApiError(
+        message.status,
+        message.render(**values),
+        type=message.type,
+        param=message.param_for(**values),
+        code=message.code_for(**values),
+        headers=headers,
+    )
+
+
 def type_name(value: Any) -> str:
     """The real API's name of a JSON value's type (« a decimal » for a number with a point)."""
     if isinstance(value, bool):
@@ -61,17 +91,16 @@ def type_name(value: Any) -> str:
 def invalid_type(name: str, expected: str, value: Any) -> ApiError:
     """« Invalid type for 'temperature': expected a decimal, but got a string instead. »"""
     article = "an" if type_name(value)[0] in "aeiou" else "a"
-    return bad_request(
-        f"Invalid type for '{name}': expected {expected}, but got {article} "
-        f"{type_name(value)} instead.",
-        param=name,
-        code="invalid_type",
+    return from_table(
+        INVALID_TYPE, name=name, expected=expected, got=f"{article} {type_name(value)}"
     )
 
 
 def not_found(kind: str, object_id: str, param: str = "id") -> ApiError:
     """`No such File object: file-…` (the real API's wording for unknown ids)."""
-    return ApiError(404, f"No such {kind} object: {object_id}", param=param)
+    if kind == "File":
+        return from_table(NO_SUCH_FILE, id=object_id, param=param)
+    return from_table(NO_SUCH_OBJECT, kind=kind, id=object_id, param=param)
 
 
 def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> ApiError:
@@ -79,64 +108,32 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
 
 
 def missing(param: str) -> ApiError:
-    return ApiError(
-        400,
-        f"Missing required parameter: '{param}'.",
-        param=param,
-        code="missing_required_parameter",
-    )
+    return from_table(MISSING_PARAMETER, name=param)
 
 
 def model_not_found(model: str) -> ApiError:
-    return ApiError(
-        404,
-        f"The model `{model}` does not exist or you do not have access to it.",
-        code="model_not_found",
-    )
+    return from_table(MODEL_NOT_FOUND, model=model)
 
 
 def model_shut_down(model: str) -> ApiError:
-    return ApiError(
-        404,
-        f"The model `{model}` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations",
-        code="model_not_found",
-    )
+    return from_table(MODEL_DEPRECATED, model=model)
 
 
 def invalid_json_body() -> ApiError:
-    return ApiError(
-        400,
-        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
-        "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-    )
+    return from_table(INVALID_JSON_BODY)
 
 
 def server_error() -> ApiError:
-    return ApiError(
-        500,
-        "The server had an error while processing your request. Sorry about that!",
-        type="server_error",
-    )
+    return from_table(SERVER_ERROR)
 
 
 def workspace_error(reason: str) -> ApiError:
     """The kit server cannot write its workspace (read-only, full): a 500 the kit explains in
     French (`code` starts with `workspace_`; `reason` is already French)."""
-    return ApiError(
-        500,
-        f"The sandbox cannot write to its workspace folder ({reason}).",
-        type="server_error",
-        code="workspace_not_writable",
-    )
+    return from_table(WORKSPACE_NOT_WRITABLE, reason=reason)
 
 
 def workspace_damaged(name: str) -> ApiError:
     """The workspace's database is damaged: a 500 the kit explains in French (naming the file
     and `python -m helpers doctor --repair`); retrying cannot help (`x-should-retry: false`)."""
-    return ApiError(
-        500,
-        f"The sandbox's database file {name} is damaged and can no longer be read.",
-        type="server_error",
-        code="workspace_damaged",
-        headers={"x-should-retry": "false"},
-    )
+    return from_table(WORKSPACE_DAMAGED, name=name, headers={"x-should-retry": "false"})

@@ -1,4 +1,5 @@
-"""Faults on demand: make the sandbox answer like the real API does when things go wrong.
+"""Faults on demand: make the sandbox answer like the real API does when things go wrong (the
+messages: `helpers.api_messages`, the one table the diagnoses read too).
 
 Never active by default. A request asks for a fault in one of two ways:
 
@@ -35,7 +36,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .errors import ApiError
+from .. import api_messages
+from .errors import ApiError, from_table
 
 KEY_PREFIX = "sk-sandbox-"
 HEADER = "x-sandbox-fault"
@@ -102,23 +104,18 @@ def error_for(fault: Fault, *, api_key: str, method: str, path: str) -> ApiError
     """The error this fault answers to this request (None: answer normally, maybe late)."""
     name = fault.name
     if name == "invalid_key":
-        return ApiError(
-            401,
-            f"Incorrect API key provided: {mask(api_key)}. You can find your API key at "
-            "https://platform.openai.com/account/api-keys.",
-            code="invalid_api_key",
-        )
+        return from_table(api_messages.INCORRECT_API_KEY, key=mask(api_key))
     if name == "rate_limit":
         exact = min(max(0.0, fault.value), MAX_SECONDS)
         seconds = math.ceil(exact)  # Retry-After: a whole number of seconds (RFC 9110)
         shown = f"{exact:.3g}s"
-        return ApiError(
-            429,
-            f"Rate limit reached for gpt-4o-mini in organization org-sandbox on requests per min (RPM): "
-            f"Limit 3, Used 3, Requested 1. Please try again in {shown}. Visit "
-            "https://platform.openai.com/account/rate-limits to learn more.",
-            type="requests",
-            code="rate_limit_exceeded",
+        return from_table(
+            api_messages.RATE_LIMIT,
+            model="gpt-4o-mini",
+            organization="org-sandbox",
+            limit=3,
+            used=3,
+            wait=shown,
             headers={
                 "retry-after": str(seconds),
                 # What the SDK reads first (Unconfirmed: whether the real API sends it here).
@@ -129,34 +126,14 @@ def error_for(fault: Fault, *, api_key: str, method: str, path: str) -> ApiError
             },
         )
     if name == "quota":
-        return ApiError(
-            429,
-            "You exceeded your current quota, please check your plan and billing details. For more "
-            "information on this error, read the docs: "
-            "https://platform.openai.com/docs/guides/error-codes/api-errors.",
-            type="insufficient_quota",
-            code="insufficient_quota",
-            headers={"x-should-retry": "false"},
-        )
+        return from_table(api_messages.INSUFFICIENT_QUOTA, headers={"x-should-retry": "false"})
     if name == "server_error":
-        return ApiError(
-            500,
-            "The server had an error while processing your request. Sorry about that!",
-            type="server_error",
-        )
+        return from_table(api_messages.SERVER_ERROR)
     if name == "overloaded":
-        return ApiError(
-            503, "The engine is currently overloaded, please try again later.", type="server_error"
-        )
+        return from_table(api_messages.OVERLOADED)
     if name == "no_fine_tuning":
         if method == "POST" and path.rstrip("/").endswith("/fine_tuning/jobs"):
             # The real wording is unconfirmed (see openai-facts.md); this is the documented situation.
-            return ApiError(
-                403,
-                "Fine-tuning is not available to your organization: self-serve fine-tuning is closed to "
-                "organizations that have not used it before.",
-                type="invalid_request_error",
-                code="permission_denied",
-            )
+            return from_table(api_messages.FINE_TUNING_REFUSED)
         return None
     return None

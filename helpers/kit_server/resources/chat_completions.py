@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ... import models, tokens
+from ... import api_messages, models, tokens
 from .. import errors, params, sse, structured
 from ..contract import Clock, Engine
 from ..endpoints import JSONResponse, json_of, route, run
@@ -223,11 +223,11 @@ def _max_tokens(body: dict[str, Any], model: str) -> int | None:
     if info is not None and value > info.completion_token_limit:
         # Confirmed wording (public transcripts of the real API, 2025, for max_tokens; the
         # max_completion_tokens form is quoted by clients). Unconfirmed: param and code.
-        raise errors.bad_request(
-            f"{name} is too large: {value}. This model supports at most "
-            f"{info.completion_token_limit} completion tokens, whereas you provided {value}.",
-            param=name,
-            code="invalid_value",
+        raise errors.from_table(
+            api_messages.MAX_TOKENS_TOO_LARGE,
+            name=name,
+            value=value,
+            limit=info.completion_token_limit,
         )
     return value
 
@@ -253,10 +253,8 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
     if raw is None:
         raise errors.missing("messages")
     if not isinstance(raw, list):
-        raise errors.bad_request(
-            "Invalid type for 'messages': expected an array of objects.",
-            param="messages",
-            code="invalid_type",
+        raise errors.from_table(
+            api_messages.INVALID_TYPE_SHORT, name="messages", expected="an array of objects"
         )
     if not raw:
         raise errors.bad_request(
@@ -268,18 +266,9 @@ def _messages(raw: Any) -> list[dict[str, Any]]:
     answered: set[Any] = set()  # ids of the tool calls made so far (one pass: no re-scan)
     for i, msg in enumerate(raw):
         if not isinstance(msg, dict):
-            raise errors.bad_request(
-                f"Invalid type for 'messages[{i}]': expected an object, but got "
-                f"{'an' if errors.type_name(msg)[0] in 'aeiou' else 'a'} {errors.type_name(msg)} instead.",
-                param=f"messages[{i}]",
-                code="invalid_type",
-            )
+            raise errors.invalid_type(f"messages[{i}]", "an object", msg)
         if "role" not in msg:
-            raise errors.bad_request(
-                f"Missing required parameter: 'messages[{i}].role'.",
-                param=f"messages[{i}].role",
-                code="missing_required_parameter",
-            )
+            raise errors.missing(f"messages[{i}].role")
         if msg["role"] not in CHAT_ROLES:
             raise errors.bad_request(
                 f"Invalid value: '{msg['role']}'. Supported values are: 'system', 'assistant', 'user', "

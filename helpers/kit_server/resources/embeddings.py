@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ... import tokens
+from ... import api_messages, tokens
 from .. import base_models, errors, params
 from ..contract import Clock, Engine
 from ..endpoints import JSONResponse, json_of, route, run
@@ -60,9 +60,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     if not model:
         raise errors.missing("model")
     if not isinstance(model, str):
-        raise errors.bad_request(
-            "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
-        )
+        raise errors.from_table(api_messages.INVALID_TYPE_SHORT, name="model", expected="a string")
     if model not in DIMENSIONS:
         base_models.retrieve(model)  # unknown: the real 404
         # Unconfirmed: what the real API answers for a chat model on this route.

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ... import models
+from ... import api_messages, models
 from .. import errors, params
 from ..contract import Clock, Engine
 from ..endpoints import JSONResponse, json_of, route, run, synced
@@ -166,9 +166,7 @@ def job_request(
     if not model:
         raise errors.missing("model")
     if not isinstance(model, str):
-        raise errors.bad_request(
-            "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
-        )
+        raise errors.from_table(api_messages.INVALID_TYPE_SHORT, name="model", expected="a string")
     if "training_file" not in body or body["training_file"] in (None, ""):
         raise errors.missing("training_file")
     known = models.availability(models.base_model_of(model), models.SANDBOX_TODAY)
@@ -212,10 +210,7 @@ def job_request(
 def model_not_available(model: str) -> errors.ApiError:
     # Confirmed (a transcript of a real call with the alias gpt-4o-mini, Aug 2025, in a public
     # issue): this wording, code model_not_available, param null.
-    return errors.bad_request(
-        f"Model {model} is not available for fine-tuning or does not exist.",
-        code="model_not_available",
-    )
+    return errors.from_table(api_messages.MODEL_NOT_AVAILABLE, model=model)
 
 
 SUFFIX = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -233,26 +228,11 @@ def job_suffix(suffix: Any) -> str | None:
     if not isinstance(suffix, str):
         raise errors.invalid_type("suffix", "a string", suffix)
     if not suffix:
-        raise errors.bad_request(
-            "Invalid 'suffix': empty string. Expected a string with minimum length 1, but got an "
-            "empty string instead.",
-            param="suffix",
-            code="empty_string",
-        )
+        raise errors.from_table(api_messages.SUFFIX_EMPTY)
     if len(suffix) > 64:
-        raise errors.bad_request(
-            f"Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a "
-            f"string with length {len(suffix)} instead.",
-            param="suffix",
-            code="string_above_max_length",
-        )
+        raise errors.from_table(api_messages.SUFFIX_TOO_LONG, length=len(suffix))
     if not SUFFIX.match(suffix):
-        raise errors.bad_request(
-            "Invalid 'suffix': string does not match pattern. Expected a string that matches the "
-            "pattern '^[a-zA-Z0-9_-]+$'.",
-            param="suffix",
-            code="invalid_value",
-        )
+        raise errors.from_table(api_messages.SUFFIX_PATTERN)
     return suffix
 
 
@@ -288,11 +268,7 @@ def metadata_matches(spec: dict[str, Any], wanted: dict[str, str] | None) -> boo
 def invalid_job_state(job_id: str, status: str, verb: str) -> errors.ApiError:
     """A pause/resume/cancel the job's status forbids (the cancel wording is the real API's;
     the pause and resume ones follow it, unconfirmed)."""
-    return errors.bad_request(
-        f"Job {job_id} is {status} and cannot be {verb}.",
-        param="fine_tuning_job_id",
-        code="invalid_job_state",
-    )
+    return errors.from_table(api_messages.JOB_STATE, job_id=job_id, status=status, verb=verb)
 
 
 # -- the method (supervised, DPO) ---------------------------------------------------------------
@@ -327,43 +303,20 @@ def requested_method(body: dict[str, Any]) -> Method:
     kind = "supervised"
     if method is not None:
         if not isinstance(method, dict) or "type" not in method:
-            raise errors.bad_request(
-                "Missing required parameter: 'method.type'.",
-                param="method.type",
-                code="missing_required_parameter",
-            )
+            raise errors.missing("method.type")
         kind = method["type"]
         if kind not in TYPES:
             # Unconfirmed wording: the real API's message for a value outside an enum.
-            raise errors.bad_request(
-                f"Invalid value: '{kind}'. Supported values are: 'supervised', 'dpo', and "
-                "'reinforcement'.",
-                param="method.type",
-                code="invalid_value",
-            )
+            raise errors.from_table(api_messages.METHOD_TYPE_INVALID, kind=kind)
         if kind not in IMITATED:
-            raise errors.bad_request(
-                f"The sandbox simulates supervised and DPO fine-tuning only (method.type "
-                f"'supervised' or 'dpo', not '{kind}').",
-                param="method.type",
-                code="invalid_value",
-            )
+            raise errors.from_table(api_messages.METHOD_NOT_SIMULATED, kind=kind)
         for other in TYPES:
             if other != kind and method.get(other) is not None:
                 # Unconfirmed: what the real API does with another method's settings.
-                raise errors.bad_request(
-                    f"Invalid 'method.{other}': the job's method.type is '{kind}'; put its "
-                    f"settings in 'method.{kind}'.",
-                    param=f"method.{other}",
-                    code="invalid_value",
-                )
+                raise errors.from_table(api_messages.METHOD_MISPLACED, other=other, kind=kind)
         unknown = sorted(set(method) - {"type", *TYPES})
         if unknown:
-            raise errors.bad_request(
-                f"Unrecognized request argument supplied: method.{unknown[0]}",
-                param=f"method.{unknown[0]}",
-                code="unknown_parameter",
-            )
+            raise errors.from_table(api_messages.UNKNOWN_PARAMETER, name=f"method.{unknown[0]}")
         own = method.get(kind)
         if own is None:
             own = {}
@@ -371,10 +324,8 @@ def requested_method(body: dict[str, Any]) -> Method:
             raise errors.invalid_type(f"method.{kind}", "an object", own)
         unknown = sorted(set(own) - {"hyperparameters"})
         if unknown:
-            raise errors.bad_request(
-                f"Unrecognized request argument supplied: method.{kind}.{unknown[0]}",
-                param=f"method.{kind}.{unknown[0]}",
-                code="unknown_parameter",
+            raise errors.from_table(
+                api_messages.UNKNOWN_PARAMETER, name=f"method.{kind}.{unknown[0]}"
             )
         if own.get("hyperparameters") is not None:
             raw, where = own["hyperparameters"], f"method.{kind}.hyperparameters"
@@ -392,11 +343,7 @@ def _hyperparameters(
         raise errors.invalid_type(where, "an object", raw)
     unknown = sorted(set(raw) - set(bounds))
     if unknown:
-        raise errors.bad_request(
-            f"Unrecognized request argument supplied: {where}.{unknown[0]}",
-            param=f"{where}.{unknown[0]}",
-            code="unknown_parameter",
-        )
+        raise errors.from_table(api_messages.UNKNOWN_PARAMETER, name=f"{where}.{unknown[0]}")
     out: dict[str, Any] = {}
     for key, (low, high, integer) in bounds.items():
         value = raw.get(key, "auto")
@@ -411,19 +358,17 @@ def _hyperparameters(
             )
         word = "integer" if integer else "decimal"
         if high is not None and value > high:
-            raise errors.bad_request(
-                f"Invalid '{name}': {word} above maximum value. Expected a value <= {high:g}, "
-                f"but got {value} instead.",
-                param=name,
-                code=f"{word}_above_max_value",
+            raise errors.from_table(
+                api_messages.VALUE_ABOVE_MAXIMUM,
+                name=name,
+                word=word,
+                high=f"{high:g}",
+                value=value,
             )
         if value < low or (not integer and value <= 0):
             bound = f">= {low}" if integer else "> 0"
-            raise errors.bad_request(
-                f"Invalid '{name}': {word} below minimum value. Expected a value {bound}, "
-                f"but got {value} instead.",
-                param=name,
-                code=f"{word}_below_min_value",
+            raise errors.from_table(
+                api_messages.VALUE_BELOW_MINIMUM, name=name, word=word, bound=bound, value=value
             )
         out[key] = value
     return out

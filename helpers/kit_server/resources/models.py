@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ... import api_messages
 from .. import base_models, errors
 from ..contract import Clock, Engine
 from ..endpoints import JSONResponse, route, run
@@ -38,12 +39,7 @@ def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
 
 def cannot_delete(model: str) -> errors.ApiError:
     # Unconfirmed wording: deleting a model one does not own is refused with a 403.
-    return errors.ApiError(
-        403,
-        f"You do not have permission to delete the model `{model}`: only fine-tuned models "
-        "owned by your organization can be deleted.",
-        code="model_not_owned",
-    )
+    return errors.from_table(api_messages.MODEL_NOT_OWNED, model=model)
 
 
 def model_object(

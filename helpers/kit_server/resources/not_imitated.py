@@ -13,10 +13,11 @@ The status is 404 (no such route here: the SDKs raise NotFoundError and never re
 
 from __future__ import annotations
 
+from ... import api_messages
 from .. import errors
 
-NOT_IMITATED = "not_imitated_by_sandbox"
-EVALS_SHUT_DOWN = "evals_api_shut_down"
+NOT_IMITATED = api_messages.NOT_IMITATED.code
+EVALS_SHUT_DOWN = api_messages.EVALS_SHUT_DOWN.code
 
 #: What the sandbox serves, said in every answer below.
 SERVED = "files, fine-tuning jobs, models, chat completions, responses, embeddings and moderations"
@@ -84,11 +85,13 @@ def answer(method: str, path: str) -> errors.ApiError | None:
         else:
             hit = rest == prefix or rest.startswith(prefix + "/")
         if hit:
-            return errors.ApiError(
-                404,
-                f"The Atelier sandbox does not imitate {method} {path} ({what}): it serves "
-                f"{SERVED}. Instead: {instead}.",
-                code=NOT_IMITATED,
+            return errors.from_table(
+                api_messages.NOT_IMITATED,
+                method=method,
+                path=path,
+                what=what,
+                served=SERVED,
+                instead=instead,
             )
     return None
 
@@ -96,11 +99,4 @@ def answer(method: str, path: str) -> errors.ApiError | None:
 def evals_shut_down(method: str, path: str) -> errors.ApiError:
     """OpenAI's Evals API shut down on 2026-11-30. Unconfirmed: what the real API answers
     there now; the sandbox says so and points to the kit's own evaluation and to Promptfoo."""
-    return errors.ApiError(
-        404,
-        f"{method} {path}: OpenAI's Evals API shut down on 2026-11-30 (the SDK marks "
-        "client.evals deprecated), and the sandbox does not imitate it. Evaluate a model with "
-        "the kit: `python -m helpers eval MODEL FILE.jsonl` or `helpers.evaluate(...)` (notebook "
-        "12), or with Promptfoo (npm promptfoo), which calls any OpenAI-compatible endpoint.",
-        code=EVALS_SHUT_DOWN,
-    )
+    return errors.from_table(api_messages.EVALS_SHUT_DOWN, method=method, path=path)

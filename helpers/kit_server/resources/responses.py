@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ... import api_messages
 from .. import errors, params, sse
 from ..contract import Clock, Engine
 from ..database import Database
@@ -172,11 +173,7 @@ def _text(content: Any, where: str) -> Any:
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
-        raise errors.bad_request(
-            f"Invalid type for '{where}': expected one of a string or array of objects.",
-            param=where,
-            code="invalid_type",
-        )
+        raise _invalid_type(where, "one of a string or array of objects")
     texts = []
     for j, part in enumerate(content):
         if not isinstance(part, dict) or "type" not in part:
@@ -190,18 +187,12 @@ def _input_messages(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return [{"role": "user", "content": value}]
     if not isinstance(value, list):
-        raise errors.bad_request(
-            "Invalid type for 'input': expected one of a string or array of input items.",
-            param="input",
-            code="invalid_type",
-        )
+        raise _invalid_type("input", "one of a string or array of input items")
     out: list[dict[str, Any]] = []
     for i, item in enumerate(value):
         where = f"input[{i}]"
         if not isinstance(item, dict):
-            raise errors.bad_request(
-                f"Invalid type for '{where}': expected an object.", param=where, code="invalid_type"
-            )
+            raise _invalid_type(where, "an object")
         kind = item.get("type", "message")
         if kind == "message":
             if item.get("role") not in ("user", "assistant", "system", "developer"):
@@ -249,11 +240,7 @@ def _tools(value: Any) -> list[dict[str, Any]] | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise errors.bad_request(
-            "Invalid type for 'tools': expected an array of objects.",
-            param="tools",
-            code="invalid_type",
-        )
+        raise _invalid_type("tools", "an array of objects")
     out = []
     for i, tool in enumerate(value):
         if not isinstance(tool, dict) or tool.get("type") != "function":
@@ -279,9 +266,7 @@ def _format(text: Any) -> dict[str, Any] | None:
     if text is None:
         return None
     if not isinstance(text, dict):
-        raise errors.bad_request(
-            "Invalid type for 'text': expected an object.", param="text", code="invalid_type"
-        )
+        raise _invalid_type("text", "an object")
     fmt = text.get("format")
     if fmt is None or not isinstance(fmt, dict) or fmt.get("type") == "text":
         return None
@@ -299,9 +284,7 @@ def chat_request(
         if name not in PARAMETERS:
             # Wording of the real API's newer endpoints (code `unknown_parameter`); unconfirmed
             # for this route in a public transcript.
-            raise errors.bad_request(
-                f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter"
-            )
+            raise errors.from_table(api_messages.UNKNOWN_PARAMETER_QUOTED, name=name)
     model = body.get("model")
     if not model or not isinstance(model, str):
         raise errors.missing("model")
@@ -331,11 +314,7 @@ def chat_request(
     conversation = history + new
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
-        raise errors.bad_request(
-            "Invalid type for 'instructions': expected a string.",
-            param="instructions",
-            code="invalid_type",
-        )
+        raise _invalid_type("instructions", "a string")
     # Instructions are not carried over to the next response (they are not in the history).
     messages = ([{"role": "system", "content": instructions}] if instructions else []) + [
         dict(m) for m in conversation
@@ -347,11 +326,12 @@ def chat_request(
     limit = body.get("max_output_tokens")
     if limit is not None:
         if isinstance(limit, int) and not isinstance(limit, bool) and limit < MIN_OUTPUT_TOKENS:
-            raise errors.bad_request(
-                f"Invalid 'max_output_tokens': integer below minimum value. Expected a value "
-                f">= {MIN_OUTPUT_TOKENS}, but got {limit} instead.",
-                param="max_output_tokens",
-                code="integer_below_min_value",
+            raise errors.from_table(
+                api_messages.VALUE_BELOW_MINIMUM,
+                name="max_output_tokens",
+                word="integer",
+                bound=f">= {MIN_OUTPUT_TOKENS}",
+                value=limit,
             )
         chat["max_completion_tokens"] = limit
     fmt = _format(body.get("text"))
@@ -640,3 +620,8 @@ def events(response: dict[str, Any]) -> AsyncIterator[bytes]:
 def _or(value: Any, default: Any) -> Any:
     """A request field echoed in the response: an explicit null means the default."""
     return default if value is None else value
+
+
+def _invalid_type(name: str, expected: str) -> errors.ApiError:
+    """« Invalid type for 'input': expected … » (the short form, without what was sent)."""
+    return errors.from_table(api_messages.INVALID_TYPE_SHORT, name=name, expected=expected)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ... import api_messages
 from .. import base_models, errors
 from ..contract import Clock, Engine
 from ..endpoints import JSONResponse, json_of, route, run
@@ -24,7 +25,7 @@ from ..file_store import FileService
 
 #: OpenAI's models of this route, which the sandbox does not imitate.
 COMPLETION_MODELS = ("gpt-3.5-turbo-instruct", "davinci-002", "babbage-002")
-NOT_IMITATED_CODE = "not_imitated_by_sandbox"
+NOT_IMITATED_CODE = api_messages.LEGACY_COMPLETION_MODEL.code
 
 
 def routes(engine: Engine, files: FileService, clock: Clock) -> list[Route]:
@@ -41,19 +42,9 @@ def create(body: dict[str, Any], retrieve_model: Callable[[str], Any]) -> dict[s
     if not model:
         raise errors.missing("model")
     if not isinstance(model, str):
-        raise errors.bad_request(
-            "Invalid type for 'model': expected a string.", param="model", code="invalid_type"
-        )
+        raise errors.from_table(api_messages.INVALID_TYPE_SHORT, name="model", expected="a string")
     if model in COMPLETION_MODELS or model.startswith(("ft:davinci-002", "ft:babbage-002")):
-        raise errors.ApiError(
-            404,
-            f"The Atelier sandbox does not imitate the legacy completion model `{model}` "
-            "(POST /v1/completions): it has chat models only. Send the same text as a user "
-            "message to /v1/chat/completions (client.chat.completions.create), or use the real "
-            "API (mode openai).",
-            param="model",
-            code=NOT_IMITATED_CODE,
-        )
+        raise errors.from_table(api_messages.LEGACY_COMPLETION_MODEL, model=model)
     retrieve_model(model)  # a model the sandbox does not know: the real 404
     if model in base_models.OTHER_MODELS:  # embeddings, moderation: not a text model either
         # Unconfirmed wording: the real API's answer for these models on this route.
@@ -61,9 +52,4 @@ def create(body: dict[str, Any], retrieve_model: Callable[[str], Any]) -> dict[s
             404, f"The model `{model}` does not support v1/completions.", param="model"
         )
     # Confirmed wording (many public transcripts of the real API): 404, param model, code null.
-    raise errors.ApiError(
-        404,
-        "This is a chat model and not supported in the v1/completions endpoint. Did you mean "
-        "to use v1/chat/completions?",
-        param="model",
-    )
+    raise errors.from_table(api_messages.CHAT_MODEL_ON_COMPLETIONS)
