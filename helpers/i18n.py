@@ -24,9 +24,12 @@ language's source when they are imported (`use_language_source`); before that, F
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
+
+K = TypeVar("K")
 
 SOURCE_LANGUAGE = "fr"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -96,3 +99,20 @@ def number(
     if lang != SOURCE_LANGUAGE:
         return text
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+class Translated(Mapping[K, str]):
+    """A table of texts marked `N_()` at import time, read in the learner's language: every
+    lookup translates (a table built once speaks the language of the moment it is read)."""
+
+    def __init__(self, texts: Mapping[K, str]) -> None:
+        self._texts = dict(texts)
+
+    def __getitem__(self, key: K) -> str:
+        return _(self._texts[key])
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)

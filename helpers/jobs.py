@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import models, workspace
+from . import i18n, models, workspace
 from .exceptions import DatasetError, JobError, JobFailedError
 from .i18n import N_, _
 from .modes import Engine
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 # The guide's table (step 6), plus the statuses the API added since; read in the learner's
-# language (`models.Translated`).
-STATUS_FR = models.Translated(
+# language (`i18n.Translated`).
+STATUS_FR = i18n.Translated(
     {
         "validating_files": N_("Vérification du dataset"),
         "queued": N_("En attente de ressources"),

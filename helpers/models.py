@@ -18,12 +18,12 @@ shut down ("shut_down"), or "unknown". `listed(SANDBOX_TODAY)` is its `/v1/model
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from .i18n import N_, _, language
+from . import i18n
+from .i18n import N_, _, number
 from .modes import Mode
 
 CHECKED_ON = date(2026, 11, 23)
@@ -45,37 +45,7 @@ Method = Literal["supervised", "dpo"]
 METHODS: tuple[Method, ...] = ("supervised", "dpo")
 
 
-class Translated(Mapping[str, str]):
-    """A table of texts marked `N_()` at import time, read in the learner's language: every
-    lookup translates (so a table built once speaks the language of the moment it is read)."""
-
-    def __init__(self, table: dict[str, str]) -> None:
-        self._table = dict(table)
-
-    def __getitem__(self, key: str) -> str:
-        return _(self._table[key])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table)
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-
-METHOD_FR = Translated({"supervised": N_("supervisé"), "dpo": N_("par préférences (DPO)")})
-
-
-def number_fr(value: float, decimals: int | None = None) -> str:
-    """A number as the course writes it: French decimal comma (« 1,5 », « 0,0062 ») in French,
-    a point in English; with `decimals`, that many digits after it, else as few as needed."""
-    text = f"{value:.{decimals}f}" if decimals is not None else f"{value:g}"
-    return text.replace(".", ",") if language() == "fr" else text
-
-
-def thousands(value: int) -> str:
-    """« 4 884 480 » in French (narrow no-break spaces), « 4,884,480 » in English."""
-    text = f"{value:,}"
-    return text.replace(",", "\u202f") if language() == "fr" else text
+METHOD_FR = i18n.Translated({"supervised": N_("supervisé"), "dpo": N_("par préférences (DPO)")})
 
 
 def day_text(day: date) -> str:
@@ -130,7 +100,7 @@ class ModelInfo:
     def price_fr(self) -> str:
         """« 1,5 $ / million de jetons » (French decimal comma)."""
         return _("{price} $ / million de jetons").format(
-            price=number_fr(self.training_price_per_million)
+            price=number(self.training_price_per_million, None)
         )
 
 
@@ -434,7 +404,7 @@ class CostEstimate:
         """French one-liner for notebooks and widgets."""
         what = _("paires") if self.method == "dpo" else _("exemples")
         how = ", DPO" if self.method == "dpo" else ""
-        tokens = thousands(self.billed_tokens)
+        tokens = number(self.billed_tokens, group=True)
         return _(
             "{n} {what} × {epochs} époques → {tokens} jetons facturés × {price} $/M ≈ {usd} $ "
             "({model}{how})"
@@ -443,8 +413,8 @@ class CostEstimate:
             what=what,
             epochs=self.epochs,
             tokens=tokens,
-            price=number_fr(self.price_per_million),
-            usd=number_fr(round(self.usd, 4), 4),
+            price=number(self.price_per_million, None),
+            usd=number(round(self.usd, 4), 4),
             model=self.model,
             how=how,
         )

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import REPO
 
-from helpers import dataset, french, jobs, models, notebook, workspace
+from helpers import dataset, french, i18n, jobs, models, notebook, workspace
 from helpers.exceptions import JobError
 
 
@@ -28,7 +28,7 @@ def test_one_number_format_for_money():
     estimate = models.estimate_cost([120] * 17)
     assert re.search(r"≈ 0,\d{4} \$", estimate.describe()), estimate.describe()
     assert models.FINE_TUNABLE["gpt-4.1-nano-2025-04-14"].price_fr.startswith("1,5 $")
-    assert models.number_fr(0.0062, 4) == "0,0062"
+    assert i18n.number(0.0062, 4) == "0,0062"
 
 
 def test_one_term_for_checkpoints():

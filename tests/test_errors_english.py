@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from fakeapi import api_error
 
-from helpers import api_messages, errors, exceptions, french, jobs, models
+from helpers import api_messages, errors, exceptions, french, i18n, jobs, models
 
 TODAY = date(2026, 11, 23)
 # What only a French sentence of the kit would hold (the kit's own words, not the API's).
@@ -61,7 +61,7 @@ def test_fewer_than_ten_examples_in_english():
     d = explain(job)
     assert d.code == "invalid_n_examples"
     assert d.title == "The job ftjob-1 failed: not enough examples"
-    assert d.cause == "Your file has 3 example(s); OpenAI (and so the kit) requires at least 10."
+    assert d.cause == "Your file has 3 examples; OpenAI (and so the kit) requires at least 10."
     assert d.fix.startswith("Add examples (at least 10; 50 to 100 is better)")
     assert d.detail == "Training file has 3 example(s), but must have at least 10 examples"
     # the gloss of the same API message: the API's own words, then the diagnosis in plain English
@@ -122,7 +122,7 @@ def test_the_api_message_tables_read_in_english():
     assert jobs.STATUS_FR.get("nope", "?") == "?"
     assert french.status_fr("succeeded") == "succeeded (✅ Done)"
     assert french.event_fr("Step 3/10: training loss=0.25") == "Step 3/10: training loss 0.25"
-    assert models.number_fr(1.5) == "1.5" and models.thousands(4_884_480) == "4,884,480"
+    assert i18n.number(1.5, None) == "1.5" and i18n.number(4_884_480, group=True) == "4,884,480"
     info = models.FINE_TUNABLE["gpt-4o-mini-2024-07-18"]
     assert info.shutdown_phrase(TODAY) == "shuts down on 14 January 2027"
     assert models.facts_markdown(TODAY).startswith("| model | training price | training | usage |")
@@ -132,7 +132,7 @@ def test_the_same_diagnoses_stay_french_by_default(monkeypatch):
     monkeypatch.setenv("ATELIER_LANG", "fr")
     d = explain(api_error(401, "Incorrect API key provided: sk-x.", code="invalid_api_key"))
     assert d.title == "Clé d'API refusée (erreur 401)" and "\nPourquoi : " in str(d)
-    assert models.number_fr(1.5) == "1,5"
+    assert i18n.number(1.5, None) == "1,5"
 
 
 @pytest.mark.parametrize("entry", api_messages.MESSAGES, ids=lambda m: m.name)

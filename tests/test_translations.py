@@ -91,6 +91,23 @@ def test_a_translation_keeps_the_placeholders():
     assert not wrong, "\n".join(wrong)
 
 
+def test_a_message_in_two_domains_has_one_translation():
+    """The domains are chained into one translation: a msgid two areas share (a plural in one,
+    a singular in the other) must read the same in both, else one area speaks the other's."""
+    seen: dict[tuple[str, str], tuple[str, object]] = {}
+    clashes = []
+    for lang, domain, catalog in catalogs():
+        for message in catalog:
+            if not message.id:
+                continue
+            key = (lang, message.id if isinstance(message.id, str) else message.id[0])
+            value = message.string if isinstance(message.string, tuple) else (message.string,)
+            if key in seen and seen[key][1] != value and seen[key][1][0] != value[0]:
+                clashes.append(f"{key[1]!r}: {seen[key][0]} {seen[key][1]} ≠ {domain} {value}")
+            seen.setdefault(key, (domain, value))
+    assert not clashes, "\n".join(clashes)
+
+
 def test_the_placeholder_check_sees_a_difference():
     assert placeholders("{n} exemples") == {"n"}
     assert placeholders("{n} examples in {file}") != placeholders("{n} exemples")

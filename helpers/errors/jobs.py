@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import models, settings
 from ..exceptions import JobFailedError
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..modes import Mode
 from .diagnosis import Diagnosis, current_mode, scrub
 
@@ -44,7 +44,12 @@ def failed_job(job: Any) -> Diagnosis:
         return _failed_local_job(job_id, code, message)
     if code == "invalid_n_examples":
         m = re.search(r"has (\d+) example", message)
-        n = _("{n} exemple(s)").format(n=m.group(1)) if m else _("trop peu d'exemples")
+        count = int(m.group(1)) if m else 0
+        n = (
+            ngettext("{n} exemple(s)", "{n} exemple(s)", count).format(n=count)
+            if m
+            else _("trop peu d'exemples")
+        )
         who = _("OpenAI en exige") if mode == Mode.OPENAI else _("OpenAI (et donc le kit) en exige")
         return Diagnosis(
             _("Le job {job_id} a échoué : pas assez d'exemples").format(job_id=job_id),

@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,24 +53,8 @@ KEY_VAR = "OPENAI_API_KEY"
 LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX order: the first one set decides
 
 
-class _Translated(Mapping[Mode, str]):
-    """A table of texts marked with `N_`, each read in the learner's language of the moment."""
-
-    def __init__(self, texts: dict[Mode, str]) -> None:
-        self._texts = texts
-
-    def __getitem__(self, key: Mode) -> str:
-        return _(self._texts[key])
-
-    def __iter__(self) -> Iterator[Mode]:
-        return iter(self._texts)
-
-    def __len__(self) -> int:
-        return len(self._texts)
-
-
 #: Each mode in a few words, in the learner's language (`MODE_LABELS[mode]`).
-MODE_LABELS: Mapping[Mode, str] = _Translated(
+MODE_LABELS: Mapping[Mode, str] = i18n.Translated(
     {
         Mode.SANDBOX: N_("🧪 bac à sable (serveur local, sans clé, gratuit)"),
         Mode.OPENAI: N_("☁️ OpenAI (vraie API, avec ta clé — payant)"),
