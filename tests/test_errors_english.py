@@ -67,7 +67,7 @@ def test_fewer_than_ten_examples_in_english():
     # the gloss of the same API message: the API's own words, then the diagnosis in plain English
     assert french.gloss(d.detail) == (
         "Training file has 3 example(s), but must have at least 10 examples  (in plain words: "
-        "Your file has 3 example(s); OpenAI (and so the kit) requires at least 10.)"
+        "Your file has 3 examples; OpenAI (and so the kit) requires at least 10.)"
     )
     assert french.event_fr(d.detail) == "The training file has 3 example(s); it needs at least 10"
     assert french.gloss("Fine-tuning job started") == "Fine-tuning job started"  # not re-translated
