@@ -95,7 +95,7 @@ def test_teacher_page_in_english_in_chromium(browser, tmp_path, monkeypatch):
         page.click("#cle button")
         page.wait_for_selector("tr[data-eleve='alice'] td.ok", timeout=20_000)
         row = page.inner_text("tr[data-eleve='alice']")
-        assert "✅ yes" in row and "done" in row
+        assert "✅ yes" in row and "finished" in row
         header = page.inner_text("thead")
         assert "Student" in header and "Answers COUCOU?" in header and "Élève" not in header
         assert "Nobody is waiting." in page.inner_text("#file")
