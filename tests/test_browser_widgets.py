@@ -18,17 +18,14 @@ Python package: skipped with a reason on a laptop, fails in CI (`.ci/run` instal
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from browserkit import ARTIFACTS, BROWSER_NOTEBOOKS, CHROMIUM
+from browserkit import ARTIFACTS, BROWSER_NOTEBOOKS, CHROMIUM, jupyterlab, require_lab
 from browserkit import LAUNCH_ARGS as CHROMIUM_ARGS
 from conftest import REPO, require
 
@@ -36,15 +33,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOKS = list(BROWSER_NOTEBOOKS)
 KEY = "sk-proj-BROWSERsecret0123456789abcdefQRST"
-LAB_SETTINGS = {
-    # every cell stays in the page (JupyterLab otherwise only renders the visible ones)
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    # no news or update check (no network in tests)
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-}
 
 
 def _write_background_notebook(path: Path, home: Path) -> None:
@@ -77,37 +65,9 @@ def _write_background_notebook(path: Path, home: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with code {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError("JupyterLab did not start")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require(
-        Path(CHROMIUM).exists(), f"Chromium missing at {CHROMIUM} (apt-get install -y chromium)"
-    )
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        require(False, "Playwright's Python package is missing (pip install playwright)")
-    require(
-        shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is not None,
-        "JupyterLab is missing in this environment (pip install jupyterlab)",
-    )
+    require_lab()
     for name in NOTEBOOKS:
         assert (REPO / "notebooks" / f"{name}.ipynb").exists(), f"notebooks/{name}.ipynb is missing"
 
@@ -117,75 +77,22 @@ def lab(tmp_path_factory):
     for name in NOTEBOOKS:
         shutil.copy(REPO / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
     _write_background_notebook(root / "monitor_background.ipynb", base / "background-home")
-    settings_dir = base / "lab-settings"
-    for rel, value in LAB_SETTINGS.items():
-        path = settings_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value), encoding="utf-8")
     home = base / "atelier-home"
     home.mkdir()
-    port = _free_port()
     env = {
-        **os.environ,
         "ATELIER_HOME": str(home),
         "ATELIER_MODE": "sandbox",
         "ATELIER_SANDBOX_SPEED": "25",  # COUCOU in about two seconds
-        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
-        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "JUPYTER_CONFIG_DIR": str(base / "jupyter-config"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("OPENAI_BASE_URL", None)
-    log = (base / "lab.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-            "--ServerApp.disable_check_xsrf=True",
-            f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        try:
-            _wait_port(port, proc)
-        except Exception as exc:
-            log.flush()
-            raise RuntimeError(
-                f"{exc}\n{(base / 'lab.log').read_text(errors='replace')[-3000:]}"
-            ) from None
+    with jupyterlab(base, root, env) as url:
         yield {
-            "url": f"http://127.0.0.1:{port}",
+            "url": url,
             "root": root,
             "home": home,
             "background_home": base / "background-home",
             "log": base / "lab.log",
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,22 +11,13 @@ them).
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from browserkit import CHROMIUM, LAUNCH_ARGS
-from conftest import require
+from browserkit import CHROMIUM, LAUNCH_ARGS, jupyterlab, require_lab
 from test_browser_widgets import (
     KEY,
-    LAB_SETTINGS,
-    _free_port,
-    _wait_port,
     assert_clean,
     open_and_run,
     shot,
@@ -78,84 +69,17 @@ def _notebook(path: Path, lang: str, export_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require(
-        Path(CHROMIUM).exists(), f"Chromium missing at {CHROMIUM} (apt-get install -y chromium)"
-    )
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        require(False, "Playwright's Python package is missing (pip install playwright)")
-    require(
-        shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is not None,
-        "JupyterLab is missing in this environment (pip install jupyterlab)",
-    )
+    require_lab()
     base = tmp_path_factory.mktemp("lab-editions")
     root = base / "notebooks"
     root.mkdir()
     for lang in ("en", "fr"):
         _notebook(root / f"widgets_{lang}.ipynb", lang, base / f"perso-{lang}")
-    settings_dir = base / "lab-settings"
-    for rel, value in LAB_SETTINGS.items():
-        path = settings_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value), encoding="utf-8")
     home = base / "atelier-home"
     home.mkdir()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ATELIER_HOME": str(home),
-        "ATELIER_MODE": "sandbox",
-        "ATELIER_SANDBOX_SPEED": "1000",
-        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
-        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "JUPYTER_CONFIG_DIR": str(base / "jupyter-config"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"),
-    }
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ATELIER_LANG"):
-        env.pop(name, None)
-    log = (base / "lab.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-            "--ServerApp.disable_check_xsrf=True",
-            f"--ServerApp.root_dir={root}",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly",
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        try:
-            _wait_port(port, proc)
-        except Exception as exc:
-            log.flush()
-            raise RuntimeError(
-                f"{exc}\n{(base / 'lab.log').read_text(errors='replace')[-3000:]}"
-            ) from None
-        yield {"url": f"http://127.0.0.1:{port}", "root": root, "home": home}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    env = {"ATELIER_HOME": str(home), "ATELIER_MODE": "sandbox", "ATELIER_SANDBOX_SPEED": "1000"}
+    with jupyterlab(base, root, env) as url:
+        yield {"url": url, "root": root, "home": home}
 
 
 @pytest.fixture(scope="module")
