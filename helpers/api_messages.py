@@ -36,6 +36,12 @@ from typing import Any
 
 from .i18n import N_
 
+# At most this many characters in a field between two fixed parts (an id, a name, a number, a
+# short reason): a bound keeps a long hostile paste (the fixed parts repeated without ever
+# completing the message) from costing seconds — unbounded, two such fields cost the cube of
+# the text's length.
+FIELD_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class ApiMessage:
@@ -96,7 +102,7 @@ class ApiMessage:
                 out.append(f"(?P<{name}>[^\\s'\"]+)")
             else:
                 seen.add(name)
-                out.append(f"(?P<{name}>.+?)")
+                out.append(f"(?P<{name}>.{{1,{FIELD_CHARS}}}?)")
         return re.compile("".join(out), re.DOTALL)
 
     def _may_hold(self, text: str) -> bool:

@@ -53,3 +53,14 @@ def test_a_message_quoted_after_other_text_keeps_its_own_fields():
     fields = api_messages.EVALS_SHUT_DOWN.match(f"{PROSE}Error code: 410 - {evals}")
     assert fields == {"method": "GET", "path": "/v1/evals"}
     assert explain(PROSE + evals).code == api_messages.EVALS_SHUT_DOWN.diagnosis
+
+
+def test_a_field_between_fixed_parts_is_bounded():
+    """A hostile paste that repeats a message's fixed parts without completing it
+    ("Job … is … and cannot" on every line) cost 5 s for 16 KB with unbounded fields."""
+    for m in api_messages.MESSAGES:
+        assert ".+?" not in m.pattern.pattern and ".*" not in m.pattern.pattern, m.name
+    reason = "x" * api_messages.FIELD_CHARS
+    text = api_messages.WORKSPACE_NOT_WRITABLE.render(reason=reason)
+    assert api_messages.WORKSPACE_NOT_WRITABLE.match(text) == {"reason": reason}
+    assert api_messages.WORKSPACE_NOT_WRITABLE.match(text.replace(reason, reason + "x")) is None
