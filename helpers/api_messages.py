@@ -36,6 +36,12 @@ from typing import Any
 
 from .i18n import N_
 
+# At most this many characters in a field between two fixed parts (an id, a name, a number, a
+# short reason): a bound keeps a long hostile paste (the fixed parts repeated without ever
+# completing the message) from costing seconds — unbounded, two such fields cost the cube of
+# the text's length.
+FIELD_CHARS = 1000
+
 
 @dataclass(frozen=True)
 class ApiMessage:
@@ -65,35 +71,57 @@ class ApiMessage:
         return self.code.format(**values) if self.code is not None else None
 
     @cached_property
+    def literals(self) -> tuple[str, ...]:
+        """The text's fixed parts (between its fields): a message holds every one of them."""
+        return tuple(lit for lit, *_rest in string.Formatter().parse(self.text) if lit.strip())
+
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         """The text as a regex: each `{field}` a named group (the same field twice: the same
-        value)."""
+        value). A field that starts the text, or sits next to a field with only spaces between
+        them (`{method} {path}`), or ends the text is one word (an id, a name, a verb): as
+        `.+?` it would swallow what precedes a quoted message and make a long pasted text cost
+        seconds to minutes (each such field multiplies the work by the text's length)."""
         parts = list(string.Formatter().parse(self.text))
         out, seen = [], set()
         for i, (literal, name, _spec, _conv) in enumerate(parts):
             out.append(re.escape(literal))
             if name is None:
                 continue
+            after = parts[i + 1][0] if i + 1 < len(parts) else ""
+            one_word = (
+                (i == 0 and not literal)
+                or i == len(parts) - 1
+                or (literal and not literal.strip() and i > 0 and parts[i - 1][1] is not None)
+                or (after and not after.strip() and parts[i + 1][1] is not None)
+            )
             if name in seen:
                 out.append(f"(?P={name})")
-            elif i == len(parts) - 1:  # a field that ends the text: one word (an id, a name)
+            elif one_word:
                 seen.add(name)
                 out.append(f"(?P<{name}>[^\\s'\"]+)")
             else:
                 seen.add(name)
-                out.append(f"(?P<{name}>.+?)")
+                out.append(f"(?P<{name}>.{{1,{FIELD_CHARS}}}?)")
         return re.compile("".join(out), re.DOTALL)
+
+    def _may_hold(self, text: str) -> bool:
+        """A cheap first look (linear): the text holds every fixed part of the message."""
+        return all(literal in text for literal in self.literals)
 
     def match(self, message: str) -> dict[str, str] | None:
         """The fields of `message` when it is this message (exactly, or quoted in a longer
         text), else None."""
         text = (message or "").strip()
+        if not self._may_hold(text):
+            return None
         found = self.pattern.fullmatch(text) or self.pattern.search(text)
         return found.groupdict() if found else None
 
     def matches(self, message: str) -> bool:
         """Whether `message` is this message, or quotes it (a pasted « Error code: 400 - {…} »)."""
-        return self.pattern.search(message or "") is not None
+        text = message or ""
+        return self._may_hold(text) and self.pattern.search(text) is not None
 
 
 # --------------------------------------------------------------------------------------

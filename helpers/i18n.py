@@ -49,17 +49,27 @@ def language() -> str:
     return _language_source()
 
 
+def read_catalog(mo: Path) -> gettext.GNUTranslations | None:
+    """The compiled catalog `mo`, or None when it is missing or unreadable (empty, truncated,
+    not a .mo, bad encoding: gettext raises OSError, struct.error, UnicodeDecodeError…): its
+    messages then stay in French rather than every message of the kit raising."""
+    try:
+        with mo.open("rb") as handle:
+            return gettext.GNUTranslations(handle)
+    except Exception:
+        return None
+
+
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
-    """Every domain's catalog for `lang`, chained; French (the source) is the identity."""
+    """Every domain's catalog for `lang`, chained; French (the source) is the identity, and
+    so is a language the kit does not speak (only a plain code: `en`, never a path)."""
     chain: gettext.NullTranslations = gettext.NullTranslations()
-    if lang == SOURCE_LANGUAGE:
+    if lang == SOURCE_LANGUAGE or not (lang.isascii() and lang.isalpha()):
         return chain
     for domain in DOMAINS:
-        mo = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.mo"
-        if mo.is_file():
-            with mo.open("rb") as handle:
-                found = gettext.GNUTranslations(handle)
+        found = read_catalog(LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.mo")
+        if found is not None:
             found.add_fallback(chain)
             chain = found
     return chain

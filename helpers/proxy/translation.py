@@ -24,10 +24,12 @@ def catalog(lang: str) -> gettext.NullTranslations:
     """The servers' catalog for `lang`; French (the source) or a missing file: identity."""
     if lang == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
+    if not speaks(lang):
+        return gettext.NullTranslations()
     try:
         with (LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").open("rb") as handle:
             return gettext.GNUTranslations(handle)
-    except OSError:
+    except Exception:  # unreadable (empty, truncated, not a .mo, bad encoding): French
         return gettext.NullTranslations()
 
 
@@ -37,8 +39,12 @@ def in_language(lang: str, message: str) -> str:
 
 
 def speaks(lang: str) -> bool:
-    """True for French and every language with a compiled servers catalog."""
-    return lang == SOURCE_LANGUAGE or (LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
+    """True for French and every language with a compiled servers catalog (a plain code:
+    `en`, never a path such as `en/` or `/tmp/x`)."""
+    if lang == SOURCE_LANGUAGE:
+        return True
+    plain = lang.isascii() and lang.isalpha()
+    return plain and (LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()
 
 
 def N_(message: str) -> str:

@@ -87,7 +87,8 @@ def spoken() -> tuple[str, ...]:
 
 def accepted(header: str) -> list[str]:
     """`Accept-Language: en-GB,en;q=0.8,fr;q=0.5` → the primary languages, preferred first
-    (RFC 9110 §12.5.4; q=0 means "not this one")."""
+    (RFC 9110 §12.5.4; q=0 means "not this one"; a weight outside 0–1 — `inf`, `1e309`,
+    `nan` — is no weight: that entry is skipped, it cannot outrank the others)."""
     ranked: list[tuple[float, int, str]] = []
     for index, part in enumerate(header.split(",")):
         tag, _, params = part.strip().partition(";")
@@ -99,7 +100,9 @@ def accepted(header: str) -> list[str]:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        language = tag.strip().lower().split("-")[0]
+                if not 0.0 <= quality <= 1.0:
+                    quality = 0.0
+        language = tag.strip().lower().replace("_", "-").split("-")[0]
         if language and language != "*" and quality > 0:
             ranked.append((-quality, index, language))
     return [language for _, _, language in sorted(ranked)]
