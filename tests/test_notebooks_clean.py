@@ -127,7 +127,7 @@ def test_every_cell_is_translated_into_the_same_program():
 def test_colab_cell_installs_only_what_colab_lacks(edition, monkeypatch):
     tools = _tools()
     # set, then removed: monkeypatch puts back what was there before (the cell below sets
-    # ATELIER_LANG=en in this process; left behind, the next tests would speak English)
+    # ATELIER_LANG in this process; left behind, the next tests would speak its language)
     monkeypatch.setenv("ATELIER_LANG", "fr")
     monkeypatch.delenv("ATELIER_LANG")
     source = tools.colab_setup_source(tools.FR if edition == "fr" else tools.EN)
@@ -138,8 +138,9 @@ def test_colab_cell_installs_only_what_colab_lacks(edition, monkeypatch):
     # Outside Colab the cell only touches sys.path when `helpers` is not importable.
     namespace: dict = {}
     exec(compile(source, "colab-setup", "exec"), namespace)  # noqa: S102 - our own generated code
-    # The English edition's kernels speak English (ATELIER_LANG unless the teacher set it).
-    assert (tools.os.environ.get("ATELIER_LANG") == "en") == (edition == "en")
+    # Each edition's kernels speak its language (ATELIER_LANG unless the teacher set it): the
+    # French one too, on Colab or a hub whose locale is English (issue 23's attack, finding 2).
+    assert tools.os.environ.get("ATELIER_LANG") == edition
 
 
 def _repo_files() -> list[Path]:

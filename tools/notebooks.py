@@ -166,7 +166,7 @@ class Edition:
     colab_edition: Path  # the whole course in one notebook
     setup_title: str
     setup_comments: str  # the two comment lines under the title
-    setup_lang: str  # a line setting the kit's language ("" for the French source edition)
+    setup_lang: str  # the line setting the kit's language (each edition its own)
     no_editable: str  # comment on the sys.path line
     missing_var: str  # name of the variable listing what Colab lacks
     open_in_colab: str
@@ -184,7 +184,9 @@ FR = Edition(
         "# Sur Google Colab : télécharge le kit et installe seulement ce qui manque à Colab.\n"
         "# Sur ton ordinateur, Binder ou un JupyterHub : ne fait rien (le kit est déjà là)."
     ),
-    setup_lang="",
+    # Colab, Binder and most hub images run with an English locale (en_US.UTF-8): without this
+    # line a French notebook outside notebooks/ (Colab's /content) would speak English.
+    setup_lang='os.environ.setdefault("ATELIER_LANG", "fr")  # l\'édition française : le kit parle français\n',
     no_editable="pas de « pip install -e » : il faudrait redémarrer Colab",
     missing_var="manque",
     open_in_colab="🚀 Ouvrir dans Colab",
