@@ -12,9 +12,12 @@ nothing (a student keeps one kernel per notebook: docs/jupyterhub.md, bench/hub_
   an opt-in transport (`DefaultAioHttpClient`) the course never uses; without it the SDK uses
   its default (httpx2), as where aiohttp is not installed.
 
-A cell that imports either one gets a French message saying why and how to get it back
-(`python -m ipykernel install --sys-prefix` restores ipykernel's own kernel spec).
-Standard library only: this file is copied into the kernel spec's folder (install.py).
+A cell that imports either one gets a message saying why and how to get it back
+(`python -m ipykernel install --sys-prefix` restores ipykernel's own kernel spec), in the
+notebook's language: English when ATELIER_LANG is English (each edition's first cell sets it)
+or the notebook is an English one (under notebooks/en/), else French. Standard library only
+(this file is copied alone into the kernel spec's folder, install.py): its two sentences are
+the kit's only text outside helpers.i18n, for that reason.
 """
 
 from __future__ import annotations
@@ -32,6 +35,19 @@ MESSAGE = (
     "(docs/jupyterhub.md). Pour le retrouver, ta formatrice ou ton formateur remet le noyau "
     "Python d'origine : python -m ipykernel install --sys-prefix"
 )
+MESSAGE_EN = (
+    "'{name}' is turned off in the course's kernels to save the hub's memory "
+    "(docs/en/jupyterhub.md). To get it back, your teacher restores the original Python "
+    "kernel: python -m ipykernel install --sys-prefix"
+)
+
+
+def message(name: str) -> str:
+    """Why `name` cannot be imported, in the notebook's language."""
+    lang = os.environ.get("ATELIER_LANG", "").strip().lower()
+    session = os.environ.get("JPY_SESSION_NAME", "").replace(os.sep, "/")
+    english = lang.startswith("en") or (not lang and "/notebooks/en/" in "/" + session)
+    return (MESSAGE_EN if english else MESSAGE).format(name=name)
 
 
 class Unavailable(MetaPathFinder):
@@ -45,7 +61,7 @@ class Unavailable(MetaPathFinder):
     ) -> ModuleSpec | None:
         name = fullname.partition(".")[0]
         if name in UNAVAILABLE:
-            raise ModuleNotFoundError(MESSAGE.format(name=name), name=fullname)
+            raise ModuleNotFoundError(message(name), name=fullname)
         return None
 
 
