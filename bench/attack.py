@@ -2671,6 +2671,9 @@ def print_table(tally: Tally, elapsed: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The attacks read the kit's answers in French (the source edition): every process they
+    # start speaks it, whatever the machine's locale or ATELIER_LANG.
+    os.environ["ATELIER_LANG"] = "fr"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",

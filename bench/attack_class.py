@@ -77,7 +77,8 @@ def class_server(home: Path) -> Iterator[str]:
     )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
-        yield line.split("prêt : ", 1)[1].split()[0].removesuffix("/v1")
+        # the address is the line's first URL, whatever the language it is announced in
+        yield next(w for w in line.split() if w.startswith("http")).removesuffix("/v1")
     finally:
         proc.terminate()
         proc.wait(20)
