@@ -17,13 +17,15 @@ How a module uses it:
 
 The language is the settings' (`helpers.settings.language()`: ATELIER_LANG > the notebook's
 edition > the locale > French). This module sits at the bottom of the kit's layers (everything
-may translate, the settings' own messages too), so the settings register themselves as the
-language's source when they are imported (`use_language_source`); before that, French.
+may translate, the settings' own messages too), so it reads the settings' language,
+`helpers.settings.language()`, by the module's name the first time a text is translated (a static import would point up the layers, and wiring it in
+`helpers/__init__.py` would load both at `import helpers`, which stays instant).
 """
 
 from __future__ import annotations
 
 import gettext
+import importlib
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -36,11 +38,17 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 # One catalog per area of the kit (tools/translations.py says which files each one holds).
 DOMAINS = ("diagnoses", "checks", "learner", "servers")
 
-_language_source: Callable[[], str] = lambda: SOURCE_LANGUAGE  # noqa: E731
+
+def _settings_language() -> str:
+    settings = importlib.import_module(f"{__package__}.settings")
+    return str(settings.language())
+
+
+_language_source: Callable[[], str] = _settings_language
 
 
 def use_language_source(source: Callable[[], str]) -> None:
-    """Where the language comes from (helpers.settings registers `language`)."""
+    """Where the language comes from (default: the settings'; a test or a tool may set another)."""
     global _language_source
     _language_source = source
 

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from . import i18n
-from .i18n import N_, _, number
+from .i18n import N_, _, ngettext, number
 from .modes import Mode
 
 CHECKED_ON = date(2026, 11, 23)
@@ -401,17 +401,25 @@ class CostEstimate:
     method: str = "supervised"
 
     def describe(self) -> str:
-        """French one-liner for notebooks and widgets."""
-        what = _("paires") if self.method == "dpo" else _("exemples")
+        """One line for notebooks and widgets, in the learner's language."""
+        n = self.n_examples
+        # French keeps the course's plural for every count (« 1 exemples » as before); the
+        # catalog gives English its singular.
+        what = (
+            ngettext("paires", "paires", n)
+            if self.method == "dpo"
+            else ngettext("exemples", "exemples", n)
+        )
         how = ", DPO" if self.method == "dpo" else ""
         tokens = number(self.billed_tokens, group=True)
         return _(
-            "{n} {what} × {epochs} époques → {tokens} jetons facturés × {price} $/M ≈ {usd} $ "
+            "{n} {what} × {epochs} {epoch_word} → {tokens} jetons facturés × {price} $/M ≈ {usd} $ "
             "({model}{how})"
         ).format(
-            n=self.n_examples,
+            n=n,
             what=what,
             epochs=self.epochs,
+            epoch_word=ngettext("époques", "époques", self.epochs),
             tokens=tokens,
             price=number(self.price_per_million, None),
             usd=number(round(self.usd, 4), 4),

@@ -192,3 +192,19 @@ def test_no_french_outside_the_layer(path):
     assert len(found) <= allowed, f"wrap in _() (helpers.i18n) or mark `# {KEEP}`:\n{shown}"
     if rel in NOT_YET:
         assert len(found) == allowed, f"{rel}: {len(found)} left, lower NOT_YET to it"
+
+
+def test_a_module_alone_speaks_the_settings_language():
+    """The layer asks the settings for the language even when nothing imported them yet (a
+    module used alone, `from helpers import models`)."""
+    code = (
+        "import sys; from helpers import models; "
+        "assert 'helpers.settings' not in sys.modules; "
+        "print(models.estimate_cost([100], models.DEFAULT_MODEL).describe())"
+    )
+    env = {**__import__("os").environ, "ATELIER_LANG": "en"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "1 example × " in out.stdout and "billed tokens" in out.stdout, out.stdout

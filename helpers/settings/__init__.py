@@ -262,9 +262,6 @@ def language() -> str:
     return DEFAULT_LANGUAGE
 
 
-i18n.use_language_source(language)
-
-
 # --------------------------------------------------------------------------- sandbox pace
 
 
