@@ -211,3 +211,23 @@ def test_no_french_outside_the_layer(path):
     assert len(found) <= allowed, f"wrap in _() (helpers.i18n) or mark `# {KEEP}`:\n{shown}"
     if rel in NOT_YET:
         assert len(found) == allowed, f"{rel}: {len(found)} left, lower NOT_YET to it"
+
+
+UNTRUE_NOW = re.compile(
+    r"still (?:in )?French|translation is under way|once the kit's messages are translated",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "README.en.md",
+        *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs/en").glob("*.md")),
+    ],
+)
+def test_the_english_docs_do_not_say_the_kit_speaks_french(doc):
+    """Rehearsal F4: README.en and docs/en/class-server.md said the kit's messages were still
+    French, after they were translated."""
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    assert not UNTRUE_NOW.search(text), UNTRUE_NOW.search(text)
