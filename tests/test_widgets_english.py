@@ -67,7 +67,7 @@ def test_the_dataset_table_speaks_english(tmp_path):
     assert table.export_button.description == "Save"
     assert table.import_button.description == "Import this path"
     assert table.model.description == "Model:"
-    assert table.path.placeholder == "or a path: data/coucou.jsonl"
+    assert table.path.placeholder == "or a path: data/en/coucou.jsonl"
     assert table.name.value == "my_dataset.jsonl"
     summary = text(table.summary.value)
     assert "examples: ✅ minimum of 10 reached (50 to 100 give better results)" in summary
