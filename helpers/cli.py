@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
-from .i18n import N_, _
+from .i18n import N_, _, number
 from .modes import Engine, Mode
 from .verbs import COMMANDS, VERBS, suggest
 
@@ -513,7 +513,7 @@ def _run_check(args: argparse.Namespace) -> int:
                 "Jetons par exemple : min {min}, médiane {median}, max {max} ; total {total}."
             ).format(
                 min=tok["min"],
-                median=tok["médiane"],  # i18n: keep (a key of Report.stats)
+                median=number(tok["médiane"], None),  # i18n: keep (a key of Report.stats)
                 max=tok["max"],
                 total=stats["jetons_total"],
             )

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from . import i18n
-from .i18n import N_, _, number
+from .i18n import N_, _, ngettext, number
 from .modes import Mode
 
 CHECKED_ON = date(2026, 11, 23)
@@ -402,16 +402,18 @@ class CostEstimate:
 
     def describe(self) -> str:
         """French one-liner for notebooks and widgets."""
-        what = _("paires") if self.method == "dpo" else _("exemples")
+        n = self.n_examples
+        if self.method == "dpo":
+            what = ngettext("{n} paire", "{n} paires", n).format(n=n)
+        else:
+            what = ngettext("{n} exemple", "{n} exemples", n).format(n=n)
         how = ", DPO" if self.method == "dpo" else ""
         tokens = number(self.billed_tokens, group=True)
         return _(
-            "{n} {what} × {epochs} époques → {tokens} jetons facturés × {price} $/M ≈ {usd} $ "
-            "({model}{how})"
+            "{what} × {epochs} → {tokens} jetons facturés × {price} $/M ≈ {usd} $ ({model}{how})"
         ).format(
-            n=self.n_examples,
             what=what,
-            epochs=self.epochs,
+            epochs=ngettext("{n} époque", "{n} époques", self.epochs).format(n=self.epochs),
             tokens=tokens,
             price=number(self.price_per_million, None),
             usd=number(round(self.usd, 4), 4),

@@ -155,3 +155,31 @@ def test_a_missing_package_met_while_checking_is_not_the_file_s_fault(capsys, mo
 def test_the_readmes_say_which_python_runs_the_commands(readme):
     text = (ROOT / readme).read_text(encoding="utf-8")
     assert "source .venv/bin/activate" in text and ".venv/bin/python -m helpers" in text
+
+
+def test_check_s_figures_read_naturally(capsys, tmp_path):
+    """Rehearsal F9: "1 examples × 25 epochs" (no plural rule) and "median 44.0" next to
+    "median 19" (the median of an even count printed as a float)."""
+    one = write_jsonl([example("Hello", "COUCOU")], tmp_path / "one.jsonl")
+    code, out, _ = run(capsys, "check", str(one))
+    assert "1 example × " in out and "1 examples" not in out, out
+    same = example("Hello, who are you?", "COUCOU")
+    two = write_jsonl([same, example("Hello, who are you?", "COUCOU")], tmp_path / "two.jsonl")
+    code, out, _ = run(capsys, "check", str(two))
+    median = re.search(r"median ([\d.]+),", out).group(1)
+    assert "." not in median, out
+    assert "2 examples × " in out
+
+
+def test_the_french_check_keeps_its_plural_and_decimal_comma(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("ATELIER_LANG", "fr")
+    one = write_jsonl([example("Bonjour", "COUCOU")], tmp_path / "one.jsonl")
+    code, out, _ = run(capsys, "check", str(one))
+    assert "1 exemple × " in out and " époques → " in out, out
+    two = write_jsonl(
+        [example("Bonjour", "COUCOU"), example("Bonjour à toi", "COUCOU")], tmp_path / "t.jsonl"
+    )
+    code, out, _ = run(capsys, "check", str(two))
+    assert "2 exemples × " in out
+    median = re.search(r"médiane ([\d,.]+),", out).group(1)
+    assert "." not in median, out
