@@ -495,6 +495,14 @@ def _packages_missing(missing: Sequence[str]) -> UsageError:
     )
 
 
+def _say_packages_missing(missing: Sequence[str]) -> None:
+    from .errors import Diagnosis
+
+    err = _packages_missing(missing)
+    title = _("Paquets du kit absents de ce Python")
+    print(Diagnosis(title, str(err), err.fix, "missing_packages"), file=sys.stderr)
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from . import models
     from .preference_data import check_file
@@ -807,7 +815,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     missing = missing_packages() if args.command != "doctor" else []
     if missing:  # another Python than the kit's: say so, rather than a file's or cell's fault
-        print(explain(_packages_missing(missing)), file=sys.stderr)
+        _say_packages_missing(missing)
         return 1
     try:
         if args.command == "api":
@@ -826,7 +834,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(explain(err), file=sys.stderr)
         return 2
     except ModuleNotFoundError as err:  # a package of the kit missing from this Python
-        print(explain(_packages_missing([err.name or str(err)])), file=sys.stderr)
+        _say_packages_missing([err.name or str(err)])
         return 1
     except Exception as err:  # noqa: BLE001 - the learner sees a diagnosis, never a traceback
         print(explain(err), file=sys.stderr)

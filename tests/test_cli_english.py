@@ -136,7 +136,8 @@ def test_a_python_without_the_kit_s_packages_is_told_so_not_the_file(capsys, mon
         assert "The kit's packages are not installed in this Python" in err, err
         assert "openai, tiktoken" in err and "source .venv/bin/activate" in err
         assert "-m pip install -r requirements.txt" in err
-        assert "this file" not in err and "cell" not in err
+        assert "this file" not in err and "cell" not in err and "Incorrect command" not in err
+        assert err.startswith("❌ The kit's packages are missing from this Python\n")
     code, out, _ = run(capsys, "doctor")
     assert code == 1 and "source .venv/bin/activate" in out and "openai, tiktoken" in out
     assert "unreachable" not in out
