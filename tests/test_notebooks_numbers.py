@@ -13,8 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BY_HAND = re.compile(r"""\.replace\(\s*["']\.["']\s*,\s*["'][.,]["']\s*\)""")
-# Still by hand (to move to tables.decimal like 06; then delete from here).
-NOT_YET = {"12_evaluer", "12_evaluate", "13_preferences"}
+# Still by hand (to move to tables.decimal like 06 and 12; then delete from here).
+NOT_YET = {"13_preferences"}
 
 
 def notebooks():
