@@ -612,9 +612,9 @@ def _run_doctor(args: argparse.Namespace) -> int:
         )
     )
     print(_("Colab : {answer}").format(answer=_("oui") if settings.on_colab() else _("non")))
-    missing = missing_packages()
-    if missing:
-        err = _packages_missing(missing)
+    absent = missing_packages()
+    if absent:
+        err = _packages_missing(absent)
         print(f"❌ {err}\n   → {err.fix}")
         print(_("⚠️ Corrige les points marqués ❌."))
         return 1
