@@ -16,7 +16,7 @@ How a module uses it:
     print(_(TITLES["ok"]))                                         # ... translated when shown
 
 The language is the settings' (`helpers.settings.language()`: ATELIER_LANG > the notebook's
-edition > the locale > French). This module sits at the bottom of the kit's layers (everything
+edition > the edition of the workspace's last notebook > the locale > French). This module sits at the bottom of the kit's layers (everything
 may translate, the settings' own messages too), so the settings register themselves as the
 language's source when they are imported (`use_language_source`); before that, French.
 """
