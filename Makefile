@@ -28,9 +28,14 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-lab requirements-dev.txt
 	touch $@
 
 # No ATELIER_MODE here: the default mode is already the sandbox, and forcing it would make
-# helpers.use_mode("openai") (notebook 02) silently ineffective.
+# helpers.use_mode("openai") (notebook 02) silently ineffective. JupyterLab's root is the
+# repository (data/, .atelier/ reachable from its file browser and terminals); it opens on the
+# edition's first notebook. LAB_ARGS: more options for jupyter lab, e.g. as root or on a server
+# `make lab LAB_ARGS="--allow-root --no-browser --port 8899"`.
+LAB_ARGS ?=
+LAB := $(VENV)/bin/jupyter lab --config=binder/jupyter_server_config.py --ServerApp.root_dir="$(CURDIR)"
 lab: $(VENV)/.stamp-lab
-	$(VENV)/bin/jupyter lab --config=binder/jupyter_server_config.py notebooks/00_bienvenue.ipynb
+	$(LAB) --LabApp.default_url=/lab/tree/notebooks/00_bienvenue.ipynb $(LAB_ARGS)
 
 # The English edition, with JupyterLab in English: its own user-settings folder (in the venv)
 # whose language setting is English wins over the French default of the overrides.
@@ -39,7 +44,7 @@ lab-en: $(VENV)/.stamp-lab
 	mkdir -p $(LAB_EN_SETTINGS)/@jupyterlab/translation-extension
 	echo '{"locale": "en"}' > $(LAB_EN_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings
 	ATELIER_LANG=en JUPYTERLAB_SETTINGS_DIR=$(abspath $(LAB_EN_SETTINGS)) \
-		$(VENV)/bin/jupyter lab --config=binder/jupyter_server_config.py notebooks/en/00_welcome.ipynb
+		$(LAB) --LabApp.default_url=/lab/tree/notebooks/en/00_welcome.ipynb $(LAB_ARGS)
 
 # --- the tests, in parts -----------------------------------------------------------------
 # What a test needs is said by its marker (pyproject.toml, [tool.pytest.ini_options] markers):

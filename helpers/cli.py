@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 from .argparse_fr import FrenchArgumentParser, translate
 from .exceptions import UsageError
-from .i18n import N_, _
+from .i18n import N_, _, number
 from .modes import Engine, Mode
 from .verbs import COMMANDS, VERBS, suggest
 
@@ -446,6 +446,63 @@ def _not_json(literal: str) -> Any:
     )
 
 
+# What the commands import (import names of requirements.txt's packages; the notebooks' own,
+# ipywidgets and matplotlib, are not needed in a terminal).
+_KIT_IMPORTS = (
+    "openai",
+    "tiktoken",
+    "orjson",
+    "numpy",
+    "pandas",
+    "starlette",
+    "uvicorn",
+    "dotenv",
+    "jsonschema",
+    "filelock",
+    "packaging",
+    "tqdm",
+)
+
+
+def missing_packages() -> list[str]:
+    """The kit's packages this Python cannot import (a Python other than the kit's venv)."""
+    import importlib.util
+
+    missing = []
+    for name in _KIT_IMPORTS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: blocked (sys.modules[name] is None)
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def _packages_missing(missing: Sequence[str]) -> UsageError:
+    """Say which Python lacks what, and the command that fixes it (never blame the file)."""
+    return UsageError(
+        _(
+            "Les paquets du kit ne sont pas installés dans ce Python ({python}) : il manque "
+            "{missing}."
+        ).format(python=sys.executable, missing=", ".join(missing)),
+        _(
+            "Utilise le Python du kit : `source .venv/bin/activate` (Windows : "
+            "`.venv\\Scripts\\Activate.ps1`) puis relance la commande, ou écris "
+            "`.venv/bin/python -m helpers …`. Sinon installe-les dans ce Python : "
+            "`{python} -m pip install -r requirements.txt`."
+        ).format(python=sys.executable),
+    )
+
+
+def _say_packages_missing(missing: Sequence[str]) -> None:
+    from .errors import Diagnosis
+
+    err = _packages_missing(missing)
+    title = _("Paquets du kit absents de ce Python")
+    print(Diagnosis(title, str(err), err.fix, "missing_packages"), file=sys.stderr)
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from . import models
     from .preference_data import check_file
@@ -464,7 +521,7 @@ def _run_check(args: argparse.Namespace) -> int:
                 "Jetons par exemple : min {min}, médiane {median}, max {max} ; total {total}."
             ).format(
                 min=tok["min"],
-                median=tok["médiane"],  # i18n: keep (a key of Report.stats)
+                median=number(tok["médiane"], None),  # i18n: keep (a key of Report.stats)
                 max=tok["max"],
                 total=stats["jetons_total"],
             )
@@ -555,6 +612,12 @@ def _run_doctor(args: argparse.Namespace) -> int:
         )
     )
     print(_("Colab : {answer}").format(answer=_("oui") if settings.on_colab() else _("non")))
+    absent = missing_packages()
+    if absent:
+        err = _packages_missing(absent)
+        print(f"❌ {err}\n   → {err.fix}")
+        print(_("⚠️ Corrige les points marqués ❌."))
+        return 1
     try:
         settings.current()
     except settings.SettingsError as err:
@@ -750,6 +813,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
+    missing = missing_packages() if args.command != "doctor" else []
+    if missing:  # another Python than the kit's: say so, rather than a file's or cell's fault
+        _say_packages_missing(missing)
+        return 1
     try:
         if args.command == "api":
             return _run_api(args)
@@ -766,6 +833,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(explain(err), file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:  # a package of the kit missing from this Python
+        _say_packages_missing([err.name or str(err)])
+        return 1
     except Exception as err:  # noqa: BLE001 - the learner sees a diagnosis, never a traceback
         print(explain(err), file=sys.stderr)
         return 1

@@ -176,9 +176,8 @@ def check_key(
         api = client_ or client(mode, api_key=key, max_retries=0, timeout=15)
         api.fine_tuning.jobs.list(limit=1)
     except openai.AuthenticationError as exc:
-        return KeyCheck(
-            "invalid", explain(exc, today=today).title + " : " + explain(exc, today=today).fix
-        )
+        d = explain(exc, today=today)
+        return KeyCheck("invalid", _("{title} : {fix}").format(title=d.title, fix=d.fix))
     except openai.PermissionDeniedError as exc:
         d = explain(exc, today=today)
         return KeyCheck(

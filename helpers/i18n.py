@@ -16,9 +16,10 @@ How a module uses it:
     print(_(TITLES["ok"]))                                         # ... translated when shown
 
 The language is the settings' (`helpers.settings.language()`: ATELIER_LANG > the notebook's
-edition > the locale > French). This module sits at the bottom of the kit's layers (everything
-may translate, the settings' own messages too), so it reads the settings' language,
-`helpers.settings.language()`, by the module's name the first time a text is translated (a static import would point up the layers, and wiring it in
+edition > the edition of the workspace's last notebook > the locale > French). This module sits
+at the bottom of the kit's layers (everything may translate, the settings' own messages too),
+so it reads the settings' language, `helpers.settings.language()`, by the module's name the
+first time a text is translated (a static import would point up the layers, and wiring it in
 `helpers/__init__.py` would load both at `import helpers`, which stays instant).
 """
 

@@ -401,25 +401,19 @@ class CostEstimate:
     method: str = "supervised"
 
     def describe(self) -> str:
-        """One line for notebooks and widgets, in the learner's language."""
+        """French one-liner for notebooks and widgets."""
         n = self.n_examples
-        # French keeps the course's plural for every count (« 1 exemples » as before); the
-        # catalog gives English its singular.
-        what = (
-            ngettext("paires", "paires", n)
-            if self.method == "dpo"
-            else ngettext("exemples", "exemples", n)
-        )
+        if self.method == "dpo":
+            what = ngettext("{n} paire", "{n} paires", n).format(n=n)
+        else:
+            what = ngettext("{n} exemple", "{n} exemples", n).format(n=n)
         how = ", DPO" if self.method == "dpo" else ""
         tokens = number(self.billed_tokens, group=True)
         return _(
-            "{n} {what} × {epochs} {epoch_word} → {tokens} jetons facturés × {price} $/M ≈ {usd} $ "
-            "({model}{how})"
+            "{what} × {epochs} → {tokens} jetons facturés × {price} $/M ≈ {usd} $ ({model}{how})"
         ).format(
-            n=n,
             what=what,
-            epochs=self.epochs,
-            epoch_word=ngettext("époques", "époques", self.epochs),
+            epochs=ngettext("{n} époque", "{n} époques", self.epochs).format(n=self.epochs),
             tokens=tokens,
             price=number(self.price_per_million, None),
             usd=number(round(self.usd, 4), 4),

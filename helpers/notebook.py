@@ -21,7 +21,7 @@ import html
 import json
 import shutil
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +270,10 @@ def banner() -> Any:
     try:
         mode = settings.get_mode()
         state = workspace.snapshot(mode)
+        edition = settings.notebook_edition()
+        if edition:  # the terminal's commands will speak the edition the learner uses
+            with suppress(OSError):
+                settings.save_edition(edition)
     except DamagedFileError as err:
         from .errors import explain
 

@@ -122,3 +122,65 @@ def test_python_dash_m_help_in_english(tmp_path):
     )
     assert proc.returncode == 0 and proc.stdout.startswith("usage: python -m helpers")
     assert not FRENCH.search(proc.stdout), proc.stdout
+
+
+def test_a_python_without_the_kit_s_packages_is_told_so_not_the_file(capsys, monkeypatch):
+    """Rehearsal F1: `python -m helpers check` run by a Python lacking the kit's packages said
+    "check interrupted (ModuleNotFoundError) → Report this file to your instructor"."""
+    monkeypatch.setitem(sys.modules, "tiktoken", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "openai", None)
+    path = ROOT / "data" / "en" / "coucou.jsonl"
+    for argv in (["check", str(path)], ["api", "models.list"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 1 and not out
+        assert "The kit's packages are not installed in this Python" in err, err
+        assert "openai, tiktoken" in err and "source .venv/bin/activate" in err
+        assert "-m pip install -r requirements.txt" in err
+        assert "this file" not in err and "cell" not in err and "Incorrect command" not in err
+        assert err.startswith("❌ The kit's packages are missing from this Python\n")
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1 and "source .venv/bin/activate" in out and "openai, tiktoken" in out
+    assert "unreachable" not in out
+
+
+def test_a_missing_package_met_while_checking_is_not_the_file_s_fault(capsys, monkeypatch):
+    def no_tokens(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'tiktoken'", name="tiktoken")
+
+    monkeypatch.setattr("helpers.dataset.scan._Scan.run", no_tokens)
+    code, out, err = run(capsys, "check", str(ROOT / "data" / "en" / "coucou.jsonl"))
+    assert code == 1 and "missing tiktoken" in err and "this file" not in out + err
+
+
+@pytest.mark.parametrize("readme", ["README.en.md", "README.md"])
+def test_the_readmes_say_which_python_runs_the_commands(readme):
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    assert "source .venv/bin/activate" in text and ".venv/bin/python -m helpers" in text
+
+
+def test_check_s_figures_read_naturally(capsys, tmp_path):
+    """Rehearsal F9: "1 examples × 25 epochs" (no plural rule) and "median 44.0" next to
+    "median 19" (the median of an even count printed as a float)."""
+    one = write_jsonl([example("Hello", "COUCOU")], tmp_path / "one.jsonl")
+    code, out, _ = run(capsys, "check", str(one))
+    assert "1 example × " in out and "1 examples" not in out, out
+    same = example("Hello, who are you?", "COUCOU")
+    two = write_jsonl([same, example("Hello, who are you?", "COUCOU")], tmp_path / "two.jsonl")
+    code, out, _ = run(capsys, "check", str(two))
+    median = re.search(r"median ([\d.]+),", out).group(1)
+    assert "." not in median, out
+    assert "2 examples × " in out
+
+
+def test_the_french_check_keeps_its_plural_and_decimal_comma(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("ATELIER_LANG", "fr")
+    one = write_jsonl([example("Bonjour", "COUCOU")], tmp_path / "one.jsonl")
+    code, out, _ = run(capsys, "check", str(one))
+    assert "1 exemple × " in out and " époques → " in out, out
+    two = write_jsonl(
+        [example("Bonjour", "COUCOU"), example("Bonjour à toi", "COUCOU")], tmp_path / "t.jsonl"
+    )
+    code, out, _ = run(capsys, "check", str(two))
+    assert "2 exemples × " in out
+    median = re.search(r"médiane ([\d,.]+),", out).group(1)
+    assert "." not in median, out

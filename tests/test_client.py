@@ -125,3 +125,14 @@ def test_check_key_no_network_and_empty():
     )
     assert check_key(KEY, "openai", client_=api).status == "no_network"
     assert check_key("  ", "openai").status == "invalid"
+
+
+def test_a_refused_key_s_punctuation_follows_the_language(monkeypatch):
+    """Rehearsal F6: "API key refused (error 401) : Create a new key…" (a French space before
+    the colon, in English): the punctuation is part of the translated message."""
+    refused = ("Incorrect API key provided: sk-proj-***abcd.", {"code": "invalid_api_key"})
+    monkeypatch.setenv("ATELIER_LANG", "en")
+    english = _verdict(401, refused[0], **refused[1]).message
+    assert "(error 401): " in english and " : " not in english, english
+    monkeypatch.setenv("ATELIER_LANG", "fr")
+    assert "(erreur 401) : " in _verdict(401, refused[0], **refused[1]).message

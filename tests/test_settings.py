@@ -173,3 +173,48 @@ def test_the_kit_finds_its_own_folders():
     assert settings.package_dir() == REPO / "helpers"
     assert settings.repo_root() == REPO
     assert settings.env_file() == REPO / ".env"
+
+
+def test_a_c_or_posix_locale_says_nothing_of_the_language(monkeypatch, tmp_path):
+    """Rehearsal F2: `LANG=C.UTF-8` (Docker, SSH, CI) is no preference: the next source decides."""
+    _no_language_settings(monkeypatch, tmp_path)
+    monkeypatch.setenv("ATELIER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    for neutral in ("C.UTF-8", "C", "POSIX"):
+        monkeypatch.setenv("LC_ALL", neutral)
+        assert settings.language() == "en"  # LC_ALL=C: as if unset, LANG decides
+    monkeypatch.delenv("LANG")
+    assert settings.language() == "fr"
+
+
+def test_the_terminal_follows_the_edition_of_the_workspace_s_last_notebook(monkeypatch, tmp_path):
+    """Rehearsal F2: an English learner's `python -m helpers check` in a C.UTF-8 terminal spoke
+    French. The banner of a notebook records its edition in the workspace; a terminal (outside
+    notebooks/) follows it, before the locale; ATELIER_LANG and a notebook's own edition win."""
+    from helpers import notebook
+
+    _no_language_settings(monkeypatch, tmp_path)
+    monkeypatch.setenv("ATELIER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ATELIER_MODE", "sandbox")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert settings.language() == "fr" and settings.saved_edition() is None
+    english = tmp_path / "kit" / "notebooks" / "en"
+    english.mkdir(parents=True)
+    monkeypatch.chdir(english)
+    notebook.banner()  # an English notebook runs
+    assert settings.load_state()["edition"] == "en"
+    monkeypatch.chdir(tmp_path)  # a terminal
+    assert settings.language() == "en"
+    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    assert settings.language() == "en"  # the workspace's edition before the locale
+    monkeypatch.chdir(tmp_path / "kit" / "notebooks")
+    assert settings.language() == "fr"  # a French notebook's kernel speaks French...
+    notebook.banner()
+    monkeypatch.chdir(tmp_path)
+    assert settings.language() == "fr"  # ...and the terminal follows it now
+    monkeypatch.setenv(settings.LANG_VAR, "en")
+    assert settings.language() == "en"  # ATELIER_LANG wins over everything
+    monkeypatch.delenv(settings.LANG_VAR)
+    settings.state_path().write_text("{cut", encoding="utf-8")  # damaged: no edition, no error
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert settings.language() == "en" and settings.saved_edition() is None

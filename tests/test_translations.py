@@ -91,6 +91,25 @@ def test_a_translation_keeps_the_placeholders():
     assert not wrong, "\n".join(wrong)
 
 
+DATA_PATH = re.compile(r"\bdata/[\w./-]*\w")
+
+
+def test_a_data_file_named_in_english_is_the_english_edition_s():
+    """Rehearsal F3: the dataset form suggested `data/coucou.jsonl` (the French edition's data)
+    to English learners. A data file an English text names lives under data/en/ and exists."""
+    wrong = []
+    for lang, domain, catalog in catalogs():
+        for message in catalog:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in filter(None, strings):
+                for found in DATA_PATH.findall(text):
+                    if not Path(found).suffix:  # a folder (data/, data/perso/)
+                        continue
+                    if not found.startswith(f"data/{lang}/") or not (ROOT / found).is_file():
+                        wrong.append(f"{lang}/{domain}: {found} in {text!r}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_a_message_in_two_domains_has_one_translation():
     """The domains are chained into one translation: a msgid two areas share (a plural in one,
     a singular in the other) must read the same in both, else one area speaks the other's."""
@@ -208,3 +227,23 @@ def test_a_module_alone_speaks_the_settings_language():
     )
     assert out.returncode == 0, out.stderr
     assert "1 example × " in out.stdout and "billed tokens" in out.stdout, out.stdout
+
+
+UNTRUE_NOW = re.compile(
+    r"still (?:in )?French|translation is under way|once the kit's messages are translated",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "README.en.md",
+        *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs/en").glob("*.md")),
+    ],
+)
+def test_the_english_docs_do_not_say_the_kit_speaks_french(doc):
+    """Rehearsal F4: README.en and docs/en/class-server.md said the kit's messages were still
+    French, after they were translated."""
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    assert not UNTRUE_NOW.search(text), UNTRUE_NOW.search(text)

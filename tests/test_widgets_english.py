@@ -67,7 +67,7 @@ def test_the_dataset_table_speaks_english(tmp_path):
     assert table.export_button.description == "Save"
     assert table.import_button.description == "Import this path"
     assert table.model.description == "Model:"
-    assert table.path.placeholder == "or a path: data/coucou.jsonl"
+    assert table.path.placeholder == "or a path: data/en/coucou.jsonl"
     assert table.name.value == "my_dataset.jsonl"
     summary = text(table.summary.value)
     assert "examples: ✅ minimum of 10 reached (50 to 100 give better results)" in summary
@@ -77,6 +77,14 @@ def test_the_dataset_table_speaks_english(tmp_path):
     cost = re.search(r"estimated training cost: \$(\S+)", summary).group(1)
     assert re.fullmatch(r"\d+\.\d{4}", cost), cost
     assert "✅ Ready to save and upload." in summary
+    assert re.search(r"\b15 examples × \d+ epochs → ", summary), summary
+    one = DatasetTable(path=None, export_dir=tmp_path)
+    one.import_bytes(
+        b'{"messages": [{"role": "user", "content": "Hi"}, '
+        b'{"role": "assistant", "content": "COUCOU"}]}\n',
+        "one.jsonl",
+    )
+    assert "(1 example × " in text(one.summary.value), text(one.summary.value)
     assert "page 1 / 1" in table.page_label.value and "rows)" in table.page_label.value
     view = table.view(0)
     assert view.turns[0][0].placeholder == "user: the question"

@@ -64,6 +64,10 @@ def _run(
     gc.disable()  # parsing allocates many containers, none cyclic: collections only cost time
     try:
         _Scan(report, model, keep=keep, rules=rules or CHAT).run(Lines(lines, decode_problems))
+    except (
+        ImportError
+    ):  # a package missing from this Python: not the file's problem (the caller says)
+        raise
     except Exception as err:  # pragma: no cover - a bug must not hide the file's problems
         report.problems.append(
             Problem(

@@ -245,19 +245,63 @@ def notebook_edition() -> str | None:
     return None
 
 
+def save_edition(edition: str) -> None:
+    """Remember in the workspace the edition (fr|en) of the notebook that ran last, so that a
+    terminal's commands speak it too (`language`). Written only when it changes."""
+    if edition not in LANGUAGES or saved_edition() == edition:
+        return
+    data = load_state()
+    data["edition"] = edition
+    save_state(data)
+
+
+_edition_cache: tuple[Path, int, str | None] | None = None
+_reading_edition = False
+
+
+def saved_edition() -> str | None:
+    """The edition saved by `save_edition`, if any. Never raises (`language` asks it for every
+    message, including the messages of the errors this read could meet): a workspace or state
+    file it cannot read has no edition."""
+    global _edition_cache, _reading_edition
+    if _reading_edition:  # a message translated while reading the state: no edition
+        return None
+    _reading_edition = True
+    try:
+        path = _workspace_path() / "state.json"
+        mtime = path.stat().st_mtime_ns
+        if _edition_cache is not None and _edition_cache[:2] == (path, mtime):
+            return _edition_cache[2]
+        data = json.loads(path.read_text(encoding="utf-8"))
+        edition = data.get("edition") if isinstance(data, dict) else None
+        edition = edition if edition in LANGUAGES else None
+        _edition_cache = (path, mtime, edition)
+        return edition
+    except Exception:  # noqa: BLE001 - no state file, a damaged one: no saved edition
+        return None
+    finally:
+        _reading_edition = False
+
+
+# A locale that says nothing of the user's language (Docker, SSH, CI): as if unset.
+NEUTRAL_LOCALES = ("C", "POSIX")
+
+
 def language() -> str:
     """The language of what the kit shows: `ATELIER_LANG` (fr|en) > the notebook's edition
-    (`notebook_edition`) > the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: the first one set;
-    `en…` → en) > French. An ATELIER_LANG the kit does not speak is ignored."""
+    (`notebook_edition`) > the edition of the workspace's last notebook (`saved_edition`: a
+    terminal follows the edition the learner uses) > the locale (`LC_ALL`, `LC_MESSAGES`,
+    `LANG`: the first one set, `C` and `POSIX` counting as unset; `en…` → en) > French. An
+    ATELIER_LANG the kit does not speak is ignored."""
     chosen = chosen_language()  # (not current(): its own errors are translated)
     if chosen:
         return chosen
-    edition = notebook_edition()
+    edition = notebook_edition() or saved_edition()
     if edition:
         return edition
     for var in LOCALE_VARS:
         value = os.environ.get(var, "").strip()
-        if value:
+        if value and value.split(".")[0] not in NEUTRAL_LOCALES:
             return language_code(value) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
 

@@ -188,12 +188,16 @@ class Settings:
         "ATELIER_LANG",
         N_(
             "la langue de ce que le kit affiche : `fr` ou `en` (une autre langue est ignorée) ; "
-            "gagne sur l'édition du notebook (`notebooks/en/` : anglais) et la langue du système "
-            "(`LC_ALL`, `LC_MESSAGES`, `LANG`)"
+            "gagne sur l'édition du notebook (`notebooks/en/` : anglais), celle du dernier "
+            "notebook lancé dans l'espace de travail (pour un terminal) et la langue du système "
+            "(`LC_ALL`, `LC_MESSAGES`, `LANG` ; `C` et `POSIX` ne comptent pas)"
         ),
         language_code,
         kind="fr | en",
-        shown=N_("l'édition du notebook, sinon la langue du système, sinon `fr`"),
+        shown=N_(
+            "l'édition du notebook, sinon celle du dernier notebook de l'espace de travail, "
+            "sinon la langue du système, sinon `fr`"
+        ),
     )
     home: Path | None = _setting(
         "ATELIER_HOME",

@@ -430,19 +430,19 @@ class DatasetTable(widgets.VBox):
             line += per.format(mean=f"{mean:.0f}")
         try:
             cost = report.cost("auto")
-            detail = (
-                _(
-                    "{n} paires de préférences × {epochs} époques → {tokens} jetons facturés × "
-                    "{price} $ le million — méthode DPO"
+            n = cost.n_examples
+            if self.pairs:
+                template = _(
+                    "{what} × {epochs} → {tokens} jetons facturés × {price} $ le million — "
+                    "méthode DPO"
                 )
-                if self.pairs
-                else _(
-                    "{n} exemples × {epochs} époques → {tokens} jetons facturés × {price} $ le "
-                    "million"
-                )
-            ).format(
-                n=cost.n_examples,
-                epochs=cost.epochs,
+                what = ngettext("{n} paire de préférences", "{n} paires de préférences", n)
+            else:
+                template = _("{what} × {epochs} → {tokens} jetons facturés × {price} $ le million")
+                what = ngettext("{n} exemple", "{n} exemples", n)
+            detail = template.format(
+                what=what.format(n=n),
+                epochs=ngettext("{n} époque", "{n} époques", cost.epochs).format(n=cost.epochs),
                 tokens=grouped(cost.billed_tokens),
                 price=decimal(cost.price_per_million),
             )
