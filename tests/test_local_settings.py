@@ -171,13 +171,13 @@ def test_doctor_lines_in_local_mode_fail_when_the_model_is_not_here(monkeypatch)
 
 
 def test_doctor_command_in_local_mode_without_a_model_is_not_ready(capsys, monkeypatch, workspace):
-    from helpers import cli
+    from helpers import cli, doctor
 
     usable_here(monkeypatch)
     monkeypatch.setenv("ATELIER_MODE", "local")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv(catalog.LOCAL_MODEL_VAR, "smollm2-360m-instruct")
-    monkeypatch.setattr(cli, "_doctor_sandbox", lambda mode: True)
+    monkeypatch.setattr(doctor, "_doctor_sandbox", lambda mode: True)
     code = cli.main(["doctor"])
     out = capsys.readouterr().out
     assert code == 1 and "Tout est prêt" not in out and "❌" in out

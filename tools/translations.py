@@ -61,6 +61,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
         "settings/*.py",
         "argparse_fr.py",
         "cli.py",
+        "doctor.py",
         "__main__.py",
         "__init__.py",
         "verbs.py",
