@@ -163,21 +163,7 @@ def make_plan(
     full = None
     if v_scores is not None:
         full = [round(x, 5) for x in rm.loss(None, 1.0, scores=v_scores, labels=v_labels)]
-    run_s = min(RUN_MAX_S, max(RUN_MIN_S, steps * STEP_S))
-    plan.update(
-        {
-            "n_examples": n,
-            "hyperparameters": hp,
-            "steps": steps,
-            "steps_per_epoch": spe,
-            "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
-            "metrics": metrics,
-            **({"metric_steps": sampled} if len(sampled) < steps else {}),
-            "full_valid": full,
-            "run_s": run_s,
-            "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
-        }
-    )
+    record_run(plan, n, hp, steps, spe, report, metrics, sampled, full)
     return plan, corpus
 
 
@@ -223,3 +209,33 @@ def check_speed(speed: float) -> float:
     if not speed > 0 or math.isinf(speed):
         raise ApiError(500, "ATELIER_SANDBOX_SPEED must be a positive number", type="server_error")
     return speed
+
+
+def record_run(
+    plan: dict[str, Any],
+    n: int,
+    hp: dict[str, Any],
+    steps: int,
+    spe: int,
+    report: Any,
+    metrics: list[Any],
+    sampled: list[int],
+    full: list[float | None] | list[float] | None,
+) -> None:
+    """What a planned job records, supervised or DPO: its size, hyperparameters, billed tokens,
+    the sampled steps' metrics, the full validation and the run's timeline."""
+    run_s = min(RUN_MAX_S, max(RUN_MIN_S, steps * STEP_S))
+    plan.update(
+        {
+            "n_examples": n,
+            "hyperparameters": hp,
+            "steps": steps,
+            "steps_per_epoch": spe,
+            "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
+            "metrics": metrics,
+            **({"metric_steps": sampled} if len(sampled) < steps else {}),
+            "full_valid": full,
+            "run_s": run_s,
+            "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
+        }
+    )

@@ -25,15 +25,10 @@ from ...validation import check, failure_for
 from . import replies
 from .plan import (
     AUTO_LEARNING_RATE,
-    FINALIZE_S,
-    QUEUE_S,
-    RUN_MAX_S,
-    RUN_MIN_S,
-    STEP_S,
-    VALIDATE_S,
     checkpoint_steps,
     failed_plan,
     metric_steps,
+    record_run,
     resolve_hyperparameters,
 )
 
@@ -143,21 +138,7 @@ def make_plan(
     if v_own is not None:
         fl, fm, fa = _losses(0.6 * MAX_DELTA * (1 - math.exp(-3.0 * rate)) * v_own, hp["beta"])
         full = [_r(fl), _r(fa), _r(fm)]
-    run_s = min(RUN_MAX_S, max(RUN_MIN_S, steps * STEP_S))
-    plan.update(
-        {
-            "n_examples": n,
-            "hyperparameters": hp,
-            "steps": steps,
-            "steps_per_epoch": spe,
-            "trained_tokens": report.cost(hp["n_epochs"]).billed_tokens,
-            "metrics": metrics,
-            **({"metric_steps": sampled} if len(sampled) < steps else {}),
-            "full_valid": full,
-            "run_s": run_s,
-            "end_s": VALIDATE_S + QUEUE_S + run_s + FINALIZE_S,
-        }
-    )
+    record_run(plan, n, hp, steps, spe, report, metrics, sampled, full)
     return plan, pair_corpus(report.examples, parent)
 
 
